@@ -1,0 +1,23 @@
+using Qkd.Core.Random;
+
+namespace Qkd.Core.Symbols;
+
+/// <summary>
+/// Alice's symbol stream as a pure function of a seed and the pulse index (counter-based randomness). Equivalent to
+/// an emission log of every pulse, but O(1) in memory: the symbol of pulse i is computed when someone asks for it.
+/// </summary>
+public sealed class SeededSymbolSource(ulong seed, SymbolDistribution distribution) : ISymbolSource
+{
+    public SymbolDistribution Distribution { get; } = distribution;
+
+    public ulong Seed { get; } = seed;
+
+    public PulseSymbol SymbolAt(long pulseIndex)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(pulseIndex);
+        return Distribution.FromRandom(CounterRandom.At(Seed, pulseIndex));
+    }
+
+    /// <summary>Only the intensity of pulse i (cheaper path used by the emulator's click sampler).</summary>
+    public Intensity IntensityAt(long pulseIndex) => Distribution.IntensityFrom(CounterRandom.At(Seed, pulseIndex));
+}

@@ -1,0 +1,46 @@
+using CsCheck;
+using Qkd.Core.Bits;
+
+namespace Qkd.Core.Tests;
+
+public class PackedBitsTests
+{
+    [Fact]
+    public void RangeParity_matches_bit_by_bit_xor()
+    {
+        Gen.Select(Gen.Int[1, 700], Gen.ULong.Array[11], Gen.Int[0, 699], Gen.Int[0, 699])
+            .Sample((len, words, a, b) =>
+            {
+                var bits = PackedBits.FromWords((ulong[])words.Clone(), Math.Min(len, 704));
+                long start = Math.Min(a, bits.Length), count = Math.Min(b, bits.Length - start);
+                int expected = 0;
+                for (long i = start; i < start + count; i++) expected ^= bits.GetBit(i);
+                return bits.Parity(start, count) == expected;
+            });
+    }
+
+    [Fact]
+    public void Bytes_round_trip_and_slice_matches_bits()
+    {
+        Gen.Select(Gen.Int[0, 500], Gen.Int[0, 500]).Sample((len, off) =>
+        {
+            var rng = new Qkd.Core.Random.Xoshiro256StarStar((ulong)(len * 1000 + off));
+            var bits = new PackedBits(len);
+            for (int i = 0; i < len; i++) bits.Set(i, (rng.NextUInt64() & 1) == 1);
+            var back = PackedBits.FromBytes(bits.ToBytes(), len);
+            if (!back.ContentEquals(bits)) return false;
+            long start = Math.Min(off, len), count = len - start;
+            var slice = bits.Slice(start, count);
+            for (long i = 0; i < count; i++) if (slice.Get(i) != bits.Get(start + i)) return false;
+            return true;
+        });
+    }
+
+    [Fact]
+    public void Out_of_range_index_names_the_range()
+    {
+        var bits = new PackedBits(10);
+        var ex = Assert.Throws<ArgumentOutOfRangeException>(() => bits.Get(10));
+        Assert.Contains("0..9", ex.Message);
+    }
+}
