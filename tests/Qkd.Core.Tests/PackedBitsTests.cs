@@ -44,3 +44,29 @@ public class PackedBitsTests
         Assert.Contains("0..9", ex.Message);
     }
 }
+
+public class PackedBitsCopyTests
+{
+    [Fact]
+    public void CopyFrom_writes_exactly_the_target_range()
+    {
+        Gen.Select(Gen.Int[0, 400], Gen.Int[0, 300], Gen.ULong).Sample((destLen, srcLen, seed) =>
+        {
+            srcLen = Math.Min(srcLen, destLen);
+            var rng = new Qkd.Core.Random.Xoshiro256StarStar(seed);
+            var dest = new PackedBits(destLen);
+            var src = new PackedBits(srcLen);
+            for (int i = 0; i < destLen; i++) dest.Set(i, (rng.NextUInt64() & 1) == 1);
+            for (int i = 0; i < srcLen; i++) src.Set(i, (rng.NextUInt64() & 1) == 1);
+            int start = destLen - srcLen == 0 ? 0 : (int)(seed % (ulong)(destLen - srcLen + 1));
+            var before = dest.Clone();
+            dest.CopyFrom(src, start);
+            for (int i = 0; i < destLen; i++)
+            {
+                bool expected = i >= start && i < start + srcLen ? src.Get(i - start) : before.Get(i);
+                if (dest.Get(i) != expected) return false;
+            }
+            return true;
+        });
+    }
+}

@@ -148,6 +148,27 @@ public sealed class PackedBits
         return result;
     }
 
+    /// <summary>Overwrites bits [start, start + source.Length) with <paramref name="source"/>.</summary>
+    public void CopyFrom(PackedBits source, long start)
+    {
+        if (start < 0 || start + source.Length > Length)
+            throw new ArgumentOutOfRangeException(nameof(start), $"Range [{start}, {start + source.Length}) is outside 0..{Length}.");
+        long i = 0;
+        // Bit-wise until the destination is word aligned, then whole words.
+        for (; i < source.Length && ((start + i) & 63) != 0; i++) Set(start + i, source.Get(i));
+        for (; i + 64 <= source.Length; i += 64)
+            _words[(start + i) >> 6] = ReadWord(source._words, i);
+        for (; i < source.Length; i++) Set(start + i, source.Get(i));
+    }
+
+    private static ulong ReadWord(ulong[] words, long bitOffset)
+    {
+        int w = (int)(bitOffset >> 6), shift = (int)(bitOffset & 63);
+        if (shift == 0) return words[w];
+        ulong hi = w + 1 < words.Length ? words[w + 1] << (64 - shift) : 0;
+        return (words[w] >> shift) | hi;
+    }
+
     /// <summary>The bits as bytes, bit i at byte i/8 bit i%8 (the on-disk and on-wire key format).</summary>
     public byte[] ToBytes()
     {
