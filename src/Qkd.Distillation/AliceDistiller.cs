@@ -1,0 +1,330 @@
+using Qkd.Core;
+using Qkd.Core.Bits;
+using Qkd.Core.Random;
+using Qkd.Core.Symbols;
+using Qkd.Distillation.Channel;
+using Qkd.Distillation.ErrorCorrection;
+using Qkd.Distillation.ParameterEstimation;
+using Qkd.Distillation.PrivacyAmplification;
+using Qkd.Distillation.Protocol;
+using Qkd.Distillation.Sifting;
+using Qkd.Distillation.Verification;
+
+namespace Qkd.Distillation;
+
+/// <summary>
+/// Alice's end of distillation. It answers Bob's requests in order: sifting against her symbol log, parameter
+/// estimation, Cascade parity queries, verification, privacy amplification. Alice holds the reference key: her
+/// sifted bits are never changed, only disclosed parities of them, all of which are counted.
+/// </summary>
+public sealed class AliceDistiller
+{
+    private readonly IClassicalChannel _channel;
+    private readonly ISymbolSource _symbols;
+    private readonly DistillationOptions _options;
+    private readonly IKeySink _keySink;
+    private readonly IRandomSource _random;
+    private readonly ProtocolWriter _writer = new();
+    private readonly SiftedBuffer[] _sifted = [new(), new()];
+    private long _lastPulse = -1;
+
+    private BlockState? _block;
+
+    public AliceDistiller(IClassicalChannel channel, ISymbolSource symbols, DistillationOptions options, IKeySink keySink, IRandomSource random)
+    {
+        options.Validate();
+        _channel = channel;
+        _symbols = symbols;
+        _options = options;
+        _keySink = keySink;
+        _random = random;
+    }
+
+    public SiftingStatistics Sifting { get; } = new();
+
+    /// <summary>Secret bits stored at Alice so far.</summary>
+    public long SecretBits { get; private set; }
+
+    /// <summary>Serves Bob until he says goodbye. Returns Bob's closing reason.</summary>
+    public async Task<string> RunAsync(CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            while (true)
+            {
+                var message = await _channel.ReceiveAsync(cancellationToken).ConfigureAwait(false);
+                var type = ProtocolReader.PeekType(message.Span);
+                switch (type)
+                {
+                    case MessageType.SiftRequest: HandleSift(message.Span); break;
+                    case MessageType.BlockStart: HandleBlockStart(message.Span); break;
+                    case MessageType.CorrectionStart: HandleCorrectionStart(message.Span); break;
+                    case MessageType.ParityQueries: HandleParityQueries(message.Span); break;
+                    case MessageType.VerificationRequest: HandleVerificationRequest(message.Span); break;
+                    case MessageType.VerificationResult: HandleVerificationResult(message.Span); break;
+                    case MessageType.BlockDone: HandleBlockDone(message.Span); break;
+                    case MessageType.Goodbye:
+                        var reader = new ProtocolReader(message.Span, MessageType.Goodbye);
+                        return reader.ReadString("reason");
+                    default:
+                        throw new ProtocolException($"Alice cannot handle a {ProtocolReader.DescribeType((byte)type)} message.");
+                }
+                if (_writer.Message.Length > 0 && _pendingReply)
+                {
+                    _pendingReply = false;
+                    await _channel.SendAsync(_writer.Message, cancellationToken).ConfigureAwait(false);
+                }
+            }
+        }
+        finally
+        {
+            DiscardBlock();
+            foreach (var buffer in _sifted) buffer.Zeroise();
+        }
+    }
+
+    private bool _pendingReply;
+
+    private ProtocolWriter Reply(MessageType type)
+    {
+        _pendingReply = true;
+        return _writer.Begin(type);
+    }
+
+    private void HandleSift(ReadOnlySpan<byte> message)
+    {
+        var reader = new ProtocolReader(message, MessageType.SiftRequest);
+        int count = reader.ReadCount("detection count", 1 << 24);
+        var pulses = new long[count];
+        long previous = _lastPulse;
+        for (int i = 0; i < count; i++)
+        {
+            long delta = reader.ReadVarInt64("pulse delta");
+            long pulse = i == 0 ? delta : previous + delta;
+            if (pulse <= previous)
+                throw new ProtocolException($"Sift request repeats or reorders pulse {pulse} (after pulse {previous}); detections must be strictly increasing.");
+            pulses[i] = pulse;
+            previous = pulse;
+        }
+        var bases = new byte[count];
+        int basisCount = reader.ReadPacked("bases", 1, bases);
+        if (basisCount != count)
+            throw new ProtocolException($"Sift request lists {count} pulses but {basisCount} bases.");
+        reader.EnsureEnd(MessageType.SiftRequest);
+        _lastPulse = previous;
+
+        var keep = new byte[count];
+        var intensities = new byte[count];
+        for (int i = 0; i < count; i++)
+        {
+            PulseSymbol symbol = _symbols.SymbolAt(pulses[i]);
+            intensities[i] = (byte)symbol.Intensity;
+            Sifting.CountDetection(symbol.Intensity);
+            if ((byte)symbol.Basis == bases[i])
+            {
+                keep[i] = 1;
+                _sifted[(int)symbol.Basis].Append(symbol.Bit, symbol.Intensity);
+                Sifting.CountSifted(symbol.Basis, symbol.Intensity);
+            }
+        }
+        var w = Reply(MessageType.SiftResponse);
+        w.WritePacked(keep, 1);
+        w.WritePacked(intensities, 2);
+    }
+
+    private void HandleBlockStart(ReadOnlySpan<byte> message)
+    {
+        var reader = new ProtocolReader(message, MessageType.BlockStart);
+        long blockId = reader.ReadVarInt64("block id");
+        long zCount = reader.ReadVarInt64("Z count", _sifted[0].Count);
+        long xCount = reader.ReadVarInt64("X count", _sifted[1].Count);
+        PackedBits bobX = reader.ReadBits("Bob's X bits", xCount);
+        reader.EnsureEnd(MessageType.BlockStart);
+        if (bobX.Length != xCount)
+            throw new ProtocolException($"Block {blockId}: Bob sent {bobX.Length} X bits for {xCount} X records.");
+        if (_block is not null)
+            throw new ProtocolException($"Block {blockId} started while block {_block.BlockId} is still open.");
+
+        var (zBits, zIntensities) = _sifted[0].TakeFront(zCount);
+        var (xBits, xIntensities) = _sifted[1].TakeFront(xCount);
+        long[] errorsX = BlockMath.ErrorsPerIntensity(xBits, bobX, xIntensities);
+        long[] siftedZ = BlockMath.CountPerIntensity(zIntensities);
+        long[] siftedX = BlockMath.CountPerIntensity(xIntensities);
+        var bounds = DecoyStateEstimator.Estimate(BlockMath.Statistics(_options, siftedZ, siftedX, errorsX), _options.Security);
+        var verdict = BlockMath.Verdict(_options, xCount, errorsX, bounds, zCount);
+
+        var w = Reply(MessageType.ParameterEstimate);
+        w.WriteVarInt64(blockId);
+        foreach (long e in errorsX) w.WriteVarInt64(e);
+        w.WriteByte(verdict is null ? (byte)0 : (byte)1);
+
+        if (verdict is null)
+            _block = new BlockState(blockId, zBits, zIntensities, bounds);
+        else
+            zBits.Clear();
+    }
+
+    private void HandleCorrectionStart(ReadOnlySpan<byte> message)
+    {
+        var reader = new ProtocolReader(message, MessageType.CorrectionStart);
+        var block = RequireBlock(reader.ReadVarInt64("block id"));
+        int frameIndex = reader.ReadCount("frame index", int.MaxValue);
+        long start = reader.ReadVarInt64("frame start", block.Key.Length);
+        int length = reader.ReadCount("frame length", int.MaxValue);
+        double qber = reader.ReadDouble("QBER estimate");
+        reader.EnsureEnd(MessageType.CorrectionStart);
+        if (frameIndex != block.Frames.Count)
+            throw new ProtocolException($"Block {block.BlockId}: frame {frameIndex} started, expected frame {block.Frames.Count}.");
+        if (start != block.NextFrameStart || start + length > block.Key.Length)
+            throw new ProtocolException($"Block {block.BlockId}: frame [{start}, {start + length}) does not continue at {block.NextFrameStart} within {block.Key.Length} bits.");
+        if (!(qber > 0 && qber <= 0.25))
+            throw new ProtocolException($"Block {block.BlockId}: QBER estimate {qber} outside (0, 0.25].");
+
+        ulong seed = _random.NextUInt64();
+        var schedule = CascadeSchedule.Create(length, qber, seed, _options.Cascade);
+        PackedBits frameBits = block.Key.Slice(start, length);
+        block.FrameBits.Add(frameBits);
+        block.Frames.Add(new CascadeResponder(frameBits, schedule));
+        block.NextFrameStart = start + length;
+
+        var w = Reply(MessageType.CorrectionSeed);
+        w.WriteVarInt64(block.BlockId);
+        w.WriteVarInt64(frameIndex);
+        w.WriteUInt64(seed);
+    }
+
+    private ParityQuery[] _queries = new ParityQuery[1024];
+    private byte[] _parities = new byte[1024];
+
+    private void HandleParityQueries(ReadOnlySpan<byte> message)
+    {
+        var reader = new ProtocolReader(message, MessageType.ParityQueries);
+        var block = RequireBlock(reader.ReadVarInt64("block id"));
+        int frameIndex = reader.ReadCount("frame index", int.MaxValue);
+        if (frameIndex >= block.Frames.Count)
+            throw new ProtocolException($"Block {block.BlockId}: parity queries for frame {frameIndex}, which was never started.");
+        int count = reader.ReadCount("query count", 1 << 26);
+        if (_queries.Length < count)
+        {
+            _queries = new ParityQuery[Math.Max(count, _queries.Length * 2)];
+            _parities = new byte[_queries.Length];
+        }
+        for (int i = 0; i < count; i++)
+        {
+            int pass = reader.ReadCount("pass", 1 << 16);
+            int start = reader.ReadCount("start", int.MaxValue);
+            int length = reader.ReadCount("length", int.MaxValue);
+            _queries[i] = new ParityQuery(pass, start, length);
+        }
+        reader.EnsureEnd(MessageType.ParityQueries);
+        try
+        {
+            block.Frames[frameIndex].Answer(_queries.AsSpan(0, count), _parities.AsSpan(0, count));
+        }
+        catch (ArgumentException e)
+        {
+            throw new ProtocolException($"Block {block.BlockId} frame {frameIndex}: invalid parity query: {e.Message}");
+        }
+        var w = Reply(MessageType.ParityAnswers);
+        w.WriteVarInt64(block.BlockId);
+        w.WriteVarInt64(frameIndex);
+        w.WritePacked(_parities.AsSpan(0, count), 1);
+    }
+
+    private void HandleVerificationRequest(ReadOnlySpan<byte> message)
+    {
+        var reader = new ProtocolReader(message, MessageType.VerificationRequest);
+        var block = RequireBlock(reader.ReadVarInt64("block id"));
+        long bobLeak = reader.ReadVarInt64("leaked bits");
+        reader.EnsureEnd(MessageType.VerificationRequest);
+        if (block.NextFrameStart != block.Key.Length)
+            throw new ProtocolException($"Block {block.BlockId}: verification requested after correcting {block.NextFrameStart} of {block.Key.Length} bits.");
+        long disclosed = block.Frames.Sum(f => f.ParitiesDisclosed);
+        if (bobLeak != disclosed)
+            throw new ProtocolException($"Block {block.BlockId}: Bob counts {bobLeak} leaked parities, Alice disclosed {disclosed}.");
+        block.LeakedBits = disclosed;
+
+        int lanes = PolynomialHash.LanesFor(block.Key.Length, _options.Security.EpsilonCorrectness);
+        ulong[] keys = PolynomialHash.DrawKeys(_random, lanes);
+        ulong[] tag = PolynomialHash.ComputeTag(block.Key, keys);
+        block.TagBits = lanes * PolynomialHash.BitsPerLane;
+        var w = Reply(MessageType.VerificationTag);
+        w.WriteVarInt64(block.BlockId);
+        w.WriteVarInt64(lanes);
+        foreach (ulong k in keys) w.WriteUInt64(k);
+        foreach (ulong t in tag) w.WriteUInt64(t);
+    }
+
+    private void HandleVerificationResult(ReadOnlySpan<byte> message)
+    {
+        var reader = new ProtocolReader(message, MessageType.VerificationResult);
+        var block = RequireBlock(reader.ReadVarInt64("block id"));
+        bool match = reader.ReadByte("match") == 1;
+        reader.EnsureEnd(MessageType.VerificationResult);
+        if (!match)
+        {
+            DiscardBlock();
+            return; // Bob aborts the block; nothing more to say.
+        }
+
+        var length = FiniteKeyLength.Compute(block.Bounds, block.LeakedBits, block.TagBits, _options.Security);
+        var w = Reply(MessageType.AmplificationSeed);
+        w.WriteVarInt64(block.BlockId);
+        w.WriteVarInt64(Math.Max(0, length.SecretBits));
+        if (length.SecretBits <= 0)
+        {
+            DiscardBlock();
+            return;
+        }
+        Span<byte> seed = stackalloc byte[32];
+        _random.Fill(seed);
+        w.WriteBytes(seed);
+        var toeplitz = ToeplitzSeed.Expand(seed, block.Key.Length + length.SecretBits - 1);
+        block.SecretKey = ToeplitzHash.Apply(block.Key, length.SecretBits, toeplitz);
+    }
+
+    private void HandleBlockDone(ReadOnlySpan<byte> message)
+    {
+        var reader = new ProtocolReader(message, MessageType.BlockDone);
+        var block = RequireBlock(reader.ReadVarInt64("block id"));
+        bool stored = reader.ReadByte("stored") == 1;
+        reader.EnsureEnd(MessageType.BlockDone);
+        if (stored && block.SecretKey is not null)
+        {
+            _keySink.Accept(block.BlockId, block.SecretKey);
+            SecretBits += block.SecretKey.Length;
+        }
+        DiscardBlock();
+    }
+
+    private BlockState RequireBlock(long blockId)
+    {
+        if (_block is null || _block.BlockId != blockId)
+            throw new ProtocolException($"Message for block {blockId}, but {(_block is null ? "no block" : $"block {_block.BlockId}")} is open at Alice.");
+        return _block;
+    }
+
+    /// <summary>Zeroises and forgets the open block's key material.</summary>
+    private void DiscardBlock()
+    {
+        if (_block is null) return;
+        _block.Key.Clear();
+        foreach (var frame in _block.FrameBits) frame.Clear();
+        _block.SecretKey?.Clear();
+        _block = null;
+    }
+
+    private sealed class BlockState(long blockId, PackedBits key, byte[] intensities, DecoyStateBounds bounds)
+    {
+        public long BlockId { get; } = blockId;
+        public PackedBits Key { get; } = key;
+        public byte[] Intensities { get; } = intensities;
+        public DecoyStateBounds Bounds { get; } = bounds;
+        public List<CascadeResponder> Frames { get; } = [];
+        public List<PackedBits> FrameBits { get; } = [];
+        public long NextFrameStart { get; set; }
+        public long LeakedBits { get; set; }
+        public int TagBits { get; set; }
+        public PackedBits? SecretKey { get; set; }
+    }
+}

@@ -1,0 +1,70 @@
+using System.Numerics;
+using Qkd.Core;
+using Qkd.Core.Bits;
+using Qkd.Distillation.ParameterEstimation;
+
+namespace Qkd.Distillation;
+
+/// <summary>
+/// Computations that Alice and Bob must carry out identically on the same public data, kept in one place so the
+/// two ends cannot drift apart.
+/// </summary>
+internal static class BlockMath
+{
+    public static long[] CountPerIntensity(ReadOnlySpan<byte> intensities)
+    {
+        var counts = new long[Intensities.Count];
+        foreach (byte k in intensities) counts[k]++;
+        return counts;
+    }
+
+    /// <summary>Positions where <paramref name="a"/> and <paramref name="b"/> differ, counted by intensity class.</summary>
+    public static long[] ErrorsPerIntensity(PackedBits a, PackedBits b, ReadOnlySpan<byte> intensities)
+    {
+        if (a.Length != b.Length || a.Length != intensities.Length)
+            throw new ArgumentException("Bit strings and intensity list differ in length.");
+        var errors = new long[Intensities.Count];
+        var wa = a.Words;
+        var wb = b.Words;
+        for (int w = 0; w < wa.Length; w++)
+        {
+            ulong diff = wa[w] ^ wb[w];
+            while (diff != 0)
+            {
+                int bit = BitOperations.TrailingZeroCount(diff);
+                errors[intensities[(w << 6) + bit]]++;
+                diff &= diff - 1;
+            }
+        }
+        return errors;
+    }
+
+    public static DecoyStatistics Statistics(DistillationOptions options, long[] siftedZ, long[] siftedX, long[] errorsX) =>
+        new(options.MeanPhotonNumbers, options.IntensityProbabilities, siftedZ, siftedX, errorsX);
+
+    /// <summary>
+    /// The verdict after parameter estimation: null to go on, otherwise the outcome and reason. Both ends compute it.
+    /// </summary>
+    public static (BlockOutcome Outcome, string Reason)? Verdict(DistillationOptions options, long siftedX, long[] errorsX,
+        DecoyStateBounds bounds, long siftedZ)
+    {
+        double qberX = siftedX == 0 ? 1.0 : (double)errorsX.Sum() / siftedX;
+        if (siftedX == 0)
+            return (BlockOutcome.Aborted, "no X-basis detections in the block, so the phase error cannot be estimated");
+        if (qberX > options.AbortQber)
+            return (BlockOutcome.Aborted,
+                $"X-basis QBER {qberX:P2} exceeds the abort threshold {options.AbortQber:P1}: eavesdropping or a fault on the link");
+        if (bounds.Problem is not null)
+            return (BlockOutcome.Aborted, $"decoy-state analysis certifies no secure single-photon events: {bounds.Problem}");
+
+        // The cheapest leakage error correction could possibly achieve is the Shannon limit n h2(Q); if even that
+        // leaves no key, running Cascade would only disclose parities for nothing.
+        double shannonLeak = siftedZ * ErrorCorrection.BinaryEntropy.H2(Math.Clamp(qberX, 1e-9, 0.5));
+        int tagBits = Verification.PolynomialHash.BitsPerLane *
+            Verification.PolynomialHash.LanesFor(siftedZ, options.Security.EpsilonCorrectness);
+        var optimistic = FiniteKeyLength.Compute(bounds, (long)shannonLeak, tagBits, options.Security);
+        if (optimistic.SecretBits <= 0)
+            return (BlockOutcome.NoKey, $"finite-key length is zero even at the Shannon limit of error correction: {optimistic.NoKeyReason}");
+        return null;
+    }
+}

@@ -1,0 +1,35 @@
+using Qkd.Distillation.ParameterEstimation;
+
+namespace Qkd.Distillation;
+
+/// <summary>Everything measured while distilling one block. Contains no key material.</summary>
+public sealed record BlockResult
+{
+    public required long BlockId { get; init; }
+    public required BlockOutcome Outcome { get; init; }
+    /// <summary>Why no key was produced, in words an operator understands; null when a key was produced.</summary>
+    public string? Reason { get; init; }
+
+    public required long SiftedZ { get; init; }
+    public required long SiftedX { get; init; }
+    public required long[] SiftedZPerIntensity { get; init; }
+    public required long[] SiftedXPerIntensity { get; init; }
+    public required long[] ErrorsXPerIntensity { get; init; }
+    /// <summary>Z-basis errors found by error correction per intensity (null if correction did not run).</summary>
+    public long[]? ErrorsZPerIntensity { get; init; }
+
+    public double QberX => SiftedX == 0 ? double.NaN : (double)ErrorsXPerIntensity.Sum() / SiftedX;
+    public double QberZ => ErrorsZPerIntensity is null || SiftedZ == 0 ? double.NaN : (double)ErrorsZPerIntensity.Sum() / SiftedZ;
+
+    public DecoyStateBounds? Bounds { get; init; }
+    public double QberEstimateUsedForCorrection { get; init; } = double.NaN;
+    public long LeakedErrorCorrectionBits { get; init; }
+    public int ErrorCorrectionRounds { get; init; }
+    public int ErrorCorrectionFrames { get; init; }
+    /// <summary>f = leaked / (n h2(QBER_Z)); NaN when correction did not run or QBER was zero.</summary>
+    public double ErrorCorrectionEfficiency { get; init; } = double.NaN;
+    public bool? VerificationPassed { get; init; }
+    public int VerificationTagBits { get; init; }
+    public KeyLength? KeyLength { get; init; }
+    public long SecretBits { get; init; }
+}

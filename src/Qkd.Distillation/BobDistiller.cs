@@ -1,0 +1,346 @@
+using Qkd.Core;
+using Qkd.Core.Bits;
+using Qkd.Distillation.Channel;
+using Qkd.Distillation.ErrorCorrection;
+using Qkd.Distillation.ParameterEstimation;
+using Qkd.Distillation.PrivacyAmplification;
+using Qkd.Distillation.Protocol;
+using Qkd.Distillation.Sifting;
+using Qkd.Distillation.Verification;
+
+namespace Qkd.Distillation;
+
+/// <summary>
+/// Bob's end of distillation, and the driver of the protocol: Bob knows when detections arrive, so he sifts them
+/// with Alice, decides when a block is full, corrects his bits with Cascade, verifies and amplifies. Blocks are
+/// reported through <see cref="BlockCompleted"/> and <see cref="Blocks"/>; keys go only to the key sink.
+/// </summary>
+public sealed class BobDistiller
+{
+    private readonly IClassicalChannel _channel;
+    private readonly DistillationOptions _options;
+    private readonly IKeySink _keySink;
+    private readonly ProtocolWriter _writer = new();
+    private readonly SiftedBuffer[] _sifted = [new(), new()];
+    private readonly List<BlockResult> _blocks = [];
+    private long _lastPulse = -1;
+    private long _nextBlockId;
+    private double _lastQberZ = double.NaN;
+    private byte[] _keep = new byte[1024];
+    private byte[] _intensities = new byte[1024];
+    private byte[] _bases = new byte[1024];
+
+    public BobDistiller(IClassicalChannel channel, DistillationOptions options, IKeySink keySink)
+    {
+        options.Validate();
+        _channel = channel;
+        _options = options;
+        _keySink = keySink;
+    }
+
+    public SiftingStatistics Sifting { get; } = new();
+
+    public IReadOnlyList<BlockResult> Blocks => _blocks;
+
+    /// <summary>Raised after each block, whatever its outcome.</summary>
+    public event Action<BlockResult>? BlockCompleted;
+
+    /// <summary>Set when a block aborted for a security reason; the session must then stop producing key.</summary>
+    public string? AbortReason { get; private set; }
+
+    public long SecretBits { get; private set; }
+
+    /// <summary>Sifted Z bits waiting for a block.</summary>
+    public long PendingSiftedZ => _sifted[0].Count;
+
+    /// <summary>
+    /// Sifts a batch of detections (strictly increasing pulse indices) with Alice and distils every block that fills.
+    /// </summary>
+    public async ValueTask SiftAsync(ReadOnlyMemory<Detection> detections, CancellationToken cancellationToken = default)
+    {
+        if (AbortReason is not null)
+            throw new InvalidOperationException($"The link has aborted ({AbortReason}); no further detections are distilled.");
+        for (int offset = 0; offset < detections.Length; offset += _options.SiftBatchSize)
+        {
+            var batch = detections.Slice(offset, Math.Min(_options.SiftBatchSize, detections.Length - offset));
+            await SiftBatchAsync(batch, cancellationToken).ConfigureAwait(false);
+            while (_sifted[0].Count >= _options.BlockSizeBits && AbortReason is null)
+                await DistillBlockAsync(_options.BlockSizeBits, cancellationToken).ConfigureAwait(false);
+            if (AbortReason is not null) return;
+        }
+    }
+
+    /// <summary>
+    /// Ends the session: distils the leftover sifted bits as a last block if there are enough, then says goodbye.
+    /// Returns the reason given to Alice (also the "no key" explanation when nothing was distilled).
+    /// </summary>
+    public async ValueTask<string> FinishAsync(CancellationToken cancellationToken = default)
+    {
+        string reason;
+        if (AbortReason is not null)
+            reason = $"aborted: {AbortReason}";
+        else if (_sifted[0].Count >= _options.MinimumFinalBlockBits)
+        {
+            await DistillBlockAsync(_sifted[0].Count, cancellationToken).ConfigureAwait(false);
+            reason = AbortReason is null ? "end of session" : $"aborted: {AbortReason}";
+        }
+        else
+            reason = "end of session";
+
+        long leftover = _sifted[0].Count;
+        if (leftover > 0 && SecretBits == 0 && AbortReason is null && _blocks.Count == 0)
+            reason = $"only {leftover} sifted key bits were collected, fewer than the minimum block of {_options.MinimumFinalBlockBits} bits";
+
+        _writer.Begin(MessageType.Goodbye).WriteString(reason);
+        await _channel.SendAsync(_writer.Message, cancellationToken).ConfigureAwait(false);
+        foreach (var buffer in _sifted) buffer.Zeroise();
+        return reason;
+    }
+
+    private async ValueTask SiftBatchAsync(ReadOnlyMemory<Detection> batch, CancellationToken cancellationToken)
+    {
+        int count = batch.Length;
+        if (_bases.Length < count)
+        {
+            _bases = new byte[count];
+            _keep = new byte[count];
+            _intensities = new byte[count];
+        }
+        var w = _writer.Begin(MessageType.SiftRequest);
+        w.WriteVarInt64(count);
+        long previous = _lastPulse;
+        var span = batch.Span;
+        for (int i = 0; i < count; i++)
+        {
+            long pulse = span[i].PulseIndex;
+            if (pulse <= previous)
+                throw new ArgumentException($"Detections must have strictly increasing pulse indices: pulse {pulse} follows {previous}.", nameof(batch));
+            w.WriteVarInt64(i == 0 ? pulse : pulse - previous); // first pulse of a batch absolute, then deltas
+            _bases[i] = (byte)span[i].Basis;
+            previous = pulse;
+        }
+        w.WritePacked(_bases.AsSpan(0, count), 1);
+        await _channel.SendAsync(w.Message, cancellationToken).ConfigureAwait(false);
+        _lastPulse = previous;
+
+        var reply = await _channel.ReceiveAsync(cancellationToken).ConfigureAwait(false);
+        ReadSiftResponse(reply.Span, batch.Span);
+    }
+
+    private void ReadSiftResponse(ReadOnlySpan<byte> message, ReadOnlySpan<Detection> batch)
+    {
+        var reader = new ProtocolReader(message, MessageType.SiftResponse);
+        int kept = reader.ReadPacked("kept flags", 1, _keep.AsSpan(0, batch.Length));
+        int intensities = reader.ReadPacked("intensities", 2, _intensities.AsSpan(0, batch.Length));
+        reader.EnsureEnd(MessageType.SiftResponse);
+        if (kept != batch.Length || intensities != batch.Length)
+            throw new ProtocolException($"Sift response covers {kept}/{intensities} detections of {batch.Length}.");
+        for (int i = 0; i < batch.Length; i++)
+        {
+            if (_intensities[i] >= Intensities.Count)
+                throw new ProtocolException($"Sift response names intensity class {_intensities[i]}.");
+            var intensity = (Intensity)_intensities[i];
+            Sifting.CountDetection(intensity);
+            if (_keep[i] == 1)
+            {
+                _sifted[(int)batch[i].Basis].Append(batch[i].Bit, intensity);
+                Sifting.CountSifted(batch[i].Basis, intensity);
+            }
+        }
+    }
+
+    private async ValueTask DistillBlockAsync(long zCount, CancellationToken ct)
+    {
+        long blockId = _nextBlockId++;
+        long xCount = _sifted[1].Count;
+        var (key, zIntensities) = _sifted[0].TakeFront(zCount);
+        var (xBits, xIntensities) = _sifted[1].TakeFront(xCount);
+        try
+        {
+            var result = await DistillAsync(blockId, key, zIntensities, xBits, xIntensities, ct).ConfigureAwait(false);
+            _blocks.Add(result);
+            if (result.Outcome == BlockOutcome.Aborted) AbortReason = result.Reason;
+            SecretBits += result.SecretBits;
+            BlockCompleted?.Invoke(result);
+        }
+        finally
+        {
+            key.Clear();
+        }
+    }
+
+    private async ValueTask<BlockResult> DistillAsync(long blockId, PackedBits key, byte[] zIntensities, PackedBits xBits, byte[] xIntensities, CancellationToken ct)
+    {
+        // 1. Parameter estimation: Bob discloses his X bits (test bits, never key); Alice counts errors per intensity.
+        var w = _writer.Begin(MessageType.BlockStart);
+        w.WriteVarInt64(blockId);
+        w.WriteVarInt64(key.Length);
+        w.WriteVarInt64(xBits.Length);
+        w.WriteBits(xBits);
+        await _channel.SendAsync(w.Message, ct).ConfigureAwait(false);
+
+        var reply = await _channel.ReceiveAsync(ct).ConfigureAwait(false);
+        long[] errorsX = new long[Intensities.Count];
+        bool aliceGoesOn;
+        {
+            var reader = new ProtocolReader(reply.Span, MessageType.ParameterEstimate);
+            long id = reader.ReadVarInt64("block id");
+            if (id != blockId) throw new ProtocolException($"Parameter estimate for block {id}, expected block {blockId}.");
+            for (int k = 0; k < errorsX.Length; k++) errorsX[k] = reader.ReadVarInt64("X errors", xBits.Length);
+            aliceGoesOn = reader.ReadByte("verdict") == 0;
+            reader.EnsureEnd(MessageType.ParameterEstimate);
+        }
+        long[] siftedZ = BlockMath.CountPerIntensity(zIntensities);
+        long[] siftedX = BlockMath.CountPerIntensity(xIntensities);
+        var bounds = DecoyStateEstimator.Estimate(BlockMath.Statistics(_options, siftedZ, siftedX, errorsX), _options.Security);
+        var verdict = BlockMath.Verdict(_options, xBits.Length, errorsX, bounds, key.Length);
+        if ((verdict is null) != aliceGoesOn)
+            throw new ProtocolException($"Block {blockId}: Alice and Bob reached different parameter-estimation verdicts.");
+
+        var result = new BlockResult
+        {
+            BlockId = blockId,
+            Outcome = BlockOutcome.Key,
+            SiftedZ = key.Length,
+            SiftedX = xBits.Length,
+            SiftedZPerIntensity = siftedZ,
+            SiftedXPerIntensity = siftedX,
+            ErrorsXPerIntensity = errorsX,
+            Bounds = bounds,
+        };
+        if (verdict is { } v)
+            return result with { Outcome = v.Outcome, Reason = v.Reason };
+
+        // 2. Error correction, frame by frame.
+        double qberX = (double)errorsX.Sum() / xBits.Length;
+        double estimate = Math.Clamp(double.IsNaN(_lastQberZ) ? qberX : _lastQberZ, 0.002, 0.25);
+        PackedBits original = key.Clone();
+        long leaked = 0;
+        int rounds = 0;
+        int frameCount = (int)Math.Max(1, (key.Length + _options.FrameSizeBits / 2) / _options.FrameSizeBits);
+        long frameStart = 0;
+        for (int frame = 0; frame < frameCount; frame++)
+        {
+            long frameEnd = key.Length * (frame + 1) / frameCount;
+            int length = (int)(frameEnd - frameStart);
+            var cascade = await CorrectFrameAsync(blockId, frame, key, frameStart, length, estimate, ct).ConfigureAwait(false);
+            leaked += cascade.LeakedBits;
+            rounds += cascade.Rounds;
+            frameStart = frameEnd;
+        }
+        long[] errorsZ = BlockMath.ErrorsPerIntensity(original, key, zIntensities);
+        original.Clear();
+        double qberZ = (double)errorsZ.Sum() / key.Length;
+        _lastQberZ = qberZ;
+        double efficiency = qberZ > 0 ? leaked / (key.Length * BinaryEntropy.H2(qberZ)) : double.NaN;
+        result = result with
+        {
+            ErrorsZPerIntensity = errorsZ,
+            QberEstimateUsedForCorrection = estimate,
+            LeakedErrorCorrectionBits = leaked,
+            ErrorCorrectionRounds = rounds,
+            ErrorCorrectionFrames = frameCount,
+            ErrorCorrectionEfficiency = efficiency,
+        };
+
+        // 3. Verification: Alice picks the hash; a mismatch means Cascade left errors, and the block is dropped.
+        w = _writer.Begin(MessageType.VerificationRequest);
+        w.WriteVarInt64(blockId);
+        w.WriteVarInt64(leaked);
+        await _channel.SendAsync(w.Message, ct).ConfigureAwait(false);
+        reply = await _channel.ReceiveAsync(ct).ConfigureAwait(false);
+        bool match;
+        int tagBits;
+        {
+            var reader = new ProtocolReader(reply.Span, MessageType.VerificationTag);
+            if (reader.ReadVarInt64("block id") != blockId) throw new ProtocolException($"Verification tag for another block than {blockId}.");
+            int lanes = reader.ReadCount("lanes", 64);
+            int expectedLanes = PolynomialHash.LanesFor(key.Length, _options.Security.EpsilonCorrectness);
+            if (lanes != expectedLanes)
+                throw new ProtocolException($"Alice used {lanes} hash lanes, the security parameters require {expectedLanes}.");
+            var keys = new ulong[lanes];
+            var aliceTag = new ulong[lanes];
+            for (int i = 0; i < lanes; i++) keys[i] = reader.ReadUInt64("hash key");
+            for (int i = 0; i < lanes; i++) aliceTag[i] = reader.ReadUInt64("tag");
+            reader.EnsureEnd(MessageType.VerificationTag);
+            match = PolynomialHash.ComputeTag(key, keys).AsSpan().SequenceEqual(aliceTag);
+            tagBits = lanes * PolynomialHash.BitsPerLane;
+        }
+        w = _writer.Begin(MessageType.VerificationResult);
+        w.WriteVarInt64(blockId);
+        w.WriteByte(match ? (byte)1 : (byte)0);
+        await _channel.SendAsync(w.Message, ct).ConfigureAwait(false);
+        result = result with { VerificationPassed = match, VerificationTagBits = tagBits };
+        if (!match)
+            return result with { Outcome = BlockOutcome.Aborted, Reason = "verification hash mismatch: error correction left errors; the block is discarded" };
+
+        // 4. Key length from the finite-key bound with the leakage actually spent, then privacy amplification.
+        var keyLength = FiniteKeyLength.Compute(bounds, leaked, tagBits, _options.Security);
+        result = result with { KeyLength = keyLength };
+        reply = await _channel.ReceiveAsync(ct).ConfigureAwait(false);
+        {
+            var reader = new ProtocolReader(reply.Span, MessageType.AmplificationSeed);
+            if (reader.ReadVarInt64("block id") != blockId) throw new ProtocolException($"Amplification seed for another block than {blockId}.");
+            long aliceLength = reader.ReadVarInt64("key length", key.Length);
+            long bobLength = Math.Max(0, keyLength.SecretBits);
+            if (aliceLength != bobLength)
+                throw new ProtocolException($"Block {blockId}: Alice computed a key of {aliceLength} bits, Bob {bobLength}.");
+            if (bobLength == 0)
+            {
+                reader.EnsureEnd(MessageType.AmplificationSeed);
+                return result with { Outcome = BlockOutcome.NoKey, Reason = $"finite-key length is zero: {keyLength.NoKeyReason}" };
+            }
+            var seed = reader.ReadBytes("Toeplitz seed", 32);
+            if (seed.Length != 32) throw new ProtocolException($"Toeplitz seed has {seed.Length} bytes, expected 32.");
+            reader.EnsureEnd(MessageType.AmplificationSeed);
+            var toeplitz = ToeplitzSeed.Expand(seed, key.Length + bobLength - 1);
+            var secret = ToeplitzHash.Apply(key, bobLength, toeplitz);
+            try
+            {
+                _keySink.Accept(blockId, secret);
+            }
+            finally
+            {
+                secret.Clear();
+            }
+        }
+        w = _writer.Begin(MessageType.BlockDone);
+        w.WriteVarInt64(blockId);
+        w.WriteByte(1);
+        await _channel.SendAsync(w.Message, ct).ConfigureAwait(false);
+        return result with { SecretBits = keyLength.SecretBits };
+    }
+
+    private async ValueTask<CascadeResult> CorrectFrameAsync(long blockId, int frame, PackedBits key, long start, int length, double qberEstimate, CancellationToken ct)
+    {
+        var w = _writer.Begin(MessageType.CorrectionStart);
+        w.WriteVarInt64(blockId);
+        w.WriteVarInt64(frame);
+        w.WriteVarInt64(start);
+        w.WriteVarInt64(length);
+        w.WriteDouble(qberEstimate);
+        await _channel.SendAsync(w.Message, ct).ConfigureAwait(false);
+        var reply = await _channel.ReceiveAsync(ct).ConfigureAwait(false);
+        ulong seed;
+        {
+            var reader = new ProtocolReader(reply.Span, MessageType.CorrectionSeed);
+            if (reader.ReadVarInt64("block id") != blockId || reader.ReadVarInt64("frame index") != frame)
+                throw new ProtocolException($"Correction seed for another frame than block {blockId} frame {frame}.");
+            seed = reader.ReadUInt64("seed");
+            reader.EnsureEnd(MessageType.CorrectionSeed);
+        }
+        var schedule = CascadeSchedule.Create(length, qberEstimate, seed, _options.Cascade);
+        var frameBits = key.Slice(start, length);
+        try
+        {
+            var corrector = new CascadeCorrector(frameBits, schedule);
+            var result = await corrector.RunAsync(new ChannelParityOracle(_channel, _writer, blockId, frame), ct).ConfigureAwait(false);
+            key.CopyFrom(frameBits, start);
+            return result;
+        }
+        finally
+        {
+            frameBits.Clear();
+        }
+    }
+}

@@ -1,0 +1,63 @@
+using Qkd.Core;
+using Qkd.Distillation.ErrorCorrection;
+using Qkd.Distillation.ParameterEstimation;
+
+namespace Qkd.Distillation;
+
+/// <summary>
+/// Settings both ends of a link must share. A mismatch (for example different block sizes) would desynchronise the
+/// protocol, so the node loads them from one link configuration.
+/// </summary>
+public sealed record DistillationOptions
+{
+    /// <summary>Mean photon number of each intensity class (Signal, Decoy, Vacuum), as Alice's source is set.</summary>
+    public required double[] MeanPhotonNumbers { get; init; }
+
+    /// <summary>Probability of each intensity class, as Alice's random choice uses them.</summary>
+    public required double[] IntensityProbabilities { get; init; }
+
+    /// <summary>Sifted Z bits per privacy-amplification block (the finite-key block size n_Z).</summary>
+    public long BlockSizeBits { get; init; } = 1L << 23;
+
+    /// <summary>Bits per error-correction frame; a block is split into frames of about this size.</summary>
+    public int FrameSizeBits { get; init; } = 1 << 20;
+
+    /// <summary>At the end of a session, leftover sifted Z bits are distilled as a last block only if at least this many.</summary>
+    public long MinimumFinalBlockBits { get; init; } = 1L << 16;
+
+    /// <summary>X-basis QBER above which the link aborts (an eavesdropper or a fault): no error correction is attempted.</summary>
+    public double AbortQber { get; init; } = 0.11;
+
+    /// <summary>Detections per sifting message.</summary>
+    public int SiftBatchSize { get; init; } = 1 << 16;
+
+    public SecurityParameters Security { get; init; } = new();
+
+    public CascadeOptions Cascade { get; init; } = CascadeOptions.Default;
+
+    /// <summary>Throws <see cref="ArgumentException"/> naming the first invalid setting.</summary>
+    public void Validate()
+    {
+        if (MeanPhotonNumbers is null || MeanPhotonNumbers.Length != Intensities.Count)
+            throw new ArgumentException($"{nameof(MeanPhotonNumbers)} must have {Intensities.Count} entries (signal, decoy, vacuum).");
+        if (IntensityProbabilities is null || IntensityProbabilities.Length != Intensities.Count)
+            throw new ArgumentException($"{nameof(IntensityProbabilities)} must have {Intensities.Count} entries (signal, decoy, vacuum).");
+        double mu1 = MeanPhotonNumbers[0], mu2 = MeanPhotonNumbers[1], mu3 = MeanPhotonNumbers[2];
+        if (!(mu3 >= 0 && mu2 > mu3 && mu1 > mu2 + mu3))
+            throw new ArgumentException($"Intensities must satisfy mu1 > mu2 + mu3, mu2 > mu3 >= 0; got {mu1}, {mu2}, {mu3}.");
+        if (Math.Abs(IntensityProbabilities.Sum() - 1) > 1e-9 || IntensityProbabilities.Any(p => !(p > 0)))
+            throw new ArgumentException($"{nameof(IntensityProbabilities)} must be positive and sum to 1; got {string.Join(", ", IntensityProbabilities)}.");
+        if (BlockSizeBits < 1024)
+            throw new ArgumentException($"{nameof(BlockSizeBits)} must be at least 1024, got {BlockSizeBits}.");
+        if (FrameSizeBits < 1024)
+            throw new ArgumentException($"{nameof(FrameSizeBits)} must be at least 1024, got {FrameSizeBits}.");
+        if (MinimumFinalBlockBits < 1024 || MinimumFinalBlockBits > BlockSizeBits)
+            throw new ArgumentException($"{nameof(MinimumFinalBlockBits)} must lie in [1024, {nameof(BlockSizeBits)}], got {MinimumFinalBlockBits}.");
+        if (!(AbortQber > 0 && AbortQber < 0.5))
+            throw new ArgumentException($"{nameof(AbortQber)} must lie in (0, 0.5), got {AbortQber}.");
+        if (SiftBatchSize < 1)
+            throw new ArgumentException($"{nameof(SiftBatchSize)} must be positive, got {SiftBatchSize}.");
+        Security.Validate();
+        Cascade.Validate();
+    }
+}

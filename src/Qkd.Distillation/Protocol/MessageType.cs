@@ -1,0 +1,33 @@
+namespace Qkd.Distillation.Protocol;
+
+/// <summary>
+/// Messages of the distillation protocol. Bob drives (he knows when detections arrive); Alice answers.
+/// The first byte of every message is its type.
+/// </summary>
+public enum MessageType : byte
+{
+    /// <summary>Bob → Alice: pulse indices of a batch of detections and the basis Bob measured each in.</summary>
+    SiftRequest = 1,
+    /// <summary>Alice → Bob: which detections had matching bases, and the intensity class of each kept one.</summary>
+    SiftResponse = 2,
+    /// <summary>Bob → Alice: close a block of the first N Z and M X sifted records; carries Bob's X-basis bits.</summary>
+    BlockStart = 3,
+    /// <summary>Alice → Bob: X-basis error counts per intensity (parameter estimation) and the go/abort verdict.</summary>
+    ParameterEstimate = 4,
+    /// <summary>Bob → Alice: begin error correction of one frame with this QBER estimate; Alice replies with the permutation seed.</summary>
+    CorrectionStart = 5,
+    CorrectionSeed = 6,
+    /// <summary>Bob → Alice: a batch of Cascade parity queries. Alice → Bob: the parities.</summary>
+    ParityQueries = 7,
+    ParityAnswers = 8,
+    /// <summary>Bob → Alice: error correction done, with Bob's leakage count. Alice → Bob: hash keys and her tag.</summary>
+    VerificationRequest = 9,
+    VerificationTag = 10,
+    /// <summary>Bob → Alice: tags matched or not. Alice → Bob: the Toeplitz seed (or the abort) for privacy amplification.</summary>
+    VerificationResult = 11,
+    AmplificationSeed = 12,
+    /// <summary>Bob → Alice: the key is stored (or the block is discarded) at Bob.</summary>
+    BlockDone = 13,
+    /// <summary>Either side: end of session, with a reason.</summary>
+    Goodbye = 14,
+}

@@ -1,0 +1,122 @@
+using System.Buffers.Binary;
+using Qkd.Core.Bits;
+
+namespace Qkd.Distillation.Protocol;
+
+/// <summary>
+/// Reads one protocol message written by <see cref="ProtocolWriter"/>. Every read is bounds-checked: a truncated or
+/// oversized field raises <see cref="ProtocolException"/> naming the field, never an index error or a huge allocation.
+/// </summary>
+public ref struct ProtocolReader
+{
+    private readonly ReadOnlySpan<byte> _data;
+    private int _position;
+
+    public ProtocolReader(ReadOnlySpan<byte> message, MessageType expected)
+    {
+        _data = message;
+        if (message.IsEmpty)
+            throw new ProtocolException($"Empty message where {expected} was expected.");
+        if (message[0] != (byte)expected)
+            throw new ProtocolException($"Expected a {expected} message, received {DescribeType(message[0])}.");
+        _position = 1;
+    }
+
+    public static MessageType PeekType(ReadOnlySpan<byte> message) =>
+        message.IsEmpty ? throw new ProtocolException("Empty message.") : (MessageType)message[0];
+
+    public static string DescribeType(byte type) =>
+        Enum.IsDefined(typeof(MessageType), type) ? ((MessageType)type).ToString() : $"unknown message type {type}";
+
+    public readonly int Remaining => _data.Length - _position;
+
+    public byte ReadByte(string field)
+    {
+        if (_position >= _data.Length) throw Truncated(field);
+        return _data[_position++];
+    }
+
+    public ulong ReadVarUInt64(string field)
+    {
+        ulong result = 0;
+        for (int shift = 0; shift < 64; shift += 7)
+        {
+            byte b = ReadByte(field);
+            result |= (ulong)(b & 0x7F) << shift;
+            if ((b & 0x80) == 0) return result;
+        }
+        throw new ProtocolException($"Field '{field}' is a varint longer than 64 bits.");
+    }
+
+    /// <summary>A non-negative count or index, at most <paramref name="maximum"/>.</summary>
+    public long ReadVarInt64(string field, long maximum = long.MaxValue)
+    {
+        ulong value = ReadVarUInt64(field);
+        if (value > (ulong)maximum)
+            throw new ProtocolException($"Field '{field}' is {value}, more than the allowed {maximum}.");
+        return (long)value;
+    }
+
+    public int ReadCount(string field, int maximum) => (int)ReadVarInt64(field, maximum);
+
+    public ulong ReadUInt64(string field)
+    {
+        if (Remaining < 8) throw Truncated(field);
+        ulong v = BinaryPrimitives.ReadUInt64LittleEndian(_data[_position..]);
+        _position += 8;
+        return v;
+    }
+
+    public double ReadDouble(string field) => BitConverter.UInt64BitsToDouble(ReadUInt64(field));
+
+    public ReadOnlySpan<byte> ReadBytes(string field, int maximumLength)
+    {
+        int length = ReadCount(field + " length", maximumLength);
+        if (Remaining < length) throw Truncated(field);
+        var slice = _data.Slice(_position, length);
+        _position += length;
+        return slice;
+    }
+
+    public string ReadString(string field, int maximumLength = 4096) =>
+        System.Text.Encoding.UTF8.GetString(ReadBytes(field, maximumLength));
+
+    public PackedBits ReadBits(string field, long maximumBits)
+    {
+        long length = ReadVarInt64(field + " length", maximumBits);
+        int byteCount = (int)((length + 7) / 8);
+        if (Remaining < byteCount) throw Truncated(field);
+        var bits = PackedBits.FromBytes(_data.Slice(_position, byteCount), length);
+        _position += byteCount;
+        return bits;
+    }
+
+    /// <summary>Reads values written by <see cref="ProtocolWriter.WritePacked"/> into <paramref name="destination"/>; returns the count.</summary>
+    public int ReadPacked(string field, int bitsPerValue, Span<byte> destination)
+    {
+        int count = ReadCount(field + " count", destination.Length);
+        int byteCount = (count * bitsPerValue + 7) / 8;
+        if (Remaining < byteCount) throw Truncated(field);
+        var src = _data.Slice(_position, byteCount);
+        long bit = 0;
+        for (int i = 0; i < count; i++)
+        {
+            int v = 0;
+            for (int b = 0; b < bitsPerValue; b++, bit++)
+                v |= ((src[(int)(bit >> 3)] >> (int)(bit & 7)) & 1) << b;
+            destination[i] = (byte)v;
+        }
+        _position += byteCount;
+        return count;
+    }
+
+    /// <summary>Call after the last field: trailing bytes mean the peer speaks another version of the protocol.</summary>
+    public readonly void EnsureEnd(MessageType type)
+    {
+        if (Remaining != 0)
+            throw new ProtocolException($"{type} message has {Remaining} unexpected trailing bytes.");
+    }
+
+    private readonly ProtocolException Truncated(string field) =>
+        new($"Message truncated while reading field '{field}' at byte {_position} of {_data.Length}.");
+}

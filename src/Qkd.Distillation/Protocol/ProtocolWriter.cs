@@ -1,0 +1,93 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using Qkd.Core.Bits;
+
+namespace Qkd.Distillation.Protocol;
+
+/// <summary>
+/// Builds one protocol message: LEB128 varints for counts and indices, little-endian fixed-width numbers,
+/// packed bit strings. Reused across messages (call <see cref="Begin"/>) so that steady-state traffic does not allocate.
+/// </summary>
+public sealed class ProtocolWriter
+{
+    private readonly ArrayBufferWriter<byte> _buffer = new(4096);
+
+    public ProtocolWriter Begin(MessageType type)
+    {
+        _buffer.ResetWrittenCount();
+        WriteByte((byte)type);
+        return this;
+    }
+
+    public ReadOnlyMemory<byte> Message => _buffer.WrittenMemory;
+
+    public void WriteByte(byte value)
+    {
+        _buffer.GetSpan(1)[0] = value;
+        _buffer.Advance(1);
+    }
+
+    public void WriteVarUInt64(ulong value)
+    {
+        Span<byte> span = _buffer.GetSpan(10);
+        int i = 0;
+        while (value >= 0x80)
+        {
+            span[i++] = (byte)(value | 0x80);
+            value >>= 7;
+        }
+        span[i++] = (byte)value;
+        _buffer.Advance(i);
+    }
+
+    public void WriteVarInt64(long value)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(value);
+        WriteVarUInt64((ulong)value);
+    }
+
+    public void WriteUInt64(ulong value)
+    {
+        BinaryPrimitives.WriteUInt64LittleEndian(_buffer.GetSpan(8), value);
+        _buffer.Advance(8);
+    }
+
+    public void WriteDouble(double value) => WriteUInt64(BitConverter.DoubleToUInt64Bits(value));
+
+    public void WriteBytes(ReadOnlySpan<byte> bytes)
+    {
+        WriteVarInt64(bytes.Length);
+        bytes.CopyTo(_buffer.GetSpan(bytes.Length));
+        _buffer.Advance(bytes.Length);
+    }
+
+    public void WriteString(string value) => WriteBytes(System.Text.Encoding.UTF8.GetBytes(value));
+
+    /// <summary>Bit length, then the bits, 8 per byte, little-endian.</summary>
+    public void WriteBits(PackedBits bits)
+    {
+        WriteVarInt64(bits.Length);
+        int byteCount = (int)((bits.Length + 7) / 8);
+        Span<byte> span = _buffer.GetSpan(byteCount);
+        var words = bits.Words;
+        for (int i = 0; i < byteCount; i++)
+            span[i] = (byte)(words[i >> 3] >> ((i & 7) * 8));
+        _buffer.Advance(byteCount);
+    }
+
+    /// <summary>A sequence of small values (each &lt; 2^bitsPerValue) packed densely.</summary>
+    public void WritePacked(ReadOnlySpan<byte> values, int bitsPerValue)
+    {
+        WriteVarInt64(values.Length);
+        int byteCount = (values.Length * bitsPerValue + 7) / 8;
+        Span<byte> span = _buffer.GetSpan(byteCount);
+        span[..byteCount].Clear();
+        long bit = 0;
+        foreach (byte v in values)
+        {
+            for (int b = 0; b < bitsPerValue; b++, bit++)
+                if (((v >> b) & 1) != 0) span[(int)(bit >> 3)] |= (byte)(1 << (int)(bit & 7));
+        }
+        _buffer.Advance(byteCount);
+    }
+}

@@ -1,0 +1,58 @@
+using Qkd.Core;
+using Qkd.Core.Bits;
+
+namespace Qkd.Distillation.Sifting;
+
+/// <summary>
+/// The sifted records of one basis, in sifting order, waiting to be cut into blocks: one bit and one intensity class
+/// per record. Both ends append in the same order, so "the first N records" names the same pulses at Alice and Bob.
+/// Storage grows by doubling and is reused across blocks.
+/// </summary>
+public sealed class SiftedBuffer
+{
+    private ulong[] _bits = new ulong[1024];
+    private byte[] _intensities = new byte[65536];
+
+    public long Count { get; private set; }
+
+    public void Append(byte bit, Intensity intensity)
+    {
+        if (Count == (long)_intensities.Length)
+            Grow();
+        if (bit != 0) _bits[Count >> 6] |= 1UL << (int)(Count & 63);
+        _intensities[Count] = (byte)intensity;
+        Count++;
+    }
+
+    /// <summary>Removes the first <paramref name="count"/> records and returns their bits and intensity classes.</summary>
+    public (PackedBits Bits, byte[] Intensities) TakeFront(long count)
+    {
+        if (count < 0 || count > Count)
+            throw new ArgumentOutOfRangeException(nameof(count), count, $"Only {Count} sifted records are buffered.");
+        var all = PackedBits.FromWords(_bits, Count);
+        var taken = all.Slice(0, count);
+        var rest = all.Slice(count, Count - count);
+        byte[] intensities = _intensities.AsSpan(0, checked((int)count)).ToArray();
+
+        long remaining = Count - count;
+        Array.Clear(_bits);
+        rest.Words.CopyTo(_bits);
+        _intensities.AsSpan((int)count, (int)remaining).CopyTo(_intensities);
+        Count = remaining;
+        return (taken, intensities);
+    }
+
+    /// <summary>Overwrites buffered bits with zeros (raw key material must not linger in memory after a session).</summary>
+    public void Zeroise()
+    {
+        Array.Clear(_bits);
+        Count = 0;
+    }
+
+    private void Grow()
+    {
+        int newCapacity = checked(_intensities.Length * 2);
+        Array.Resize(ref _intensities, newCapacity);
+        Array.Resize(ref _bits, PackedBits.WordCount(newCapacity));
+    }
+}

@@ -1,0 +1,30 @@
+using Qkd.Core;
+
+namespace Qkd.Distillation.Sifting;
+
+/// <summary>Running totals of sifting over a whole session: detections per intensity, sifted records per basis and intensity.</summary>
+public sealed class SiftingStatistics
+{
+    /// <summary>All detections Bob reported, by Alice's intensity class.</summary>
+    public long[] DetectionsPerIntensity { get; } = new long[Intensities.Count];
+
+    /// <summary>Sifted (basis-matched) records, [basis][intensity].</summary>
+    public long[][] SiftedPerBasisAndIntensity { get; } = [new long[Intensities.Count], new long[Intensities.Count]];
+
+    public long Detections { get; private set; }
+
+    public long SiftedZ => SiftedPerBasisAndIntensity[(int)Basis.Z].Sum();
+
+    public long SiftedX => SiftedPerBasisAndIntensity[(int)Basis.X].Sum();
+
+    /// <summary>Bob detections whose basis did not match Alice's and were discarded.</summary>
+    public long Discarded => Detections - SiftedZ - SiftedX;
+
+    public void CountDetection(Intensity intensity)
+    {
+        Detections++;
+        DetectionsPerIntensity[(int)intensity]++;
+    }
+
+    public void CountSifted(Basis basis, Intensity intensity) => SiftedPerBasisAndIntensity[(int)basis][(int)intensity]++;
+}
