@@ -1,0 +1,113 @@
+using System.CommandLine;
+using System.Globalization;
+using Microsoft.Extensions.Logging;
+using Qkd.Emulation;
+using Qkd.Node.Link;
+
+namespace Qkd.Cli.Commands;
+
+/// <summary>`qkd run`: one whole link in this process. Exit codes: 0 key produced, 2 no key or aborted, 1 bad input or failure.</summary>
+public static class RunCommand
+{
+    public static Command Create()
+    {
+        var emulator = new Option<bool>("--emulator") { Description = "Use the emulated photon source and devices (no hardware needed)." };
+        var profile = new Option<FileInfo?>("--profile") { Description = "Link profile JSON (see src/Qkd.Emulation/README.md); default: built-in profile." };
+        var distance = new Option<double?>("--distance-km") { Description = "Override the profile's fibre length, km." };
+        var duration = new Option<double>("--duration-s") { Description = "Link time to run, seconds.", DefaultValueFactory = _ => 1.0 };
+        var seed = new Option<ulong>("--seed") { Description = "Seed of every random choice; same seed, same run.", DefaultValueFactory = _ => 7UL };
+        var eavesdropper = new Option<string?>("--eavesdropper") { Description = "Emulated attack: none, intercept-resend:FRACTION, pns[:FRACTION]." };
+        var report = new Option<FileInfo?>("--report") { Description = "Write the JSON report here." };
+        var blockSize = new Option<long>("--block-size") { Description = "Sifted key bits per privacy-amplification block.", DefaultValueFactory = _ => 1L << 22 };
+        var keysDir = new Option<DirectoryInfo>("--keys-dir") { Description = "Where Alice's and Bob's key stores are created.", DefaultValueFactory = _ => new DirectoryInfo("keys") };
+        var verbose = new Option<bool>("--verbose") { Description = "Log every block." };
+        var quiet = new Option<bool>("--quiet") { Description = "No live progress line." };
+
+        var command = new Command("run", "Run a QKD link end to end and print a summary.")
+        {
+            emulator, profile, distance, duration, seed, eavesdropper, report, blockSize, keysDir, verbose, quiet,
+        };
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            if (!parse.GetValue(emulator))
+            {
+                Console.Error.WriteLine("error: only the emulated link is available in this build; add --emulator (hardware links need device configuration).");
+                return 1;
+            }
+            EmulatedRunOptions options;
+            try
+            {
+                var profileFile = parse.GetValue(profile);
+                var linkProfile = profileFile is null ? LinkProfile.Default : LinkProfile.Load(profileFile.FullName);
+                if (parse.GetValue(distance) is double km) linkProfile = linkProfile.WithDistance(km);
+                if (parse.GetValue(eavesdropper) is string eve) linkProfile = linkProfile with { Eavesdropper = EavesdropperSpec.Parse(eve) };
+                linkProfile.Validate();
+                options = new EmulatedRunOptions
+                {
+                    Profile = linkProfile,
+                    ProfileSource = profileFile?.FullName ?? "built-in default",
+                    DurationSeconds = parse.GetValue(duration),
+                    Seed = parse.GetValue(seed),
+                    BlockSizeBits = parse.GetValue(blockSize),
+                    KeysDirectory = parse.GetValue(keysDir)!.FullName,
+                };
+                options.Validate();
+            }
+            catch (Exception e) when (e is LinkProfileException or ArgumentException or IOException or FormatException or System.Text.Json.JsonException)
+            {
+                Console.Error.WriteLine($"error: {e.Message}");
+                return 1;
+            }
+
+            using var loggerFactory = LoggerFactory.Create(b => b
+                .AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; })
+                .SetMinimumLevel(parse.GetValue(verbose) ? LogLevel.Information : LogLevel.Warning));
+            var runner = new EmulatedLinkRunner(options, loggerFactory.CreateLogger("qkd.link"));
+            var live = parse.GetValue(quiet) || Console.IsErrorRedirected ? null : new ProgressLine();
+
+            Console.Error.WriteLine($"Emulated link: {options.Profile.FibreLengthKm} km, {options.Profile.PulseRateHz / 1e9:G3} GHz, " +
+                $"{options.DurationSeconds} s of link time, seed {options.Seed}, eavesdropper {options.Profile.Eavesdropper}");
+            LinkReport result;
+            try
+            {
+                result = await runner.RunAsync(live, cancellationToken);
+            }
+            finally
+            {
+                live?.Finish();
+            }
+            RunSummary.Print(result, Console.Out);
+            if (parse.GetValue(report) is FileInfo reportFile)
+            {
+                File.WriteAllText(reportFile.FullName, result.ToJson());
+                Console.Out.WriteLine($"Report written to {reportFile.FullName}");
+            }
+            return result.SecretBits > 0 && result.IdenticalKeys ? 0 : 2;
+        });
+        return command;
+    }
+}
+
+/// <summary>The live status line on stderr, refreshed at most five times a second.</summary>
+internal sealed class ProgressLine : IProgress<LinkProgress>
+{
+    private long _lastTicks;
+    private int _width;
+
+    public void Report(LinkProgress p)
+    {
+        long now = Environment.TickCount64;
+        if (now - _lastTicks < 200) return;
+        _lastTicks = now;
+        string qber = double.IsNaN(p.Qber) ? "  -  " : p.Qber.ToString("P2", CultureInfo.InvariantCulture);
+        string line = string.Create(CultureInfo.InvariantCulture,
+            $"t {p.LinkSeconds,6:F3}/{p.DurationSeconds:G4} s | pulses {p.PulsesSent:E3} | detections {p.Detections,12:N0} | sifted {p.SiftedBits,12:N0} | QBER {qber} | secret {p.SecretBits,11:N0} bits | {p.SecretKeyRateBitsPerSecond / 1e3,9:F1} kb/s | blocks {p.BlocksDone}");
+        _width = Math.Max(_width, line.Length);
+        Console.Error.Write("\r" + line.PadRight(_width));
+    }
+
+    public void Finish()
+    {
+        if (_width > 0) Console.Error.WriteLine();
+    }
+}

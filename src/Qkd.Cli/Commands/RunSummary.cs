@@ -1,0 +1,35 @@
+using System.Globalization;
+using Qkd.Node.Link;
+
+namespace Qkd.Cli.Commands;
+
+/// <summary>The human-readable end-of-run summary (the JSON report carries everything in full).</summary>
+internal static class RunSummary
+{
+    public static void Print(LinkReport r, TextWriter o)
+    {
+        var c = CultureInfo.InvariantCulture;
+        string Pct(double? v) => v is double d ? d.ToString("P3", c) : "-";
+        string Num(double? v, string format = "G4") => v is double d ? d.ToString(format, c) : "-";
+
+        o.WriteLine();
+        o.WriteLine($"Link summary ({r.Profile.FibreLengthKm.ToString(c)} km, {r.LinkSeconds.ToString("G4", c)} s of link time, {r.WallClockSeconds.ToString("F1", c)} s wall clock)");
+        o.WriteLine($"  pulses sent          {r.PulsesSent.ToString("N0", c)}");
+        o.WriteLine($"  detections           {r.Detections.ToString("N0", c)}");
+        o.WriteLine($"  sifted bits          Z {r.SiftedBitsZ.ToString("N0", c)}   X {r.SiftedBitsX.ToString("N0", c)}");
+        o.WriteLine("  intensity   mu      gain          QBER X      QBER Z");
+        foreach (var k in r.PerIntensity)
+            o.WriteLine($"  {k.Intensity,-9} {k.MeanPhotonNumber.ToString("F4", c),7} {k.Gain.ToString("E3", c),11}   {Pct(k.ErrorRateX),9}   {Pct(k.ErrorRateZ),9}");
+        o.WriteLine($"  QBER                 Z {Pct(r.QberZ)}   X {Pct(r.QberX)}");
+        if (r.DecoyState is { } d)
+            o.WriteLine($"  decoy bounds         Y1 >= {Num(d.SinglePhotonYieldLower, "E3")}   e1(X) <= {Pct(d.SinglePhotonErrorRateXUpper)}   phase error <= {Pct(d.PhaseErrorRateZUpper)}");
+        o.WriteLine($"  error correction     {r.ErrorCorrection.LeakedBits.ToString("N0", c)} bits leaked, f = {Num(r.ErrorCorrection.Efficiency, "F3")}");
+        o.WriteLine($"  verification         {r.Verification.BlocksPassed}/{r.Verification.BlocksVerified} blocks passed ({r.Verification.TagBits}-bit tags)");
+        o.WriteLine($"  secret key           {r.SecretBits.ToString("N0", c)} bits   {(r.SecretKeyRateBitsPerSecond / 1e3).ToString("F2", c)} kb/s   {r.SecretKeyRateBitsPerPulse.ToString("E3", c)} bits/pulse");
+        o.WriteLine($"  identical keys       {(r.IdenticalKeys ? "yes" : "NO")}   ({r.KeyStores.BlocksStored} blocks in {Path.GetDirectoryName(r.KeyStores.Alice)})");
+        if (r.Aborted)
+            o.WriteLine($"  ABORTED              {r.Reason}");
+        else if (r.SecretBits == 0)
+            o.WriteLine($"  NO KEY               {r.Reason}");
+    }
+}

@@ -1,0 +1,212 @@
+using System.Diagnostics;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Qkd.Acquisition;
+using Qkd.Core;
+using Qkd.Core.Random;
+using Qkd.Core.Symbols;
+using Qkd.Distillation;
+using Qkd.Distillation.Channel;
+using Qkd.Emulation;
+using Qkd.Node.KeyStore;
+
+namespace Qkd.Node.Link;
+
+/// <summary>
+/// Runs both ends of a link in one process against the emulated photon source: Alice's symbol source drives the
+/// emulated channel, Bob's clicks are decoded and sifted, and the two distillers talk over an in-memory classical
+/// channel. The distillation objects are exactly those a two-node deployment uses.
+/// </summary>
+public sealed class EmulatedLinkRunner(EmulatedRunOptions options, ILogger? logger = null)
+{
+    private const int ClickBatch = 1 << 16;
+    private readonly ILogger _logger = logger ?? NullLogger.Instance;
+
+    public async Task<LinkReport> RunAsync(IProgress<LinkProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        options.Validate();
+        var started = DateTimeOffset.UtcNow;
+        var wall = Stopwatch.StartNew();
+        var profile = options.Profile;
+        ulong seed = options.Seed;
+
+        // Independent named streams: adding a consumer of randomness never shifts another's.
+        var symbols = new SeededSymbolSource(SplitMix64.Mix(seed ^ 0xA11CE), profile.CreateSymbolDistribution());
+        var link = new EmulatedLink(profile, symbols, SplitMix64.Mix(seed ^ 0xE3u));
+        var decoder = new DetectionDecoder(profile.ReceiverLayout, Xoshiro256StarStar.ForStream(seed, "bob-squashing"));
+        var distillation = DistillationOptionsFor(profile, options.BlockSizeBits);
+
+        string runDirectory = Path.Combine(options.KeysDirectory, $"run-{started:yyyyMMdd-HHmmss}-seed{seed}");
+        var aliceStore = new FileKeyStore(Path.Combine(runDirectory, "alice"));
+        var bobStore = new FileKeyStore(Path.Combine(runDirectory, "bob"));
+        var (aliceChannel, bobChannel) = InMemoryClassicalChannel.CreatePair();
+        var alice = new AliceDistiller(aliceChannel, symbols, distillation, aliceStore, Xoshiro256StarStar.ForStream(seed, "alice-distiller"));
+        var bob = new BobDistiller(bobChannel, distillation, bobStore);
+        bob.BlockCompleted += block => _logger.LogInformation(
+            "Block {Block}: {Outcome}, {Sifted} sifted bits, QBER {Qber:P2}, {Secret} secret bits{Reason}",
+            block.BlockId, block.Outcome, block.SiftedZ, double.IsNaN(block.QberZ) ? block.QberX : block.QberZ, block.SecretBits,
+            block.Reason is null ? "" : $" ({block.Reason})");
+
+        using var aliceCancel = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        Task<string> aliceTask = Task.Run(() => alice.RunAsync(aliceCancel.Token), aliceCancel.Token);
+
+        long endPulse = (long)Math.Round(profile.PulseRateHz * options.DurationSeconds);
+        var clicks = new DetectorClick[ClickBatch];
+        var detections = new Detection[ClickBatch];
+        long detectionCount = 0;
+        string closing;
+        try
+        {
+            while (bob.AbortReason is null)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                int n = link.Emit(clicks, endPulse);
+                if (n == 0) break;
+                int m = decoder.Decode(clicks.AsSpan(0, n), detections);
+                detectionCount += m;
+                await bob.SiftAsync(detections.AsMemory(0, m), cancellationToken).ConfigureAwait(false);
+                progress?.Report(Snapshot(link.PulsesEmitted, detectionCount, bob, profile, options.DurationSeconds));
+            }
+            closing = await bob.FinishAsync(cancellationToken).ConfigureAwait(false);
+            await aliceTask.ConfigureAwait(false);
+        }
+        catch
+        {
+            aliceCancel.Cancel();
+            aliceChannel.Complete();
+            bobChannel.Complete();
+            try { await aliceTask.ConfigureAwait(false); } catch (Exception) { /* the original failure is the one to report */ }
+            throw;
+        }
+        progress?.Report(Snapshot(link.PulsesEmitted, detectionCount, bob, profile, options.DurationSeconds));
+
+        long pulsesSent = Math.Max(link.PulsesEmitted, endPulse);
+        bool identical = FileKeyStore.HoldIdenticalKeys(aliceStore, bobStore);
+        return BuildReport(started, wall.Elapsed.TotalSeconds, pulsesSent, detectionCount, link, decoder, bob, alice,
+            aliceChannel, bobChannel, aliceStore, bobStore, identical, closing);
+    }
+
+    /// <summary>The distillation settings implied by a link profile: both ends must use the same decoy settings.</summary>
+    public static DistillationOptions DistillationOptionsFor(LinkProfile profile, long blockSizeBits) => new()
+    {
+        MeanPhotonNumbers = Intensities.All.Select(profile.MeanPhotonNumber).ToArray(),
+        IntensityProbabilities = [profile.SignalProbability, profile.DecoyProbability, profile.VacuumProbability],
+        BlockSizeBits = blockSizeBits,
+        MinimumFinalBlockBits = Math.Min(1L << 16, blockSizeBits),
+    };
+
+    private static LinkProgress Snapshot(long pulses, long detections, BobDistiller bob, LinkProfile profile, double duration)
+    {
+        double linkSeconds = pulses / profile.PulseRateHz;
+        var last = bob.Blocks.Count > 0 ? bob.Blocks[^1] : null;
+        double qber = last is null ? double.NaN : double.IsNaN(last.QberZ) ? last.QberX : last.QberZ;
+        return new LinkProgress(linkSeconds, duration, pulses, detections, bob.Sifting.SiftedZ + bob.Sifting.SiftedX, qber,
+            bob.SecretBits, linkSeconds > 0 ? bob.SecretBits / linkSeconds : 0, bob.Blocks.Count);
+    }
+
+    private LinkReport BuildReport(DateTimeOffset started, double wallSeconds, long pulsesSent, long detections,
+        EmulatedLink link, DetectionDecoder decoder, BobDistiller bob, AliceDistiller alice,
+        IClassicalChannel aliceChannel, IClassicalChannel bobChannel, FileKeyStore aliceStore, FileKeyStore bobStore,
+        bool identical, string closing)
+    {
+        var profile = options.Profile;
+        var blocks = bob.Blocks;
+        var corrected = blocks.Where(b => b.ErrorsZPerIntensity is not null).ToList();
+        var sifting = bob.Sifting;
+
+        var perIntensity = new List<IntensityReport>();
+        foreach (var k in Intensities.All)
+        {
+            int i = (int)k;
+            double probability = ProbabilityOf(profile, k);
+            double expectedPulses = pulsesSent * probability;
+            long sz = blocks.Sum(b => b.SiftedZPerIntensity[i]);
+            long sx = blocks.Sum(b => b.SiftedXPerIntensity[i]);
+            long ex = blocks.Sum(b => b.ErrorsXPerIntensity[i]);
+            long czCount = corrected.Sum(b => b.SiftedZPerIntensity[i]);
+            long? ez = corrected.Count == 0 ? null : corrected.Sum(b => b.ErrorsZPerIntensity![i]);
+            perIntensity.Add(new IntensityReport(
+                k.ToString().ToLowerInvariant(), profile.MeanPhotonNumber(k), probability, expectedPulses,
+                sifting.DetectionsPerIntensity[i], expectedPulses > 0 ? sifting.DetectionsPerIntensity[i] / expectedPulses : 0,
+                sz, sx, ex, Ratio(ex, sx), ez, ez is null ? null : Ratio(ez.Value, czCount)));
+        }
+
+        long siftedXInBlocks = blocks.Sum(b => b.SiftedX);
+        long errorsX = blocks.Sum(b => b.ErrorsXPerIntensity.Sum());
+        long correctedBits = corrected.Sum(b => b.SiftedZ);
+        long errorsZ = corrected.Sum(b => b.ErrorsZPerIntensity!.Sum());
+        long leaked = corrected.Sum(b => b.LeakedErrorCorrectionBits);
+        double shannon = corrected.Sum(b => b.SiftedZ * Distillation.ErrorCorrection.BinaryEntropy.H2(b.QberZ));
+
+        var estimated = blocks.LastOrDefault(b => b.Bounds is not null);
+        DecoyStateReport? decoy = null;
+        if (estimated?.Bounds is { } bounds)
+        {
+            // Single-photon pulses that Alice sent in Z and Bob measured in Z during the block's share of the run.
+            double tau1 = Intensities.All.Sum(k => ProbabilityOf(profile, k) * profile.MeanPhotonNumber(k) * Math.Exp(-profile.MeanPhotonNumber(k)));
+            double blockShare = sifting.SiftedZ > 0 ? (double)estimated.SiftedZ / sifting.SiftedZ : 0;
+            double singlePhotonZPulses = pulsesSent * blockShare * profile.AliceProbabilityZ * profile.BobProbabilityZ * tau1;
+            decoy = new DecoyStateReport(estimated.BlockId, bounds.VacuumEventsZLower, bounds.SinglePhotonEventsZLower,
+                bounds.SinglePhotonEventsXLower, bounds.SinglePhotonErrorsXUpper,
+                singlePhotonZPulses > 0 ? Finite(bounds.SinglePhotonEventsZLower / singlePhotonZPulses) : null,
+                Finite(bounds.SinglePhotonErrorRateXUpper), Finite(bounds.PhaseErrorRateZUpper), bounds.Problem);
+        }
+
+        var aborted = blocks.FirstOrDefault(b => b.Outcome == BlockOutcome.Aborted);
+        string? reason = aborted?.Reason;
+        if (reason is null && bob.SecretBits == 0)
+            reason = blocks.LastOrDefault(b => b.Reason is not null)?.Reason ?? closing;
+        double linkSeconds = pulsesSent / profile.PulseRateHz;
+
+        var emulatorCounters = link.Counters.ToDictionary();
+        return new LinkReport
+        {
+            StartedAt = started,
+            WallClockSeconds = wallSeconds,
+            Seed = options.Seed,
+            ProfileSource = options.ProfileSource,
+            Profile = profile,
+            LinkSeconds = linkSeconds,
+            PulsesSent = pulsesSent,
+            Detections = detections,
+            SiftedBitsZ = sifting.SiftedZ,
+            SiftedBitsX = sifting.SiftedX,
+            PerIntensity = perIntensity,
+            QberZ = correctedBits > 0 ? (double)errorsZ / correctedBits : null,
+            QberX = Ratio(errorsX, siftedXInBlocks),
+            DecoyState = decoy,
+            ErrorCorrection = new ErrorCorrectionReport("cascade", leaked, shannon > 0 ? leaked / shannon : null, correctedBits,
+                corrected.Sum(b => b.ErrorCorrectionFrames), corrected.Sum(b => b.ErrorCorrectionRounds)),
+            Verification = new VerificationReport("polynomial hash over GF(2^61-1)",
+                blocks.Count(b => b.VerificationPassed is not null), blocks.Count(b => b.VerificationPassed == true),
+                blocks.Count(b => b.VerificationPassed == false), blocks.Select(b => b.VerificationTagBits).DefaultIfEmpty(0).Max()),
+            SecretBits = bob.SecretBits,
+            SecretKeyRateBitsPerSecond = linkSeconds > 0 ? bob.SecretBits / linkSeconds : 0,
+            SecretKeyRateBitsPerPulse = pulsesSent > 0 ? (double)bob.SecretBits / pulsesSent : 0,
+            IdenticalKeys = identical && alice.SecretBits == bob.SecretBits,
+            Aborted = aborted is not null,
+            Reason = reason,
+            Receiver = new ReceiverReport(profile.ReceiverLayout.ToString(), decoder.MultiClicks, decoder.CrossBasisMultiClicks,
+                decoder.InvalidClicks, emulatorCounters),
+            ClassicalChannel = new ClassicalChannelReport(bobChannel.Statistics.MessagesSent, bobChannel.Statistics.BytesSent,
+                aliceChannel.Statistics.MessagesSent, aliceChannel.Statistics.BytesSent),
+            KeyStores = new KeyStoreReport(aliceStore.Directory, bobStore.Directory, bobStore.BlockIds.Count, aliceStore.StoredBits, bobStore.StoredBits),
+            Blocks = blocks.Select(b => new BlockReport(b.BlockId, b.Outcome.ToString(), b.Reason, b.SiftedZ, b.SiftedX,
+                Finite(b.QberZ), Finite(b.QberX), Finite(b.QberEstimateUsedForCorrection), b.LeakedErrorCorrectionBits,
+                Finite(b.ErrorCorrectionEfficiency), b.ErrorCorrectionRounds, b.VerificationPassed,
+                Finite(b.Bounds?.PhaseErrorRateZUpper ?? double.NaN), Finite(b.Bounds?.SinglePhotonEventsZLower ?? double.NaN),
+                b.SecretBits)).ToList(),
+        };
+    }
+
+    private static double ProbabilityOf(LinkProfile profile, Intensity k) => k switch
+    {
+        Intensity.Signal => profile.SignalProbability,
+        Intensity.Decoy => profile.DecoyProbability,
+        _ => profile.VacuumProbability,
+    };
+
+    private static double? Ratio(long numerator, long denominator) => denominator == 0 ? null : (double)numerator / denominator;
+
+    private static double? Finite(double value) => double.IsFinite(value) ? value : null;
+}

@@ -1,0 +1,35 @@
+using Qkd.Emulation;
+
+namespace Qkd.Node.Link;
+
+/// <summary>What `qkd run --emulator` needs: the link profile and how long and how to run it.</summary>
+public sealed record EmulatedRunOptions
+{
+    public required LinkProfile Profile { get; init; }
+
+    /// <summary>Where the profile came from ("built-in default" or a path), for the report.</summary>
+    public string ProfileSource { get; init; } = "built-in default";
+
+    /// <summary>Link time to emulate, seconds (pulses sent = rate x duration).</summary>
+    public double DurationSeconds { get; init; } = 1.0;
+
+    /// <summary>Seed of every random choice in the run; the same seed gives the same run.</summary>
+    public ulong Seed { get; init; } = 7;
+
+    /// <summary>Sifted Z bits per privacy-amplification block.</summary>
+    public long BlockSizeBits { get; init; } = 1L << 22;
+
+    /// <summary>Directory under which Alice's and Bob's key stores are created.</summary>
+    public required string KeysDirectory { get; init; }
+
+    public void Validate()
+    {
+        Profile.Validate();
+        if (!(DurationSeconds > 0) || double.IsInfinity(DurationSeconds))
+            throw new ArgumentException($"Duration must be a positive number of seconds, got {DurationSeconds}.");
+        if (Profile.PulseRateHz * DurationSeconds > 1e13)
+            throw new ArgumentException($"Duration {DurationSeconds} s at {Profile.PulseRateHz:G3} pulses/s is more than 1e13 pulses; choose a shorter run.");
+        if (BlockSizeBits < 1024)
+            throw new ArgumentException($"Block size must be at least 1024 bits, got {BlockSizeBits}.");
+    }
+}

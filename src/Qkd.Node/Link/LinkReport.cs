@@ -1,0 +1,116 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Qkd.Emulation;
+
+namespace Qkd.Node.Link;
+
+/// <summary>
+/// The machine-readable summary of a link run (`--report report.json`). Contains no key material.
+/// Numbers that could not be measured (for example QBER when no block was distilled) are null.
+/// </summary>
+public sealed record LinkReport
+{
+    public string Format { get; init; } = "qkd-link-report/1";
+    public required DateTimeOffset StartedAt { get; init; }
+    public required double WallClockSeconds { get; init; }
+    public required ulong Seed { get; init; }
+    public required string ProfileSource { get; init; }
+    public required LinkProfile Profile { get; init; }
+    public required double LinkSeconds { get; init; }
+    public required long PulsesSent { get; init; }
+    public required long Detections { get; init; }
+    public required long SiftedBitsZ { get; init; }
+    public required long SiftedBitsX { get; init; }
+    public required IReadOnlyList<IntensityReport> PerIntensity { get; init; }
+    public double? QberZ { get; init; }
+    public double? QberX { get; init; }
+    public DecoyStateReport? DecoyState { get; init; }
+    public required ErrorCorrectionReport ErrorCorrection { get; init; }
+    public required VerificationReport Verification { get; init; }
+    public required long SecretBits { get; init; }
+    public required double SecretKeyRateBitsPerSecond { get; init; }
+    public required double SecretKeyRateBitsPerPulse { get; init; }
+    public required bool IdenticalKeys { get; init; }
+    public required bool Aborted { get; init; }
+    /// <summary>Why the link aborted, or why it produced no key; null when it produced key normally.</summary>
+    public string? Reason { get; init; }
+    public required ReceiverReport Receiver { get; init; }
+    public required ClassicalChannelReport ClassicalChannel { get; init; }
+    public required KeyStoreReport KeyStores { get; init; }
+    public required IReadOnlyList<BlockReport> Blocks { get; init; }
+
+    public static readonly JsonSerializerOptions JsonOptions = new()
+    {
+        WriteIndented = true,
+        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+        DefaultIgnoreCondition = JsonIgnoreCondition.Never,
+        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase) },
+    };
+
+    public string ToJson() => JsonSerializer.Serialize(this, JsonOptions);
+}
+
+/// <param name="PulsesSentExpected">N p_k: Alice's emitter draws intensities per pulse; the exact count is not tallied at 1 GHz.</param>
+public sealed record IntensityReport(
+    string Intensity,
+    double MeanPhotonNumber,
+    double Probability,
+    double PulsesSentExpected,
+    long Detections,
+    double Gain,
+    long SiftedZ,
+    long SiftedX,
+    long ErrorsX,
+    double? ErrorRateX,
+    long? ErrorsZ,
+    double? ErrorRateZ);
+
+/// <param name="SinglePhotonYieldLower">s_Z,1 lower bound divided by the single-photon Z pulses Bob measured in Z (N p_Z^A q_Z^B tau_1).</param>
+public sealed record DecoyStateReport(
+    long BlockId,
+    double VacuumEventsZLower,
+    double SinglePhotonEventsZLower,
+    double SinglePhotonEventsXLower,
+    double SinglePhotonErrorsXUpper,
+    double? SinglePhotonYieldLower,
+    double? SinglePhotonErrorRateXUpper,
+    double? PhaseErrorRateZUpper,
+    string? Problem);
+
+public sealed record ErrorCorrectionReport(
+    string Method,
+    long LeakedBits,
+    double? Efficiency,
+    long CorrectedBits,
+    int Frames,
+    int Rounds);
+
+public sealed record VerificationReport(string Method, int BlocksVerified, int BlocksPassed, int BlocksFailed, int TagBits);
+
+public sealed record ReceiverReport(
+    string Layout,
+    long MultiClicks,
+    long CrossBasisMultiClicks,
+    long InvalidClicks,
+    IReadOnlyDictionary<string, long> EmulatorCounters);
+
+public sealed record ClassicalChannelReport(long MessagesBobToAlice, long BytesBobToAlice, long MessagesAliceToBob, long BytesAliceToBob);
+
+public sealed record KeyStoreReport(string Alice, string Bob, int BlocksStored, long BitsStoredAtAlice, long BitsStoredAtBob);
+
+public sealed record BlockReport(
+    long BlockId,
+    string Outcome,
+    string? Reason,
+    long SiftedZ,
+    long SiftedX,
+    double? QberZ,
+    double? QberX,
+    double? QberEstimateUsed,
+    long LeakedBits,
+    double? Efficiency,
+    int Rounds,
+    bool? VerificationPassed,
+    double? PhaseErrorRateZUpper,
+    double? SinglePhotonEventsZLower,
+    long SecretBits);

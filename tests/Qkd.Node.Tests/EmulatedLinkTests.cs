@@ -1,0 +1,110 @@
+using System.Text.Json;
+using Qkd.Emulation;
+using Qkd.Node.Link;
+
+namespace Qkd.Node.Tests;
+
+/// <summary>End-to-end: the emulated link through the real distillation code, as `qkd run --emulator` runs it.</summary>
+public sealed class EmulatedLinkTests : IDisposable
+{
+    private readonly string _keys = Path.Combine(Path.GetTempPath(), "qkd-node-tests-" + Guid.NewGuid().ToString("N"));
+
+    public void Dispose()
+    {
+        if (Directory.Exists(_keys)) Directory.Delete(_keys, recursive: true);
+    }
+
+    private EmulatedRunOptions Options(LinkProfile profile, double seconds, ulong seed = 7, long block = 1L << 21) => new()
+    {
+        Profile = profile,
+        DurationSeconds = seconds,
+        Seed = seed,
+        BlockSizeBits = block,
+        KeysDirectory = _keys,
+    };
+
+    [Fact]
+    public async Task Link_at_25_km_yields_identical_keys_at_both_ends()
+    {
+        var report = await new EmulatedLinkRunner(Options(LinkProfile.Default.WithDistance(25), 0.25)).RunAsync(cancellationToken: TestContext.Current.CancellationToken);
+
+        Assert.False(report.Aborted, report.Reason);
+        Assert.True(report.SecretBits > 0, report.Reason);
+        Assert.True(report.IdenticalKeys);
+        Assert.True(report.KeyStores.BlocksStored >= 1);
+        Assert.Equal(report.KeyStores.BitsStoredAtAlice, report.KeyStores.BitsStoredAtBob);
+        Assert.Equal(report.SecretBits, report.KeyStores.BitsStoredAtBob);
+        Assert.All(report.Blocks.Where(b => b.Outcome == "Key"), b => Assert.True(b.VerificationPassed));
+        // Sanity of what the report says against the physics: QBER near the misalignment, f above the Shannon limit.
+        Assert.InRange(report.QberZ!.Value, 0.005, 0.03);
+        Assert.True(report.ErrorCorrection.Efficiency > 1.0);
+        Assert.True(report.SecretKeyRateBitsPerSecond > 0);
+    }
+
+    [Fact]
+    public async Task Intercept_resend_on_every_pulse_aborts_without_key()
+    {
+        var profile = LinkProfile.Default.WithDistance(25) with { Eavesdropper = EavesdropperSpec.Parse("intercept-resend:1") };
+        var report = await new EmulatedLinkRunner(Options(profile, 0.15)).RunAsync(cancellationToken: TestContext.Current.CancellationToken);
+
+        Assert.True(report.Aborted);
+        Assert.Equal(0, report.SecretBits);
+        Assert.Equal(0, report.KeyStores.BlocksStored);
+        Assert.Contains("QBER", report.Reason);
+        Assert.InRange(report.QberX!.Value, 0.2, 0.3);
+    }
+
+    [Fact]
+    public async Task Link_too_long_for_key_ends_with_a_clear_reason_not_an_exception()
+    {
+        var report = await new EmulatedLinkRunner(Options(LinkProfile.Default.WithDistance(300), 0.2, block: 1L << 16)).RunAsync(cancellationToken: TestContext.Current.CancellationToken);
+
+        Assert.Equal(0, report.SecretBits);
+        Assert.False(string.IsNullOrWhiteSpace(report.Reason));
+        Assert.Equal(0, report.KeyStores.BlocksStored);
+    }
+
+    [Fact]
+    public async Task Same_seed_gives_the_same_run()
+    {
+        var profile = LinkProfile.Default.WithDistance(40);
+        var a = await new EmulatedLinkRunner(Options(profile, 0.05, seed: 11, block: 1L << 18)).RunAsync(cancellationToken: TestContext.Current.CancellationToken);
+        var b = await new EmulatedLinkRunner(Options(profile, 0.05, seed: 11, block: 1L << 18)).RunAsync(cancellationToken: TestContext.Current.CancellationToken);
+        var c = await new EmulatedLinkRunner(Options(profile, 0.05, seed: 12, block: 1L << 18)).RunAsync(cancellationToken: TestContext.Current.CancellationToken);
+
+        Assert.Equal(a.Detections, b.Detections);
+        Assert.Equal(a.SiftedBitsZ, b.SiftedBitsZ);
+        Assert.Equal(a.SecretBits, b.SecretBits);
+        Assert.Equal(a.ErrorCorrection.LeakedBits, b.ErrorCorrection.LeakedBits);
+        Assert.NotEqual(a.Detections, c.Detections);
+    }
+
+    [Fact]
+    public async Task Report_json_carries_every_figure_the_operator_needs()
+    {
+        var report = await new EmulatedLinkRunner(Options(LinkProfile.Default.WithDistance(25), 0.1, block: 1L << 20)).RunAsync(cancellationToken: TestContext.Current.CancellationToken);
+        using var json = JsonDocument.Parse(report.ToJson());
+        var root = json.RootElement;
+        foreach (string field in new[]
+                 {
+                     "profile", "pulsesSent", "detections", "siftedBitsZ", "siftedBitsX", "perIntensity", "qberZ", "qberX",
+                     "decoyState", "errorCorrection", "verification", "secretBits", "secretKeyRateBitsPerSecond",
+                     "secretKeyRateBitsPerPulse", "identicalKeys", "aborted", "reason", "blocks",
+                 })
+            Assert.True(root.TryGetProperty(field, out _), $"report lacks '{field}'");
+        var perIntensity = root.GetProperty("perIntensity");
+        Assert.Equal(3, perIntensity.GetArrayLength());
+        foreach (var k in perIntensity.EnumerateArray())
+        {
+            Assert.True(k.GetProperty("gain").GetDouble() > 0);
+            Assert.True(k.GetProperty("siftedZ").GetInt64() > 0);
+            Assert.True(k.TryGetProperty("errorRateX", out _));
+        }
+        var decoy = root.GetProperty("decoyState");
+        Assert.True(decoy.GetProperty("singlePhotonYieldLower").GetDouble() > 0);
+        Assert.True(decoy.GetProperty("phaseErrorRateZUpper").GetDouble() > 0);
+        Assert.True(root.GetProperty("errorCorrection").GetProperty("leakedBits").GetInt64() > 0);
+        // Keys never appear in the report: it holds no base64 or hex blob of key size.
+        Assert.DoesNotContain("\"key\"", report.ToJson());
+    }
+}
