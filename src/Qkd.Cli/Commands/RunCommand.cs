@@ -29,9 +29,10 @@ public static class RunCommand
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
+            TextWriter output = parse.InvocationConfiguration.Output, error = parse.InvocationConfiguration.Error;
             if (!parse.GetValue(emulator))
             {
-                Console.Error.WriteLine("error: only the emulated link is available in this build; add --emulator (hardware links need device configuration).");
+                error.WriteLine("error: only the emulated link is available in this build; add --emulator (hardware links need device configuration).");
                 return 1;
             }
             EmulatedRunOptions options;
@@ -55,7 +56,7 @@ public static class RunCommand
             }
             catch (Exception e) when (e is LinkProfileException or ArgumentException or IOException or FormatException or System.Text.Json.JsonException)
             {
-                Console.Error.WriteLine($"error: {e.Message}");
+                error.WriteLine($"error: {e.Message}");
                 return 1;
             }
 
@@ -63,9 +64,9 @@ public static class RunCommand
                 .AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; })
                 .SetMinimumLevel(parse.GetValue(verbose) ? LogLevel.Information : LogLevel.Warning));
             var runner = new EmulatedLinkRunner(options, loggerFactory.CreateLogger("qkd.link"));
-            var live = parse.GetValue(quiet) || Console.IsErrorRedirected ? null : new ProgressLine();
+            var live = parse.GetValue(quiet) || Console.IsErrorRedirected ? null : new ProgressLine(error);
 
-            Console.Error.WriteLine($"Emulated link: {options.Profile.FibreLengthKm} km, {options.Profile.PulseRateHz / 1e9:G3} GHz, " +
+            error.WriteLine($"Emulated link: {options.Profile.FibreLengthKm} km, {options.Profile.PulseRateHz / 1e9:G3} GHz, " +
                 $"{options.DurationSeconds} s of link time, seed {options.Seed}, eavesdropper {options.Profile.Eavesdropper}");
             LinkReport result;
             try
@@ -76,11 +77,11 @@ public static class RunCommand
             {
                 live?.Finish();
             }
-            RunSummary.Print(result, Console.Out);
+            RunSummary.Print(result, output);
             if (parse.GetValue(report) is FileInfo reportFile)
             {
                 File.WriteAllText(reportFile.FullName, result.ToJson());
-                Console.Out.WriteLine($"Report written to {reportFile.FullName}");
+                output.WriteLine($"Report written to {reportFile.FullName}");
             }
             return result.SecretBits > 0 && result.IdenticalKeys ? 0 : 2;
         });
@@ -89,7 +90,7 @@ public static class RunCommand
 }
 
 /// <summary>The live status line on stderr, refreshed at most five times a second.</summary>
-internal sealed class ProgressLine : IProgress<LinkProgress>
+internal sealed class ProgressLine(TextWriter writer) : IProgress<LinkProgress>
 {
     private long _lastTicks;
     private int _width;
@@ -103,11 +104,11 @@ internal sealed class ProgressLine : IProgress<LinkProgress>
         string line = string.Create(CultureInfo.InvariantCulture,
             $"t {p.LinkSeconds,6:F3}/{p.DurationSeconds:G4} s | pulses {p.PulsesSent:E3} | detections {p.Detections,12:N0} | sifted {p.SiftedBits,12:N0} | QBER {qber} | secret {p.SecretBits,11:N0} bits | {p.SecretKeyRateBitsPerSecond / 1e3,9:F1} kb/s | blocks {p.BlocksDone}");
         _width = Math.Max(_width, line.Length);
-        Console.Error.Write("\r" + line.PadRight(_width));
+        writer.Write("\r" + line.PadRight(_width));
     }
 
     public void Finish()
     {
-        if (_width > 0) Console.Error.WriteLine();
+        if (_width > 0) writer.WriteLine();
     }
 }

@@ -1,0 +1,13 @@
+using System.CommandLine;
+using Qkd.Cli.Commands;
+
+namespace Qkd.Cli;
+
+/// <summary>The `qkd` command tree.</summary>
+public static class QkdCommand
+{
+    public static RootCommand CreateRoot() => new("QkdDriver: run and operate a quantum key distribution link.")
+    {
+        RunCommand.Create(),
+    };
+}
