@@ -1,0 +1,68 @@
+namespace Qkd.Distillation.ErrorCorrection;
+
+/// <summary>
+/// Tuning of Cascade: the block-size schedule and how the per-pass orders are drawn. Both ends must use equal
+/// options (they are part of the schedule). The defaults follow Martinez-Mateo, Pacher, Peev, Ciurana and Martin,
+/// "Demystifying the information reconciliation protocol Cascade" (QIC 15, 2015): power-of-two blocks sized to the
+/// QBER, a first block of about 1/q bits, fast-growing later blocks, and many final passes whose two blocks each
+/// hold half of the frame in a fresh random order (the BICONF idea of Sugimoto-Yamazaki, Yan et al. 2008, cast
+/// as ordinary passes), with every parity that is ever learned kept and reused.
+/// </summary>
+public sealed record CascadeOptions
+{
+    /// <summary>The tuned defaults (efficiency about 1.05 at 2% QBER on 10^6-bit frames).</summary>
+    public static CascadeOptions Default { get; } = new();
+
+    /// <summary>
+    /// First-pass block size k1 = 2^ceil(log2(1/q) + offset). The paper's optimum is -0.5: blocks of about 0.7/q
+    /// bits rounded to a power of two, so that a binary search discloses exactly log2 k1 parities.
+    /// </summary>
+    public double FirstBlockExponentOffset { get; init; } = -0.5;
+
+    /// <summary>Each growing pass multiplies the block size by 2^this.</summary>
+    public int BlockGrowthExponent { get; init; } = 3;
+
+    /// <summary>Passes with blocks k1, k1 2^g, k1 2^2g, ... (each capped at half the frame).</summary>
+    public int GrowingPassCount { get; init; } = 4;
+
+    /// <summary>
+    /// Final passes with two blocks of half the frame each, in a fresh order: each one checks a random half-subset
+    /// parity (the second block's parity follows from the total) and, if it is odd, corrects an error whose
+    /// correction cascades back through the earlier passes.
+    /// </summary>
+    public int FinalPassCount { get; init; } = 10;
+
+    /// <summary>Smallest block size used at high QBER estimates.</summary>
+    public int MinimumBlockSize { get; init; } = 4;
+
+    /// <summary>
+    /// Whether the first pass reads the frame in a shuffled order too. Errors from a real link can come in bursts
+    /// (a drifting interferometer, detector afterpulses), which consecutive-bit blocks would see as pairs.
+    /// </summary>
+    public bool PermuteFirstPass { get; init; } = true;
+
+    /// <summary>How the pass orders are drawn.</summary>
+    public CascadePermutationKind Permutation { get; init; } = CascadePermutationKind.Auto;
+
+    /// <summary>Frame length from which <see cref="CascadePermutationKind.Auto"/> uses the word-parallel transpose mix.</summary>
+    public int TransposeMixMinimumLength { get; init; } = 1 << 16;
+
+    /// <summary>Throws <see cref="ArgumentException"/> naming the first inconsistent setting.</summary>
+    public void Validate()
+    {
+        if (!double.IsFinite(FirstBlockExponentOffset) || Math.Abs(FirstBlockExponentOffset) > 8)
+            throw new ArgumentOutOfRangeException(nameof(FirstBlockExponentOffset), FirstBlockExponentOffset, "Must be finite and within [-8, 8].");
+        if (BlockGrowthExponent is < 1 or > 16)
+            throw new ArgumentOutOfRangeException(nameof(BlockGrowthExponent), BlockGrowthExponent, "Must lie in 1..16.");
+        if (GrowingPassCount is < 1 or > 32)
+            throw new ArgumentOutOfRangeException(nameof(GrowingPassCount), GrowingPassCount, "Must lie in 1..32.");
+        if (FinalPassCount is < 0 or > 64)
+            throw new ArgumentOutOfRangeException(nameof(FinalPassCount), FinalPassCount, "Must lie in 0..64.");
+        if (MinimumBlockSize is < 2 or > 1 << 20)
+            throw new ArgumentOutOfRangeException(nameof(MinimumBlockSize), MinimumBlockSize, "Must lie in 2..2^20.");
+        if (!Enum.IsDefined(Permutation))
+            throw new ArgumentOutOfRangeException(nameof(Permutation), Permutation, "Unknown permutation kind.");
+        if (TransposeMixMinimumLength < 4096)
+            throw new ArgumentOutOfRangeException(nameof(TransposeMixMinimumLength), TransposeMixMinimumLength, "The transpose mix needs frames of at least 4096 bits.");
+    }
+}
