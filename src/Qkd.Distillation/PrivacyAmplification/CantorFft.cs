@@ -1,0 +1,424 @@
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace Qkd.Distillation.PrivacyAmplification;
+
+/// <summary>
+/// The additive FFT over GF(2^64) in the Lin-Chung-Han "novel polynomial basis", on the subspace spanned by a Cantor
+/// basis (Lin, Chung, Han, FOCS 2014; Cantor basis as in Gao-Mateer 2010 and Chen et al., "Faster multiplication for
+/// long binary polynomials", 2018). It is what makes privacy amplification O(n log n) instead of O(n^1.58).
+/// <para>
+/// Let beta_0..beta_(m-1) be the Cantor basis, V_i = span(beta_0..beta_(i-1)) and s_i(y) the vanishing polynomial of
+/// V_i. For the Cantor basis s_i(y) = sum over submasks j of i of y^(2^j): monic, binary, sparse, and s_i(beta_i) = 1,
+/// so it is already normalised. The novel basis is X_k(y) = product of s_i over the set bits i of k (degree k).
+/// </para>
+/// <para>
+/// <see cref="ToNovelBasis"/> converts monomial coefficients to novel-basis coefficients (XOR only, by repeated division
+/// by the binary s_i). <see cref="Forward"/> evaluates a novel-basis polynomial of 2^m coefficients at the 2^m points
+/// omega_u = sum over set bits t of u of beta_t, output in index order u. <see cref="Inverse"/> and
+/// <see cref="FromNovelBasis"/> undo the two steps. A product of two polynomials whose degree sum stays below 2^m is
+/// therefore ToNovel, Forward (both), pointwise product, Inverse, FromNovel.
+/// </para>
+/// <para>
+/// Butterfly of level i (half size 2^i) on the block with index r: a' = a + c*b, b' = a' + b, where
+/// c = s_i(offset of the block) = sum over set bits q of r of beta_(q+1) (using s_i(beta_t) = beta_(t-i)); remarkably
+/// independent of i. Levels whose blocks exceed <see cref="LocalLog"/> are done breadth-first, the rest block by block so
+/// that all their passes hit cache.
+/// </para>
+/// </summary>
+internal static class CantorFft
+{
+    /// <summary>Blocks of 2^LocalLog words (128 KB) are finished level by level while they sit in L2 cache.</summary>
+    private const int LocalLog = 14;
+
+    /// <summary>Largest supported transform (2^30 words = 8 GB, far beyond the memory cap of the callers).</summary>
+    public const int MaxLog = 30;
+
+    /// <summary>Twiddles of the block indices below 2^(LocalLog-1), i.e. of any block inside one local region.</summary>
+    private static readonly ulong[] s_localTwiddles = BuildLocalTwiddles();
+
+    /// <summary>
+    /// For the three lowest levels, whose blocks are narrower than a vector, the twiddle of every lane of the gathered
+    /// "a" vector (see <see cref="SmallLevelsForward"/>), per 16-word group.
+    /// </summary>
+    private static readonly ulong[][] s_laneTwiddles = [BuildLaneTwiddles(0), BuildLaneTwiddles(1), BuildLaneTwiddles(2)];
+
+    /// <summary>True when the AVX-512 + VPCLMULQDQ kernels are used.</summary>
+    public static bool IsVectorized => Pclmulqdq.V512.IsSupported && Avx512F.IsSupported && Vector512.IsHardwareAccelerated;
+
+    /// <summary>The twiddle c(r) = sum over set bits q of r of beta_(q+1).</summary>
+    public static ulong Twiddle(long blockIndex)
+    {
+        ReadOnlySpan<ulong> beta = BinaryField64.CantorBasis;
+        ulong c = 0;
+        ulong bits = (ulong)blockIndex;
+        while (bits != 0)
+        {
+            int q = BitOperations.TrailingZeroCount(bits);
+            c ^= beta[q + 1];
+            bits &= bits - 1;
+        }
+        return c;
+    }
+
+    /// <summary>Monomial to novel-basis coefficients, in place. <paramref name="nonZeroPrefix"/>: words past it are zero.</summary>
+    public static void ToNovelBasis(Span<ulong> data, long nonZeroPrefix, bool vectorized)
+    {
+        int logSize = LogOf(data.Length);
+        int localLog = Math.Min(LocalLog, logSize);
+        for (int i = logSize - 1; i >= localLog; i--)
+            for (long start = 0; start < data.Length; start += 2L << i)
+                if (start + (1L << i) < nonZeroPrefix) DivideBySubspacePolynomial(data, start, i, vectorized);
+        for (long start = 0; start < data.Length; start += 1L << localLog)
+        {
+            if (start >= nonZeroPrefix) break;
+            for (int i = localLog - 1; i >= 0; i--)
+                for (long block = start; block < start + (1L << localLog); block += 2L << i)
+                    DivideBySubspacePolynomial(data, block, i, vectorized);
+        }
+    }
+
+    /// <summary>Novel-basis to monomial coefficients, in place (inverse of <see cref="ToNovelBasis"/>).</summary>
+    public static void FromNovelBasis(Span<ulong> data, bool vectorized)
+    {
+        int logSize = LogOf(data.Length);
+        int localLog = Math.Min(LocalLog, logSize);
+        for (long start = 0; start < data.Length; start += 1L << localLog)
+            for (int i = 0; i < localLog; i++)
+                for (long block = start; block < start + (1L << localLog); block += 2L << i)
+                    MultiplyBySubspacePolynomial(data, block, i, vectorized);
+        for (int i = localLog; i < logSize; i++)
+            for (long start = 0; start < data.Length; start += 2L << i)
+                MultiplyBySubspacePolynomial(data, start, i, vectorized);
+    }
+
+    /// <summary>
+    /// Evaluates the novel-basis polynomial in <paramref name="data"/> at the 2^m subspace points, in place.
+    /// <paramref name="nonZeroPrefix"/>: coefficients at and past it are zero (lets the first levels be copies).
+    /// </summary>
+    public static void Forward(Span<ulong> data, long nonZeroPrefix, bool vectorized)
+    {
+        int logSize = LogOf(data.Length);
+        int localLog = Math.Min(LocalLog, logSize);
+        long extent = nonZeroPrefix; // words past the extent are still zero
+        for (int i = logSize - 1; i >= localLog; i--)
+        {
+            long half = 1L << i;
+            for (long start = 0; start < data.Length; start += 2 * half)
+            {
+                if (start >= extent) break;
+                if (start + half >= extent)
+                    data.Slice((int)start, (int)half).CopyTo(data.Slice((int)(start + half), (int)half)); // b = 0: b' = a
+                else
+                    ButterflyForward(data.Slice((int)start, (int)half), data.Slice((int)(start + half), (int)half),
+                        Twiddle(start >> (i + 1)), vectorized);
+            }
+            extent = Math.Min(data.Length, (extent + 2 * half - 1) / (2 * half) * (2 * half));
+        }
+        for (long start = 0; start < data.Length && start < extent; start += 1L << localLog)
+            LocalForward(data.Slice((int)start, 1 << localLog), start >> localLog, localLog, vectorized);
+    }
+
+    /// <summary>Interpolates: inverse of <see cref="Forward"/>, in place.</summary>
+    public static void Inverse(Span<ulong> data, bool vectorized)
+    {
+        int logSize = LogOf(data.Length);
+        int localLog = Math.Min(LocalLog, logSize);
+        for (long start = 0; start < data.Length; start += 1L << localLog)
+            LocalInverse(data.Slice((int)start, 1 << localLog), start >> localLog, localLog, vectorized);
+        for (int i = localLog; i < logSize; i++)
+        {
+            long half = 1L << i;
+            for (long start = 0; start < data.Length; start += 2 * half)
+                ButterflyInverse(data.Slice((int)start, (int)half), data.Slice((int)(start + half), (int)half),
+                    Twiddle(start >> (i + 1)), vectorized);
+        }
+    }
+
+    /// <summary>data[k] = data[k] * other[k] in GF(2^64).</summary>
+    public static void PointwiseMultiply(Span<ulong> data, ReadOnlySpan<ulong> other, bool vectorized)
+    {
+        int k = 0;
+        if (vectorized && IsVectorized)
+        {
+            ref ulong d = ref MemoryMarshal.GetReference(data);
+            ref ulong o = ref MemoryMarshal.GetReference(other);
+            for (; k + 8 <= data.Length; k += 8)
+                BinaryField64.Multiply(Vector512.LoadUnsafe(ref d, (nuint)k), Vector512.LoadUnsafe(ref o, (nuint)k))
+                    .StoreUnsafe(ref d, (nuint)k);
+        }
+        for (; k < data.Length; k++)
+            data[k] = BinaryField64.Multiply(data[k], other[k]);
+    }
+
+    private static int LogOf(int length)
+    {
+        if (length <= 0 || !BitOperations.IsPow2(length) || length > 1 << MaxLog)
+            throw new ArgumentException($"Transform length must be a power of two up to 2^{MaxLog}, got {length}.", nameof(length));
+        return BitOperations.Log2((uint)length);
+    }
+
+    /// <summary>Levels localLog-1 .. 0 inside one region of 2^localLog words whose index among regions is <paramref name="region"/>.</summary>
+    private static void LocalForward(Span<ulong> region, long regionIndex, int localLog, bool vectorized)
+    {
+        bool vector = vectorized && IsVectorized && localLog >= 4;
+        int lowestWide = vector ? 3 : 0; // levels below this are done by the gathered small-level kernel
+        for (int i = localLog - 1; i >= lowestWide; i--)
+        {
+            int half = 1 << i;
+            ulong regionTwiddle = Twiddle(regionIndex << (localLog - 1 - i));
+            for (int start = 0; start < region.Length; start += 2 * half)
+                ButterflyForward(region.Slice(start, half), region.Slice(start + half, half),
+                    regionTwiddle ^ s_localTwiddles[start >> (i + 1)], vectorized);
+        }
+        if (vector) SmallLevelsForward(region, regionIndex, localLog);
+    }
+
+    private static void LocalInverse(Span<ulong> region, long regionIndex, int localLog, bool vectorized)
+    {
+        bool vector = vectorized && IsVectorized && localLog >= 4;
+        int lowestWide = vector ? 3 : 0;
+        if (vector) SmallLevelsInverse(region, regionIndex, localLog);
+        for (int i = lowestWide; i < localLog; i++)
+        {
+            int half = 1 << i;
+            ulong regionTwiddle = Twiddle(regionIndex << (localLog - 1 - i));
+            for (int start = 0; start < region.Length; start += 2 * half)
+                ButterflyInverse(region.Slice(start, half), region.Slice(start + half, half),
+                    regionTwiddle ^ s_localTwiddles[start >> (i + 1)], vectorized);
+        }
+    }
+
+    private static void ButterflyForward(Span<ulong> a, Span<ulong> b, ulong c, bool vectorized)
+    {
+        int k = 0;
+        if (c == 0)
+        {
+            WordOps.Xor(b, a); // a' = a, b' = a + b
+            return;
+        }
+        if (vectorized && IsVectorized)
+        {
+            ref ulong ra = ref MemoryMarshal.GetReference(a);
+            ref ulong rb = ref MemoryMarshal.GetReference(b);
+            Vector512<ulong> cv = Vector512.Create(c);
+            for (; k + 8 <= a.Length; k += 8)
+            {
+                Vector512<ulong> va = Vector512.LoadUnsafe(ref ra, (nuint)k);
+                Vector512<ulong> vb = Vector512.LoadUnsafe(ref rb, (nuint)k);
+                va ^= BinaryField64.Multiply(vb, cv);
+                vb ^= va;
+                va.StoreUnsafe(ref ra, (nuint)k);
+                vb.StoreUnsafe(ref rb, (nuint)k);
+            }
+        }
+        for (; k < a.Length; k++)
+        {
+            ulong va = a[k] ^ BinaryField64.Multiply(b[k], c);
+            a[k] = va;
+            b[k] ^= va;
+        }
+    }
+
+    private static void ButterflyInverse(Span<ulong> a, Span<ulong> b, ulong c, bool vectorized)
+    {
+        int k = 0;
+        if (c == 0)
+        {
+            WordOps.Xor(b, a);
+            return;
+        }
+        if (vectorized && IsVectorized)
+        {
+            ref ulong ra = ref MemoryMarshal.GetReference(a);
+            ref ulong rb = ref MemoryMarshal.GetReference(b);
+            Vector512<ulong> cv = Vector512.Create(c);
+            for (; k + 8 <= a.Length; k += 8)
+            {
+                Vector512<ulong> va = Vector512.LoadUnsafe(ref ra, (nuint)k);
+                Vector512<ulong> vb = Vector512.LoadUnsafe(ref rb, (nuint)k) ^ va;
+                va ^= BinaryField64.Multiply(vb, cv);
+                va.StoreUnsafe(ref ra, (nuint)k);
+                vb.StoreUnsafe(ref rb, (nuint)k);
+            }
+        }
+        for (; k < a.Length; k++)
+        {
+            ulong vb = b[k] ^ a[k];
+            b[k] = vb;
+            a[k] ^= BinaryField64.Multiply(vb, c);
+        }
+    }
+
+    // Levels 2, 1, 0 have blocks of 8, 4, 2 words. Each step loads a 16-word group as two vectors, gathers the 8 "a"
+    // words and the 8 "b" words of the group with a two-source permute, does 8 butterflies with per-lane twiddles and
+    // scatters back. Lane j of the gathered vectors belongs to block (j >> i) of the group at level i.
+    private static readonly Vector512<ulong>[] s_gatherA =
+    [
+        Vector512.Create(0UL, 2, 4, 6, 8, 10, 12, 14),
+        Vector512.Create(0UL, 1, 4, 5, 8, 9, 12, 13),
+        Vector512.Create(0UL, 1, 2, 3, 8, 9, 10, 11),
+    ];
+
+    private static readonly Vector512<ulong>[] s_gatherB =
+    [
+        Vector512.Create(1UL, 3, 5, 7, 9, 11, 13, 15),
+        Vector512.Create(2UL, 3, 6, 7, 10, 11, 14, 15),
+        Vector512.Create(4UL, 5, 6, 7, 12, 13, 14, 15),
+    ];
+
+    // Inverse permutations: from (a, b) back to the two original vectors (indices >= 8 select from b).
+    private static readonly Vector512<ulong>[] s_scatterLow =
+    [
+        Vector512.Create(0UL, 8, 1, 9, 2, 10, 3, 11),
+        Vector512.Create(0UL, 1, 8, 9, 2, 3, 10, 11),
+        Vector512.Create(0UL, 1, 2, 3, 8, 9, 10, 11),
+    ];
+
+    private static readonly Vector512<ulong>[] s_scatterHigh =
+    [
+        Vector512.Create(4UL, 12, 5, 13, 6, 14, 7, 15),
+        Vector512.Create(4UL, 5, 12, 13, 6, 7, 14, 15),
+        Vector512.Create(4UL, 5, 6, 7, 12, 13, 14, 15),
+    ];
+
+    private static void SmallLevelsForward(Span<ulong> region, long regionIndex, int localLog)
+    {
+        ref ulong r = ref MemoryMarshal.GetReference(region);
+        for (int i = 2; i >= 0; i--)
+        {
+            Vector512<ulong> regionTwiddle = Vector512.Create(Twiddle(regionIndex << (localLog - 1 - i)));
+            ref ulong lanes = ref MemoryMarshal.GetArrayDataReference(s_laneTwiddles[i]);
+            Vector512<ulong> gatherA = s_gatherA[i], gatherB = s_gatherB[i], scatterLow = s_scatterLow[i], scatterHigh = s_scatterHigh[i];
+            for (int g = 0; g < region.Length; g += 16)
+            {
+                Vector512<ulong> v0 = Vector512.LoadUnsafe(ref r, (nuint)g);
+                Vector512<ulong> v1 = Vector512.LoadUnsafe(ref r, (nuint)(g + 8));
+                Vector512<ulong> a = Avx512F.PermuteVar8x64x2(v0, gatherA, v1);
+                Vector512<ulong> b = Avx512F.PermuteVar8x64x2(v0, gatherB, v1);
+                Vector512<ulong> c = regionTwiddle ^ Vector512.LoadUnsafe(ref lanes, (nuint)(g >> 1));
+                a ^= BinaryField64.Multiply(b, c);
+                b ^= a;
+                Avx512F.PermuteVar8x64x2(a, scatterLow, b).StoreUnsafe(ref r, (nuint)g);
+                Avx512F.PermuteVar8x64x2(a, scatterHigh, b).StoreUnsafe(ref r, (nuint)(g + 8));
+            }
+        }
+    }
+
+    private static void SmallLevelsInverse(Span<ulong> region, long regionIndex, int localLog)
+    {
+        ref ulong r = ref MemoryMarshal.GetReference(region);
+        for (int i = 0; i <= 2; i++)
+        {
+            Vector512<ulong> regionTwiddle = Vector512.Create(Twiddle(regionIndex << (localLog - 1 - i)));
+            ref ulong lanes = ref MemoryMarshal.GetArrayDataReference(s_laneTwiddles[i]);
+            Vector512<ulong> gatherA = s_gatherA[i], gatherB = s_gatherB[i], scatterLow = s_scatterLow[i], scatterHigh = s_scatterHigh[i];
+            for (int g = 0; g < region.Length; g += 16)
+            {
+                Vector512<ulong> v0 = Vector512.LoadUnsafe(ref r, (nuint)g);
+                Vector512<ulong> v1 = Vector512.LoadUnsafe(ref r, (nuint)(g + 8));
+                Vector512<ulong> a = Avx512F.PermuteVar8x64x2(v0, gatherA, v1);
+                Vector512<ulong> b = Avx512F.PermuteVar8x64x2(v0, gatherB, v1) ^ a;
+                Vector512<ulong> c = regionTwiddle ^ Vector512.LoadUnsafe(ref lanes, (nuint)(g >> 1));
+                a ^= BinaryField64.Multiply(b, c);
+                Avx512F.PermuteVar8x64x2(a, scatterLow, b).StoreUnsafe(ref r, (nuint)g);
+                Avx512F.PermuteVar8x64x2(a, scatterHigh, b).StoreUnsafe(ref r, (nuint)(g + 8));
+            }
+        }
+    }
+
+    private static ulong[] BuildLocalTwiddles()
+    {
+        var table = new ulong[1 << (LocalLog - 1)];
+        for (int r = 0; r < table.Length; r++) table[r] = Twiddle(r);
+        return table;
+    }
+
+    /// <summary>Lane twiddles of level <paramref name="level"/>: 8 per 16-word group, lane j in block (j >> level).</summary>
+    private static ulong[] BuildLaneTwiddles(int level)
+    {
+        int groups = (1 << LocalLog) / 16;
+        var table = new ulong[groups * 8];
+        for (int g = 0; g < groups; g++)
+            for (int j = 0; j < 8; j++)
+            {
+                // Word index of lane j's "a" word inside the region, then its block index at this level.
+                int blockInGroup = j >> level;
+                long block = ((long)g * 16 >> (level + 1)) + blockInGroup;
+                table[g * 8 + j] = Twiddle(block);
+            }
+        return table;
+    }
+
+    /// <summary>
+    /// Divides the 2^(i+1) coefficients at <paramref name="start"/> by s_i in place: quotient in the upper half,
+    /// remainder in the lower. s_i has the terms y^(2^j) for the submasks j of i; the leading one is implicit.
+    /// </summary>
+    private static void DivideBySubspacePolynomial(Span<ulong> data, long start, int i, bool vectorized)
+    {
+        if (i == 0) return; // s_0(y) = y: the upper coefficient already is the quotient.
+        int half = 1 << i;
+        Span<ulong> block = data.Slice((int)start, 2 * half);
+        // Descending k: the quotient word q_k = block[half + k] is final once every higher quotient word has been folded.
+        if (vectorized && Vector512.IsHardwareAccelerated && i >= 4)
+        {
+            ref ulong b = ref MemoryMarshal.GetReference(block);
+            for (int k = half - 8; k >= 0; k -= 8)
+            {
+                Vector512<ulong> q = Vector512.LoadUnsafe(ref b, (nuint)(half + k));
+                for (int j = (i - 1) & i; ; j = (j - 1) & i)
+                {
+                    nuint at = (nuint)((1 << j) + k);
+                    (Vector512.LoadUnsafe(ref b, at) ^ q).StoreUnsafe(ref b, at);
+                    if (j == 0) break;
+                }
+            }
+            return;
+        }
+        for (int k = half - 1; k >= 0; k--)
+        {
+            ulong q = block[half + k];
+            for (int j = (i - 1) & i; ; j = (j - 1) & i)
+            {
+                block[(1 << j) + k] ^= q;
+                if (j == 0) break;
+            }
+        }
+    }
+
+    /// <summary>Inverse of <see cref="DivideBySubspacePolynomial"/>: block = lower + s_i * upper.</summary>
+    private static void MultiplyBySubspacePolynomial(Span<ulong> data, long start, int i, bool vectorized)
+    {
+        if (i == 0) return; // s_0(y) = y: the upper coefficient is already the coefficient of y.
+        int half = 1 << i;
+        Span<ulong> block = data.Slice((int)start, 2 * half);
+        // Ascending k: block[half + k] is read before any lower-term update can reach it.
+        if (vectorized && Vector512.IsHardwareAccelerated && i >= 4)
+        {
+            ref ulong b = ref MemoryMarshal.GetReference(block);
+            for (int k = 0; k < half; k += 8)
+            {
+                Vector512<ulong> q = Vector512.LoadUnsafe(ref b, (nuint)(half + k));
+                for (int j = (i - 1) & i; ; j = (j - 1) & i)
+                {
+                    nuint at = (nuint)((1 << j) + k);
+                    (Vector512.LoadUnsafe(ref b, at) ^ q).StoreUnsafe(ref b, at);
+                    if (j == 0) break;
+                }
+            }
+            return;
+        }
+        for (int k = 0; k < half; k++)
+        {
+            ulong q = block[half + k];
+            for (int j = (i - 1) & i; ; j = (j - 1) & i)
+            {
+                block[(1 << j) + k] ^= q;
+                if (j == 0) break;
+            }
+        }
+    }
+}
