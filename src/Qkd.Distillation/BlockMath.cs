@@ -55,7 +55,14 @@ internal static class BlockMath
             return (BlockOutcome.Aborted,
                 $"X-basis QBER {qberX:P2} exceeds the abort threshold {options.AbortQber:P1}: eavesdropping or a fault on the link");
         if (bounds.Problem is not null)
-            return (BlockOutcome.Aborted, $"decoy-state analysis certifies no secure single-photon events: {bounds.Problem}");
+        {
+            // On a full-size block the configured statistics suffice on an honest link, so failing to certify
+            // single photons is evidence of an attack (photon-number splitting) or a fault: abort. A short final
+            // block may simply lack statistics: discard it without alarm.
+            return siftedZ >= options.BlockSizeBits
+                ? (BlockOutcome.Aborted, $"decoy-state analysis certifies no secure single-photon events: {bounds.Problem}")
+                : (BlockOutcome.NoKey, $"the final block of {siftedZ} bits is too small for the decoy-state bounds: {bounds.Problem}");
+        }
 
         // The cheapest leakage error correction could possibly achieve is the Shannon limit n h2(Q); if even that
         // leaves no key, running Cascade would only disclose parities for nothing.
