@@ -1,0 +1,286 @@
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using Qkd.Core;
+using Qkd.Core.Random;
+using Qkd.Core.Symbols;
+
+namespace Qkd.Emulation;
+
+/// <summary>
+/// The emulated light and receiver of a decoy-state BB84 link: Alice's weak coherent pulses (symbols from an
+/// <see cref="ISymbolSource"/>), the fibre, an optional eavesdropper, and Bob's detectors with dark counts,
+/// afterpulsing, dead time, jitter and a drifting clock. It produces Bob's clicks in pulse order, pulse by pulse
+/// exactly as the physics says, without visiting the (overwhelmingly many) pulses that produce nothing.
+/// </summary>
+/// <remarks>
+/// <para>Next-click sampling. Every pulse clicks independently with P(any | k) = 1 - (1 - p_dark)^D exp(-eta mu_k),
+/// which depends only on the pulse's intensity k. The sampler jumps to the next candidate pulse with a geometric skip
+/// of parameter P_max = max_k P(any | k) and accepts candidate i with probability P(any | k_i) / P_max (thinning),
+/// reading k_i from the symbol source. This is an exact Bernoulli process per pulse at O(1) cost per candidate;
+/// with the default profile about 1.3 candidates are drawn per click.</para>
+/// <para>Click pattern. Given that the pulse clicks, the detector pattern is drawn from its exact conditional
+/// distribution (see <see cref="ClickPatternTable"/>), precomputed per intensity, prepared basis and bit.</para>
+/// <para>Determinism. The emulator's own randomness comes from named <see cref="Xoshiro256StarStar"/> streams of the
+/// seed (light, detector recovery, modulator, jitter), each consumed in pulse order, so the click stream depends
+/// only on (profile, symbols, seed) and not on how <see cref="Emit"/> is called.</para>
+/// The physics and its formulas are documented in src/Qkd.Emulation/README.md.
+/// </remarks>
+public sealed class EmulatedLink
+{
+    private const long Never = long.MaxValue;
+    private const ulong Always = ulong.MaxValue;
+    private const double Two64 = 18446744073709551616.0;
+    private const double Unit53 = 1.0 / 9007199254740992.0;
+
+    private readonly ISymbolSource _alice;
+    private readonly SeededSymbolSource? _seededAlice;
+    private readonly ReceiverOptics _optics;
+    private readonly AliasTable?[] _coherentPatterns;
+    private readonly PhotonNumberSplittingAttack? _photonNumberSplitting;
+    private readonly bool _interceptResend;
+    private readonly ulong _attackThreshold;
+    private readonly double[] _eveDetectionProbability;
+    private readonly ulong[] _acceptThreshold;
+    private readonly double _candidateGapPerExponential;
+    private readonly bool _noClicksPossible;
+    private readonly DetectorRecovery _recovery;
+    private readonly BobClock _clock;
+    private readonly double _jitterRmsPs;
+    private readonly double _bobProbabilityZ;
+    private readonly Xoshiro256StarStar _lightRandom;
+    private readonly Xoshiro256StarStar _modulatorRandom;
+    private readonly Xoshiro256StarStar _jitterRandom;
+
+    private long _nextCandidate;
+    private bool _pendingSampled;
+    private long _pendingSlot;
+    private uint _pendingOutcome;
+    private bool _pendingEavesdropped;
+    private long _position;
+    private EmulatorCounters _counters;
+
+    /// <param name="profile">The link; validated here.</param>
+    /// <param name="alice">Alice's symbols; the emulator reads the symbol of every pulse it considers for a click.</param>
+    /// <param name="seed">Seed of the emulator's own randomness (photon statistics, detectors, eavesdropper).</param>
+    /// <exception cref="LinkProfileException">The profile is invalid.</exception>
+    public EmulatedLink(LinkProfile profile, ISymbolSource alice, ulong seed)
+    {
+        ArgumentNullException.ThrowIfNull(profile);
+        ArgumentNullException.ThrowIfNull(alice);
+        profile.Validate();
+        Profile = profile;
+        _alice = alice;
+        _seededAlice = alice as SeededSymbolSource;
+        _optics = new ReceiverOptics(profile);
+        Layout = profile.ReceiverLayout;
+
+        _lightRandom = Xoshiro256StarStar.ForStream(seed, "emulator/light");
+        _modulatorRandom = Xoshiro256StarStar.ForStream(seed, "emulator/modulator");
+        _jitterRandom = Xoshiro256StarStar.ForStream(seed, "emulator/jitter");
+        _recovery = new DetectorRecovery(profile, _optics.DetectorCount, Xoshiro256StarStar.ForStream(seed, "emulator/recovery"));
+        _clock = new BobClock(profile);
+        _jitterRmsPs = profile.TimingJitterRmsPs;
+        _bobProbabilityZ = profile.BobProbabilityZ;
+
+        double eta = profile.TotalTransmittance;
+        double darkCount = profile.DarkCountProbabilityPerPulse;
+        int detectors = _optics.DetectorCount;
+
+        // Honest (and intercept-resend) light: click pattern tables per (intensity, prepared basis, prepared bit).
+        _coherentPatterns = new AliasTable?[Intensities.Count * 4];
+        var honestClick = new double[Intensities.Count];
+        _eveDetectionProbability = new double[Intensities.Count];
+        foreach (Intensity k in Intensities.All)
+        {
+            double mu = profile.MeanPhotonNumber(k);
+            honestClick[(int)k] = ClickPatternTable.ClickProbability(detectors, darkCount, eta * mu);
+            _eveDetectionProbability[(int)k] = PreciseMath.OneMinusExp(-mu);
+            foreach (Basis basis in (Basis[])[Basis.Z, Basis.X])
+                for (int bit = 0; bit < 2; bit++)
+                {
+                    Basis b = basis;
+                    int x = bit;
+                    _coherentPatterns[PatternIndex((int)k, b, x)] = ClickPatternTable.Build(
+                        _optics, (setting, d) => mu * eta * _optics.ShareOf(b, x, setting, d), darkCount, includeSettings: true);
+                }
+        }
+
+        EavesdropperSpec eve = profile.Eavesdropper;
+        double attackFraction = eve.IsActive ? eve.Fraction : 0;
+        _attackThreshold = ThresholdOf(attackFraction);
+        _interceptResend = eve.Kind == EavesdropperKind.InterceptResend && attackFraction > 0;
+        var attackedClick = new double[Intensities.Count];
+        if (eve.Kind == EavesdropperKind.PhotonNumberSplitting && attackFraction > 0)
+        {
+            _photonNumberSplitting = new PhotonNumberSplittingAttack(profile, _optics);
+            foreach (Intensity k in Intensities.All)
+                attackedClick[(int)k] = _photonNumberSplitting.ClickProbability(k);
+        }
+
+        // Thinning: the candidate rate is the largest click probability any pulse can have.
+        double maxClick = 0;
+        if (_photonNumberSplitting is null || attackFraction < 1) maxClick = Math.Max(maxClick, honestClick.Max());
+        if (_photonNumberSplitting is not null) maxClick = Math.Max(maxClick, attackedClick.Max());
+        _noClicksPossible = !(maxClick > 0);
+        _candidateGapPerExponential = maxClick >= 1 ? 0 : _noClicksPossible ? 0 : -1.0 / PreciseMath.Log1P(-maxClick);
+        _acceptThreshold = new ulong[2 * Intensities.Count];
+        for (int k = 0; k < Intensities.Count; k++)
+        {
+            _acceptThreshold[k] = _noClicksPossible ? 0 : ThresholdOf(honestClick[k] / maxClick);
+            _acceptThreshold[Intensities.Count + k] = _noClicksPossible ? 0 : ThresholdOf(attackedClick[k] / maxClick);
+        }
+    }
+
+    public LinkProfile Profile { get; }
+
+    public ReceiverLayout Layout { get; }
+
+    /// <summary>
+    /// Pulses fully emulated so far: every click at a pulse index below this has been emitted, and the next
+    /// <see cref="Emit"/> continues from here.
+    /// </summary>
+    public long PulsesEmitted => _position;
+
+    /// <summary>A snapshot of what the model has added, dropped and emitted so far.</summary>
+    public EmulatorCounters Counters => _counters;
+
+    /// <summary>
+    /// Writes Bob's next clicks, in strictly increasing pulse order, one <see cref="DetectorClick"/> per pulse slot
+    /// (<see cref="DetectorClick.ChannelMask"/> holds every detector that fired in it), until
+    /// <paramref name="destination"/> is full or the next click would fall at or after
+    /// <paramref name="endPulseExclusive"/>. Returns the number written; the next call continues where this stopped.
+    /// </summary>
+    public int Emit(Span<DetectorClick> destination, long endPulseExclusive)
+    {
+        if (endPulseExclusive <= _position) return 0;
+        int written = 0;
+        while (written < destination.Length)
+        {
+            if (!_pendingSampled) SampleNextLightClick();
+            long slot = Math.Min(_pendingSlot, _recovery.NextAfterpulseSlot);
+            if (slot >= endPulseExclusive)
+            {
+                _position = endPulseExclusive;
+                return written;
+            }
+
+            uint lightOrDark = 0, darkOnly = 0;
+            bool lightClickHere = _pendingSlot == slot;
+            Basis setting = Basis.Z;
+            if (lightClickHere)
+            {
+                lightOrDark = ClickOutcome.Fired(_pendingOutcome);
+                darkOnly = ClickOutcome.DarkOnly(_pendingOutcome);
+                setting = ClickOutcome.ActiveBasis(_pendingOutcome);
+                _pendingSampled = false;
+            }
+            uint afterpulses = _recovery.AfterpulsesDueAt(slot);
+            uint fired = _recovery.Fire(slot, lightOrDark, afterpulses, ref _counters);
+            _position = slot + 1;
+
+            if (lightClickHere && (fired & lightOrDark) == 0) _counters.ClicksLostToDeadTime++;
+            if (fired == 0) continue;
+
+            if (!lightClickHere && _optics.IsActive)
+            {
+                // An afterpulse alone: Bob's modulator still had a setting for this slot, chosen independently.
+                setting = _modulatorRandom.NextDouble() < _bobProbabilityZ ? Basis.Z : Basis.X;
+            }
+            double jitter = _jitterRmsPs > 0 ? _jitterRmsPs * NormalSampler.Next(_jitterRandom) : 0.0;
+            destination[written++] = new DetectorClick(slot, _clock.TimeAt(slot, jitter), (byte)fired, setting);
+
+            int firings = BitOperations.PopCount(fired);
+            _counters.Clicks++;
+            _counters.DetectorFirings += firings;
+            if (firings > 1) _counters.MultiClicks++;
+            if ((fired & ~darkOnly) == 0) _counters.DarkCountOnlyClicks++;
+            if (lightClickHere && _pendingEavesdropped && (fired & lightOrDark) != 0) _counters.EavesdroppedClicks++;
+        }
+        return written;
+    }
+
+    /// <summary>
+    /// Finds the next pulse at which light or dark counts make a detector fire, and its outcome (before dead time).
+    /// </summary>
+    private void SampleNextLightClick()
+    {
+        _pendingSampled = true;
+        while (true)
+        {
+            long candidate = NextCandidate();
+            if (candidate == Never)
+            {
+                _pendingSlot = Never;
+                return;
+            }
+            PulseSymbol symbol = SymbolAt(candidate);
+            int k = (int)symbol.Intensity;
+            bool attacked = _photonNumberSplitting is not null && Bernoulli(_attackThreshold);
+            if (!Bernoulli(_acceptThreshold[attacked ? Intensities.Count + k : k]))
+            {
+                _counters.CandidatePulsesRejected++;
+                continue;
+            }
+
+            uint outcome;
+            if (attacked)
+            {
+                outcome = _photonNumberSplitting!.SampleClick(symbol.Intensity, symbol, _lightRandom);
+            }
+            else
+            {
+                Basis basis = symbol.Basis;
+                int bit = symbol.Bit;
+                if (_interceptResend && Bernoulli(_attackThreshold))
+                {
+                    // Eve measures in a random basis with an ideal detector. She learns Alice's bit only if her basis
+                    // matches and the pulse held a photon; otherwise her result is a fair coin. She resends a coherent
+                    // pulse of the same intensity prepared in her basis and result, so P(click) is unchanged and only
+                    // the pattern, drawn for Eve's state, carries her errors.
+                    attacked = true;
+                    ulong r = _lightRandom.NextUInt64();
+                    var eveBasis = (Basis)(r & 1);
+                    bool learns = eveBasis == basis && (r >> 11) * Unit53 < _eveDetectionProbability[k];
+                    bit = learns ? bit : (int)((r >> 1) & 1);
+                    basis = eveBasis;
+                }
+                outcome = _coherentPatterns[PatternIndex(k, basis, bit)]!.Sample(_lightRandom.NextUInt64());
+            }
+            _pendingSlot = candidate;
+            _pendingOutcome = outcome;
+            _pendingEavesdropped = attacked;
+            return;
+        }
+    }
+
+    /// <summary>Geometric skip to the next candidate: floor(E / lambda) empty pulses with lambda = -ln(1 - P_max).</summary>
+    private long NextCandidate()
+    {
+        if (_noClicksPossible) return Never;
+        double gap = ExponentialSampler.Next(_lightRandom) * _candidateGapPerExponential;
+        if (!(gap < Never - _nextCandidate - 1)) return _nextCandidate = Never;
+        long candidate = _nextCandidate + (long)gap;
+        _nextCandidate = candidate + 1;
+        return candidate;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private PulseSymbol SymbolAt(long pulse) =>
+        _seededAlice is not null ? _seededAlice.SymbolAt(pulse) : _alice.SymbolAt(pulse);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private bool Bernoulli(ulong threshold) =>
+        threshold == Always || (threshold != 0 && _lightRandom.NextUInt64() < threshold);
+
+    /// <summary>A probability as a threshold on 64 uniform bits; 1 and 0 are exact and cost no draw.</summary>
+    private static ulong ThresholdOf(double probability)
+    {
+        if (probability >= 1) return Always;
+        if (!(probability > 0)) return 0;
+        double scaled = probability * Two64;
+        // The largest double below 2^64; anything above would not fit a ulong.
+        return scaled >= 18446744073709549568.0 ? Always - 1 : (ulong)scaled;
+    }
+
+    private static int PatternIndex(int intensity, Basis basis, int bit) => (intensity << 2) | ((int)basis << 1) | bit;
+}

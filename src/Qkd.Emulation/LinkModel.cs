@@ -1,0 +1,51 @@
+using Qkd.Core;
+
+namespace Qkd.Emulation;
+
+/// <summary>
+/// Textbook expectations for an honest link (Lo, Ma, Chen 2005; Ma et al. 2005): what the decoy-state analysis should
+/// find when the emulator runs the profile with dead time and afterpulsing off. Reports put these next to the
+/// measured values. The expressions are first order in the dark-count yield, as in the literature; the emulator
+/// itself is exact (see README.md).
+/// </summary>
+public sealed class LinkModel
+{
+    private readonly LinkProfile _profile;
+
+    public LinkModel(LinkProfile profile)
+    {
+        ArgumentNullException.ThrowIfNull(profile);
+        profile.Validate();
+        _profile = profile;
+        Transmittance = profile.TotalTransmittance;
+        BackgroundYield = -PreciseMath.ExpM1(profile.DetectorCount * PreciseMath.Log1P(-profile.DarkCountProbabilityPerPulse));
+    }
+
+    /// <summary>eta = 10^(-(L alpha + internal loss)/10) * detector efficiency.</summary>
+    public double Transmittance { get; }
+
+    /// <summary>Y0 = 1 - (1 - p_dark)^D: the probability of a click with no light (D detectors).</summary>
+    public double BackgroundYield { get; }
+
+    /// <summary>Y1 = 1 - (1 - Y0)(1 - eta): probability of a click given exactly one photon was sent.</summary>
+    public double SinglePhotonYield => 1 - (1 - BackgroundYield) * (1 - Transmittance);
+
+    /// <summary>e1 = (Y0/2 + e_mis * eta) / Y1: error rate of single-photon clicks.</summary>
+    public double SinglePhotonErrorRate => (BackgroundYield / 2 + _profile.MisalignmentError * Transmittance) / SinglePhotonYield;
+
+    /// <summary>Q_k = Y0 + 1 - exp(-eta mu_k): probability that a pulse of intensity k gives a click.</summary>
+    public double Gain(Intensity intensity) => BackgroundYield + DetectedLight(intensity);
+
+    /// <summary>E_k Q_k = Y0/2 + e_mis (1 - exp(-eta mu_k)): probability of an erroneous sifted click, per sifted pulse.</summary>
+    public double ErrorGain(Intensity intensity) => BackgroundYield / 2 + _profile.MisalignmentError * DetectedLight(intensity);
+
+    /// <summary>E_k: the quantum bit error rate of sifted clicks of intensity k.</summary>
+    public double ErrorRate(Intensity intensity) => ErrorGain(intensity) / Gain(intensity);
+
+    /// <summary>Expected clicks per second over all intensities.</summary>
+    public double ClickRatePerSecond =>
+        _profile.PulseRateHz * Intensities.All.Sum(k => _profile.IntensityProbability(k) * Gain(k));
+
+    private double DetectedLight(Intensity intensity) =>
+        PreciseMath.OneMinusExp(-Transmittance * _profile.MeanPhotonNumber(intensity));
+}

@@ -1,0 +1,28 @@
+namespace Qkd.Emulation;
+
+/// <summary>
+/// log(1+x) and exp(x)-1 without cancellation for tiny x. Click probabilities such as 1-(1-p_dark)^D with
+/// p_dark = 1e-9 would otherwise lose most of their digits; .NET's double.LogP1/ExpM1 do not guard against that.
+/// Both use Kahan's correction (the rounding error of 1+x, respectively of exp, cancels in the ratio).
+/// </summary>
+internal static class PreciseMath
+{
+    public static double Log1P(double x)
+    {
+        double u = 1.0 + x;
+        if (u == 1.0) return x;
+        return Math.Log(u) * x / (u - 1.0);
+    }
+
+    public static double ExpM1(double x)
+    {
+        double u = Math.Exp(x);
+        if (u == 1.0) return x;
+        double um1 = u - 1.0;
+        if (um1 == -1.0) return -1.0;
+        return um1 * x / Math.Log(u);
+    }
+
+    /// <summary>1 - exp(x) for x &lt;= 0: the probability that at least one of independent events fires.</summary>
+    public static double OneMinusExp(double x) => -ExpM1(x);
+}

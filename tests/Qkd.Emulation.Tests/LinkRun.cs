@@ -1,0 +1,107 @@
+using System.Numerics;
+using Qkd.Core;
+using Qkd.Core.Random;
+using Qkd.Core.Symbols;
+using Qkd.Emulation;
+
+namespace Qkd.Emulation.Tests;
+
+/// <summary>
+/// Runs an emulated link over pulses [0, N) and tallies, per intensity, what Alice sent (pulses counted exactly from
+/// the symbol source) and what Bob's decoder would make of the clicks (multi-clicks squashed to random values).
+/// </summary>
+internal sealed class LinkRun
+{
+    private const int Batch = 1 << 14;
+
+    public LinkRun(LinkProfile profile, long pulses, ulong seed = 1, bool keepClicks = false, bool countPulses = true)
+    {
+        Profile = profile;
+        Pulses = pulses;
+        var source = new SeededSymbolSource(seed * 31 + 7, profile.CreateSymbolDistribution());
+        Link = new EmulatedLink(profile, source, seed);
+        var squash = new Xoshiro256StarStar(seed ^ 0x5EED);
+        var buffer = new DetectorClick[Batch];
+        var kept = keepClicks ? new List<DetectorClick>() : null;
+        int n;
+        while ((n = Link.Emit(buffer, pulses)) > 0)
+        {
+            for (int i = 0; i < n; i++)
+            {
+                DetectorClick click = buffer[i];
+                kept?.Add(click);
+                PulseSymbol symbol = source.SymbolAt(click.PulseIndex);
+                int k = (int)symbol.Intensity;
+                Clicks[k]++;
+                if (BitOperations.PopCount(click.ChannelMask) > 1) MultiClicks[k]++;
+                (Basis basis, int bit) = Decode(profile.ReceiverLayout, click, squash);
+                if (basis != symbol.Basis) continue;
+                Sifted[k, (int)basis]++;
+                if (bit != symbol.Bit) Errors[k, (int)basis]++;
+            }
+        }
+        ClickList = kept;
+        if (countPulses)
+            for (long i = 0; i < pulses; i++)
+                PulsesOf[(int)source.IntensityAt(i)]++;
+    }
+
+    public LinkProfile Profile { get; }
+
+    public long Pulses { get; }
+
+    public EmulatedLink Link { get; }
+
+    public long[] PulsesOf { get; } = new long[Intensities.Count];
+
+    public long[] Clicks { get; } = new long[Intensities.Count];
+
+    public long[] MultiClicks { get; } = new long[Intensities.Count];
+
+    /// <summary>[intensity, Alice's basis].</summary>
+    public long[,] Sifted { get; } = new long[Intensities.Count, 2];
+
+    public long[,] Errors { get; } = new long[Intensities.Count, 2];
+
+    public List<DetectorClick>? ClickList { get; }
+
+    public double Gain(Intensity k) => (double)Clicks[(int)k] / PulsesOf[(int)k];
+
+    public long SiftedCount(Intensity k) => Sifted[(int)k, 0] + Sifted[(int)k, 1];
+
+    public double ErrorRate(Intensity k) => (double)(Errors[(int)k, 0] + Errors[(int)k, 1]) / SiftedCount(k);
+
+    public double ErrorRate(Intensity k, Basis basis) => (double)Errors[(int)k, (int)basis] / Sifted[(int)k, (int)basis];
+
+    /// <summary>The decoder's convention (see Qkd.Acquisition.DetectionDecoder): squash multi-clicks to random values.</summary>
+    public static (Basis Basis, int Bit) Decode(ReceiverLayout layout, DetectorClick click, IRandomSource random)
+    {
+        int mask = click.ChannelMask;
+        if (layout == ReceiverLayout.ActiveTwoDetector)
+            return (click.ActiveBasis, BitOf(mask & 3, random));
+        int z = mask & 3, x = (mask >> 2) & 3;
+        Basis basis = z != 0 && x != 0 ? ((random.NextUInt64() & 1) == 0 ? Basis.Z : Basis.X) : z != 0 ? Basis.Z : Basis.X;
+        return (basis, BitOf(basis == Basis.Z ? z : x, random));
+    }
+
+    private static int BitOf(int pair, IRandomSource random) => pair switch
+    {
+        1 => 0,
+        2 => 1,
+        _ => (int)(random.NextUInt64() & 1),
+    };
+}
+
+/// <summary>Statistical assertions with the tolerance spelled out.</summary>
+internal static class Stat
+{
+    /// <summary>Asserts |measured - expected| &lt;= sigmas * sqrt(expected (1 - expected) / trials) (binomial).</summary>
+    public static void WithinBinomial(double expected, long successes, long trials, double sigmas = 4, string what = "")
+    {
+        Assert.True(trials > 0, $"{what}: no trials");
+        double measured = (double)successes / trials;
+        double sd = Math.Sqrt(expected * (1 - expected) / trials);
+        Assert.True(Math.Abs(measured - expected) <= sigmas * sd + 1e-15,
+            $"{what}: measured {measured:G6} ({successes}/{trials}), expected {expected:G6} +- {sigmas} x {sd:G3}");
+    }
+}
