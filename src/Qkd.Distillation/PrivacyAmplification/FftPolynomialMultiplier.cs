@@ -14,8 +14,11 @@ internal static class FftPolynomialMultiplier
 {
     private const int BitsPerPiece = 32;
 
-    /// <summary>Largest transform the multiplier will allocate: 2^24 words (128 MB) per operand.</summary>
-    public const int MaxLogSize = 24;
+    /// <summary>Largest transform the multiplier will allocate: 2^23 words (64 MB) per operand, two operands.</summary>
+    public const int MaxLogSize = 23;
+
+    /// <summary>Operands of at most this many words each always fit the largest transform (callers cut longer ones).</summary>
+    public const int MaxOperandWords = (1 << (MaxLogSize - 2)) - 1;
 
     /// <summary>log2 of the transform size for operands of the given bit lengths (at least 16 words).</summary>
     public static int LogSizeFor(long aBits, long bBits)

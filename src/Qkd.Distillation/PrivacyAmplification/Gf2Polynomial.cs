@@ -28,9 +28,19 @@ public static class Gf2Polynomial
         product[total..].Clear();
         if (Math.Min(a.Length, b.Length) >= FftThresholdWords)
         {
+            // Operands too long for one transform are cut into pieces; the piece products add up at word offset ia + ib.
             product[..total].Clear();
-            FftPolynomialMultiplier.MultiplyBitRange(a, 0, 64L * a.Length, b, 0, 64L * b.Length, 0, 64L * total,
-                product, vectorized: true);
+            const int piece = FftPolynomialMultiplier.MaxOperandWords;
+            for (int ia = 0; ia < a.Length; ia += piece)
+            {
+                int pa = Math.Min(piece, a.Length - ia);
+                for (int ib = 0; ib < b.Length; ib += piece)
+                {
+                    int pb = Math.Min(piece, b.Length - ib);
+                    FftPolynomialMultiplier.MultiplyBitRange(a.Slice(ia, pa), 0, 64L * pa, b.Slice(ib, pb), 0, 64L * pb,
+                        0, 64L * (pa + pb), product[(ia + ib)..], vectorized: true);
+                }
+            }
             return;
         }
         KaratsubaMultiplier.Multiply(a, b, product);

@@ -24,10 +24,11 @@ namespace Qkd.Distillation.PrivacyAmplification;
 public static class ToeplitzHash
 {
     /// <summary>
-    /// Bits of (piece + window) per FFT product; bounds the transform buffers at 2 x 2^23 words (128 MB) so that inputs of
-    /// 10^8 bits and more are processed in a few products instead of one huge one.
+    /// Bits of (piece + window) per FFT product: what the largest transform holds, less a margin for the rounding of
+    /// pieces. Bounds the transform buffers at 2 x 64 MB, so inputs of 10^8 bits and more are processed in a few
+    /// products instead of one huge one.
     /// </summary>
-    private const long MaxProductBits = ((1L << 23) - 16) * 32;
+    internal const long MaxProductBits = ((1L << FftPolynomialMultiplier.MaxLogSize) - 16) * 32;
 
     /// <summary>
     /// Output lengths up to this (and below a quarter of the input) are served by cutting the input into small pieces:
@@ -37,16 +38,21 @@ public static class ToeplitzHash
 
     /// <summary>Hashes <paramref name="input"/> (n bits) to <paramref name="outputLength"/> bits with the Toeplitz matrix of <paramref name="seed"/>.</summary>
     /// <exception cref="ArgumentException">The seed is not n + l - 1 bits long, or the lengths are out of range.</exception>
-    public static PackedBits Apply(PackedBits input, long outputLength, PackedBits seed)
+    public static PackedBits Apply(PackedBits input, long outputLength, PackedBits seed) =>
+        Apply(input, outputLength, seed, MaxProductBits);
+
+    /// <summary><see cref="Apply(PackedBits, long, PackedBits)"/> with a chosen product-size cap (tests use small caps to exercise tiling).</summary>
+    internal static PackedBits Apply(PackedBits input, long outputLength, PackedBits seed, long maxProductBits)
     {
         Validate(input, outputLength, seed);
+        if (maxProductBits < 4096) throw new ArgumentOutOfRangeException(nameof(maxProductBits), maxProductBits, "The product cap must be at least 4096 bits.");
         long n = input.Length, l = outputLength;
         var output = new PackedBits(l);
         ReadOnlySpan<ulong> x = input.Words;
         ReadOnlySpan<ulong> s = seed.Words;
         Span<ulong> y = output.Words;
 
-        (long pieceBits, long outputTileBits) = Tiling(n, l);
+        (long pieceBits, long outputTileBits) = Tiling(n, l, maxProductBits);
         for (long i0 = 0; i0 < l; i0 += outputTileBits)
         {
             long tile = Math.Min(outputTileBits, l - i0);
@@ -104,7 +110,7 @@ public static class ToeplitzHash
     }
 
     /// <summary>How many input bits and output bits each product covers (output tiles are whole words).</summary>
-    private static (long PieceBits, long OutputTileBits) Tiling(long n, long l)
+    private static (long PieceBits, long OutputTileBits) Tiling(long n, long l, long maxProductBits)
     {
         if (l <= ShortOutputBits && 4 * l < n)
         {
@@ -112,10 +118,10 @@ public static class ToeplitzHash
             // (n / l products of l-bit operands) well below that of one n-bit product.
             return (Math.Max(2 * l, 2048), l);
         }
-        if (2 * n + l <= MaxProductBits) return (n, l);
+        if (2 * n + l <= maxProductBits) return (n, l);
 
-        long tile = Math.Min(l, MaxProductBits / 2 / 64 * 64);
-        long piece = (MaxProductBits - tile) / 2;
+        long tile = Math.Min(l, maxProductBits / 2 / 64 * 64);
+        long piece = (maxProductBits - tile) / 2;
         long pieces = (n + piece - 1) / piece;
         return ((n + pieces - 1) / pieces, tile);
     }
