@@ -157,7 +157,7 @@ public sealed record LinkProfile
     /// <exception cref="LinkProfileException">The first violation found; the message names the field and the value.</exception>
     public void Validate()
     {
-        Require(PulseRateHz > 0 && PulseRateHz <= 1e12, nameof(PulseRateHz), PulseRateHz, "must be > 0 and <= 1e12 (a period of at least 1 ps)");
+        Require(PulseRateHz >= 1 && PulseRateHz <= 1e12, nameof(PulseRateHz), PulseRateHz, "must lie in [1, 1e12] (a period of at least 1 ps)");
         Require(WavelengthNm > 0 && double.IsFinite(WavelengthNm), nameof(WavelengthNm), WavelengthNm, "must be > 0");
 
         Require(VacuumMeanPhotonNumber >= 0 && double.IsFinite(VacuumMeanPhotonNumber), nameof(VacuumMeanPhotonNumber), VacuumMeanPhotonNumber, "must be >= 0");
@@ -175,9 +175,10 @@ public sealed record LinkProfile
         Require(AliceProbabilityZ > 0 && AliceProbabilityZ < 1, nameof(AliceProbabilityZ), AliceProbabilityZ, "must lie strictly between 0 and 1");
         Require(BobProbabilityZ > 0 && BobProbabilityZ < 1, nameof(BobProbabilityZ), BobProbabilityZ, "must lie strictly between 0 and 1");
 
-        Require(FibreLengthKm >= 0 && double.IsFinite(FibreLengthKm), nameof(FibreLengthKm), FibreLengthKm, "must be >= 0");
+        Require(FibreLengthKm >= 0, nameof(FibreLengthKm), FibreLengthKm, "must be >= 0");
+        Require(FibreLengthKm <= 100_000, nameof(FibreLengthKm), FibreLengthKm, "must be <= 100000");
         Require(FibreLossDbPerKm >= 0 && double.IsFinite(FibreLossDbPerKm), nameof(FibreLossDbPerKm), FibreLossDbPerKm, "must be >= 0");
-        Require(FibreGroupIndex >= 1 && double.IsFinite(FibreGroupIndex), nameof(FibreGroupIndex), FibreGroupIndex, "must be >= 1");
+        Require(FibreGroupIndex >= 1 && FibreGroupIndex <= 10, nameof(FibreGroupIndex), FibreGroupIndex, "must lie in [1, 10]");
         Require(BobInternalLossDb >= 0 && double.IsFinite(BobInternalLossDb), nameof(BobInternalLossDb), BobInternalLossDb, "must be >= 0");
 
         Require(DetectorEfficiency > 0 && DetectorEfficiency <= 1, nameof(DetectorEfficiency), DetectorEfficiency, "must lie in (0, 1]");
