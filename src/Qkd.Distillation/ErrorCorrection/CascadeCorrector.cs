@@ -7,14 +7,16 @@ namespace Qkd.Distillation.ErrorCorrection;
 /// parities of ranges of each pass's permuted order.
 /// </summary>
 /// <remarks>
-/// Leakage is kept low by never asking for a parity that is already known or implied: every answer is stored in
-/// the pass's search tree, so a binary search that re-enters a block reuses the parities of earlier searches;
-/// the parity of a right half is deduced from its parent and left half; and from the second pass on the last
-/// block's parity follows from the frame parity revealed by the first pass. Rounds are kept low by batching: one
-/// oracle call carries the top-level parities of a pass, and each further call carries one level of every
-/// binary search under way. Searches run for one pass at a time, because blocks of one pass are disjoint and so
-/// cannot disturb each other; corrections then turn blocks of other passes odd, and those are searched next,
-/// smallest blocks first, since a correction found cheaply in a small block often settles a large block for free.
+/// <para>Leakage is kept low by never asking for a parity that is already known or implied: every answer is kept
+/// in the pass's search tree, so a binary search that re-enters a block walks down through the parities learned
+/// by earlier searches for free; the parity of a right half is deduced from its parent and left half; and from the
+/// second pass on, the last block's parity follows from the frame parity the first pass revealed.</para>
+/// <para>Rounds are kept low by batching: one oracle call carries the block parities of a new pass, and each
+/// further call carries one level of every binary search under way. Correcting an error turns the blocks that
+/// contain it in other passes odd; following Cascade, the smallest of them is searched first (cheapest, and the
+/// error it finds often settles the larger ones for free), and the others wait. Each odd block found when a pass
+/// opens starts such a chain of searches, and the chains advance side by side, one search level per round,
+/// rather than one after the other, which would cost a round per level of every chain.</para>
 /// </remarks>
 public sealed class CascadeCorrector
 {
@@ -24,11 +26,26 @@ public sealed class CascadeCorrector
     private int _startedPasses;
     private int _aliceFrameParity;
 
-    private readonly ParityQuery[] _queries;
-    private readonly byte[] _answers;
-    private readonly Search[] _searches;
-    private readonly int[] _queryOwner;
-    private readonly int[] _drained;
+    // One oracle round: queries, answers, and which search asked each query.
+    private ParityQuery[] _queries;
+    private byte[] _answers;
+    private int[] _queryOwner;
+
+    // Searches under way (entries marked Done are dropped after the round).
+    private Search[] _searches = new Search[64];
+    private int _searchCount;
+
+    // Cascade chains: live search count and a linked list of waiting (pass, block) entries.
+    private int[] _chainLive = new int[64];
+    private int[] _chainWaiting = new int[64];
+    private int[] _freeChains = new int[64];
+    private int _freeChainCount;
+    private int _chainCount;
+    private int[] _waitPass = new int[64];
+    private int[] _waitBlock = new int[64];
+    private int[] _waitNext = new int[64];
+    private int _waitFree = -1;
+    private int _waitCount;
 
     private long _leakedBits;
     private long _correctedBits;
@@ -46,14 +63,11 @@ public sealed class CascadeCorrector
         _frame = bobFrame;
         _schedule = schedule;
         _passes = new CorrectorPass?[schedule.PassCount];
-
         int maxBlocks = 1;
         for (int p = 0; p < schedule.PassCount; p++) maxBlocks = Math.Max(maxBlocks, schedule.BlockCount(p));
         _queries = new ParityQuery[maxBlocks];
         _answers = new byte[maxBlocks];
-        _searches = new Search[maxBlocks];
         _queryOwner = new int[maxBlocks];
-        _drained = new int[maxBlocks];
     }
 
     /// <summary>Runs every pass of the schedule; on return Bob's frame is corrected as far as Cascade could.</summary>
@@ -65,15 +79,22 @@ public sealed class CascadeCorrector
         if (_started) throw new InvalidOperationException("This corrector has already run; create one per frame.");
         _started = true;
 
+        int cleanFinalPasses = 0;
         for (int p = 0; p < _schedule.PassCount; p++)
         {
+            if (_schedule.IsFinalPass(p) && cleanFinalPasses >= _schedule.Options.ConfirmingPassCount) break;
+            long correctedBefore = _correctedBits;
             await OpenPassAsync(p, oracle, cancellationToken).ConfigureAwait(false);
-            await SettleOddBlocksAsync(oracle, cancellationToken).ConfigureAwait(false);
+            await SearchAsync(oracle, cancellationToken).ConfigureAwait(false);
+            if (_schedule.IsFinalPass(p)) cleanFinalPasses = _correctedBits == correctedBefore ? cleanFinalPasses + 1 : 0;
         }
-        return new CascadeResult(_leakedBits, _correctedBits, _rounds, _schedule.FrameLength, _schedule.QberEstimate);
+        return new CascadeResult(_leakedBits, _correctedBits, _rounds, _schedule.FrameLength, _schedule.QberEstimate)
+        {
+            PassesRun = _startedPasses,
+        };
     }
 
-    /// <summary>Builds Bob's view of the pass, learns Alice's block parities in one round and queues odd blocks.</summary>
+    /// <summary>Builds Bob's view of the pass, learns Alice's block parities in one round and starts a chain per odd block.</summary>
     private async ValueTask OpenPassAsync(int p, IParityOracle oracle, CancellationToken cancellationToken)
     {
         var layout = _schedule.Layout(p);
@@ -90,78 +111,72 @@ public sealed class CascadeCorrector
         int sum = 0;
         for (int b = 0; b < asked; b++)
         {
-            pass.SetAliceParity(pass.NodeIndex(b, 1), _answers[b]);
+            pass.SetBlockParity(b, _answers[b]);
             sum ^= _answers[b];
         }
         if (p == 0) _aliceFrameParity = sum;
-        else pass.SetAliceParity(pass.NodeIndex(layout.BlockCount - 1, 1), _aliceFrameParity ^ sum);
+        else pass.SetBlockParity(layout.BlockCount - 1, _aliceFrameParity ^ sum);
 
         for (int b = 0; b < layout.BlockCount; b++)
-            if (pass.IsOdd(b)) pass.Enqueue(b);
-    }
-
-    /// <summary>Binary-searches odd blocks, pass by pass, until every known block parity agrees with Alice's.</summary>
-    private async ValueTask SettleOddBlocksAsync(IParityOracle oracle, CancellationToken cancellationToken)
-    {
-        while (NextPassToSearch() is { } pass)
         {
-            int count = pass.DrainPending(_drained);
-            var layout = pass.Layout;
-            for (int i = 0; i < count; i++)
-            {
-                int block = _drained[i];
-                _searches[i] = new Search(block, layout.BlockStart(block), layout.BlockLength(block), layout.TreeSpan);
-            }
-            await SearchBlocksAsync(pass, count, oracle, cancellationToken).ConfigureAwait(false);
+            if (!pass.IsOdd(b)) continue;
+            int chain = NewChain();
+            pass.Claim(b);
+            AddWaiting(chain, p, b);
+            AdvanceChain(chain);
         }
     }
 
-    /// <summary>The started pass with queued odd blocks and the smallest block size (the cheapest searches).</summary>
-    private CorrectorPass? NextPassToSearch()
+    /// <summary>
+    /// Runs rounds until no search is under way and no block waits: each round, every search walks down as far
+    /// as known parities take it and then asks for one more.
+    /// </summary>
+    private async ValueTask SearchAsync(IParityOracle oracle, CancellationToken cancellationToken)
     {
-        CorrectorPass? best = null;
-        for (int p = 0; p < _startedPasses; p++)
-        {
-            var pass = _passes[p]!;
-            if (pass.PendingCount == 0) continue;
-            pass.DiscardEvenPending();
-            if (pass.PendingCount == 0) continue;
-            if (best is null || pass.Layout.BlockSize < best.Layout.BlockSize) best = pass;
-        }
-        return best;
-    }
-
-    /// <summary>Runs the binary searches of <paramref name="active"/> odd blocks of one pass in lock step, one level per round.</summary>
-    private async ValueTask SearchBlocksAsync(CorrectorPass pass, int active, IParityOracle oracle, CancellationToken cancellationToken)
-    {
-        while (active > 0)
+        while (_searchCount > 0)
         {
             int asked = 0;
-            for (int i = 0; i < active;)
+            // Searches started during this loop (by corrections made in it) are visited in the same round, since
+            // walking down through known parities costs nothing.
+            for (int i = 0; i < _searchCount; i++)
             {
-                ref var search = ref _searches[i];
-                if (Descend(pass, ref search))
+                var search = _searches[i];
+                if (search.Done) continue;
+                var pass = _passes[search.Pass]!;
+                if (pass.TakeTouched(search.Block) && !Revalidate(pass, ref search))
                 {
-                    // Found: Alice's and Bob's bits differ at search.Start.
-                    Correct(pass, search.Start);
-                    _searches[i] = _searches[--active];
+                    _searches[i].Done = true;
+                    FinishSearch(search, -1);
                     continue;
                 }
-                _queries[asked] = new ParityQuery(pass.Index, search.Start, search.Span >> 1);
+                if (Descend(pass, ref search))
+                {
+                    _searches[i].Done = true;
+                    FinishSearch(search, search.Start);
+                    continue;
+                }
+                _searches[i] = search;
+                EnsureQueryCapacity(asked + 1);
+                _queries[asked] = new ParityQuery(search.Pass, search.Start, search.Span >> 1);
                 _queryOwner[asked] = i;
                 asked++;
-                i++;
             }
-            if (asked == 0) break;
-            await AskAsync(asked, oracle, cancellationToken).ConfigureAwait(false);
-            for (int q = 0; q < asked; q++)
+            if (asked > 0)
             {
-                ref var search = ref _searches[_queryOwner[q]];
-                int parent = pass.NodeIndex(search.Block, search.Node);
-                int left = pass.NodeIndex(search.Block, 2 * search.Node);
-                pass.SetAliceParity(left, _answers[q]);
-                pass.SetAliceParity(left + 1, pass.AliceParity(parent) ^ _answers[q]);
+                await AskAsync(asked, oracle, cancellationToken).ConfigureAwait(false);
+                for (int q = 0; q < asked; q++)
+                {
+                    var search = _searches[_queryOwner[q]];
+                    var pass = _passes[search.Pass]!;
+                    int parent = pass.AliceParity(search.Block, search.Node);
+                    pass.SetAliceParity(search.Block, 2 * search.Node, _answers[q]);
+                    pass.SetAliceParity(search.Block, 2 * search.Node + 1, parent ^ _answers[q]);
+                }
             }
+            int kept = 0;
+            for (int i = 0; i < _searchCount; i++)
+                if (!_searches[i].Done) _searches[kept++] = _searches[i];
+            _searchCount = kept;
         }
     }
 
@@ -176,28 +191,28 @@ public sealed class CascadeCorrector
         while (search.Length > 1)
         {
             int half = search.Span >> 1;
-            int node = pass.NodeIndex(search.Block, search.Node);
-            int left = pass.NodeIndex(search.Block, 2 * search.Node);
+            int left = 2 * search.Node;
             if (search.Length <= half)
             {
                 // The node lies entirely in its left half (a clipped tail): same range, same parity.
-                if (!pass.IsKnown(left)) pass.SetAliceParity(left, pass.AliceParity(node));
-                search.Node *= 2;
+                if (!pass.IsKnown(search.Block, left))
+                    pass.SetAliceParity(search.Block, left, pass.AliceParity(search.Block, search.Node));
+                search.Node = left;
                 search.Span = half;
                 continue;
             }
-            if (!pass.IsKnown(left)) return false;
-            int aliceLeft = pass.AliceParity(left);
-            int bobLeft = PackedBits.RangeParity(bits, search.Start, half);
-            if ((aliceLeft ^ bobLeft) != 0)
+            if (!pass.IsKnown(search.Block, left)) return false;
+            int aliceLeft = pass.AliceParity(search.Block, left);
+            if ((aliceLeft ^ PackedBits.RangeParity(bits, search.Start, half)) != 0)
             {
-                search.Node *= 2;
+                search.Node = left;
                 search.Length = half;
             }
             else
             {
-                if (!pass.IsKnown(left + 1)) pass.SetAliceParity(left + 1, pass.AliceParity(node) ^ aliceLeft);
-                search.Node = 2 * search.Node + 1;
+                if (!pass.IsKnown(search.Block, left + 1))
+                    pass.SetAliceParity(search.Block, left + 1, pass.AliceParity(search.Block, search.Node) ^ aliceLeft);
+                search.Node = left + 1;
                 search.Start += half;
                 search.Length -= half;
             }
@@ -206,8 +221,32 @@ public sealed class CascadeCorrector
         return true;
     }
 
-    /// <summary>Flips the erroneous bit in the frame and in every started pass, queueing blocks that turn odd.</summary>
-    private void Correct(CorrectorPass foundIn, int position)
+    /// <summary>
+    /// A correction from another chain flipped a bit of this search's block. Keeps the current node if it is
+    /// still odd, else restarts from the root (free: the walk down retraces known parities) if the block is still
+    /// odd; returns false if the block has become even.
+    /// </summary>
+    private static bool Revalidate(CorrectorPass pass, ref Search search)
+    {
+        int alice = pass.AliceParity(search.Block, search.Node);
+        if ((alice ^ PackedBits.RangeParity(pass.Bits, search.Start, search.Length)) != 0) return true;
+        if (!pass.IsOdd(search.Block)) return false;
+        var layout = pass.Layout;
+        search = new Search(search.Chain, search.Pass, search.Block, layout.BlockStart(search.Block), layout.BlockLength(search.Block), layout.TreeSpan);
+        return true;
+    }
+
+    /// <summary>Ends a search (with the error's pass position, or -1 if the block turned even) and moves its chain on.</summary>
+    private void FinishSearch(Search search, int errorPosition)
+    {
+        var pass = _passes[search.Pass]!;
+        if (errorPosition >= 0) Correct(pass, errorPosition, search.Chain);
+        if (pass.EndSearch(search.Block)) AddWaiting(search.Chain, search.Pass, search.Block);
+        if (--_chainLive[search.Chain] == 0) AdvanceChain(search.Chain);
+    }
+
+    /// <summary>Flips the erroneous bit in the frame and in every started pass; blocks that turn odd join the chain.</summary>
+    private void Correct(CorrectorPass foundIn, int position, int chain)
     {
         int original = foundIn.Permutation.ToOriginalUnchecked(position);
         _frame.Flip(original);
@@ -215,8 +254,122 @@ public sealed class CascadeCorrector
         for (int p = 0; p < _startedPasses; p++)
         {
             var pass = _passes[p]!;
-            pass.Flip(pass == foundIn ? position : pass.Permutation.ToPermutedUnchecked(original));
+            int block = pass.Flip(pass == foundIn ? position : pass.Permutation.ToPermutedUnchecked(original));
+            if (block >= 0) AddWaiting(chain, p, block);
         }
+    }
+
+    /// <summary>
+    /// Starts the chain's next searches: in its waiting blocks of the pass with the smallest blocks (they are
+    /// disjoint, so they can run together). Waiting blocks that turned even are dropped; an empty chain ends.
+    /// </summary>
+    private void AdvanceChain(int chain)
+    {
+        int bestSize = int.MaxValue, bestPass = -1;
+        int previous = -1;
+        for (int entry = _chainWaiting[chain]; entry >= 0;)
+        {
+            int next = _waitNext[entry];
+            var pass = _passes[_waitPass[entry]]!;
+            if (!pass.IsOdd(_waitBlock[entry]))
+            {
+                pass.Release(_waitBlock[entry]);
+                Unlink(chain, previous, entry);
+            }
+            else
+            {
+                if (pass.Layout.BlockSize < bestSize) (bestSize, bestPass) = (pass.Layout.BlockSize, pass.Index);
+                previous = entry;
+            }
+            entry = next;
+        }
+        if (bestPass < 0)
+        {
+            _freeChains[_freeChainCount++] = chain;
+            return;
+        }
+        var chosen = _passes[bestPass]!;
+        var layout = chosen.Layout;
+        previous = -1;
+        for (int entry = _chainWaiting[chain]; entry >= 0;)
+        {
+            int next = _waitNext[entry];
+            if (_waitPass[entry] == bestPass)
+            {
+                int block = _waitBlock[entry];
+                Unlink(chain, previous, entry);
+                chosen.Release(block);
+                chosen.BeginSearch(block);
+                _chainLive[chain]++;
+                if (_searchCount == _searches.Length) Array.Resize(ref _searches, 2 * _searches.Length);
+                _searches[_searchCount++] = new Search(chain, bestPass, block, layout.BlockStart(block), layout.BlockLength(block), layout.TreeSpan);
+            }
+            else
+            {
+                previous = entry;
+            }
+            entry = next;
+        }
+    }
+
+    private int NewChain()
+    {
+        int chain;
+        if (_freeChainCount > 0) chain = _freeChains[--_freeChainCount];
+        else
+        {
+            chain = _chainCount++;
+            if (chain == _chainLive.Length)
+            {
+                Array.Resize(ref _chainLive, 2 * chain);
+                Array.Resize(ref _chainWaiting, 2 * chain);
+                Array.Resize(ref _freeChains, 2 * chain);
+            }
+        }
+        _chainLive[chain] = 0;
+        _chainWaiting[chain] = -1;
+        return chain;
+    }
+
+    private void AddWaiting(int chain, int pass, int block)
+    {
+        int entry;
+        if (_waitFree >= 0)
+        {
+            entry = _waitFree;
+            _waitFree = _waitNext[entry];
+        }
+        else
+        {
+            entry = _waitCount++;
+            if (entry == _waitPass.Length)
+            {
+                Array.Resize(ref _waitPass, 2 * entry);
+                Array.Resize(ref _waitBlock, 2 * entry);
+                Array.Resize(ref _waitNext, 2 * entry);
+            }
+        }
+        _waitPass[entry] = pass;
+        _waitBlock[entry] = block;
+        _waitNext[entry] = _chainWaiting[chain];
+        _chainWaiting[chain] = entry;
+    }
+
+    private void Unlink(int chain, int previous, int entry)
+    {
+        if (previous < 0) _chainWaiting[chain] = _waitNext[entry];
+        else _waitNext[previous] = _waitNext[entry];
+        _waitNext[entry] = _waitFree;
+        _waitFree = entry;
+    }
+
+    private void EnsureQueryCapacity(int count)
+    {
+        if (count <= _queries.Length) return;
+        int size = Math.Max(count, 2 * _queries.Length);
+        Array.Resize(ref _queries, size);
+        Array.Resize(ref _answers, size);
+        Array.Resize(ref _queryOwner, size);
     }
 
     private async ValueTask AskAsync(int count, IParityOracle oracle, CancellationToken cancellationToken)
@@ -232,12 +385,15 @@ public sealed class CascadeCorrector
     }
 
     /// <summary>A binary search in progress: the current node (odd error parity) and the range it covers.</summary>
-    private struct Search(int block, int start, int length, int span)
+    private struct Search(int chain, int pass, int block, int start, int length, int span)
     {
+        public int Chain = chain;
+        public int Pass = pass;
         public int Block = block;
         public int Node = 1;        // heap index within the block's tree
         public int Start = start;   // first pass position of the node
         public int Length = length; // positions the node covers (clipped to the block)
         public int Span = span;     // the node's power-of-two span in the tree
+        public bool Done;           // found or abandoned; dropped after the round
     }
 }

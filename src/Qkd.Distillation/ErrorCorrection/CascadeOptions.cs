@@ -26,11 +26,16 @@ public sealed record CascadeOptions
     public int GrowingPassCount { get; init; } = 4;
 
     /// <summary>
-    /// Final passes with two blocks of half the frame each, in a fresh order: each one checks a random half-subset
-    /// parity (the second block's parity follows from the total) and, if it is odd, corrects an error whose
-    /// correction cascades back through the earlier passes.
+    /// Final passes have two blocks of half the frame each, in a fresh order: each one checks a random half-subset
+    /// parity (the second block's parity follows from the total, so it costs one disclosed bit) and, if it is odd,
+    /// corrects an error whose correction cascades back through the earlier passes. Bob stops once this many final
+    /// passes in a row found nothing to correct: if errors were left, each such pass would have seen them with
+    /// probability about 1/2, so the chance of leaving errors undetected is about 2^-this.
     /// </summary>
-    public int FinalPassCount { get; init; } = 10;
+    public int ConfirmingPassCount { get; init; } = 16;
+
+    /// <summary>Upper bound on the number of final passes (the schedule holds this many; Bob usually stops earlier).</summary>
+    public int MaximumFinalPassCount { get; init; } = 40;
 
     /// <summary>Smallest block size used at high QBER estimates.</summary>
     public int MinimumBlockSize { get; init; } = 4;
@@ -44,9 +49,6 @@ public sealed record CascadeOptions
     /// <summary>How the pass orders are drawn.</summary>
     public CascadePermutationKind Permutation { get; init; } = CascadePermutationKind.Auto;
 
-    /// <summary>Frame length from which <see cref="CascadePermutationKind.Auto"/> uses the word-parallel transpose mix.</summary>
-    public int TransposeMixMinimumLength { get; init; } = 1 << 16;
-
     /// <summary>Throws <see cref="ArgumentException"/> naming the first inconsistent setting.</summary>
     public void Validate()
     {
@@ -56,13 +58,13 @@ public sealed record CascadeOptions
             throw new ArgumentOutOfRangeException(nameof(BlockGrowthExponent), BlockGrowthExponent, "Must lie in 1..16.");
         if (GrowingPassCount is < 1 or > 32)
             throw new ArgumentOutOfRangeException(nameof(GrowingPassCount), GrowingPassCount, "Must lie in 1..32.");
-        if (FinalPassCount is < 0 or > 64)
-            throw new ArgumentOutOfRangeException(nameof(FinalPassCount), FinalPassCount, "Must lie in 0..64.");
+        if (ConfirmingPassCount is < 0 or > 64)
+            throw new ArgumentOutOfRangeException(nameof(ConfirmingPassCount), ConfirmingPassCount, "Must lie in 0..64.");
+        if (MaximumFinalPassCount < ConfirmingPassCount || MaximumFinalPassCount > 256)
+            throw new ArgumentOutOfRangeException(nameof(MaximumFinalPassCount), MaximumFinalPassCount, $"Must lie in {nameof(ConfirmingPassCount)}..256.");
         if (MinimumBlockSize is < 2 or > 1 << 20)
             throw new ArgumentOutOfRangeException(nameof(MinimumBlockSize), MinimumBlockSize, "Must lie in 2..2^20.");
         if (!Enum.IsDefined(Permutation))
             throw new ArgumentOutOfRangeException(nameof(Permutation), Permutation, "Unknown permutation kind.");
-        if (TransposeMixMinimumLength < 4096)
-            throw new ArgumentOutOfRangeException(nameof(TransposeMixMinimumLength), TransposeMixMinimumLength, "The transpose mix needs frames of at least 4096 bits.");
     }
 }

@@ -11,6 +11,9 @@ namespace Qkd.Distillation.ErrorCorrection;
 /// <param name="QberEstimate">The QBER estimate the schedule was built for.</param>
 public sealed record CascadeResult(long LeakedBits, long CorrectedBits, int Rounds, int FrameLength, double QberEstimate)
 {
+    /// <summary>Passes Bob opened (the final passes stop early once enough of them in a row were clean).</summary>
+    public int PassesRun { get; init; }
+
     /// <summary>
     /// Reconciliation efficiency f = leaked / (n h2(q)): 1 is the Shannon limit, larger is worse. NaN when
     /// <paramref name="actualQber"/> is 0 (nothing to correct, any disclosure is overhead).

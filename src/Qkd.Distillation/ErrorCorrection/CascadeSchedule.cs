@@ -20,7 +20,7 @@ public sealed class CascadeSchedule
     public const double MaximumQberEstimate = 0.25;
 
     private readonly CascadePassLayout[] _layouts;
-    private readonly CascadePermutation[] _permutations;
+    private readonly CascadePermutation?[] _permutations;
 
     private CascadeSchedule(int frameLength, double qberEstimate, ulong seed, CascadeOptions options, int[] blockSizes)
     {
@@ -29,12 +29,9 @@ public sealed class CascadeSchedule
         Seed = seed;
         Options = options;
         _layouts = new CascadePassLayout[blockSizes.Length];
-        _permutations = new CascadePermutation[blockSizes.Length];
+        _permutations = new CascadePermutation?[blockSizes.Length];
         for (int pass = 0; pass < blockSizes.Length; pass++)
-        {
             _layouts[pass] = new CascadePassLayout(frameLength, blockSizes[pass]);
-            _permutations[pass] = CreatePermutation(pass);
-        }
     }
 
     /// <summary>Builds the schedule for one frame.</summary>
@@ -67,11 +64,27 @@ public sealed class CascadeSchedule
     /// <summary>Number of blocks of pass <paramref name="pass"/>.</summary>
     public int BlockCount(int pass) => Layout(pass).BlockCount;
 
-    /// <summary>The order pass <paramref name="pass"/> reads the frame in.</summary>
+    /// <summary>
+    /// The order pass <paramref name="pass"/> reads the frame in. Built on first use, since a run usually ends
+    /// well before the last final pass; building is deterministic, so a race between threads is harmless.
+    /// </summary>
     public CascadePermutation Permutation(int pass)
     {
         CheckPass(pass);
-        return _permutations[pass];
+        var permutation = Volatile.Read(ref _permutations[pass]);
+        if (permutation is null)
+        {
+            permutation = CreatePermutation(pass);
+            permutation = Interlocked.CompareExchange(ref _permutations[pass], permutation, null) ?? permutation;
+        }
+        return permutation;
+    }
+
+    /// <summary>Whether pass <paramref name="pass"/> is a final (half-frame, confirming) pass.</summary>
+    public bool IsFinalPass(int pass)
+    {
+        CheckPass(pass);
+        return pass >= Options.GrowingPassCount;
     }
 
     internal CascadePassLayout Layout(int pass)
@@ -91,7 +104,7 @@ public sealed class CascadeSchedule
         double exponent = Math.Ceiling(Math.Log2(1 / qberEstimate) + options.FirstBlockExponentOffset);
         long first = (long)Math.Pow(2, Math.Clamp(exponent, 1, 30));
         first = Math.Clamp(first, options.MinimumBlockSize, half);
-        var sizes = new int[options.GrowingPassCount + options.FinalPassCount];
+        var sizes = new int[options.GrowingPassCount + options.MaximumFinalPassCount];
         long size = first;
         for (int pass = 0; pass < options.GrowingPassCount; pass++)
         {
@@ -107,14 +120,8 @@ public sealed class CascadeSchedule
     {
         if (pass == 0 && !Options.PermuteFirstPass) return new IdentityPermutation(FrameLength);
         // Every pass draws from its own named stream, so passes do not depend on each other's consumption.
-        IRandomSource random = Xoshiro256StarStar.ForStream(Seed, $"cascade/pass/{pass}");
-        bool mix = Options.Permutation switch
-        {
-            CascadePermutationKind.TransposeMix => true,
-            CascadePermutationKind.Shuffle => false,
-            _ => FrameLength >= Options.TransposeMixMinimumLength,
-        };
-        return mix && FrameLength >= 4096
+        var random = Xoshiro256StarStar.ForStream(Seed, $"cascade/pass/{pass}");
+        return Options.Permutation != CascadePermutationKind.Shuffle && FrameLength >= TransposeMixPermutation.MinimumLength
             ? new TransposeMixPermutation(FrameLength, random)
             : new ShufflePermutation(FrameLength, random);
     }

@@ -5,17 +5,21 @@ namespace Qkd.Distillation.ErrorCorrection;
 
 /// <summary>
 /// Bob's state for one started pass: his bits in the pass order (kept in sync with every correction), his current
-/// parity of every block, every parity of Alice's that he has learned or deduced for the pass's search trees, and
-/// the blocks whose error parity has turned odd and still wait for a binary search.
+/// parity of every block, and every parity of Alice's that he has learned or deduced, stored in one search tree
+/// per block (heap-numbered: root 1, children of h are 2h and 2h + 1, see <see cref="CascadePassLayout"/>).
+/// Blocks are flagged while a binary search runs in them or while they wait in a cascade chain, so that no block
+/// is ever searched twice at the same time.
 /// </summary>
 internal sealed class CorrectorPass
 {
-    private readonly ulong[] _known;       // per tree node: is Alice's parity known?
-    private readonly ulong[] _alice;       // per tree node: Alice's parity (valid where known)
-    private readonly ulong[] _bobBlocks;   // per block: Bob's current parity
-    private readonly ulong[] _pendingFlag; // per block: already in _pending
-    private readonly int[] _pending;
-    private int _pendingCount;
+    private readonly ulong[] _rootKnown;  // per block: Alice's block parity known
+    private readonly ulong[] _rootAlice;  // per block: Alice's block parity
+    private ulong[]? _known;              // per tree node below the root, allocated on the first search
+    private ulong[]? _alice;
+    private readonly ulong[] _bobBlocks;  // per block: Bob's current parity
+    private readonly ulong[] _searching;  // per block: a binary search is under way
+    private readonly ulong[] _touched;    // per block: flipped since its search last looked
+    private readonly ulong[] _waiting;     // per block: queued in a cascade chain
 
     public CorrectorPass(int index, CascadePassLayout layout, CascadePermutation permutation, ReadOnlySpan<ulong> frameWords)
     {
@@ -25,12 +29,13 @@ internal sealed class CorrectorPass
         Bits = new ulong[PackedBits.WordCount(layout.FrameLength)];
         permutation.Apply(frameWords, Bits);
 
-        long nodes = (long)layout.BlockCount * layout.TreeSlots;
-        _known = new ulong[(nodes + 63) >> 6];
-        _alice = new ulong[(nodes + 63) >> 6];
-        _bobBlocks = new ulong[(layout.BlockCount + 63) >> 6];
-        _pendingFlag = new ulong[(layout.BlockCount + 63) >> 6];
-        _pending = new int[layout.BlockCount];
+        int blockWords = (layout.BlockCount + 63) >> 6;
+        _rootKnown = new ulong[blockWords];
+        _rootAlice = new ulong[blockWords];
+        _bobBlocks = new ulong[blockWords];
+        _searching = new ulong[blockWords];
+        _touched = new ulong[blockWords];
+        _waiting = new ulong[blockWords];
         for (int b = 0; b < layout.BlockCount; b++)
             if (PackedBits.RangeParity(Bits, layout.BlockStart(b), layout.BlockLength(b)) != 0)
                 _bobBlocks[b >> 6] |= 1UL << (b & 63);
@@ -45,75 +50,116 @@ internal sealed class CorrectorPass
     /// <summary>Bob's bits in this pass's order.</summary>
     public ulong[] Bits { get; }
 
-    public int PendingCount => _pendingCount;
-
-    /// <summary>Global tree-node index of heap node <paramref name="node"/> of block <paramref name="block"/>.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public int NodeIndex(int block, int node) => block * Layout.TreeSlots + node;
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public bool IsKnown(int nodeIndex) => ((_known[nodeIndex >> 6] >> (nodeIndex & 63)) & 1) != 0;
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public int AliceParity(int nodeIndex) => (int)((_alice[nodeIndex >> 6] >> (nodeIndex & 63)) & 1);
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public void SetAliceParity(int nodeIndex, int parity)
+    /// <summary>Records Alice's parity of a whole block.</summary>
+    public void SetBlockParity(int block, int parity)
     {
-        ulong mask = 1UL << (nodeIndex & 63);
-        _known[nodeIndex >> 6] |= mask;
-        if (parity != 0) _alice[nodeIndex >> 6] |= mask;
-        else _alice[nodeIndex >> 6] &= ~mask;
+        ulong mask = 1UL << (block & 63);
+        _rootKnown[block >> 6] |= mask;
+        if (parity != 0) _rootAlice[block >> 6] |= mask;
+        else _rootAlice[block >> 6] &= ~mask;
+    }
+
+    /// <summary>Whether Alice's parity of tree node <paramref name="node"/> of <paramref name="block"/> is known.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public bool IsKnown(int block, int node)
+    {
+        if (node == 1) return Test(_rootKnown, block);
+        return _known is not null && Test(_known, NodeIndex(block, node));
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public int BobBlockParity(int block) => (int)((_bobBlocks[block >> 6] >> (block & 63)) & 1);
+    public int AliceParity(int block, int node) =>
+        node == 1 ? Get(_rootAlice, block) : Get(_alice!, NodeIndex(block, node));
+
+    /// <summary>Records Alice's parity of tree node <paramref name="node"/> (below the root) of <paramref name="block"/>.</summary>
+    public void SetAliceParity(int block, int node, int parity)
+    {
+        if (_known is null)
+        {
+            // Most passes of a well-tuned schedule never search (the final passes mostly confirm), so the trees,
+            // about four bits per frame bit, are only allocated when needed.
+            long nodes = (long)Layout.BlockCount * Layout.TreeSlots;
+            _known = new ulong[(nodes + 63) >> 6];
+            _alice = new ulong[(nodes + 63) >> 6];
+        }
+        int index = NodeIndex(block, node);
+        ulong mask = 1UL << (index & 63);
+        _known[index >> 6] |= mask;
+        if (parity != 0) _alice![index >> 6] |= mask;
+        else _alice![index >> 6] &= ~mask;
+    }
 
     /// <summary>Alice's parity of the block is known and differs from Bob's: the block holds an odd number of errors.</summary>
-    public bool IsOdd(int block)
-    {
-        int root = NodeIndex(block, 1);
-        return IsKnown(root) && (AliceParity(root) ^ BobBlockParity(block)) != 0;
-    }
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public bool IsOdd(int block) => Test(_rootKnown, block) && (Get(_rootAlice, block) ^ Get(_bobBlocks, block)) != 0;
 
-    /// <summary>Flips Bob's bit at pass position <paramref name="position"/> and queues its block if it turned odd.</summary>
-    public void Flip(int position)
+    /// <summary>
+    /// Flips Bob's bit at pass position <paramref name="position"/>. Returns the block if it turned odd and is
+    /// neither being searched nor waiting (the caller then owns it), else -1; a block under search is flagged as
+    /// touched instead, for its search to re-check.
+    /// </summary>
+    public int Flip(int position)
     {
         Bits[position >> 6] ^= 1UL << (position & 63);
         int block = position / Layout.BlockSize;
-        _bobBlocks[block >> 6] ^= 1UL << (block & 63);
-        if (IsOdd(block)) Enqueue(block);
+        ulong mask = 1UL << (block & 63);
+        _bobBlocks[block >> 6] ^= mask;
+        if ((_searching[block >> 6] & mask) != 0)
+        {
+            _touched[block >> 6] |= mask;
+            return -1;
+        }
+        if ((_waiting[block >> 6] & mask) != 0 || !IsOdd(block)) return -1;
+        _waiting[block >> 6] |= mask;
+        return block;
     }
 
-    public void Enqueue(int block)
+    /// <summary>Claims an odd block found when the pass opens, as if a correction had turned it odd.</summary>
+    public void Claim(int block) => _waiting[block >> 6] |= 1UL << (block & 63);
+
+    /// <summary>Releases a waiting block; returns whether it is still odd (else it needs no search any more).</summary>
+    public bool Release(int block)
+    {
+        _waiting[block >> 6] &= ~(1UL << (block & 63));
+        return IsOdd(block);
+    }
+
+    /// <summary>Marks a search under way in <paramref name="block"/>.</summary>
+    public void BeginSearch(int block)
+    {
+        _searching[block >> 6] |= 1UL << (block & 63);
+        _touched[block >> 6] &= ~(1UL << (block & 63));
+    }
+
+    /// <summary>
+    /// Ends the search in <paramref name="block"/>. Returns true if the block is still odd (a correction from
+    /// another search hit it in the same round), in which case it is claimed again for the caller to queue.
+    /// </summary>
+    public bool EndSearch(int block)
     {
         ulong mask = 1UL << (block & 63);
-        if ((_pendingFlag[block >> 6] & mask) != 0) return;
-        _pendingFlag[block >> 6] |= mask;
-        _pending[_pendingCount++] = block;
+        _searching[block >> 6] &= ~mask;
+        _touched[block >> 6] &= ~mask;
+        if (!IsOdd(block)) return false;
+        _waiting[block >> 6] |= mask;
+        return true;
     }
 
-    /// <summary>Drops queued blocks whose error parity has turned even again (a later correction hit them twice).</summary>
-    public void DiscardEvenPending()
+    /// <summary>Whether a bit of <paramref name="block"/> was flipped since the last call; clears the flag.</summary>
+    public bool TakeTouched(int block)
     {
-        int kept = 0;
-        for (int i = 0; i < _pendingCount; i++)
-        {
-            int block = _pending[i];
-            if (IsOdd(block)) _pending[kept++] = block;
-            else _pendingFlag[block >> 6] &= ~(1UL << (block & 63));
-        }
-        _pendingCount = kept;
+        ulong mask = 1UL << (block & 63);
+        bool touched = (_touched[block >> 6] & mask) != 0;
+        _touched[block >> 6] &= ~mask;
+        return touched;
     }
 
-    /// <summary>Moves the queued blocks into <paramref name="destination"/> and empties the queue.</summary>
-    public int DrainPending(Span<int> destination)
-    {
-        int count = _pendingCount;
-        _pending.AsSpan(0, count).CopyTo(destination);
-        for (int i = 0; i < count; i++)
-            _pendingFlag[_pending[i] >> 6] &= ~(1UL << (_pending[i] & 63));
-        _pendingCount = 0;
-        return count;
-    }
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private int NodeIndex(int block, int node) => block * Layout.TreeSlots + node;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool Test(ulong[] bits, int index) => ((bits[index >> 6] >> (index & 63)) & 1) != 0;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int Get(ulong[] bits, int index) => (int)((bits[index >> 6] >> (index & 63)) & 1);
 }

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Qkd.Core.Random;
 
 namespace Qkd.Distillation.ErrorCorrection;
@@ -11,16 +12,11 @@ internal sealed class ShufflePermutation : CascadePermutation
     private readonly int[] _toOriginal;
     private readonly int[] _toPermuted;
 
-    public ShufflePermutation(int length, IRandomSource random) : base(length)
+    public ShufflePermutation(int length, Xoshiro256StarStar random) : base(length)
     {
         _toOriginal = new int[length];
         _toPermuted = new int[length];
-        for (int i = 0; i < length; i++) _toOriginal[i] = i;
-        for (int i = length - 1; i > 0; i--)
-        {
-            int j = random.NextInt(i + 1);
-            (_toOriginal[i], _toOriginal[j]) = (_toOriginal[j], _toOriginal[i]);
-        }
+        PermutationRandom.Shuffle(random, _toOriginal);
         for (int i = 0; i < length; i++) _toPermuted[_toOriginal[i]] = i;
     }
 
@@ -28,6 +24,7 @@ internal sealed class ShufflePermutation : CascadePermutation
 
     internal override int ToOriginalUnchecked(int permutedIndex) => _toOriginal[permutedIndex];
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private protected override void ApplyCore(ReadOnlySpan<ulong> source, Span<ulong> destination)
     {
         int[] map = _toOriginal;

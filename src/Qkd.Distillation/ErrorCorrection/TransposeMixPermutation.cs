@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using Qkd.Core.Bits;
 using Qkd.Core.Random;
 
@@ -20,8 +21,11 @@ namespace Qkd.Distillation.ErrorCorrection;
 /// the end in every pass. The mapping of single indices is O(1) from small per-word tables, so Bob can follow a
 /// corrected bit into every pass without index tables of the frame's size.
 /// </remarks>
-internal sealed class TransposeMixPermutation : CascadePermutation
+public sealed class TransposeMixPermutation : CascadePermutation
 {
+    /// <summary>Shortest frame the mix is defined for: at least one full 64 x 64 tile.</summary>
+    public const int MinimumLength = 64 * 64;
+
     private const int Rounds = 2;
 
     private readonly int _wordCount;      // W: full words
@@ -31,11 +35,11 @@ internal sealed class TransposeMixPermutation : CascadePermutation
     private readonly byte[][] _rotation;  // per round: rho
     private readonly int[] _tailPartners; // sorted; tail bit M+k swaps with _tailPartners[k]
 
-    public TransposeMixPermutation(int length, IRandomSource random) : base(length)
+    internal TransposeMixPermutation(int length, Xoshiro256StarStar random) : base(length)
     {
+        if (length < MinimumLength)
+            throw new ArgumentOutOfRangeException(nameof(length), length, $"The transpose mix needs at least {MinimumLength} bits.");
         _wordCount = length >> 6;
-        if (_wordCount < 64)
-            throw new ArgumentOutOfRangeException(nameof(length), length, "The transpose mix needs at least 4096 bits.");
         _mixedLength = _wordCount << 6;
 
         int tail = length - _mixedLength;
@@ -43,7 +47,7 @@ internal sealed class TransposeMixPermutation : CascadePermutation
         for (int k = 0; k < tail; k++)
         {
             int candidate;
-            do candidate = random.NextInt(_mixedLength);
+            do candidate = PermutationRandom.Below(random, _mixedLength);
             while (Array.IndexOf(_tailPartners, candidate, 0, k) >= 0);
             _tailPartners[k] = candidate;
         }
@@ -57,12 +61,7 @@ internal sealed class TransposeMixPermutation : CascadePermutation
             var rowOf = new int[_wordCount];
             var wordAt = new int[_wordCount];
             var rotation = new byte[_wordCount];
-            for (int i = 0; i < _wordCount; i++) wordAt[i] = i;
-            for (int i = _wordCount - 1; i > 0; i--)
-            {
-                int j = random.NextInt(i + 1);
-                (wordAt[i], wordAt[j]) = (wordAt[j], wordAt[i]);
-            }
+            PermutationRandom.Shuffle(random, wordAt);
             for (int i = 0; i < _wordCount; i++) rowOf[wordAt[i]] = i;
             for (int w = 0; w < _wordCount; w += 8)
             {
@@ -140,36 +139,39 @@ internal sealed class TransposeMixPermutation : CascadePermutation
     }
 
     /// <summary>
-    /// One round: rows[sigma(w)] = rotl(input[w], rho(w)), then output bit (p W + i) = bit p of rows[i]. The
-    /// row buffer is the output buffer itself before it is overwritten, so a round needs no third array:
-    /// rows are gathered tile by tile into a stack matrix, transposed there, and scattered as 64-bit runs.
+    /// One round: rows[sigma(w)] = rotl(input[w], rho(w)), then output bit (p W + i) = bit p of rows[i]. Rows are
+    /// gathered 64 at a time into a stack tile, transposed there, and each tile column is written out as one
+    /// 64-bit run, so the round touches every word a constant number of times.
     /// </summary>
-    private void MixRound(ulong[] input, ulong[] output, int round)
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private unsafe void MixRound(ulong[] input, ulong[] output, int round)
     {
         int w = _wordCount;
-        int[] wordAt = _wordAt[round];
-        byte[] rotation = _rotation[round];
         Array.Clear(output, 0, w + 1);
-        Span<ulong> tile = stackalloc ulong[64];
-        for (int i0 = 0; i0 < w; i0 += 64)
+        ulong* tile = stackalloc ulong[64];
+        fixed (ulong* source = input)
+        fixed (ulong* target = output)
+        fixed (int* wordAt = _wordAt[round])
+        fixed (byte* rotation = _rotation[round])
         {
-            int rows = Math.Min(64, w - i0);
-            for (int j = 0; j < rows; j++)
+            for (int i0 = 0; i0 < w; i0 += 64)
             {
-                int word = wordAt[i0 + j];
-                tile[j] = BitOperations.RotateLeft(input[word], rotation[word]);
-            }
-            tile[rows..].Clear();
-            BitMatrix64.Transpose(tile);
-            // Column p of this tile is the run of 'rows' bits starting at output bit p W + i0.
-            ulong runMask = rows == 64 ? ulong.MaxValue : (1UL << rows) - 1;
-            for (int p = 0; p < 64; p++)
-            {
-                ulong run = tile[p] & runMask;
-                int bit = p * w + i0;
-                int index = bit >> 6, shift = bit & 63;
-                output[index] |= run << shift;
-                if (shift != 0) output[index + 1] |= run >> (64 - shift);
+                int rows = Math.Min(64, w - i0);
+                for (int j = 0; j < rows; j++)
+                {
+                    int word = wordAt[i0 + j];
+                    tile[j] = BitOperations.RotateLeft(source[word], rotation[word]);
+                }
+                for (int j = rows; j < 64; j++) tile[j] = 0;
+                BitMatrix64.Transpose(tile);
+                // Column p of this tile is the run of 'rows' bits that starts at output bit p W + i0.
+                for (int p = 0, bit = i0; p < 64; p++, bit += w)
+                {
+                    ulong run = tile[p];
+                    int index = bit >> 6, shift = bit & 63;
+                    target[index] |= run << shift;
+                    if (shift != 0) target[index + 1] |= run >> (64 - shift);
+                }
             }
         }
     }
