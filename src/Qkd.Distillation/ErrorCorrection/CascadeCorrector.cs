@@ -133,50 +133,59 @@ public sealed class CascadeCorrector
     /// </summary>
     private async ValueTask SearchAsync(IParityOracle oracle, CancellationToken cancellationToken)
     {
-        while (_searchCount > 0)
+        // The work of a round stays in synchronous methods: locals of an async method live on the heap.
+        int asked;
+        while ((asked = PrepareRound()) > 0)
         {
-            int asked = 0;
-            // Searches started during this loop (by corrections made in it) are visited in the same round, since
-            // walking down through known parities costs nothing.
-            for (int i = 0; i < _searchCount; i++)
+            await AskAsync(asked, oracle, cancellationToken).ConfigureAwait(false);
+            RecordAnswers(asked);
+        }
+    }
+
+    /// <summary>
+    /// Advances every search as far as known parities allow, correcting the errors found (which may start new
+    /// searches, visited in the same round since walking known parities costs nothing), and queues one query per
+    /// search still under way. Returns the number of queries.
+    /// </summary>
+    private int PrepareRound()
+    {
+        int kept = 0;
+        for (int i = 0; i < _searchCount; i++)
+            if (!_searches[i].Done) _searches[kept++] = _searches[i];
+        _searchCount = kept;
+
+        int asked = 0;
+        for (int i = 0; i < _searchCount; i++)
+        {
+            ref var search = ref _searches[i];
+            if (search.Done) continue;
+            var pass = _passes[search.Pass]!;
+            bool found;
+            if (pass.TakeTouched(search.Block) && !Revalidate(pass, ref search)) found = false;
+            else if (Descend(pass, ref search)) found = true;
+            else
             {
-                var search = _searches[i];
-                if (search.Done) continue;
-                var pass = _passes[search.Pass]!;
-                if (pass.TakeTouched(search.Block) && !Revalidate(pass, ref search))
-                {
-                    _searches[i].Done = true;
-                    FinishSearch(search, -1);
-                    continue;
-                }
-                if (Descend(pass, ref search))
-                {
-                    _searches[i].Done = true;
-                    FinishSearch(search, search.Start);
-                    continue;
-                }
-                _searches[i] = search;
                 EnsureQueryCapacity(asked + 1);
                 _queries[asked] = new ParityQuery(search.Pass, search.Start, search.Span >> 1);
                 _queryOwner[asked] = i;
                 asked++;
+                continue;
             }
-            if (asked > 0)
-            {
-                await AskAsync(asked, oracle, cancellationToken).ConfigureAwait(false);
-                for (int q = 0; q < asked; q++)
-                {
-                    var search = _searches[_queryOwner[q]];
-                    var pass = _passes[search.Pass]!;
-                    int parent = pass.AliceParity(search.Block, search.Node);
-                    pass.SetAliceParity(search.Block, 2 * search.Node, _answers[q]);
-                    pass.SetAliceParity(search.Block, 2 * search.Node + 1, parent ^ _answers[q]);
-                }
-            }
-            int kept = 0;
-            for (int i = 0; i < _searchCount; i++)
-                if (!_searches[i].Done) _searches[kept++] = _searches[i];
-            _searchCount = kept;
+            search.Done = true;
+            // By value: finishing may start searches, which can reallocate _searches under the reference.
+            var finished = search;
+            FinishSearch(finished, found ? finished.Start : -1);
+        }
+        return asked;
+    }
+
+    /// <summary>Stores each answer (Alice's parity of a left half) and the right-half parity it implies.</summary>
+    private void RecordAnswers(int asked)
+    {
+        for (int q = 0; q < asked; q++)
+        {
+            ref var search = ref _searches[_queryOwner[q]];
+            _passes[search.Pass]!.SetChildParities(search.Block, search.Node, _answers[q]);
         }
     }
 

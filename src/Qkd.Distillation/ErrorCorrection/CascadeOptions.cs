@@ -47,7 +47,7 @@ public sealed record CascadeOptions
     public bool PermuteFirstPass { get; init; } = true;
 
     /// <summary>How the pass orders are drawn.</summary>
-    public CascadePermutationKind Permutation { get; init; } = CascadePermutationKind.Auto;
+    public CascadePermutationKind Permutation { get; init; } = CascadePermutationKind.TransposeMix;
 
     /// <summary>Throws <see cref="ArgumentException"/> naming the first inconsistent setting.</summary>
     public void Validate()

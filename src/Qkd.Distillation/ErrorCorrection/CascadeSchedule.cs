@@ -121,6 +121,7 @@ public sealed class CascadeSchedule
         if (pass == 0 && !Options.PermuteFirstPass) return new IdentityPermutation(FrameLength);
         // Every pass draws from its own named stream, so passes do not depend on each other's consumption.
         var random = Xoshiro256StarStar.ForStream(Seed, $"cascade/pass/{pass}");
+        if (IsFinalPass(pass)) return new HalfSubsetPermutation(FrameLength, random);
         return Options.Permutation != CascadePermutationKind.Shuffle && FrameLength >= TransposeMixPermutation.MinimumLength
             ? new TransposeMixPermutation(FrameLength, random)
             : new ShufflePermutation(FrameLength, random);

@@ -74,19 +74,27 @@ internal sealed class CorrectorPass
     /// <summary>Records Alice's parity of tree node <paramref name="node"/> (below the root) of <paramref name="block"/>.</summary>
     public void SetAliceParity(int block, int node, int parity)
     {
-        if (_known is null)
-        {
-            // Most passes of a well-tuned schedule never search (the final passes mostly confirm), so the trees,
-            // about four bits per frame bit, are only allocated when needed.
-            long nodes = (long)Layout.BlockCount * Layout.TreeSlots;
-            _known = new ulong[(nodes + 63) >> 6];
-            _alice = new ulong[(nodes + 63) >> 6];
-        }
+        EnsureTrees();
         int index = NodeIndex(block, node);
         ulong mask = 1UL << (index & 63);
-        _known[index >> 6] |= mask;
+        _known![index >> 6] |= mask;
         if (parity != 0) _alice![index >> 6] |= mask;
         else _alice![index >> 6] &= ~mask;
+    }
+
+    /// <summary>
+    /// Records Alice's parity of the left child of <paramref name="node"/> and the right child's, which follows
+    /// from the node's. Siblings 2h and 2h + 1 share a word, so both are written at once.
+    /// </summary>
+    public void SetChildParities(int block, int node, int leftParity)
+    {
+        int right = leftParity ^ AliceParity(block, node);
+        EnsureTrees();
+        int index = NodeIndex(block, 2 * node);
+        int shift = index & 63;
+        ulong pair = 3UL << shift;
+        _known![index >> 6] |= pair;
+        _alice![index >> 6] = (_alice[index >> 6] & ~pair) | ((ulong)(leftParity | (right << 1)) << shift);
     }
 
     /// <summary>Alice's parity of the block is known and differs from Bob's: the block holds an odd number of errors.</summary>
@@ -152,6 +160,16 @@ internal sealed class CorrectorPass
         bool touched = (_touched[block >> 6] & mask) != 0;
         _touched[block >> 6] &= ~mask;
         return touched;
+    }
+
+    private void EnsureTrees()
+    {
+        if (_known is not null) return;
+        // Most passes of a well-tuned schedule never search (the final passes mostly confirm), so the trees,
+        // about four bits per frame bit, are only allocated when needed.
+        long nodes = (long)Layout.BlockCount * Layout.TreeSlots;
+        _known = new ulong[(nodes + 63) >> 6];
+        _alice = new ulong[(nodes + 63) >> 6];
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

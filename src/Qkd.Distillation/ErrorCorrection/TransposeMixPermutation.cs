@@ -21,7 +21,7 @@ namespace Qkd.Distillation.ErrorCorrection;
 /// the end in every pass. The mapping of single indices is O(1) from small per-word tables, so Bob can follow a
 /// corrected bit into every pass without index tables of the frame's size.
 /// </remarks>
-public sealed class TransposeMixPermutation : CascadePermutation
+internal sealed class TransposeMixPermutation : CascadePermutation
 {
     /// <summary>Shortest frame the mix is defined for: at least one full 64 x 64 tile.</summary>
     public const int MinimumLength = 64 * 64;
