@@ -39,16 +39,23 @@ internal static class BinaryField64
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static ulong Reduce(ulong lo, ulong hi)
     {
-        // hi * x^64 = hi * (x^4 + x^3 + x + 1): the shifted copies overflow by at most 4 bits, which are folded once more
-        // (their product with the tail has degree <= 7, so no third round is needed).
-        ulong overflow = (hi >> 60) ^ (hi >> 61) ^ (hi >> 63);
-        return lo ^ hi ^ (hi << 1) ^ (hi << 3) ^ (hi << 4)
-                  ^ overflow ^ (overflow << 1) ^ (overflow << 3) ^ (overflow << 4);
+        // hi * x^64 = hi * g, g = x^4 + x^3 + x + 1. The bits hi * g pushes past x^63 are hi >> 63, >> 61, >> 60;
+        // folding them into hi first lets a single multiplication by g (four shifted copies) finish, because their own
+        // product with g stays below x^8.
+        ulong t = hi ^ (hi >> 60) ^ (hi >> 61) ^ (hi >> 63);
+        return lo ^ t ^ (t << 1) ^ (t << 3) ^ (t << 4);
     }
 
     /// <summary>Eight field products at once (lane i: a[i] * b[i]); needs <see cref="Pclmulqdq.V512"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector512<ulong> Multiply(Vector512<ulong> a, Vector512<ulong> b)
+    public static Vector512<ulong> Multiply(Vector512<ulong> a, Vector512<ulong> b) => MultiplyAdd(Vector512<ulong>.Zero, a, b);
+
+    /// <summary>
+    /// acc + a*b lane by lane (the FFT butterfly's a + c*b), with the reduction folded into the additions; needs
+    /// <see cref="Pclmulqdq.V512"/> and AVX-512F.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<ulong> MultiplyAdd(Vector512<ulong> acc, Vector512<ulong> a, Vector512<ulong> b)
     {
         // Each 128-bit lane holds two elements; multiply the even ones and the odd ones separately, then regroup the
         // 128-bit products into a vector of low halves and a vector of high halves.
@@ -56,32 +63,12 @@ internal static class BinaryField64
         Vector512<ulong> odd = Pclmulqdq.V512.CarrylessMultiply(a, b, 0x11);
         Vector512<ulong> lo = Avx512F.UnpackLow(even, odd);
         Vector512<ulong> hi = Avx512F.UnpackHigh(even, odd);
-        return Reduce(lo, hi);
-    }
-
-    /// <summary>Four field products at once; needs <see cref="Pclmulqdq.V256"/>.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<ulong> Multiply(Vector256<ulong> a, Vector256<ulong> b)
-    {
-        Vector256<ulong> even = Pclmulqdq.V256.CarrylessMultiply(a, b, 0x00);
-        Vector256<ulong> odd = Pclmulqdq.V256.CarrylessMultiply(a, b, 0x11);
-        Vector256<ulong> lo = Avx2.UnpackLow(even, odd);
-        Vector256<ulong> hi = Avx2.UnpackHigh(even, odd);
-        return Reduce(lo, hi);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<ulong> Reduce(Vector512<ulong> lo, Vector512<ulong> hi)
-    {
-        Vector512<ulong> overflow = (hi >>> 60) ^ (hi >>> 61) ^ (hi >>> 63);
-        return lo ^ hi ^ (hi << 1) ^ (hi << 3) ^ (hi << 4) ^ overflow ^ (overflow << 1) ^ (overflow << 3) ^ (overflow << 4);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<ulong> Reduce(Vector256<ulong> lo, Vector256<ulong> hi)
-    {
-        Vector256<ulong> overflow = (hi >>> 60) ^ (hi >>> 61) ^ (hi >>> 63);
-        return lo ^ hi ^ (hi << 1) ^ (hi << 3) ^ (hi << 4) ^ overflow ^ (overflow << 1) ^ (overflow << 3) ^ (overflow << 4);
+        // hi * x^64 = hi * g with g = x^4 + x^3 + x + 1. The bits that hi * g pushes past x^63 are the top bits of hi
+        // shifted down (hi >> 63, >> 61, >> 60); folding them into hi first makes one multiplication by g (four shifted
+        // copies) finish the reduction, since their own product with g stays below x^8. 0x96 is three-way XOR.
+        Vector512<ulong> t = Avx512F.TernaryLogic(hi, hi >>> 60, hi >>> 61, 0x96) ^ (hi >>> 63);
+        Vector512<ulong> sum = Avx512F.TernaryLogic(acc, lo, t, 0x96);
+        return Avx512F.TernaryLogic(sum, t << 1, t << 3, 0x96) ^ (t << 4);
     }
 
     /// <summary>a^2, a linear map over GF(2) (used to set up the Cantor basis).</summary>

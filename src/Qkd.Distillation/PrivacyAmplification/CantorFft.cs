@@ -31,20 +31,33 @@ namespace Qkd.Distillation.PrivacyAmplification;
 /// </summary>
 internal static class CantorFft
 {
-    /// <summary>Blocks of 2^LocalLog words (128 KB) are finished level by level while they sit in L2 cache.</summary>
-    private const int LocalLog = 14;
+    /// <summary>Blocks of 2^LocalLog words (512 KB) are finished level by level while they sit in L2 cache.</summary>
+    private const int LocalLog = 16;
 
     /// <summary>Largest supported transform (2^30 words = 8 GB, far beyond the memory cap of the callers).</summary>
     public const int MaxLog = 30;
 
-    /// <summary>Twiddles of the block indices below 2^(LocalLog-1), i.e. of any block inside one local region.</summary>
-    private static readonly ulong[] s_localTwiddles = BuildLocalTwiddles();
+    /// <summary>
+    /// Twiddles of block indices below 2^(LocalLog-1) (any block inside one local region) from two small tables, using
+    /// the linearity c(r) = c(r &amp; 1023) + c(r - (r &amp; 1023)).
+    /// </summary>
+    private static readonly ulong[] s_twiddleLow = BuildTwiddleTable(1024, 1);
+    private static readonly ulong[] s_twiddleHigh = BuildTwiddleTable(1 << Math.Max(0, LocalLog - 11), 1024);
 
     /// <summary>
-    /// For the three lowest levels, whose blocks are narrower than a vector, the twiddle of every lane of the gathered
-    /// "a" vector (see <see cref="SmallLevelsForward"/>), per 16-word group.
+    /// For the three lowest levels, whose blocks are narrower than a vector: lane j of the gathered "a" vector of a
+    /// 16-word group (see <see cref="SmallLevelsForward"/>) lies in block (j &gt;&gt; level) of the group, so its twiddle is
+    /// the group's own plus c(j &gt;&gt; level).
     /// </summary>
-    private static readonly ulong[][] s_laneTwiddles = [BuildLaneTwiddles(0), BuildLaneTwiddles(1), BuildLaneTwiddles(2)];
+    private static readonly Vector512<ulong>[] s_laneOffsets =
+    [
+        Vector512.Create(Twiddle(0), Twiddle(1), Twiddle(2), Twiddle(3), Twiddle(4), Twiddle(5), Twiddle(6), Twiddle(7)),
+        Vector512.Create(Twiddle(0), Twiddle(0), Twiddle(1), Twiddle(1), Twiddle(2), Twiddle(2), Twiddle(3), Twiddle(3)),
+        Vector512.Create(Twiddle(0), Twiddle(0), Twiddle(0), Twiddle(0), Twiddle(1), Twiddle(1), Twiddle(1), Twiddle(1)),
+    ];
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static ulong LocalTwiddle(int blockIndex) => s_twiddleLow[blockIndex & 1023] ^ s_twiddleHigh[blockIndex >> 10];
 
     /// <summary>True when the AVX-512 + VPCLMULQDQ kernels are used.</summary>
     public static bool IsVectorized => Pclmulqdq.V512.IsSupported && Avx512F.IsSupported && Vector512.IsHardwareAccelerated;
@@ -72,12 +85,18 @@ internal static class CantorFft
         for (int i = logSize - 1; i >= localLog; i--)
             for (long start = 0; start < data.Length; start += 2L << i)
                 if (start + (1L << i) < nonZeroPrefix) DivideBySubspacePolynomial(data, start, i, vectorized);
+        bool grouped = localLog >= 4; // levels 3..1 go through the 16-word kernel
         for (long start = 0; start < data.Length; start += 1L << localLog)
         {
             if (start >= nonZeroPrefix) break;
-            for (int i = localLog - 1; i >= 0; i--)
+            for (int i = localLog - 1; i >= (grouped ? 4 : 0); i--)
                 for (long block = start; block < start + (1L << localLog); block += 2L << i)
                     DivideBySubspacePolynomial(data, block, i, vectorized);
+            if (grouped)
+            {
+                ref ulong region = ref MemoryMarshal.GetReference(data.Slice((int)start, 1 << localLog));
+                for (int g = 0; g < 1 << localLog; g += 16) LowLevelsToNovel(ref Unsafe.Add(ref region, g));
+            }
         }
     }
 
@@ -86,10 +105,18 @@ internal static class CantorFft
     {
         int logSize = LogOf(data.Length);
         int localLog = Math.Min(LocalLog, logSize);
+        bool grouped = localLog >= 4;
         for (long start = 0; start < data.Length; start += 1L << localLog)
-            for (int i = 0; i < localLog; i++)
+        {
+            if (grouped)
+            {
+                ref ulong region = ref MemoryMarshal.GetReference(data.Slice((int)start, 1 << localLog));
+                for (int g = 0; g < 1 << localLog; g += 16) LowLevelsFromNovel(ref Unsafe.Add(ref region, g));
+            }
+            for (int i = grouped ? 4 : 0; i < localLog; i++)
                 for (long block = start; block < start + (1L << localLog); block += 2L << i)
                     MultiplyBySubspacePolynomial(data, block, i, vectorized);
+        }
         for (int i = localLog; i < logSize; i++)
             for (long start = 0; start < data.Length; start += 2L << i)
                 MultiplyBySubspacePolynomial(data, start, i, vectorized);
@@ -172,7 +199,7 @@ internal static class CantorFft
             ulong regionTwiddle = Twiddle(regionIndex << (localLog - 1 - i));
             for (int start = 0; start < region.Length; start += 2 * half)
                 ButterflyForward(region.Slice(start, half), region.Slice(start + half, half),
-                    regionTwiddle ^ s_localTwiddles[start >> (i + 1)], vectorized);
+                    regionTwiddle ^ LocalTwiddle(start >> (i + 1)), vectorized);
         }
         if (vector) SmallLevelsForward(region, regionIndex, localLog);
     }
@@ -188,7 +215,7 @@ internal static class CantorFft
             ulong regionTwiddle = Twiddle(regionIndex << (localLog - 1 - i));
             for (int start = 0; start < region.Length; start += 2 * half)
                 ButterflyInverse(region.Slice(start, half), region.Slice(start + half, half),
-                    regionTwiddle ^ s_localTwiddles[start >> (i + 1)], vectorized);
+                    regionTwiddle ^ LocalTwiddle(start >> (i + 1)), vectorized);
         }
     }
 
@@ -209,7 +236,7 @@ internal static class CantorFft
             {
                 Vector512<ulong> va = Vector512.LoadUnsafe(ref ra, (nuint)k);
                 Vector512<ulong> vb = Vector512.LoadUnsafe(ref rb, (nuint)k);
-                va ^= BinaryField64.Multiply(vb, cv);
+                va = BinaryField64.MultiplyAdd(va, vb, cv);
                 vb ^= va;
                 va.StoreUnsafe(ref ra, (nuint)k);
                 vb.StoreUnsafe(ref rb, (nuint)k);
@@ -240,7 +267,7 @@ internal static class CantorFft
             {
                 Vector512<ulong> va = Vector512.LoadUnsafe(ref ra, (nuint)k);
                 Vector512<ulong> vb = Vector512.LoadUnsafe(ref rb, (nuint)k) ^ va;
-                va ^= BinaryField64.Multiply(vb, cv);
+                va = BinaryField64.MultiplyAdd(va, vb, cv);
                 va.StoreUnsafe(ref ra, (nuint)k);
                 vb.StoreUnsafe(ref rb, (nuint)k);
             }
@@ -291,7 +318,8 @@ internal static class CantorFft
         for (int i = 2; i >= 0; i--)
         {
             Vector512<ulong> regionTwiddle = Vector512.Create(Twiddle(regionIndex << (localLog - 1 - i)));
-            ref ulong lanes = ref MemoryMarshal.GetArrayDataReference(s_laneTwiddles[i]);
+            Vector512<ulong> lanes = regionTwiddle ^ s_laneOffsets[i];
+            int groupShift = 3 - i; // a 16-word group spans 8 >> i blocks of this level
             Vector512<ulong> gatherA = s_gatherA[i], gatherB = s_gatherB[i], scatterLow = s_scatterLow[i], scatterHigh = s_scatterHigh[i];
             for (int g = 0; g < region.Length; g += 16)
             {
@@ -299,8 +327,8 @@ internal static class CantorFft
                 Vector512<ulong> v1 = Vector512.LoadUnsafe(ref r, (nuint)(g + 8));
                 Vector512<ulong> a = Avx512F.PermuteVar8x64x2(v0, gatherA, v1);
                 Vector512<ulong> b = Avx512F.PermuteVar8x64x2(v0, gatherB, v1);
-                Vector512<ulong> c = regionTwiddle ^ Vector512.LoadUnsafe(ref lanes, (nuint)(g >> 1));
-                a ^= BinaryField64.Multiply(b, c);
+                Vector512<ulong> c = lanes ^ Vector512.Create(LocalTwiddle((g >> 4) << groupShift));
+                a = BinaryField64.MultiplyAdd(a, b, c);
                 b ^= a;
                 Avx512F.PermuteVar8x64x2(a, scatterLow, b).StoreUnsafe(ref r, (nuint)g);
                 Avx512F.PermuteVar8x64x2(a, scatterHigh, b).StoreUnsafe(ref r, (nuint)(g + 8));
@@ -314,7 +342,8 @@ internal static class CantorFft
         for (int i = 0; i <= 2; i++)
         {
             Vector512<ulong> regionTwiddle = Vector512.Create(Twiddle(regionIndex << (localLog - 1 - i)));
-            ref ulong lanes = ref MemoryMarshal.GetArrayDataReference(s_laneTwiddles[i]);
+            Vector512<ulong> lanes = regionTwiddle ^ s_laneOffsets[i];
+            int groupShift = 3 - i;
             Vector512<ulong> gatherA = s_gatherA[i], gatherB = s_gatherB[i], scatterLow = s_scatterLow[i], scatterHigh = s_scatterHigh[i];
             for (int g = 0; g < region.Length; g += 16)
             {
@@ -322,60 +351,36 @@ internal static class CantorFft
                 Vector512<ulong> v1 = Vector512.LoadUnsafe(ref r, (nuint)(g + 8));
                 Vector512<ulong> a = Avx512F.PermuteVar8x64x2(v0, gatherA, v1);
                 Vector512<ulong> b = Avx512F.PermuteVar8x64x2(v0, gatherB, v1) ^ a;
-                Vector512<ulong> c = regionTwiddle ^ Vector512.LoadUnsafe(ref lanes, (nuint)(g >> 1));
-                a ^= BinaryField64.Multiply(b, c);
+                Vector512<ulong> c = lanes ^ Vector512.Create(LocalTwiddle((g >> 4) << groupShift));
+                a = BinaryField64.MultiplyAdd(a, b, c);
                 Avx512F.PermuteVar8x64x2(a, scatterLow, b).StoreUnsafe(ref r, (nuint)g);
                 Avx512F.PermuteVar8x64x2(a, scatterHigh, b).StoreUnsafe(ref r, (nuint)(g + 8));
             }
         }
     }
 
-    private static ulong[] BuildLocalTwiddles()
+    /// <summary>Table of c(step * t) for t &lt; count.</summary>
+    private static ulong[] BuildTwiddleTable(int count, long step)
     {
-        var table = new ulong[1 << (LocalLog - 1)];
-        for (int r = 0; r < table.Length; r++) table[r] = Twiddle(r);
-        return table;
-    }
-
-    /// <summary>Lane twiddles of level <paramref name="level"/>: 8 per 16-word group, lane j in block (j >> level).</summary>
-    private static ulong[] BuildLaneTwiddles(int level)
-    {
-        int groups = (1 << LocalLog) / 16;
-        var table = new ulong[groups * 8];
-        for (int g = 0; g < groups; g++)
-            for (int j = 0; j < 8; j++)
-            {
-                // Word index of lane j's "a" word inside the region, then its block index at this level.
-                int blockInGroup = j >> level;
-                long block = ((long)g * 16 >> (level + 1)) + blockInGroup;
-                table[g * 8 + j] = Twiddle(block);
-            }
+        var table = new ulong[count];
+        for (int t = 0; t < count; t++) table[t] = Twiddle(step * t);
         return table;
     }
 
     /// <summary>
     /// Divides the 2^(i+1) coefficients at <paramref name="start"/> by s_i in place: quotient in the upper half,
-    /// remainder in the lower. s_i has the terms y^(2^j) for the submasks j of i; the leading one is implicit.
+    /// remainder in the lower. s_i has the terms y^(2^j) for the submasks j of i; the leading one is implicit. For
+    /// every k from the top down, the quotient word q_k = block[half + k] (final once every higher one has been folded
+    /// in) is subtracted at block[2^j + k] for each lower term.
     /// </summary>
     private static void DivideBySubspacePolynomial(Span<ulong> data, long start, int i, bool vectorized)
     {
         if (i == 0) return; // s_0(y) = y: the upper coefficient already is the quotient.
         int half = 1 << i;
         Span<ulong> block = data.Slice((int)start, 2 * half);
-        // Descending k: the quotient word q_k = block[half + k] is final once every higher quotient word has been folded.
-        if (vectorized && Vector512.IsHardwareAccelerated && i >= 4)
+        if (vectorized && HasAvx512 && i >= 4)
         {
-            ref ulong b = ref MemoryMarshal.GetReference(block);
-            for (int k = half - 8; k >= 0; k -= 8)
-            {
-                Vector512<ulong> q = Vector512.LoadUnsafe(ref b, (nuint)(half + k));
-                for (int j = (i - 1) & i; ; j = (j - 1) & i)
-                {
-                    nuint at = (nuint)((1 << j) + k);
-                    (Vector512.LoadUnsafe(ref b, at) ^ q).StoreUnsafe(ref b, at);
-                    if (j == 0) break;
-                }
-            }
+            FoldVectorized(block, i, descending: true);
             return;
         }
         for (int k = half - 1; k >= 0; k--)
@@ -389,28 +394,18 @@ internal static class CantorFft
         }
     }
 
-    /// <summary>Inverse of <see cref="DivideBySubspacePolynomial"/>: block = lower + s_i * upper.</summary>
+    /// <summary>Inverse of <see cref="DivideBySubspacePolynomial"/>: block = lower + s_i * upper (same folds, k ascending).</summary>
     private static void MultiplyBySubspacePolynomial(Span<ulong> data, long start, int i, bool vectorized)
     {
         if (i == 0) return; // s_0(y) = y: the upper coefficient is already the coefficient of y.
         int half = 1 << i;
         Span<ulong> block = data.Slice((int)start, 2 * half);
-        // Ascending k: block[half + k] is read before any lower-term update can reach it.
-        if (vectorized && Vector512.IsHardwareAccelerated && i >= 4)
+        if (vectorized && HasAvx512 && i >= 4)
         {
-            ref ulong b = ref MemoryMarshal.GetReference(block);
-            for (int k = 0; k < half; k += 8)
-            {
-                Vector512<ulong> q = Vector512.LoadUnsafe(ref b, (nuint)(half + k));
-                for (int j = (i - 1) & i; ; j = (j - 1) & i)
-                {
-                    nuint at = (nuint)((1 << j) + k);
-                    (Vector512.LoadUnsafe(ref b, at) ^ q).StoreUnsafe(ref b, at);
-                    if (j == 0) break;
-                }
-            }
+            FoldVectorized(block, i, descending: false);
             return;
         }
+        // Ascending k: block[half + k] is read before any lower-term update can reach it.
         for (int k = 0; k < half; k++)
         {
             ulong q = block[half + k];
@@ -419,6 +414,109 @@ internal static class CantorFft
                 block[(1 << j) + k] ^= q;
                 if (j == 0) break;
             }
+        }
+    }
+
+    private static bool HasAvx512 => Avx512F.IsSupported && Vector512.IsHardwareAccelerated;
+
+    /// <summary>
+    /// The folds block[2^j + k] ^= block[half + k] of one level (i &gt;= 4), eight words of k at a time. Terms with
+    /// 2^j &gt;= 8 move whole vectors, which stay 64-byte aligned when the buffer is. The terms y, y^2, y^4 (j &lt;= 2)
+    /// shift by less than a vector: they are merged into one aligned update of the vector at k, whose low lanes come
+    /// from the quotient vector below (valignq), plus a final spill of the top quotient vector into the first quotient
+    /// vector. That spill changes q_0..q_3, so the division (descending) applies it first and the multiplication
+    /// (ascending) last. Valid for i &gt;= 4: every quotient vector read is final when read (all terms are at most
+    /// half / 2 away), and the narrow targets of step k lie in the remainder half.
+    /// </summary>
+    private static void FoldVectorized(Span<ulong> block, int i, bool descending)
+    {
+        int half = 1 << i;
+        ref ulong b = ref MemoryMarshal.GetReference(block);
+        Span<int> wide = stackalloc int[16];
+        int wideCount = 0;
+        bool shift1 = false, shift2 = false, shift4 = false;
+        for (int j = (i - 1) & i; ; j = (j - 1) & i)
+        {
+            if (j >= 3) wide[wideCount++] = 1 << j;
+            else if (j == 2) shift4 = true;
+            else if (j == 1) shift2 = true;
+            else shift1 = true;
+            if (j == 0) break;
+        }
+        wide = wide[..wideCount];
+
+        if (descending) ApplyTopSpill(ref b, half, shift1, shift2, shift4);
+        for (int step = 0; step < half; step += 8)
+        {
+            int k = descending ? half - 8 - step : step;
+            Vector512<ulong> q = Vector512.LoadUnsafe(ref b, (nuint)(half + k));
+            Vector512<ulong> below = k >= 8 ? Vector512.LoadUnsafe(ref b, (nuint)(half + k - 8)) : Vector512<ulong>.Zero;
+            // Lane l of the vector at k receives q_(k + l - s): from q for l >= s, from the vector below for l < s.
+            Vector512<ulong> narrow = Vector512<ulong>.Zero;
+            if (shift1) narrow ^= Avx512F.AlignRight64(q, below, 7);
+            if (shift2) narrow ^= Avx512F.AlignRight64(q, below, 6);
+            if (shift4) narrow ^= Avx512F.AlignRight64(q, below, 4);
+            (Vector512.LoadUnsafe(ref b, (nuint)k) ^ narrow).StoreUnsafe(ref b, (nuint)k);
+            foreach (int offset in wide)
+            {
+                nuint at = (nuint)(offset + k);
+                (Vector512.LoadUnsafe(ref b, at) ^ q).StoreUnsafe(ref b, at);
+            }
+        }
+        if (!descending) ApplyTopSpill(ref b, half, shift1, shift2, shift4);
+    }
+
+    /// <summary>The narrow terms of the top quotient vector reach past the remainder into words half .. half+3.</summary>
+    private static void ApplyTopSpill(ref ulong b, int half, bool shift1, bool shift2, bool shift4)
+    {
+        Vector512<ulong> top = Vector512.LoadUnsafe(ref b, (nuint)(2 * half - 8));
+        Vector512<ulong> spill = Vector512<ulong>.Zero;
+        if (shift1) spill ^= Avx512F.AlignRight64(Vector512<ulong>.Zero, top, 7);
+        if (shift2) spill ^= Avx512F.AlignRight64(Vector512<ulong>.Zero, top, 6);
+        if (shift4) spill ^= Avx512F.AlignRight64(Vector512<ulong>.Zero, top, 4);
+        (Vector512.LoadUnsafe(ref b, (nuint)half) ^ spill).StoreUnsafe(ref b, (nuint)half);
+    }
+
+    /// <summary>
+    /// Levels 3, 2, 1 of <see cref="ToNovelBasis"/> on one 16-word group (level 0 is the identity): divisions by
+    /// s_3 = y^8 + y^4 + y^2 + y, s_2 = y^4 + y and s_1 = y^2 + y, spelled out.
+    /// </summary>
+    private static void LowLevelsToNovel(ref ulong w)
+    {
+        for (int k = 7; k >= 0; k--)
+        {
+            ulong q = Unsafe.Add(ref w, 8 + k);
+            Unsafe.Add(ref w, 4 + k) ^= q;
+            Unsafe.Add(ref w, 2 + k) ^= q;
+            Unsafe.Add(ref w, 1 + k) ^= q;
+        }
+        for (int b = 0; b < 16; b += 8)
+            for (int k = 3; k >= 0; k--)
+                Unsafe.Add(ref w, b + 1 + k) ^= Unsafe.Add(ref w, b + 4 + k);
+        for (int b = 0; b < 16; b += 4)
+        {
+            Unsafe.Add(ref w, b + 2) ^= Unsafe.Add(ref w, b + 3);
+            Unsafe.Add(ref w, b + 1) ^= Unsafe.Add(ref w, b + 2);
+        }
+    }
+
+    /// <summary>Inverse of <see cref="LowLevelsToNovel"/>: levels 1, 2, 3 in that order, k ascending.</summary>
+    private static void LowLevelsFromNovel(ref ulong w)
+    {
+        for (int b = 0; b < 16; b += 4)
+        {
+            Unsafe.Add(ref w, b + 1) ^= Unsafe.Add(ref w, b + 2);
+            Unsafe.Add(ref w, b + 2) ^= Unsafe.Add(ref w, b + 3);
+        }
+        for (int b = 0; b < 16; b += 8)
+            for (int k = 0; k < 4; k++)
+                Unsafe.Add(ref w, b + 1 + k) ^= Unsafe.Add(ref w, b + 4 + k);
+        for (int k = 0; k < 8; k++)
+        {
+            ulong q = Unsafe.Add(ref w, 8 + k);
+            Unsafe.Add(ref w, 4 + k) ^= q;
+            Unsafe.Add(ref w, 2 + k) ^= q;
+            Unsafe.Add(ref w, 1 + k) ^= q;
         }
     }
 }
