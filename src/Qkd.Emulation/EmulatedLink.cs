@@ -153,15 +153,21 @@ public sealed class EmulatedLink
     public int Emit(Span<DetectorClick> destination, long endPulseExclusive)
     {
         if (endPulseExclusive <= _position) return 0;
+        // Hot-loop state in locals; the per-click counters are summed here and stored once at the end.
+        DetectorRecovery recovery = _recovery;
+        BobClock clock = _clock;
+        Xoshiro256StarStar jitterRandom = _jitterRandom;
+        double jitterRmsPs = _jitterRmsPs;
+        long clicks = 0, firingsTotal = 0, multiClicks = 0, darkOnlyClicks = 0, eavesdroppedClicks = 0;
         int written = 0;
         while (written < destination.Length)
         {
             if (!_pendingSampled) SampleNextLightClick();
-            long slot = Math.Min(_pendingSlot, _recovery.NextAfterpulseSlot);
+            long slot = Math.Min(_pendingSlot, recovery.NextAfterpulseSlot);
             if (slot >= endPulseExclusive)
             {
                 _position = endPulseExclusive;
-                return written;
+                break;
             }
 
             uint lightOrDark = 0, darkOnly = 0;
@@ -169,13 +175,13 @@ public sealed class EmulatedLink
             Basis setting = Basis.Z;
             if (lightClickHere)
             {
-                lightOrDark = ClickOutcome.Fired(_pendingOutcome);
-                darkOnly = ClickOutcome.DarkOnly(_pendingOutcome);
-                setting = ClickOutcome.ActiveBasis(_pendingOutcome);
+                uint outcome = _pendingOutcome;
+                lightOrDark = ClickOutcome.Fired(outcome);
+                darkOnly = ClickOutcome.DarkOnly(outcome);
+                setting = ClickOutcome.ActiveBasis(outcome);
                 _pendingSampled = false;
             }
-            uint afterpulses = _recovery.AfterpulsesDueAt(slot);
-            uint fired = _recovery.Fire(slot, lightOrDark, afterpulses, ref _counters);
+            uint fired = recovery.Fire(slot, lightOrDark, recovery.AfterpulsesDueAt(slot), ref _counters);
             _position = slot + 1;
 
             if (lightClickHere && (fired & lightOrDark) == 0) _counters.ClicksLostToDeadTime++;
@@ -186,16 +192,21 @@ public sealed class EmulatedLink
                 // An afterpulse alone: Bob's modulator still had a setting for this slot, chosen independently.
                 setting = _modulatorRandom.NextDouble() < _bobProbabilityZ ? Basis.Z : Basis.X;
             }
-            double jitter = _jitterRmsPs > 0 ? _jitterRmsPs * NormalSampler.Next(_jitterRandom) : 0.0;
-            destination[written++] = new DetectorClick(slot, _clock.TimeAt(slot, jitter), (byte)fired, setting);
+            double jitter = jitterRmsPs > 0 ? jitterRmsPs * NormalSampler.Next(jitterRandom) : 0.0;
+            destination[written++] = new DetectorClick(slot, clock.TimeAt(slot, jitter), (byte)fired, setting);
 
             int firings = BitOperations.PopCount(fired);
-            _counters.Clicks++;
-            _counters.DetectorFirings += firings;
-            if (firings > 1) _counters.MultiClicks++;
-            if ((fired & ~darkOnly) == 0) _counters.DarkCountOnlyClicks++;
-            if (lightClickHere && _pendingEavesdropped && (fired & lightOrDark) != 0) _counters.EavesdroppedClicks++;
+            clicks++;
+            firingsTotal += firings;
+            if (firings > 1) multiClicks++;
+            if ((fired & ~darkOnly) == 0) darkOnlyClicks++;
+            if (lightClickHere && _pendingEavesdropped && (fired & lightOrDark) != 0) eavesdroppedClicks++;
         }
+        _counters.Clicks += clicks;
+        _counters.DetectorFirings += firingsTotal;
+        _counters.MultiClicks += multiClicks;
+        _counters.DarkCountOnlyClicks += darkOnlyClicks;
+        _counters.EavesdroppedClicks += eavesdroppedClicks;
         return written;
     }
 
@@ -205,46 +216,57 @@ public sealed class EmulatedLink
     private void SampleNextLightClick()
     {
         _pendingSampled = true;
+        // Locals: the loop runs ~1.3 times per click and the JIT cannot keep fields in registers across its calls.
+        Xoshiro256StarStar random = _lightRandom;
+        ulong[] acceptThreshold = _acceptThreshold;
+        PhotonNumberSplittingAttack? photonNumberSplitting = _photonNumberSplitting;
+        double gapScale = _candidateGapPerExponential;
+        long next = _nextCandidate;
         while (true)
         {
-            long candidate = NextCandidate();
-            if (candidate == Never)
+            // Geometric skip to the next candidate: floor(E / lambda) empty pulses with lambda = -ln(1 - P_max).
+            double gap = _noClicksPossible ? double.PositiveInfinity : ExponentialSampler.Next(random) * gapScale;
+            if (!(gap < Never - next - 1))
             {
-                _pendingSlot = Never;
+                _nextCandidate = _pendingSlot = Never;
                 return;
             }
+            long candidate = next + (long)gap;
+            next = candidate + 1;
+
             PulseSymbol symbol = SymbolAt(candidate);
             int k = (int)symbol.Intensity;
-            bool attacked = _photonNumberSplitting is not null && Bernoulli(_attackThreshold);
-            if (!Bernoulli(_acceptThreshold[attacked ? Intensities.Count + k : k]))
+            bool attacked = photonNumberSplitting is not null && Bernoulli(random, _attackThreshold);
+            if (!Bernoulli(random, acceptThreshold[attacked ? Intensities.Count + k : k]))
             {
                 _counters.CandidatePulsesRejected++;
                 continue;
             }
+            _nextCandidate = next;
 
             uint outcome;
             if (attacked)
             {
-                outcome = _photonNumberSplitting!.SampleClick(symbol.Intensity, symbol, _lightRandom);
+                outcome = photonNumberSplitting!.SampleClick(symbol.Intensity, symbol, random);
             }
             else
             {
                 Basis basis = symbol.Basis;
                 int bit = symbol.Bit;
-                if (_interceptResend && Bernoulli(_attackThreshold))
+                if (_interceptResend && Bernoulli(random, _attackThreshold))
                 {
                     // Eve measures in a random basis with an ideal detector. She learns Alice's bit only if her basis
                     // matches and the pulse held a photon; otherwise her result is a fair coin. She resends a coherent
                     // pulse of the same intensity prepared in her basis and result, so P(click) is unchanged and only
                     // the pattern, drawn for Eve's state, carries her errors.
                     attacked = true;
-                    ulong r = _lightRandom.NextUInt64();
+                    ulong r = random.NextUInt64();
                     var eveBasis = (Basis)(r & 1);
                     bool learns = eveBasis == basis && (r >> 11) * Unit53 < _eveDetectionProbability[k];
                     bit = learns ? bit : (int)((r >> 1) & 1);
                     basis = eveBasis;
                 }
-                outcome = _coherentPatterns[PatternIndex(k, basis, bit)]!.Sample(_lightRandom.NextUInt64());
+                outcome = _coherentPatterns[PatternIndex(k, basis, bit)]!.Sample(random.NextUInt64());
             }
             _pendingSlot = candidate;
             _pendingOutcome = outcome;
@@ -253,24 +275,13 @@ public sealed class EmulatedLink
         }
     }
 
-    /// <summary>Geometric skip to the next candidate: floor(E / lambda) empty pulses with lambda = -ln(1 - P_max).</summary>
-    private long NextCandidate()
-    {
-        if (_noClicksPossible) return Never;
-        double gap = ExponentialSampler.Next(_lightRandom) * _candidateGapPerExponential;
-        if (!(gap < Never - _nextCandidate - 1)) return _nextCandidate = Never;
-        long candidate = _nextCandidate + (long)gap;
-        _nextCandidate = candidate + 1;
-        return candidate;
-    }
-
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private PulseSymbol SymbolAt(long pulse) =>
         _seededAlice is not null ? _seededAlice.SymbolAt(pulse) : _alice.SymbolAt(pulse);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private bool Bernoulli(ulong threshold) =>
-        threshold == Always || (threshold != 0 && _lightRandom.NextUInt64() < threshold);
+    private static bool Bernoulli(Xoshiro256StarStar random, ulong threshold) =>
+        threshold == Always || (threshold != 0 && random.NextUInt64() < threshold);
 
     /// <summary>A probability as a threshold on 64 uniform bits; 1 and 0 are exact and cost no draw.</summary>
     private static ulong ThresholdOf(double probability)
