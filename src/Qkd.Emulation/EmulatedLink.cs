@@ -23,7 +23,8 @@ namespace Qkd.Emulation;
 /// <para>Determinism. The emulator's own randomness comes from named <see cref="Xoshiro256StarStar"/> streams of the
 /// seed (light, detector recovery, modulator, jitter), each consumed in pulse order, so the click stream depends
 /// only on (profile, symbols, seed) and not on how <see cref="Emit"/> is called.</para>
-/// The physics and its formulas are documented in src/Qkd.Emulation/README.md.
+/// <para>The physics and its formulas are documented in src/Qkd.Emulation/README.md. An instance is a single stream
+/// of events and is not thread-safe; run one per link.</para>
 /// </remarks>
 public sealed class EmulatedLink
 {
