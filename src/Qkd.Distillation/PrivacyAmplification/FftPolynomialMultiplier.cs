@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Numerics;
 
 namespace Qkd.Distillation.PrivacyAmplification;
@@ -34,7 +33,7 @@ internal static class FftPolynomialMultiplier
     /// XORs bits [start, start + count) of a*b into destination bits [0, count), where a is bits
     /// [aOffset, aOffset + aBits) of <paramref name="aWords"/> and b likewise.
     /// </summary>
-    public static unsafe void MultiplyBitRange(
+    public static void MultiplyBitRange(
         ReadOnlySpan<ulong> aWords, long aOffset, long aBits,
         ReadOnlySpan<ulong> bWords, long bOffset, long bBits,
         long start, long count, Span<ulong> destination, bool vectorized)
@@ -42,41 +41,24 @@ internal static class FftPolynomialMultiplier
         int logSize = LogSizeFor(aBits, bBits);
         if (logSize > MaxLogSize)
             throw new ArgumentException($"Operands of {aBits} and {bBits} bits exceed the largest transform (2^{MaxLogSize} words).");
-        int size = 1 << logSize;
-        // Eight spare words let each buffer start on a 64-byte boundary: the vector kernels then never split a cache line.
-        ulong[] rentedA = ArrayPool<ulong>.Shared.Rent(size + 8);
-        ulong[] rentedB = ArrayPool<ulong>.Shared.Rent(size + 8);
-        try
-        {
-            fixed (ulong* pinnedA = rentedA)
-            fixed (ulong* pinnedB = rentedB)
-            {
-                Span<ulong> ta = rentedA.AsSpan(AlignmentOffset(pinnedA), size);
-                Span<ulong> tb = rentedB.AsSpan(AlignmentOffset(pinnedB), size);
-                int piecesA = Pack(aWords, aOffset, aBits, ta);
-                int piecesB = Pack(bWords, bOffset, bBits, tb);
+        // Both buffers hold key material; disposing zeroises them.
+        using TransformBuffer bufferA = TransformBuffer.Rent(logSize);
+        using TransformBuffer bufferB = TransformBuffer.Rent(logSize);
+        Span<ulong> ta = bufferA.Words;
+        Span<ulong> tb = bufferB.Words;
+        int piecesA = Pack(aWords, aOffset, aBits, ta);
+        int piecesB = Pack(bWords, bOffset, bBits, tb);
 
-                CantorFft.ToNovelBasis(ta, piecesA, vectorized);
-                CantorFft.Forward(ta, piecesA, vectorized);
-                CantorFft.ToNovelBasis(tb, piecesB, vectorized);
-                CantorFft.Forward(tb, piecesB, vectorized);
-                CantorFft.PointwiseMultiply(ta, tb, vectorized);
-                CantorFft.Inverse(ta, vectorized);
-                CantorFft.FromNovelBasis(ta, vectorized);
+        CantorFft.ToNovelBasis(ta, piecesA, vectorized);
+        CantorFft.Forward(ta, piecesA, vectorized);
+        CantorFft.ToNovelBasis(tb, piecesB, vectorized);
+        CantorFft.Forward(tb, piecesB, vectorized);
+        CantorFft.PointwiseMultiply(ta, tb, vectorized);
+        CantorFft.Inverse(ta, vectorized);
+        CantorFft.FromNovelBasis(ta, vectorized);
 
-                XorProductBits(ta, start, count, destination);
-            }
-        }
-        finally
-        {
-            // Both buffers held key material.
-            ArrayPool<ulong>.Shared.Return(rentedA, clearArray: true);
-            ArrayPool<ulong>.Shared.Return(rentedB, clearArray: true);
-        }
+        XorProductBits(ta, start, count, destination);
     }
-
-    /// <summary>Words to skip from <paramref name="pinned"/> to reach a 64-byte boundary.</summary>
-    private static unsafe int AlignmentOffset(ulong* pinned) => (int)((64 - ((nuint)pinned & 63)) & 63) / sizeof(ulong);
 
     private static long PiecesOf(long bits) => (bits + BitsPerPiece - 1) / BitsPerPiece;
 
