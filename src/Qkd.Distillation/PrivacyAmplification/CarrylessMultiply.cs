@@ -36,8 +36,8 @@ internal static class CarrylessMultiply
 
     /// <summary>
     /// Portable product: a 4-bit window over <paramref name="a"/> with a 16-entry table of multiples of
-    /// <paramref name="b"/>. Constant time in the data (no data-dependent branches), which matters because the operands
-    /// are key material.
+    /// <paramref name="b"/>, kept on the stack. It has no data-dependent branches, but the table index is key-dependent,
+    /// so unlike the instruction it is not strictly constant-time against a cache-timing observer on the same machine.
     /// </summary>
     public static ulong MultiplySoftware(ulong a, ulong b, out ulong high)
     {

@@ -61,6 +61,19 @@ public class Gf2PolynomialTests
     }
 
     [Fact]
+    public void Operands_too_long_for_one_transform_are_multiplied_piecewise()
+    {
+        // The cap is 2^21 words in production; a cap of 1000 words exercises the same piece arithmetic.
+        ulong[] a = RandomWords.Words(3500, 5);
+        ulong[] b = RandomWords.Words(2100, 6);
+        var expected = new ulong[5600];
+        var actual = new ulong[5600];
+        Gf2Polynomial.MultiplySchoolbook(a, b, expected);
+        Gf2Polynomial.Multiply(a, b, actual, maxPieceWords: 1000);
+        Assert.Equal(expected, actual);
+    }
+
+    [Fact]
     public void Multiply_clears_words_past_the_product()
     {
         ulong[] a = RandomWords.Words(900, 1);
