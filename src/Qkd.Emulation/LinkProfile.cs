@@ -24,16 +24,16 @@ public sealed record LinkProfile
     public double PulseRateHz { get; init; } = 1e9;
     public double WavelengthNm { get; init; } = 1550;
     public double SignalMeanPhotonNumber { get; init; } = 0.5;
-    public double DecoyMeanPhotonNumber { get; init; } = 0.1;
+    public double DecoyMeanPhotonNumber { get; init; } = 0.15;
     public double VacuumMeanPhotonNumber { get; init; } = 0.0;
-    public double SignalProbability { get; init; } = 0.75;
-    public double DecoyProbability { get; init; } = 0.15;
+    public double SignalProbability { get; init; } = 0.65;
+    public double DecoyProbability { get; init; } = 0.25;
     public double VacuumProbability { get; init; } = 0.10;
-    public double AliceProbabilityZ { get; init; } = 0.9;
+    public double AliceProbabilityZ { get; init; } = 0.75;
 
     // ---- Bob's receiver --------------------------------------------------------------------------------------
     /// <summary>Active receiver: probability that Bob's modulator picks Z. Passive receiver: share of light the beam splitter sends to the Z pair.</summary>
-    public double BobProbabilityZ { get; init; } = 0.9;
+    public double BobProbabilityZ { get; init; } = 0.75;
 
     // ---- Channel ---------------------------------------------------------------------------------------------
     public double FibreLengthKm { get; init; } = 25;

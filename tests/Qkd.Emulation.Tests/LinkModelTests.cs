@@ -17,14 +17,14 @@ public sealed class LinkModelTests
         double y0 = 4 * p - 6 * p * p + 4 * p * p * p - p * p * p * p;
         Assert.Equal(y0, model.BackgroundYield, 1e-20);
         Assert.Equal(y0 + 1 - Math.Exp(-eta * 0.5), model.Gain(Intensity.Signal), 1e-15);
-        Assert.Equal(y0 + 1 - Math.Exp(-eta * 0.1), model.Gain(Intensity.Decoy), 1e-15);
+        Assert.Equal(y0 + 1 - Math.Exp(-eta * 0.15), model.Gain(Intensity.Decoy), 1e-15);
         Assert.Equal(y0, model.Gain(Intensity.Vacuum), 1e-18);
         Assert.Equal(0.5, model.ErrorRate(Intensity.Vacuum), 1e-12);
         Assert.Equal((y0 / 2 + 0.01 * (1 - Math.Exp(-eta * 0.5))) / (y0 + 1 - Math.Exp(-eta * 0.5)), model.ErrorRate(Intensity.Signal), 1e-12);
         double y1 = 1 - (1 - y0) * (1 - eta);
         Assert.Equal(y1, model.SinglePhotonYield, 1e-15);
         Assert.Equal((y0 / 2 + 0.01 * eta) / y1, model.SinglePhotonErrorRate, 1e-12);
-        double rate = 1e9 * (0.75 * model.Gain(Intensity.Signal) + 0.15 * model.Gain(Intensity.Decoy) + 0.1 * y0);
+        double rate = 1e9 * (0.65 * model.Gain(Intensity.Signal) + 0.25 * model.Gain(Intensity.Decoy) + 0.1 * y0);
         Assert.Equal(rate, model.ClickRatePerSecond, rate * 1e-12);
     }
 

@@ -14,8 +14,8 @@ public sealed class LinkProfileTests
     {
         LinkProfile p = LinkProfile.Default;
         Assert.Equal(1e9, p.PulseRateHz);
-        Assert.Equal((0.5, 0.1, 0.0), (p.SignalMeanPhotonNumber, p.DecoyMeanPhotonNumber, p.VacuumMeanPhotonNumber));
-        Assert.Equal((0.75, 0.15, 0.10), (p.SignalProbability, p.DecoyProbability, p.VacuumProbability));
+        Assert.Equal((0.5, 0.15, 0.0), (p.SignalMeanPhotonNumber, p.DecoyMeanPhotonNumber, p.VacuumMeanPhotonNumber));
+        Assert.Equal((0.65, 0.25, 0.10), (p.SignalProbability, p.DecoyProbability, p.VacuumProbability));
         Assert.Equal(25, p.FibreLengthKm);
         Assert.Equal(20_000, p.DeadTimePs);
         Assert.Equal(ReceiverLayout.PassiveFourDetector, p.ReceiverLayout);
@@ -35,12 +35,12 @@ public sealed class LinkProfileTests
         Assert.Equal(Math.Pow(10, -0.15) * 0.25, p.ReceiverTransmittance, 1e-15);
         Assert.Equal(50_000 * 1.468 / 299_792_458.0 * 1e12, p.FibreDelayPs, 1e-3);
         Assert.Equal(0.5, p.MeanPhotonNumber(Intensity.Signal));
-        Assert.Equal(0.1, p.MeanPhotonNumber(Intensity.Decoy));
+        Assert.Equal(0.15, p.MeanPhotonNumber(Intensity.Decoy));
         Assert.Equal(0.0, p.MeanPhotonNumber(Intensity.Vacuum));
-        Assert.Equal(0.15, p.IntensityProbability(Intensity.Decoy));
+        Assert.Equal(0.25, p.IntensityProbability(Intensity.Decoy));
         var distribution = p.CreateSymbolDistribution();
-        Assert.Equal(0.9, distribution.ProbabilityZ);
-        Assert.Equal([0.75, 0.15, 0.10], distribution.IntensityProbabilities);
+        Assert.Equal(0.75, distribution.ProbabilityZ);
+        Assert.Equal([0.65, 0.25, 0.10], distribution.IntensityProbabilities);
     }
 
     [Fact]
@@ -124,7 +124,7 @@ public sealed class LinkProfileTests
         { "wavelengthNm", "-1", "wavelengthNm must be > 0, got -1" },
         { "vacuumMeanPhotonNumber", "-0.1", "vacuumMeanPhotonNumber must be >= 0, got -0.1" },
         { "decoyMeanPhotonNumber", "0", "decoyMeanPhotonNumber must be > vacuumMeanPhotonNumber (0), got 0" },
-        { "signalMeanPhotonNumber", "0.1", "signalMeanPhotonNumber must be > decoyMeanPhotonNumber + vacuumMeanPhotonNumber (0.1), got 0.1" },
+        { "signalMeanPhotonNumber", "0.1", "signalMeanPhotonNumber must be > decoyMeanPhotonNumber + vacuumMeanPhotonNumber (0.15), got 0.1" },
         { "signalMeanPhotonNumber", "500", "signalMeanPhotonNumber must be <= 100" },
         { "signalProbability", "1.5", "signalProbability must lie in [0, 1], got 1.5" },
         { "decoyProbability", "-0.15", "decoyProbability must lie in [0, 1], got -0.15" },

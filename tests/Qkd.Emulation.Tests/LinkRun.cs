@@ -95,13 +95,51 @@ internal sealed class LinkRun
 /// <summary>Statistical assertions with the tolerance spelled out.</summary>
 internal static class Stat
 {
-    /// <summary>Asserts |measured - expected| &lt;= sigmas * sqrt(expected (1 - expected) / trials) (binomial).</summary>
+    /// <summary>
+    /// Asserts |measured - expected| &lt;= sigmas * sqrt(expected (1 - expected) / trials) (binomial). When fewer than
+    /// ten events are expected the normal approximation fails, so the exact Poisson tail is used instead: the count
+    /// must not be less likely than a two-sided 'sigmas' deviation (4 sigma: probability 6.3e-5).
+    /// </summary>
     public static void WithinBinomial(double expected, long successes, long trials, double sigmas = 4, string what = "")
     {
         Assert.True(trials > 0, $"{what}: no trials");
         double measured = (double)successes / trials;
+        double mean = expected * trials;
+        if (mean < 10)
+        {
+            double tail = successes >= mean ? PoissonUpperTail(mean, successes) : PoissonLowerTail(mean, successes);
+            double allowed = Erfc(sigmas / Math.Sqrt(2)) / 2;
+            Assert.True(tail >= allowed,
+                $"{what}: measured {successes}/{trials}, expected {mean:G4} events; Poisson tail {tail:G3} < {allowed:G3}");
+            return;
+        }
         double sd = Math.Sqrt(expected * (1 - expected) / trials);
         Assert.True(Math.Abs(measured - expected) <= sigmas * sd + 1e-15,
             $"{what}: measured {measured:G6} ({successes}/{trials}), expected {expected:G6} +- {sigmas} x {sd:G3}");
+    }
+
+    /// <summary>P(X &gt;= k) for X ~ Poisson(mean).</summary>
+    private static double PoissonUpperTail(double mean, long k) => 1 - PoissonLowerTail(mean, k - 1);
+
+    /// <summary>P(X &lt;= k) for X ~ Poisson(mean).</summary>
+    private static double PoissonLowerTail(double mean, long k)
+    {
+        if (k < 0) return 0;
+        double term = Math.Exp(-mean), sum = term;
+        for (long i = 1; i <= k; i++)
+        {
+            term *= mean / i;
+            sum += term;
+        }
+        return Math.Min(1, sum);
+    }
+
+    /// <summary>Complementary error function (Numerical Recipes' Chebyshev fit, relative error below 1.2e-7).</summary>
+    private static double Erfc(double x)
+    {
+        double z = Math.Abs(x), t = 1 / (1 + 0.5 * z);
+        double r = t * Math.Exp(-z * z - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806 +
+            t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))));
+        return x >= 0 ? r : 2 - r;
     }
 }

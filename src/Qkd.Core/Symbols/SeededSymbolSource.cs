@@ -12,12 +12,14 @@ public sealed class SeededSymbolSource(ulong seed, SymbolDistribution distributi
 
     public ulong Seed { get; } = seed;
 
+    private readonly ulong _key = CounterRandom.KeyOf(seed);
+
     public PulseSymbol SymbolAt(long pulseIndex)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(pulseIndex);
-        return Distribution.FromRandom(CounterRandom.At(Seed, pulseIndex));
+        return Distribution.FromRandom(CounterRandom.AtKey(_key, pulseIndex));
     }
 
     /// <summary>Only the intensity of pulse i (cheaper path used by the emulator's click sampler).</summary>
-    public Intensity IntensityAt(long pulseIndex) => Distribution.IntensityFrom(CounterRandom.At(Seed, pulseIndex));
+    public Intensity IntensityAt(long pulseIndex) => Distribution.IntensityFrom(CounterRandom.AtKey(_key, pulseIndex));
 }

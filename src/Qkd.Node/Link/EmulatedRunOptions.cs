@@ -17,7 +17,7 @@ public sealed record EmulatedRunOptions
     public ulong Seed { get; init; } = 7;
 
     /// <summary>Sifted Z bits per privacy-amplification block.</summary>
-    public long BlockSizeBits { get; init; } = 1L << 22;
+    public long BlockSizeBits { get; init; } = 1L << 23;
 
     /// <summary>Directory under which Alice's and Bob's key stores are created.</summary>
     public required string KeysDirectory { get; init; }
