@@ -98,7 +98,7 @@ public sealed class CascadeCorrector
     private async ValueTask OpenPassAsync(int p, IParityOracle oracle, CancellationToken cancellationToken)
     {
         var layout = _schedule.Layout(p);
-        var pass = new CorrectorPass(p, layout, _schedule.Permutation(p), _frame.Words);
+        var pass = new CorrectorPass(p, layout, _schedule.Permutation(p), _frame);
         _passes[p] = pass;
         _startedPasses = p + 1;
 
@@ -263,7 +263,7 @@ public sealed class CascadeCorrector
         for (int p = 0; p < _startedPasses; p++)
         {
             var pass = _passes[p]!;
-            int block = pass.Flip(pass == foundIn ? position : pass.Permutation.ToPermutedUnchecked(original));
+            int block = pass.Flip(original, pass == foundIn ? position : -1);
             if (block >= 0) AddWaiting(chain, p, block);
         }
     }

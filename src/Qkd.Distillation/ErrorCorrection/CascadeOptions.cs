@@ -3,19 +3,25 @@ namespace Qkd.Distillation.ErrorCorrection;
 /// <summary>
 /// Tuning of Cascade: the block-size schedule and how the per-pass orders are drawn. Both ends must use equal
 /// options (they are part of the schedule). The defaults follow Martinez-Mateo, Pacher, Peev, Ciurana and Martin,
-/// "Demystifying the information reconciliation protocol Cascade" (QIC 15, 2015): power-of-two blocks sized to the
-/// QBER, a first block of about 1/q bits, fast-growing later blocks, and many final passes whose two blocks each
-/// hold half of the frame in a fresh random order (the BICONF idea of Sugimoto-Yamazaki, Yan et al. 2008, cast
-/// as ordinary passes), with every parity that is ever learned kept and reused.
+/// "Demystifying the information reconciliation protocol Cascade" (QIC 15, 2015), their option (8) in particular:
+/// power-of-two blocks sized to the QBER (k1 = 64 at 2%), growing eightfold per pass (512, 4096, ...), then final
+/// passes with two blocks of half the frame in a fresh random order (a BICONF check, Buttler et al. 2003, as Yan
+/// et al. 2008 use it, cast as ordinary passes), with every parity ever learned kept and reused.
 /// </summary>
+/// <remarks>
+/// Measured with the defaults (i.i.d. errors, estimate = actual QBER): f = leaked / (n h2(q)) is about 1.03 at
+/// 1-2% and 1.05 at 5% on 10^6-bit frames, 1.04 at 2% on 10^5 bits and 1.06 on 10^4 bits, with about a thousand
+/// rounds per 10^6-bit frame at 1-2% (fewer at higher QBER). Smaller first blocks trade leakage for rounds: an
+/// offset of -1.5 gives f of about 1.046 with under 300 rounds at 2% on 10^6 bits.
+/// </remarks>
 public sealed record CascadeOptions
 {
-    /// <summary>The tuned defaults (efficiency about 1.05 at 2% QBER on 10^6-bit frames).</summary>
+    /// <summary>The tuned defaults.</summary>
     public static CascadeOptions Default { get; } = new();
 
     /// <summary>
-    /// First-pass block size k1 = 2^ceil(log2(1/q) + offset). The paper's optimum is -0.5: blocks of about 0.7/q
-    /// bits rounded to a power of two, so that a binary search discloses exactly log2 k1 parities.
+    /// First-pass block size k1 = 2^ceil(log2(1/q) + offset). The paper's choice is -0.5: a power of two between
+    /// 0.71/q and 1.41/q bits, so that a binary search discloses exactly log2 k1 parities.
     /// </summary>
     public double FirstBlockExponentOffset { get; init; } = -0.5;
 

@@ -53,6 +53,19 @@ public abstract class CascadePermutation
 
     internal abstract int ToPermutedUnchecked(int originalIndex);
 
+    /// <summary>Block (of size <paramref name="blockSize"/>) that frame bit <paramref name="originalIndex"/> falls in.</summary>
+    internal virtual int BlockOfUnchecked(int originalIndex, int blockSize) => ToPermutedUnchecked(originalIndex) / blockSize;
+
+    /// <summary>
+    /// Parity of positions [<paramref name="start"/>, start + <paramref name="length"/>) of the pass order, computed
+    /// straight from the frame when the order makes that cheap (the halves of a final pass); false otherwise.
+    /// </summary>
+    internal virtual bool TryRangeParity(ReadOnlySpan<ulong> frame, int start, int length, out int parity)
+    {
+        parity = 0;
+        return false;
+    }
+
     internal abstract int ToOriginalUnchecked(int permutedIndex);
 
     /// <summary>Spans of exactly WordCount(Length) words.</summary>

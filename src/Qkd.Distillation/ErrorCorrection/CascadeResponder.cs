@@ -5,8 +5,9 @@ namespace Qkd.Distillation.ErrorCorrection;
 /// <summary>
 /// Alice's side of Cascade: answers Bob's parity queries from her (unchanging) frame and counts every parity she
 /// discloses, which is the leakage privacy amplification has to remove. Each pass's permuted copy of the frame is
-/// built on the first query that names the pass, so a range parity is a word-wise popcount. Not thread-safe: one
-/// frame is answered one batch at a time.
+/// built on the first query that needs it, so a range parity is a word-wise popcount (the half-frame parities of
+/// a final pass come straight from its subset mask, without a copy). Not thread-safe: one frame is answered one
+/// batch at a time.
 /// </summary>
 public sealed class CascadeResponder
 {
@@ -54,7 +55,11 @@ public sealed class CascadeResponder
         for (int i = 0; i < queries.Length; i++)
         {
             var q = queries[i];
-            parities[i] = (byte)PackedBits.RangeParity(PassBits(q.Pass), q.Start, q.Length);
+            var bits = _passBits[q.Pass];
+            if (bits is null && _schedule.Permutation(q.Pass).TryRangeParity(_frame, q.Start, q.Length, out int parity))
+                parities[i] = (byte)parity;
+            else
+                parities[i] = (byte)PackedBits.RangeParity(bits ?? PassBits(q.Pass), q.Start, q.Length);
         }
         ParitiesDisclosed += queries.Length;
     }

@@ -56,6 +56,7 @@ public sealed class CascadeSchedule
 
     public CascadeOptions Options { get; }
 
+    /// <summary>Passes in the schedule: the growing passes and the most final passes Bob may run.</summary>
     public int PassCount => _layouts.Length;
 
     /// <summary>Block size of pass <paramref name="pass"/> (the last block of a pass may be shorter).</summary>
@@ -103,7 +104,7 @@ public sealed class CascadeSchedule
         int half = (frameLength + 1) / 2;
         double exponent = Math.Ceiling(Math.Log2(1 / qberEstimate) + options.FirstBlockExponentOffset);
         long first = (long)Math.Pow(2, Math.Clamp(exponent, 1, 30));
-        first = Math.Clamp(first, options.MinimumBlockSize, half);
+        first = Math.Min(Math.Max(first, options.MinimumBlockSize), half);
         var sizes = new int[options.GrowingPassCount + options.MaximumFinalPassCount];
         long size = first;
         for (int pass = 0; pass < options.GrowingPassCount; pass++)

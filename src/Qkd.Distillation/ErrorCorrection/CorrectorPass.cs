@@ -8,7 +8,8 @@ namespace Qkd.Distillation.ErrorCorrection;
 /// parity of every block, and every parity of Alice's that he has learned or deduced, stored in one search tree
 /// per block (heap-numbered: root 1, children of h are 2h and 2h + 1, see <see cref="CascadePassLayout"/>).
 /// Blocks are flagged while a binary search runs in them or while they wait in a cascade chain, so that no block
-/// is ever searched twice at the same time.
+/// is ever searched twice at the same time. The permuted copy is built only when a search needs it: the block
+/// parities of a final pass come straight from its subset mask, and most final passes never search.
 /// </summary>
 internal sealed class CorrectorPass
 {
@@ -21,13 +22,15 @@ internal sealed class CorrectorPass
     private readonly ulong[] _touched;    // per block: flipped since its search last looked
     private readonly ulong[] _waiting;     // per block: queued in a cascade chain
 
-    public CorrectorPass(int index, CascadePassLayout layout, CascadePermutation permutation, ReadOnlySpan<ulong> frameWords)
+    private readonly PackedBits _frame;   // Bob's frame in frame order, corrected in place by the corrector
+    private ulong[]? _bits;               // Bob's bits in this pass's order, kept in sync once built
+
+    public CorrectorPass(int index, CascadePassLayout layout, CascadePermutation permutation, PackedBits frame)
     {
         Index = index;
         Layout = layout;
         Permutation = permutation;
-        Bits = new ulong[PackedBits.WordCount(layout.FrameLength)];
-        permutation.Apply(frameWords, Bits);
+        _frame = frame;
 
         int blockWords = (layout.BlockCount + 63) >> 6;
         _rootKnown = new ulong[blockWords];
@@ -37,8 +40,12 @@ internal sealed class CorrectorPass
         _touched = new ulong[blockWords];
         _waiting = new ulong[blockWords];
         for (int b = 0; b < layout.BlockCount; b++)
-            if (PackedBits.RangeParity(Bits, layout.BlockStart(b), layout.BlockLength(b)) != 0)
-                _bobBlocks[b >> 6] |= 1UL << (b & 63);
+        {
+            int start = layout.BlockStart(b), length = layout.BlockLength(b);
+            if (!permutation.TryRangeParity(frame.Words, start, length, out int parity))
+                parity = PackedBits.RangeParity(Bits, start, length);
+            if (parity != 0) _bobBlocks[b >> 6] |= 1UL << (b & 63);
+        }
     }
 
     public int Index { get; }
@@ -47,8 +54,19 @@ internal sealed class CorrectorPass
 
     public CascadePermutation Permutation { get; }
 
-    /// <summary>Bob's bits in this pass's order.</summary>
-    public ulong[] Bits { get; }
+    /// <summary>Bob's bits in this pass's order (built from the current frame on first use).</summary>
+    public ulong[] Bits
+    {
+        get
+        {
+            if (_bits is null)
+            {
+                _bits = new ulong[PackedBits.WordCount(Layout.FrameLength)];
+                Permutation.Apply(_frame.Words, _bits);
+            }
+            return _bits;
+        }
+    }
 
     /// <summary>Records Alice's parity of a whole block.</summary>
     public void SetBlockParity(int block, int parity)
@@ -102,14 +120,25 @@ internal sealed class CorrectorPass
     public bool IsOdd(int block) => Test(_rootKnown, block) && (Get(_rootAlice, block) ^ Get(_bobBlocks, block)) != 0;
 
     /// <summary>
-    /// Flips Bob's bit at pass position <paramref name="position"/>. Returns the block if it turned odd and is
-    /// neither being searched nor waiting (the caller then owns it), else -1; a block under search is flagged as
+    /// Follows the correction of frame bit <paramref name="original"/> (at pass position
+    /// <paramref name="position"/>, or -1 if not known yet) into this pass. Returns the block if it turned odd and
+    /// is neither being searched nor waiting (the caller then owns it), else -1; a block under search is flagged as
     /// touched instead, for its search to re-check.
     /// </summary>
-    public int Flip(int position)
+    public int Flip(int original, int position)
     {
-        Bits[position >> 6] ^= 1UL << (position & 63);
-        int block = position / Layout.BlockSize;
+        int block;
+        if (_bits is null)
+        {
+            // Not built yet: it will be built from the corrected frame; only the block parity changes now.
+            block = Permutation.BlockOfUnchecked(original, Layout.BlockSize);
+        }
+        else
+        {
+            if (position < 0) position = Permutation.ToPermutedUnchecked(original);
+            _bits[position >> 6] ^= 1UL << (position & 63);
+            block = position / Layout.BlockSize;
+        }
         ulong mask = 1UL << (block & 63);
         _bobBlocks[block >> 6] ^= mask;
         if ((_searching[block >> 6] & mask) != 0)

@@ -16,7 +16,7 @@ namespace Qkd.Distillation.ErrorCorrection;
 internal sealed class HalfSubsetPermutation : CascadePermutation
 {
     private readonly ulong[] _mask;     // bit x set: frame bit x is in the first half of the order
-    private readonly int[] _onesBefore; // set bits of _mask in words 0..w-1
+    private int[]? _onesBefore;         // set bits of _mask in words 0..w-1; built when ranks are first needed
     private readonly int _half;
 
     internal HalfSubsetPermutation(int length, Xoshiro256StarStar random) : base(length)
@@ -40,9 +40,25 @@ internal sealed class HalfSubsetPermutation : CascadePermutation
             if (ones < _half && !set) { _mask[x >> 6] |= bit; ones++; }
             else if (ones > _half && set) { _mask[x >> 6] &= ~bit; ones--; }
         }
+    }
 
-        _onesBefore = new int[words + 1];
-        for (int w = 0; w < words; w++) _onesBefore[w + 1] = _onesBefore[w] + BitOperations.PopCount(_mask[w]);
+    /// <summary>
+    /// Prefix counts for ranks. Built on first use (most final passes never need a rank); deterministic, so a race
+    /// between threads only builds it twice.
+    /// </summary>
+    private int[] OnesBefore
+    {
+        get
+        {
+            var counts = Volatile.Read(ref _onesBefore);
+            if (counts is null)
+            {
+                counts = new int[_mask.Length + 1];
+                for (int w = 0; w < _mask.Length; w++) counts[w + 1] = counts[w] + BitOperations.PopCount(_mask[w]);
+                Volatile.Write(ref _onesBefore, counts);
+            }
+            return counts;
+        }
     }
 
     /// <summary>Size of the random subset read first: ceil(n/2).</summary>
@@ -52,7 +68,7 @@ internal sealed class HalfSubsetPermutation : CascadePermutation
     {
         int w = originalIndex >> 6;
         ulong below = (1UL << (originalIndex & 63)) - 1;
-        int onesBefore = _onesBefore[w] + BitOperations.PopCount(_mask[w] & below);
+        int onesBefore = OnesBefore[w] + BitOperations.PopCount(_mask[w] & below);
         return ((_mask[w] >> (originalIndex & 63)) & 1) != 0
             ? onesBefore
             : _half + (originalIndex - onesBefore);
@@ -75,7 +91,27 @@ internal sealed class HalfSubsetPermutation : CascadePermutation
     }
 
     /// <summary>Members (subset or complement) in words 0..w-1.</summary>
-    private int Before(int w, bool inSubset) => inSubset ? _onesBefore[w] : (w << 6) - _onesBefore[w];
+    private int Before(int w, bool inSubset) => inSubset ? OnesBefore[w] : (w << 6) - OnesBefore[w];
+
+    internal override int BlockOfUnchecked(int originalIndex, int blockSize)
+    {
+        if (blockSize != _half) return base.BlockOfUnchecked(originalIndex, blockSize);
+        return ((_mask[originalIndex >> 6] >> (originalIndex & 63)) & 1) != 0 ? 0 : 1;
+    }
+
+    /// <summary>The parity of either half is the parity of the frame under the mask or its complement.</summary>
+    internal override bool TryRangeParity(ReadOnlySpan<ulong> frame, int start, int length, out int parity)
+    {
+        bool first = start == 0 && length == _half;
+        bool second = start == _half && length == Length - _half;
+        ulong accumulator = 0;
+        if (first)
+            for (int w = 0; w < _mask.Length; w++) accumulator ^= frame[w] & _mask[w];
+        else if (second)
+            for (int w = 0; w < _mask.Length; w++) accumulator ^= frame[w] & ~_mask[w]; // frame bits past Length are zero
+        parity = BitOperations.PopCount(accumulator) & 1;
+        return first || second;
+    }
 
     /// <summary>Index of the (rank+1)-th set bit of <paramref name="word"/>.</summary>
     private static int SelectBit(ulong word, int rank)

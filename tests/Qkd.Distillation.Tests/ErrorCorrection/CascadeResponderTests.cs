@@ -26,6 +26,34 @@ public class CascadeResponderTests
         Assert.Equal(200, responder.ParitiesDisclosed);
     }
 
+    [Theory]
+    [InlineData(5_000)]
+    [InlineData(5_001)]
+    [InlineData(70_017)]
+    public void Half_frame_parities_of_a_final_pass_match_the_permuted_order(int length)
+    {
+        var frame = CascadeTestFrames.RandomFrame(length, 12);
+        var schedule = CascadeSchedule.Create(length, 0.02, 8, CascadeOptions.Default);
+        int pass = CascadeOptions.Default.GrowingPassCount;
+        int half = schedule.BlockSize(pass);
+        var permutation = schedule.Permutation(pass);
+        int first = 0, second = 0;
+        for (int i = 0; i < length; i++)
+        {
+            if (i < half) first ^= frame.GetBit(permutation.ToOriginal(i));
+            else second ^= frame.GetBit(permutation.ToOriginal(i));
+        }
+        // Answered from the subset mask first, then (after a query that needs the permuted copy) from the copy.
+        var responder = new CascadeResponder(frame, schedule);
+        foreach (var extra in new[] { new ParityQuery(pass, 0, half), new ParityQuery(pass, 1, 7) })
+        {
+            var answers = new byte[3];
+            responder.Answer([new ParityQuery(pass, 0, half), new ParityQuery(pass, half, length - half), extra], answers);
+            Assert.Equal(first, answers[0]);
+            Assert.Equal(second, answers[1]);
+        }
+    }
+
     [Fact]
     public void Invalid_queries_are_rejected_before_anything_is_disclosed()
     {
