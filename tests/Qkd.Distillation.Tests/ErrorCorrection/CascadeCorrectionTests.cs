@@ -101,6 +101,18 @@ public class CascadeCorrectionTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task Without_a_shuffled_first_pass_the_first_blocks_are_consecutive_bits()
+    {
+        var options = CascadeOptions.Default with { PermuteFirstPass = false, Permutation = CascadePermutationKind.Shuffle };
+        var schedule = CascadeSchedule.Create(3_000, 0.02, 1, options);
+        for (int i = 0; i < 3_000; i += 97) Assert.Equal(i, schedule.Permutation(0).ToOriginal(i));
+        var (alice, bob, errors) = CascadeTestFrames.NoisyPair(3_000, 0.02, 5);
+        var (result, _, _) = await CascadeTestFrames.ReconcileAsync(alice, bob, 0.02, 1, options);
+        Assert.True(alice.ContentEquals(bob));
+        Assert.Equal(errors, result.CorrectedBits);
+    }
+
+    [Fact]
     public async Task Identical_frames_disclose_only_block_parities_and_change_nothing()
     {
         var alice = CascadeTestFrames.RandomFrame(30_000, 4);
