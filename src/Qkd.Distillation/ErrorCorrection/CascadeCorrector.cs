@@ -70,7 +70,11 @@ public sealed class CascadeCorrector
         _queryOwner = new int[maxBlocks];
     }
 
-    /// <summary>Runs every pass of the schedule; on return Bob's frame is corrected as far as Cascade could.</summary>
+    /// <summary>
+    /// Runs the growing passes, then final passes until <see cref="CascadeOptions.ConfirmingPassCount"/> of them
+    /// in a row found nothing to correct (or the schedule ends). On return Bob's frame is corrected as far as
+    /// Cascade could; whether it now equals Alice's is for verification to confirm.
+    /// </summary>
     /// <exception cref="InvalidOperationException">Called twice.</exception>
     /// <exception cref="InvalidDataException">The oracle answered something other than 0 or 1.</exception>
     public async ValueTask<CascadeResult> RunAsync(IParityOracle oracle, CancellationToken cancellationToken = default)

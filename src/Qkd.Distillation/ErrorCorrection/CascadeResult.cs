@@ -20,6 +20,8 @@ public sealed record CascadeResult(long LeakedBits, long CorrectedBits, int Roun
     /// </summary>
     public double Efficiency(double actualQber)
     {
+        if (double.IsNaN(actualQber) || actualQber < 0 || actualQber > 1)
+            throw new ArgumentOutOfRangeException(nameof(actualQber), actualQber, "A QBER must lie in [0, 1].");
         double bound = FrameLength * BinaryEntropy.H2(actualQber);
         return bound > 0 ? LeakedBits / bound : double.NaN;
     }

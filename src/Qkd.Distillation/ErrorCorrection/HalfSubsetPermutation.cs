@@ -61,9 +61,6 @@ internal sealed class HalfSubsetPermutation : CascadePermutation
         }
     }
 
-    /// <summary>Size of the random subset read first: ceil(n/2).</summary>
-    public int HalfLength => _half;
-
     internal override int ToPermutedUnchecked(int originalIndex)
     {
         int w = originalIndex >> 6;
