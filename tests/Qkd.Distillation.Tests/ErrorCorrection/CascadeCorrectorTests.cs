@@ -44,14 +44,18 @@ public class CascadeCorrectorTests
     }
 
     [Fact]
-    public async Task Against_an_oracle_for_a_different_frame_Bob_ends_with_that_frame_or_leaves_differences_for_verification()
+    public async Task Every_flip_removes_a_disagreement_with_the_frame_that_answers()
     {
-        // Cascade trusts the parities it is given; with a wrong reference it still only ever flips bits where the
-        // parities say Bob differs, so it converges towards whatever frame answered.
+        // Cascade trusts the parities it is given: answers from a different frame steer Bob towards that frame.
+        // Whatever he ends with, he never makes more corrections than there were disagreements with the answering
+        // frame, and verification is what catches the mismatch with the real Alice.
         var (alice, bob, _) = CascadeTestFrames.NoisyPair(20_000, 0.01, 3);
-        var (result, _, _) = await CascadeTestFrames.ReconcileAsync(alice, bob, 0.01, 4);
-        Assert.True(alice.ContentEquals(bob));
-        Assert.True(result.CorrectedBits > 0);
+        var impostor = CascadeTestFrames.NoisyPair(20_000, 0.02, 4).Bob;
+        long distance = impostor.HammingDistance(bob);
+        var (result, _, _) = await CascadeTestFrames.ReconcileAsync(impostor, bob, 0.01, 4);
+        Assert.True(result.CorrectedBits <= distance);
+        Assert.Equal(distance - result.CorrectedBits, impostor.HammingDistance(bob));
+        Assert.False(alice.ContentEquals(bob));
     }
 
     private sealed class ConstantOracle(byte value) : IParityOracle
