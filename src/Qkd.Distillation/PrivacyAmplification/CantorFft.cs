@@ -59,9 +59,6 @@ internal static class CantorFft
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static ulong LocalTwiddle(int blockIndex) => s_twiddleLow[blockIndex & 1023] ^ s_twiddleHigh[blockIndex >> 10];
 
-    /// <summary>True when the AVX-512 + VPCLMULQDQ kernels are used.</summary>
-    public static bool IsVectorized => Pclmulqdq.V512.IsSupported && Avx512F.IsSupported && Vector512.IsHardwareAccelerated;
-
     /// <summary>The twiddle c(r) = sum over set bits q of r of beta_(q+1).</summary>
     public static ulong Twiddle(long blockIndex)
     {
@@ -78,20 +75,20 @@ internal static class CantorFft
     }
 
     /// <summary>Monomial to novel-basis coefficients, in place. <paramref name="nonZeroPrefix"/>: words past it are zero.</summary>
-    public static void ToNovelBasis(Span<ulong> data, long nonZeroPrefix, bool vectorized)
+    public static void ToNovelBasis(Span<ulong> data, long nonZeroPrefix, FftKernel kernel)
     {
         int logSize = LogOf(data.Length);
         int localLog = Math.Min(LocalLog, logSize);
         for (int i = logSize - 1; i >= localLog; i--)
             for (long start = 0; start < data.Length; start += 2L << i)
-                if (start + (1L << i) < nonZeroPrefix) DivideBySubspacePolynomial(data, start, i, vectorized);
+                if (start + (1L << i) < nonZeroPrefix) DivideBySubspacePolynomial(data, start, i, kernel);
         bool grouped = localLog >= 4; // levels 3..1 go through the 16-word kernel
         for (long start = 0; start < data.Length; start += 1L << localLog)
         {
             if (start >= nonZeroPrefix) break;
             for (int i = localLog - 1; i >= (grouped ? 4 : 0); i--)
                 for (long block = start; block < start + (1L << localLog); block += 2L << i)
-                    DivideBySubspacePolynomial(data, block, i, vectorized);
+                    DivideBySubspacePolynomial(data, block, i, kernel);
             if (grouped)
             {
                 ref ulong region = ref MemoryMarshal.GetReference(data.Slice((int)start, 1 << localLog));
@@ -101,7 +98,7 @@ internal static class CantorFft
     }
 
     /// <summary>Novel-basis to monomial coefficients, in place (inverse of <see cref="ToNovelBasis"/>).</summary>
-    public static void FromNovelBasis(Span<ulong> data, bool vectorized)
+    public static void FromNovelBasis(Span<ulong> data, FftKernel kernel)
     {
         int logSize = LogOf(data.Length);
         int localLog = Math.Min(LocalLog, logSize);
@@ -115,18 +112,18 @@ internal static class CantorFft
             }
             for (int i = grouped ? 4 : 0; i < localLog; i++)
                 for (long block = start; block < start + (1L << localLog); block += 2L << i)
-                    MultiplyBySubspacePolynomial(data, block, i, vectorized);
+                    MultiplyBySubspacePolynomial(data, block, i, kernel);
         }
         for (int i = localLog; i < logSize; i++)
             for (long start = 0; start < data.Length; start += 2L << i)
-                MultiplyBySubspacePolynomial(data, start, i, vectorized);
+                MultiplyBySubspacePolynomial(data, start, i, kernel);
     }
 
     /// <summary>
     /// Evaluates the novel-basis polynomial in <paramref name="data"/> at the 2^m subspace points, in place.
     /// <paramref name="nonZeroPrefix"/>: coefficients at and past it are zero (lets the first levels be copies).
     /// </summary>
-    public static void Forward(Span<ulong> data, long nonZeroPrefix, bool vectorized)
+    public static void Forward(Span<ulong> data, long nonZeroPrefix, FftKernel kernel)
     {
         int logSize = LogOf(data.Length);
         int localLog = Math.Min(LocalLog, logSize);
@@ -141,40 +138,46 @@ internal static class CantorFft
                     data.Slice((int)start, (int)half).CopyTo(data.Slice((int)(start + half), (int)half)); // b = 0: b' = a
                 else
                     ButterflyForward(data.Slice((int)start, (int)half), data.Slice((int)(start + half), (int)half),
-                        Twiddle(start >> (i + 1)), vectorized);
+                        Twiddle(start >> (i + 1)), kernel);
             }
             extent = Math.Min(data.Length, (extent + 2 * half - 1) / (2 * half) * (2 * half));
         }
         for (long start = 0; start < data.Length && start < extent; start += 1L << localLog)
-            LocalForward(data.Slice((int)start, 1 << localLog), start >> localLog, localLog, vectorized);
+            LocalForward(data.Slice((int)start, 1 << localLog), start >> localLog, localLog, kernel);
     }
 
     /// <summary>Interpolates: inverse of <see cref="Forward"/>, in place.</summary>
-    public static void Inverse(Span<ulong> data, bool vectorized)
+    public static void Inverse(Span<ulong> data, FftKernel kernel)
     {
         int logSize = LogOf(data.Length);
         int localLog = Math.Min(LocalLog, logSize);
         for (long start = 0; start < data.Length; start += 1L << localLog)
-            LocalInverse(data.Slice((int)start, 1 << localLog), start >> localLog, localLog, vectorized);
+            LocalInverse(data.Slice((int)start, 1 << localLog), start >> localLog, localLog, kernel);
         for (int i = localLog; i < logSize; i++)
         {
             long half = 1L << i;
             for (long start = 0; start < data.Length; start += 2 * half)
                 ButterflyInverse(data.Slice((int)start, (int)half), data.Slice((int)(start + half), (int)half),
-                    Twiddle(start >> (i + 1)), vectorized);
+                    Twiddle(start >> (i + 1)), kernel);
         }
     }
 
     /// <summary>data[k] = data[k] * other[k] in GF(2^64).</summary>
-    public static void PointwiseMultiply(Span<ulong> data, ReadOnlySpan<ulong> other, bool vectorized)
+    public static void PointwiseMultiply(Span<ulong> data, ReadOnlySpan<ulong> other, FftKernel kernel)
     {
         int k = 0;
-        if (vectorized && IsVectorized)
+        ref ulong d = ref MemoryMarshal.GetReference(data);
+        ref ulong o = ref MemoryMarshal.GetReference(other);
+        if (kernel == FftKernel.Avx512)
         {
-            ref ulong d = ref MemoryMarshal.GetReference(data);
-            ref ulong o = ref MemoryMarshal.GetReference(other);
             for (; k + 8 <= data.Length; k += 8)
                 BinaryField64.Multiply(Vector512.LoadUnsafe(ref d, (nuint)k), Vector512.LoadUnsafe(ref o, (nuint)k))
+                    .StoreUnsafe(ref d, (nuint)k);
+        }
+        else if (kernel == FftKernel.Avx2)
+        {
+            for (; k + 4 <= data.Length; k += 4)
+                BinaryField64.Multiply(Vector256.LoadUnsafe(ref d, (nuint)k), Vector256.LoadUnsafe(ref o, (nuint)k))
                     .StoreUnsafe(ref d, (nuint)k);
         }
         for (; k < data.Length; k++)
@@ -189,37 +192,39 @@ internal static class CantorFft
     }
 
     /// <summary>Levels localLog-1 .. 0 inside one region of 2^localLog words whose index among regions is <paramref name="region"/>.</summary>
-    private static void LocalForward(Span<ulong> region, long regionIndex, int localLog, bool vectorized)
+    private static void LocalForward(Span<ulong> region, long regionIndex, int localLog, FftKernel kernel)
     {
-        bool vector = vectorized && IsVectorized && localLog >= 4;
-        int lowestWide = vector ? 3 : 0; // levels below this are done by the gathered small-level kernel
+        // With AVX-512 the three narrowest levels go through the gathered small-level kernel; with AVX2 the butterfly
+        // loop itself is vectorised from half size 4 up and levels 1 and 0 stay scalar.
+        bool gathered = kernel == FftKernel.Avx512 && localLog >= 4;
+        int lowestWide = gathered ? 3 : 0;
         for (int i = localLog - 1; i >= lowestWide; i--)
         {
             int half = 1 << i;
             ulong regionTwiddle = Twiddle(regionIndex << (localLog - 1 - i));
             for (int start = 0; start < region.Length; start += 2 * half)
                 ButterflyForward(region.Slice(start, half), region.Slice(start + half, half),
-                    regionTwiddle ^ LocalTwiddle(start >> (i + 1)), vectorized);
+                    regionTwiddle ^ LocalTwiddle(start >> (i + 1)), kernel);
         }
-        if (vector) SmallLevelsForward(region, regionIndex, localLog);
+        if (gathered) SmallLevelsForward(region, regionIndex, localLog);
     }
 
-    private static void LocalInverse(Span<ulong> region, long regionIndex, int localLog, bool vectorized)
+    private static void LocalInverse(Span<ulong> region, long regionIndex, int localLog, FftKernel kernel)
     {
-        bool vector = vectorized && IsVectorized && localLog >= 4;
-        int lowestWide = vector ? 3 : 0;
-        if (vector) SmallLevelsInverse(region, regionIndex, localLog);
+        bool gathered = kernel == FftKernel.Avx512 && localLog >= 4;
+        int lowestWide = gathered ? 3 : 0;
+        if (gathered) SmallLevelsInverse(region, regionIndex, localLog);
         for (int i = lowestWide; i < localLog; i++)
         {
             int half = 1 << i;
             ulong regionTwiddle = Twiddle(regionIndex << (localLog - 1 - i));
             for (int start = 0; start < region.Length; start += 2 * half)
                 ButterflyInverse(region.Slice(start, half), region.Slice(start + half, half),
-                    regionTwiddle ^ LocalTwiddle(start >> (i + 1)), vectorized);
+                    regionTwiddle ^ LocalTwiddle(start >> (i + 1)), kernel);
         }
     }
 
-    private static void ButterflyForward(Span<ulong> a, Span<ulong> b, ulong c, bool vectorized)
+    private static void ButterflyForward(Span<ulong> a, Span<ulong> b, ulong c, FftKernel kernel)
     {
         int k = 0;
         if (c == 0)
@@ -227,16 +232,29 @@ internal static class CantorFft
             WordOps.Xor(b, a); // a' = a, b' = a + b
             return;
         }
-        if (vectorized && IsVectorized)
+        ref ulong ra = ref MemoryMarshal.GetReference(a);
+        ref ulong rb = ref MemoryMarshal.GetReference(b);
+        if (kernel == FftKernel.Avx512)
         {
-            ref ulong ra = ref MemoryMarshal.GetReference(a);
-            ref ulong rb = ref MemoryMarshal.GetReference(b);
             Vector512<ulong> cv = Vector512.Create(c);
             for (; k + 8 <= a.Length; k += 8)
             {
                 Vector512<ulong> va = Vector512.LoadUnsafe(ref ra, (nuint)k);
                 Vector512<ulong> vb = Vector512.LoadUnsafe(ref rb, (nuint)k);
                 va = BinaryField64.MultiplyAdd(va, vb, cv);
+                vb ^= va;
+                va.StoreUnsafe(ref ra, (nuint)k);
+                vb.StoreUnsafe(ref rb, (nuint)k);
+            }
+        }
+        else if (kernel == FftKernel.Avx2)
+        {
+            Vector256<ulong> cv = Vector256.Create(c);
+            for (; k + 4 <= a.Length; k += 4)
+            {
+                Vector256<ulong> va = Vector256.LoadUnsafe(ref ra, (nuint)k);
+                Vector256<ulong> vb = Vector256.LoadUnsafe(ref rb, (nuint)k);
+                va ^= BinaryField64.Multiply(vb, cv);
                 vb ^= va;
                 va.StoreUnsafe(ref ra, (nuint)k);
                 vb.StoreUnsafe(ref rb, (nuint)k);
@@ -250,7 +268,7 @@ internal static class CantorFft
         }
     }
 
-    private static void ButterflyInverse(Span<ulong> a, Span<ulong> b, ulong c, bool vectorized)
+    private static void ButterflyInverse(Span<ulong> a, Span<ulong> b, ulong c, FftKernel kernel)
     {
         int k = 0;
         if (c == 0)
@@ -258,16 +276,28 @@ internal static class CantorFft
             WordOps.Xor(b, a);
             return;
         }
-        if (vectorized && IsVectorized)
+        ref ulong ra = ref MemoryMarshal.GetReference(a);
+        ref ulong rb = ref MemoryMarshal.GetReference(b);
+        if (kernel == FftKernel.Avx512)
         {
-            ref ulong ra = ref MemoryMarshal.GetReference(a);
-            ref ulong rb = ref MemoryMarshal.GetReference(b);
             Vector512<ulong> cv = Vector512.Create(c);
             for (; k + 8 <= a.Length; k += 8)
             {
                 Vector512<ulong> va = Vector512.LoadUnsafe(ref ra, (nuint)k);
                 Vector512<ulong> vb = Vector512.LoadUnsafe(ref rb, (nuint)k) ^ va;
                 va = BinaryField64.MultiplyAdd(va, vb, cv);
+                va.StoreUnsafe(ref ra, (nuint)k);
+                vb.StoreUnsafe(ref rb, (nuint)k);
+            }
+        }
+        else if (kernel == FftKernel.Avx2)
+        {
+            Vector256<ulong> cv = Vector256.Create(c);
+            for (; k + 4 <= a.Length; k += 4)
+            {
+                Vector256<ulong> va = Vector256.LoadUnsafe(ref ra, (nuint)k);
+                Vector256<ulong> vb = Vector256.LoadUnsafe(ref rb, (nuint)k) ^ va;
+                va ^= BinaryField64.Multiply(vb, cv);
                 va.StoreUnsafe(ref ra, (nuint)k);
                 vb.StoreUnsafe(ref rb, (nuint)k);
             }
@@ -373,14 +403,19 @@ internal static class CantorFft
     /// every k from the top down, the quotient word q_k = block[half + k] (final once every higher one has been folded
     /// in) is subtracted at block[2^j + k] for each lower term.
     /// </summary>
-    private static void DivideBySubspacePolynomial(Span<ulong> data, long start, int i, bool vectorized)
+    private static void DivideBySubspacePolynomial(Span<ulong> data, long start, int i, FftKernel kernel)
     {
         if (i == 0) return; // s_0(y) = y: the upper coefficient already is the quotient.
         int half = 1 << i;
         Span<ulong> block = data.Slice((int)start, 2 * half);
-        if (vectorized && HasAvx512 && i >= 4)
+        if (kernel == FftKernel.Avx512 && i >= 4)
         {
-            FoldVectorized(block, i, descending: true);
+            FoldAvx512(block, i, descending: true);
+            return;
+        }
+        if (kernel == FftKernel.Avx2 && i >= 4)
+        {
+            FoldAvx2(block, i, descending: true);
             return;
         }
         for (int k = half - 1; k >= 0; k--)
@@ -395,14 +430,19 @@ internal static class CantorFft
     }
 
     /// <summary>Inverse of <see cref="DivideBySubspacePolynomial"/>: block = lower + s_i * upper (same folds, k ascending).</summary>
-    private static void MultiplyBySubspacePolynomial(Span<ulong> data, long start, int i, bool vectorized)
+    private static void MultiplyBySubspacePolynomial(Span<ulong> data, long start, int i, FftKernel kernel)
     {
         if (i == 0) return; // s_0(y) = y: the upper coefficient is already the coefficient of y.
         int half = 1 << i;
         Span<ulong> block = data.Slice((int)start, 2 * half);
-        if (vectorized && HasAvx512 && i >= 4)
+        if (kernel == FftKernel.Avx512 && i >= 4)
         {
-            FoldVectorized(block, i, descending: false);
+            FoldAvx512(block, i, descending: false);
+            return;
+        }
+        if (kernel == FftKernel.Avx2 && i >= 4)
+        {
+            FoldAvx2(block, i, descending: false);
             return;
         }
         // Ascending k: block[half + k] is read before any lower-term update can reach it.
@@ -417,8 +457,6 @@ internal static class CantorFft
         }
     }
 
-    private static bool HasAvx512 => Avx512F.IsSupported && Vector512.IsHardwareAccelerated;
-
     /// <summary>
     /// The folds block[2^j + k] ^= block[half + k] of one level (i &gt;= 4), eight words of k at a time. Terms with
     /// 2^j &gt;= 8 move whole vectors, which stay 64-byte aligned when the buffer is. The terms y, y^2, y^4 (j &lt;= 2)
@@ -428,7 +466,7 @@ internal static class CantorFft
     /// (ascending) last. Valid for i &gt;= 4: every quotient vector read is final when read (all terms are at most
     /// half / 2 away), and the narrow targets of step k lie in the remainder half.
     /// </summary>
-    private static void FoldVectorized(Span<ulong> block, int i, bool descending)
+    private static void FoldAvx512(Span<ulong> block, int i, bool descending)
     {
         int half = 1 << i;
         ref ulong b = ref MemoryMarshal.GetReference(block);
@@ -464,6 +502,27 @@ internal static class CantorFft
             }
         }
         if (!descending) ApplyTopSpill(ref b, half, shift1, shift2, shift4);
+    }
+
+    /// <summary>
+    /// The folds of one level (i &gt;= 4) four words of k at a time with plain (possibly unaligned) loads: every term's
+    /// distance half - 2^j is at least half / 2 &gt;= 8, so the four words of a step never depend on each other.
+    /// </summary>
+    private static void FoldAvx2(Span<ulong> block, int i, bool descending)
+    {
+        int half = 1 << i;
+        ref ulong b = ref MemoryMarshal.GetReference(block);
+        for (int step = 0; step < half; step += 4)
+        {
+            int k = descending ? half - 4 - step : step;
+            Vector256<ulong> q = Vector256.LoadUnsafe(ref b, (nuint)(half + k));
+            for (int j = (i - 1) & i; ; j = (j - 1) & i)
+            {
+                nuint at = (nuint)((1 << j) + k);
+                (Vector256.LoadUnsafe(ref b, at) ^ q).StoreUnsafe(ref b, at);
+                if (j == 0) break;
+            }
+        }
     }
 
     /// <summary>The narrow terms of the top quotient vector reach past the remainder into words half .. half+3.</summary>

@@ -36,7 +36,7 @@ internal static class FftPolynomialMultiplier
     public static void MultiplyBitRange(
         ReadOnlySpan<ulong> aWords, long aOffset, long aBits,
         ReadOnlySpan<ulong> bWords, long bOffset, long bBits,
-        long start, long count, Span<ulong> destination, bool vectorized)
+        long start, long count, Span<ulong> destination, FftKernel kernel)
     {
         int logSize = LogSizeFor(aBits, bBits);
         if (logSize > MaxLogSize)
@@ -49,13 +49,13 @@ internal static class FftPolynomialMultiplier
         int piecesA = Pack(aWords, aOffset, aBits, ta);
         int piecesB = Pack(bWords, bOffset, bBits, tb);
 
-        CantorFft.ToNovelBasis(ta, piecesA, vectorized);
-        CantorFft.Forward(ta, piecesA, vectorized);
-        CantorFft.ToNovelBasis(tb, piecesB, vectorized);
-        CantorFft.Forward(tb, piecesB, vectorized);
-        CantorFft.PointwiseMultiply(ta, tb, vectorized);
-        CantorFft.Inverse(ta, vectorized);
-        CantorFft.FromNovelBasis(ta, vectorized);
+        CantorFft.ToNovelBasis(ta, piecesA, kernel);
+        CantorFft.Forward(ta, piecesA, kernel);
+        CantorFft.ToNovelBasis(tb, piecesB, kernel);
+        CantorFft.Forward(tb, piecesB, kernel);
+        CantorFft.PointwiseMultiply(ta, tb, kernel);
+        CantorFft.Inverse(ta, kernel);
+        CantorFft.FromNovelBasis(ta, kernel);
 
         XorProductBits(ta, start, count, destination);
     }

@@ -12,9 +12,14 @@ public static class Gf2Polynomial
 {
     /// <summary>
     /// Operands whose shorter side has at least this many words go through the FFT. Measured break-even against
-    /// Karatsuba: about 768 words with the AVX-512 + VPCLMULQDQ kernels, about 4096 words with the scalar kernels.
+    /// Karatsuba (Zen 4): about 256 words with the AVX-512 kernel, 2048 with AVX2, 4096 with the portable one.
     /// </summary>
-    internal static readonly int FftThresholdWords = CantorFft.IsVectorized ? 768 : 4096;
+    internal static readonly int FftThresholdWords = FftKernels.Best switch
+    {
+        FftKernel.Avx512 => 256,
+        FftKernel.Avx2 => 2048,
+        _ => 4096,
+    };
 
     /// <summary>
     /// product = a * b. <paramref name="product"/> must hold at least a.Length + b.Length words and must not overlap the
@@ -43,7 +48,7 @@ public static class Gf2Polynomial
                 {
                     int pb = Math.Min(piece, b.Length - ib);
                     FftPolynomialMultiplier.MultiplyBitRange(a.Slice(ia, pa), 0, 64L * pa, b.Slice(ib, pb), 0, 64L * pb,
-                        0, 64L * (pa + pb), product[(ia + ib)..], vectorized: true);
+                        0, 64L * (pa + pb), product[(ia + ib)..], FftKernels.Best);
                 }
             }
             return;
@@ -74,7 +79,7 @@ public static class Gf2Polynomial
         if (Math.Min(aBits, bBits) >= 64L * FftThresholdWords)
         {
             FftPolynomialMultiplier.MultiplyBitRange(aWords, aOffset, aBits, bWords, bOffset, bBits, start, count,
-                destination, vectorized: true);
+                destination, FftKernels.Best);
             return;
         }
 

@@ -39,14 +39,19 @@ public class CantorFftTests
         }
     }
 
-    [Fact]
-    public void Field_multiplication_vector_kernels_match_scalar()
+    // Kernels travel as names: the enum is internal and xUnit theories must be public.
+    public static TheoryData<string> Kernels() => new(FftKernels.Supported.Select(k => k.ToString()));
+
+    [Theory]
+    [MemberData(nameof(Kernels))]
+    public void Field_multiplication_kernels_match_the_scalar_product(string kernelName)
     {
-        Gen.Select(Gen.ULong.Array[16], Gen.ULong.Array[16]).Sample((a, b) =>
+        var kernel = Enum.Parse<FftKernel>(kernelName);
+        Gen.Select(Gen.ULong.Array[19], Gen.ULong.Array[19]).Sample((a, b) =>
         {
             var data = (ulong[])a.Clone();
-            CantorFft.PointwiseMultiply(data, b, vectorized: true);
-            for (int i = 0; i < 16; i++)
+            CantorFft.PointwiseMultiply(data, b, kernel);
+            for (int i = 0; i < a.Length; i++)
                 if (data[i] != BinaryField64.Multiply(a[i], b[i])) return false;
             return true;
         });
@@ -61,18 +66,25 @@ public class CantorFftTests
             && BinaryField64.Multiply(a, b ^ c) == (BinaryField64.Multiply(a, b) ^ BinaryField64.Multiply(a, c)), iter: 500);
     }
 
-    [Theory]
-    [InlineData(4, true)]
-    [InlineData(4, false)]
-    [InlineData(6, true)]
-    [InlineData(7, false)]
-    public void Forward_transform_evaluates_the_polynomial_at_the_subspace_points(int logSize, bool vectorized)
+    public static TheoryData<int, string> SmallSizesAndKernels()
     {
+        var data = new TheoryData<int, string>();
+        foreach (FftKernel kernel in FftKernels.Supported)
+            foreach (int logSize in new[] { 2, 4, 6, 7 })
+                data.Add(logSize, kernel.ToString());
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(SmallSizesAndKernels))]
+    public void Forward_transform_evaluates_the_polynomial_at_the_subspace_points(int logSize, string kernelName)
+    {
+        var kernel = Enum.Parse<FftKernel>(kernelName);
         int size = 1 << logSize;
         ulong[] coefficients = RandomWords.Words(size, (ulong)logSize);
         var data = (ulong[])coefficients.Clone();
-        CantorFft.ToNovelBasis(data, size, vectorized);
-        CantorFft.Forward(data, size, vectorized);
+        CantorFft.ToNovelBasis(data, size, kernel);
+        CantorFft.Forward(data, size, kernel);
 
         ReadOnlySpan<ulong> beta = BinaryField64.CantorBasis;
         for (int u = 0; u < size; u++)
@@ -94,13 +106,13 @@ public class CantorFftTests
     public void Transforms_invert_each_other_in_both_kernels(int logSize)
     {
         ulong[] original = RandomWords.Words(1 << logSize, (ulong)logSize * 31);
-        foreach (bool vectorized in new[] { true, false })
+        foreach (FftKernel kernel in FftKernels.Supported)
         {
             var data = (ulong[])original.Clone();
-            CantorFft.ToNovelBasis(data, data.Length, vectorized);
-            CantorFft.Forward(data, data.Length, vectorized);
-            CantorFft.Inverse(data, vectorized);
-            CantorFft.FromNovelBasis(data, vectorized);
+            CantorFft.ToNovelBasis(data, data.Length, kernel);
+            CantorFft.Forward(data, data.Length, kernel);
+            CantorFft.Inverse(data, kernel);
+            CantorFft.FromNovelBasis(data, kernel);
             Assert.Equal(original, data);
         }
     }
@@ -108,19 +120,25 @@ public class CantorFftTests
     [Theory]
     [InlineData(15)]
     [InlineData(17)]
-    public void Vector_and_scalar_kernels_agree_on_large_transforms(int logSize)
+    public void All_kernels_agree_on_large_transforms(int logSize)
     {
         // Sizes above the cache-local block take the breadth-first levels too; a zero tail exercises the truncation.
         ulong[] original = RandomWords.Words(1 << logSize, 99);
         int nonZero = (1 << logSize) * 3 / 8;
         original.AsSpan(nonZero).Clear();
-        var vector = (ulong[])original.Clone();
-        var scalar = (ulong[])original.Clone();
-        CantorFft.ToNovelBasis(vector, nonZero, vectorized: true);
-        CantorFft.Forward(vector, nonZero, vectorized: true);
-        CantorFft.ToNovelBasis(scalar, scalar.Length, vectorized: false);
-        CantorFft.Forward(scalar, scalar.Length, vectorized: false);
-        Assert.Equal(scalar, vector);
+        var reference = (ulong[])original.Clone();
+        CantorFft.ToNovelBasis(reference, reference.Length, FftKernel.Portable);
+        CantorFft.Forward(reference, reference.Length, FftKernel.Portable);
+        foreach (FftKernel kernel in FftKernels.Supported)
+        {
+            var data = (ulong[])original.Clone();
+            CantorFft.ToNovelBasis(data, nonZero, kernel);
+            CantorFft.Forward(data, nonZero, kernel);
+            Assert.Equal(reference, data);
+            CantorFft.Inverse(data, kernel);
+            CantorFft.FromNovelBasis(data, kernel);
+            Assert.Equal(original, data);
+        }
     }
 
     /// <summary>gcd(g, f) for the field polynomial f = x^64 + x^4 + x^3 + x + 1 and g of degree &lt; 64; returns the monic gcd's low word.</summary>

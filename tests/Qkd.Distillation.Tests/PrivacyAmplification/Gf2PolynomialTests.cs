@@ -11,6 +11,8 @@ public class Gf2PolynomialTests
     [InlineData(12, 13)]
     [InlineData(13, 13)]
     [InlineData(63, 200)]
+    [InlineData(255, 256)]
+    [InlineData(256, 256)]
     [InlineData(767, 768)]
     [InlineData(768, 768)]
     [InlineData(769, 2000)]
@@ -115,10 +117,10 @@ public class Gf2PolynomialTests
 
                 long start = (long)(seed % (ulong)(aBits + bBits));
                 long count = aBits + bBits - 1 - start;
-                foreach (bool vectorized in new[] { true, false })
+                foreach (FftKernel kernel in FftKernels.Supported)
                 {
                     var got = new ulong[(count + 63) / 64 + 1];
-                    FftPolynomialMultiplier.MultiplyBitRange(aSource, aOffset, aBits, bSource, bOffset, bBits, start, count, got, vectorized);
+                    FftPolynomialMultiplier.MultiplyBitRange(aSource, aOffset, aBits, bSource, bOffset, bBits, start, count, got, kernel);
                     for (long i = 0; i < count; i++)
                     {
                         long p = start + i;
