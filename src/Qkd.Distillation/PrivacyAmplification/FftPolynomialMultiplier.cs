@@ -38,6 +38,9 @@ internal static class FftPolynomialMultiplier
         ReadOnlySpan<ulong> bWords, long bOffset, long bBits,
         long start, long count, Span<ulong> destination, FftKernel kernel)
     {
+        WordOps.RequireBitRange(aWords, aOffset, aBits, nameof(aWords));
+        WordOps.RequireBitRange(bWords, bOffset, bBits, nameof(bWords));
+        WordOps.RequireProductRange(aBits, bBits, start, count, destination);
         int logSize = LogSizeFor(aBits, bBits);
         if (logSize > MaxLogSize)
             throw new ArgumentException($"Operands of {aBits} and {bBits} bits exceed the largest transform (2^{MaxLogSize} words).");

@@ -75,6 +75,9 @@ public static class Gf2Polynomial
         ReadOnlySpan<ulong> bWords, long bOffset, long bBits,
         long start, long count, Span<ulong> destination)
     {
+        WordOps.RequireBitRange(aWords, aOffset, aBits, nameof(aWords));
+        WordOps.RequireBitRange(bWords, bOffset, bBits, nameof(bWords));
+        WordOps.RequireProductRange(aBits, bBits, start, count, destination);
         if (aBits == 0 || bBits == 0 || count == 0) return;
         if (Math.Min(aBits, bBits) >= 64L * FftThresholdWords)
         {

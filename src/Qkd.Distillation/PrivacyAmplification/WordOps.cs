@@ -34,6 +34,25 @@ internal static class WordOps
             Unsafe.Add(ref d, k) ^= Unsafe.Add(ref s, k);
     }
 
+    /// <summary>Throws unless bits [offset, offset + count) lie inside <paramref name="words"/>.</summary>
+    public static void RequireBitRange(ReadOnlySpan<ulong> words, long offset, long count, string name)
+    {
+        if (offset < 0 || count < 0 || offset + count > 64L * words.Length)
+            throw new ArgumentOutOfRangeException(name, $"Bits [{offset}, {offset + count}) lie outside the {64L * words.Length} bits of {name}.");
+    }
+
+    /// <summary>
+    /// Throws unless bits [start, start + count) lie within a product of operands of <paramref name="aBits"/> and
+    /// <paramref name="bBits"/> bits and <paramref name="destination"/> can take them.
+    /// </summary>
+    public static void RequireProductRange(long aBits, long bBits, long start, long count, Span<ulong> destination)
+    {
+        if (start < 0 || count < 0 || start + count > aBits + bBits)
+            throw new ArgumentOutOfRangeException(nameof(count), $"Product bits [{start}, {start + count}) lie outside the {aBits + bBits} bits of a {aBits} x {bBits}-bit product.");
+        if (64L * destination.Length < count)
+            throw new ArgumentException($"Destination of {destination.Length} words cannot hold {count} bits.", nameof(destination));
+    }
+
     /// <summary>
     /// The 64 bits of <paramref name="words"/> starting at bit <paramref name="bitPosition"/>; bits at or past
     /// <paramref name="bitLimit"/> read as zero (the words there may hold unrelated data or not exist).

@@ -134,6 +134,19 @@ public class Gf2PolynomialTests
     }
 
     [Fact]
+    public void Bit_range_products_reject_ranges_outside_their_operands()
+    {
+        var words = new ulong[4];
+        var destination = new ulong[8];
+        Assert.Throws<ArgumentOutOfRangeException>(() =>
+            Gf2Polynomial.XorProductBits(words, 200, 100, words, 0, 256, 0, 10, destination));
+        Assert.Throws<ArgumentOutOfRangeException>(() =>
+            Gf2Polynomial.XorProductBits(words, 0, 256, words, 0, 256, 500, 100, destination));
+        Assert.Throws<ArgumentException>(() =>
+            FftPolynomialMultiplier.MultiplyBitRange(words, 0, 256, words, 0, 256, 0, 512, new ulong[7], FftKernel.Portable));
+    }
+
+    [Fact]
     public void Software_carryless_product_matches_the_bit_loop_and_the_hardware()
     {
         Gen.Select(Gen.ULong, Gen.ULong).Sample((a, b) =>
