@@ -89,7 +89,7 @@ public sealed class EmulatedLinkTests : IDisposable
         var root = json.RootElement;
         foreach (string field in new[]
                  {
-                     "profile", "pulsesSent", "detections", "siftedBitsZ", "siftedBitsX", "perIntensity", "qberZ", "qberX",
+                     "profile", "pulsesSent", "detections", "siftedBitsZ", "siftedBitsX", "siftedBitsZNotDistilled", "perIntensity", "qberZ", "qberX",
                      "decoyState", "errorCorrection", "verification", "secretBits", "secretKeyRateBitsPerSecond",
                      "secretKeyRateBitsPerPulse", "identicalKeys", "aborted", "reason", "blocks",
                  })

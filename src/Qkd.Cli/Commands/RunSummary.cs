@@ -16,7 +16,8 @@ internal static class RunSummary
         o.WriteLine($"Link summary ({r.Profile.FibreLengthKm.ToString(c)} km, {r.LinkSeconds.ToString("G4", c)} s of link time, {r.WallClockSeconds.ToString("F1", c)} s wall clock)");
         o.WriteLine($"  pulses sent          {r.PulsesSent.ToString("N0", c)}");
         o.WriteLine($"  detections           {r.Detections.ToString("N0", c)}");
-        o.WriteLine($"  sifted bits          Z {r.SiftedBitsZ.ToString("N0", c)}   X {r.SiftedBitsX.ToString("N0", c)}");
+        o.WriteLine($"  sifted bits          Z {r.SiftedBitsZ.ToString("N0", c)}   X {r.SiftedBitsX.ToString("N0", c)}" +
+            (r.SiftedBitsZNotDistilled > 0 ? $"   ({r.SiftedBitsZNotDistilled.ToString("N0", c)} Z bits left over, not distilled)" : ""));
         o.WriteLine("  intensity   mu      gain          QBER X      QBER Z");
         foreach (var k in r.PerIntensity)
             o.WriteLine($"  {k.Intensity,-9} {k.MeanPhotonNumber.ToString("F4", c),7} {k.Gain.ToString("E3", c),11}   {Pct(k.ErrorRateX),9}   {Pct(k.ErrorRateZ),9}");

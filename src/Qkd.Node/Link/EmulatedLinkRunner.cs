@@ -171,6 +171,7 @@ public sealed class EmulatedLinkRunner(EmulatedRunOptions options, ILogger? logg
             Detections = detections,
             SiftedBitsZ = sifting.SiftedZ,
             SiftedBitsX = sifting.SiftedX,
+            SiftedBitsZNotDistilled = sifting.SiftedZ - blocks.Sum(b => b.SiftedZ),
             PerIntensity = perIntensity,
             QberZ = correctedBits > 0 ? (double)errorsZ / correctedBits : null,
             QberX = Ratio(errorsX, siftedXInBlocks),

@@ -21,6 +21,8 @@ public sealed record LinkReport
     public required long Detections { get; init; }
     public required long SiftedBitsZ { get; init; }
     public required long SiftedBitsX { get; init; }
+    /// <summary>Sifted Z bits left over at the end of the run, fewer than a final block needs; discarded, never used as key.</summary>
+    public required long SiftedBitsZNotDistilled { get; init; }
     public required IReadOnlyList<IntensityReport> PerIntensity { get; init; }
     public double? QberZ { get; init; }
     public double? QberX { get; init; }
