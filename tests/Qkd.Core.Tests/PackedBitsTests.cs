@@ -70,3 +70,17 @@ public class PackedBitsCopyTests
         });
     }
 }
+
+public class TimeTagLayoutTests
+{
+    [Fact]
+    public void Time_tag_is_a_16_byte_blittable_struct()
+    {
+        Assert.Equal(16, System.Runtime.CompilerServices.Unsafe.SizeOf<Qkd.Core.TimeTags.TimeTag>());
+        Assert.False(System.Runtime.CompilerServices.RuntimeHelpers.IsReferenceOrContainsReferences<Qkd.Core.TimeTags.TimeTag>());
+        var tag = new Qkd.Core.TimeTags.TimeTag(long.MaxValue - 1, 65535, Qkd.Core.TimeTags.TimeTagKind.OverflowEnd, uint.MaxValue);
+        Assert.Equal(long.MaxValue - 1, tag.TimePs);
+        Assert.Equal(65535, tag.Channel);
+        Assert.Equal(uint.MaxValue, tag.MissedEvents);
+    }
+}
