@@ -5,11 +5,13 @@ namespace Qkd.Core.Tests.Rings;
 /// <summary>Drop-newest counts exactly what it discards, and keeps what fits in order.</summary>
 public class RingOverflowTests
 {
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
     [Fact]
     public void Spsc_drop_newest_keeps_the_head_of_a_batch_and_counts_the_tail()
     {
         var ring = new SpscRing<int>(8, OverflowPolicy.DropNewest);
-        Assert.Equal(8, ring.Write([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]));
+        Assert.Equal(8, ring.Write([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], Ct));
         Assert.Equal(2, ring.Dropped);
         Assert.Equal(8, ring.Fill);
 
@@ -17,9 +19,9 @@ public class RingOverflowTests
         Assert.Equal(3, ring.TryRead(three));
         Assert.Equal([1, 2, 3], three);
 
-        Assert.Equal(3, ring.Write([11, 12, 13, 14, 15]));
+        Assert.Equal(3, ring.Write([11, 12, 13, 14, 15], Ct));
         Assert.Equal(4, ring.Dropped);
-        Assert.False(ring.Write(16));
+        Assert.False(ring.Write(16, Ct));
         Assert.Equal(5, ring.Dropped);
 
         var rest = new int[16];
@@ -34,12 +36,12 @@ public class RingOverflowTests
     public void Mpsc_drop_newest_keeps_the_head_of_a_batch_and_counts_the_tail()
     {
         var ring = new MpscRing<int>(4, OverflowPolicy.DropNewest);
-        Assert.Equal(4, ring.Write([1, 2, 3, 4, 5, 6]));
+        Assert.Equal(4, ring.Write([1, 2, 3, 4, 5, 6], Ct));
         Assert.Equal(2, ring.Dropped);
         Assert.True(ring.TryRead(out int first));
         Assert.Equal(1, first);
-        Assert.True(ring.Write(7));
-        Assert.False(ring.Write(8));
+        Assert.True(ring.Write(7, Ct));
+        Assert.False(ring.Write(8, Ct));
         Assert.Equal(3, ring.Dropped);
 
         var rest = new int[8];
@@ -66,11 +68,11 @@ public class RingOverflowTests
     public void Back_pressure_write_with_a_timeout_returns_what_fit_and_drops_nothing()
     {
         var spsc = new SpscRing<int>(4, OverflowPolicy.BackPressure, new BlockingWaitStrategy());
-        Assert.Equal(4, spsc.Write([1, 2, 3, 4, 5, 6], TimeSpan.FromMilliseconds(20)));
+        Assert.Equal(4, spsc.Write([1, 2, 3, 4, 5, 6], TimeSpan.FromMilliseconds(20), Ct));
         Assert.Equal(0, spsc.Dropped);
 
         var mpsc = new MpscRing<int>(4, OverflowPolicy.BackPressure, new BlockingWaitStrategy());
-        Assert.Equal(4, mpsc.Write([1, 2, 3, 4, 5, 6], TimeSpan.FromMilliseconds(20)));
+        Assert.Equal(4, mpsc.Write([1, 2, 3, 4, 5, 6], TimeSpan.FromMilliseconds(20), Ct));
         Assert.Equal(0, mpsc.Dropped);
     }
 }

@@ -6,6 +6,8 @@ namespace Qkd.Core.Tests.Rings;
 /// <summary>Bad arguments and misuse fail loudly with messages that say what is wrong; the cursor layout is padded.</summary>
 public class RingValidationTests
 {
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
     [Theory]
     [InlineData(0)]
     [InlineData(-8)]
@@ -76,14 +78,14 @@ public class RingValidationTests
         Assert.Contains("Complete", Assert.Throws<InvalidOperationException>(() => spsc.TryWrite(1)).Message);
         var mpsc = new MpscRing<long>(4);
         mpsc.Complete();
-        Assert.Contains("Complete", Assert.Throws<InvalidOperationException>(() => mpsc.Write([1L, 2L])).Message);
+        Assert.Contains("Complete", Assert.Throws<InvalidOperationException>(() => mpsc.Write([1L, 2L], Ct)).Message);
     }
 
     [Fact]
     public void Negative_timeouts_other_than_infinite_are_rejected()
     {
         var ring = new SpscRing<long>(4);
-        var error = Assert.Throws<ArgumentOutOfRangeException>(() => ring.WaitToRead(TimeSpan.FromMilliseconds(-5)));
+        var error = Assert.Throws<ArgumentOutOfRangeException>(() => ring.WaitToRead(TimeSpan.FromMilliseconds(-5), Ct));
         Assert.Equal("timeout", error.ParamName);
     }
 
@@ -91,7 +93,7 @@ public class RingValidationTests
     public void Read_into_an_empty_destination_is_rejected()
     {
         var ring = new SpscRing<long>(4);
-        Assert.Equal("destination", Assert.Throws<ArgumentException>(() => ring.Read(Span<long>.Empty)).ParamName);
+        Assert.Equal("destination", Assert.Throws<ArgumentException>(() => ring.Read(Span<long>.Empty, Ct)).ParamName);
     }
 
     [Theory]

@@ -8,6 +8,8 @@ namespace Qkd.Core.Tests.Rings;
 /// </summary>
 public class WaitStrategyTests
 {
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
     private static readonly TimeSpan Hang = TimeSpan.FromMinutes(1);
 
     private static void WaitUntilParked(BlockingWaitStrategy wait, int waiters = 1)
@@ -21,7 +23,7 @@ public class WaitStrategyTests
     }
 
     [Fact]
-    public void Parked_spsc_consumer_wakes_on_publish()
+    public async Task Parked_spsc_consumer_wakes_on_publish()
     {
         var wait = new BlockingWaitStrategy();
         var ring = new SpscRing<long>(8, OverflowPolicy.BackPressure, wait);
@@ -34,12 +36,13 @@ public class WaitStrategyTests
 
         WaitUntilParked(wait);
         Assert.True(ring.TryWrite(42));
-        Assert.True(reader.Wait(Hang));
-        Assert.Equal([42L], reader.Result);
+        await reader.WaitAsync(Hang, Ct);
+        long[] received = await reader;
+        Assert.Equal([42L], received);
     }
 
     [Fact]
-    public void Parked_consumers_see_end_of_stream_on_complete()
+    public async Task Parked_consumers_see_end_of_stream_on_complete()
     {
         var wait = new BlockingWaitStrategy();
         var spsc = new SpscRing<long>(8, OverflowPolicy.BackPressure, wait);
@@ -50,14 +53,14 @@ public class WaitStrategyTests
         WaitUntilParked(wait, waiters: 2);
         spsc.Complete();
         mpsc.Complete();
-        Assert.True(Task.WaitAll([spscReader, mpscReader], Hang));
-        Assert.Equal(0, spscReader.Result);
-        Assert.False(mpscReader.Result);
+        await Task.WhenAll([spscReader, mpscReader]).WaitAsync(Hang, Ct);
+        Assert.Equal(0, await spscReader);
+        Assert.False(await mpscReader);
         Assert.True(spsc.IsEndOfStream && mpsc.IsEndOfStream);
     }
 
     [Fact]
-    public void Parked_mpsc_consumer_wakes_on_publish()
+    public async Task Parked_mpsc_consumer_wakes_on_publish()
     {
         var wait = new BlockingWaitStrategy();
         var ring = new MpscRing<long>(8, OverflowPolicy.BackPressure, wait);
@@ -69,13 +72,14 @@ public class WaitStrategyTests
         }, TaskCreationOptions.LongRunning);
 
         WaitUntilParked(wait);
-        Assert.Equal(2, ring.Write([7, 8]));
-        Assert.True(reader.Wait(Hang));
-        Assert.Equal([7L, 8L], reader.Result);
+        Assert.Equal(2, ring.Write([7, 8], Ct));
+        await reader.WaitAsync(Hang, Ct);
+        long[] received = await reader;
+        Assert.Equal([7L, 8L], received);
     }
 
     [Fact]
-    public void Parked_back_pressure_producer_wakes_when_the_consumer_releases()
+    public async Task Parked_back_pressure_producer_wakes_when_the_consumer_releases()
     {
         var wait = new BlockingWaitStrategy();
         var ring = new SpscRing<long>(2, OverflowPolicy.BackPressure, wait);
@@ -85,15 +89,15 @@ public class WaitStrategyTests
         WaitUntilParked(wait);
         var two = new long[2];
         Assert.Equal(2, ring.TryRead(two));
-        Assert.True(writer.Wait(Hang));
-        Assert.Equal(2, writer.Result);
+        await writer.WaitAsync(Hang, Ct);
+        Assert.Equal(2, await writer);
         Assert.Equal(2, ring.TryRead(two));
         Assert.Equal([3L, 4L], two);
         Assert.Equal(0, ring.Dropped);
     }
 
     [Fact]
-    public void Cancellation_wakes_a_parked_reader_and_loses_nothing()
+    public async Task Cancellation_wakes_a_parked_reader_and_loses_nothing()
     {
         var wait = new BlockingWaitStrategy();
         var ring = new SpscRing<long>(8, OverflowPolicy.BackPressure, wait);
@@ -102,15 +106,14 @@ public class WaitStrategyTests
 
         WaitUntilParked(wait);
         cts.Cancel();
-        var error = Assert.ThrowsAny<AggregateException>(() => reader.Wait(Hang));
-        Assert.IsAssignableFrom<OperationCanceledException>(error.InnerException);
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => reader.WaitAsync(Hang, Ct));
         Assert.True(ring.TryWrite(5));
         Assert.True(ring.TryRead(out long item));
         Assert.Equal(5, item);
     }
 
     [Fact]
-    public void Cancelled_back_pressure_write_reports_how_many_went_in()
+    public async Task Cancelled_back_pressure_write_reports_how_many_went_in()
     {
         var wait = new BlockingWaitStrategy();
         var ring = new MpscRing<long>(4, OverflowPolicy.BackPressure, wait);
@@ -119,8 +122,8 @@ public class WaitStrategyTests
 
         WaitUntilParked(wait);
         cts.Cancel();
-        Assert.True(writer.Wait(Hang));
-        Assert.Equal(4, writer.Result);
+        await writer.WaitAsync(Hang, Ct);
+        Assert.Equal(4, await writer);
         Assert.Equal(4, ring.Published);
         Assert.Equal(0, ring.Dropped);
     }
@@ -133,10 +136,10 @@ public class WaitStrategyTests
     {
         IWaitStrategy wait = strategy switch { 0 => SpinWaitStrategy.Instance, 1 => YieldingWaitStrategy.Instance, _ => new BlockingWaitStrategy() };
         var ring = new SpscRing<long>(4, OverflowPolicy.BackPressure, wait);
-        Assert.False(ring.WaitToRead(TimeSpan.FromMilliseconds(10)));
+        Assert.False(ring.WaitToRead(TimeSpan.FromMilliseconds(10), Ct));
         Assert.False(ring.IsEndOfStream);
         ring.TryWrite(1);
-        Assert.True(ring.WaitToRead(TimeSpan.FromMilliseconds(10)));
+        Assert.True(ring.WaitToRead(TimeSpan.FromMilliseconds(10), Ct));
     }
 
     /// <summary>
@@ -144,7 +147,7 @@ public class WaitStrategyTests
     /// side, so a single lost wake-up hangs the test (the strategy has no periodic re-check to hide it).
     /// </summary>
     [Fact]
-    public void No_wake_up_is_lost_when_both_sides_block_on_every_element()
+    public async Task No_wake_up_is_lost_when_both_sides_block_on_every_element()
     {
         const int total = 30_000;
         var wait = new BlockingWaitStrategy();
@@ -164,12 +167,12 @@ public class WaitStrategyTests
             return expected;
         }, TaskCreationOptions.LongRunning);
 
-        Assert.True(Task.WaitAll([producer, consumer], Hang), "a wake-up was lost");
-        Assert.Equal(total, consumer.Result);
+        await Task.WhenAll([producer, consumer]).WaitAsync(Hang, Ct);
+        Assert.Equal(total, await consumer);
     }
 
     [Fact]
-    public void No_wake_up_is_lost_with_several_blocking_producers()
+    public async Task No_wake_up_is_lost_with_several_blocking_producers()
     {
         const int producers = 3, perProducer = 20_000;
         var wait = new BlockingWaitStrategy();
@@ -193,9 +196,9 @@ public class WaitStrategyTests
             return next.All(c => c == perProducer);
         }, TaskCreationOptions.LongRunning);
 
-        Assert.True(Task.WaitAll(writers, Hang), "a producer's wake-up was lost");
+        await Task.WhenAll(writers).WaitAsync(Hang, Ct);
         ring.Complete();
-        Assert.True(consumer.Wait(Hang), "the consumer's wake-up was lost");
-        Assert.True(consumer.Result);
+        await consumer.WaitAsync(Hang, Ct);
+        Assert.True(await consumer);
     }
 }
