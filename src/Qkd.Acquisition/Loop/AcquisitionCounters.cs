@@ -1,0 +1,60 @@
+using Qkd.Core.TimeTags;
+
+namespace Qkd.Acquisition.Loop;
+
+/// <summary>
+/// What one acquisition loop has seen and lost, per channel. Written only by the loop's own thread (plain stores,
+/// no locks on the hot path); read by anyone through <see cref="Snapshot"/>, which uses volatile reads so a monitor
+/// sees values no older than the last batch.
+/// </summary>
+public sealed class AcquisitionCounters
+{
+    /// <summary>Channels tracked individually; tags on higher channels are counted in <see cref="UnknownChannelTags"/>.</summary>
+    public const int MaxChannels = 64;
+
+    private readonly long[] _tagsPerChannel = new long[MaxChannels];
+    private long _batches, _tags, _overflows, _missedEvents, _unknownChannel, _droppedByRing;
+
+    /// <summary>Counts one batch read from the source. Called by the loop thread only.</summary>
+    internal void CountBatch(ReadOnlySpan<TimeTag> batch)
+    {
+        _batches++;
+        _tags += batch.Length;
+        foreach (ref readonly TimeTag tag in batch)
+        {
+            if (tag.Kind == TimeTagKind.OverflowEnd)
+            {
+                _overflows++;
+                _missedEvents += tag.MissedEvents;
+            }
+            if (tag.Channel < MaxChannels) _tagsPerChannel[tag.Channel]++;
+            else _unknownChannel++;
+        }
+    }
+
+    /// <summary>Counts tags the ring refused (drop-newest policy). Called by the loop thread only.</summary>
+    internal void CountDropped(long count) => _droppedByRing += count;
+
+    public AcquisitionSnapshot Snapshot()
+    {
+        var perChannel = new long[MaxChannels];
+        for (int i = 0; i < MaxChannels; i++) perChannel[i] = Volatile.Read(ref _tagsPerChannel[i]);
+        return new AcquisitionSnapshot(Volatile.Read(ref _batches), Volatile.Read(ref _tags), perChannel,
+            Volatile.Read(ref _overflows), Volatile.Read(ref _missedEvents), Volatile.Read(ref _unknownChannel),
+            Volatile.Read(ref _droppedByRing));
+    }
+}
+
+/// <param name="TagsPerChannel">Tags read per channel (index = channel).</param>
+/// <param name="Overflows">Overflow episodes the tagger reported.</param>
+/// <param name="MissedEvents">Tags the tagger itself reported lost during overflows.</param>
+/// <param name="UnknownChannelTags">Tags on channels at or above <see cref="AcquisitionCounters.MaxChannels"/>.</param>
+/// <param name="DroppedByRing">Tags read from the source but refused by a full ring (drop-newest policy).</param>
+public sealed record AcquisitionSnapshot(
+    long Batches,
+    long Tags,
+    IReadOnlyList<long> TagsPerChannel,
+    long Overflows,
+    long MissedEvents,
+    long UnknownChannelTags,
+    long DroppedByRing);

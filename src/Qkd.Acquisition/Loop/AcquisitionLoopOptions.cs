@@ -1,0 +1,22 @@
+namespace Qkd.Acquisition.Loop;
+
+/// <summary>How an acquisition loop runs its thread.</summary>
+public sealed record AcquisitionLoopOptions
+{
+    /// <summary>Tags read from the source per call; also the largest batch written to the ring at once.</summary>
+    public int BatchSize { get; init; } = 4096;
+
+    /// <summary>CPU to pin the loop's thread to (Linux), or null to let the scheduler choose.</summary>
+    public int? PinToCpu { get; init; }
+
+    /// <summary>Run the thread above normal priority so a busy machine delays the tagger's drain less.</summary>
+    public bool AboveNormalPriority { get; init; } = true;
+
+    public void Validate()
+    {
+        if (BatchSize < 1 || BatchSize > 1 << 24)
+            throw new ArgumentException($"BatchSize must lie in [1, 16777216], got {BatchSize}.");
+        if (PinToCpu is int cpu && (cpu < 0 || cpu >= Environment.ProcessorCount))
+            throw new ArgumentException($"PinToCpu must name one of this machine's {Environment.ProcessorCount} CPUs (0..{Environment.ProcessorCount - 1}), got {cpu}.");
+    }
+}
