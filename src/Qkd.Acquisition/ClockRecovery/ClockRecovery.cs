@@ -1,0 +1,391 @@
+using System.Runtime.CompilerServices;
+using Qkd.Core;
+using Qkd.Core.TimeTags;
+
+namespace Qkd.Acquisition;
+
+/// <summary>
+/// Turns Bob's time tags into per-pulse <see cref="DetectorClick"/>s: recovers Alice's pulse clock from the sync
+/// channel, assigns every detector tag to a pulse slot, rejects tags outside the gate window, and merges the tags of one
+/// pulse into one click (its channel mask).
+/// </summary>
+/// <remarks>
+/// <para>Anchoring. The k-th sync tag of the stream marks pulse <c>k * SyncDivider</c>; the first sync tag received is
+/// pulse 0. Later sync indices follow from timing, so missing sync tags are bridged (and counted), but the first one
+/// must be there.</para>
+/// <para>Sync tracking. Each accepted sync tag updates an alpha-beta tracker of phase (time of the last sync pulse) and
+/// period (Bob's picoseconds per Alice pulse, so offset and drift). Its gains are those of an exact least-squares line
+/// over the syncs so far, until <c>SyncFilterLength</c> syncs, then stay there: a fading-memory fit that follows a
+/// wandering drift. A sync tag further than the tolerance from its prediction is rejected as an anomaly; after 16
+/// anomalies in a row the tracker re-locks on the current tag, keeping the pulse count it predicts.</para>
+/// <para>Assignment. A detector tag at time t on detector d belongs to the pulse p whose light is expected at
+/// <c>line(p + PathDelay / period) + delay_d</c>, where line is the tracked sync clock; p = round(x) for
+/// x = (t - delay_d - phase) / period + k N - PathDelay / period - GateCentreOffset / period, and the tag is kept when
+/// |x - p| is within half the gate width. The line is extrapolated from the latest sync, by at most one sync interval
+/// plus the difference between sync and detector delays.</para>
+/// <para>Merging and hand-out. Clicks are written in increasing pulse order. Because detector delays differ, a tag of
+/// a pulse can arrive after tags of later pulses, so the last few clicks of a batch (those a future tag could still
+/// join) are held back and handed out at the start of the next <see cref="Process"/> call or by <see cref="Flush"/>.</para>
+/// <para><see cref="DetectorClick.TimePs"/> is the delay-compensated time of the click's first tag. Active-basis receivers
+/// are not served here: <see cref="DetectorClick.ActiveBasis"/> is always Z (the passive layout ignores it).</para>
+/// <para>No allocation per tag or per call. Not thread-safe: one consumer.</para>
+/// </remarks>
+public sealed class ClockRecovery
+{
+    private const byte SyncSlot = ClockRecoveryOptions.MaxDetectors;
+    private const byte UnknownSlot = ClockRecoveryOptions.MaxDetectors + 1;
+    private const int AnomaliesBeforeRelock = 16;
+
+    private readonly byte[] _slotOfChannel;
+    private readonly long[] _delays;
+    private readonly long[] _anchors;
+    private readonly long[] _outOfGate;
+    private readonly int _detectors;
+    private readonly long _maxDelay;
+    private readonly long _syncDelay;
+    private readonly int _syncDivider;
+    private readonly double _nominalPeriod;
+    private readonly double _pathDelayPulses;
+    private readonly double _gateCentrePs;
+    private readonly double _gateHalfWidthPs;
+    private readonly double _syncTolerancePs;
+    private readonly int _filterLength;
+    private readonly int _syncsToLock;
+
+    // Sync tracker: phase = time (sync-compensated) of pulse _syncPulse, as whole ps plus a fraction.
+    private bool _hasSync;
+    private long _phaseWhole;
+    private double _phaseFraction;
+    private double _period;
+    private long _syncIndex;
+    private int _syncsInFit;
+    private int _anomalyRun;
+    private bool _locked;
+
+    // Hot-loop parameters derived from the tracker after every sync.
+    private double _inversePeriod;
+    private double _bias;
+    private double _halfGatePulses;
+    private long _basePulse;
+
+    private DetectorClick[] _held;
+    private int _heldCount;
+    private long _finalPulse = long.MinValue;
+    private long _lastTime = long.MinValue;
+    private ClockRecoveryCounters _counters;
+
+    /// <exception cref="ArgumentException">The options are invalid (see <see cref="ClockRecoveryOptions.Validate"/>).</exception>
+    public ClockRecovery(ClockRecoveryOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        Options = options;
+        _detectors = options.DetectorChannels.Length;
+        int maxChannel = Math.Max(options.SyncChannel, options.DetectorChannels.Max());
+        _slotOfChannel = new byte[maxChannel + 1];
+        Array.Fill(_slotOfChannel, UnknownSlot);
+        _slotOfChannel[options.SyncChannel] = SyncSlot;
+        _delays = new long[_detectors];
+        for (int d = 0; d < _detectors; d++)
+        {
+            _slotOfChannel[options.DetectorChannels[d]] = (byte)d;
+            _delays[d] = options.DetectorDelayPs(d);
+        }
+        _maxDelay = _delays.Max();
+        _anchors = new long[_detectors];
+        _outOfGate = new long[_detectors];
+        _syncDelay = options.SyncDelayPs;
+        _syncDivider = options.SyncDivider;
+        _nominalPeriod = options.PulsePeriodPs;
+        _pathDelayPulses = options.PathDelayPs / _nominalPeriod;
+        _gateCentrePs = options.GateCentreOffsetPs;
+        _gateHalfWidthPs = options.GateWidthPs / 2;
+        _syncTolerancePs = options.EffectiveSyncTolerancePs;
+        _filterLength = options.SyncFilterLength;
+        _syncsToLock = options.SyncsToLock;
+        _period = _nominalPeriod;
+
+        // Clicks a future tag could still join span the delay spread plus the gate and a margin for tracker updates.
+        long spread = _maxDelay - _delays.Min();
+        MaxHeldClicks = (int)Math.Min(1 << 20, Math.Ceiling(spread / _nominalPeriod * 1.01) + 8);
+        _held = new DetectorClick[MaxHeldClicks];
+    }
+
+    public ClockRecoveryOptions Options { get; }
+
+    /// <summary>
+    /// The most clicks held back between calls. A click destination of <c>tags.Length + MaxHeldClicks</c> is always
+    /// large enough for <see cref="Process"/>.
+    /// </summary>
+    public int MaxHeldClicks { get; }
+
+    /// <summary>Clicks held back for a possible merge, handed out by the next <see cref="Process"/> or <see cref="Flush"/>.</summary>
+    public int HeldClicks => _heldCount;
+
+    /// <summary>Whether enough sync tags have been seen to assign pulses.</summary>
+    public bool IsLocked => _locked;
+
+    /// <summary>Current estimate of Bob's picoseconds per Alice pulse (nominal period times 1 + drift).</summary>
+    public double PeriodEstimatePs => _period;
+
+    /// <summary>Current estimate of Bob's clock drift against Alice's, parts per million.</summary>
+    public double DriftEstimatePpm => (_period / _nominalPeriod - 1) * 1e6;
+
+    /// <summary>Index of the last sync pulse tracked (a multiple of the sync divider), or -1 before the first sync.</summary>
+    public long LastSyncPulse => _hasSync ? _syncIndex * _syncDivider : -1;
+
+    /// <summary>A snapshot of the counters.</summary>
+    public ClockRecoveryCounters Counters => _counters;
+
+    /// <summary>Detector tags of detector <paramref name="detector"/> rejected by the gate.</summary>
+    public long OutOfGate(int detector) => _outOfGate[detector];
+
+    /// <summary>
+    /// Processes a batch of tags (in non-decreasing time order, as every <see cref="ITimeTagSource"/> delivers them) and
+    /// writes the finished clicks, in increasing pulse order, to <paramref name="clicks"/>; returns how many.
+    /// </summary>
+    /// <exception cref="ArgumentException"><paramref name="clicks"/> is shorter than <c>tags.Length + HeldClicks</c>.</exception>
+    public int Process(ReadOnlySpan<TimeTag> tags, Span<DetectorClick> clicks)
+    {
+        if (clicks.Length < tags.Length + _heldCount)
+            throw new ArgumentException(
+                $"The click destination holds {clicks.Length}; {tags.Length} tags plus {_heldCount} held clicks need {tags.Length + _heldCount} (size it tags + MaxHeldClicks).",
+                nameof(clicks));
+        _held.AsSpan(0, _heldCount).CopyTo(clicks);
+        int written = _heldCount;
+        _heldCount = 0;
+
+        // Hot-loop state in locals; reloaded after each sync tag, which is the only thing that changes them.
+        byte[] slotOfChannel = _slotOfChannel;
+        long[] anchors = _anchors;
+        long[] delays = _delays;
+        int detectors = _detectors;
+        bool locked = _locked;
+        double inversePeriod = _inversePeriod, bias = _bias, halfGate = _halfGatePulses;
+        long basePulse = _basePulse;
+        long lastTime = _lastTime;
+        long assigned = 0, merged = 0, beforeLock = 0, outOfGate = 0, outOfOrder = 0;
+
+        for (int i = 0; i < tags.Length; i++)
+        {
+            ref readonly TimeTag tag = ref tags[i];
+            long t = tag.TimePs;
+            if (t < lastTime)
+            {
+                outOfOrder++;
+                continue;
+            }
+            lastTime = t;
+            int channel = tag.Channel;
+            int slot = channel < slotOfChannel.Length ? slotOfChannel[channel] : UnknownSlot;
+            if ((uint)slot >= (uint)detectors || tag.Kind != TimeTagKind.Rising)
+            {
+                if (HandleNonDetector(in tag, slot))
+                {
+                    locked = _locked;
+                    inversePeriod = _inversePeriod;
+                    bias = _bias;
+                    halfGate = _halfGatePulses;
+                    basePulse = _basePulse;
+                }
+                continue;
+            }
+            if (!locked)
+            {
+                beforeLock++;
+                continue;
+            }
+            double x = (t - anchors[slot]) * inversePeriod - bias;
+            double nearest = Math.Floor(x + 0.5);
+            if (Math.Abs(x - nearest) > halfGate)
+            {
+                _outOfGate[slot]++;
+                outOfGate++;
+                continue;
+            }
+            long pulse = basePulse + (long)nearest;
+            if (pulse < 0)
+            {
+                beforeLock++;
+                continue;
+            }
+            assigned++;
+            byte bit = (byte)(1 << slot);
+            if (written > 0 && clicks[written - 1].PulseIndex >= pulse)
+            {
+                ref DetectorClick last = ref clicks[written - 1];
+                if (last.PulseIndex == pulse)
+                {
+                    last = last with { ChannelMask = (byte)(last.ChannelMask | bit) };
+                    merged++;
+                }
+                else if (!InsertEarlier(clicks, ref written, pulse, t - delays[slot], bit, ref merged))
+                {
+                    assigned--;
+                }
+                continue;
+            }
+            clicks[written++] = new DetectorClick(pulse, t - delays[slot], bit, Basis.Z);
+        }
+
+        _lastTime = lastTime;
+        _counters.Tags += tags.Length;
+        _counters.AssignedTags += assigned;
+        _counters.MergedTags += merged;
+        _counters.BeforeLock += beforeLock;
+        _counters.OutOfGate += outOfGate;
+        _counters.OutOfOrder += outOfOrder;
+        return HoldBackOpenClicks(clicks, written);
+    }
+
+    /// <summary>Hands out the held-back clicks (at the end of a stream); returns how many were written.</summary>
+    public int Flush(Span<DetectorClick> clicks)
+    {
+        if (clicks.Length < _heldCount)
+            throw new ArgumentException($"The click destination holds {clicks.Length}, {_heldCount} clicks are held.", nameof(clicks));
+        int n = _heldCount;
+        _held.AsSpan(0, n).CopyTo(clicks);
+        _heldCount = 0;
+        if (n > 0) _finalPulse = clicks[n - 1].PulseIndex + 1;
+        return n;
+    }
+
+    /// <summary>
+    /// Sync, overflow, falling-edge or unknown-channel tag. Returns true when the tracker changed (the caller reloads
+    /// its locals).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private bool HandleNonDetector(in TimeTag tag, int slot)
+    {
+        switch (tag.Kind)
+        {
+            case TimeTagKind.OverflowBegin:
+                _counters.Overflows++;
+                return false;
+            case TimeTagKind.OverflowEnd:
+                _counters.OverflowMissedEvents += tag.MissedEvents;
+                return false;
+            case TimeTagKind.Falling:
+                _counters.FallingEdges++;
+                return false;
+        }
+        if (slot == SyncSlot)
+        {
+            OnSync(tag.TimePs - _syncDelay);
+            return true;
+        }
+        if (slot == UnknownSlot) _counters.UnknownChannel++;
+        else _counters.FallingEdges++; // a non-rising detector edge of an undefined kind value is treated as an edge to ignore
+        return false;
+    }
+
+    private void OnSync(long time)
+    {
+        if (!_hasSync)
+        {
+            _hasSync = true;
+            _phaseWhole = time;
+            _phaseFraction = 0;
+            _syncIndex = 0;
+            _syncsInFit = 1;
+            _counters.SyncTags++;
+            UpdateAssignment();
+            return;
+        }
+
+        double interval = _syncDivider * _period;
+        double elapsed = (time - _phaseWhole) - _phaseFraction;
+        double intervals = Math.Round(elapsed / interval);
+        double residual = elapsed - intervals * interval;
+        if (intervals < 1 || Math.Abs(residual) > _syncTolerancePs)
+        {
+            _counters.SyncAnomalies++;
+            if (++_anomalyRun < AnomaliesBeforeRelock || intervals < 1) return;
+            // The clock jumped: restart the fit on this tag, keeping the pulse count the old period predicts.
+            _counters.Relocks++;
+            _syncIndex += (long)intervals;
+            _phaseWhole = time;
+            _phaseFraction = 0;
+            _syncsInFit = 1;
+            _anomalyRun = 0;
+            _locked = false;
+            UpdateAssignment();
+            return;
+        }
+        _anomalyRun = 0;
+        long steps = (long)intervals;
+        _counters.MissingSyncs += steps - 1;
+        _counters.SyncTags++;
+
+        // Alpha-beta update with the gains of a least-squares line over n points (growing memory, capped).
+        int n = Math.Min(_syncsInFit + 1, _filterLength);
+        double alpha = 2.0 * (2 * n - 1) / ((double)n * (n + 1));
+        double beta = 6.0 / ((double)n * (n + 1));
+        double advance = intervals * interval + alpha * residual;
+        _period += beta * residual / (intervals * _syncDivider);
+        double phase = _phaseFraction + advance;
+        double whole = Math.Floor(phase);
+        _phaseWhole += (long)whole;
+        _phaseFraction = phase - whole;
+        _syncIndex += steps;
+        _syncsInFit++;
+        UpdateAssignment();
+    }
+
+    /// <summary>Derives the per-tag parameters from the tracker: x = (t - anchor_d) / period - bias.</summary>
+    private void UpdateAssignment()
+    {
+        _locked = _syncsInFit >= _syncsToLock;
+        _inversePeriod = 1.0 / _period;
+        _bias = (_phaseFraction + _gateCentrePs) * _inversePeriod + _pathDelayPulses;
+        _halfGatePulses = _gateHalfWidthPs * _inversePeriod;
+        _basePulse = _syncIndex * _syncDivider;
+        for (int d = 0; d < _anchors.Length; d++)
+            _anchors[d] = _phaseWhole + _delays[d];
+    }
+
+    /// <summary>
+    /// A tag for a pulse before the last click written: merge it into that pulse's click or insert a click in order.
+    /// Returns false when the pulse was already handed out in an earlier call (the tag is counted late and dropped).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private bool InsertEarlier(Span<DetectorClick> clicks, ref int written, long pulse, long time, byte bit, ref long merged)
+    {
+        int j = written - 1;
+        while (j >= 0 && clicks[j].PulseIndex > pulse) j--;
+        if (j >= 0 && clicks[j].PulseIndex == pulse)
+        {
+            clicks[j] = clicks[j] with { ChannelMask = (byte)(clicks[j].ChannelMask | bit) };
+            merged++;
+            return true;
+        }
+        if (pulse < _finalPulse)
+        {
+            _counters.LateTags++;
+            return false;
+        }
+        clicks.Slice(j + 1, written - j - 1).CopyTo(clicks.Slice(j + 2));
+        clicks[j + 1] = new DetectorClick(pulse, time, bit, Basis.Z);
+        written++;
+        return true;
+    }
+
+    /// <summary>
+    /// Keeps back the clicks a later tag could still join: any tag from now on is at or after the last time seen, so
+    /// its pulse is at least that of the last time on the most delayed detector, less the half gate and a margin.
+    /// </summary>
+    private int HoldBackOpenClicks(Span<DetectorClick> clicks, int written)
+    {
+        if (!_locked || written == 0) return written;
+        double earliest = (_lastTime - _phaseWhole - _maxDelay) * _inversePeriod - _bias - _halfGatePulses;
+        long final = _basePulse + (long)Math.Floor(earliest) - 1;
+        int open = written;
+        while (open > 0 && clicks[open - 1].PulseIndex >= final) open--;
+        int hold = written - open;
+        if (hold > _held.Length) Array.Resize(ref _held, Math.Max(hold, 2 * _held.Length));
+        clicks.Slice(open, hold).CopyTo(_held);
+        _heldCount = hold;
+        _finalPulse = Math.Max(_finalPulse, final);
+        return open;
+    }
+}
