@@ -265,7 +265,8 @@ public sealed class ClockRecovery
             case TimeTagKind.OverflowEnd:
                 _counters.OverflowMissedEvents += tag.MissedEvents;
                 return false;
-            case TimeTagKind.Falling:
+            case not TimeTagKind.Rising:
+                // Falling edges, and any kind value this code does not know, carry no timing it uses.
                 _counters.FallingEdges++;
                 return false;
         }
@@ -274,8 +275,7 @@ public sealed class ClockRecovery
             OnSync(tag.TimePs - _syncDelay);
             return true;
         }
-        if (slot == UnknownSlot) _counters.UnknownChannel++;
-        else _counters.FallingEdges++; // a non-rising detector edge of an undefined kind value is treated as an edge to ignore
+        _counters.UnknownChannel++;
         return false;
     }
 

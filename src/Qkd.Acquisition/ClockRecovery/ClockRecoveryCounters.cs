@@ -36,7 +36,7 @@ public struct ClockRecoveryCounters
     /// <summary>Tags on a channel that is neither the sync nor a detector.</summary>
     public long UnknownChannel;
 
-    /// <summary>Falling-edge tags (ignored: clicks and sync are timed on the rising edge).</summary>
+    /// <summary>Falling-edge tags, or tags of an unknown kind (ignored: clicks and sync are timed on the rising edge).</summary>
     public long FallingEdges;
 
     /// <summary>Tags earlier than the tag before them (the source broke its ordering contract).</summary>

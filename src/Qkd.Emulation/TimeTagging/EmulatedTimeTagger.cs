@@ -165,9 +165,10 @@ public sealed class EmulatedTimeTagger : ITimeTagSource
             long syncTime = _nextSyncTime;
             long darkTime = _nextDarkTime;
             long time = Math.Min(detectionTime, Math.Min(syncTime, darkTime));
-            if (time > _horizon || (time == long.MaxValue && !_linkDone))
+            if (time > _horizon)
             {
-                if (_linkDone) break;
+                // Past the horizon a click not yet emulated could come first: emulate more. (Once the link is done the
+                // horizon is infinite and the end of the stream is the MaxValue check below.)
                 cancellationToken.ThrowIfCancellationRequested();
                 PullClicks();
                 continue;
