@@ -24,6 +24,11 @@ public sealed class BobDistiller
     private readonly SiftedBuffer[] _sifted = [new(), new()];
     private readonly List<BlockResult> _blocks = [];
     private long _lastPulse = -1;
+    // Block boundaries in sifting order: a full block ends at the Z record that fills it, and takes the X records
+    // sifted up to that point. Recording the X count there (instead of taking whatever X is buffered when the block
+    // is cut) keeps blocks independent of how detections happened to be batched.
+    private readonly Queue<long> _xTotalAtBlockEnd = new();
+    private long _zAppended, _xAppended, _xTaken;
     private long _nextBlockId;
     private double _lastQberZ = double.NaN;
     private byte[] _keep = new byte[1024];
@@ -145,6 +150,10 @@ public sealed class BobDistiller
             {
                 _sifted[(int)batch[i].Basis].Append(batch[i].Bit, intensity);
                 Sifting.CountSifted(batch[i].Basis, intensity);
+                if (batch[i].Basis == Basis.X)
+                    _xAppended++;
+                else if (++_zAppended % _options.BlockSizeBits == 0)
+                    _xTotalAtBlockEnd.Enqueue(_xAppended);
             }
         }
     }
@@ -152,7 +161,11 @@ public sealed class BobDistiller
     private async ValueTask DistillBlockAsync(long zCount, CancellationToken ct)
     {
         long blockId = _nextBlockId++;
-        long xCount = _sifted[1].Count;
+        // A full block takes the X records sifted up to its last Z record; the final (partial) block takes the rest.
+        long xCount = zCount == _options.BlockSizeBits && _xTotalAtBlockEnd.Count > 0
+            ? _xTotalAtBlockEnd.Dequeue() - _xTaken
+            : _sifted[1].Count;
+        _xTaken += xCount;
         var (key, zIntensities) = _sifted[0].TakeFront(zCount);
         var (xBits, xIntensities) = _sifted[1].TakeFront(xCount);
         try

@@ -69,14 +69,17 @@ public sealed class EmulatedLinkTests : IDisposable
     [Fact]
     public async Task Same_seed_gives_the_same_run()
     {
-        var profile = LinkProfile.Default.WithDistance(40);
-        var a = await new EmulatedLinkRunner(Options(profile, 0.05, seed: 11, block: 1L << 18)).RunAsync(cancellationToken: TestContext.Current.CancellationToken);
-        var b = await new EmulatedLinkRunner(Options(profile, 0.05, seed: 11, block: 1L << 18)).RunAsync(cancellationToken: TestContext.Current.CancellationToken);
-        var c = await new EmulatedLinkRunner(Options(profile, 0.05, seed: 12, block: 1L << 18)).RunAsync(cancellationToken: TestContext.Current.CancellationToken);
+        // A run that produces key: an aborted run stops reading wherever the abort finds it.
+        var profile = LinkProfile.Default.WithDistance(25);
+        var a = await new EmulatedLinkRunner(Options(profile, 0.2, seed: 11, block: 1L << 21)).RunAsync(cancellationToken: TestContext.Current.CancellationToken);
+        var b = await new EmulatedLinkRunner(Options(profile, 0.2, seed: 11, block: 1L << 21)).RunAsync(cancellationToken: TestContext.Current.CancellationToken);
+        var c = await new EmulatedLinkRunner(Options(profile, 0.2, seed: 12, block: 1L << 21)).RunAsync(cancellationToken: TestContext.Current.CancellationToken);
 
         Assert.Equal(a.Detections, b.Detections);
         Assert.Equal(a.SiftedBitsZ, b.SiftedBitsZ);
+        Assert.True(a.SecretBits > 0, a.Reason);
         Assert.Equal(a.SecretBits, b.SecretBits);
+        Assert.Equal(a.Blocks.Select(x => x.SiftedX), b.Blocks.Select(x => x.SiftedX));
         Assert.Equal(a.ErrorCorrection.LeakedBits, b.ErrorCorrection.LeakedBits);
         Assert.NotEqual(a.Detections, c.Detections);
     }

@@ -8,6 +8,7 @@ using Qkd.Core.Symbols;
 using Qkd.Distillation;
 using Qkd.Distillation.Channel;
 using Qkd.Emulation;
+using Qkd.Emulation.TimeTagging;
 using Qkd.Node.KeyStore;
 
 namespace Qkd.Node.Link;
@@ -20,6 +21,9 @@ namespace Qkd.Node.Link;
 public sealed class EmulatedLinkRunner(EmulatedRunOptions options, ILogger? logger = null)
 {
     private const int ClickBatch = 1 << 16;
+
+    /// <summary>Pulses per sync tag on the emulated tagger: Alice's 1 GHz clock divided down to about 1 MHz.</summary>
+    public const int SyncDivider = 1024;
     private readonly ILogger _logger = logger ?? NullLogger.Instance;
 
     public async Task<LinkReport> RunAsync(IProgress<LinkProgress>? progress = null, CancellationToken cancellationToken = default)
@@ -33,10 +37,12 @@ public sealed class EmulatedLinkRunner(EmulatedRunOptions options, ILogger? logg
         // Independent named streams: adding a consumer of randomness never shifts another's.
         var symbols = new SeededSymbolSource(SplitMix64.Mix(seed ^ 0xA11CE), profile.CreateSymbolDistribution());
         var link = new EmulatedLink(profile, symbols, SplitMix64.Mix(seed ^ 0xE3u));
-        var decoder = new DetectionDecoder(profile.ReceiverLayout, Xoshiro256StarStar.ForStream(seed, "bob-squashing"));
         var distillation = DistillationOptionsFor(profile, options.BlockSizeBits);
 
+        // A run never writes into another run's key store, even when two runs start in the same second.
         string runDirectory = Path.Combine(options.KeysDirectory, $"run-{started:yyyyMMdd-HHmmss}-seed{seed}");
+        for (int attempt = 2; Directory.Exists(runDirectory); attempt++)
+            runDirectory = Path.Combine(options.KeysDirectory, $"run-{started:yyyyMMdd-HHmmss}-seed{seed}-{attempt}");
         var aliceStore = new FileKeyStore(Path.Combine(runDirectory, "alice"));
         var bobStore = new FileKeyStore(Path.Combine(runDirectory, "bob"));
         var (aliceChannel, bobChannel) = InMemoryClassicalChannel.CreatePair();
@@ -51,18 +57,43 @@ public sealed class EmulatedLinkRunner(EmulatedRunOptions options, ILogger? logg
         Task<string> aliceTask = Task.Run(() => alice.RunAsync(aliceCancel.Token), aliceCancel.Token);
 
         long endPulse = (long)Math.Round(profile.PulseRateHz * options.DurationSeconds);
-        var clicks = new DetectorClick[ClickBatch];
         var detections = new Detection[ClickBatch];
         long detectionCount = 0;
         string closing;
+        // Passive receivers take the real path: emulated tagger -> acquisition thread -> ring -> clock recovery ->
+        // decoder. An active receiver's basis per pulse is not yet carried by the tag stream, so it still takes the
+        // emulator's clicks directly (with their pulse indices).
+        bool viaTimeTags = profile.ReceiverLayout == ReceiverLayout.PassiveFourDetector;
+        TimeTagFrontEnd? frontEnd = null;
+        DetectionDecoder decoder;
+        var clicks = new DetectorClick[ClickBatch];
+        if (viaTimeTags)
+        {
+            var taggerOptions = new EmulatedTimeTaggerOptions { EndPulse = endPulse, SyncDivider = SyncDivider };
+            var tagger = new EmulatedTimeTagger(link, taggerOptions, SplitMix64.Mix(seed ^ 0x7A66E5u));
+            frontEnd = new TimeTagFrontEnd(tagger, ClockRecoveryOptionsFor(profile, taggerOptions), profile.ReceiverLayout,
+                Xoshiro256StarStar.ForStream(seed, "bob-squashing"));
+            decoder = frontEnd.Decoder;
+            frontEnd.Start();
+        }
+        else
+            decoder = new DetectionDecoder(profile.ReceiverLayout, Xoshiro256StarStar.ForStream(seed, "bob-squashing"));
+
         try
         {
             while (bob.AbortReason is null)
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                int n = link.Emit(clicks, endPulse);
-                if (n == 0) break;
-                int m = decoder.Decode(clicks.AsSpan(0, n), detections);
+                int m;
+                if (frontEnd is not null)
+                    m = frontEnd.Read(detections, cancellationToken);
+                else
+                {
+                    int n = link.Emit(clicks, endPulse);
+                    m = n == 0 ? 0 : decoder.Decode(clicks.AsSpan(0, n), detections);
+                    if (n > 0 && m == 0) continue;
+                }
+                if (m == 0) break;
                 detectionCount += m;
                 await bob.SiftAsync(detections.AsMemory(0, m), cancellationToken).ConfigureAwait(false);
                 progress?.Report(Snapshot(link.PulsesEmitted, detectionCount, bob, profile, options.DurationSeconds));
@@ -78,12 +109,16 @@ public sealed class EmulatedLinkRunner(EmulatedRunOptions options, ILogger? logg
             try { await aliceTask.ConfigureAwait(false); } catch (Exception) { /* the original failure is the one to report */ }
             throw;
         }
+        finally
+        {
+            frontEnd?.Dispose();
+        }
         progress?.Report(Snapshot(link.PulsesEmitted, detectionCount, bob, profile, options.DurationSeconds));
 
         long pulsesSent = Math.Max(link.PulsesEmitted, endPulse);
         bool identical = FileKeyStore.HoldIdenticalKeys(aliceStore, bobStore);
         return BuildReport(started, wall.Elapsed.TotalSeconds, pulsesSent, detectionCount, link, decoder, bob, alice,
-            aliceChannel, bobChannel, aliceStore, bobStore, identical, closing);
+            aliceChannel, bobChannel, aliceStore, bobStore, identical, closing, frontEnd);
     }
 
     /// <summary>The distillation settings implied by a link profile: both ends must use the same decoy settings.</summary>
@@ -93,6 +128,22 @@ public sealed class EmulatedLinkRunner(EmulatedRunOptions options, ILogger? logg
         IntensityProbabilities = [profile.SignalProbability, profile.DecoyProbability, profile.VacuumProbability],
         BlockSizeBits = blockSizeBits,
         MinimumFinalBlockBits = Math.Min(1L << 16, blockSizeBits),
+    };
+
+    /// <summary>
+    /// Clock recovery for the emulated tagger's wiring: sync on channel 0, detectors from channel 1, light arriving one
+    /// fibre delay after its pulse, and a gate of eight jitter widths (at least 200 ps) around the expected arrival.
+    /// </summary>
+    public static ClockRecoveryOptions ClockRecoveryOptionsFor(LinkProfile profile, EmulatedTimeTaggerOptions tagger) => new()
+    {
+        PulseRateHz = profile.PulseRateHz,
+        SyncChannel = tagger.SyncChannel,
+        SyncDivider = tagger.SyncDivider,
+        DetectorChannels = Enumerable.Range(0, profile.ReceiverLayout.DetectorCount()).Select(d => (ushort)(tagger.FirstDetectorChannel + d)).ToArray(),
+        DetectorDelaysPs = tagger.DetectorDelaysPs,
+        SyncDelayPs = tagger.SyncDelayPs,
+        PathDelayPs = profile.FibreDelayPs,
+        GateWidthPs = Math.Min(profile.PulsePeriodPs, Math.Max(200, 8 * Math.Sqrt(profile.TimingJitterRmsPs * profile.TimingJitterRmsPs + tagger.SyncJitterRmsPs * tagger.SyncJitterRmsPs))),
     };
 
     private static LinkProgress Snapshot(long pulses, long detections, BobDistiller bob, LinkProfile profile, double duration)
@@ -107,7 +158,7 @@ public sealed class EmulatedLinkRunner(EmulatedRunOptions options, ILogger? logg
     private LinkReport BuildReport(DateTimeOffset started, double wallSeconds, long pulsesSent, long detections,
         EmulatedLink link, DetectionDecoder decoder, BobDistiller bob, AliceDistiller alice,
         IClassicalChannel aliceChannel, IClassicalChannel bobChannel, FileKeyStore aliceStore, FileKeyStore bobStore,
-        bool identical, string closing)
+        bool identical, string closing, TimeTagFrontEnd? frontEnd)
     {
         var profile = options.Profile;
         var blocks = bob.Blocks;
@@ -187,8 +238,10 @@ public sealed class EmulatedLinkRunner(EmulatedRunOptions options, ILogger? logg
             IdenticalKeys = identical && alice.SecretBits == bob.SecretBits,
             Aborted = aborted is not null,
             Reason = reason,
-            Receiver = new ReceiverReport(profile.ReceiverLayout.ToString(), decoder.MultiClicks, decoder.CrossBasisMultiClicks,
-                decoder.InvalidClicks, emulatorCounters),
+            Receiver = new ReceiverReport(profile.ReceiverLayout.ToString(),
+                frontEnd is null ? "emulator clicks (active receiver: basis not in the tag stream yet)" : "time tags: acquisition loop, ring, clock recovery",
+                decoder.MultiClicks, decoder.CrossBasisMultiClicks, decoder.InvalidClicks, emulatorCounters,
+                frontEnd?.Clock.Counters.ToDictionary(), frontEnd is null ? null : AcquisitionReport.From(frontEnd)),
             ClassicalChannel = new ClassicalChannelReport(bobChannel.Statistics.MessagesSent, bobChannel.Statistics.BytesSent,
                 aliceChannel.Statistics.MessagesSent, aliceChannel.Statistics.BytesSent),
             KeyStores = new KeyStoreReport(aliceStore.Directory, bobStore.Directory, bobStore.BlockIds.Count, aliceStore.StoredBits, bobStore.StoredBits),

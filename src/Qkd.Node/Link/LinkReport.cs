@@ -89,12 +89,32 @@ public sealed record ErrorCorrectionReport(
 
 public sealed record VerificationReport(string Method, int BlocksVerified, int BlocksPassed, int BlocksFailed, int TagBits);
 
+/// <param name="Path">How Bob's detections were obtained.</param>
+/// <param name="ClockRecovery">Clock-recovery counters (tags assigned, out of gate, before lock, ...) on the time-tag path.</param>
 public sealed record ReceiverReport(
     string Layout,
+    string Path,
     long MultiClicks,
     long CrossBasisMultiClicks,
     long InvalidClicks,
-    IReadOnlyDictionary<string, long> EmulatorCounters);
+    IReadOnlyDictionary<string, long> EmulatorCounters,
+    IReadOnlyDictionary<string, long>? ClockRecovery,
+    AcquisitionReport? Acquisition);
+
+/// <summary>The acquisition loop and ring on the time-tag path.</summary>
+public sealed record AcquisitionReport(long Tags, IReadOnlyDictionary<string, long> TagsPerChannel, long Overflows, long MissedEvents,
+    long DroppedByRing, int RingCapacity, double? DriftEstimatePpm)
+{
+    public static AcquisitionReport From(Qkd.Acquisition.TimeTagFrontEnd frontEnd)
+    {
+        var s = frontEnd.Loop.Counters.Snapshot();
+        var perChannel = new Dictionary<string, long>();
+        for (int channel = 0; channel < s.TagsPerChannel.Count; channel++)
+            if (s.TagsPerChannel[channel] != 0) perChannel[channel.ToString(System.Globalization.CultureInfo.InvariantCulture)] = s.TagsPerChannel[channel];
+        return new AcquisitionReport(s.Tags, perChannel, s.Overflows, s.MissedEvents, s.DroppedByRing, frontEnd.Ring.Capacity,
+            frontEnd.Clock.IsLocked ? frontEnd.Clock.DriftEstimatePpm : null);
+    }
+}
 
 public sealed record ClassicalChannelReport(long MessagesBobToAlice, long BytesBobToAlice, long MessagesAliceToBob, long BytesAliceToBob);
 

@@ -45,7 +45,7 @@ public class AcquisitionLoopTests
         return seen;
     }
 
-    [Fact]
+    [Fact(Timeout = 30_000)]
     public async Task Every_tag_arrives_once_and_in_order_across_pauses()
     {
         const long total = 2_000_000;
@@ -53,18 +53,26 @@ public class AcquisitionLoopTests
         var ring = new SpscRing<TimeTag>(1 << 12, OverflowPolicy.BackPressure, new BlockingWaitStrategy());
         using var loop = new AcquisitionLoop(source, ring, new AcquisitionLoopOptions { BatchSize = 1024 });
         loop.Start();
-        int pauses = 0;
-        var seen = await DrainAsync(ring, async count =>
+        int pauses = 0, parked = 0;
+        var resumers = new List<Task>();
+        var seen = await DrainAsync(ring, count =>
         {
             if (count > pauses * 400_000 + 200_000 && pauses < 4)
             {
                 pauses++;
                 var paused = loop.PauseAsync();
-                // The consumer keeps draining while the loop parks, as it would in the node.
-                while (!paused.IsCompleted && ring.Fill > 0) await Task.Yield();
-                loop.Resume();
+                // The consumer goes on draining; once the loop has parked, someone else resumes it.
+                resumers.Add(Task.Run(async () =>
+                {
+                    await paused;
+                    if (loop.State == AcquisitionState.Paused) Interlocked.Increment(ref parked);
+                    await Task.Delay(5);
+                    loop.Resume();
+                }));
             }
+            return Task.CompletedTask;
         });
+        await Task.WhenAll(resumers);
         await loop.Completion;
 
         Assert.Equal(total, seen.Count);
@@ -76,9 +84,11 @@ public class AcquisitionLoopTests
         Assert.Equal(0, snapshot.DroppedByRing);
         Assert.Equal(AcquisitionState.Stopped, loop.State);
         Assert.True(ring.IsEndOfStream);
+        Assert.Equal(4, pauses);
+        Assert.True(parked >= 1, "the loop never parked");
     }
 
-    [Fact]
+    [Fact(Timeout = 30_000)]
     public async Task Drop_newest_ring_counts_every_tag_it_refuses()
     {
         const long total = 500_000;
@@ -100,7 +110,7 @@ public class AcquisitionLoopTests
         Assert.Equal(seen.Count, seen.Distinct().Count());
     }
 
-    [Fact]
+    [Fact(Timeout = 30_000)]
     public async Task Stop_mid_stream_loses_nothing_that_was_read()
     {
         var source = new CountingSource(long.MaxValue);
@@ -120,7 +130,7 @@ public class AcquisitionLoopTests
         Assert.Equal(Enumerable.Range(0, seen.Count).Select(i => (long)i), seen);
     }
 
-    [Fact]
+    [Fact(Timeout = 30_000)]
     public async Task A_failing_source_faults_the_loop_and_ends_the_stream()
     {
         var failure = new IOException("tagger unplugged");
@@ -134,7 +144,7 @@ public class AcquisitionLoopTests
         Assert.Equal(10_000, seen.Count);
     }
 
-    [Fact]
+    [Fact(Timeout = 30_000)]
     public void Options_and_double_start_are_rejected_with_reasons()
     {
         Assert.Contains("BatchSize", Assert.Throws<ArgumentException>(() => new AcquisitionLoopOptions { BatchSize = 0 }.Validate()).Message);
@@ -144,7 +154,7 @@ public class AcquisitionLoopTests
         Assert.Contains("already started", Assert.Throws<InvalidOperationException>(loop.Start).Message);
     }
 
-    [Fact]
+    [Fact(Timeout = 30_000)]
     public async Task Counters_are_published_as_metrics()
     {
         var ring = new SpscRing<TimeTag>(1 << 16, OverflowPolicy.BackPressure, new BlockingWaitStrategy());

@@ -1,0 +1,85 @@
+using Qkd.Acquisition.Loop;
+using Qkd.Core;
+using Qkd.Core.Random;
+using Qkd.Core.Rings;
+using Qkd.Core.TimeTags;
+
+namespace Qkd.Acquisition;
+
+/// <summary>
+/// Bob's receiver front end over a time tagger: the acquisition loop drains the tagger into a lock-free ring on its
+/// own thread; the caller's thread takes tag batches from the ring, recovers Alice's clock to assign pulse indices
+/// (<see cref="ClockRecovery"/>) and decodes the clicks into BB84 detections (<see cref="DetectionDecoder"/>).
+/// The same object runs on the emulated tagger, a replayed file and a hardware tagger.
+/// </summary>
+public sealed class TimeTagFrontEnd : IDisposable
+{
+    private readonly SpscRing<TimeTag> _ring;
+    private TimeTag[] _tags = [];
+    private DetectorClick[] _clicks = [];
+    private bool _flushed;
+
+    public TimeTagFrontEnd(ITimeTagSource source, ClockRecoveryOptions clock, ReceiverLayout layout, IRandomSource squashing,
+        int ringCapacity = 1 << 20, AcquisitionLoopOptions? loopOptions = null)
+    {
+        if (layout != ReceiverLayout.PassiveFourDetector)
+            throw new ArgumentException(
+                $"The time-tag front end decodes passive receivers only: an active receiver's basis per pulse is not in the tag stream (layout {layout}).",
+                nameof(layout));
+        Source = source;
+        _ring = new SpscRing<TimeTag>(ringCapacity, OverflowPolicy.BackPressure, new BlockingWaitStrategy());
+        Loop = new AcquisitionLoop(source, _ring, loopOptions);
+        Clock = new ClockRecovery(clock);
+        Decoder = new DetectionDecoder(layout, squashing);
+    }
+
+    public ITimeTagSource Source { get; }
+
+    public AcquisitionLoop Loop { get; }
+
+    public ClockRecovery Clock { get; }
+
+    public DetectionDecoder Decoder { get; }
+
+    public SpscRing<TimeTag> Ring => _ring;
+
+    public void Start() => Loop.Start();
+
+    /// <summary>
+    /// Blocks until tags are available and writes the detections they yield into <paramref name="destination"/>;
+    /// returns 0 once the tagger's stream has ended and everything is decoded. A batch can yield no detection (only sync
+    /// tags), so callers loop until 0. Rethrows the tagger's failure once the tags read before it are delivered.
+    /// </summary>
+    public int Read(Span<Detection> destination, CancellationToken cancellationToken = default)
+    {
+        int tagRoom = destination.Length - Clock.MaxHeldClicks;
+        if (tagRoom < 1)
+            throw new ArgumentException($"The destination must hold more than {Clock.MaxHeldClicks} detections (clock recovery may release that many held clicks).", nameof(destination));
+        if (_tags.Length < tagRoom)
+        {
+            _tags = new TimeTag[tagRoom];
+            _clicks = new DetectorClick[tagRoom + Clock.MaxHeldClicks];
+        }
+        while (true)
+        {
+            int clicks;
+            int n = _ring.Read(_tags.AsSpan(0, tagRoom), cancellationToken);
+            if (n > 0)
+                clicks = Clock.Process(_tags.AsSpan(0, n), _clicks);
+            else if (!_flushed)
+            {
+                _flushed = true;
+                clicks = Clock.Flush(_clicks);
+            }
+            else
+            {
+                if (Loop.Completion.IsFaulted) Loop.Completion.GetAwaiter().GetResult();
+                return 0;
+            }
+            int detections = Decoder.Decode(_clicks.AsSpan(0, clicks), destination);
+            if (detections > 0) return detections;
+        }
+    }
+
+    public void Dispose() => Loop.Dispose();
+}
