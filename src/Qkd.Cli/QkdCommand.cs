@@ -9,5 +9,6 @@ public static class QkdCommand
     public static RootCommand CreateRoot() => new("QkdDriver: run and operate a quantum key distribution link.")
     {
         RunCommand.Create(),
+        RecordCommand.Create(),
     };
 }

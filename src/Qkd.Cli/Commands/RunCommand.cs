@@ -22,28 +22,42 @@ public static class RunCommand
         var keysDir = new Option<DirectoryInfo>("--keys-dir") { Description = "Where Alice's and Bob's key stores are created.", DefaultValueFactory = _ => new DirectoryInfo("keys") };
         var verbose = new Option<bool>("--verbose") { Description = "Log every block." };
         var quiet = new Option<bool>("--quiet") { Description = "No live progress line." };
+        var replay = new Option<FileInfo?>("--replay") { Description = "Replay a time-tag recording (from `qkd record`) as Bob's tagger; profile and seed come from the file." };
 
         var command = new Command("run", "Run a QKD link end to end and print a summary.")
         {
-            emulator, profile, distance, duration, seed, eavesdropper, report, blockSize, keysDir, verbose, quiet,
+            emulator, profile, distance, duration, seed, eavesdropper, report, blockSize, keysDir, verbose, quiet, replay,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
             TextWriter output = parse.InvocationConfiguration.Output, error = parse.InvocationConfiguration.Error;
-            if (!parse.GetValue(emulator))
+            if (!parse.GetValue(emulator) && parse.GetValue(replay) is null)
             {
-                error.WriteLine("error: only the emulated link is available in this build; add --emulator (hardware links need device configuration).");
+                error.WriteLine("error: only the emulated link or a replayed recording is available in this build; add --emulator or --replay FILE (hardware links need device configuration).");
                 return 1;
             }
             EmulatedRunOptions options;
             try
+            {
+                if (parse.GetValue(replay) is FileInfo recording)
+                    options = Recording.ReadRunOptions(recording.FullName, parse.GetValue(keysDir)!.FullName, parse.GetValue(blockSize));
+                else
+                    options = EmulatedOptions(parse);
+                options.Validate();
+            }
+            catch (Exception e) when (e is LinkProfileException or ArgumentException or IOException or FormatException or System.Text.Json.JsonException)
+            {
+                error.WriteLine($"error: {e.Message}");
+                return 1;
+            }
+            EmulatedRunOptions EmulatedOptions(ParseResult parse)
             {
                 var profileFile = parse.GetValue(profile);
                 var linkProfile = profileFile is null ? LinkProfile.Default : LinkProfile.Load(profileFile.FullName);
                 if (parse.GetValue(distance) is double km) linkProfile = linkProfile.WithDistance(km);
                 if (parse.GetValue(eavesdropper) is string eve) linkProfile = linkProfile with { Eavesdropper = EavesdropperSpec.Parse(eve) };
                 linkProfile.Validate();
-                options = new EmulatedRunOptions
+                return new EmulatedRunOptions
                 {
                     Profile = linkProfile,
                     ProfileSource = profileFile?.FullName ?? "built-in default",
@@ -52,12 +66,6 @@ public static class RunCommand
                     BlockSizeBits = parse.GetValue(blockSize),
                     KeysDirectory = parse.GetValue(keysDir)!.FullName,
                 };
-                options.Validate();
-            }
-            catch (Exception e) when (e is LinkProfileException or ArgumentException or IOException or FormatException or System.Text.Json.JsonException)
-            {
-                error.WriteLine($"error: {e.Message}");
-                return 1;
             }
 
             using var loggerFactory = LoggerFactory.Create(b => b
@@ -66,7 +74,7 @@ public static class RunCommand
             var runner = new EmulatedLinkRunner(options, loggerFactory.CreateLogger("qkd.link"));
             var live = parse.GetValue(quiet) || Console.IsErrorRedirected ? null : new ProgressLine(error);
 
-            error.WriteLine($"Emulated link: {options.Profile.FibreLengthKm} km, {options.Profile.PulseRateHz / 1e9:G3} GHz, " +
+            error.WriteLine($"{(options.ReplayFile is null ? "Emulated link" : "Replayed recording")}: {options.Profile.FibreLengthKm} km, {options.Profile.PulseRateHz / 1e9:G3} GHz, " +
                 $"{options.DurationSeconds} s of link time, seed {options.Seed}, eavesdropper {options.Profile.Eavesdropper}");
             LinkReport result;
             try

@@ -2,6 +2,8 @@ using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Qkd.Acquisition;
+using Qkd.Acquisition.Replay;
+using Qkd.Core.TimeTags;
 using Qkd.Core;
 using Qkd.Core.Random;
 using Qkd.Core.Symbols;
@@ -69,13 +71,17 @@ public sealed class EmulatedLinkRunner(EmulatedRunOptions options, ILogger? logg
         var clicks = new DetectorClick[ClickBatch];
         if (viaTimeTags)
         {
-            var taggerOptions = new EmulatedTimeTaggerOptions { EndPulse = endPulse, SyncDivider = SyncDivider };
-            var tagger = new EmulatedTimeTagger(link, taggerOptions, SplitMix64.Mix(seed ^ 0x7A66E5u));
-            frontEnd = new TimeTagFrontEnd(tagger, ClockRecoveryOptionsFor(profile, taggerOptions), profile.ReceiverLayout,
+            var taggerOptions = TaggerOptionsFor(endPulse);
+            ITimeTagSource source = options.ReplayFile is string file
+                ? TimeTagFile.Open(file)
+                : new EmulatedTimeTagger(link, taggerOptions, SplitMix64.Mix(seed ^ 0x7A66E5u));
+            frontEnd = new TimeTagFrontEnd(source, ClockRecoveryOptionsFor(profile, taggerOptions), profile.ReceiverLayout,
                 Xoshiro256StarStar.ForStream(seed, "bob-squashing"));
             decoder = frontEnd.Decoder;
             frontEnd.Start();
         }
+        else if (options.ReplayFile is not null)
+            throw new ArgumentException($"Replay needs a passive receiver: the recording's profile has {profile.ReceiverLayout}, whose basis per pulse is not in the tag stream.");
         else
             decoder = new DetectionDecoder(profile.ReceiverLayout, Xoshiro256StarStar.ForStream(seed, "bob-squashing"));
 
@@ -96,7 +102,7 @@ public sealed class EmulatedLinkRunner(EmulatedRunOptions options, ILogger? logg
                 if (m == 0) break;
                 detectionCount += m;
                 await bob.SiftAsync(detections.AsMemory(0, m), cancellationToken).ConfigureAwait(false);
-                progress?.Report(Snapshot(link.PulsesEmitted, detectionCount, bob, profile, options.DurationSeconds));
+                progress?.Report(Snapshot(PulsesSoFar(link, frontEnd), detectionCount, bob, profile, options.DurationSeconds));
             }
             closing = await bob.FinishAsync(cancellationToken).ConfigureAwait(false);
             await aliceTask.ConfigureAwait(false);
@@ -113,9 +119,9 @@ public sealed class EmulatedLinkRunner(EmulatedRunOptions options, ILogger? logg
         {
             frontEnd?.Dispose();
         }
-        progress?.Report(Snapshot(link.PulsesEmitted, detectionCount, bob, profile, options.DurationSeconds));
+        progress?.Report(Snapshot(PulsesSoFar(link, frontEnd), detectionCount, bob, profile, options.DurationSeconds));
 
-        long pulsesSent = Math.Max(link.PulsesEmitted, endPulse);
+        long pulsesSent = options.ReplayFile is null ? Math.Max(link.PulsesEmitted, endPulse) : endPulse;
         bool identical = FileKeyStore.HoldIdenticalKeys(aliceStore, bobStore);
         return BuildReport(started, wall.Elapsed.TotalSeconds, pulsesSent, detectionCount, link, decoder, bob, alice,
             aliceChannel, bobChannel, aliceStore, bobStore, identical, closing, frontEnd);
@@ -129,6 +135,13 @@ public sealed class EmulatedLinkRunner(EmulatedRunOptions options, ILogger? logg
         BlockSizeBits = blockSizeBits,
         MinimumFinalBlockBits = Math.Min(1L << 16, blockSizeBits),
     };
+
+    /// <summary>The emulated tagger's wiring for a run of <paramref name="endPulse"/> pulses (also how recordings are made).</summary>
+    public static EmulatedTimeTaggerOptions TaggerOptionsFor(long endPulse) => new() { EndPulse = endPulse, SyncDivider = SyncDivider };
+
+    /// <summary>Pulses covered so far: the emulator's position, or on replay the pulse of the last recovered sync.</summary>
+    private long PulsesSoFar(EmulatedLink link, TimeTagFrontEnd? frontEnd) =>
+        options.ReplayFile is null ? link.PulsesEmitted : Math.Max(0, frontEnd?.Clock.LastSyncPulse ?? 0);
 
     /// <summary>
     /// Clock recovery for the emulated tagger's wiring: sync on channel 0, detectors from channel 1, light arriving one
@@ -209,7 +222,7 @@ public sealed class EmulatedLinkRunner(EmulatedRunOptions options, ILogger? logg
             reason = blocks.LastOrDefault(b => b.Reason is not null)?.Reason ?? closing;
         double linkSeconds = pulsesSent / profile.PulseRateHz;
 
-        var emulatorCounters = link.Counters.ToDictionary();
+        var emulatorCounters = options.ReplayFile is null ? link.Counters.ToDictionary() : new Dictionary<string, long>();
         return new LinkReport
         {
             StartedAt = started,
@@ -239,7 +252,8 @@ public sealed class EmulatedLinkRunner(EmulatedRunOptions options, ILogger? logg
             Aborted = aborted is not null,
             Reason = reason,
             Receiver = new ReceiverReport(profile.ReceiverLayout.ToString(),
-                frontEnd is null ? "emulator clicks (active receiver: basis not in the tag stream yet)" : "time tags: acquisition loop, ring, clock recovery",
+                frontEnd is null ? "emulator clicks (active receiver: basis not in the tag stream yet)"
+                    : options.ReplayFile is null ? "time tags: acquisition loop, ring, clock recovery" : $"replayed time tags ({options.ReplayFile}): acquisition loop, ring, clock recovery",
                 decoder.MultiClicks, decoder.CrossBasisMultiClicks, decoder.InvalidClicks, emulatorCounters,
                 frontEnd?.Clock.Counters.ToDictionary(), frontEnd is null ? null : AcquisitionReport.From(frontEnd)),
             ClassicalChannel = new ClassicalChannelReport(bobChannel.Statistics.MessagesSent, bobChannel.Statistics.BytesSent,

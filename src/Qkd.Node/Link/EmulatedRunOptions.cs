@@ -19,6 +19,12 @@ public sealed record EmulatedRunOptions
     /// <summary>Sifted Z bits per privacy-amplification block.</summary>
     public long BlockSizeBits { get; init; } = 1L << 23;
 
+    /// <summary>
+    /// A recorded time-tag file (from `qkd record`) to replay as Bob's tagger instead of the live emulator; Alice's
+    /// symbols and the profile come from the recording's metadata (see <see cref="Recording"/>).
+    /// </summary>
+    public string? ReplayFile { get; init; }
+
     /// <summary>Directory under which Alice's and Bob's key stores are created.</summary>
     public required string KeysDirectory { get; init; }
 

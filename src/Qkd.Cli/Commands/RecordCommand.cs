@@ -1,0 +1,54 @@
+using System.CommandLine;
+using Qkd.Emulation;
+using Qkd.Node.Link;
+
+namespace Qkd.Cli.Commands;
+
+/// <summary>`qkd record`: writes an emulated link's time-tag stream to a file that `qkd run --replay` distils.</summary>
+public static class RecordCommand
+{
+    public static Command Create()
+    {
+        var emulator = new Option<bool>("--emulator") { Description = "Record the emulated tagger (the only source in this build)." };
+        var output = new Option<FileInfo>("--out") { Description = "The time-tag file to write (format: firmware-protocols/time-tag-file.md).", Required = true };
+        var profile = new Option<FileInfo?>("--profile") { Description = "Link profile JSON; default: built-in profile." };
+        var distance = new Option<double?>("--distance-km") { Description = "Override the profile's fibre length, km." };
+        var duration = new Option<double>("--duration-s") { Description = "Link time to record, seconds.", DefaultValueFactory = _ => 0.1 };
+        var seed = new Option<ulong>("--seed") { Description = "Seed of the run.", DefaultValueFactory = _ => 7UL };
+        var eavesdropper = new Option<string?>("--eavesdropper") { Description = "Emulated attack: none, intercept-resend:FRACTION, pns[:FRACTION]." };
+
+        var command = new Command("record", "Record a time-tag stream for replay.") { emulator, output, profile, distance, duration, seed, eavesdropper };
+        command.SetAction(parse =>
+        {
+            TextWriter o = parse.InvocationConfiguration.Output, error = parse.InvocationConfiguration.Error;
+            if (!parse.GetValue(emulator))
+            {
+                error.WriteLine("error: only the emulated tagger can be recorded in this build; add --emulator.");
+                return 1;
+            }
+            try
+            {
+                var linkProfile = parse.GetValue(profile) is FileInfo file ? LinkProfile.Load(file.FullName) : LinkProfile.Default;
+                if (parse.GetValue(distance) is double km) linkProfile = linkProfile.WithDistance(km);
+                if (parse.GetValue(eavesdropper) is string eve) linkProfile = linkProfile with { Eavesdropper = EavesdropperSpec.Parse(eve) };
+                var options = new EmulatedRunOptions
+                {
+                    Profile = linkProfile,
+                    DurationSeconds = parse.GetValue(duration),
+                    Seed = parse.GetValue(seed),
+                    KeysDirectory = Path.GetTempPath(),
+                };
+                string path = parse.GetValue(output)!.FullName;
+                long tags = Recording.Write(options, path);
+                o.WriteLine($"Recorded {tags:N0} time tags ({options.DurationSeconds} s of link time, seed {options.Seed}) to {path}");
+                return 0;
+            }
+            catch (Exception e) when (e is LinkProfileException or ArgumentException or IOException or FormatException or System.Text.Json.JsonException)
+            {
+                error.WriteLine($"error: {e.Message}");
+                return 1;
+            }
+        });
+        return command;
+    }
+}

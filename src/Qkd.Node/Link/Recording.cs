@@ -1,0 +1,83 @@
+using System.Globalization;
+using Qkd.Acquisition.Replay;
+using Qkd.Core.Random;
+using Qkd.Core.Symbols;
+using Qkd.Core.TimeTags;
+using Qkd.Emulation;
+using Qkd.Emulation.TimeTagging;
+
+namespace Qkd.Node.Link;
+
+/// <summary>
+/// Records an emulated link's time-tag stream to a file in our format, with what a replay needs to distil it in the
+/// metadata: the link profile, the run seed (from which Alice's symbols follow) and the length of the run. A replay
+/// (`qkd run --replay`) then goes through exactly the acquisition, clock-recovery and distillation path of a live run.
+/// </summary>
+public static class Recording
+{
+    public const string ProfileKey = "qkd.profile";
+    public const string SeedKey = "qkd.seed";
+    public const string PulsesKey = "qkd.pulses";
+
+    /// <summary>Writes the tag stream of the emulated run described by <paramref name="options"/>; returns the tags written.</summary>
+    public static long Write(EmulatedRunOptions options, string path)
+    {
+        options.Validate();
+        var profile = options.Profile;
+        ulong seed = options.Seed;
+        long endPulse = (long)Math.Round(profile.PulseRateHz * options.DurationSeconds);
+        // The same seeds as EmulatedLinkRunner, so a replay distils what the live run would have.
+        var symbols = new SeededSymbolSource(SplitMix64.Mix(seed ^ 0xA11CE), profile.CreateSymbolDistribution());
+        var link = new EmulatedLink(profile, symbols, SplitMix64.Mix(seed ^ 0xE3u));
+        var taggerOptions = EmulatedLinkRunner.TaggerOptionsFor(endPulse);
+        var tagger = new EmulatedTimeTagger(link, taggerOptions, SplitMix64.Mix(seed ^ 0x7A66E5u));
+
+        var channels = new List<TimeTagChannelDescription> { new(taggerOptions.SyncChannel, "sync (Alice clock / " + taggerOptions.SyncDivider + ")", TimeTagChannelRole.Sync) };
+        for (int d = 0; d < profile.DetectorCount; d++)
+            channels.Add(new((ushort)(taggerOptions.FirstDetectorChannel + d), $"detector {d}", TimeTagChannelRole.Detector));
+        var header = new TimeTagFileHeader(1, channels, DateTimeOffset.UtcNow,
+        [
+            new(ProfileKey, profile.ToJson()),
+            new(SeedKey, seed.ToString(CultureInfo.InvariantCulture)),
+            new(PulsesKey, endPulse.ToString(CultureInfo.InvariantCulture)),
+        ]);
+        using var writer = TimeTagFileWriter.Create(path, header);
+        var buffer = new TimeTag[1 << 16];
+        int n;
+        while ((n = tagger.Read(buffer)) > 0)
+            writer.Write(buffer.AsSpan(0, n));
+        writer.Flush();
+        return writer.TagsWritten;
+    }
+
+    /// <summary>
+    /// The run options that replay <paramref name="path"/>: profile, seed and duration from its metadata. A file without
+    /// them (a PicoQuant PTU file, a recording of other hardware) cannot be distilled: Alice's symbols are unknown.
+    /// </summary>
+    public static EmulatedRunOptions ReadRunOptions(string path, string keysDirectory, long blockSizeBits)
+    {
+        using var reader = TimeTagFileReader.Open(path);
+        var header = reader.Header;
+        string? profileJson = header.FindMetadata(ProfileKey);
+        string? seedText = header.FindMetadata(SeedKey);
+        string? pulsesText = header.FindMetadata(PulsesKey);
+        if (profileJson is null || seedText is null || pulsesText is null)
+            throw new ArgumentException(
+                $"{path}: the recording has no '{ProfileKey}', '{SeedKey}' and '{PulsesKey}' metadata, so Alice's symbols for its pulses are unknown and it cannot be distilled (record with `qkd record`).");
+        var profile = LinkProfile.Parse(profileJson);
+        if (!ulong.TryParse(seedText, NumberStyles.None, CultureInfo.InvariantCulture, out ulong seed))
+            throw new ArgumentException($"{path}: metadata '{SeedKey}' is '{seedText}', not a seed.");
+        if (!long.TryParse(pulsesText, NumberStyles.None, CultureInfo.InvariantCulture, out long pulses) || pulses <= 0)
+            throw new ArgumentException($"{path}: metadata '{PulsesKey}' is '{pulsesText}', not a pulse count.");
+        return new EmulatedRunOptions
+        {
+            Profile = profile,
+            ProfileSource = $"{path} (recording metadata)",
+            Seed = seed,
+            DurationSeconds = pulses / profile.PulseRateHz,
+            BlockSizeBits = blockSizeBits,
+            KeysDirectory = keysDirectory,
+            ReplayFile = path,
+        };
+    }
+}
