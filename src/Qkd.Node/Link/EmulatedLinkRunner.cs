@@ -37,8 +37,8 @@ public sealed class EmulatedLinkRunner(EmulatedRunOptions options, ILogger? logg
         ulong seed = options.Seed;
 
         // Independent named streams: adding a consumer of randomness never shifts another's.
-        var symbols = new SeededSymbolSource(SplitMix64.Mix(seed ^ 0xA11CE), profile.CreateSymbolDistribution());
-        var link = new EmulatedLink(profile, symbols, SplitMix64.Mix(seed ^ 0xE3u));
+        var symbols = EmulatedSetup.AliceSymbols(profile, seed);
+        var link = EmulatedSetup.Link(profile, symbols, seed);
         var distillation = DistillationOptionsFor(profile, options.BlockSizeBits);
 
         // A run never writes into another run's key store, even when two runs start in the same second.
@@ -74,7 +74,7 @@ public sealed class EmulatedLinkRunner(EmulatedRunOptions options, ILogger? logg
             var taggerOptions = TaggerOptionsFor(endPulse);
             ITimeTagSource source = options.ReplayFile is string file
                 ? TimeTagFile.Open(file)
-                : new EmulatedTimeTagger(link, taggerOptions, SplitMix64.Mix(seed ^ 0x7A66E5u));
+                : EmulatedSetup.Tagger(link, taggerOptions, seed);
             frontEnd = new TimeTagFrontEnd(source, ClockRecoveryOptionsFor(profile, taggerOptions), profile.ReceiverLayout,
                 Xoshiro256StarStar.ForStream(seed, "bob-squashing"));
             decoder = frontEnd.Decoder;

@@ -26,11 +26,10 @@ public static class Recording
         var profile = options.Profile;
         ulong seed = options.Seed;
         long endPulse = (long)Math.Round(profile.PulseRateHz * options.DurationSeconds);
-        // The same seeds as EmulatedLinkRunner, so a replay distils what the live run would have.
-        var symbols = new SeededSymbolSource(SplitMix64.Mix(seed ^ 0xA11CE), profile.CreateSymbolDistribution());
-        var link = new EmulatedLink(profile, symbols, SplitMix64.Mix(seed ^ 0xE3u));
+        var symbols = EmulatedSetup.AliceSymbols(profile, seed);
+        var link = EmulatedSetup.Link(profile, symbols, seed);
         var taggerOptions = EmulatedLinkRunner.TaggerOptionsFor(endPulse);
-        var tagger = new EmulatedTimeTagger(link, taggerOptions, SplitMix64.Mix(seed ^ 0x7A66E5u));
+        var tagger = EmulatedSetup.Tagger(link, taggerOptions, seed);
 
         var channels = new List<TimeTagChannelDescription> { new(taggerOptions.SyncChannel, "sync (Alice clock / " + taggerOptions.SyncDivider + ")", TimeTagChannelRole.Sync) };
         for (int d = 0; d < profile.DetectorCount; d++)
