@@ -1,0 +1,27 @@
+using System.Buffers.Binary;
+using System.Text;
+
+namespace Qkd.Hardware.Protocol.Messages;
+
+/// <summary>The payload of a nack: error code (u16) then a UTF-8 text of at most 1024 bytes naming what was wrong.</summary>
+public readonly record struct NackPayload(ErrorCode Code, string Text)
+{
+    public const int MaxTextBytes = 1024;
+
+    public byte[] ToPayload()
+    {
+        byte[] text = Encoding.UTF8.GetBytes(Text);
+        if (text.Length > MaxTextBytes) text = text[..MaxTextBytes];
+        var payload = new byte[2 + text.Length];
+        BinaryPrimitives.WriteUInt16LittleEndian(payload, (ushort)Code);
+        text.CopyTo(payload, 2);
+        return payload;
+    }
+
+    public static NackPayload Read(ReadOnlySpan<byte> payload)
+    {
+        PayloadFormatException.Require(payload.Length >= 2 && payload.Length <= 2 + MaxTextBytes, $"nack: {payload.Length} bytes, 2..{2 + MaxTextBytes} expected.");
+        return new NackPayload((ErrorCode)BinaryPrimitives.ReadUInt16LittleEndian(payload),
+            Encoding.UTF8.GetString(payload[2..]));
+    }
+}
