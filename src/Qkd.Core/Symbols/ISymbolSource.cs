@@ -9,4 +9,18 @@ public interface ISymbolSource
     SymbolDistribution Distribution { get; }
 
     PulseSymbol SymbolAt(long pulseIndex);
+
+    /// <summary>
+    /// Writes the symbols of pulses <c>firstPulse .. firstPulse + 2 * packed.Length - 1</c> two per byte, the earlier
+    /// pulse in the low nibble, each nibble a <see cref="PulseSymbol.Pack"/> value: the modulator's stream format.
+    /// Sources that can produce symbols in bulk override this.
+    /// </summary>
+    void FillPacked(long firstPulse, Span<byte> packed)
+    {
+        for (int i = 0; i < packed.Length; i++)
+        {
+            long pulse = firstPulse + 2L * i;
+            packed[i] = (byte)(SymbolAt(pulse).Pack() | (SymbolAt(pulse + 1).Pack() << 4));
+        }
+    }
 }

@@ -58,4 +58,14 @@ public sealed class SymbolDistribution
         byte bit = (byte)(random64 >> 63);
         return new PulseSymbol(basis, bit, intensity);
     }
+
+    /// <summary><see cref="FromRandom"/> already packed (<see cref="PulseSymbol.Pack"/>), without branches: the bulk path.</summary>
+    public byte PackedFrom(ulong random64)
+    {
+        ulong u = random64 & 0xFFFFFFFFUL;
+        // Intensity 0/1/2 = how many thresholds u is at or above; basis X = 1 when the 31 basis bits are not below Z's.
+        ulong intensity = (u >= _signalThreshold ? 1UL : 0UL) + (u >= _decoyThreshold ? 1UL : 0UL);
+        ulong basis = ((random64 >> 32) & 0x7FFFFFFFUL) < (_zThreshold >> 1) ? 0UL : 1UL;
+        return (byte)(basis | ((random64 >> 63) << 1) | (intensity << 2));
+    }
 }
