@@ -13,7 +13,7 @@ public sealed class AcquisitionCounters
     public const int MaxChannels = 64;
 
     private readonly long[] _tagsPerChannel = new long[MaxChannels];
-    private long _batches, _tags, _overflows, _missedEvents, _unknownChannel, _droppedByRing;
+    private long _batches, _tags, _overflows, _missedEvents, _unknownChannel, _droppedByRing, _disconnects;
 
     /// <summary>Counts one batch read from the source. Called by the loop thread only.</summary>
     internal void CountBatch(ReadOnlySpan<TimeTag> batch)
@@ -35,13 +35,16 @@ public sealed class AcquisitionCounters
     /// <summary>Counts tags the ring refused (drop-newest policy). Called by the loop thread only.</summary>
     internal void CountDropped(long count) => _droppedByRing += count;
 
+    /// <summary>Counts one outage of the source's device. Called by the loop thread only.</summary>
+    internal void CountDisconnect() => _disconnects++;
+
     public AcquisitionSnapshot Snapshot()
     {
         var perChannel = new long[MaxChannels];
         for (int i = 0; i < MaxChannels; i++) perChannel[i] = Volatile.Read(ref _tagsPerChannel[i]);
         return new AcquisitionSnapshot(Volatile.Read(ref _batches), Volatile.Read(ref _tags), perChannel,
             Volatile.Read(ref _overflows), Volatile.Read(ref _missedEvents), Volatile.Read(ref _unknownChannel),
-            Volatile.Read(ref _droppedByRing));
+            Volatile.Read(ref _droppedByRing), Volatile.Read(ref _disconnects));
     }
 }
 
@@ -50,6 +53,7 @@ public sealed class AcquisitionCounters
 /// <param name="MissedEvents">Tags the tagger itself reported lost during overflows.</param>
 /// <param name="UnknownChannelTags">Tags on channels at or above <see cref="AcquisitionCounters.MaxChannels"/>.</param>
 /// <param name="DroppedByRing">Tags read from the source but refused by a full ring (drop-newest policy).</param>
+/// <param name="Disconnects">Times the source's device went away (each outage once, however long it lasted).</param>
 public sealed record AcquisitionSnapshot(
     long Batches,
     long Tags,
@@ -57,4 +61,5 @@ public sealed record AcquisitionSnapshot(
     long Overflows,
     long MissedEvents,
     long UnknownChannelTags,
-    long DroppedByRing);
+    long DroppedByRing,
+    long Disconnects = 0);

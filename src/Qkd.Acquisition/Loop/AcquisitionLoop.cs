@@ -9,6 +9,8 @@ public enum AcquisitionState
     Created,
     Running,
     Paused,
+    /// <summary>The source's device went away; the loop retries the source every <see cref="AcquisitionLoopOptions.ReconnectInterval"/>.</summary>
+    Disconnected,
     /// <summary>The source ended, or <see cref="AcquisitionLoop.Stop"/> was called; the ring is completed.</summary>
     Stopped,
     /// <summary>The source failed; <see cref="AcquisitionLoop.Completion"/> carries the exception; the ring is completed.</summary>
@@ -58,6 +60,12 @@ public sealed class AcquisitionLoop : IDisposable
 
     /// <summary>Completes when the loop has stopped (source ended or <see cref="Stop"/>); faults with the source's exception.</summary>
     public Task Completion => _completion.Task;
+
+    /// <summary>Raised on the loop thread when the source reports its device gone (once per outage).</summary>
+    public event Action<TimeTagSourceDisconnectedException>? SourceDisconnected;
+
+    /// <summary>Raised on the loop thread when the source delivers tags again after an outage.</summary>
+    public event Action? SourceReconnected;
 
     public void Start()
     {
@@ -119,6 +127,25 @@ public sealed class AcquisitionLoop : IDisposable
                 catch (OperationCanceledException) when (_stopReading.IsCancellationRequested)
                 {
                     break;
+                }
+                catch (TimeTagSourceDisconnectedException e)
+                {
+                    // Not the end of the stream: the device was unplugged or its link dropped. Say so, then keep asking
+                    // the source, which reconnects when the device is back and marks the gap in the tag stream.
+                    bool first = State != AcquisitionState.Disconnected;
+                    Volatile.Write(ref _state, (int)AcquisitionState.Disconnected);
+                    if (first)
+                    {
+                        Counters.CountDisconnect();
+                        SourceDisconnected?.Invoke(e);
+                    }
+                    _stopReading.Token.WaitHandle.WaitOne(_options.ReconnectInterval);
+                    continue;
+                }
+                if (State == AcquisitionState.Disconnected)
+                {
+                    Volatile.Write(ref _state, (int)AcquisitionState.Running);
+                    SourceReconnected?.Invoke();
                 }
                 if (n == 0) break;
                 var batch = buffer.AsSpan(0, n);

@@ -12,8 +12,13 @@ public sealed record AcquisitionLoopOptions
     /// <summary>Run the thread above normal priority so a busy machine delays the tagger's drain less.</summary>
     public bool AboveNormalPriority { get; init; } = true;
 
+    /// <summary>How long the loop waits before asking a disconnected source again (each ask tries to reconnect).</summary>
+    public TimeSpan ReconnectInterval { get; init; } = TimeSpan.FromMilliseconds(200);
+
     public void Validate()
     {
+        if (ReconnectInterval < TimeSpan.Zero || ReconnectInterval > TimeSpan.FromMinutes(10))
+            throw new ArgumentException($"ReconnectInterval must lie in [0, 10 min], got {ReconnectInterval}.");
         if (BatchSize < 1 || BatchSize > 1 << 24)
             throw new ArgumentException($"BatchSize must lie in [1, 16777216], got {BatchSize}.");
         if (PinToCpu is int cpu && (cpu < 0 || cpu >= Environment.ProcessorCount))

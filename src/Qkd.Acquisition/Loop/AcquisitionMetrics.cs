@@ -36,6 +36,8 @@ public sealed class AcquisitionMetrics : IDisposable
             unit: "{overflow}", description: "Overflow episodes reported by the tagger.");
         _meter.CreateObservableCounter("qkd.acquisition.missed", () => new Measurement<long>(counters.Snapshot().MissedEvents, sourceTag),
             unit: "{tag}", description: "Tags the tagger reported lost during overflows.");
+        _meter.CreateObservableCounter("qkd.acquisition.disconnects", () => new Measurement<long>(counters.Snapshot().Disconnects, sourceTag),
+            unit: "{outage}", description: "Times the tagger went away (unplugged, link down) and acquisition waited for it.");
         _meter.CreateObservableGauge("qkd.acquisition.ring.fill", () =>
         {
             var (fill, capacity) = ringFill();
