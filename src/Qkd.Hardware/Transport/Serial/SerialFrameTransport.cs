@@ -133,7 +133,10 @@ public sealed class SerialFrameTransport : IFrameTransport
         }
     }
 
-    /// <summary>Writes all of <paramref name="data"/> in one request (one ~1 ms round through the port's I/O loop).</summary>
+    /// <summary>
+    /// Writes all of <paramref name="data"/> in one request (one ~1 ms round through the port's I/O loop). After a
+    /// timeout part of the data may have gone out; the receiver drops the partial frame at the next 0x00 delimiter.
+    /// </summary>
     /// <exception cref="DeviceDisconnectedException">The port was unplugged or hung up.</exception>
     /// <exception cref="DeviceTimeoutException">The driver did not take the bytes within <see cref="SerialPortOptions.WriteTimeout"/>.</exception>
     public void Write(ReadOnlySpan<byte> data)
