@@ -10,5 +10,6 @@ public static class QkdCommand
     {
         RunCommand.Create(),
         RecordCommand.Create(),
+        DevicesCommand.Create(),
     };
 }
