@@ -10,7 +10,9 @@ namespace Qkd.Hardware.Protocol;
 public sealed class StreamFrameDecoder : IFrameDecoder
 {
     private readonly byte[] _encoded = new byte[ProtocolConstants.MaxEncodedFrameLength];
-    private readonly byte[] _frame = new byte[ProtocolConstants.MaxFrameLength];
+    // As large as the largest encoding (a decoding is never longer than its encoding), not the largest frame: a validly
+    // encoded frame that is too long must decode and then be rejected as TooLong, not miscounted as BadEncoding.
+    private readonly byte[] _frame = new byte[ProtocolConstants.MaxEncodedFrameLength];
     private int _buffered;
     private bool _discarding;
 
