@@ -1,0 +1,453 @@
+using Qkd.Core.TimeTags;
+using Qkd.Hardware.Protocol;
+using Qkd.Hardware.Protocol.Messages;
+
+namespace Qkd.Emulation.Firmware;
+
+/// <summary>
+/// An emulated time tagger (class 3, channels = inputs). TaggerStartStream starts (or restarts) a stream: a streaming
+/// thread pulls tags from the physics (an <see cref="ITimeTagSource"/>, e.g. an <see cref="TimeTagging.EmulatedTimeTagger"/>
+/// over the <see cref="EmulatedLink"/>), applies each input's InputDelayPs and channel-enable, replaces test-signal
+/// inputs by the internal periodic test signal, and sends the tags in time order as TagData frames of up to
+/// <see cref="TagRecordCodec.MaxRecordsPerFrame"/> records, sequence numbers from 0 per start. TaggerStopStream answers
+/// with the stream's summary and nothing of that stream follows it. When the physics ends, the device stops streaming
+/// by itself and reports it with StatusChanged (Running cleared).
+/// </summary>
+/// <remarks>
+/// <para>Emulated time. The tagger's clock is the physics' clock: its time only moves as tags are pulled. A stopped,
+/// unplugged or hung tagger therefore pauses the physics instead of losing what happened meanwhile; a restart continues
+/// exactly where the stream stopped. Losses are injected explicitly and deterministically:
+/// <see cref="InjectOverflow"/> drops the next N tags, <see cref="Unplug(long)"/> drops the tags of a span of device
+/// time. Either way the stream carries the gap in band (OverflowBegin at the first lost tag, OverflowEnd with
+/// MissedEvents at the last, both on channel 0; MissedEvents saturates at 2^32 - 1) and the device sends an Overflow
+/// event and counts ItemsLost.</para>
+/// <para>Unplug/plug. The stream state survives a re-plug: the device resumes streaming into the new transport by
+/// itself, continuing the sequence numbers; a host that restarts the stream (StartStream while running) gets sequence
+/// numbers from 0 and the same continuing tags.</para>
+/// <para>Streaming path: fixed buffers, tags written into the frame payload in place, one flush per batch.</para>
+/// </remarks>
+public sealed class EmulatedTimeTaggerFirmware : FirmwareHost
+{
+    private const int PullBatch = 4096;
+
+    private readonly Func<ITimeTagSource> _streamSource;
+    private readonly object _streamGate = new();
+    private readonly CancellationTokenSource _shutdown = new();
+    private readonly TagReorderBuffer _reorder = new();
+    private readonly TimeTag[] _raw = new TimeTag[PullBatch];
+    private readonly TimeTag[] _frame = new TimeTag[TagRecordCodec.MaxRecordsPerFrame];
+    private readonly long[] _delays;
+    private readonly bool[] _enabled;
+    private readonly bool[] _testSignal;
+    private readonly long[] _nextTestPs;
+    private Thread? _worker;
+    private ITimeTagSource? _source;
+    private bool _running;
+    private int _generation;
+    private uint _sequence;
+    private long _tagsSent;
+    private uint _framesSent;
+    private int _frameCount;
+    private long _lastSourcePs = long.MinValue;
+    private long _testPeriodPs;
+    private long _minDelayPs;
+
+    // Injected losses: set by the hooks, consumed by the streaming thread (under _streamGate).
+    private volatile bool _lossInjected;
+    private long _pendingDropTags;
+    private long _pendingLossPs;
+    private long _dropRemaining;
+    private long _lossUntilPs = long.MinValue;
+    private bool _lossArmed;
+    private long _runMissed;
+    private long _runBeginPs;
+    private long _runEndPs;
+
+    /// <param name="streamSource">
+    /// The physics: called by the streaming thread at every TaggerStartStream (never while it is reading the previous
+    /// source); may return the same source again to continue it.
+    /// </param>
+    /// <param name="serialNumber">Reported by Identify.</param>
+    /// <param name="inputs">Input channels.</param>
+    /// <param name="clock">Device time (uptime); null follows the wall clock.</param>
+    public EmulatedTimeTaggerFirmware(Func<ITimeTagSource> streamSource, string serialNumber = "TT-EMU-0001", int inputs = 8, IDeviceClock? clock = null)
+        : base(DeviceClass.TimeTagger, inputs, serialNumber, clock)
+    {
+        ArgumentNullException.ThrowIfNull(streamSource);
+        _streamSource = streamSource;
+        _delays = new long[inputs];
+        _enabled = new bool[inputs];
+        _testSignal = new bool[inputs];
+        _nextTestPs = new long[inputs];
+        SetPowerOnFlags(StatusFlags.Ready);
+    }
+
+    public override string Model => "QKD-TT emulated";
+
+    public override ushort ProductId => 0x7D03;
+
+    public bool IsStreaming
+    {
+        get { lock (_streamGate) return _running; }
+    }
+
+    /// <summary>Tags of the current (or last) stream sent so far.</summary>
+    public long TagsSent
+    {
+        get { lock (_streamGate) return _tagsSent; }
+    }
+
+    /// <summary>Physics tags on inputs this tagger does not have (dropped).</summary>
+    public long TagsOnMissingInputs { get; private set; }
+
+    /// <summary>Tags clamped to keep time order after an input delay changed mid-stream.</summary>
+    public long OrderClamps => _reorder.OrderClamps;
+
+    /// <summary>
+    /// FIFO overflow: the next <paramref name="tags"/> tags of the stream are dropped and reported in band
+    /// (OverflowBegin/OverflowEnd with MissedEvents = the count), by an Overflow event and in ItemsLost.
+    /// </summary>
+    public void InjectOverflow(long tags)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(tags);
+        lock (_streamGate)
+        {
+            _pendingDropTags += tags;
+            _lossInjected = true;
+        }
+    }
+
+    /// <summary>
+    /// The device vanishes while its physics keeps running: the tags of the next <paramref name="lostPicoseconds"/> of
+    /// device time are lost (reported as an overflow when the stream resumes after <see cref="FirmwareHost.Plug"/>).
+    /// </summary>
+    public void Unplug(long lostPicoseconds)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(lostPicoseconds);
+        if (lostPicoseconds > 0)
+            lock (_streamGate)
+            {
+                _pendingLossPs += lostPicoseconds;
+                _lossInjected = true;
+            }
+        Unplug();
+    }
+
+    protected override FirmwareReply? HandleClassRequest(in FrameHeader header, ReadOnlySpan<byte> payload)
+    {
+        switch (header.Type)
+        {
+            case MessageType.TaggerStartStream:
+                if (!payload.IsEmpty) return FirmwareReply.WrongLength(header.Type, payload.Length, "0");
+                StartStream();
+                return FirmwareReply.Empty;
+            case MessageType.TaggerStopStream:
+                if (!payload.IsEmpty) return FirmwareReply.WrongLength(header.Type, payload.Length, "0");
+                return StopStream();
+            default:
+                return null;
+        }
+    }
+
+    protected override void OnPlugged()
+    {
+        lock (_streamGate) Monitor.PulseAll(_streamGate);
+    }
+
+    protected override void OnDisposing()
+    {
+        _shutdown.Cancel();
+        lock (_streamGate) Monitor.PulseAll(_streamGate);
+        if (_worker is { } worker && worker.ManagedThreadId != Environment.CurrentManagedThreadId) worker.Join(TimeSpan.FromSeconds(10));
+    }
+
+    private void StartStream()
+    {
+        // Under the device lock (request dispatch); the output lock makes the switch atomic with frames being written.
+        lock (OutputLock)
+        {
+            lock (_streamGate)
+            {
+                _generation++;
+                _running = true;
+                _sequence = 0;
+                _tagsSent = 0;
+                _framesSent = 0;
+                Monitor.PulseAll(_streamGate);
+            }
+        }
+        ChangeFlags(StatusFlags.Running);
+        if (_worker is null)
+        {
+            _worker = new Thread(StreamLoop) { IsBackground = true, Name = $"{Describe()} stream" };
+            _worker.Start();
+        }
+    }
+
+    private FirmwareReply StopStream()
+    {
+        StreamSummary summary;
+        // Under the output lock: no TagData of this stream can be written after the response, which follows.
+        lock (OutputLock)
+        {
+            lock (_streamGate)
+            {
+                if (_running) _generation++;
+                _running = false;
+                summary = new StreamSummary((ulong)_tagsSent, _framesSent);
+            }
+        }
+        ChangeFlags(StatusFlags.None, StatusFlags.Running);
+        return FirmwareReply.Ok(summary.ToPayload());
+    }
+
+    // ---- Streaming thread ----------------------------------------------------------------------------------------
+
+    private void StreamLoop()
+    {
+        CancellationToken token = _shutdown.Token;
+        int sourceGeneration = -1;
+        try
+        {
+            while (!token.IsCancellationRequested)
+            {
+                int generation = WaitUntilRunning(token);
+                if (generation < 0) return;
+                if (generation != sourceGeneration || _source is null)
+                {
+                    // Every start asks for the source of its stream; the same source continues where it stopped.
+                    ITimeTagSource source = _streamSource();
+                    if (!ReferenceEquals(source, _source)) ForgetStream();
+                    _source = source;
+                    sourceGeneration = generation;
+                }
+                ReadSettings();
+                int n = _source.Read(_raw, token);
+                if (n == 0)
+                {
+                    Drain(long.MaxValue, token);
+                    FlushFrame(token);
+                    EndOfPhysics();
+                    continue;
+                }
+                ProcessInput(n);
+                Drain(_lastSourcePs == long.MinValue ? long.MinValue : _lastSourcePs + _minDelayPs, token);
+                FlushFrame(token);
+            }
+        }
+        catch (OperationCanceledException) when (token.IsCancellationRequested)
+        {
+        }
+    }
+
+    /// <summary>Blocks until a stream is running; returns its generation, or -1 at shutdown.</summary>
+    private int WaitUntilRunning(CancellationToken token)
+    {
+        lock (_streamGate)
+        {
+            while (!_running)
+            {
+                if (token.IsCancellationRequested) return -1;
+                Monitor.Wait(_streamGate);
+            }
+            return _generation;
+        }
+    }
+
+    private void ReadSettings()
+    {
+        lock (DeviceLock)
+        {
+            long minDelay = long.MaxValue;
+            for (int ch = 0; ch < _delays.Length; ch++)
+            {
+                _delays[ch] = Parameters.Get(ParameterId.TaggerInputDelayPs, ch);
+                _enabled[ch] = Parameters.Get(ParameterId.TaggerChannelEnabled, ch) != 0;
+                bool test = Parameters.Get(ParameterId.TaggerTestSignalEnabled, ch) != 0;
+                if (!test) _nextTestPs[ch] = long.MinValue; // re-phased when switched on again
+                _testSignal[ch] = test;
+                minDelay = Math.Min(minDelay, _delays[ch]);
+            }
+            long period = Parameters.Get(ParameterId.TaggerTestSignalPeriodPs);
+            if (period != _testPeriodPs) Array.Fill(_nextTestPs, long.MinValue);
+            _testPeriodPs = period;
+            _minDelayPs = minDelay;
+        }
+    }
+
+    /// <summary>Input stage: enable, test-signal substitution, delay, into the reorder buffer.</summary>
+    private void ProcessInput(int n)
+    {
+        long firstPs = _raw[0].TimePs;
+        for (int i = 0; i < n; i++)
+        {
+            ref readonly TimeTag tag = ref _raw[i];
+            int ch = tag.Channel;
+            if (ch >= _delays.Length)
+            {
+                TagsOnMissingInputs++;
+                continue;
+            }
+            if (!_enabled[ch] || _testSignal[ch]) continue;
+            _reorder.Insert(new TimeTag(tag.TimePs + _delays[ch], tag.Channel, tag.Kind, tag.MissedEvents));
+        }
+        long lastPs = _raw[n - 1].TimePs;
+        // The test signal: edges at multiples of the period of device time, up to where the physics has got to.
+        for (int ch = 0; ch < _testSignal.Length; ch++)
+        {
+            if (!_testSignal[ch] || !_enabled[ch]) continue;
+            long next = _nextTestPs[ch];
+            if (next == long.MinValue)
+            {
+                long from = _lastSourcePs == long.MinValue ? firstPs : _lastSourcePs;
+                next = (from / _testPeriodPs + 1) * _testPeriodPs;
+            }
+            for (; next <= lastPs; next += _testPeriodPs) _reorder.Insert(new TimeTag(next + _delays[ch], (ushort)ch));
+            _nextTestPs[ch] = next;
+        }
+        _lastSourcePs = lastPs;
+    }
+
+    /// <summary>Output stage: releases ordered tags up to the watermark through the loss logic into frames.</summary>
+    private void Drain(long watermarkPs, CancellationToken token)
+    {
+        while (_reorder.TryRelease(watermarkPs, out TimeTag tag))
+        {
+            if (IsLost(tag, token)) continue;
+            Append(tag, token);
+        }
+        if (watermarkPs == long.MaxValue) CloseLossRun(token);
+    }
+
+    /// <summary>Whether an injected loss takes this tag; closes a finished loss run (records and event).</summary>
+    private bool IsLost(in TimeTag tag, CancellationToken token)
+    {
+        if (_lossInjected) TakeInjectedLoss(tag.TimePs);
+        if (_dropRemaining == 0 && !_lossArmed && _runMissed == 0) return false; // the common case: one branch per tag
+        bool lost = false;
+        if (_dropRemaining > 0)
+        {
+            _dropRemaining--;
+            lost = true;
+        }
+        else if (_lossArmed && tag.TimePs < _lossUntilPs)
+        {
+            lost = true;
+        }
+        else
+        {
+            _lossArmed = false;
+        }
+        if (lost)
+        {
+            if (_runMissed == 0) _runBeginPs = tag.TimePs;
+            _runEndPs = tag.TimePs;
+            _runMissed++;
+            return true;
+        }
+        CloseLossRun(token);
+        return false;
+    }
+
+    /// <summary>Moves losses injected by the hooks into the streaming thread's own state; the loss span starts here.</summary>
+    private void TakeInjectedLoss(long nowPs)
+    {
+        lock (_streamGate)
+        {
+            _lossInjected = false;
+            _dropRemaining += _pendingDropTags;
+            _pendingDropTags = 0;
+            if (_pendingLossPs > 0)
+            {
+                long from = _lossArmed ? _lossUntilPs : nowPs;
+                _lossUntilPs = from + _pendingLossPs;
+                _lossArmed = true;
+                _pendingLossPs = 0;
+            }
+        }
+    }
+
+    /// <summary>Ends a loss run: OverflowBegin/OverflowEnd in band, then the Overflow event and ItemsLost.</summary>
+    private void CloseLossRun(CancellationToken token)
+    {
+        if (_runMissed == 0) return;
+        long missed = _runMissed;
+        _runMissed = 0;
+        Append(new TimeTag(_runBeginPs, 0, TimeTagKind.OverflowBegin), token);
+        Append(new TimeTag(_runEndPs, 0, TimeTagKind.OverflowEnd, (uint)Math.Min(missed, uint.MaxValue)), token);
+        lock (DeviceLock) ReportDataLost((ulong)missed, _runBeginPs, _runEndPs);
+    }
+
+    private void Append(in TimeTag tag, CancellationToken token)
+    {
+        _frame[_frameCount++] = tag;
+        if (_frameCount == _frame.Length) FlushFrame(token);
+    }
+
+    /// <summary>
+    /// Writes the pending records as one TagData frame and flushes. Waits while the device cannot send (stream stopped,
+    /// unplugged, hung): the physics pauses with the stream and nothing is lost unless injected.
+    /// </summary>
+    private void FlushFrame(CancellationToken token)
+    {
+        if (_frameCount == 0) return;
+        while (true)
+        {
+            token.ThrowIfCancellationRequested();
+            lock (OutputLock)
+            {
+                bool running;
+                lock (_streamGate) running = _running;
+                if (running && OutputOpen)
+                {
+                    uint sequence;
+                    lock (_streamGate) sequence = _sequence++;
+                    int length = _frameCount * TagRecordCodec.RecordLength;
+                    Span<byte> payload = BeginOutputFrame(new FrameHeader(DeviceClass.TimeTagger, MessageType.TaggerTagData, FrameFlags.Stream, sequence, 0), length);
+                    TagRecordCodec.Write(_frame.AsSpan(0, _frameCount), payload);
+                    EndOutputFrame();
+                    FlushOutput();
+                    lock (_streamGate)
+                    {
+                        _tagsSent += _frameCount;
+                        _framesSent++;
+                    }
+                    _frameCount = 0;
+                    return;
+                }
+            }
+            lock (_streamGate)
+            {
+                token.ThrowIfCancellationRequested();
+                Monitor.Wait(_streamGate, TimeSpan.FromMilliseconds(20));
+            }
+        }
+    }
+
+    /// <summary>A new physics source: nothing of the previous one carries over.</summary>
+    private void ForgetStream()
+    {
+        _reorder.Clear();
+        _frameCount = 0;
+        _lastSourcePs = long.MinValue;
+        Array.Fill(_nextTestPs, long.MinValue);
+    }
+
+    private void EndOfPhysics()
+    {
+        _source = null;
+        lock (DeviceLock)
+        {
+            lock (OutputLock)
+            {
+                lock (_streamGate)
+                {
+                    if (!_running) return;
+                    _running = false;
+                    _generation++;
+                }
+            }
+            ChangeFlags(StatusFlags.None, StatusFlags.Running);
+        }
+    }
+}
