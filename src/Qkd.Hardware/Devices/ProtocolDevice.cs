@@ -154,10 +154,8 @@ public abstract class ProtocolDevice : IDevice
         }
     }
 
-    /// <summary>Called on a new connection before settings are re-applied: attach stream receivers here.</summary>
-    protected virtual void OnConnected(DeviceConnection connection)
-    {
-    }
+    /// <summary>Where this device's stream frames go, on every connection from its first byte (null: the device does not stream to the host).</summary>
+    protected virtual IStreamReceiver? StreamReceiver => null;
 
     /// <summary>Called after a reconnect completed (settings re-applied): restart streams here.</summary>
     protected virtual void OnReconnected()
@@ -174,7 +172,7 @@ public abstract class ProtocolDevice : IDevice
         _connection?.Dispose();
         _connection = null;
         var transport = _connector.Connect();
-        var connection = new DeviceConnection(transport, DeviceClass, Name, _options);
+        var connection = new DeviceConnection(transport, DeviceClass, Name, _options, StreamReceiver);
         try
         {
             var identity = DeviceIdentity.Read(connection.Request(MessageType.Identify, default, "identify"));
@@ -189,7 +187,6 @@ public abstract class ProtocolDevice : IDevice
             connection.SetDeviceName(Name);
             connection.EventReceived += e => EventReceived?.Invoke(e);
             connection.Disconnected += cause => HandleDisconnect(connection, cause);
-            OnConnected(connection);
             _connection = connection;
             State = ConnectionState.Connected;
             ReapplySettings();

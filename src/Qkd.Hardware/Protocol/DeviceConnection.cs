@@ -34,8 +34,14 @@ public sealed class DeviceConnection : IDisposable
     /// <param name="transport">An open transport; the connection owns it and disposes it.</param>
     /// <param name="deviceClass">The class written into every request header.</param>
     /// <param name="deviceName">For errors and logs: "time tagger TT-0042 (/dev/ttyACM0)".</param>
-    public DeviceConnection(IFrameTransport transport, DeviceClass deviceClass, string deviceName, DeviceConnectionOptions? options = null)
+    /// <param name="streamReceiver">
+    /// Takes stream frames from the first byte on: a device may resume streaming the moment it is plugged in, before
+    /// the host has asked it anything.
+    /// </param>
+    public DeviceConnection(IFrameTransport transport, DeviceClass deviceClass, string deviceName, DeviceConnectionOptions? options = null,
+        IStreamReceiver? streamReceiver = null)
     {
+        StreamReceiver = streamReceiver;
         ArgumentNullException.ThrowIfNull(transport);
         _options = options ?? new DeviceConnectionOptions();
         _options.Validate();
@@ -71,7 +77,7 @@ public sealed class DeviceConnection : IDisposable
     /// <summary>Raised once, on the reader thread, when the device goes away; the argument is the cause.</summary>
     public event Action<Exception>? Disconnected;
 
-    /// <summary>Takes the stream frames the device sends (a tagger's tags). Set before starting a stream.</summary>
+    /// <summary>Takes the stream frames the device sends (a tagger's tags); frames arriving while none is set are counted and dropped.</summary>
     public IStreamReceiver? StreamReceiver { get; set; }
 
     /// <summary>Renames the device in later errors, once its identity (serial number) is known.</summary>

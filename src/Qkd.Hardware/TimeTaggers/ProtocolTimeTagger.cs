@@ -28,7 +28,7 @@ public sealed class ProtocolTimeTagger : ProtocolDevice, ITimeTagger
 
     private readonly SpscRing<TimeTag> _ring;
     private readonly TimeTag[] _decoded = new TimeTag[TagRecordCodec.MaxRecordsPerFrame];
-    private readonly StreamReceiver _receiver;
+    private readonly TagFrameReceiver _receiver;
     private readonly CancellationTokenSource _disposing = new();
     private uint _expectedSequence;
     private long _lastTagTime = long.MinValue;
@@ -37,13 +37,15 @@ public sealed class ProtocolTimeTagger : ProtocolDevice, ITimeTagger
     private volatile bool _endOfStream;
     private volatile bool _disconnectPending;
     private volatile bool _stopping;
+    // Set when a StartStream is sent to a device that may already be streaming: its next frame numbered 0 starts the new numbering.
+    private volatile bool _restartPending;
 
     /// <param name="ringCapacity">Tags buffered between the reader thread and the acquisition thread (a power of two).</param>
     public ProtocolTimeTagger(IDeviceConnector connector, DeviceConnectionOptions? options = null, int ringCapacity = 1 << 18)
         : base(connector, DeviceClass.TimeTagger, options)
     {
         _ring = new SpscRing<TimeTag>(ringCapacity, OverflowPolicy.BackPressure, new BlockingWaitStrategy());
-        _receiver = new StreamReceiver(this);
+        _receiver = new TagFrameReceiver(this);
         EventReceived += OnEvent;
     }
 
@@ -147,7 +149,7 @@ public sealed class ProtocolTimeTagger : ProtocolDevice, ITimeTagger
         base.Dispose(disposing);
     }
 
-    protected override void OnConnected(DeviceConnection connection) => connection.StreamReceiver = _receiver;
+    protected override IStreamReceiver? StreamReceiver => _receiver;
 
     protected override void OnDisconnected(DeviceDisconnectedException cause)
     {
@@ -159,7 +161,7 @@ public sealed class ProtocolTimeTagger : ProtocolDevice, ITimeTagger
     protected override void OnReconnected()
     {
         if (!_streaming || _stopping) return;
-        _expectedSequence = 0;
+        _restartPending = true;
         Connection.Request(MessageType.TaggerStartStream, default, "restart streaming after reconnect", idempotent: false);
     }
 
@@ -181,6 +183,12 @@ public sealed class ProtocolTimeTagger : ProtocolDevice, ITimeTagger
         {
             Interlocked.Increment(ref StreamCounters.FramesInvalid);
             return;
+        }
+        if (_restartPending && header.Sequence == 0)
+        {
+            // The restarted stream: numbering begins again (frames before it continued the old numbering).
+            _restartPending = false;
+            _expectedSequence = 0;
         }
         if (header.Sequence < _expectedSequence)
         {
@@ -257,7 +265,7 @@ public sealed class ProtocolTimeTagger : ProtocolDevice, ITimeTagger
         return (byte)channel;
     }
 
-    private sealed class StreamReceiver(ProtocolTimeTagger owner) : IStreamReceiver
+    private sealed class TagFrameReceiver(ProtocolTimeTagger owner) : IStreamReceiver
     {
         public void OnStreamFrame(in FrameHeader header, ReadOnlySpan<byte> payload) => owner.OnStreamFrame(in header, payload);
     }
