@@ -22,7 +22,7 @@ public sealed class EmulatedLaserModulatorFirmware : FirmwareHost
 
     private readonly int _fifoBlocks;
     private volatile ModulatorSymbolFifo? _emission;
-    private ModulatorSymbolFifo? _lastEmission;
+    private volatile ModulatorSymbolFifo? _lastEmission; // read lock-free: the composition reads it under its own lock
     private uint _expectedSequence;
     private long _framesReceived;
     private bool _biasLossInjected;
@@ -54,10 +54,7 @@ public sealed class EmulatedLaserModulatorFirmware : FirmwareHost
     public ModulatorSymbolFifo? CurrentEmission => _emission;
 
     /// <summary>The most recent emission's FIFO (running or ended), or null.</summary>
-    public ModulatorSymbolFifo? LastEmission
-    {
-        get { lock (DeviceLock) return _lastEmission; }
-    }
+    public ModulatorSymbolFifo? LastEmission => _lastEmission;
 
     public bool IsEmitting => _emission is not null;
 
@@ -182,7 +179,7 @@ public sealed class EmulatedLaserModulatorFirmware : FirmwareHost
     protected override void OnDisposing()
     {
         _emission?.Abort();
-        lock (DeviceLock) _lastEmission?.Abort();
+        _lastEmission?.Abort();
     }
 
     private FirmwareReply StartEmission(long firstPulse)

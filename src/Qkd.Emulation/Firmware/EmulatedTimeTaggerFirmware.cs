@@ -65,7 +65,7 @@ public sealed class EmulatedTimeTaggerFirmware : FirmwareHost
 
     /// <param name="streamSource">
     /// The physics: called by the streaming thread at every TaggerStartStream (never while it is reading the previous
-    /// source); may return the same source again to continue it.
+    /// source); may return the same source again to continue it. Its time is the tagger's clock.
     /// </param>
     /// <param name="serialNumber">Reported by Identify.</param>
     /// <param name="inputs">Input channels.</param>
@@ -139,6 +139,8 @@ public sealed class EmulatedTimeTaggerFirmware : FirmwareHost
         {
             case MessageType.TaggerStartStream:
                 if (!payload.IsEmpty) return FirmwareReply.WrongLength(header.Type, payload.Length, "0");
+                if (IsStreaming)
+                    return FirmwareReply.Nack(ErrorCode.InvalidState, $"TaggerStartStream refused: already streaming ({TagsSent} tags sent)");
                 StartStream();
                 return FirmwareReply.Empty;
             case MessageType.TaggerStopStream:
@@ -152,6 +154,27 @@ public sealed class EmulatedTimeTaggerFirmware : FirmwareHost
     protected override void OnPlugged()
     {
         lock (_streamGate) Monitor.PulseAll(_streamGate);
+    }
+
+    /// <summary>
+    /// Like a USB re-enumeration, unplugging ends the stream (the host restarts it after reconnecting); the physics and
+    /// the tags not yet sent are kept, so the restarted stream continues where this one stopped.
+    /// </summary>
+    protected override void OnUnplugged()
+    {
+        lock (DeviceLock)
+        {
+            lock (OutputLock)
+            {
+                lock (_streamGate)
+                {
+                    if (!_running) return;
+                    _running = false;
+                    _generation++;
+                }
+            }
+            ChangeFlags(StatusFlags.None, StatusFlags.Running);
+        }
     }
 
     protected override void OnDisposing()
@@ -238,7 +261,29 @@ public sealed class EmulatedTimeTaggerFirmware : FirmwareHost
         catch (OperationCanceledException) when (token.IsCancellationRequested)
         {
         }
+        catch (Exception e)
+        {
+            // The physics failed (e.g. its symbol memory was shut down): a device fault, not a crash of the process.
+            StreamFault = e;
+            lock (DeviceLock)
+            {
+                lock (OutputLock)
+                {
+                    lock (_streamGate)
+                    {
+                        _running = false;
+                        _generation++;
+                    }
+                }
+                ChangeFlags(StatusFlags.Fault, StatusFlags.Running);
+                _source = null;
+                _worker = null; // the next start gets a fresh thread
+            }
+        }
     }
+
+    /// <summary>What stopped the streaming thread, if the physics threw (then the Fault flag is set).</summary>
+    public Exception? StreamFault { get; private set; }
 
     /// <summary>Blocks until a stream is running; returns its generation, or -1 at shutdown.</summary>
     private int WaitUntilRunning(CancellationToken token)

@@ -87,7 +87,7 @@ public sealed class ModulatorSymbolFifo : ISymbolSource
     /// <summary>Symbols with the undefined intensity level 3, sent as vacuum.</summary>
     public long InvalidSymbols { get; private set; }
 
-    /// <summary>Frames dropped because they start before pulses already received (duplicates, reordering).</summary>
+    /// <summary>Frames dropped whole because every pulse in them was received already (or they overlap by an odd count).</summary>
     public long FramesBehind { get; private set; }
 
     /// <summary>Times the writer waited for the reader to free a block (back-pressure).</summary>
@@ -106,8 +106,15 @@ public sealed class ModulatorSymbolFifo : ISymbolSource
         if (_complete || _aborted) return false;
         if (first < expected)
         {
-            FramesBehind++;
-            return false;
+            // Pulses already received (a repeated or late frame): discard them, keep what continues the stream.
+            long late = expected - first;
+            if (late >= 2L * packed.Length || (late & 1) != 0)
+            {
+                FramesBehind++;
+                return false;
+            }
+            packed = packed[(int)(late / 2)..];
+            first = expected;
         }
         InvalidSymbols += CountInvalid(packed);
         gapPulses = first - expected;
