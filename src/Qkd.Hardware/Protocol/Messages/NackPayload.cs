@@ -11,7 +11,13 @@ public readonly record struct NackPayload(ErrorCode Code, string Text)
     public byte[] ToPayload()
     {
         byte[] text = Encoding.UTF8.GetBytes(Text);
-        if (text.Length > MaxTextBytes) text = text[..MaxTextBytes];
+        if (text.Length > MaxTextBytes)
+        {
+            // Cut before a character's continuation bytes (10xxxxxx), so the text stays valid UTF-8.
+            int cut = MaxTextBytes;
+            while (cut > 0 && (text[cut] & 0xC0) == 0x80) cut--;
+            text = text[..cut];
+        }
         var payload = new byte[2 + text.Length];
         BinaryPrimitives.WriteUInt16LittleEndian(payload, (ushort)Code);
         text.CopyTo(payload, 2);
