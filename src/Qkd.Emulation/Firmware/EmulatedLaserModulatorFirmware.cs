@@ -107,10 +107,10 @@ public sealed class EmulatedLaserModulatorFirmware : FirmwareHost
         switch (header.Type)
         {
             case MessageType.ModulatorStartEmission:
-                if (payload.Length != 8) return FirmwareReply.WrongLength(header.Type, payload.Length, "8 (first pulse i64)");
+                if (payload.Length != 8) return FirmwareReply.WrongLength(DeviceClass, header.Type, payload.Length, "8 (first pulse i64)");
                 return StartEmission(ReadInt64(payload));
             case MessageType.ModulatorStopEmission:
-                if (!payload.IsEmpty) return FirmwareReply.WrongLength(header.Type, payload.Length, "0");
+                if (!payload.IsEmpty) return FirmwareReply.WrongLength(DeviceClass, header.Type, payload.Length, "0");
                 return StopEmission();
             default:
                 return null;

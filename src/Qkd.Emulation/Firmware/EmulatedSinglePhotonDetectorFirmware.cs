@@ -93,7 +93,7 @@ public sealed class EmulatedSinglePhotonDetectorFirmware : FirmwareHost
     protected override FirmwareReply? HandleClassRequest(in FrameHeader header, ReadOnlySpan<byte> payload)
     {
         if (header.Type != MessageType.DetectorReadCounts) return null;
-        if (!payload.IsEmpty) return FirmwareReply.WrongLength(header.Type, payload.Length, "0");
+        if (!payload.IsEmpty) return FirmwareReply.WrongLength(DeviceClass, header.Type, payload.Length, "0");
         long now = Clock.NowPs;
         var counts = new ulong[_counts.Length];
         for (int head = 0; head < counts.Length; head++) counts[head] = (ulong)Interlocked.Exchange(ref _counts[head], 0);

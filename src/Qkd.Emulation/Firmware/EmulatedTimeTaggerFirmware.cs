@@ -138,13 +138,13 @@ public sealed class EmulatedTimeTaggerFirmware : FirmwareHost
         switch (header.Type)
         {
             case MessageType.TaggerStartStream:
-                if (!payload.IsEmpty) return FirmwareReply.WrongLength(header.Type, payload.Length, "0");
+                if (!payload.IsEmpty) return FirmwareReply.WrongLength(DeviceClass, header.Type, payload.Length, "0");
                 if (IsStreaming)
                     return FirmwareReply.Nack(ErrorCode.InvalidState, $"TaggerStartStream refused: already streaming ({TagsSent} tags sent)");
                 StartStream();
                 return FirmwareReply.Empty;
             case MessageType.TaggerStopStream:
-                if (!payload.IsEmpty) return FirmwareReply.WrongLength(header.Type, payload.Length, "0");
+                if (!payload.IsEmpty) return FirmwareReply.WrongLength(DeviceClass, header.Type, payload.Length, "0");
                 return StopStream();
             default:
                 return null;

@@ -470,21 +470,21 @@ public abstract class FirmwareHost : IDisposable
         switch (header.Type)
         {
             case MessageType.Identify:
-                return payload.IsEmpty ? FirmwareReply.Ok(Identity.ToPayload()) : FirmwareReply.WrongLength(header.Type, payload.Length, "0");
+                return payload.IsEmpty ? FirmwareReply.Ok(Identity.ToPayload()) : FirmwareReply.WrongLength(DeviceClass, header.Type, payload.Length, "0");
             case MessageType.Ping:
-                return payload.Length <= 64 ? FirmwareReply.Ok(payload.ToArray()) : FirmwareReply.WrongLength(header.Type, payload.Length, "0..64");
+                return payload.Length <= 64 ? FirmwareReply.Ok(payload.ToArray()) : FirmwareReply.WrongLength(DeviceClass, header.Type, payload.Length, "0..64");
             case MessageType.GetStatus:
-                return payload.IsEmpty ? GetStatus() : FirmwareReply.WrongLength(header.Type, payload.Length, "0");
+                return payload.IsEmpty ? GetStatus() : FirmwareReply.WrongLength(DeviceClass, header.Type, payload.Length, "0");
             case MessageType.GetParameter:
                 return payload.Length == ParameterValue.AddressLength
                     ? GetParameter(payload)
-                    : FirmwareReply.WrongLength(header.Type, payload.Length, $"{ParameterValue.AddressLength} (id u16, channel u8)");
+                    : FirmwareReply.WrongLength(DeviceClass, header.Type, payload.Length, $"{ParameterValue.AddressLength} (id u16, channel u8)");
             case MessageType.SetParameter:
                 return payload.Length == ParameterValue.Length
                     ? SetParameter(ParameterValue.Read(payload))
-                    : FirmwareReply.WrongLength(header.Type, payload.Length, $"{ParameterValue.Length} (id u16, channel u8, value i64)");
+                    : FirmwareReply.WrongLength(DeviceClass, header.Type, payload.Length, $"{ParameterValue.Length} (id u16, channel u8, value i64)");
             case MessageType.ResetSettings:
-                if (!payload.IsEmpty) return FirmwareReply.WrongLength(header.Type, payload.Length, "0");
+                if (!payload.IsEmpty) return FirmwareReply.WrongLength(DeviceClass, header.Type, payload.Length, "0");
                 Parameters.ResetWritable();
                 OnSettingsReset();
                 return FirmwareReply.Empty;

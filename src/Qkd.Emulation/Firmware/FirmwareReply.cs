@@ -18,6 +18,6 @@ public readonly record struct FirmwareReply(ErrorCode? Error, string? Text, byte
     public static FirmwareReply Nack(ErrorCode code, string text) => new(code, text, new NackPayload(code, text).ToPayload());
 
     /// <summary>The MalformedPayload nack every handler gives for a wrong payload length.</summary>
-    public static FirmwareReply WrongLength(MessageType type, int length, string expected) =>
-        Nack(ErrorCode.MalformedPayload, $"{type}: payload of {length} bytes, {expected} expected");
+    public static FirmwareReply WrongLength(DeviceClass deviceClass, MessageType type, int length, string expected) =>
+        Nack(ErrorCode.MalformedPayload, $"{MessageNames.Of(deviceClass, type)}: payload of {length} bytes, {expected} expected");
 }

@@ -1,0 +1,23 @@
+using Qkd.Hardware.Protocol;
+
+namespace Qkd.Emulation.Firmware;
+
+/// <summary>
+/// Message names for nack texts. Types from 0x20 mean different things per class (0x20 is DetectorReadCounts,
+/// ModulatorStartEmission and TaggerStartStream), so the enum's own name would be wrong for two classes of three.
+/// </summary>
+public static class MessageNames
+{
+    public static string Of(DeviceClass deviceClass, MessageType type) => ((byte)type, deviceClass) switch
+    {
+        (0x20, DeviceClass.SinglePhotonDetector) => nameof(MessageType.DetectorReadCounts),
+        (0x20, DeviceClass.LaserModulator) => nameof(MessageType.ModulatorStartEmission),
+        (0x21, DeviceClass.LaserModulator) => nameof(MessageType.ModulatorStopEmission),
+        (0x22, DeviceClass.LaserModulator) => nameof(MessageType.ModulatorSymbolData),
+        (0x20, DeviceClass.TimeTagger) => nameof(MessageType.TaggerStartStream),
+        (0x21, DeviceClass.TimeTagger) => nameof(MessageType.TaggerStopStream),
+        (0x22, DeviceClass.TimeTagger) => nameof(MessageType.TaggerTagData),
+        (< 0x20, _) when Enum.IsDefined(type) => type.ToString(),
+        _ => $"message 0x{(byte)type:X2}",
+    };
+}
