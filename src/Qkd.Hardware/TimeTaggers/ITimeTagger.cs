@@ -9,6 +9,9 @@ namespace Qkd.Hardware.TimeTaggers;
 /// </summary>
 public interface ITimeTagger : IDevice, ITimeTagSource
 {
+    /// <summary>The device's name (one name for both roles: device and tag source).</summary>
+    new string Name { get; }
+
     int Channels { get; }
 
     void SetTriggerLevelVolts(int channel, double volts);

@@ -30,6 +30,9 @@ public sealed class ProtocolTimeTagger : ProtocolDevice, ITimeTagger
     private readonly TimeTag[] _decoded = new TimeTag[TagRecordCodec.MaxRecordsPerFrame];
     private readonly TagFrameReceiver _receiver;
     private readonly CancellationTokenSource _disposing = new();
+    // Cancelled when the host stops the stream (or disposes): a reader thread waiting for ring space then discards,
+    // and counts, what nobody will read, instead of holding the connection up.
+    private CancellationTokenSource _release = new();
     private uint _expectedSequence;
     private long _lastTagTime = long.MinValue;
     private bool _gapOpen;
@@ -87,6 +90,7 @@ public sealed class ProtocolTimeTagger : ProtocolDevice, ITimeTagger
         _expectedSequence = 0;
         _endOfStream = false;
         _stopping = false;
+        _release = CancellationTokenSource.CreateLinkedTokenSource(_disposing.Token);
         _streaming = true;
         try
         {
@@ -103,6 +107,7 @@ public sealed class ProtocolTimeTagger : ProtocolDevice, ITimeTagger
     {
         if (!_streaming) return;
         _stopping = true;
+        _release.Cancel();
         try
         {
             // The reply comes after the last TagData frame, so once it is here every tag is in the ring.
@@ -213,9 +218,10 @@ public sealed class ProtocolTimeTagger : ProtocolDevice, ITimeTagger
         {
             // The first tag after a gap closes it; the overflow pair brackets the time nothing was seen.
             _gapOpen = false;
-            _ring.Write(new TimeTag(_decoded[0].TimePs, 0, TimeTagKind.OverflowEnd), _disposing.Token);
+            _ring.Write(new TimeTag(_decoded[0].TimePs, 0, TimeTagKind.OverflowEnd), _release.Token);
         }
-        _ring.Write(_decoded.AsSpan(0, count), _disposing.Token);
+        int written = _ring.Write(_decoded.AsSpan(0, count), _release.Token);
+        if (written < count) Interlocked.Add(ref StreamCounters.TagsDiscarded, count - written);
         _lastTagTime = _decoded[count - 1].TimePs;
         Interlocked.Add(ref StreamCounters.Tags, count);
         Interlocked.Increment(ref StreamCounters.Frames);
@@ -226,7 +232,7 @@ public sealed class ProtocolTimeTagger : ProtocolDevice, ITimeTagger
         if (_gapOpen) return;
         _gapOpen = true;
         Interlocked.Increment(ref StreamCounters.GapsMarked);
-        _ring.Write(new TimeTag(_lastTagTime == long.MinValue ? 0 : _lastTagTime, 0, TimeTagKind.OverflowBegin), _disposing.Token);
+        _ring.Write(new TimeTag(_lastTagTime == long.MinValue ? 0 : _lastTagTime, 0, TimeTagKind.OverflowBegin), _release.Token);
     }
 
     private void OnEvent(DeviceEvent e)

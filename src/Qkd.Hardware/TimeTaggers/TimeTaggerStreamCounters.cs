@@ -28,6 +28,9 @@ public sealed class TimeTaggerStreamCounters
     /// <summary>Gaps marked in the tag stream (overflow pairs the driver inserted for lost frames or a disconnect).</summary>
     public long GapsMarked;
 
+    /// <summary>Tags that arrived after the host stopped the stream while nobody was reading (not data: discarded, counted).</summary>
+    public long TagsDiscarded;
+
     public IReadOnlyDictionary<string, long> ToDictionary() => new Dictionary<string, long>
     {
         ["tags"] = Interlocked.Read(ref Tags),
@@ -38,5 +41,6 @@ public sealed class TimeTaggerStreamCounters
         ["overflowEvents"] = Interlocked.Read(ref OverflowEvents),
         ["overflowTagsLost"] = Interlocked.Read(ref OverflowTagsLost),
         ["gapsMarked"] = Interlocked.Read(ref GapsMarked),
+        ["tagsDiscarded"] = Interlocked.Read(ref TagsDiscarded),
     };
 }

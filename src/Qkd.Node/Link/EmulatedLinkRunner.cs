@@ -11,16 +11,21 @@ using Qkd.Distillation;
 using Qkd.Distillation.Channel;
 using Qkd.Emulation;
 using Qkd.Emulation.TimeTagging;
+using Qkd.Node.Devices;
 using Qkd.Node.KeyStore;
 
 namespace Qkd.Node.Link;
 
 /// <summary>
-/// Runs both ends of a link in one process against the emulated photon source: Alice's symbol source drives the
-/// emulated channel, Bob's clicks are decoded and sifted, and the two distillers talk over an in-memory classical
-/// channel. The distillation objects are exactly those a two-node deployment uses.
+/// Runs both ends of a link in one process. For a passive receiver the link runs through the device drivers: Alice's
+/// symbols stream to the laser modulator as SymbolData frames, Bob's tags come from the time tagger as TagData frames,
+/// into the acquisition loop, clock recovery and the decoder. The devices are emulated firmware (in process or behind
+/// real pseudo-terminals) unless the caller hands in a <see cref="LinkRig"/> of its own (the HIL suite: hardware, or
+/// emulated devices it injects faults into). The two distillers talk over an in-memory classical channel; the
+/// distillation objects are exactly those a two-node deployment uses.
 /// </summary>
-public sealed class EmulatedLinkRunner(EmulatedRunOptions options, ILogger? logger = null)
+/// <param name="rig">Devices to run on, connected or not; owned by the caller. Null: emulated devices per the options.</param>
+public sealed class EmulatedLinkRunner(EmulatedRunOptions options, ILogger? logger = null, LinkRig? rig = null)
 {
     private const int ClickBatch = 1 << 16;
 
@@ -62,6 +67,9 @@ public sealed class EmulatedLinkRunner(EmulatedRunOptions options, ILogger? logg
         var detections = new Detection[ClickBatch];
         long detectionCount = 0;
         string closing;
+        IReadOnlyList<DeviceReport>? deviceReports = null;
+        bool finished = false;
+        EmulatedLink? physicalLink = null;
         // Passive receivers take the real path: emulated tagger -> acquisition thread -> ring -> clock recovery ->
         // decoder. An active receiver's basis per pulse is not yet carried by the tag stream, so it still takes the
         // emulator's clicks directly (with their pulse indices).
@@ -69,12 +77,20 @@ public sealed class EmulatedLinkRunner(EmulatedRunOptions options, ILogger? logg
         TimeTagFrontEnd? frontEnd = null;
         DetectionDecoder decoder;
         var clicks = new DetectorClick[ClickBatch];
+        LinkRig? ownRig = null;
+        LinkRig? devices = null;
+        Task? stopEmission = null;
         if (viaTimeTags)
         {
             var taggerOptions = TaggerOptionsFor(endPulse);
-            ITimeTagSource source = options.ReplayFile is string file
-                ? TimeTagFile.Open(file)
-                : EmulatedSetup.Tagger(link, taggerOptions, seed);
+            ITimeTagSource source;
+            if (options.ReplayFile is string file)
+                source = TimeTagFile.Open(file);
+            else
+            {
+                devices = rig ?? (ownRig = LinkRig.CreateEmulated(profile, taggerOptions with { EndPulse = long.MaxValue }, seed, options.DeviceTransport));
+                (source, stopEmission) = StartDevices(devices, profile, taggerOptions, symbols, endPulse);
+            }
             frontEnd = new TimeTagFrontEnd(source, ClockRecoveryOptionsFor(profile, taggerOptions), profile.ReceiverLayout,
                 Xoshiro256StarStar.ForStream(seed, "bob-squashing"));
             decoder = frontEnd.Decoder;
@@ -102,10 +118,11 @@ public sealed class EmulatedLinkRunner(EmulatedRunOptions options, ILogger? logg
                 if (m == 0) break;
                 detectionCount += m;
                 await bob.SiftAsync(detections.AsMemory(0, m), cancellationToken).ConfigureAwait(false);
-                progress?.Report(Snapshot(PulsesSoFar(link, frontEnd), detectionCount, bob, profile, options.DurationSeconds));
+                progress?.Report(Snapshot(PulsesSoFar(link, frontEnd, devices), detectionCount, bob, profile, options.DurationSeconds));
             }
             closing = await bob.FinishAsync(cancellationToken).ConfigureAwait(false);
             await aliceTask.ConfigureAwait(false);
+            finished = bob.AbortReason is null;
         }
         catch
         {
@@ -118,13 +135,35 @@ public sealed class EmulatedLinkRunner(EmulatedRunOptions options, ILogger? logg
         finally
         {
             frontEnd?.Dispose();
+            if (devices is not null && stopEmission is not null)
+            {
+                if (finished)
+                {
+                    try { await stopEmission.ConfigureAwait(false); }
+                    catch (Exception e) when (e is Hardware.DeviceException or InvalidOperationException) { _logger.LogWarning("Stopping the emission failed: {Error}", e.Message); }
+                }
+                else
+                {
+                    // Ended early (an abort, a failure): nobody reads the tags any more, so stop the tagger first; the
+                    // symbol stream then stalls and ends when the devices are closed.
+                    try { devices.Tagger.StopStream(); }
+                    catch (Exception e) when (e is Hardware.DeviceException or InvalidOperationException) { _logger.LogWarning("Stopping the tag stream failed: {Error}", e.Message); }
+                    _ = stopEmission.ContinueWith(t => _logger.LogDebug("Emission ended: {Error}", t.Exception?.InnerException?.Message),
+                        CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+                }
+            }
+            deviceReports = devices?.Report();
+            physicalLink = devices?.Emulated?.CurrentSession?.Tagger?.Link ?? physicalLink;
+            ownRig?.Dispose();
         }
-        progress?.Report(Snapshot(PulsesSoFar(link, frontEnd), detectionCount, bob, profile, options.DurationSeconds));
+        progress?.Report(Snapshot(PulsesSoFar(link, frontEnd, devices), detectionCount, bob, profile, options.DurationSeconds));
 
-        long pulsesSent = options.ReplayFile is null ? Math.Max(link.PulsesEmitted, endPulse) : endPulse;
+        // Through the devices (or a replay) the run covers exactly the pulses streamed; directly, the emulator may overshoot.
+        if (!viaTimeTags) physicalLink = link;
+        long pulsesSent = viaTimeTags ? endPulse : Math.Max(link.PulsesEmitted, endPulse);
         bool identical = FileKeyStore.HoldIdenticalKeys(aliceStore, bobStore);
-        return BuildReport(started, wall.Elapsed.TotalSeconds, pulsesSent, detectionCount, link, decoder, bob, alice,
-            aliceChannel, bobChannel, aliceStore, bobStore, identical, closing, frontEnd);
+        return BuildReport(started, wall.Elapsed.TotalSeconds, pulsesSent, detectionCount, physicalLink, decoder, bob, alice,
+            aliceChannel, bobChannel, aliceStore, bobStore, identical, closing, frontEnd, deviceReports, devices?.Description);
     }
 
     /// <summary>The distillation settings implied by a link profile: both ends must use the same decoy settings.</summary>
@@ -140,8 +179,30 @@ public sealed class EmulatedLinkRunner(EmulatedRunOptions options, ILogger? logg
     public static EmulatedTimeTaggerOptions TaggerOptionsFor(long endPulse) => new() { EndPulse = endPulse, SyncDivider = SyncDivider };
 
     /// <summary>Pulses covered so far: the emulator's position, or on replay the pulse of the last recovered sync.</summary>
-    private long PulsesSoFar(EmulatedLink link, TimeTagFrontEnd? frontEnd) =>
-        options.ReplayFile is null ? link.PulsesEmitted : Math.Max(0, frontEnd?.Clock.LastSyncPulse ?? 0);
+    private static long PulsesSoFar(EmulatedLink link, TimeTagFrontEnd? frontEnd, LinkRig? devices) =>
+        frontEnd is null ? link.PulsesEmitted : Math.Max(0, frontEnd.Clock.LastSyncPulse);
+
+    /// <summary>
+    /// Connects and configures the devices for the profile, starts the tag stream and the emission, and returns the
+    /// tagger (the acquisition's source) and the task that stops the emission once every symbol is streamed: that stop
+    /// is what tells the modulator, and so the light, where the run ends.
+    /// </summary>
+    private (ITimeTagSource Source, Task StopEmission) StartDevices(LinkRig devices, LinkProfile profile, EmulatedTimeTaggerOptions taggerOptions,
+        Core.Symbols.ISymbolSource symbols, long endPulse)
+    {
+        devices.Connect();
+        devices.Configure(profile, taggerOptions.SyncDivider, taggerOptions.SyncChannel);
+        _logger.LogInformation("Devices: {Modulator}; {Detector}; {Tagger}", devices.Modulator.Name, devices.Detector.Name, devices.Tagger.Name);
+        devices.Tagger.StartStream();
+        devices.Modulator.StartEmission(symbols, 0, endPulse);
+        var modulator = devices.Modulator;
+        Task stop = Task.Run(async () =>
+        {
+            await modulator.StreamingCompletion.ConfigureAwait(false);
+            modulator.StopEmission();
+        });
+        return (devices.Tagger, stop);
+    }
 
     /// <summary>
     /// Clock recovery for the emulated tagger's wiring: sync on channel 0, detectors from channel 1, light arriving one
@@ -169,9 +230,9 @@ public sealed class EmulatedLinkRunner(EmulatedRunOptions options, ILogger? logg
     }
 
     private LinkReport BuildReport(DateTimeOffset started, double wallSeconds, long pulsesSent, long detections,
-        EmulatedLink link, DetectionDecoder decoder, BobDistiller bob, AliceDistiller alice,
+        EmulatedLink? link, DetectionDecoder decoder, BobDistiller bob, AliceDistiller alice,
         IClassicalChannel aliceChannel, IClassicalChannel bobChannel, FileKeyStore aliceStore, FileKeyStore bobStore,
-        bool identical, string closing, TimeTagFrontEnd? frontEnd)
+        bool identical, string closing, TimeTagFrontEnd? frontEnd, IReadOnlyList<DeviceReport>? deviceReports, string? devicesDescription)
     {
         var profile = options.Profile;
         var blocks = bob.Blocks;
@@ -222,7 +283,7 @@ public sealed class EmulatedLinkRunner(EmulatedRunOptions options, ILogger? logg
             reason = blocks.LastOrDefault(b => b.Reason is not null)?.Reason ?? closing;
         double linkSeconds = pulsesSent / profile.PulseRateHz;
 
-        var emulatorCounters = options.ReplayFile is null ? link.Counters.ToDictionary() : new Dictionary<string, long>();
+        var emulatorCounters = link is not null ? link.Counters.ToDictionary() : new Dictionary<string, long>();
         return new LinkReport
         {
             StartedAt = started,
@@ -253,11 +314,13 @@ public sealed class EmulatedLinkRunner(EmulatedRunOptions options, ILogger? logg
             Reason = reason,
             Receiver = new ReceiverReport(profile.ReceiverLayout.ToString(),
                 frontEnd is null ? "emulator clicks (active receiver: basis not in the tag stream yet)"
-                    : options.ReplayFile is null ? "time tags: acquisition loop, ring, clock recovery" : $"replayed time tags ({options.ReplayFile}): acquisition loop, ring, clock recovery",
+                    : options.ReplayFile is null ? $"device drivers over the wire protocol ({devicesDescription}): symbols to the modulator, tags from the tagger, acquisition loop, ring, clock recovery"
+                    : $"replayed time tags ({options.ReplayFile}): acquisition loop, ring, clock recovery",
                 decoder.MultiClicks, decoder.CrossBasisMultiClicks, decoder.InvalidClicks, emulatorCounters,
                 frontEnd?.Clock.Counters.ToDictionary(), frontEnd is null ? null : AcquisitionReport.From(frontEnd)),
             ClassicalChannel = new ClassicalChannelReport(bobChannel.Statistics.MessagesSent, bobChannel.Statistics.BytesSent,
                 aliceChannel.Statistics.MessagesSent, aliceChannel.Statistics.BytesSent),
+            Devices = deviceReports,
             KeyStores = new KeyStoreReport(aliceStore.Directory, bobStore.Directory, bobStore.BlockIds.Count, aliceStore.StoredBits, bobStore.StoredBits),
             Blocks = blocks.Select(b => new BlockReport(b.BlockId, b.Outcome.ToString(), b.Reason, b.SiftedZ, b.SiftedX,
                 Finite(b.QberZ), Finite(b.QberX), Finite(b.QberEstimateUsedForCorrection), b.LeakedErrorCorrectionBits,

@@ -25,6 +25,9 @@ public sealed record EmulatedRunOptions
     /// </summary>
     public string? ReplayFile { get; init; }
 
+    /// <summary>How the host reaches the emulated devices: in process (default) or over real pseudo-terminals.</summary>
+    public Emulation.Hosting.EmulatedDeviceTransport DeviceTransport { get; init; } = Emulation.Hosting.EmulatedDeviceTransport.InProcess;
+
     /// <summary>Directory under which Alice's and Bob's key stores are created.</summary>
     public required string KeysDirectory { get; init; }
 

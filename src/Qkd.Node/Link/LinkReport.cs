@@ -38,6 +38,8 @@ public sealed record LinkReport
     public string? Reason { get; init; }
     public required ReceiverReport Receiver { get; init; }
     public required ClassicalChannelReport ClassicalChannel { get; init; }
+    /// <summary>The devices the link ran on (identity, connection and stream counters); null without devices (direct emulation, replay).</summary>
+    public IReadOnlyList<Devices.DeviceReport>? Devices { get; init; }
     public required KeyStoreReport KeyStores { get; init; }
     public required IReadOnlyList<BlockReport> Blocks { get; init; }
 

@@ -1,0 +1,125 @@
+using Qkd.Core;
+using Qkd.Emulation;
+using Qkd.Emulation.Firmware;
+using Qkd.Emulation.Hosting;
+using Qkd.Emulation.TimeTagging;
+using Qkd.Hardware.Detectors;
+using Qkd.Hardware.Devices;
+using Qkd.Hardware.Modulators;
+using Qkd.Hardware.Protocol;
+using Qkd.Hardware.TimeTaggers;
+
+namespace Qkd.Node.Devices;
+
+/// <summary>
+/// The devices one link runs on, as drivers: Alice's laser modulator, Bob's single-photon detector and Bob's time
+/// tagger. The same drivers talk to real devices (connectors from a hardware configuration) or to emulated firmware
+/// (an <see cref="EmulatedLinkDevices"/> behind in-process streams or real pseudo-terminals); nothing above this class
+/// can tell the difference. For emulated rigs the firmware and the cable connectors are exposed for fault injection.
+/// </summary>
+public sealed class LinkRig : IDisposable
+{
+    private readonly List<IDisposable> _owned = new();
+
+    private LinkRig(ILaserModulator modulator, ISinglePhotonDetector detector, ITimeTagger tagger, string description)
+    {
+        Modulator = modulator;
+        Detector = detector;
+        Tagger = tagger;
+        Description = description;
+    }
+
+    public ILaserModulator Modulator { get; }
+
+    public ISinglePhotonDetector Detector { get; }
+
+    public ITimeTagger Tagger { get; }
+
+    /// <summary>"emulated devices (in process)", "emulated devices (pseudo-terminals)", "hardware (hil/targets/lab.json)".</summary>
+    public string Description { get; }
+
+    /// <summary>The emulated firmware, or null on hardware.</summary>
+    public EmulatedLinkDevices? Emulated { get; private init; }
+
+    /// <summary>The emulated cables, for unplug/replug (null on hardware).</summary>
+    public EmulatedDeviceConnector? ModulatorCable { get; private init; }
+
+    public EmulatedDeviceConnector? DetectorCable { get; private init; }
+
+    public EmulatedDeviceConnector? TaggerCable { get; private init; }
+
+    /// <summary>
+    /// Emulated devices around one emulated link, reached over <paramref name="transport"/>. The base profile gives the
+    /// physics the devices do not control; <see cref="Configure"/> sets what they do.
+    /// </summary>
+    public static LinkRig CreateEmulated(LinkProfile baseProfile, EmulatedTimeTaggerOptions taggerOptions, ulong seed,
+        EmulatedDeviceTransport transport = EmulatedDeviceTransport.InProcess, DeviceConnectionOptions? connectionOptions = null)
+    {
+        var devices = new EmulatedLinkDevices(baseProfile, taggerOptions, seed);
+        var modulatorCable = new EmulatedDeviceConnector(devices.Modulator, transport);
+        var detectorCable = new EmulatedDeviceConnector(devices.Detector, transport);
+        var taggerCable = new EmulatedDeviceConnector(devices.Tagger, transport);
+        // A pty moves a few MB/s: give a stopping stream time to drain.
+        var options = connectionOptions ?? new DeviceConnectionOptions
+        {
+            ReplyTimeout = transport == EmulatedDeviceTransport.InProcess ? TimeSpan.FromSeconds(2) : TimeSpan.FromSeconds(5),
+        };
+        var rig = new LinkRig(new ProtocolLaserModulator(modulatorCable, options), new ProtocolSinglePhotonDetector(detectorCable, options),
+            new ProtocolTimeTagger(taggerCable, options),
+            transport == EmulatedDeviceTransport.InProcess ? "emulated devices (in process)" : "emulated devices (pseudo-terminals, System.IO.Ports)")
+        {
+            Emulated = devices,
+            ModulatorCable = modulatorCable,
+            DetectorCable = detectorCable,
+            TaggerCable = taggerCable,
+        };
+        rig._owned.AddRange([modulatorCable, detectorCable, taggerCable, devices]);
+        return rig;
+    }
+
+    /// <summary>Real devices behind the given connectors (serial ports or USB, from a configuration file).</summary>
+    public static LinkRig CreateHardware(IDeviceConnector modulator, IDeviceConnector detector, IDeviceConnector tagger, string description,
+        DeviceConnectionOptions? connectionOptions = null) =>
+        new(new ProtocolLaserModulator(modulator, connectionOptions), new ProtocolSinglePhotonDetector(detector, connectionOptions),
+            new ProtocolTimeTagger(tagger, connectionOptions), description);
+
+    /// <summary>Connects the three devices (identity and class checked).</summary>
+    public void Connect()
+    {
+        Modulator.Connect();
+        Detector.Connect();
+        Tagger.Connect();
+    }
+
+    /// <summary>
+    /// Sets the devices up for a link with <paramref name="profile"/>: the modulator's pulse rate, intensity levels and
+    /// sync divider, every detector head's efficiency and dead time with bias on, the tagger's sync input.
+    /// </summary>
+    public void Configure(LinkProfile profile, int syncDivider, int syncChannel)
+    {
+        Modulator.SetPulseRateHz((long)Math.Round(profile.PulseRateHz));
+        foreach (var level in Intensities.All) Modulator.SetMeanPhotonNumber(level, profile.MeanPhotonNumber(level));
+        Modulator.SetSyncDivider(syncDivider);
+        for (int head = 0; head < Detector.Heads; head++)
+        {
+            Detector.SetEfficiency(head, profile.DetectorEfficiency);
+            Detector.SetDeadTimePs(head, profile.DeadTimePs);
+            Detector.SetBiasEnabled(head, true);
+        }
+        Tagger.SetSyncChannel(syncChannel);
+    }
+
+    /// <summary>Identity and counters of each device, for the run report.</summary>
+    public IReadOnlyList<DeviceReport> Report() =>
+    [
+        DeviceReport.From(Modulator), DeviceReport.From(Detector), DeviceReport.From(Tagger),
+    ];
+
+    public void Dispose()
+    {
+        Tagger.Dispose();
+        Modulator.Dispose();
+        Detector.Dispose();
+        foreach (var owned in _owned) owned.Dispose();
+    }
+}
