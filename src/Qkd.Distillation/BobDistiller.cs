@@ -53,6 +53,17 @@ public sealed class BobDistiller
     /// <summary>Set when a block aborted for a security reason; the session must then stop producing key.</summary>
     public string? AbortReason { get; private set; }
 
+    /// <summary>
+    /// Stops distilling from outside (a device fault made the data untrustworthy: interlock, bias lock, blinding):
+    /// sifted bits not yet in a finished block are discarded, and <see cref="FinishAsync"/> ends the session with this
+    /// reason. Blocks already finished stay valid. The first reason wins.
+    /// </summary>
+    public void Abort(string reason)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(reason);
+        AbortReason ??= reason;
+    }
+
     public long SecretBits { get; private set; }
 
     /// <summary>Sifted Z bits waiting for a block.</summary>

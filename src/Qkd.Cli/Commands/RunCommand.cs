@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using Microsoft.Extensions.Logging;
 using Qkd.Emulation;
+using Qkd.Emulation.Hosting;
 using Qkd.Node.Link;
 
 namespace Qkd.Cli.Commands;
@@ -22,11 +23,17 @@ public static class RunCommand
         var keysDir = new Option<DirectoryInfo>("--keys-dir") { Description = "Where Alice's and Bob's key stores are created.", DefaultValueFactory = _ => new DirectoryInfo("keys") };
         var verbose = new Option<bool>("--verbose") { Description = "Log every block." };
         var quiet = new Option<bool>("--quiet") { Description = "No live progress line." };
+        var transport = new Option<string>("--transport")
+        {
+            Description = "How the drivers reach the emulated devices: inproc (in-process streams) or pty (real pseudo-terminals through System.IO.Ports; a few MB/s, so use short runs).",
+            DefaultValueFactory = _ => "inproc",
+        };
+        transport.AcceptOnlyFromAmong("inproc", "pty");
         var replay = new Option<FileInfo?>("--replay") { Description = "Replay a time-tag recording (from `qkd record`) as Bob's tagger; profile and seed come from the file." };
 
         var command = new Command("run", "Run a QKD link end to end and print a summary.")
         {
-            emulator, profile, distance, duration, seed, eavesdropper, report, blockSize, keysDir, verbose, quiet, replay,
+            emulator, profile, distance, duration, seed, eavesdropper, report, blockSize, keysDir, verbose, quiet, replay, transport,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -65,6 +72,7 @@ public static class RunCommand
                     Seed = parse.GetValue(seed),
                     BlockSizeBits = parse.GetValue(blockSize),
                     KeysDirectory = parse.GetValue(keysDir)!.FullName,
+                    DeviceTransport = parse.GetValue(transport) == "pty" ? EmulatedDeviceTransport.PseudoTerminal : EmulatedDeviceTransport.InProcess,
                 };
             }
 

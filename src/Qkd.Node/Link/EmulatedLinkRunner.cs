@@ -68,6 +68,7 @@ public sealed class EmulatedLinkRunner(EmulatedRunOptions options, ILogger? logg
         long detectionCount = 0;
         string closing;
         IReadOnlyList<DeviceReport>? deviceReports = null;
+        IReadOnlyList<string>? deviceLog = null;
         bool finished = false;
         EmulatedLink? physicalLink = null;
         // Passive receivers take the real path: emulated tagger -> acquisition thread -> ring -> clock recovery ->
@@ -79,6 +80,7 @@ public sealed class EmulatedLinkRunner(EmulatedRunOptions options, ILogger? logg
         var clicks = new DetectorClick[ClickBatch];
         LinkRig? ownRig = null;
         LinkRig? devices = null;
+        DeviceSupervisor? supervisor = null;
         Task? stopEmission = null;
         if (viaTimeTags)
         {
@@ -90,6 +92,7 @@ public sealed class EmulatedLinkRunner(EmulatedRunOptions options, ILogger? logg
             {
                 devices = rig ?? (ownRig = LinkRig.CreateEmulated(profile, taggerOptions with { EndPulse = long.MaxValue }, seed, options.DeviceTransport));
                 (source, stopEmission) = StartDevices(devices, profile, taggerOptions, symbols, endPulse);
+                supervisor = new DeviceSupervisor(devices, options.DeviceSupervisionInterval, _logger);
             }
             frontEnd = new TimeTagFrontEnd(source, ClockRecoveryOptionsFor(profile, taggerOptions), profile.ReceiverLayout,
                 Xoshiro256StarStar.ForStream(seed, "bob-squashing"));
@@ -106,6 +109,11 @@ public sealed class EmulatedLinkRunner(EmulatedRunOptions options, ILogger? logg
             while (bob.AbortReason is null)
             {
                 cancellationToken.ThrowIfCancellationRequested();
+                if (supervisor?.Fault is string fault)
+                {
+                    bob.Abort(fault);
+                    break;
+                }
                 int m;
                 if (frontEnd is not null)
                     m = frontEnd.Read(detections, cancellationToken);
@@ -152,7 +160,9 @@ public sealed class EmulatedLinkRunner(EmulatedRunOptions options, ILogger? logg
                         CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
                 }
             }
+            supervisor?.Dispose();
             deviceReports = devices?.Report();
+            deviceLog = supervisor?.Log;
             physicalLink = devices?.Emulated?.CurrentSession?.Tagger?.Link ?? physicalLink;
             ownRig?.Dispose();
         }
@@ -163,7 +173,7 @@ public sealed class EmulatedLinkRunner(EmulatedRunOptions options, ILogger? logg
         long pulsesSent = viaTimeTags ? endPulse : Math.Max(link.PulsesEmitted, endPulse);
         bool identical = FileKeyStore.HoldIdenticalKeys(aliceStore, bobStore);
         return BuildReport(started, wall.Elapsed.TotalSeconds, pulsesSent, detectionCount, physicalLink, decoder, bob, alice,
-            aliceChannel, bobChannel, aliceStore, bobStore, identical, closing, frontEnd, deviceReports, devices?.Description);
+            aliceChannel, bobChannel, aliceStore, bobStore, identical, closing, frontEnd, deviceReports, devices?.Description, deviceLog);
     }
 
     /// <summary>The distillation settings implied by a link profile: both ends must use the same decoy settings.</summary>
@@ -232,7 +242,8 @@ public sealed class EmulatedLinkRunner(EmulatedRunOptions options, ILogger? logg
     private LinkReport BuildReport(DateTimeOffset started, double wallSeconds, long pulsesSent, long detections,
         EmulatedLink? link, DetectionDecoder decoder, BobDistiller bob, AliceDistiller alice,
         IClassicalChannel aliceChannel, IClassicalChannel bobChannel, FileKeyStore aliceStore, FileKeyStore bobStore,
-        bool identical, string closing, TimeTagFrontEnd? frontEnd, IReadOnlyList<DeviceReport>? deviceReports, string? devicesDescription)
+        bool identical, string closing, TimeTagFrontEnd? frontEnd, IReadOnlyList<DeviceReport>? deviceReports, string? devicesDescription,
+        IReadOnlyList<string>? deviceLog)
     {
         var profile = options.Profile;
         var blocks = bob.Blocks;
@@ -278,7 +289,7 @@ public sealed class EmulatedLinkRunner(EmulatedRunOptions options, ILogger? logg
         }
 
         var aborted = blocks.FirstOrDefault(b => b.Outcome == BlockOutcome.Aborted);
-        string? reason = aborted?.Reason;
+        string? reason = aborted?.Reason ?? bob.AbortReason;
         if (reason is null && bob.SecretBits == 0)
             reason = blocks.LastOrDefault(b => b.Reason is not null)?.Reason ?? closing;
         double linkSeconds = pulsesSent / profile.PulseRateHz;
@@ -310,7 +321,7 @@ public sealed class EmulatedLinkRunner(EmulatedRunOptions options, ILogger? logg
             SecretKeyRateBitsPerSecond = linkSeconds > 0 ? bob.SecretBits / linkSeconds : 0,
             SecretKeyRateBitsPerPulse = pulsesSent > 0 ? (double)bob.SecretBits / pulsesSent : 0,
             IdenticalKeys = identical && alice.SecretBits == bob.SecretBits,
-            Aborted = aborted is not null,
+            Aborted = aborted is not null || bob.AbortReason is not null,
             Reason = reason,
             Receiver = new ReceiverReport(profile.ReceiverLayout.ToString(),
                 frontEnd is null ? "emulator clicks (active receiver: basis not in the tag stream yet)"
@@ -321,6 +332,7 @@ public sealed class EmulatedLinkRunner(EmulatedRunOptions options, ILogger? logg
             ClassicalChannel = new ClassicalChannelReport(bobChannel.Statistics.MessagesSent, bobChannel.Statistics.BytesSent,
                 aliceChannel.Statistics.MessagesSent, aliceChannel.Statistics.BytesSent),
             Devices = deviceReports,
+            DeviceLog = deviceLog,
             KeyStores = new KeyStoreReport(aliceStore.Directory, bobStore.Directory, bobStore.BlockIds.Count, aliceStore.StoredBits, bobStore.StoredBits),
             Blocks = blocks.Select(b => new BlockReport(b.BlockId, b.Outcome.ToString(), b.Reason, b.SiftedZ, b.SiftedX,
                 Finite(b.QberZ), Finite(b.QberX), Finite(b.QberEstimateUsedForCorrection), b.LeakedErrorCorrectionBits,

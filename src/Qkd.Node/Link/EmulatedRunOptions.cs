@@ -28,6 +28,9 @@ public sealed record EmulatedRunOptions
     /// <summary>How the host reaches the emulated devices: in process (default) or over real pseudo-terminals.</summary>
     public Emulation.Hosting.EmulatedDeviceTransport DeviceTransport { get; init; } = Emulation.Hosting.EmulatedDeviceTransport.InProcess;
 
+    /// <summary>How often the devices' status is polled during a run (and gone devices reconnected).</summary>
+    public TimeSpan DeviceSupervisionInterval { get; init; } = TimeSpan.FromMilliseconds(100);
+
     /// <summary>Directory under which Alice's and Bob's key stores are created.</summary>
     public required string KeysDirectory { get; init; }
 

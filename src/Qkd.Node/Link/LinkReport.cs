@@ -40,6 +40,9 @@ public sealed record LinkReport
     public required ClassicalChannelReport ClassicalChannel { get; init; }
     /// <summary>The devices the link ran on (identity, connection and stream counters); null without devices (direct emulation, replay).</summary>
     public IReadOnlyList<Devices.DeviceReport>? Devices { get; init; }
+
+    /// <summary>What happened to the devices during the run (disconnects, reconnects, overflows, faults), in order.</summary>
+    public IReadOnlyList<string>? DeviceLog { get; init; }
     public required KeyStoreReport KeyStores { get; init; }
     public required IReadOnlyList<BlockReport> Blocks { get; init; }
 
