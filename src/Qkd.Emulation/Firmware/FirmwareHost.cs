@@ -43,6 +43,7 @@ public abstract class FirmwareHost : IDisposable
     private long _framesReceived;
     private readonly List<IFrameDecoder> _pastDecoders = new();
     private long _framesSentBefore;
+    private long _framesCorruptedBefore;
     private long _framesIgnored;
     private long _itemsLost;
     private long _streamFramesMissed;
@@ -139,7 +140,13 @@ public abstract class FirmwareHost : IDisposable
     public long StreamFramesMissed => Interlocked.Read(ref _streamFramesMissed);
 
     /// <summary>Frames the line-fault injector corrupted (all attachments).</summary>
-    public long FramesCorrupted { get; private set; }
+    public long FramesCorrupted
+    {
+        get
+        {
+            lock (_outputLock) return _framesCorruptedBefore + (_attachment?.Transport.FramesCorrupted ?? 0);
+        }
+    }
 
     /// <summary>Events sent so far (the next event's sequence number).</summary>
     public uint EventsSent
@@ -572,7 +579,7 @@ public abstract class FirmwareHost : IDisposable
             attachment.Closed = true;
             _framesSentBefore += attachment.Writer.FramesWritten;
             attachment.Writer.Clear();
-            FramesCorrupted += attachment.Transport.FramesCorrupted;
+            _framesCorruptedBefore += attachment.Transport.FramesCorrupted;
             lock (_pastDecoders)
             {
                 _pastDecoders.Add(attachment.Decoder);
