@@ -174,6 +174,12 @@ public sealed class DeviceConnection : IDisposable
             MarkGone(e);
             throw Rethrow(e, "send stream data");
         }
+        catch (Exception e) when (e is ObjectDisposedException or IOException)
+        {
+            var gone = new DeviceDisconnectedException(DeviceName, "send stream data", e);
+            MarkGone(gone);
+            throw gone;
+        }
         finally
         {
             _writeLock.Exit();
@@ -190,6 +196,12 @@ public sealed class DeviceConnection : IDisposable
             {
                 MarkGone(e);
                 throw Rethrow(e, "send stream data");
+            }
+            catch (Exception e) when (e is ObjectDisposedException or IOException)
+            {
+                var gone = new DeviceDisconnectedException(DeviceName, "send stream data", e);
+                MarkGone(gone);
+                throw gone;
             }
         }
     }
@@ -218,6 +230,14 @@ public sealed class DeviceConnection : IDisposable
                 _writer.Clear();
                 if (e is DeviceDisconnectedException) MarkGone(e);
                 throw Rethrow(e, operation);
+            }
+            catch (Exception e) when (e is ObjectDisposedException or IOException)
+            {
+                // A transport closed under us (the connection is being disposed, or the device vanished mid-write).
+                _writer.Clear();
+                var gone = new DeviceDisconnectedException(DeviceName, operation, e);
+                MarkGone(gone);
+                throw gone;
             }
         }
     }

@@ -66,6 +66,12 @@ public sealed class DeviceSupervisor : IDisposable
                 {
                     // Still away (or not answering): the next round tries again. The disconnect itself was logged.
                 }
+                catch (Exception e) when (e is InvalidOperationException or ObjectDisposedException or PayloadFormatException)
+                {
+                    // The rig is being closed, or a device answered nonsense: note it, never let it escape the timer
+                    // thread (that would end the process).
+                    Note($"{device.Name}: supervision round failed: {e.Message}");
+                }
             }
         }
         finally
@@ -74,7 +80,12 @@ public sealed class DeviceSupervisor : IDisposable
         }
     }
 
-    public void Dispose() => _timer.Dispose();
+    public void Dispose()
+    {
+        // Waits for a round in progress, so nothing polls the devices once the caller goes on to close them.
+        using var done = new ManualResetEvent(false);
+        if (_timer.Dispose(done)) done.WaitOne(TimeSpan.FromSeconds(10));
+    }
 
     private void OnEvent(IDevice device, DeviceEvent e)
     {

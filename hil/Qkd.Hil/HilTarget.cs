@@ -1,0 +1,106 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Qkd.Emulation;
+using Qkd.Emulation.Hosting;
+using Qkd.Hardware.Devices;
+using Qkd.Hardware.Protocol;
+using Qkd.Hardware.Transport.Serial;
+using Qkd.Node.Devices;
+using Qkd.Node.Link;
+
+namespace Qkd.Hil;
+
+/// <summary>
+/// Where the HIL scenarios run, read from a JSON file in hil/targets/: emulated devices in process or behind real
+/// pseudo-terminals, or real devices (serial ports or USB serial numbers). The scenarios are the same on every target;
+/// the target only says how to reach the devices and how long a run may take.
+/// </summary>
+public sealed record HilTarget
+{
+    public required string Name { get; init; }
+    public string Description { get; init; } = "";
+
+    /// <summary>"emulated" or "hardware".</summary>
+    public required string Kind { get; init; }
+
+    /// <summary>For emulated targets: "inproc" or "pty".</summary>
+    public string? Transport { get; init; }
+
+    public double DurationSeconds { get; init; } = 0.5;
+    public long BlockSizeBits { get; init; } = 1 << 22;
+
+    /// <summary>Whether a run on this target is long enough to finish a privacy-amplification block with key.</summary>
+    public bool ExpectKey { get; init; }
+
+    /// <summary>Link profile file (relative to this file), for the expected physics; default: the built-in profile.</summary>
+    public string? Profile { get; init; }
+
+    public HilDevices? Devices { get; init; }
+
+    [JsonIgnore]
+    public string? SourceFile { get; init; }
+
+    public bool IsEmulated => Kind == "emulated";
+
+    private static readonly JsonSerializerOptions Json = new()
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+        UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
+        ReadCommentHandling = JsonCommentHandling.Skip,
+    };
+
+    /// <summary>Reads and checks a target file; every problem names the file and the field.</summary>
+    public static HilTarget Load(string path)
+    {
+        HilTarget target;
+        try
+        {
+            target = JsonSerializer.Deserialize<HilTarget>(File.ReadAllText(path), Json)
+                ?? throw new InvalidDataException($"{path}: empty target file");
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException($"{path}: {e.Message}", e);
+        }
+        target = target with { SourceFile = Path.GetFullPath(path) };
+        string? problem = target.Kind switch
+        {
+            "emulated" when target.Transport is not ("inproc" or "pty") => $"transport must be \"inproc\" or \"pty\", not \"{target.Transport}\"",
+            "hardware" when target.Devices is null => "a hardware target needs \"devices\" (modulator, detector, tagger)",
+            "emulated" or "hardware" => null,
+            _ => $"kind must be \"emulated\" or \"hardware\", not \"{target.Kind}\"",
+        };
+        if (problem is null && !(target.DurationSeconds > 0 && target.DurationSeconds <= 600)) problem = $"durationSeconds {target.DurationSeconds} is outside (0, 600]";
+        if (problem is not null) throw new InvalidDataException($"{path}: {problem}");
+        return target;
+    }
+
+    public LinkProfile LinkProfile() => Profile is null
+        ? Emulation.LinkProfile.Default
+        : Emulation.LinkProfile.Load(Path.Combine(Path.GetDirectoryName(SourceFile) ?? ".", Profile));
+
+    /// <summary>The devices of this target, not yet connected, for a link with <paramref name="profile"/>.</summary>
+    public LinkRig CreateRig(LinkProfile profile, ulong seed, long endPulse)
+    {
+        if (IsEmulated)
+            return LinkRig.CreateEmulated(profile, EmulatedLinkRunner.TaggerOptionsFor(endPulse) with { EndPulse = long.MaxValue }, seed,
+                Transport == "pty" ? EmulatedDeviceTransport.PseudoTerminal : EmulatedDeviceTransport.InProcess);
+        var devices = Devices!;
+        return LinkRig.CreateHardware(devices.Modulator.Connector(DeviceClass.LaserModulator), devices.Detector.Connector(DeviceClass.SinglePhotonDetector),
+            devices.Tagger.Connector(DeviceClass.TimeTagger), $"hardware ({SourceFile})");
+    }
+}
+
+public sealed record HilDevices(HilDevice Modulator, HilDevice Detector, HilDevice Tagger);
+
+/// <summary>One device on a hardware target: a serial port, or a USB device by serial number.</summary>
+public sealed record HilDevice
+{
+    public string? SerialPort { get; init; }
+    public string? UsbSerialNumber { get; init; }
+
+    public IDeviceConnector Connector(DeviceClass deviceClass) =>
+        SerialPort is not null ? new SerialDeviceConnector(new SerialPortOptions(SerialPort))
+        : UsbSerialNumber is not null ? new UsbDeviceConnector(deviceClass, UsbSerialNumber)
+        : throw new InvalidDataException($"the {deviceClass.Describe()} needs \"serialPort\" or \"usbSerialNumber\"");
+}
