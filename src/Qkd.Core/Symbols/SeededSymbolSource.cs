@@ -1,3 +1,5 @@
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using Qkd.Core.Random;
 
 namespace Qkd.Core.Symbols;
@@ -20,19 +22,59 @@ public sealed class SeededSymbolSource(ulong seed, SymbolDistribution distributi
         return Distribution.FromRandom(CounterRandom.AtKey(_key, pulseIndex));
     }
 
-    /// <summary>The bulk path the modulator driver streams from: the same symbols as <see cref="SymbolAt"/>, packed.</summary>
+    /// <summary>
+    /// The bulk path the modulator driver streams from (a 1 GHz transmitter needs 1e9 symbols a second): the same symbols
+    /// as <see cref="SymbolAt"/>, packed. Eight pulses at a time in 512-bit vectors where the CPU has them (AVX-512
+    /// multiplies 64-bit lanes natively), one at a time otherwise.
+    /// </summary>
     public void FillPacked(long firstPulse, Span<byte> packed)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(firstPulse);
+        int i = 0;
+        if (Vector512.IsHardwareAccelerated && Avx512DQ.IsSupported) i = FillPacked512(firstPulse, packed);
         SymbolDistribution distribution = Distribution;
         ulong key = _key;
-        ulong counter = (ulong)firstPulse;
-        for (int i = 0; i < packed.Length; i++, counter += 2)
+        ulong counter = (ulong)firstPulse + 2UL * (ulong)i;
+        for (; i < packed.Length; i++, counter += 2)
         {
             byte low = distribution.PackedFrom(SplitMix64.Mix(key + counter * SplitMix64.Gamma));
             byte high = distribution.PackedFrom(SplitMix64.Mix(key + (counter + 1) * SplitMix64.Gamma));
             packed[i] = (byte)(low | (high << 4));
         }
+    }
+
+    /// <summary>Whole groups of 8 pulses (4 bytes); returns the bytes written.</summary>
+    private int FillPacked512(long firstPulse, Span<byte> packed)
+    {
+        var (signal, decoy, z) = Distribution.Thresholds;
+        var one = Vector512.Create(1UL);
+        var signalThreshold = Vector512.Create(signal);
+        var decoyThreshold = Vector512.Create(decoy);
+        var basisThreshold = Vector512.Create(z >> 1);
+        var low32 = Vector512.Create(0xFFFFFFFFUL);
+        var low31 = Vector512.Create(0x7FFFFFFFUL);
+        var step = Vector512.Create(unchecked(8 * SplitMix64.Gamma));
+        var z0 = Vector512.Create(_key + (ulong)firstPulse * SplitMix64.Gamma)
+                 + Vector512.Create(0UL, 1, 2, 3, 4, 5, 6, 7) * Vector512.Create(SplitMix64.Gamma);
+        Span<ulong> lanes = stackalloc ulong[8];
+        int bytes = packed.Length & ~3;
+        for (int i = 0; i < bytes; i += 4, z0 += step)
+        {
+            var x = z0;
+            x = (x ^ Vector512.ShiftRightLogical(x, 30)) * Vector512.Create(0xBF58476D1CE4E5B9UL);
+            x = (x ^ Vector512.ShiftRightLogical(x, 27)) * Vector512.Create(0x94D049BB133111EBUL);
+            x ^= Vector512.ShiftRightLogical(x, 31);
+            var u = x & low32;
+            var intensity = (Vector512.GreaterThanOrEqual(u, signalThreshold) & one) + (Vector512.GreaterThanOrEqual(u, decoyThreshold) & one);
+            var basis = Vector512.GreaterThanOrEqual(Vector512.ShiftRightLogical(x, 32) & low31, basisThreshold) & one;
+            var nibble = basis | (Vector512.ShiftRightLogical(x, 63) << 1) | (intensity << 2);
+            nibble.CopyTo(lanes);
+            packed[i] = (byte)(lanes[0] | (lanes[1] << 4));
+            packed[i + 1] = (byte)(lanes[2] | (lanes[3] << 4));
+            packed[i + 2] = (byte)(lanes[4] | (lanes[5] << 4));
+            packed[i + 3] = (byte)(lanes[6] | (lanes[7] << 4));
+        }
+        return bytes;
     }
 
     /// <summary>Only the intensity of pulse i (cheaper path used by the emulator's click sampler).</summary>

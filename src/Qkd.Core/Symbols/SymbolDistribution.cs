@@ -38,6 +38,9 @@ public sealed class SymbolDistribution
 
     public double ProbabilityZ { get; }
 
+    /// <summary>The 32-bit thresholds <see cref="FromRandom"/> compares against (signal, signal+decoy, Z basis), for bulk paths.</summary>
+    internal (ulong Signal, ulong Decoy, ulong Z) Thresholds => (_signalThreshold, _decoyThreshold, _zThreshold);
+
     /// <summary>Probability of each intensity class, indexed by <see cref="Intensity"/>.</summary>
     public IReadOnlyList<double> IntensityProbabilities { get; }
 

@@ -10,7 +10,8 @@ namespace Qkd.Emulation.Hosting;
 
 /// <summary>
 /// Connects a host driver to emulated firmware the way a cable does: every <see cref="Connect"/> makes a new link (an
-/// in-process duplex stream or a fresh pseudo-terminal), plugs the firmware into its device end and gives the host end
+/// in-process duplex stream carrying USB-style transfers, or a fresh pseudo-terminal carrying COBS frames as a serial
+/// line does), plugs the firmware into its device end and gives the host end
 /// to the driver. <see cref="Unplug"/> and <see cref="Replug"/> model pulling the cable: while unplugged, connecting
 /// fails with the same typed disconnect a missing USB device gives.
 /// </summary>
@@ -41,9 +42,10 @@ public sealed class EmulatedDeviceConnector(FirmwareHost firmware, EmulatedDevic
             ClosePty();
             if (Transport == EmulatedDeviceTransport.InProcess)
             {
+                // In process the duplex stream carries USB-style transfers, so the packet framing USB uses runs here.
                 var (hostEnd, deviceEnd) = FullDuplexStream.CreatePair();
-                Firmware.Plug(new StreamFrameTransport(deviceEnd, $"{Firmware.SerialNumber} device end"));
-                return new StreamFrameTransport(hostEnd, Description);
+                Firmware.Plug(new PacketStreamTransport(new StreamFrameTransport(deviceEnd, $"{Firmware.SerialNumber} device end")));
+                return new PacketStreamTransport(new StreamFrameTransport(hostEnd, Description));
             }
             var pty = PseudoTerminal.Open();
             _pty = pty;

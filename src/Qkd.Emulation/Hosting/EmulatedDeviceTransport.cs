@@ -3,7 +3,10 @@ namespace Qkd.Emulation.Hosting;
 /// <summary>How the host reaches an emulated device.</summary>
 public enum EmulatedDeviceTransport
 {
-    /// <summary>An in-process duplex stream (Nerdbank.Streams): fast, for the quick start and most tests.</summary>
+    /// <summary>
+    /// An in-process duplex stream (Nerdbank.Streams) carrying USB-style transfers (packet framing, as on USB bulk): fast,
+    /// for the quick start and most tests.
+    /// </summary>
     InProcess,
 
     /// <summary>
