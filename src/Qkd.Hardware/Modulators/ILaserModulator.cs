@@ -34,6 +34,12 @@ public interface ILaserModulator : IDevice
     /// </summary>
     void StartEmission(ISymbolSource symbols, long firstPulse, long endPulse);
 
+    /// <summary>
+    /// Starts emitting symbols that arrive as a stream (e.g. light from a fibre, a live QRNG): emission ends when the
+    /// stream ends; <see cref="StreamingCompletion"/> completes then.
+    /// </summary>
+    void StartEmission(ISymbolStream symbols, long firstPulse);
+
     /// <summary>Completes when every symbol up to the end pulse has been handed to the transport (or streaming failed).</summary>
     Task StreamingCompletion { get; }
 

@@ -55,6 +55,18 @@ public sealed class ProtocolLaserModulator : ProtocolDevice, ILaserModulator
         ArgumentOutOfRangeException.ThrowIfNegative(firstPulse);
         if (endPulse <= firstPulse)
             throw new ArgumentOutOfRangeException(nameof(endPulse), endPulse, $"The end pulse must come after the first ({firstPulse}).");
+        Start(firstPulse, connection => Stream(connection, symbols, firstPulse, endPulse));
+    }
+
+    public void StartEmission(ISymbolStream symbols, long firstPulse)
+    {
+        ArgumentNullException.ThrowIfNull(symbols);
+        ArgumentOutOfRangeException.ThrowIfNegative(firstPulse);
+        Start(firstPulse, connection => Stream(connection, symbols, firstPulse));
+    }
+
+    private void Start(long firstPulse, Action<DeviceConnection> stream)
+    {
         if (_streamer is { IsAlive: true })
             throw new InvalidOperationException($"{Name}: already emitting; stop first.");
         var start = new byte[8];
@@ -64,7 +76,7 @@ public sealed class ProtocolLaserModulator : ProtocolDevice, ILaserModulator
         Interlocked.Exchange(ref _symbolsStreamed, 0);
         _streaming = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var connection = Connection;
-        _streamer = new Thread(() => Stream(connection, symbols, firstPulse, endPulse)) { IsBackground = true, Name = $"qkd-symbols {Name}" };
+        _streamer = new Thread(() => stream(connection)) { IsBackground = true, Name = $"qkd-symbols {Name}" };
         _streamer.Start();
     }
 
@@ -99,6 +111,34 @@ public sealed class ProtocolLaserModulator : ProtocolDevice, ILaserModulator
                 symbols.FillPacked(pulse, payload[SymbolBlockCodec.HeaderLength..]);
                 connection.EndStreamFrame(flush: false);
                 Interlocked.Add(ref _symbolsStreamed, count);
+            }
+            connection.Flush();
+            _streaming.TrySetResult();
+        }
+        catch (Exception e)
+        {
+            _streaming.TrySetException(e);
+        }
+    }
+
+    /// <summary>Streams until the symbol stream ends: frames as long as what arrived (read first, then framed).</summary>
+    private void Stream(DeviceConnection connection, ISymbolStream symbols, long firstPulse)
+    {
+        try
+        {
+            var chunk = new byte[SymbolsPerFrame / 2];
+            uint sequence = 0;
+            long pulse = firstPulse;
+            while (!_stopStreaming)
+            {
+                int bytes = symbols.ReadPacked(pulse, chunk);
+                if (bytes == 0) break;
+                Span<byte> payload = connection.BeginStreamFrame(MessageType.ModulatorSymbolData, sequence++, SymbolBlockCodec.HeaderLength + bytes);
+                SymbolBlockCodec.WriteHeader(payload, pulse);
+                chunk.AsSpan(0, bytes).CopyTo(payload[SymbolBlockCodec.HeaderLength..]);
+                connection.EndStreamFrame(flush: bytes < chunk.Length); // a short read: the source is slow, send what we have
+                pulse += 2L * bytes;
+                Interlocked.Add(ref _symbolsStreamed, 2L * bytes);
             }
             connection.Flush();
             _streaming.TrySetResult();
