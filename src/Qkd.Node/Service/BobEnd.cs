@@ -1,0 +1,50 @@
+using Microsoft.Extensions.Logging;
+using Qkd.Acquisition;
+using Qkd.Core;
+using Qkd.Core.Random;
+using Qkd.Distillation;
+using Qkd.Distillation.Channel;
+using Qkd.Hardware.TimeTaggers;
+using Qkd.Node.Link;
+
+namespace Qkd.Node.Service;
+
+/// <summary>
+/// Bob's side of one session: streams his tagger through the acquisition loop, clock recovery and the decoder into
+/// his distiller, which drives the protocol over the classical channel and hands finished keys to the pool. The session
+/// ends when the light stops (the tagger's stream ends with the emission).
+/// </summary>
+public sealed class BobEnd(NodeConfig config, ITimeTagger tagger, IKeySink pool, ILogger logger)
+{
+    public async Task<SessionSummary> RunSessionAsync(IClassicalChannel channel, long session, CancellationToken cancellationToken)
+    {
+        var profile = config.LinkProfile();
+        var taggerOptions = EmulatedLinkRunner.TaggerOptionsFor(long.MaxValue);
+        ulong seed = SplitMix64.Mix(config.Emulator.Seed ^ ((ulong)session * 0x9E3779B97F4A7C15UL));
+        var bob = new BobDistiller(channel, EmulatedLinkRunner.DistillationOptionsFor(profile, config.BlockSizeBits), new SessionKeySink(pool, session));
+        bob.BlockCompleted += block => logger.LogInformation("Session {Session} block {Block}: {Outcome}, QBER {Qber:P2}, {Bits} secret bits{Reason}",
+            session, block.BlockId, block.Outcome, double.IsNaN(block.QberZ) ? block.QberX : block.QberZ, block.SecretBits,
+            block.Reason is null ? "" : $" ({block.Reason})");
+
+        tagger.StartStream();
+        using var frontEnd = new TimeTagFrontEnd(tagger, EmulatedLinkRunner.ClockRecoveryOptionsFor(profile, taggerOptions), profile.ReceiverLayout,
+            Xoshiro256StarStar.ForStream(seed, "bob-squashing"));
+        frontEnd.Loop.SourceDisconnected += e => logger.LogWarning("Tagger disconnected: {Error}", e.Message);
+        frontEnd.Start();
+        var detections = new Detection[1 << 16];
+        while (bob.AbortReason is null)
+        {
+            int n = frontEnd.Read(detections, cancellationToken);
+            if (n == 0) break;
+            await bob.SiftAsync(detections.AsMemory(0, n), cancellationToken).ConfigureAwait(false);
+        }
+        string closing = await bob.FinishAsync(cancellationToken).ConfigureAwait(false);
+        if (bob.AbortReason is not null)
+        {
+            try { tagger.StopStream(); }
+            catch (Hardware.DeviceException e) { logger.LogWarning("Stopping the tagger failed: {Error}", e.Message); }
+        }
+        logger.LogInformation("Session {Session} ended: {Closing}; {Bits:N0} secret bits", session, closing, bob.SecretBits);
+        return new SessionSummary(session, closing, bob.SecretBits);
+    }
+}

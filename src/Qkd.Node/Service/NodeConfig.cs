@@ -1,0 +1,118 @@
+using System.Net;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Qkd.Emulation;
+using Qkd.Node.KeyDelivery;
+
+namespace Qkd.Node.Service;
+
+/// <summary>
+/// One end of a link as an operator configures it (`qkd alice --config alice.json`, `qkd bob --config bob.json`):
+/// its role, the classical channel to the peer, the key store, the ETSI 014 server, and the devices (the emulator with
+/// its fibre to the peer, in this build). Strict: an unknown field or a bad value is an error naming the field.
+/// </summary>
+public sealed record NodeConfig
+{
+    /// <summary>"alice" (transmitter; connects the classical channel) or "bob" (receiver; listens).</summary>
+    public required string Role { get; init; }
+
+    /// <summary>Names the link: both ends must use the same; key IDs derive from it.</summary>
+    public required string LinkId { get; init; }
+
+    public required ClassicalChannelConfig ClassicalChannel { get; init; }
+
+    public required KeyStoreConfig KeyStore { get; init; }
+
+    /// <summary>The ETSI GS QKD 014 server; null runs the node without one.</summary>
+    public KeyDeliveryOptions? KeyDelivery { get; init; }
+
+    public required EmulatorConfig Emulator { get; init; }
+
+    /// <summary>Link time per session, seconds; the node keeps serving keys afterwards until stopped.</summary>
+    public double DurationSeconds { get; init; } = 1.0;
+
+    /// <summary>Sifted Z bits per privacy-amplification block (both ends must agree).</summary>
+    public long BlockSizeBits { get; init; } = 1L << 23;
+
+    [JsonIgnore]
+    public string BaseDirectory { get; init; } = Environment.CurrentDirectory;
+
+    public bool IsAlice => Role == "alice";
+
+    /// <summary>A path from the config, relative to the config file's folder.</summary>
+    public string PathOf(string path) => Path.GetFullPath(Path.Combine(BaseDirectory, path));
+
+    private static readonly JsonSerializerOptions Json = new()
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+        UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
+        ReadCommentHandling = JsonCommentHandling.Skip,
+        AllowTrailingCommas = true,
+    };
+
+    public static NodeConfig Load(string path)
+    {
+        NodeConfig config;
+        try
+        {
+            config = JsonSerializer.Deserialize<NodeConfig>(File.ReadAllText(path), Json) ?? throw new InvalidDataException("the file is empty");
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException($"{path}: {e.Message}", e);
+        }
+        catch (InvalidDataException e)
+        {
+            throw new InvalidDataException($"{path}: {e.Message}", e);
+        }
+        config = config with { BaseDirectory = Path.GetDirectoryName(Path.GetFullPath(path)) ?? "." };
+        var problems = config.Problems().ToList();
+        if (problems.Count > 0) throw new InvalidDataException($"{path}: " + string.Join("; ", problems));
+        return config;
+    }
+
+    public IEnumerable<string> Problems()
+    {
+        if (Role is not ("alice" or "bob")) yield return $"role must be \"alice\" or \"bob\", not \"{Role}\"";
+        if (string.IsNullOrWhiteSpace(LinkId) || LinkId.Length > 100) yield return "linkId must be 1..100 characters";
+        if (!(DurationSeconds > 0 && DurationSeconds <= 3600)) yield return $"durationSeconds {DurationSeconds} is outside (0, 3600]";
+        if (BlockSizeBits < 1 << 16 || BlockSizeBits > 1L << 30) yield return $"blockSizeBits {BlockSizeBits} is outside [65536, 2^30]";
+        if (!IPEndPoint.TryParse(ClassicalChannel.Endpoint, out _)) yield return $"classicalChannel.endpoint \"{ClassicalChannel.Endpoint}\" is not address:port";
+        if (string.IsNullOrWhiteSpace(ClassicalChannel.PreSharedSecretFile)) yield return "classicalChannel.preSharedSecretFile is required";
+        if (string.IsNullOrWhiteSpace(KeyStore.Database)) yield return "keyStore.database is required";
+        if ((KeyStore.OperatorKeyFile is null) == (KeyStore.OperatorKeyEnvironmentVariable is null))
+            yield return "keyStore needs exactly one of operatorKeyFile and operatorKeyEnvironmentVariable";
+        if (KeyStore.KeySizeBits is < 64 or > 8192 || KeyStore.KeySizeBits % 8 != 0) yield return $"keyStore.keySizeBits {KeyStore.KeySizeBits} must be a multiple of 8 in 64..8192";
+        if (!IPEndPoint.TryParse(Emulator.Fibre, out _)) yield return $"emulator.fibre \"{Emulator.Fibre}\" is not address:port";
+        if (Emulator.Transport is not ("inproc" or "pty")) yield return $"emulator.transport must be \"inproc\" or \"pty\", not \"{Emulator.Transport}\"";
+        if (KeyDelivery is not null)
+        {
+            string? problem = null;
+            try { KeyDelivery.Validate(); }
+            catch (ArgumentException e) { problem = "keyDelivery: " + e.Message; }
+            if (problem is not null) yield return problem;
+        }
+    }
+
+    /// <summary>The link profile: the file's, or the built-in one, at the configured distance.</summary>
+    public LinkProfile LinkProfile()
+    {
+        var profile = Emulator.Profile is null ? Emulation.LinkProfile.Default : Emulation.LinkProfile.Load(PathOf(Emulator.Profile));
+        return Emulator.DistanceKm is double km ? profile.WithDistance(km) : profile;
+    }
+}
+
+/// <param name="Endpoint">Bob listens here, Alice connects here ("127.0.0.1:7001").</param>
+/// <param name="PreSharedSecretFile">The out-of-band secret both nodes hold; the first authentication key (mode 0600).</param>
+/// <param name="StateDirectory">Where the channel keeps its authentication-key cursor (never reuse pad bits).</param>
+public sealed record ClassicalChannelConfig(string Endpoint, string PreSharedSecretFile, string StateDirectory = "state");
+
+/// <param name="Database">SQLite file of the key pool.</param>
+/// <param name="OperatorKeyFile">The key that encrypts key material at rest (32 bytes, hex or raw, mode 0600).</param>
+/// <param name="OperatorKeyEnvironmentVariable">Or: the environment variable holding it (hex).</param>
+public sealed record KeyStoreConfig(string Database, string? OperatorKeyFile = null, string? OperatorKeyEnvironmentVariable = null,
+    int KeySizeBits = 256, long MaxKeyCount = 10_000_000);
+
+/// <param name="Fibre">The emulated fibre: Bob listens, Alice's light goes there.</param>
+/// <param name="Profile">Link profile JSON (relative to the config file); null: built-in.</param>
+public sealed record EmulatorConfig(string Fibre, string? Profile = null, double? DistanceKm = null, ulong Seed = 7, string Transport = "inproc");
