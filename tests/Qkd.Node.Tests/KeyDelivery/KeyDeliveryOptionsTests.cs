@@ -1,0 +1,50 @@
+using Qkd.Node.KeyDelivery;
+
+namespace Qkd.Node.Tests.KeyDelivery;
+
+public sealed class KeyDeliveryOptionsTests
+{
+    private static KeyDeliveryOptions Good => new()
+    {
+        ServerCertificatePath = "server.pfx",
+        TrustedClientCaPaths = ["ca.pem"],
+        KmeId = "KME-A",
+        PeerKmeId = "KME-B",
+        LocalSaes = [new SaeIdentity("sae-a", CertificateSubjectCn: "sae-a")],
+        PeerSaes = [new SaeIdentity("sae-b")],
+    };
+
+    [Fact]
+    public void Good_settings_validate_and_default_to_loopback() =>
+        Assert.Equal("127.0.0.1", Good.Validate().ListenAddress);
+
+    [Fact]
+    public void Every_problem_is_named_at_once()
+    {
+        var bad = Good with
+        {
+            ListenAddress = "kme.example",
+            Port = 70000,
+            KmeId = "",
+            PeerKmeId = "KME-B",
+            MaxKeyPerRequest = 0,
+            MaxSaeIdCount = 2,
+            LocalSaes = [new SaeIdentity("sae-a"), new SaeIdentity("sae-c", CertificateThumbprint: "zz")],
+            PeerSaes = [new SaeIdentity("sae-a")],
+        };
+
+        var e = Assert.Throws<ArgumentException>(() => bad.Validate());
+
+        foreach (string expected in new[] { "ListenAddress 'kme.example'", "Port 70000", "KmeId (source_KME_ID) is empty",
+                     "MaxKeyPerRequest 0", "MaxSaeIdCount 2", "'sae-a' appears twice", "neither CertificateThumbprint nor CertificateSubjectCn",
+                     "thumbprint 'zz' is not hexadecimal" })
+            Assert.Contains(expected, e.Message);
+    }
+
+    [Fact]
+    public void Missing_certificate_files_are_named()
+    {
+        var e = Assert.Throws<FileNotFoundException>(() => KeyDeliveryCertificates.Load(Good with { ServerCertificatePath = "/nonexistent/server.pfx" }));
+        Assert.Contains("/nonexistent/server.pfx", e.Message);
+    }
+}
