@@ -8,7 +8,7 @@ namespace Qkd.Node.Tests.KeyDelivery;
 
 /// <summary>
 /// The ETSI GS QKD 014 server end to end: real Kestrel on 127.0.0.1 with mutual TLS, HttpClient with generated client
-/// certificates, two KMEs whose pools were fed the same blocks.
+/// certificates, two KMEs whose durable pools (SqliteKeyPool) were fed the same blocks.
 /// </summary>
 public sealed class EtsiKeyDeliveryServerTests : IClassFixture<EtsiKeyDeliveryServerTests.Certs>
 {
@@ -26,7 +26,7 @@ public sealed class EtsiKeyDeliveryServerTests : IClassFixture<EtsiKeyDeliverySe
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     private Task<KmeLink> StartLink(int blocks = 4, int keysPerBlock = 8, IReservationNotifier? aliceNotifier = null) =>
-        KmeLink.StartAsync(_certs, blocks, keysPerBlock, TestPools.Factory, aliceNotifier);
+        KmeLink.StartAsync(_certs, blocks, keysPerBlock, TestPools.Sqlite(_certs.Directory), aliceNotifier);
 
     private static async Task<JsonElement> Json(HttpResponseMessage response, HttpStatusCode expected)
     {
