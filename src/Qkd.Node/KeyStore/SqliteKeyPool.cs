@@ -12,8 +12,9 @@ namespace Qkd.Node.KeyStore;
 /// of delivered keys are zeroed, not just unlinked.
 /// </summary>
 /// <remarks>
-/// <para>Tables: master_keys (keys this KME hands out by enc_keys, in arrival order), peer_keys (keys whose master is
-/// the peer, held for dec_keys), reservations (the peer's enc_keys, by key ID; kept apart from peer_keys because a
+/// <para>Tables: master_keys (keys this KME hands out by enc_keys, in arrival order; taken oldest first, so a delivery
+/// deletes a contiguous run of rows and touches few pages), peer_keys (keys whose master is the peer, held for dec_keys,
+/// appended in arrival order with an index by key ID for dec_keys), reservations (the peer's enc_keys, by key ID; kept apart from peer_keys because a
 /// reservation can arrive before this end has stored the block), blocks (every block seen, which makes
 /// <see cref="Accept"/> idempotent) and stats (the lifetime counters, updated in the same transactions).</para>
 /// <para>Concurrency: one connection guarded by a lock. SQLite has a single writer anyway and every operation writes,
@@ -42,7 +43,6 @@ public sealed class SqliteKeyPool : IKeyPool
     private readonly SqliteCommand _selectReservation;
     private readonly SqliteCommand _insertReservation;
     private readonly SqliteCommand _deleteReservation;
-    private readonly SqliteCommand _selectMasterKeyById;
     private readonly SqliteCommand _updateStats;
 
     // Mirrors of what is committed, changed only after a commit succeeds.
@@ -110,7 +110,6 @@ public sealed class SqliteKeyPool : IKeyPool
         _selectReservation = Command("SELECT master_sae, slave_sae FROM reservations WHERE key_id = $id", "$id");
         _insertReservation = Command("INSERT INTO reservations(key_id, master_sae, slave_sae) VALUES ($id, $m, $s)", "$id", "$m", "$s");
         _deleteReservation = Command("DELETE FROM reservations WHERE key_id = $id", "$id");
-        _selectMasterKeyById = Command("SELECT 1 FROM master_keys WHERE key_id = $id", "$id");
         _updateStats = Command(
             "UPDATE stats SET blocks_stored = blocks_stored + $a, blocks_duplicate = blocks_duplicate + $b, " +
             "blocks_dropped_full = blocks_dropped_full + $c, keys_stored = keys_stored + $d, keys_dropped_full = keys_dropped_full + $e, " +
@@ -359,11 +358,6 @@ public sealed class SqliteKeyPool : IKeyPool
                         throw new InvalidOperationException(
                             $"Key {id} is already reserved for another SAE pair; the peer's reservation for master SAE {masterSaeId} / slave SAE {slaveSaeId} is refused. Nothing was recorded.");
                     }
-                    _selectMasterKeyById.Transaction = tx;
-                    _selectMasterKeyById.Parameters[0].Value = idBytes;
-                    if (_selectMasterKeyById.ExecuteScalar() is not null)
-                        throw new InvalidOperationException(
-                            $"Key {id} is this KME's to hand out ({Role} is its master); the peer cannot reserve it. The two ends disagree on roles or key IDs. Nothing was recorded.");
                     _insertReservation.Transaction = tx;
                     _insertReservation.Parameters[0].Value = idBytes;
                     _insertReservation.Parameters[1].Value = masterSaeId;
@@ -469,7 +463,7 @@ public sealed class SqliteKeyPool : IKeyPool
                      {
                          _selectBlock, _insertBlock, _insertMasterKey, _insertPeerKey, _selectOldestMaster, _deleteMasterUpTo,
                          _selectPeerKey, _deletePeerKey, _selectReservation, _insertReservation, _deleteReservation,
-                         _selectMasterKeyById, _updateStats,
+                         _updateStats,
                      })
                 cmd.Dispose();
             _db.Dispose();
@@ -539,8 +533,9 @@ public sealed class SqliteKeyPool : IKeyPool
             CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID;
             CREATE TABLE IF NOT EXISTS blocks (block_id INTEGER PRIMARY KEY, key_bits INTEGER NOT NULL, keys_stored INTEGER NOT NULL,
                 keys_dropped INTEGER NOT NULL, remainder_bits INTEGER NOT NULL);
-            CREATE TABLE IF NOT EXISTS master_keys (seq INTEGER PRIMARY KEY, key_id BLOB NOT NULL UNIQUE, block_id INTEGER NOT NULL, sealed BLOB NOT NULL);
-            CREATE TABLE IF NOT EXISTS peer_keys (key_id BLOB PRIMARY KEY, block_id INTEGER NOT NULL, sealed BLOB NOT NULL) WITHOUT ROWID;
+            CREATE TABLE IF NOT EXISTS master_keys (seq INTEGER PRIMARY KEY, key_id BLOB NOT NULL, block_id INTEGER NOT NULL, sealed BLOB NOT NULL);
+            CREATE TABLE IF NOT EXISTS peer_keys (seq INTEGER PRIMARY KEY, key_id BLOB NOT NULL, block_id INTEGER NOT NULL, sealed BLOB NOT NULL);
+            CREATE UNIQUE INDEX IF NOT EXISTS peer_keys_by_id ON peer_keys (key_id);
             CREATE TABLE IF NOT EXISTS reservations (key_id BLOB PRIMARY KEY, master_sae TEXT NOT NULL, slave_sae TEXT NOT NULL) WITHOUT ROWID;
             CREATE TABLE IF NOT EXISTS stats (id INTEGER PRIMARY KEY CHECK (id = 1), blocks_stored INTEGER NOT NULL DEFAULT 0,
                 blocks_duplicate INTEGER NOT NULL DEFAULT 0, blocks_dropped_full INTEGER NOT NULL DEFAULT 0, keys_stored INTEGER NOT NULL DEFAULT 0,
