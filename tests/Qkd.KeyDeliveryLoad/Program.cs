@@ -1,0 +1,178 @@
+// Key pairs/s delivered through the ETSI GS QKD 014 API and latency under concurrent clients, on loopback.
+// One pair = enc_keys at Alice's KME (master SAE) + dec_keys at Bob's KME (slave SAE) for the same key_IDs, the bytes
+// compared. Both KMEs and all clients share this process (and its cores).
+//
+//   dotnet run -c Release --project tests/Qkd.KeyDeliveryLoad -- [--clients 16] [--seconds 10] [--warmup 2]
+//       [--number 1] [--pool memory|sqlite-full|sqlite-normal] [--http 1.1|2]
+using System.Diagnostics;
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using Qkd.Node.KeyStore;
+using Qkd.Node.Tests.KeyDelivery;
+
+var settings = Settings.Parse(args);
+Console.WriteLine($"clients {settings.Clients}, {settings.Seconds} s (+{settings.Warmup} s warm-up), {settings.Number} key(s) of 256 bits per request, " +
+                  $"pool {settings.Pool}, HTTP/{settings.Http}, {Environment.ProcessorCount} cores");
+
+using var certificates = new TestCertificates();
+long keysNeeded = (long)(60_000 / Math.Max(1, 1.0 / settings.Number) * (settings.Seconds + settings.Warmup)) * 2;
+keysNeeded = Math.Min(keysNeeded, settings.Pool.StartsWith("sqlite") ? 900_000 : 20_000_000);
+const int keysPerBlock = 1024;
+int blocks = (int)((keysNeeded + keysPerBlock - 1) / keysPerBlock);
+Func<KmeRole, IKeyPool> pools = settings.Pool switch
+{
+    "memory" => role => new InMemoryKeyPool(role, KmeLink.LinkId, KmeLink.KeySizeBits, maxKeyCount: long.MaxValue),
+    "sqlite-full" => SqlitePools(KeyStoreDurability.Full),
+    "sqlite-normal" => SqlitePools(KeyStoreDurability.Normal),
+    _ => throw new ArgumentException($"--pool {settings.Pool}: memory, sqlite-full or sqlite-normal"),
+};
+var fill = Stopwatch.StartNew();
+await using var link = await KmeLink.StartAsync(certificates, blocks, keysPerBlock, pools, maxKeyPerRequest: Math.Max(128, settings.Number));
+Console.WriteLine($"pools filled: {link.AlicePool.AvailableAsMaster:N0} keys mastered by Alice's KME ({fill.Elapsed.TotalSeconds:F1} s)");
+
+var version = settings.Http == "2" ? HttpVersion.Version20 : HttpVersion.Version11;
+var masters = KmeLink.AliceSaeIds.Select(id => link.Client(link.Alice, link.SaeCertificates[id], version)).ToArray();
+var slaves = KmeLink.BobSaeIds.Select(id => link.Client(link.Bob, link.SaeCertificates[id], version)).ToArray();
+
+var start = Stopwatch.GetTimestamp();
+long measureFrom = start + settings.Warmup * Stopwatch.Frequency;
+long stopAt = measureFrom + settings.Seconds * Stopwatch.Frequency;
+var workers = Enumerable.Range(0, settings.Clients).Select(w => Task.Run(() => Worker(w))).ToArray();
+var results = await Task.WhenAll(workers);
+
+long pairs = results.Sum(r => r.Pairs);
+var enc = Merge(results.Select(r => r.Enc));
+var dec = Merge(results.Select(r => r.Dec));
+var pair = Merge(results.Select(r => r.Pair));
+Console.WriteLine($"key pairs delivered: {pairs:N0} in {settings.Seconds} s = {pairs / (double)settings.Seconds:N0} pairs/s " +
+                  $"({pair.Length / (double)settings.Seconds:N0} enc+dec request pairs/s), mismatches {results.Sum(r => r.Mismatches)}, errors {results.Sum(r => r.Errors)}");
+Report("enc_keys", enc);
+Report("dec_keys", dec);
+Report("pair (enc+dec)", pair);
+return results.Sum(r => r.Mismatches + r.Errors) == 0 ? 0 : 1;
+
+Func<KmeRole, IKeyPool> SqlitePools(KeyStoreDurability durability)
+{
+    string directory = Path.Combine(certificates.Directory, "pools");
+    Directory.CreateDirectory(directory);
+    return role =>
+    {
+        using var operatorKey = OperatorKey.Generate();
+        return new SqliteKeyPool(new SqliteKeyPoolOptions
+        {
+            DatabasePath = Path.Combine(directory, $"{role}.db"),
+            LinkId = KmeLink.LinkId,
+            Role = role,
+            KeySizeBits = KmeLink.KeySizeBits,
+            MaxKeyCount = 2_000_000,
+            Durability = durability,
+        }, operatorKey);
+    };
+}
+
+async Task<WorkerResult> Worker(int w)
+{
+    var master = masters[w % masters.Length];
+    var slave = slaves[w % slaves.Length];
+    string masterId = KmeLink.AliceSaeIds[w % masters.Length], slaveId = KmeLink.BobSaeIds[w % slaves.Length];
+    string encUrl = $"/api/v1/keys/{slaveId}/enc_keys?number={settings.Number}";
+    string decUrl = $"/api/v1/keys/{masterId}/dec_keys";
+    var result = new WorkerResult();
+    while (true)
+    {
+        long t0 = Stopwatch.GetTimestamp();
+        if (t0 >= stopAt) return result;
+        try
+        {
+            List<(string Id, string Key)> keys;
+            using (var response = await master.GetAsync(encUrl))
+                keys = await ReadKeys(response);
+            long t1 = Stopwatch.GetTimestamp();
+            List<(string Id, string Key)> same;
+            if (keys.Count == 1)
+            {
+                using var response = await slave.GetAsync($"{decUrl}?key_ID={keys[0].Id}");
+                same = await ReadKeys(response);
+            }
+            else
+            {
+                var body = new StringBuilder("{\"key_IDs\":[");
+                for (int i = 0; i < keys.Count; i++)
+                    body.Append(i == 0 ? "" : ",").Append("{\"key_ID\":\"").Append(keys[i].Id).Append("\"}");
+                body.Append("]}");
+                using var response = await slave.PostAsync(decUrl, new StringContent(body.ToString(), Encoding.UTF8, "application/json"));
+                same = await ReadKeys(response);
+            }
+            long t2 = Stopwatch.GetTimestamp();
+            if (!keys.SequenceEqual(same)) result.Mismatches++;
+            if (t0 >= measureFrom)
+            {
+                result.Pairs += keys.Count;
+                result.Enc.Add(t1 - t0);
+                result.Dec.Add(t2 - t1);
+                result.Pair.Add(t2 - t0);
+            }
+        }
+        catch (HttpRequestException e)
+        {
+            if (result.Errors++ == 0) Console.Error.WriteLine($"worker {w}: {e.Message}");
+        }
+    }
+}
+
+static async Task<List<(string Id, string Key)>> ReadKeys(HttpResponseMessage response)
+{
+    byte[] body = await response.Content.ReadAsByteArrayAsync();
+    if (response.StatusCode != HttpStatusCode.OK)
+        throw new HttpRequestException($"{(int)response.StatusCode}: {Encoding.UTF8.GetString(body)}");
+    using var doc = JsonDocument.Parse(body);
+    return doc.RootElement.GetProperty("keys").EnumerateArray()
+        .Select(k => (k.GetProperty("key_ID").GetString()!, k.GetProperty("key").GetString()!)).ToList();
+}
+
+static long[] Merge(IEnumerable<List<long>> parts)
+{
+    var all = parts.SelectMany(p => p).ToArray();
+    Array.Sort(all);
+    return all;
+}
+
+static void Report(string what, long[] sorted)
+{
+    if (sorted.Length == 0) { Console.WriteLine($"{what}: no samples"); return; }
+    double Ms(double q) => sorted[Math.Min(sorted.Length - 1, (int)(q * sorted.Length))] * 1000.0 / Stopwatch.Frequency;
+    Console.WriteLine($"{what,-15} n={sorted.Length:N0}  p50 {Ms(0.50):F2} ms  p90 {Ms(0.90):F2} ms  p99 {Ms(0.99):F2} ms  p99.9 {Ms(0.999):F2} ms  max {Ms(1.0):F2} ms");
+}
+
+sealed class WorkerResult
+{
+    public long Pairs, Mismatches, Errors;
+    public List<long> Enc { get; } = new(1 << 16);
+    public List<long> Dec { get; } = new(1 << 16);
+    public List<long> Pair { get; } = new(1 << 16);
+}
+
+sealed record Settings(int Clients, int Seconds, int Warmup, int Number, string Pool, string Http)
+{
+    public static Settings Parse(string[] args)
+    {
+        var s = new Settings(16, 10, 2, 1, "memory", "1.1");
+        for (int i = 0; i < args.Length; i++)
+        {
+            string value = i + 1 < args.Length ? args[i + 1] : throw new ArgumentException($"{args[i]} needs a value");
+            s = args[i] switch
+            {
+                "--clients" => s with { Clients = int.Parse(value) },
+                "--seconds" => s with { Seconds = int.Parse(value) },
+                "--warmup" => s with { Warmup = int.Parse(value) },
+                "--number" => s with { Number = int.Parse(value) },
+                "--pool" => s with { Pool = value },
+                "--http" => s with { Http = value },
+                _ => throw new ArgumentException($"unknown option {args[i]}"),
+            };
+            i++;
+        }
+        return s;
+    }
+}
