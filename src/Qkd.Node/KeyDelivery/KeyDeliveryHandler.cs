@@ -1,8 +1,9 @@
 using System.Buffers;
 using System.IO.Pipelines;
+using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using System.Text.Json;
-using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using Qkd.Node.KeyStore;
@@ -18,7 +19,7 @@ namespace Qkd.Node.KeyDelivery;
 public sealed partial class KeyDeliveryHandler
 {
     private const string Prefix = "/api/v1/keys/";
-    private static readonly object AuthenticationItemKey = new();
+    private readonly ConditionalWeakTable<X509Certificate2, AuthenticatedSae> _authenticated = new();
 
     private readonly KeyDeliveryOptions _options;
     private readonly IKeyPool _pool;
@@ -104,15 +105,13 @@ public sealed partial class KeyDeliveryHandler
 
     private AuthenticatedSae Authenticate(HttpContext context)
     {
-        // The chain is checked once per connection: the certificate cannot change on it (no renegotiation).
-        var items = context.Features.Get<IConnectionItemsFeature>()?.Items;
+        // Kestrel keeps one certificate object per TLS connection and never renegotiates on it, so the chain is built
+        // once per connection; the table holds no connection alive. Expiry is rechecked on every request.
         var certificate = context.Connection.ClientCertificate;
-        if (items is not null && items.TryGetValue(AuthenticationItemKey, out var cached)
-            && cached is (object cert, AuthenticatedSae who) && ReferenceEquals(cert, certificate))
-            return who;
+        if (certificate is not null && _authenticated.TryGetValue(certificate, out var cached) && certificate.NotAfter > DateTime.Now)
+            return cached;
         var sae = _authenticator.Authenticate(certificate);
-        if (items is not null && certificate is not null)
-            items[AuthenticationItemKey] = ((object)certificate, sae);
+        _authenticated.AddOrUpdate(certificate!, sae);
         return sae;
     }
 
