@@ -3,7 +3,7 @@
 // compared. Both KMEs and all clients share this process (and its cores).
 //
 //   dotnet run -c Release --project tests/Qkd.KeyDeliveryLoad -- [--clients 16] [--seconds 10] [--warmup 2]
-//       [--number 1] [--pool memory|sqlite-full|sqlite-normal] [--http 1.1|2]
+//       [--number 1] [--pool memory|sqlite-full|sqlite-normal] [--http 1.1|2] [--keys total keys in each pool]
 using System.Diagnostics;
 using System.Net;
 using System.Text;
@@ -16,8 +16,8 @@ Console.WriteLine($"clients {settings.Clients}, {settings.Seconds} s (+{settings
                   $"pool {settings.Pool}, HTTP/{settings.Http}, {Environment.ProcessorCount} cores");
 
 using var certificates = new TestCertificates();
-long keysNeeded = (long)(60_000 / Math.Max(1, 1.0 / settings.Number) * (settings.Seconds + settings.Warmup)) * 2;
-keysNeeded = Math.Min(keysNeeded, settings.Pool.StartsWith("sqlite") ? 900_000 : 20_000_000);
+// Enough keys that the run never exhausts the pool (it would measure 503s): --keys, or a default per pool.
+long keysNeeded = settings.Keys ?? (settings.Pool == "memory" ? 2_000_000 : 400_000);
 const int keysPerBlock = 1024;
 int blocks = (int)((keysNeeded + keysPerBlock - 1) / keysPerBlock);
 Func<KmeRole, IKeyPool> pools = settings.Pool switch
@@ -65,7 +65,7 @@ Func<KmeRole, IKeyPool> SqlitePools(KeyStoreDurability durability)
             LinkId = KmeLink.LinkId,
             Role = role,
             KeySizeBits = KmeLink.KeySizeBits,
-            MaxKeyCount = 2_000_000,
+            MaxKeyCount = Math.Max(2_000_000, keysNeeded + keysPerBlock),
             Durability = durability,
         }, operatorKey);
     };
@@ -153,7 +153,7 @@ sealed class WorkerResult
     public List<long> Pair { get; } = new(1 << 16);
 }
 
-sealed record Settings(int Clients, int Seconds, int Warmup, int Number, string Pool, string Http)
+sealed record Settings(int Clients, int Seconds, int Warmup, int Number, string Pool, string Http, long? Keys = null)
 {
     public static Settings Parse(string[] args)
     {
@@ -169,6 +169,7 @@ sealed record Settings(int Clients, int Seconds, int Warmup, int Number, string 
                 "--number" => s with { Number = int.Parse(value) },
                 "--pool" => s with { Pool = value },
                 "--http" => s with { Http = value },
+                "--keys" => s with { Keys = long.Parse(value) },
                 _ => throw new ArgumentException($"unknown option {args[i]}"),
             };
             i++;

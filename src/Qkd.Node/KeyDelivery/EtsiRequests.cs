@@ -16,6 +16,9 @@ internal static class EtsiRequests
 
     public static KeyRequest ParseKeyRequest(ReadOnlyMemory<byte> body)
     {
+        // Every Key request field is optional, so an empty body asks for the defaults like {} does.
+        if (body.IsEmpty)
+            return new KeyRequest(null, null, [], []);
         using var doc = Parse(body);
         var root = doc.RootElement;
         int? number = OptionalInt(root, "number");

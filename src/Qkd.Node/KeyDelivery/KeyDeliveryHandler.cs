@@ -248,7 +248,16 @@ public sealed partial class KeyDeliveryHandler
         PipeReader reader = context.Request.BodyReader;
         while (true)
         {
-            ReadResult result = await reader.ReadAsync(context.RequestAborted);
+            ReadResult result;
+            try
+            {
+                result = await reader.ReadAsync(context.RequestAborted);
+            }
+            catch (BadHttpRequestException e)
+            {
+                // Kestrel's own limit (a declared Content-Length over MaxRequestBodyBytes) is the client's fault too.
+                throw KeyDeliveryException.BadParameter("body", $"the request body was refused: {e.Message}");
+            }
             if (result.Buffer.Length > _options.MaxRequestBodyBytes)
             {
                 reader.AdvanceTo(result.Buffer.Start, result.Buffer.End);

@@ -190,6 +190,20 @@ public sealed class EtsiKeyDeliveryServerTests : IClassFixture<EtsiKeyDeliverySe
     }
 
     [Fact]
+    public async Task An_empty_enc_keys_body_asks_for_the_defaults_and_an_oversized_body_is_refused()
+    {
+        await using var link = await StartLink();
+        var client = link.Client(link.Alice, "sae-alice-1");
+
+        var keys = Keys(await Json(await client.PostAsync("/api/v1/keys/sae-bob-1/enc_keys", new ByteArrayContent([]), Ct), HttpStatusCode.OK));
+        string huge = KeyIdsBody(Enumerable.Range(0, 6000).Select(_ => Guid.NewGuid()));
+        var error = await Json(await client.PostAsync("/api/v1/keys/sae-bob-1/dec_keys", Body(huge), Ct), HttpStatusCode.BadRequest);
+
+        Assert.Single(keys);
+        Assert.Equal("body", error.GetProperty("details")[0].GetProperty("parameter").GetString());
+    }
+
+    [Fact]
     public async Task An_untrusted_certificate_gets_401_even_with_the_CN_of_a_known_SAE()
     {
         await using var link = await StartLink();
