@@ -47,4 +47,21 @@ public sealed class KeyDeliveryOptionsTests
         var e = Assert.Throws<FileNotFoundException>(() => KeyDeliveryCertificates.Load(Good with { ServerCertificatePath = "/nonexistent/server.pfx" }));
         Assert.Contains("/nonexistent/server.pfx", e.Message);
     }
+
+    [Fact]
+    public void A_PEM_server_certificate_with_its_key_file_loads_like_the_PFX()
+    {
+        using var certs = new TestCertificates();
+        string certPath = Path.Combine(certs.Directory, "server.crt"), keyPath = Path.Combine(certs.Directory, "server.key");
+        File.WriteAllText(certPath, certs.Server.ExportCertificatePem());
+        using (var key = System.Security.Cryptography.X509Certificates.ECDsaCertificateExtensions.GetECDsaPrivateKey(certs.Server)!)
+            File.WriteAllText(keyPath, key.ExportPkcs8PrivateKeyPem());
+
+        using var pem = KeyDeliveryCertificates.Load(Good with { ServerCertificatePath = certPath, ServerKeyPath = keyPath, TrustedClientCaPaths = [certs.CaPemPath] });
+        using var pfx = KeyDeliveryCertificates.Load(Good with { ServerCertificatePath = certs.ServerPfxPath, TrustedClientCaPaths = [certs.CaPemPath] });
+
+        Assert.True(pem.ServerCertificate.HasPrivateKey);
+        Assert.Equal(pfx.ServerCertificate.Thumbprint, pem.ServerCertificate.Thumbprint);
+        Assert.Equal(certs.Ca.Thumbprint, Assert.Single(pem.TrustedClientCas).Thumbprint);
+    }
 }
