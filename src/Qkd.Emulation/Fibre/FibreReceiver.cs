@@ -75,7 +75,11 @@ public sealed class FibreReceiver : IDisposable
                 }
                 catch (Exception e) when (e is IOException or SocketException or InvalidDataException or Hardware.DeviceException or AggregateException)
                 {
-                    Fault = $"emulated fibre: {e.Message}";
+                    Fault = $"emulated fibre: {(e as AggregateException)?.InnerException?.Message ?? e.Message}";
+                    // The light stopped mid-emission (Alice's node went away): end the emission at what arrived, so the
+                    // physics and Bob's tag stream end too instead of waiting for light that will not come.
+                    try { _lightSource.StopEmission(); }
+                    catch (Exception stop) when (stop is Hardware.DeviceException or InvalidOperationException) { }
                 }
                 catch (OperationCanceledException)
                 {

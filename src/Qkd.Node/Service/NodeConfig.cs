@@ -31,6 +31,12 @@ public sealed record NodeConfig
     /// <summary>Link time per session, seconds; the node keeps serving keys afterwards until stopped.</summary>
     public double DurationSeconds { get; init; } = 1.0;
 
+    /// <summary>Sessions to run, back to back; 0: until stopped. The node keeps serving keys after the last.</summary>
+    public int Sessions { get; init; }
+
+    /// <summary>Bits of every distilled block that refill the classical channel's authentication pad (both ends alike).</summary>
+    public int AuthenticationReplenishBits { get; init; } = 8192;
+
     /// <summary>Sifted Z bits per privacy-amplification block (both ends must agree).</summary>
     public long BlockSizeBits { get; init; } = 1L << 23;
 
@@ -76,6 +82,8 @@ public sealed record NodeConfig
         if (Role is not ("alice" or "bob")) yield return $"role must be \"alice\" or \"bob\", not \"{Role}\"";
         if (string.IsNullOrWhiteSpace(LinkId) || LinkId.Length > 100) yield return "linkId must be 1..100 characters";
         if (!(DurationSeconds > 0 && DurationSeconds <= 3600)) yield return $"durationSeconds {DurationSeconds} is outside (0, 3600]";
+        if (Sessions < 0) yield return $"sessions {Sessions} is negative";
+        if (AuthenticationReplenishBits < 0 || AuthenticationReplenishBits % 8 != 0) yield return $"authenticationReplenishBits {AuthenticationReplenishBits} must be a non-negative multiple of 8";
         if (BlockSizeBits < 1 << 16 || BlockSizeBits > 1L << 30) yield return $"blockSizeBits {BlockSizeBits} is outside [65536, 2^30]";
         if (!IPEndPoint.TryParse(ClassicalChannel.Endpoint, out _)) yield return $"classicalChannel.endpoint \"{ClassicalChannel.Endpoint}\" is not address:port";
         if (string.IsNullOrWhiteSpace(ClassicalChannel.PreSharedSecretFile)) yield return "classicalChannel.preSharedSecretFile is required";
