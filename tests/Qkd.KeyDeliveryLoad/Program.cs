@@ -1,45 +1,74 @@
 // Key pairs/s delivered through the ETSI GS QKD 014 API and latency under concurrent clients, on loopback.
 // One pair = enc_keys at Alice's KME (master SAE) + dec_keys at Bob's KME (slave SAE) for the same key_IDs, the bytes
-// compared. Both KMEs and all clients share this process (and its cores).
+// compared. By default both KMEs and all clients share this process; --split runs the two KMEs in a child process so
+// the KMEs' CPU per pair is measured apart from the clients'.
 //
 //   dotnet run -c Release --project tests/Qkd.KeyDeliveryLoad -- [--clients 16] [--seconds 10] [--warmup 2]
-//       [--number 1] [--pool memory|sqlite-full|sqlite-normal] [--http 1.1|2] [--keys total keys in each pool]
+//       [--number 1] [--pool memory|sqlite-full|sqlite-normal] [--http 1.1|2] [--keys total keys in each pool] [--split]
 using System.Diagnostics;
 using System.Net;
+using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using System.Text.Json;
 using Qkd.Node.KeyStore;
 using Qkd.Node.Tests.KeyDelivery;
 
 var settings = Settings.Parse(args);
+if (settings.ServeDirectory is { } serveDirectory)
+    return await Serve(serveDirectory);
+
 Console.WriteLine($"clients {settings.Clients}, {settings.Seconds} s (+{settings.Warmup} s warm-up), {settings.Number} key(s) of 256 bits per request, " +
-                  $"pool {settings.Pool}, HTTP/{settings.Http}, {Environment.ProcessorCount} cores");
-
-using var certificates = new TestCertificates();
-// Enough keys that the run never exhausts the pool (it would measure 503s): --keys, or a default per pool.
-long keysNeeded = settings.Keys ?? (settings.Pool == "memory" ? 2_000_000 : 400_000);
-const int keysPerBlock = 1024;
-int blocks = (int)((keysNeeded + keysPerBlock - 1) / keysPerBlock);
-Func<KmeRole, IKeyPool> pools = settings.Pool switch
-{
-    "memory" => role => new InMemoryKeyPool(role, KmeLink.LinkId, KmeLink.KeySizeBits, maxKeyCount: long.MaxValue),
-    "sqlite-full" => SqlitePools(KeyStoreDurability.Full),
-    "sqlite-normal" => SqlitePools(KeyStoreDurability.Normal),
-    _ => throw new ArgumentException($"--pool {settings.Pool}: memory, sqlite-full or sqlite-normal"),
-};
-var fill = Stopwatch.StartNew();
-await using var link = await KmeLink.StartAsync(certificates, blocks, keysPerBlock, pools, maxKeyPerRequest: Math.Max(128, settings.Number));
-Console.WriteLine($"pools filled: {link.AlicePool.AvailableAsMaster:N0} keys mastered by Alice's KME ({fill.Elapsed.TotalSeconds:F1} s)");
-
+                  $"pool {settings.Pool}, HTTP/{settings.Http}, KMEs {(settings.Split ? "in a child process" : "in this process")}, {Environment.ProcessorCount} cores");
 var version = settings.Http == "2" ? HttpVersion.Version20 : HttpVersion.Version11;
-var masters = KmeLink.AliceSaeIds.Select(id => link.Client(link.Alice, link.SaeCertificates[id], version)).ToArray();
-var slaves = KmeLink.BobSaeIds.Select(id => link.Client(link.Bob, link.SaeCertificates[id], version)).ToArray();
+HttpClient[] masters, slaves;
+Process? kmes = null;
+KmeLink? link = null;
+TestCertificates? certificates = null;
+var fill = Stopwatch.StartNew();
+if (settings.Split)
+{
+    string directory = Directory.CreateTempSubdirectory("qkd-kd-load-").FullName;
+    var start = new ProcessStartInfo(Environment.ProcessPath!) { RedirectStandardInput = true, RedirectStandardOutput = true };
+    if (Path.GetFileNameWithoutExtension(Environment.ProcessPath) == "dotnet")
+        start.ArgumentList.Add(typeof(Settings).Assembly.Location);
+    foreach (string a in new[] { "--serve", directory, "--pool", settings.Pool, "--keys", settings.KeysNeeded.ToString(), "--number", settings.Number.ToString() })
+        start.ArgumentList.Add(a);
+    kmes = Process.Start(start)!;
+    string? ready;
+    while ((ready = await kmes.StandardOutput.ReadLineAsync()) is not null && !ready.StartsWith("READY ")) Console.WriteLine("  kmes: " + ready);
+    if (ready is null) { Console.Error.WriteLine("the KME process ended before it was ready"); return 2; }
+    var ports = ready.Split(' ');
+    var ca = X509CertificateLoader.LoadCertificateFromFile(Path.Combine(directory, "ca.pem")); // lives as long as the clients
+    HttpClient ClientOf(string sae, string port) => KmeLink.CreateClient(new Uri($"https://127.0.0.1:{port}"),
+        X509CertificateLoader.LoadPkcs12FromFile(Path.Combine(directory, sae + ".pfx"), null), ca, version);
+    masters = KmeLink.AliceSaeIds.Select(id => ClientOf(id, ports[1])).ToArray();
+    slaves = KmeLink.BobSaeIds.Select(id => ClientOf(id, ports[2])).ToArray();
+}
+else
+{
+    certificates = new TestCertificates();
+    link = await StartKmes(certificates);
+    masters = KmeLink.AliceSaeIds.Select(id => link.Client(link.Alice, link.SaeCertificates[id], version)).ToArray();
+    slaves = KmeLink.BobSaeIds.Select(id => link.Client(link.Bob, link.SaeCertificates[id], version)).ToArray();
+    Console.WriteLine($"pools filled: {link.AlicePool.AvailableAsMaster:N0} keys mastered by Alice's KME");
+}
+Console.WriteLine($"KMEs ready after {fill.Elapsed.TotalSeconds:F1} s");
 
-var start = Stopwatch.GetTimestamp();
-long measureFrom = start + settings.Warmup * Stopwatch.Frequency;
+long measureFrom = Stopwatch.GetTimestamp() + settings.Warmup * Stopwatch.Frequency;
 long stopAt = measureFrom + settings.Seconds * Stopwatch.Frequency;
 var workers = Enumerable.Range(0, settings.Clients).Select(w => Task.Run(() => Worker(w))).ToArray();
+// CPU time over the measured window: a figure other load on the machine disturbs less than the rate.
+await Task.Delay(TimeSpan.FromSeconds(settings.Warmup));
+var self = Process.GetCurrentProcess();
+var cpuFrom = self.TotalProcessorTime;
+var kmeCpuFrom = kmes?.TotalProcessorTime ?? TimeSpan.Zero;
+var wallFrom = Stopwatch.GetTimestamp();
 var results = await Task.WhenAll(workers);
+self.Refresh();
+var cpu = self.TotalProcessorTime - cpuFrom;
+kmes?.Refresh();
+var kmeCpu = kmes is null ? TimeSpan.Zero : kmes.TotalProcessorTime - kmeCpuFrom;
+double wall = Stopwatch.GetElapsedTime(wallFrom).TotalSeconds;
 
 long pairs = results.Sum(r => r.Pairs);
 var enc = Merge(results.Select(r => r.Enc));
@@ -47,14 +76,59 @@ var dec = Merge(results.Select(r => r.Dec));
 var pair = Merge(results.Select(r => r.Pair));
 Console.WriteLine($"key pairs delivered: {pairs:N0} in {settings.Seconds} s = {pairs / (double)settings.Seconds:N0} pairs/s " +
                   $"({pair.Length / (double)settings.Seconds:N0} enc+dec request pairs/s), mismatches {results.Sum(r => r.Mismatches)}, errors {results.Sum(r => r.Errors)}");
+double PerPair(TimeSpan t) => t.TotalMilliseconds * 1000 / Math.Max(1, pairs);
+if (kmes is null)
+    Console.WriteLine($"CPU (both KMEs and all clients): {PerPair(cpu):F1} us per key pair, {cpu.TotalSeconds / wall:F2} cores busy of {Environment.ProcessorCount}");
+else
+    Console.WriteLine($"CPU: both KMEs {PerPair(kmeCpu):F1} us per key pair ({kmeCpu.TotalSeconds / wall:F2} cores), " +
+                      $"clients {PerPair(cpu):F1} us per key pair ({cpu.TotalSeconds / wall:F2} cores), of {Environment.ProcessorCount} cores");
 Report("enc_keys", enc);
 Report("dec_keys", dec);
 Report("pair (enc+dec)", pair);
+
+foreach (var c in masters.Concat(slaves)) c.Dispose();
+if (kmes is not null)
+{
+    kmes.StandardInput.Close(); // the child stops its servers when its stdin ends
+    await kmes.WaitForExitAsync();
+}
+if (link is not null) await link.DisposeAsync();
+certificates?.Dispose();
 return results.Sum(r => r.Mismatches + r.Errors) == 0 ? 0 : 1;
 
-Func<KmeRole, IKeyPool> SqlitePools(KeyStoreDurability durability)
+// Child process: both KMEs, their pools filled, the SAE certificates written for the parent; stops when stdin ends.
+async Task<int> Serve(string directory)
 {
-    string directory = Path.Combine(certificates.Directory, "pools");
+    using var certs = new TestCertificates();
+    await using var kmeLink = await StartKmes(certs);
+    File.WriteAllText(Path.Combine(directory, "ca.pem"), certs.Ca.ExportCertificatePem());
+    foreach (var (sae, certificate) in kmeLink.SaeCertificates)
+        File.WriteAllBytes(Path.Combine(directory, sae + ".pfx"), certificate.Export(X509ContentType.Pkcs12));
+    Console.WriteLine($"pools filled: {kmeLink.AlicePool.AvailableAsMaster:N0} keys mastered by Alice's KME");
+    Console.WriteLine($"READY {kmeLink.Alice.BaseAddress.Port} {kmeLink.Bob.BaseAddress.Port}");
+    await Console.In.ReadToEndAsync();
+    return 0;
+}
+
+async Task<KmeLink> StartKmes(TestCertificates certs)
+{
+    // Enough keys that the run never exhausts the pool (it would measure 503s).
+    const int keysPerBlock = 1024;
+    long keys = settings.KeysNeeded;
+    int blocks = (int)((keys + keysPerBlock - 1) / keysPerBlock);
+    Func<KmeRole, IKeyPool> pools = settings.Pool switch
+    {
+        "memory" => role => new InMemoryKeyPool(role, KmeLink.LinkId, KmeLink.KeySizeBits, maxKeyCount: long.MaxValue),
+        "sqlite-full" => SqlitePools(certs, KeyStoreDurability.Full, keys + keysPerBlock),
+        "sqlite-normal" => SqlitePools(certs, KeyStoreDurability.Normal, keys + keysPerBlock),
+        _ => throw new ArgumentException($"--pool {settings.Pool}: memory, sqlite-full or sqlite-normal"),
+    };
+    return await KmeLink.StartAsync(certs, blocks, keysPerBlock, pools, maxKeyPerRequest: Math.Max(128, settings.Number));
+}
+
+static Func<KmeRole, IKeyPool> SqlitePools(TestCertificates certs, KeyStoreDurability durability, long maxKeys)
+{
+    string directory = Path.Combine(certs.Directory, "pools");
     Directory.CreateDirectory(directory);
     return role =>
     {
@@ -65,7 +139,7 @@ Func<KmeRole, IKeyPool> SqlitePools(KeyStoreDurability durability)
             LinkId = KmeLink.LinkId,
             Role = role,
             KeySizeBits = KmeLink.KeySizeBits,
-            MaxKeyCount = Math.Max(2_000_000, keysNeeded + keysPerBlock),
+            MaxKeyCount = Math.Max(2_000_000, maxKeys),
             Durability = durability,
         }, operatorKey);
     };
@@ -153,13 +227,16 @@ sealed class WorkerResult
     public List<long> Pair { get; } = new(1 << 16);
 }
 
-sealed record Settings(int Clients, int Seconds, int Warmup, int Number, string Pool, string Http, long? Keys = null)
+sealed record Settings(int Clients, int Seconds, int Warmup, int Number, string Pool, string Http, long? Keys, bool Split, string? ServeDirectory)
 {
+    public long KeysNeeded => Keys ?? (Pool == "memory" ? 2_000_000 : 400_000);
+
     public static Settings Parse(string[] args)
     {
-        var s = new Settings(16, 10, 2, 1, "memory", "1.1");
+        var s = new Settings(16, 10, 2, 1, "memory", "1.1", null, false, null);
         for (int i = 0; i < args.Length; i++)
         {
+            if (args[i] == "--split") { s = s with { Split = true }; continue; }
             string value = i + 1 < args.Length ? args[i + 1] : throw new ArgumentException($"{args[i]} needs a value");
             s = args[i] switch
             {
@@ -170,6 +247,7 @@ sealed record Settings(int Clients, int Seconds, int Warmup, int Number, string 
                 "--pool" => s with { Pool = value },
                 "--http" => s with { Http = value },
                 "--keys" => s with { Keys = long.Parse(value) },
+                "--serve" => s with { ServeDirectory = value },
                 _ => throw new ArgumentException($"unknown option {args[i]}"),
             };
             i++;

@@ -118,7 +118,14 @@ public sealed class KmeLink : IAsyncDisposable
     /// <summary>An HttpClient to <paramref name="server"/> presenting <paramref name="clientCertificate"/>, trusting only the test CA.</summary>
     public HttpClient Client(EtsiKeyDeliveryServer server, X509Certificate2 clientCertificate, Version? version = null)
     {
-        var ca = Certificates.Ca;
+        var client = CreateClient(server.BaseAddress, clientCertificate, Certificates.Ca, version);
+        lock (_clients) _clients.Add(client);
+        return client;
+    }
+
+    /// <summary>An HttpClient presenting <paramref name="clientCertificate"/> and trusting only <paramref name="ca"/> for the server.</summary>
+    public static HttpClient CreateClient(Uri baseAddress, X509Certificate2 clientCertificate, X509Certificate2 ca, Version? version = null)
+    {
         var handler = new SocketsHttpHandler
         {
             SslOptions = new SslClientAuthenticationOptions
@@ -137,13 +144,12 @@ public sealed class KmeLink : IAsyncDisposable
                 },
             },
         };
-        var client = new HttpClient(handler) { BaseAddress = server.BaseAddress };
+        var client = new HttpClient(handler) { BaseAddress = baseAddress };
         if (version is not null)
         {
             client.DefaultRequestVersion = version;
             client.DefaultVersionPolicy = HttpVersionPolicy.RequestVersionExact;
         }
-        lock (_clients) _clients.Add(client);
         return client;
     }
 
