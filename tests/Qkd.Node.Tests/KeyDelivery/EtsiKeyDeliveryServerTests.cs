@@ -113,6 +113,31 @@ public sealed class EtsiKeyDeliveryServerTests : IClassFixture<EtsiKeyDeliverySe
     }
 
     [Fact]
+    public async Task Requests_are_logged_with_path_SAE_status_and_count_but_never_key_material()
+    {
+        var logs = new CapturingLoggerProvider();
+        using var loggerFactory = new Microsoft.Extensions.Logging.LoggerFactory([logs],
+            new Microsoft.Extensions.Logging.LoggerFilterOptions { MinLevel = Microsoft.Extensions.Logging.LogLevel.Trace });
+        await using var link = await KmeLink.StartAsync(_certs, 4, 8, TestPools.Sqlite(_certs.Directory), loggerFactory: loggerFactory);
+        var master = link.Client(link.Alice, "sae-alice-1");
+        var slave = link.Client(link.Bob, "sae-bob-1");
+
+        var keys = Keys(await Json(await master.GetAsync("/api/v1/keys/sae-bob-1/enc_keys?number=4", Ct), HttpStatusCode.OK));
+        await Json(await slave.PostAsync("/api/v1/keys/sae-alice-1/dec_keys", Body(KeyIdsBody(keys.Select(k => k.Id))), Ct), HttpStatusCode.OK);
+        await Json(await slave.PostAsync("/api/v1/keys/sae-alice-1/dec_keys", Body(KeyIdsBody(keys.Select(k => k.Id))), Ct), HttpStatusCode.BadRequest);
+
+        var lines = logs.Lines.ToArray();
+        Assert.Contains(lines, l => l.Contains("GET /api/v1/keys/sae-bob-1/enc_keys SAE sae-alice-1: 200, 4 keys"));
+        Assert.Contains(lines, l => l.Contains("POST /api/v1/keys/sae-alice-1/dec_keys SAE sae-bob-1: 200, 4 keys"));
+        Assert.Contains(lines, l => l.Contains("POST /api/v1/keys/sae-alice-1/dec_keys SAE sae-bob-1: 400"));
+        foreach (var (_, key) in keys)
+        {
+            string base64 = Convert.ToBase64String(key), hex = Convert.ToHexString(key);
+            Assert.DoesNotContain(lines, l => l.Contains(base64) || l.Contains(hex, StringComparison.OrdinalIgnoreCase));
+        }
+    }
+
+    [Fact]
     public async Task The_same_key_ID_asked_twice_is_refused_the_second_time()
     {
         await using var link = await StartLink();
