@@ -282,7 +282,8 @@ public sealed partial class KeyDeliveryHandler
         response.StatusCode = status;
         response.ContentType = "application/json";
         response.ContentLength = buffer.WrittenMemory.Length;
-        await response.Body.WriteAsync(buffer.WrittenMemory, context.RequestAborted);
+        // Copied into Kestrel's output pipe; Kestrel sends headers and body together when the request ends.
+        response.BodyWriter.Write(buffer.WrittenMemory.Span);
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "{Method} {Path} SAE {SaeId}: {Status}, {KeyCount} keys")]
