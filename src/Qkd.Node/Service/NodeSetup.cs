@@ -1,0 +1,115 @@
+using System.Net;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Qkd.Node.ClassicalChannel;
+using Qkd.Node.KeyDelivery;
+using Qkd.Node.KeyStore;
+
+namespace Qkd.Node.Service;
+
+/// <summary>
+/// Writes a complete two-node emulated deployment into a folder (`qkd node init`): the pre-shared authentication
+/// secret both nodes hold, one operator key per node (key material at rest), a private CA with a server certificate
+/// per KME and a client certificate per SAE (PEM, for curl, and PKCS#12), and alice.json / bob.json. For trying the
+/// link out and for tests; a production site issues certificates from its own CA and moves the secret out of band.
+/// </summary>
+public static class NodeSetup
+{
+    public const string MasterSae = "sae-alice-1";
+    public const string SlaveSae = "sae-bob-1";
+    private static readonly Oid ClientAuth = new("1.3.6.1.5.5.7.3.2");
+    private static readonly Oid ServerAuth = new("1.3.6.1.5.5.7.3.1");
+
+    /// <summary>Ports from <paramref name="basePort"/>: +0/+1 classical channel and KME link, +2 fibre, +3 Alice's and +4 Bob's key delivery.</summary>
+    public static (string AliceConfig, string BobConfig) Write(string directory, int basePort = 7100, double durationSeconds = 1.0, int sessions = 1,
+        long blockSizeBits = 1L << 23, double? distanceKm = null)
+    {
+        Directory.CreateDirectory(directory);
+        string Path(string name) => System.IO.Path.Combine(directory, name);
+
+        // Hash key + pad: 1 MiB covers tens of thousands of tags before the link's own key replenishes it.
+        WritePrivate(Path("pre-shared.secret"), RandomNumberGenerator.GetBytes(1 << 20));
+        OperatorKey.WriteNewKeyFile(Path("alice-operator.key"));
+        OperatorKey.WriteNewKeyFile(Path("bob-operator.key"));
+
+        using var caKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var caRequest = new CertificateRequest("CN=QkdDriver demo CA", caKey, HashAlgorithmName.SHA256);
+        caRequest.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
+        caRequest.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign | X509KeyUsageFlags.CrlSign, true));
+        caRequest.CertificateExtensions.Add(new X509SubjectKeyIdentifierExtension(caRequest.PublicKey, false));
+        using var ca = caRequest.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddYears(1));
+        File.WriteAllText(Path("ca.pem"), ca.ExportCertificatePem());
+        Issue(ca, "kme-alice", server: true, Path("kme-alice"));
+        Issue(ca, "kme-bob", server: true, Path("kme-bob"));
+        Issue(ca, MasterSae, server: false, Path(MasterSae));
+        Issue(ca, SlaveSae, server: false, Path(SlaveSae));
+
+        string channel = $"127.0.0.1:{basePort}", fibre = $"127.0.0.1:{basePort + 2}";
+        NodeConfig Config(string role, string kme, string peerKme, int restPort, string localSae, string peerSae) => new()
+        {
+            Role = role,
+            LinkId = "demo-link",
+            ClassicalChannel = new ClassicalChannelConfig(channel, "pre-shared.secret", $"{role}-state"),
+            KeyStore = new KeyStoreConfig($"{role}-keys.db", OperatorKeyFile: $"{role}-operator.key"),
+            KeyDelivery = new KeyDeliveryOptions
+            {
+                Port = restPort,
+                ServerCertificatePath = $"{kme}.pfx",
+                TrustedClientCaPaths = ["ca.pem"],
+                KmeId = kme.ToUpperInvariant(),
+                PeerKmeId = peerKme.ToUpperInvariant(),
+                LocalSaes = [new SaeIdentity(localSae, CertificateSubjectCn: localSae)],
+                PeerSaes = [new SaeIdentity(peerSae, CertificateSubjectCn: peerSae)],
+            },
+            Emulator = new EmulatorConfig(fibre, DistanceKm: distanceKm),
+            DurationSeconds = durationSeconds,
+            Sessions = sessions,
+            BlockSizeBits = blockSizeBits,
+        };
+        var json = new JsonSerializerOptions
+        {
+            WriteIndented = true,
+            PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+            DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+        };
+        string alice = Path("alice.json"), bob = Path("bob.json");
+        File.WriteAllText(alice, JsonSerializer.Serialize(Config("alice", "kme-alice", "kme-bob", basePort + 3, MasterSae, SlaveSae), json));
+        File.WriteAllText(bob, JsonSerializer.Serialize(Config("bob", "kme-bob", "kme-alice", basePort + 4, SlaveSae, MasterSae), json));
+        return (alice, bob);
+    }
+
+    /// <summary>A certificate issued by the CA: name.crt / name.key (PEM) and name.pfx (PKCS#12, no password).</summary>
+    private static void Issue(X509Certificate2 ca, string commonName, bool server, string pathWithoutExtension)
+    {
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var request = new CertificateRequest($"CN={commonName}", key, HashAlgorithmName.SHA256);
+        request.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, true));
+        request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.DigitalSignature, true));
+        request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([server ? ServerAuth : ClientAuth], false));
+        if (server)
+        {
+            var san = new SubjectAlternativeNameBuilder();
+            san.AddIpAddress(IPAddress.Loopback);
+            san.AddDnsName("localhost");
+            request.CertificateExtensions.Add(san.Build());
+        }
+        byte[] serial = RandomNumberGenerator.GetBytes(16);
+        serial[0] &= 0x7F;
+        using var issued = request.Create(ca, DateTimeOffset.UtcNow.AddHours(-1), DateTimeOffset.UtcNow.AddYears(1), serial);
+        using var withKey = issued.CopyWithPrivateKey(key);
+        File.WriteAllText(pathWithoutExtension + ".crt", withKey.ExportCertificatePem());
+        WritePrivate(pathWithoutExtension + ".key", System.Text.Encoding.ASCII.GetBytes(key.ExportPkcs8PrivateKeyPem()));
+        WritePrivate(pathWithoutExtension + ".pfx", withKey.Export(X509ContentType.Pkcs12));
+    }
+
+    private static void WritePrivate(string path, byte[] bytes)
+    {
+        var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
+        if (!OperatingSystem.IsWindows()) options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        using (var file = new FileStream(path, options)) file.Write(bytes);
+        if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        CryptographicOperations.ZeroMemory(bytes);
+    }
+}
