@@ -148,39 +148,40 @@ public sealed class ManInTheMiddleProxy : IAsyncDisposable
                 }
                 if (held is not null && data)
                 {
-                    await WriteAsync(to, frame, _stop.Token);
-                    await WriteAsync(to, held, _stop.Token);
+                    Interlocked.Increment(ref _attacksDone); // counted first: the victim may reset the connection mid-way
+                    var late = held;
                     held = null;
-                    Interlocked.Increment(ref _attacksDone);
+                    await WriteAsync(to, frame, _stop.Token);
+                    await WriteAsync(to, late, _stop.Token);
                     previousData = frame;
                     continue;
                 }
                 switch (attack)
                 {
                     case Attack.FlipBit:
+                        Interlocked.Increment(ref _attacksDone);
                         var flipped = (byte[])frame.Clone();
                         flipped[^20] ^= 0x10; // inside the payload or the header, never the length prefix
                         await WriteAsync(to, flipped, _stop.Token);
-                        Interlocked.Increment(ref _attacksDone);
                         break;
                     case Attack.ReplayEarlier:
+                        Interlocked.Increment(ref _attacksDone);
                         await WriteAsync(to, frame, _stop.Token);
                         await WriteAsync(to, previousData!, _stop.Token);
-                        Interlocked.Increment(ref _attacksDone);
                         break;
                     case Attack.SwapWithNext:
                         held = frame;
                         break;
                     case Attack.Truncate:
+                        Interlocked.Increment(ref _attacksDone);
                         var cut = frame.AsSpan(0, frame.Length - 5).ToArray();
                         BinaryPrimitives.WriteInt32LittleEndian(cut, cut.Length - 4);
                         await WriteAsync(to, cut, _stop.Token);
-                        Interlocked.Increment(ref _attacksDone);
                         break;
                     case Attack.Reflect:
+                        Interlocked.Increment(ref _attacksDone);
                         await WriteAsync(to, frame, _stop.Token);
                         await WriteAsync(from, frame, _stop.Token);
-                        Interlocked.Increment(ref _attacksDone);
                         break;
                     default:
                         await WriteAsync(to, frame, _stop.Token);
