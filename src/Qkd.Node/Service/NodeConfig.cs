@@ -34,8 +34,11 @@ public sealed record NodeConfig
     /// <summary>Sessions to run, back to back; 0: until stopped. The node keeps serving keys after the last.</summary>
     public int Sessions { get; init; }
 
-    /// <summary>Bits of every distilled block that refill the classical channel's authentication pad (both ends alike).</summary>
-    public int AuthenticationReplenishBits { get; init; } = 8192;
+    /// <summary>
+    /// Bits of every distilled block that refill the classical channel's authentication pad (both ends alike; at most
+    /// half a block). Cascade's round trips make tags expensive: about 1.5 Mbit of pad per 2^23-bit block.
+    /// </summary>
+    public int AuthenticationReplenishBits { get; init; } = 1 << 19;
 
     /// <summary>Sifted Z bits per privacy-amplification block (both ends must agree).</summary>
     public long BlockSizeBits { get; init; } = 1L << 23;
