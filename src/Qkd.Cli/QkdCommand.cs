@@ -11,5 +11,9 @@ public static class QkdCommand
         RunCommand.Create(),
         RecordCommand.Create(),
         DevicesCommand.Create(),
+        NodeCommands.Create("alice"),
+        NodeCommands.Create("bob"),
+        KeysCommand.Create(),
+        NodeInitCommand.Create(),
     };
 }

@@ -18,8 +18,9 @@ public sealed record KeyPoolStatistics(
     long RemainderBitsDropped,
     long KeysDeliveredAsMaster,
     long KeysDeliveredAsSlave,
-    long ReservationsRecorded)
+    long ReservationsRecorded,
+    long KeysDiscarded = 0)
 {
     /// <summary>True when the stored counters agree with the rows present (a crash never breaks this).</summary>
-    public bool IsConsistent => KeysStored == AvailableAsMaster + HeldForPeer + KeysDeliveredAsMaster + KeysDeliveredAsSlave;
+    public bool IsConsistent => KeysStored == AvailableAsMaster + HeldForPeer + KeysDeliveredAsMaster + KeysDeliveredAsSlave + KeysDiscarded;
 }

@@ -50,6 +50,7 @@ public sealed class SqliteKeyPool : IKeyPool
     private long _available;
     private long _held;
     private long _reservations;
+    private long _keysDiscarded;
     private bool _disposed;
 
     public SqliteKeyPool(SqliteKeyPoolOptions options, OperatorKey operatorKey, ILogger<SqliteKeyPool>? logger = null)
@@ -156,7 +157,7 @@ public sealed class SqliteKeyPool : IKeyPool
                 var c = _counters;
                 return new KeyPoolStatistics(_available, _held, _reservations, MaxKeyCount, c.BlocksStored, c.BlocksDuplicate,
                     c.BlocksDroppedFull, c.KeysStored, c.KeysDroppedFull, c.RemainderBitsDropped, c.DeliveredMaster,
-                    c.DeliveredSlave, c.ReservationsRecorded);
+                    c.DeliveredSlave, c.ReservationsRecorded, _keysDiscarded);
             }
         }
     }
@@ -170,6 +171,56 @@ public sealed class SqliteKeyPool : IKeyPool
             _selectBlock.Transaction = null;
             _selectBlock.Parameters[0].Value = blockId;
             return _selectBlock.ExecuteScalar() is not null;
+        }
+    }
+
+    /// <summary>The blocks this pool has accepted (stored, or dropped because it was full), by block ID.</summary>
+    public IReadOnlyList<long> StoredBlockIds()
+    {
+        lock (_gate)
+        {
+            ThrowIfDisposed();
+            using var cmd = _db.CreateCommand();
+            cmd.CommandText = "SELECT block_id FROM blocks ORDER BY block_id";
+            using var reader = cmd.ExecuteReader();
+            var ids = new List<long>();
+            while (reader.Read()) ids.Add(reader.GetInt64(0));
+            return ids;
+        }
+    }
+
+    /// <summary>
+    /// Removes these blocks and every key of theirs not yet delivered (rows deleted; secure_delete zeroes the pages), in
+    /// one transaction: what the session handshake does with blocks the peer never stored, so both pools agree. Keys of
+    /// such a block already delivered cannot be taken back; they are only counted as gone. Returns the keys removed.
+    /// </summary>
+    public long DiscardBlocks(IReadOnlyCollection<long> blockIds)
+    {
+        ArgumentNullException.ThrowIfNull(blockIds);
+        lock (_gate)
+        {
+            ThrowIfDisposed();
+            using var tx = _db.BeginTransaction();
+            long master = 0, peer = 0, reservations = 0;
+            foreach (long block in blockIds)
+            {
+                master += Convert.ToInt64(Scalar($"SELECT COUNT(*) FROM master_keys WHERE block_id = {block}", tx));
+                peer += Convert.ToInt64(Scalar($"SELECT COUNT(*) FROM peer_keys WHERE block_id = {block}", tx));
+                reservations += Convert.ToInt64(Scalar($"SELECT COUNT(*) FROM reservations WHERE key_id IN (SELECT key_id FROM peer_keys WHERE block_id = {block})", tx));
+                Execute($"DELETE FROM reservations WHERE key_id IN (SELECT key_id FROM peer_keys WHERE block_id = {block})", tx);
+                Execute($"DELETE FROM master_keys WHERE block_id = {block}", tx);
+                Execute($"DELETE FROM peer_keys WHERE block_id = {block}", tx);
+                Execute($"DELETE FROM blocks WHERE block_id = {block}", tx);
+            }
+            Execute($"UPDATE stats SET keys_discarded = keys_discarded + {master + peer} WHERE id = 1", tx);
+            tx.Commit();
+            _available -= master;
+            _held -= peer;
+            _reservations -= reservations;
+            _keysDiscarded += master + peer;
+            if (master + peer > 0)
+                _logger.LogWarning("Key store {Path}: discarded {Blocks} block(s), {Keys} undelivered keys (the peer does not hold them)", DatabasePath, blockIds.Count, master + peer);
+            return master + peer;
         }
     }
 
@@ -543,6 +594,9 @@ public sealed class SqliteKeyPool : IKeyPool
                 delivered_master INTEGER NOT NULL DEFAULT 0, delivered_slave INTEGER NOT NULL DEFAULT 0,
                 reservations_recorded INTEGER NOT NULL DEFAULT 0);
             """, tx);
+        // Added with the session handshake: keys discarded because the peer never stored their block.
+        if (Convert.ToInt64(Scalar("SELECT COUNT(*) FROM pragma_table_info('stats') WHERE name = 'keys_discarded'", tx)) == 0)
+            Execute("ALTER TABLE stats ADD COLUMN keys_discarded INTEGER NOT NULL DEFAULT 0", tx);
 
         var meta = new Dictionary<string, object>(StringComparer.Ordinal);
         using (var cmd = _db.CreateCommand())
@@ -603,6 +657,7 @@ public sealed class SqliteKeyPool : IKeyPool
             KeysStored = reader.GetInt64(3), KeysDroppedFull = reader.GetInt64(4), RemainderBitsDropped = reader.GetInt64(5),
             DeliveredMaster = reader.GetInt64(6), DeliveredSlave = reader.GetInt64(7), ReservationsRecorded = reader.GetInt64(8),
         };
+        _keysDiscarded = Convert.ToInt64(Scalar("SELECT keys_discarded FROM stats WHERE id = 1"));
     }
 
     private (string Master, string Slave)? ReadReservation(SqliteTransaction tx, byte[] idBytes)
@@ -666,9 +721,10 @@ public sealed class SqliteKeyPool : IKeyPool
         cmd.ExecuteNonQuery();
     }
 
-    private object? Scalar(string sql)
+    private object? Scalar(string sql, SqliteTransaction? tx = null)
     {
         using var cmd = _db.CreateCommand();
+        cmd.Transaction = tx;
         cmd.CommandText = sql;
         return cmd.ExecuteScalar();
     }

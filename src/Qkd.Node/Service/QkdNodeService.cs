@@ -1,0 +1,161 @@
+using System.Net;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Qkd.Distillation.Channel;
+using Qkd.Emulation.Hosting;
+using Qkd.Node.ClassicalChannel;
+using Qkd.Node.Devices;
+using Qkd.Node.KeyDelivery;
+using Qkd.Node.KeyStore;
+using Qkd.Node.Link;
+
+namespace Qkd.Node.Service;
+
+/// <summary>
+/// One end of a link as a long-running service (`qkd alice`, `qkd bob`): the durable key pool, the authenticated
+/// classical channel to the peer, the ETSI GS QKD 014 server, and sessions of key generation run back to back. A session
+/// that breaks (the peer restarted, the link dropped beyond what the channel resumes) ends; the next opens with a
+/// handshake that makes both pools agree again, under a session number neither end has used. Stops gracefully on
+/// SIGTERM (the host's lifetime): the current session is cancelled, the server and stores are closed.
+/// </summary>
+public sealed class QkdNodeService(NodeConfig config, ILoggerFactory loggers) : BackgroundService
+{
+    private static readonly TimeSpan RetryDelay = TimeSpan.FromSeconds(1);
+    private readonly ILogger _logger = loggers.CreateLogger($"qkd.{config.Role}");
+
+    /// <summary>Sessions finished (with or without key), for status and tests.</summary>
+    public int SessionsRun { get; private set; }
+
+    /// <summary>The key server's address once started (null without one).</summary>
+    public Uri? KeyDeliveryAddress { get; private set; }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        try
+        {
+            await RunAsync(stoppingToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            _logger.LogInformation("Stopped");
+        }
+        catch (Exception e)
+        {
+            _logger.LogCritical(e, "The node failed: {Error}", e.Message);
+            throw;
+        }
+    }
+
+    private async Task RunAsync(CancellationToken stoppingToken)
+    {
+        bool alice = config.IsAlice;
+        var end = alice ? ChannelEnd.Alice : ChannelEnd.Bob;
+        string stateDirectory = config.PathOf(config.ClassicalChannel.StateDirectory);
+        Directory.CreateDirectory(stateDirectory);
+
+        using var operatorKey = config.KeyStore.OperatorKeyFile is string keyFile
+            ? OperatorKey.FromFile(config.PathOf(keyFile))
+            : OperatorKey.FromEnvironment(config.KeyStore.OperatorKeyEnvironmentVariable!);
+        using var pool = new SqliteKeyPool(new SqliteKeyPoolOptions
+        {
+            DatabasePath = config.PathOf(config.KeyStore.Database),
+            LinkId = config.LinkId,
+            Role = alice ? KmeRole.Alice : KmeRole.Bob,
+            KeySizeBits = config.KeyStore.KeySizeBits,
+            MaxKeyCount = config.KeyStore.MaxKeyCount,
+        }, operatorKey, loggers.CreateLogger<SqliteKeyPool>());
+        using var pad = AuthenticationPadStore.Open(config.PathOf(config.ClassicalChannel.PreSharedSecretFile), stateDirectory, end);
+
+        var endpoint = IPEndPoint.Parse(config.ClassicalChannel.Endpoint);
+        // KME-to-KME reservations travel on their own channel (next port), so they never wait behind a session.
+        await using var syncChannel = new TcpClassicalChannel(ChannelOptions(end, new IPEndPoint(endpoint.Address, endpoint.Port + 1)), pad,
+            loggers.CreateLogger("qkd.kme-link"));
+        await using var kmeSync = new KmeSync(syncChannel, pool, loggers.CreateLogger("qkd.kme-link"));
+        EtsiKeyDeliveryServer? server = null;
+        if (config.KeyDelivery is { } delivery)
+        {
+            // Certificate paths in the config are relative to the config file, like every other path there.
+            var resolved = delivery with
+            {
+                ServerCertificatePath = config.PathOf(delivery.ServerCertificatePath),
+                ServerKeyPath = delivery.ServerKeyPath is null ? null : config.PathOf(delivery.ServerKeyPath),
+                TrustedClientCaPaths = delivery.TrustedClientCaPaths.Select(config.PathOf).ToArray(),
+            };
+            server = new EtsiKeyDeliveryServer(resolved, pool, kmeSync, loggers);
+            await server.StartAsync(stoppingToken).ConfigureAwait(false);
+            KeyDeliveryAddress = server.BaseAddress;
+            _logger.LogInformation("ETSI GS QKD 014 key delivery on {Address}", server.BaseAddress);
+        }
+        try
+        {
+            var counter = new SessionCounter(stateDirectory);
+            var sink = new ReplenishingKeySink(pool, pad, config.AuthenticationReplenishBits);
+            var ledger = new PoolLedger(pool);
+            for (int n = 0; config.Sessions == 0 || n < config.Sessions; n++)
+            {
+                stoppingToken.ThrowIfCancellationRequested();
+                try
+                {
+                    var summary = alice
+                        ? await RunAliceSessionAsync(endpoint, end, pad, counter, ledger, sink, stoppingToken).ConfigureAwait(false)
+                        : await RunBobSessionAsync(endpoint, end, pad, counter, ledger, sink, stoppingToken).ConfigureAwait(false);
+                    SessionsRun++;
+                    _logger.LogInformation("Session {Session}: {Closing}; pool: {Available} keys to hand out, {Held} held for the peer",
+                        summary.Session, summary.Closing, pool.AvailableAsMaster, pool.HeldForPeer);
+                }
+                catch (Exception e) when (e is ClassicalChannelClosedException or IOException or InvalidDataException or Hardware.DeviceException or TimeoutException)
+                {
+                    _logger.LogWarning("Session broken: {Error}; opening a new one", e.Message);
+                    await Task.Delay(RetryDelay, stoppingToken).ConfigureAwait(false);
+                }
+            }
+            _logger.LogInformation("{Sessions} session(s) done; serving keys until stopped", SessionsRun);
+            await Task.Delay(Timeout.Infinite, stoppingToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            if (server is not null) await server.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    private async Task<SessionSummary> RunAliceSessionAsync(IPEndPoint endpoint, ChannelEnd end, AuthenticationPadStore pad, SessionCounter counter,
+        IBlockLedger ledger, ReplenishingKeySink sink, CancellationToken cancellationToken)
+    {
+        await using var channel = new TcpClassicalChannel(ChannelOptions(end, endpoint), pad, loggers.CreateLogger("qkd.channel"));
+        var outcome = await SessionHandshake.RunAsync(channel, config.LinkId, counter, ledger, initiator: true, _logger, cancellationToken).ConfigureAwait(false);
+        // Bob listens on the fibre before he answers the handshake, so the light finds him.
+        using var devices = EmulatedTransmitter.Create(IPEndPoint.Parse(config.Emulator.Fibre), Transport());
+        var summary = await new AliceEnd(config, devices.Modulator, sink, _logger).RunSessionAsync(channel, outcome.Session, cancellationToken).ConfigureAwait(false);
+        channel.Complete();
+        return summary;
+    }
+
+    private async Task<SessionSummary> RunBobSessionAsync(IPEndPoint endpoint, ChannelEnd end, AuthenticationPadStore pad, SessionCounter counter,
+        IBlockLedger ledger, ReplenishingKeySink sink, CancellationToken cancellationToken)
+    {
+        var profile = config.LinkProfile();
+        using var devices = EmulatedReceiver.Create(profile, EmulatedLinkRunner.TaggerOptionsFor(long.MaxValue), config.Emulator.Seed,
+            IPEndPoint.Parse(config.Emulator.Fibre), Transport());
+        devices.ConnectAndConfigure(profile, syncChannel: 0);
+        await using var channel = new TcpClassicalChannel(ChannelOptions(end, endpoint), pad, loggers.CreateLogger("qkd.channel"));
+        var outcome = await SessionHandshake.RunAsync(channel, config.LinkId, counter, ledger, initiator: false, _logger, cancellationToken).ConfigureAwait(false);
+        var summary = await new BobEnd(config, devices.Tagger, sink, _logger).RunSessionAsync(channel, outcome.Session, cancellationToken).ConfigureAwait(false);
+        channel.Complete();
+        return summary;
+    }
+
+    private TcpClassicalChannelOptions ChannelOptions(ChannelEnd end, IPEndPoint endpoint) => end == ChannelEnd.Alice
+        ? new TcpClassicalChannelOptions { LocalEnd = end, ConnectEndpoint = endpoint }
+        : new TcpClassicalChannelOptions { LocalEnd = end, ListenEndpoint = endpoint };
+
+    private EmulatedDeviceTransport Transport() =>
+        config.Emulator.Transport == "pty" ? EmulatedDeviceTransport.PseudoTerminal : EmulatedDeviceTransport.InProcess;
+
+    /// <summary>The pool's blocks for the session handshake.</summary>
+    private sealed class PoolLedger(SqliteKeyPool pool) : IBlockLedger
+    {
+        public IReadOnlyList<long> StoredBlockIds() => pool.StoredBlockIds();
+
+        public long DiscardBlocks(IReadOnlyCollection<long> blockIds) => pool.DiscardBlocks(blockIds);
+    }
+}
