@@ -91,7 +91,8 @@ public sealed class QkdNodeService(NodeConfig config, ILoggerFactory loggers) : 
             var counter = new SessionCounter(stateDirectory);
             var sink = new ReplenishingKeySink(pool, pad, config.AuthenticationReplenishBits);
             var ledger = new PoolLedger(pool);
-            for (int n = 0; config.Sessions == 0 || n < config.Sessions; n++)
+            // Only sessions that ran to their end count: a broken one is retried as a new session.
+            while (config.Sessions == 0 || SessionsRun < config.Sessions)
             {
                 stoppingToken.ThrowIfCancellationRequested();
                 try
