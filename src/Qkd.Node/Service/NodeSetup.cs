@@ -39,12 +39,14 @@ public static class NodeSetup
         caRequest.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
         caRequest.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign | X509KeyUsageFlags.CrlSign, true));
         caRequest.CertificateExtensions.Add(new X509SubjectKeyIdentifierExtension(caRequest.PublicKey, false));
-        using var ca = caRequest.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddYears(1));
+        // One clock reading for every certificate: a leaf must never outlive its CA, even by the milliseconds between calls.
+        var now = DateTimeOffset.UtcNow;
+        using var ca = caRequest.CreateSelfSigned(now.AddDays(-1), now.AddYears(2));
         File.WriteAllText(Path("ca.pem"), ca.ExportCertificatePem());
-        Issue(ca, "kme-alice", server: true, Path("kme-alice"));
-        Issue(ca, "kme-bob", server: true, Path("kme-bob"));
-        Issue(ca, MasterSae, server: false, Path(MasterSae));
-        Issue(ca, SlaveSae, server: false, Path(SlaveSae));
+        Issue(ca, now, "kme-alice", server: true, Path("kme-alice"));
+        Issue(ca, now, "kme-bob", server: true, Path("kme-bob"));
+        Issue(ca, now, MasterSae, server: false, Path(MasterSae));
+        Issue(ca, now, SlaveSae, server: false, Path(SlaveSae));
 
         string channel = $"127.0.0.1:{basePort}", fibre = $"127.0.0.1:{basePort + 2}";
         NodeConfig Config(string role, string kme, string peerKme, int restPort, string localSae, string peerSae) => new()
@@ -81,7 +83,7 @@ public static class NodeSetup
     }
 
     /// <summary>A certificate issued by the CA: name.crt / name.key (PEM) and name.pfx (PKCS#12, no password).</summary>
-    private static void Issue(X509Certificate2 ca, string commonName, bool server, string pathWithoutExtension)
+    private static void Issue(X509Certificate2 ca, DateTimeOffset now, string commonName, bool server, string pathWithoutExtension)
     {
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var request = new CertificateRequest($"CN={commonName}", key, HashAlgorithmName.SHA256);
@@ -97,7 +99,7 @@ public static class NodeSetup
         }
         byte[] serial = RandomNumberGenerator.GetBytes(16);
         serial[0] &= 0x7F;
-        using var issued = request.Create(ca, DateTimeOffset.UtcNow.AddHours(-1), DateTimeOffset.UtcNow.AddYears(1), serial);
+        using var issued = request.Create(ca, now.AddHours(-1), now.AddYears(1), serial);
         using var withKey = issued.CopyWithPrivateKey(key);
         File.WriteAllText(pathWithoutExtension + ".crt", withKey.ExportCertificatePem());
         WritePrivate(pathWithoutExtension + ".key", System.Text.Encoding.ASCII.GetBytes(key.ExportPkcs8PrivateKeyPem()));
