@@ -66,9 +66,11 @@ public sealed class FibreTransmitter : IDisposable
             {
                 // Pack until the chunk is full or the emission has ended (the FIFO then knows its end).
                 int bytes = 0;
-                while (bytes < ChunkBytes && !(fifo.IsComplete && pulse >= fifo.EndPulse))
+                while (bytes < ChunkBytes)
                 {
+                    // SymbolAt waits until the pulse arrived or the emission ended; only then is the end known.
                     byte low = fifo.SymbolAt(pulse).Pack();
+                    if (fifo.IsComplete && pulse >= fifo.EndPulse) break;
                     byte high = fifo.SymbolAt(pulse + 1).Pack();
                     buffer[4 + bytes++] = (byte)(low | (high << 4));
                     pulse += 2;

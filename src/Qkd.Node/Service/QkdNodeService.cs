@@ -101,8 +101,13 @@ public sealed class QkdNodeService(NodeConfig config, ILoggerFactory loggers) : 
                         ? await RunAliceSessionAsync(endpoint, end, pad, counter, ledger, sink, stoppingToken).ConfigureAwait(false)
                         : await RunBobSessionAsync(endpoint, end, pad, counter, ledger, sink, stoppingToken).ConfigureAwait(false);
                     SessionsRun++;
-                    _logger.LogInformation("Session {Session}: {Closing}; pool: {Available} keys to hand out, {Held} held for the peer",
-                        summary.Session, summary.Closing, pool.AvailableAsMaster, pool.HeldForPeer);
+                    var account = pad.Account;
+                    _logger.LogInformation("Session {Session}: {Closing}; pool: {Available} keys to hand out, {Held} held for the peer; " +
+                        "authentication pad: {Used} bits used by tags in this process, {Replenished} replenished from key, {Remaining} left",
+                        summary.Session, summary.Closing, pool.AvailableAsMaster, pool.HeldForPeer,
+                        account.TagBitsUsedThisProcess, account.ReplenishedBits, account.RemainingBits);
+                    if (account.RemainingBits < 4L * account.TagBitsUsedThisProcess / Math.Max(1, SessionsRun))
+                        _logger.LogWarning("The authentication pad has room for fewer than about 4 more sessions: Cascade's round trips cost more tag bits than a block yields; add pre-shared secret or raise authenticationReplenishBits");
                 }
                 catch (Exception e) when (e is ClassicalChannelClosedException or IOException or InvalidDataException or Hardware.DeviceException or TimeoutException)
                 {
