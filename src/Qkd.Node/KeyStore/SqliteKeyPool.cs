@@ -20,8 +20,11 @@ namespace Qkd.Node.KeyStore;
 /// <para>Concurrency: one connection guarded by a lock. SQLite has a single writer anyway and every operation writes,
 /// so a pool of connections would only queue on the database lock instead of ours; one connection also keeps its
 /// prepared statements.</para>
+/// <para>Group commit: enc_keys, dec_keys and the peer's reservations from concurrent callers are queued and run by one
+/// writer in a single transaction, so one fsync serves the whole batch (see SqliteKeyPool.GroupCommit.cs). Each still
+/// succeeds or fails on its own, and no caller sees its keys before the transaction deleting them is durable.</para>
 /// </remarks>
-public sealed class SqliteKeyPool : IKeyPool
+public sealed partial class SqliteKeyPool : IKeyPool
 {
     private const long SchemaVersion = 1;
 
@@ -44,6 +47,9 @@ public sealed class SqliteKeyPool : IKeyPool
     private readonly SqliteCommand _insertReservation;
     private readonly SqliteCommand _deleteReservation;
     private readonly SqliteCommand _updateStats;
+    private readonly SqliteCommand _savepoint;
+    private readonly SqliteCommand _rollbackToSavepoint;
+    private readonly SqliteCommand _releaseSavepoint;
 
     // Mirrors of what is committed, changed only after a commit succeeds.
     private Counters _counters;
@@ -117,6 +123,9 @@ public sealed class SqliteKeyPool : IKeyPool
             "remainder_bits_dropped = remainder_bits_dropped + $f, delivered_master = delivered_master + $g, " +
             "delivered_slave = delivered_slave + $h, reservations_recorded = reservations_recorded + $i WHERE id = 1",
             "$a", "$b", "$c", "$d", "$e", "$f", "$g", "$h", "$i");
+        _savepoint = Command("SAVEPOINT pending_write");
+        _rollbackToSavepoint = Command("ROLLBACK TO pending_write");
+        _releaseSavepoint = Command("RELEASE pending_write");
 
         LoadMirrors();
         _metrics = new KeyPoolMetrics(this, options.LinkId, options.Role);
@@ -340,49 +349,9 @@ public sealed class SqliteKeyPool : IKeyPool
         ArgumentException.ThrowIfNullOrEmpty(slaveSaeId);
         ArgumentOutOfRangeException.ThrowIfLessThan(count, 1);
 
-        lock (_gate)
-        {
-            ThrowIfDisposed();
-            if (count > _available) throw new KeyPoolExhaustedException(count, _available);
-
-            var keys = new List<DeliveredKey>(count);
-            try
-            {
-                using var tx = _db.BeginTransaction();
-                _selectOldestMaster.Transaction = tx;
-                _selectOldestMaster.Parameters[0].Value = count;
-                long lastSeq = long.MinValue;
-                using (var reader = _selectOldestMaster.ExecuteReader())
-                {
-                    while (reader.Read())
-                    {
-                        lastSeq = reader.GetInt64(0);
-                        var id = new Guid((byte[])reader.GetValue(1), bigEndian: true);
-                        var plain = new byte[_keyBytes];
-                        keys.Add(new DeliveredKey(id, plain));
-                        _protector.Open(id, reader.GetInt64(2), (byte[])reader.GetValue(3), plain);
-                    }
-                }
-                if (keys.Count != count)
-                    throw new InvalidOperationException($"Key store {DatabasePath}: expected {count} master keys, found {keys.Count}; the store was changed outside this pool.");
-
-                _deleteMasterUpTo.Transaction = tx;
-                _deleteMasterUpTo.Parameters[0].Value = lastSeq;
-                _deleteMasterUpTo.ExecuteNonQuery();
-                var delivered = new Counters { DeliveredMaster = count };
-                UpdateStats(tx, delivered);
-                tx.Commit();
-                _counters.Add(delivered);
-                _available -= count;
-            }
-            catch
-            {
-                foreach (var k in keys) CryptographicOperations.ZeroMemory(k.Key);
-                throw;
-            }
-            _logger.LogDebug("Key store: {Count} keys delivered as master to SAE {Master}, reserved for SAE {Slave}", count, masterSaeId, slaveSaeId);
-            return keys;
-        }
+        var keys = Write((SqliteTransaction tx, long available, out MirrorChange change) => StageTakeAsMaster(tx, available, count, out change), ZeroiseKeys);
+        _logger.LogDebug("Key store: {Count} keys delivered as master to SAE {Master}, reserved for SAE {Slave}", count, masterSaeId, slaveSaeId);
+        return keys;
     }
 
     public void RecordPeerReservation(string masterSaeId, string slaveSaeId, IReadOnlyList<Guid> keyIds)
@@ -392,37 +361,7 @@ public sealed class SqliteKeyPool : IKeyPool
         ArgumentNullException.ThrowIfNull(keyIds);
         if (keyIds.Count == 0) return;
 
-        lock (_gate)
-        {
-            ThrowIfDisposed();
-            int added = 0;
-            using (var tx = _db.BeginTransaction())
-            {
-                byte[] idBytes = new byte[16];
-                foreach (var id in keyIds)
-                {
-                    id.TryWriteBytes(idBytes, bigEndian: true, out _);
-                    var existing = ReadReservation(tx, idBytes);
-                    if (existing is { } r)
-                    {
-                        if (r.Master == masterSaeId && r.Slave == slaveSaeId) continue; // the peer repeating itself after a reconnect
-                        throw new InvalidOperationException(
-                            $"Key {id} is already reserved for another SAE pair; the peer's reservation for master SAE {masterSaeId} / slave SAE {slaveSaeId} is refused. Nothing was recorded.");
-                    }
-                    _insertReservation.Transaction = tx;
-                    _insertReservation.Parameters[0].Value = idBytes;
-                    _insertReservation.Parameters[1].Value = masterSaeId;
-                    _insertReservation.Parameters[2].Value = slaveSaeId;
-                    _insertReservation.ExecuteNonQuery();
-                    added++;
-                }
-                var recorded = new Counters { ReservationsRecorded = added };
-                UpdateStats(tx, recorded);
-                tx.Commit();
-                _counters.Add(recorded);
-            }
-            _reservations += added;
-        }
+        Write((SqliteTransaction tx, long _, out MirrorChange change) => StagePeerReservation(tx, masterSaeId, slaveSaeId, keyIds, out change));
     }
 
     public IReadOnlyList<DeliveredKey> TakeAsSlave(string masterSaeId, string slaveSaeId, IReadOnlyList<Guid> keyIds)
@@ -435,73 +374,140 @@ public sealed class SqliteKeyPool : IKeyPool
         foreach (var id in keyIds)
             if (!seen.Add(id)) throw new ArgumentException($"Key ID {id} appears twice in one request.", nameof(keyIds));
 
-        lock (_gate)
-        {
-            ThrowIfDisposed();
-            var keys = new List<DeliveredKey>(keyIds.Count);
-            try
-            {
-                using var tx = _db.BeginTransaction();
-                var rows = new List<(byte[] IdBytes, long BlockId, byte[] Sealed)>(keyIds.Count);
-                foreach (var id in keyIds)
-                {
-                    var idBytes = id.ToByteArray(bigEndian: true);
-                    var reservation = ReadReservation(tx, idBytes);
-                    _selectPeerKey.Transaction = tx;
-                    _selectPeerKey.Parameters[0].Value = idBytes;
-                    long blockId = 0;
-                    byte[]? sealedKey = null;
-                    using (var reader = _selectPeerKey.ExecuteReader())
-                    {
-                        if (reader.Read())
-                        {
-                            blockId = reader.GetInt64(0);
-                            sealedKey = (byte[])reader.GetValue(1);
-                        }
-                    }
-
-                    if (reservation is null)
-                        throw new KeyNotFoundException(sealedKey is null
-                            ? $"Key {id} is unknown to this KME or already delivered."
-                            : $"Key {id} is not (yet) reserved for SAE {slaveSaeId}: the master's reservation has not reached this KME.");
-                    if (reservation.Value.Master != masterSaeId || reservation.Value.Slave != slaveSaeId)
-                        throw new KeyNotFoundException($"Key {id} is not reserved for SAE {slaveSaeId} by master SAE {masterSaeId}.");
-                    if (sealedKey is null)
-                        throw new KeyNotFoundException($"Key {id} is reserved for SAE {slaveSaeId} but not yet stored at this KME (its block has not been distilled here yet).");
-                    rows.Add((idBytes, blockId, sealedKey));
-                }
-
-                for (int i = 0; i < rows.Count; i++)
-                {
-                    var plain = new byte[_keyBytes];
-                    keys.Add(new DeliveredKey(keyIds[i], plain));
-                    _protector.Open(keyIds[i], rows[i].BlockId, rows[i].Sealed, plain);
-                }
-                _deletePeerKey.Transaction = tx;
-                _deleteReservation.Transaction = tx;
-                foreach (var row in rows)
-                {
-                    _deletePeerKey.Parameters[0].Value = row.IdBytes;
-                    _deletePeerKey.ExecuteNonQuery();
-                    _deleteReservation.Parameters[0].Value = row.IdBytes;
-                    _deleteReservation.ExecuteNonQuery();
-                }
-                var delivered = new Counters { DeliveredSlave = rows.Count };
-                UpdateStats(tx, delivered);
-                tx.Commit();
-                _counters.Add(delivered);
-                _held -= rows.Count;
-                _reservations -= rows.Count;
-            }
-            catch
-            {
-                foreach (var k in keys) CryptographicOperations.ZeroMemory(k.Key);
-                throw;
-            }
-            _logger.LogDebug("Key store: {Count} keys delivered as slave to SAE {Slave} (master SAE {Master})", keys.Count, slaveSaeId, masterSaeId);
-            return keys;
-        }
+        var keys = Write((SqliteTransaction tx, long _, out MirrorChange change) => StageTakeAsSlave(tx, masterSaeId, slaveSaeId, keyIds, out change), ZeroiseKeys);
+        _logger.LogDebug("Key store: {Count} keys delivered as slave to SAE {Slave} (master SAE {Master})", keys.Count, slaveSaeId, masterSaeId);
+        return keys;
     }
+
+    private static void ZeroiseKeys(List<DeliveredKey> keys)
+    {
+        foreach (var k in keys) CryptographicOperations.ZeroMemory(k.Key);
+    }
+
+    /// <summary>enc_keys inside a write batch: the oldest <paramref name="count"/> master keys, deleted (not yet committed).</summary>
+    private List<DeliveredKey> StageTakeAsMaster(SqliteTransaction tx, long available, int count, out MirrorChange change)
+    {
+        if (count > available) throw new KeyPoolExhaustedException(count, available);
+
+        var keys = new List<DeliveredKey>(count);
+        try
+        {
+            _selectOldestMaster.Transaction = tx;
+            _selectOldestMaster.Parameters[0].Value = count;
+            long lastSeq = long.MinValue;
+            using (var reader = _selectOldestMaster.ExecuteReader())
+            {
+                while (reader.Read())
+                {
+                    lastSeq = reader.GetInt64(0);
+                    var id = new Guid((byte[])reader.GetValue(1), bigEndian: true);
+                    var plain = new byte[_keyBytes];
+                    keys.Add(new DeliveredKey(id, plain));
+                    _protector.Open(id, reader.GetInt64(2), (byte[])reader.GetValue(3), plain);
+                }
+            }
+            if (keys.Count != count)
+                throw new InvalidOperationException($"Key store {DatabasePath}: expected {count} master keys, found {keys.Count}; the store was changed outside this pool.");
+
+            _deleteMasterUpTo.Transaction = tx;
+            _deleteMasterUpTo.Parameters[0].Value = lastSeq;
+            _deleteMasterUpTo.ExecuteNonQuery();
+        }
+        catch
+        {
+            ZeroiseKeys(keys);
+            throw;
+        }
+        change = new MirrorChange { Available = -count, Counters = new Counters { DeliveredMaster = count } };
+        return keys;
+    }
+
+    /// <summary>The peer's reservation inside a write batch.</summary>
+    private object? StagePeerReservation(SqliteTransaction tx, string masterSaeId, string slaveSaeId, IReadOnlyList<Guid> keyIds, out MirrorChange change)
+    {
+        int added = 0;
+        byte[] idBytes = new byte[16];
+        foreach (var id in keyIds)
+        {
+            id.TryWriteBytes(idBytes, bigEndian: true, out _);
+            var existing = ReadReservation(tx, idBytes);
+            if (existing is { } r)
+            {
+                if (r.Master == masterSaeId && r.Slave == slaveSaeId) continue; // the peer repeating itself after a reconnect
+                throw new InvalidOperationException(
+                    $"Key {id} is already reserved for another SAE pair; the peer's reservation for master SAE {masterSaeId} / slave SAE {slaveSaeId} is refused. Nothing was recorded.");
+            }
+            _insertReservation.Transaction = tx;
+            _insertReservation.Parameters[0].Value = idBytes;
+            _insertReservation.Parameters[1].Value = masterSaeId;
+            _insertReservation.Parameters[2].Value = slaveSaeId;
+            _insertReservation.ExecuteNonQuery();
+            added++;
+        }
+        change = new MirrorChange { Reservations = added, Counters = new Counters { ReservationsRecorded = added } };
+        return null;
+    }
+
+    /// <summary>dec_keys inside a write batch: every key checked first, then all deleted (not yet committed).</summary>
+    private List<DeliveredKey> StageTakeAsSlave(SqliteTransaction tx, string masterSaeId, string slaveSaeId, IReadOnlyList<Guid> keyIds, out MirrorChange change)
+    {
+        var keys = new List<DeliveredKey>(keyIds.Count);
+        try
+        {
+            var rows = new List<(byte[] IdBytes, long BlockId, byte[] Sealed)>(keyIds.Count);
+            foreach (var id in keyIds)
+            {
+                var idBytes = id.ToByteArray(bigEndian: true);
+                var reservation = ReadReservation(tx, idBytes);
+                _selectPeerKey.Transaction = tx;
+                _selectPeerKey.Parameters[0].Value = idBytes;
+                long blockId = 0;
+                byte[]? sealedKey = null;
+                using (var reader = _selectPeerKey.ExecuteReader())
+                {
+                    if (reader.Read())
+                    {
+                        blockId = reader.GetInt64(0);
+                        sealedKey = (byte[])reader.GetValue(1);
+                    }
+                }
+
+                if (reservation is null)
+                    throw new KeyNotFoundException(sealedKey is null
+                        ? $"Key {id} is unknown to this KME or already delivered."
+                        : $"Key {id} is not (yet) reserved for SAE {slaveSaeId}: the master's reservation has not reached this KME.");
+                if (reservation.Value.Master != masterSaeId || reservation.Value.Slave != slaveSaeId)
+                    throw new KeyNotFoundException($"Key {id} is not reserved for SAE {slaveSaeId} by master SAE {masterSaeId}.");
+                if (sealedKey is null)
+                    throw new KeyNotFoundException($"Key {id} is reserved for SAE {slaveSaeId} but not yet stored at this KME (its block has not been distilled here yet).");
+                rows.Add((idBytes, blockId, sealedKey));
+            }
+
+            for (int i = 0; i < rows.Count; i++)
+            {
+                var plain = new byte[_keyBytes];
+                keys.Add(new DeliveredKey(keyIds[i], plain));
+                _protector.Open(keyIds[i], rows[i].BlockId, rows[i].Sealed, plain);
+            }
+            _deletePeerKey.Transaction = tx;
+            _deleteReservation.Transaction = tx;
+            foreach (var row in rows)
+            {
+                _deletePeerKey.Parameters[0].Value = row.IdBytes;
+                _deletePeerKey.ExecuteNonQuery();
+                _deleteReservation.Parameters[0].Value = row.IdBytes;
+                _deleteReservation.ExecuteNonQuery();
+            }
+            change = new MirrorChange { Held = -rows.Count, Reservations = -rows.Count, Counters = new Counters { DeliveredSlave = rows.Count } };
+        }
+        catch
+        {
+            ZeroiseKeys(keys);
+            throw;
+        }
+        return keys;
+    }
+
 
     public void Dispose()
     {
@@ -514,7 +520,7 @@ public sealed class SqliteKeyPool : IKeyPool
                      {
                          _selectBlock, _insertBlock, _insertMasterKey, _insertPeerKey, _selectOldestMaster, _deleteMasterUpTo,
                          _selectPeerKey, _deletePeerKey, _selectReservation, _insertReservation, _deleteReservation,
-                         _updateStats,
+                         _updateStats, _savepoint, _rollbackToSavepoint, _releaseSavepoint,
                      })
                 cmd.Dispose();
             _db.Dispose();
