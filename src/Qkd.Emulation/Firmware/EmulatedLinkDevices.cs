@@ -89,16 +89,49 @@ public sealed class EmulatedLinkDevices : IDisposable
             efficiency += Detector.Efficiency(h);
             deadTime += Detector.DeadTimePs(h);
         }
+        double gateFactor = 0;
+        for (int h = 0; h < heads; h++) gateFactor += GateTransmission(h);
+        double misalignment = _baseProfile.MisalignmentError;
+        if (Truth.OptimalPhaseMilliradians is { } optimal)
+        {
+            // A phase (polarisation) offset d in a basis flips a photon's outcome with probability sin^2(d/2).
+            double z = Math.Sin((Modulator.PhaseMilliradians(0) - optimal[0]) / 2000.0);
+            double x = Math.Sin((Modulator.PhaseMilliradians(1) - optimal[1]) / 2000.0);
+            misalignment = Math.Min(0.5, misalignment + (z * z + x * x) / 2);
+        }
         return _baseProfile with
         {
             PulseRateHz = Modulator.PulseRateHz,
             SignalMeanPhotonNumber = Modulator.IntensityMicroPhotons(0) / 1e6,
             DecoyMeanPhotonNumber = Modulator.IntensityMicroPhotons(1) / 1e6,
             VacuumMeanPhotonNumber = Modulator.IntensityMicroPhotons(2) / 1e6,
-            DetectorEfficiency = efficiency / heads,
+            DetectorEfficiency = Math.Max(1e-9, efficiency / heads * gateFactor / heads),
             DeadTimePs = (long)Math.Round(deadTime / heads),
+            MisalignmentError = misalignment,
         };
     }
+
+    /// <summary>
+    /// What the lab calibrations search for, hidden in the physics: where the light arrives within the detectors' gate,
+    /// and the modulator phase settings that zero the misalignment. Null fields: the setting has no effect (the
+    /// defaults, as before these knobs existed).
+    /// </summary>
+    public EmulatedLabTruth Truth { get; init; } = new();
+
+    /// <summary>
+    /// The share of a head's photons that fall inside its gate: the light arrives at <see cref="EmulatedLabTruth.LightArrivalPs"/>
+    /// after the gate trigger with the timing jitter's Gaussian spread; a gate [delay, delay + width] catches
+    /// Phi((delay + width - t)/sigma) - Phi((delay - t)/sigma). Free-running heads, or no truth set, catch everything.
+    /// </summary>
+    public double GateTransmission(int head)
+    {
+        if (Truth.LightArrivalPs is not double arrival || !Detector.IsGated) return 1;
+        double sigma = Math.Max(1, _baseProfile.TimingJitterRmsPs);
+        double start = Detector.GateDelayPs(head), end = start + Detector.GateWidthPs(head);
+        return NormalCdf((end - arrival) / sigma) - NormalCdf((start - arrival) / sigma);
+    }
+
+    private static double NormalCdf(double z) => 0.5 * PreciseMath.Erfc(-z / Math.Sqrt(2));
 
     /// <summary>The tagger options the devices imply: the base wiring with the modulator's sync divider, no end.</summary>
     public EmulatedTimeTaggerOptions ImpliedTaggerOptions() =>

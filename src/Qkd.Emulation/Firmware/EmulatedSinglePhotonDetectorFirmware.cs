@@ -63,6 +63,24 @@ public sealed class EmulatedSinglePhotonDetectorFirmware : FirmwareHost
         lock (DeviceLock) return Parameters.Get(ParameterId.DetectorEfficiencyPpm, head) / 1e6;
     }
 
+    /// <summary>Gate delay of a head after the gate trigger (the pulse clock), ps.</summary>
+    public long GateDelayPs(int head)
+    {
+        lock (DeviceLock) return Parameters.Get(ParameterId.DetectorGateDelayPs, head);
+    }
+
+    /// <summary>Gate width of a head, ps.</summary>
+    public long GateWidthPs(int head)
+    {
+        lock (DeviceLock) return Parameters.Get(ParameterId.DetectorGateWidthPs, head);
+    }
+
+    /// <summary>True in gated mode, false free-running.</summary>
+    public bool IsGated
+    {
+        get { lock (DeviceLock) return Parameters.Get(ParameterId.DetectorGateMode) != 0; }
+    }
+
     /// <summary>Dead time of a head, ps.</summary>
     public long DeadTimePs(int head)
     {

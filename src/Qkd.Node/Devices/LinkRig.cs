@@ -50,12 +50,14 @@ public sealed class LinkRig : IDisposable
 
     /// <summary>
     /// Emulated devices around one emulated link, reached over <paramref name="transport"/>. The base profile gives the
-    /// physics the devices do not control; <see cref="Configure"/> sets what they do.
+    /// physics the devices do not control; <see cref="Configure"/> sets what they do. <paramref name="truth"/> hides where
+    /// the gate and the phase must be set (what the lab calibrations find); null: those settings change nothing.
     /// </summary>
     public static LinkRig CreateEmulated(LinkProfile baseProfile, EmulatedTimeTaggerOptions taggerOptions, ulong seed,
-        EmulatedDeviceTransport transport = EmulatedDeviceTransport.InProcess, DeviceConnectionOptions? connectionOptions = null)
+        EmulatedDeviceTransport transport = EmulatedDeviceTransport.InProcess, DeviceConnectionOptions? connectionOptions = null,
+        EmulatedLabTruth? truth = null)
     {
-        var devices = new EmulatedLinkDevices(baseProfile, taggerOptions, seed);
+        var devices = new EmulatedLinkDevices(baseProfile, taggerOptions, seed) { Truth = truth ?? new EmulatedLabTruth() };
         var modulatorCable = new EmulatedDeviceConnector(devices.Modulator, transport);
         var detectorCable = new EmulatedDeviceConnector(devices.Detector, transport);
         var taggerCable = new EmulatedDeviceConnector(devices.Tagger, transport);
