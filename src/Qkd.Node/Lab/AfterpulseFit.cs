@@ -1,0 +1,116 @@
+namespace Qkd.Node.Lab;
+
+/// <summary>
+/// Afterpulsing read off a detector's click-to-next-click histogram. After the dead time D, the next click is either
+/// a primary (light or dark, a Poisson process of rate r arriving while the detector is live) or an afterpulse of the
+/// previous click (with probability p, a delay s = t - D of density exp(-s/tau)/tau, and only if no primary came
+/// first: a new avalanche flushes the trapped carriers). The histogram is then
+/// <code>
+///   N [ r e^{-rs} (1 - p F(s)) + p f(s) e^{-rs} ]  =  N (1 - p) r e^{-rs}  +  N p (r + 1/tau) e^{-s (r + 1/tau)}
+/// </code>
+/// a Poisson background plus an excess that is itself exponential with rate r + 1/tau and holds exactly N p counts.
+/// So the fit takes the background's amplitude from the tail (well after the afterpulses, with its slope r fixed by
+/// the primary rate), subtracts it from D on, and reads p = excess / intervals and, from the excess's mean delay
+/// tau_obs (the maximum-likelihood exponential fit), tau = 1 / (1/tau_obs - r). The tail start follows the fitted
+/// decay (fifteen decay constants after D) over a few iterations.
+/// </summary>
+/// <param name="Probability">p: afterpulses per click (every firing, an afterpulse included, may cause one).</param>
+/// <param name="ProbabilityUncertainty">One standard deviation of p (Poisson counts in the excess region and the tail).</param>
+/// <param name="DecayPs">tau, ps; NaN when there is no significant excess.</param>
+/// <param name="DecayUncertaintyPs">One standard deviation of tau (exponential fit: tau_obs / sqrt(excess)).</param>
+/// <param name="ExcessCounts">Afterpulses: counts above the background from the dead time to the tail.</param>
+/// <param name="ObservedDecayPs">tau_obs, the excess's own decay constant (afterpulse decay shortened by competing primaries), ps.</param>
+/// <param name="BackgroundCountsAtDeadTime">The Poisson background's height at D, counts per bin.</param>
+/// <param name="PrimaryRatePerPs">r: rate of primaries reaching a live detector, per ps.</param>
+/// <param name="TailStartBin">First bin of the tail the background was fitted on.</param>
+public readonly record struct AfterpulseFit(
+    double Probability, double ProbabilityUncertainty, double DecayPs, double DecayUncertaintyPs, double ExcessCounts,
+    double ObservedDecayPs, double BackgroundCountsAtDeadTime, double PrimaryRatePerPs, int TailStartBin)
+{
+    private const int Iterations = 4;
+    private const double TailDecays = 15;
+
+    /// <summary>
+    /// The background's and the afterpulses' expected counts in the bin centred on <paramref name="gapPs"/> (the
+    /// fitted curve; zero before the dead time).
+    /// </summary>
+    public double ModelCounts(double gapPs, double deadTimePs, long binWidthPs)
+    {
+        if (gapPs < deadTimePs - binWidthPs / 2.0) return 0;
+        double s = Math.Max(0, gapPs - deadTimePs);
+        double model = BackgroundCountsAtDeadTime * Math.Exp(-PrimaryRatePerPs * s);
+        if (ExcessCounts > 0 && ObservedDecayPs > 0)
+            model += ExcessCounts * binWidthPs / ObservedDecayPs * Math.Exp(-s / ObservedDecayPs);
+        return model;
+    }
+
+    /// <summary>Fits the histogram from the dead-time edge on.</summary>
+    /// <param name="histogram">The channel's intervals.</param>
+    /// <param name="deadTime">Its dead time (<see cref="DeadTimeEstimate.Find"/>); not found: no fit (all NaN).</param>
+    /// <param name="durationPs">Length of the capture, ps (gives the click rate).</param>
+    public static AfterpulseFit Fit(DetectorInterArrivalHistogram histogram, DeadTimeEstimate deadTime, double durationPs)
+    {
+        ArgumentNullException.ThrowIfNull(histogram);
+        if (!(durationPs > 0)) throw new ArgumentOutOfRangeException(nameof(durationPs), durationPs, "The capture must last > 0 ps.");
+        if (!deadTime.Found || histogram.Gaps == 0)
+            return new AfterpulseFit(double.NaN, double.NaN, double.NaN, double.NaN, double.NaN, double.NaN, double.NaN, double.NaN, -1);
+
+        ReadOnlySpan<long> counts = histogram.Counts;
+        int edge = deadTime.EdgeBin;
+        double d = deadTime.DeadTimePs;
+        long w = histogram.BinWidthPs;
+        int bins = counts.Length;
+        double clickRate = histogram.Clicks / durationPs;
+        // Share of the time the detector is live (non-paralysable dead time): primaries only arrive then.
+        double live = Math.Max(0.05, 1 - clickRate * d);
+        double r = clickRate / live;
+        int tail = edge + Math.Max(8, (bins - edge) / 2);
+        double excess = 0, tauObserved = double.NaN, background = 0, excessVariance = 0;
+        for (int iteration = 0; iteration < Iterations; iteration++)
+        {
+            tail = Math.Clamp(tail, edge + 8, Math.Max(edge + 8, bins - Math.Max(8, (bins - edge) / 5)));
+            if (tail >= bins) break;
+            // Poisson maximum likelihood of the amplitude for a known shape: observed over expected in the tail.
+            double tailCounts = 0, tailShape = 0;
+            for (int k = tail; k < bins; k++)
+            {
+                tailCounts += counts[k];
+                tailShape += Math.Exp(-r * (histogram.BinCentrePs(k) - d));
+            }
+            background = tailShape > 0 ? tailCounts / tailShape : 0;
+            double sum = 0, weighted = 0, regionCounts = 0, regionBackground = 0;
+            for (int k = edge; k < tail; k++)
+            {
+                double s = Math.Max(0, histogram.MeanGapPs(k) - d);
+                double b = background * Math.Exp(-r * (histogram.BinCentrePs(k) - d));
+                double x = counts[k] - b;
+                sum += x;
+                weighted += x * s;
+                regionCounts += counts[k];
+                regionBackground += b;
+            }
+            excess = sum;
+            // Counts in the region are Poisson; the background scales with the tail's Poisson total.
+            excessVariance = regionCounts + (tailCounts > 0 ? regionBackground * regionBackground / tailCounts : 0);
+            tauObserved = excess > 0 && weighted > 0 ? weighted / excess : double.NaN;
+            double primaries = Math.Max(0, histogram.Clicks - Math.Max(0, excess));
+            r = primaries / durationPs / live;
+            if (!double.IsFinite(tauObserved)) break;
+            tail = edge + (int)Math.Ceiling(TailDecays * tauObserved / w);
+        }
+
+        double gaps = histogram.Gaps;
+        double probability = Math.Max(0, excess) / gaps;
+        double probabilitySigma = Math.Sqrt(excessVariance) / gaps;
+        // Not significant: an excess below two standard deviations has no decay to fit.
+        bool significant = excess > 2 * Math.Sqrt(excessVariance) && double.IsFinite(tauObserved);
+        double tau = double.NaN, tauSigma = double.NaN;
+        if (significant && 1 / tauObserved > r)
+        {
+            tau = 1 / (1 / tauObserved - r);
+            tauSigma = tau / Math.Sqrt(excess) * (tau / tauObserved);
+        }
+        return new AfterpulseFit(probability, probabilitySigma, tau, tauSigma, excess, significant ? tauObserved : double.NaN,
+            background, r, tail);
+    }
+}
