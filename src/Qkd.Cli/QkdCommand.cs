@@ -15,5 +15,10 @@ public static class QkdCommand
         NodeCommands.Create("bob"),
         KeysCommand.Create(),
         NodeInitCommand.Create(),
+        new System.CommandLine.Command("calibrate", "Device calibrations against real devices or the emulated bench.")
+        {
+            CalibrateSweepCommands.Gate(),
+            CalibrateSweepCommands.Alignment(),
+        },
     };
 }

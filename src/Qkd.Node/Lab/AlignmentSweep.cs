@@ -17,7 +17,7 @@ public static class AlignmentSweep
 {
     public sealed record Step(double PhaseRadians, double QberZ, double QberX, long SiftedZ, long SiftedX);
 
-    public sealed record Result(Basis Basis, IReadOnlyList<Step> Steps, double OptimumPhaseRadians, double MinimumQber);
+    public sealed record Result(Basis Basis, IReadOnlyList<Step> Steps, double OptimumPhaseRadians, double MinimumQber, long PulsesPerStep);
 
     /// <param name="rig">Connected and configured for <paramref name="profile"/>.</param>
     public static Result Run(LinkRig rig, LinkProfile profile, Basis basis, double fromRadians, double toRadians, double stepRadians,
@@ -37,7 +37,7 @@ public static class AlignmentSweep
         }
         Func<Step, double> qber = basis == Basis.Z ? s => s.QberZ : s => s.QberX;
         var best = steps.MinBy(qber)!;
-        return new Result(basis, steps, best.PhaseRadians, qber(best));
+        return new Result(basis, steps, best.PhaseRadians, qber(best), pulsesPerStep);
     }
 
     /// <summary>

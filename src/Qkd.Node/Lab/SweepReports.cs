@@ -60,7 +60,7 @@ public static class SweepReports
         plot.SavePng(png, 1000, 600);
         double step = result.Steps.Count > 1 ? result.Steps[1].PhaseRadians - result.Steps[0].PhaseRadians : 0;
         var report = new AlignmentReport("alignment-calibration", result.Basis.ToString(), result.OptimumPhaseRadians, result.MinimumQber, step,
-            result.Steps.Count > 0 ? 0 : 0, result.Steps, png);
+            result.PulsesPerStep, result.Steps, png);
         File.WriteAllText(Path.Combine(directory, $"alignment-{result.Basis.ToString().ToLowerInvariant()}.json"), ToJson(report));
         return report;
     }

@@ -1,0 +1,117 @@
+using System.CommandLine;
+using Qkd.Core;
+using Qkd.Emulation;
+using Qkd.Emulation.Firmware;
+using Qkd.Node.Devices;
+using Qkd.Node.Lab;
+using Qkd.Node.Link;
+
+namespace Qkd.Cli.Commands;
+
+/// <summary>`qkd calibrate gate` and `qkd calibrate alignment`: sweeps over the devices, with report and plot.</summary>
+public static class CalibrateSweepCommands
+{
+    /// <summary>
+    /// The emulator's bench: where its light arrives in the gate and which phase settings it needs. A lab engineer does
+    /// not know these; the commands must find them.
+    /// </summary>
+    public static readonly EmulatedLabTruth EmulatorBench = new(LightArrivalPs: 31_700, OptimalPhaseMilliradians: [600, -200]);
+
+    public static Command Gate()
+    {
+        var emulator = new Option<bool>("--emulator") { Description = "Use the emulated devices (the only bench in this build)." };
+        var from = new Option<long>("--from-ps") { Description = "First gate delay, ps.", DefaultValueFactory = _ => 28_000 };
+        var to = new Option<long>("--to-ps") { Description = "Last gate delay, ps.", DefaultValueFactory = _ => 35_000 };
+        var step = new Option<long>("--step-ps") { Description = "Sweep step, ps.", DefaultValueFactory = _ => 250 };
+        var width = new Option<long>("--width-ps") { Description = "Gate width during the sweep, ps.", DefaultValueFactory = _ => 1_000 };
+        var pulses = new Option<long>("--pulses") { Description = "Pulses emitted per step.", DefaultValueFactory = _ => 2_000_000 };
+        var json = new Option<bool>("--json") { Description = "Print the JSON report." };
+        var output = new Option<DirectoryInfo>("--out") { Description = "Where the report and plot go.", DefaultValueFactory = _ => new DirectoryInfo("calibration") };
+        var command = new Command("gate", "Sweep the detectors' gate delay, plot counts against delay and pick the optimum.")
+        {
+            emulator, from, to, step, width, pulses, json, output,
+        };
+        command.SetAction((parse, cancellationToken) => Run(parse, emulator, () =>
+        {
+            var profile = LinkProfile.Default.WithDistance(10);
+            using var rig = OpenRig(profile);
+            var result = GateSweep.Run(rig, profile, parse.GetValue(from), parse.GetValue(to), parse.GetValue(step), parse.GetValue(width),
+                parse.GetValue(pulses), 5, cancellationToken);
+            var report = SweepReports.Write(result, parse.GetValue(output)!.FullName);
+            return (SweepReports.ToJson(report),
+                $"Gate optimum: {report.OptimumGateDelayPs} ps after the trigger ({report.GateWidthPs} ps gate, contrast {report.Contrast:F1}); plot {report.Plot}");
+        }, json));
+        return command;
+    }
+
+    public static Command Alignment()
+    {
+        var emulator = new Option<bool>("--emulator") { Description = "Use the emulated devices (the only bench in this build)." };
+        var basis = new Option<string>("--basis") { Description = "Basis whose phase is swept: Z or X.", DefaultValueFactory = _ => "Z" };
+        basis.AcceptOnlyFromAmong("Z", "X");
+        var from = new Option<double>("--from-rad") { Description = "First phase setting, rad.", DefaultValueFactory = _ => -1.0 };
+        var to = new Option<double>("--to-rad") { Description = "Last phase setting, rad.", DefaultValueFactory = _ => 2.0 };
+        var step = new Option<double>("--step-rad") { Description = "Sweep step, rad.", DefaultValueFactory = _ => 0.2 };
+        var pulses = new Option<long>("--pulses") { Description = "Pulses emitted per step.", DefaultValueFactory = _ => 4_000_000 };
+        var gateDelay = new Option<long?>("--gate-delay-ps") { Description = "Gate the detectors at this delay (from `calibrate gate`); default: free-running." };
+        var gateWidth = new Option<long>("--gate-width-ps") { Description = "Gate width with --gate-delay-ps, ps.", DefaultValueFactory = _ => 1_000 };
+        var json = new Option<bool>("--json") { Description = "Print the JSON report." };
+        var output = new Option<DirectoryInfo>("--out") { Description = "Where the report and plot go.", DefaultValueFactory = _ => new DirectoryInfo("calibration") };
+        var command = new Command("alignment", "Sweep the modulator's phase in one basis, measure the QBER of both bases and pick the minimum.")
+        {
+            emulator, basis, from, to, step, pulses, gateDelay, gateWidth, json, output,
+        };
+        command.SetAction((parse, cancellationToken) => Run(parse, emulator, () =>
+        {
+            var profile = LinkProfile.Default.WithDistance(5);
+            using var rig = OpenRig(profile);
+            // The detectors must see the light: gated where `calibrate gate` put the gate, or free-running.
+            if (parse.GetValue(gateDelay) is long delay)
+            {
+                rig.Detector.SetGated(true);
+                for (int head = 0; head < rig.Detector.Heads; head++)
+                {
+                    rig.Detector.SetGateWidthPs(head, parse.GetValue(gateWidth));
+                    rig.Detector.SetGateDelayPs(head, delay);
+                }
+            }
+            else
+                rig.Detector.SetGated(false);
+            var which = parse.GetValue(basis) == "X" ? Basis.X : Basis.Z;
+            var result = AlignmentSweep.Run(rig, profile, which, parse.GetValue(from), parse.GetValue(to), parse.GetValue(step), parse.GetValue(pulses), 9, cancellationToken);
+            var report = SweepReports.Write(result, parse.GetValue(output)!.FullName);
+            return (SweepReports.ToJson(report),
+                $"{which}-basis phase optimum: {report.OptimumPhaseRadians:F3} rad, QBER {100 * report.MinimumQber:F2} % there; plot {report.Plot}");
+        }, json));
+        return command;
+    }
+
+    private static LinkRig OpenRig(LinkProfile profile)
+    {
+        var rig = LinkRig.CreateEmulated(profile, EmulatedLinkRunner.TaggerOptionsFor(long.MaxValue), 1, truth: EmulatorBench);
+        rig.Connect();
+        rig.Configure(profile, EmulatedLinkRunner.SyncDivider, 0);
+        return rig;
+    }
+
+    private static Task<int> Run(ParseResult parse, Option<bool> emulator, Func<(string Json, string Summary)> run, Option<bool> json)
+    {
+        TextWriter output = parse.InvocationConfiguration.Output, error = parse.InvocationConfiguration.Error;
+        if (!parse.GetValue(emulator))
+        {
+            error.WriteLine("error: only the emulated bench is available in this build; add --emulator.");
+            return Task.FromResult(1);
+        }
+        try
+        {
+            var (report, summary) = run();
+            output.WriteLine(parse.GetValue(json) ? report : summary);
+            return Task.FromResult(0);
+        }
+        catch (Exception e) when (e is ArgumentException or Hardware.DeviceException or IOException)
+        {
+            error.WriteLine($"error: {e.Message}");
+            return Task.FromResult(1);
+        }
+    }
+}
