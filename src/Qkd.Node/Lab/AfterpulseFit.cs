@@ -12,7 +12,8 @@ namespace Qkd.Node.Lab;
 /// So the fit takes the background's amplitude from the tail (well after the afterpulses, with its slope r fixed by
 /// the primary rate), subtracts it from D on, and reads p = excess / intervals and, from the excess's mean delay
 /// tau_obs (the maximum-likelihood exponential fit), tau = 1 / (1/tau_obs - r). The tail start follows the fitted
-/// decay (fifteen decay constants after D) over a few iterations.
+/// decay (fifteen decay constants after D, but no later than four mean primary intervals, where the background
+/// still has counts) over a few iterations.
 /// </summary>
 /// <param name="Probability">p: afterpulses per click (every firing, an afterpulse included, may cause one).</param>
 /// <param name="ProbabilityUncertainty">One standard deviation of p (Poisson counts in the excess region and the tail).</param>
@@ -29,6 +30,7 @@ public readonly record struct AfterpulseFit(
 {
     private const int Iterations = 4;
     private const double TailDecays = 15;
+    private const double BackgroundIntervals = 4;
 
     /// <summary>
     /// The background's and the afterpulses' expected counts in the bin centred on <paramref name="gapPs"/> (the
@@ -63,13 +65,19 @@ public readonly record struct AfterpulseFit(
         double clickRate = histogram.Clicks / durationPs;
         // Share of the time the detector is live (non-paralysable dead time): primaries only arrive then.
         double live = Math.Max(0.05, 1 - clickRate * d);
-        double r = clickRate / live;
-        int tail = edge + Math.Max(8, (bins - edge) / 2);
+        double rateFromClicks = clickRate / live;
+        double r = rateFromClicks;
+        // The tail has to hold background counts: at most a few mean primary intervals after the dead time.
+        int maxTail = edge + (int)Math.Min((bins - edge) / 2, Math.Ceiling(BackgroundIntervals / (r * w)));
+        int tail = maxTail;
         double excess = 0, tauObserved = double.NaN, background = 0, excessVariance = 0;
         for (int iteration = 0; iteration < Iterations; iteration++)
         {
             tail = Math.Clamp(tail, edge + 8, Math.Max(edge + 8, bins - Math.Max(8, (bins - edge) / 5)));
             if (tail >= bins) break;
+            // The background's slope: fitted on the tail where it falls visibly within it (bright light), else the
+            // rate of primaries (dark counts: flat over the window, so the slope hardly matters).
+            r = TailSlope(histogram, tail) is double fitted && fitted * (bins - tail) * w > 2 ? fitted : rateFromClicks;
             // Poisson maximum likelihood of the amplitude for a known shape: observed over expected in the tail.
             double tailCounts = 0, tailShape = 0;
             for (int k = tail; k < bins; k++)
@@ -92,18 +100,23 @@ public readonly record struct AfterpulseFit(
             excess = sum;
             // Counts in the region are Poisson; the background scales with the tail's Poisson total.
             excessVariance = regionCounts + (tailCounts > 0 ? regionBackground * regionBackground / tailCounts : 0);
-            tauObserved = excess > 0 && weighted > 0 ? weighted / excess : double.NaN;
-            double primaries = Math.Max(0, histogram.Clicks - Math.Max(0, excess));
-            r = primaries / durationPs / live;
-            if (!double.IsFinite(tauObserved)) break;
-            tail = edge + (int)Math.Ceiling(TailDecays * tauObserved / w);
+            if (!(excess > 0)) break;
+            // First pass over a long region: the moment is noisy, so start from the 1 - 1/e quantile of the excess
+            // (an exponential's decay constant), then refine with the moment over fifteen decay constants.
+            tauObserved = iteration == 0 ? ExcessQuantile(histogram, edge, tail, d, r, background, excess * (1 - 1 / Math.E)) : weighted / excess;
+            if (!(tauObserved > 0)) break;
+            if (r == rateFromClicks)
+            {
+                rateFromClicks = Math.Max(0, histogram.Clicks - excess) / durationPs / live;
+            }
+            tail = Math.Min(maxTail, edge + (int)Math.Ceiling(TailDecays * tauObserved / w));
         }
 
         double gaps = histogram.Gaps;
         double probability = Math.Max(0, excess) / gaps;
         double probabilitySigma = Math.Sqrt(excessVariance) / gaps;
         // Not significant: an excess below two standard deviations has no decay to fit.
-        bool significant = excess > 2 * Math.Sqrt(excessVariance) && double.IsFinite(tauObserved);
+        bool significant = excess > 2 * Math.Sqrt(excessVariance) && tauObserved > 0;
         double tau = double.NaN, tauSigma = double.NaN;
         if (significant && 1 / tauObserved > r)
         {
@@ -112,5 +125,46 @@ public readonly record struct AfterpulseFit(
         }
         return new AfterpulseFit(probability, probabilitySigma, tau, tauSigma, excess, significant ? tauObserved : double.NaN,
             background, r, tail);
+    }
+    /// <summary>
+    /// Maximum-likelihood slope of an exponential truncated to the tail [tail, end): solves
+    /// mean(t - t0) = 1/r - L / (e^{rL} - 1) by bisection; null when the tail is empty or flat.
+    /// </summary>
+    private static double? TailSlope(DetectorInterArrivalHistogram histogram, int tail)
+    {
+        ReadOnlySpan<long> counts = histogram.Counts;
+        double t0 = histogram.BinCentrePs(tail), n = 0, sum = 0;
+        for (int k = tail; k < counts.Length; k++)
+        {
+            n += counts[k];
+            sum += counts[k] * (histogram.BinCentrePs(k) - t0);
+        }
+        double length = histogram.BinCentrePs(counts.Length - 1) - t0 + histogram.BinWidthPs;
+        if (n < 10) return null;
+        double mean = sum / n;
+        if (mean >= 0.49 * length) return null;
+        double lo = 1e-6 / length, hi = 1e4 / length;
+        for (int i = 0; i < 100; i++)
+        {
+            double mid = Math.Sqrt(lo * hi);
+            double expected = 1 / mid - length / PreciseExpM1(mid * length);
+            if (expected > mean) lo = mid; else hi = mid;
+        }
+        return Math.Sqrt(lo * hi);
+    }
+
+    private static double PreciseExpM1(double x) => x < 1e-5 ? x + x * x / 2 : Math.Exp(x) - 1;
+
+    /// <summary>The delay after the dead time at which the cumulative excess first reaches <paramref name="target"/>, ps.</summary>
+    private static double ExcessQuantile(DetectorInterArrivalHistogram histogram, int edge, int tail, double d, double r, double background, double target)
+    {
+        ReadOnlySpan<long> counts = histogram.Counts;
+        double cumulative = 0;
+        for (int k = edge; k < tail; k++)
+        {
+            cumulative += counts[k] - background * Math.Exp(-r * (histogram.BinCentrePs(k) - d));
+            if (cumulative >= target) return Math.Max(histogram.BinWidthPs / 2.0, histogram.MeanGapPs(k) - d);
+        }
+        return double.NaN;
     }
 }

@@ -4,7 +4,7 @@ namespace Qkd.Node.Lab;
 /// A detector's dead time read off its click-to-next-click histogram: no interval can be shorter than the dead time,
 /// so the histogram rises from (almost) nothing to its highest level at the dead time. The edge is the first bin that
 /// reaches half the level just after it (a few stray counts below, such as free-running noise that is not dead-time
-/// limited, do not move it); the dead time is the mean gap in that bin, which for a gated detector is the exact number
+/// limited, do not move it; see <see cref="Find"/>); the dead time is the mean gap in that bin, which for a gated detector is the exact number
 /// of periods the detector stays blind.
 /// </summary>
 /// <param name="DeadTimePs">The dead time, ps; NaN when the histogram holds too few intervals to show an edge.</param>
@@ -33,8 +33,10 @@ public readonly record struct DeadTimeEstimate(double DeadTimePs, int EdgeBin, d
         }
         double firstGap = firstNonEmpty >= 0 ? histogram.MeanGapPs(firstNonEmpty) : double.NaN;
         if (level < MinimumLevelCounts) return new DeadTimeEstimate(double.NaN, -1, firstGap, level);
+        // The edge bin and the next together reach half the level: a sparse histogram's edge bin may fall short of
+        // it alone by chance, while a stray count below the edge has no such neighbour.
         for (int k = Math.Max(0, firstNonEmpty); k < counts.Length; k++)
-            if (counts[k] >= level / 2)
+            if (counts[k] > 0 && counts[k] + (k + 1 < counts.Length ? counts[k + 1] : 0) >= level / 2)
                 return new DeadTimeEstimate(histogram.MeanGapPs(k), k, firstGap, level);
         return new DeadTimeEstimate(double.NaN, -1, firstGap, level);
     }

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Text.Json;
 using Qkd.Node.Lab;
 
@@ -17,12 +18,12 @@ internal static class LabTestFiles
         Assert.Equal(PngSignature, bytes[..8]);
     }
 
-    /// <summary>The repository root (the folder holding QkdDriver.sln), found from the test's output folder.</summary>
-    public static string RepositoryRoot()
+    /// <summary>The repository root (the folder holding QkdDriver.sln), found from this source file (builds may put their output anywhere).</summary>
+    public static string RepositoryRoot([CallerFilePath] string source = "")
     {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        for (var dir = new FileInfo(source).Directory; dir is not null; dir = dir.Parent)
             if (File.Exists(Path.Combine(dir.FullName, "QkdDriver.sln"))) return dir.FullName;
-        throw new InvalidOperationException("QkdDriver.sln not found above " + AppContext.BaseDirectory);
+        throw new InvalidOperationException("QkdDriver.sln not found above " + source);
     }
 
     /// <summary>The report conforms to its committed schema (required fields, JSON types).</summary>

@@ -1,0 +1,92 @@
+using System.Diagnostics;
+using Qkd.Acquisition;
+using Qkd.Core;
+using Qkd.Core.Random;
+using Qkd.Core.Symbols;
+using Qkd.Emulation;
+using Qkd.Node.Devices;
+using Qkd.Node.Link;
+
+namespace Qkd.Node.Lab;
+
+/// <summary>
+/// What `qkd monitor` watches: a link's tag stream through the real acquisition path (tagger driver, acquisition loop,
+/// ring, clock recovery, decoder), summarised every interval into count rates per channel, the sync rate, ring fill,
+/// losses and, with Alice's emission log at hand, the live QBER per basis. Runs until cancelled or the emission ends.
+/// </summary>
+public static class LinkMonitor
+{
+    public static IReadOnlyList<MonitorSnapshot> Run(LinkRig rig, LinkProfile profile, ISymbolSource symbols, long pulses, TimeSpan interval,
+        Action<MonitorSnapshot> onSnapshot, CancellationToken cancellationToken)
+    {
+        var taggerOptions = EmulatedLinkRunner.TaggerOptionsFor(long.MaxValue);
+        var snapshots = new List<MonitorSnapshot>();
+        rig.Tagger.StartStream();
+        rig.Modulator.StartEmission(symbols, 0, pulses);
+        var stop = Task.Run(async () =>
+        {
+            await rig.Modulator.StreamingCompletion.ConfigureAwait(false);
+            rig.Modulator.StopEmission();
+        }, CancellationToken.None);
+        using var frontEnd = new TimeTagFrontEnd(rig.Tagger, EmulatedLinkRunner.ClockRecoveryOptionsFor(profile, taggerOptions), profile.ReceiverLayout,
+            Xoshiro256StarStar.ForStream(1, "monitor-squashing"));
+        frontEnd.Start();
+        var watch = Stopwatch.StartNew();
+        var lastPerChannel = new long[Loop.AcquisitionCounters.MaxChannels];
+        long lastSync = 0;
+        TimeSpan lastTime = TimeSpan.Zero;
+        long[] sifted = new long[2], errors = new long[2];
+        long detections = 0;
+        var buffer = new Detection[1 << 14];
+        bool ended = false;
+        try
+        {
+            while (!ended && !cancellationToken.IsCancellationRequested)
+            {
+                int n = frontEnd.Read(buffer, cancellationToken);
+                if (n == 0) ended = true;
+                detections += n;
+                foreach (ref readonly Detection d in buffer.AsSpan(0, n))
+                {
+                    var sent = symbols.SymbolAt(d.PulseIndex);
+                    if (sent.Basis != d.Basis) continue;
+                    sifted[(int)d.Basis]++;
+                    if (sent.Bit != d.Bit) errors[(int)d.Basis]++;
+                }
+                var now = watch.Elapsed;
+                if (now - lastTime < interval && !ended) continue;
+                double seconds = Math.Max(1e-9, (now - lastTime).TotalSeconds);
+                var acquisition = frontEnd.Loop.Counters.Snapshot();
+                var rates = new double[acquisition.TagsPerChannel.Count];
+                for (int c = 0; c < rates.Length; c++)
+                {
+                    rates[c] = (acquisition.TagsPerChannel[c] - lastPerChannel[c]) / seconds;
+                    lastPerChannel[c] = acquisition.TagsPerChannel[c];
+                }
+                long sync = acquisition.TagsPerChannel[taggerOptions.SyncChannel];
+                var streamCounters = rig.Tagger.StreamCounters;
+                var snapshot = new MonitorSnapshot(now, rates, (sync - lastSync) / seconds, frontEnd.Ring.Fill, frontEnd.Ring.Capacity,
+                    acquisition.DroppedByRing + acquisition.MissedEvents + Interlocked.Read(ref streamCounters.TagsDiscarded),
+                    acquisition.Overflows + Interlocked.Read(ref streamCounters.FramesLost),
+                    sifted[0] > 0 ? (double)errors[0] / sifted[0] : double.NaN, sifted[1] > 0 ? (double)errors[1] / sifted[1] : double.NaN, detections);
+                lastSync = sync;
+                lastTime = now;
+                Array.Clear(sifted);
+                Array.Clear(errors);
+                snapshots.Add(snapshot);
+                onSnapshot(snapshot);
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+        }
+        if (!ended)
+        {
+            try { rig.Tagger.StopStream(); }
+            catch (Hardware.DeviceException) { }
+        }
+        else
+            stop.Wait(TimeSpan.FromSeconds(30));
+        return snapshots;
+    }
+}
