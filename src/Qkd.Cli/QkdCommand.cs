@@ -15,6 +15,7 @@ public static class QkdCommand
         NodeCommands.Create("bob"),
         KeysCommand.Create(),
         NodeInitCommand.Create(),
+        MonitorCommand.Create(),
         new System.CommandLine.Command("calibrate", "Device calibrations against real devices or the emulated bench.")
         {
             CalibrateSweepCommands.Gate(),

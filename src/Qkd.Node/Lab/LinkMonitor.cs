@@ -32,9 +32,10 @@ public static class LinkMonitor
             Xoshiro256StarStar.ForStream(1, "monitor-squashing"));
         frontEnd.Start();
         var watch = Stopwatch.StartNew();
-        var lastPerChannel = new long[Loop.AcquisitionCounters.MaxChannels];
+        var lastPerChannel = new long[Qkd.Acquisition.Loop.AcquisitionCounters.MaxChannels];
         long lastSync = 0;
         TimeSpan lastTime = TimeSpan.Zero;
+        double lastLinkSeconds = 0;
         long[] sifted = new long[2], errors = new long[2];
         long detections = 0;
         var buffer = new Detection[1 << 14];
@@ -55,7 +56,12 @@ public static class LinkMonitor
                 }
                 var now = watch.Elapsed;
                 if (now - lastTime < interval && !ended) continue;
-                double seconds = Math.Max(1e-9, (now - lastTime).TotalSeconds);
+                // Rates per second of the tagger's own time (recovered from the sync), so an emulated link that runs
+                // faster or slower than real time still shows physical rates; on hardware the two agree.
+                double linkSeconds = Math.Max(0, frontEnd.Clock.LastSyncPulse) / profile.PulseRateHz;
+                double seconds = linkSeconds - lastLinkSeconds;
+                if (seconds <= 0) { if (!ended) continue; break; } // the end brought no new link time: nothing to report
+                lastLinkSeconds = linkSeconds;
                 var acquisition = frontEnd.Loop.Counters.Snapshot();
                 var rates = new double[acquisition.TagsPerChannel.Count];
                 for (int c = 0; c < rates.Length; c++)
@@ -71,8 +77,6 @@ public static class LinkMonitor
                     sifted[0] > 0 ? (double)errors[0] / sifted[0] : double.NaN, sifted[1] > 0 ? (double)errors[1] / sifted[1] : double.NaN, detections);
                 lastSync = sync;
                 lastTime = now;
-                Array.Clear(sifted);
-                Array.Clear(errors);
                 snapshots.Add(snapshot);
                 onSnapshot(snapshot);
             }
