@@ -11,7 +11,7 @@ namespace Qkd.Node.Lab;
 /// a Poisson background plus an excess that is itself exponential with rate r + 1/tau and holds exactly N p counts.
 /// So the fit takes the background's amplitude from the tail (well after the afterpulses, with its slope r fixed by
 /// the primary rate), subtracts it from D on, and reads p = excess / intervals and, from the excess's mean delay
-/// tau_obs (the maximum-likelihood exponential fit), tau = 1 / (1/tau_obs - r). The tail start follows the fitted
+/// tau_obs (the maximum-likelihood exponential fit over the first six decay constants, truncation allowed for), tau = 1 / (1/tau_obs - r). The tail start follows the fitted
 /// decay (fifteen decay constants after D, but no later than four mean primary intervals, where the background
 /// still has counts) over a few iterations.
 /// </summary>
@@ -31,6 +31,7 @@ public readonly record struct AfterpulseFit(
     private const int Iterations = 4;
     private const double TailDecays = 15;
     private const double BackgroundIntervals = 4;
+    private const double DecayFitDecays = 6;
 
     /// <summary>
     /// The background's and the afterpulses' expected counts in the bin centred on <paramref name="gapPs"/> (the
@@ -70,7 +71,7 @@ public readonly record struct AfterpulseFit(
         // The tail has to hold background counts: at most a few mean primary intervals after the dead time.
         int maxTail = edge + (int)Math.Min((bins - edge) / 2, Math.Ceiling(BackgroundIntervals / (r * w)));
         int tail = maxTail;
-        double excess = 0, tauObserved = double.NaN, background = 0, excessVariance = 0;
+        double excess = 0, tauObserved = double.NaN, background = 0, excessVariance = 0, tauNoise = double.NaN;
         for (int iteration = 0; iteration < Iterations; iteration++)
         {
             tail = Math.Clamp(tail, edge + 8, Math.Max(edge + 8, bins - Math.Max(8, (bins - edge) / 5)));
@@ -86,24 +87,36 @@ public readonly record struct AfterpulseFit(
                 tailShape += Math.Exp(-r * (histogram.BinCentrePs(k) - d));
             }
             background = tailShape > 0 ? tailCounts / tailShape : 0;
-            double sum = 0, weighted = 0, regionCounts = 0, regionBackground = 0;
+            // The decay is fitted on the first few decay constants only: further out the excess is gone and the
+            // background's noise, weighted by the delay, would dominate the moment.
+            int decayEnd = double.IsFinite(tauObserved) ? Math.Min(tail, edge + Math.Max(4, (int)Math.Ceiling(DecayFitDecays * tauObserved / w))) : tail;
+            double sum = 0, weighted = 0, regionCounts = 0, regionBackground = 0, decayExcess = 0, decayBackground = 0;
             for (int k = edge; k < tail; k++)
             {
                 double s = Math.Max(0, histogram.MeanGapPs(k) - d);
                 double b = background * Math.Exp(-r * (histogram.BinCentrePs(k) - d));
                 double x = counts[k] - b;
                 sum += x;
-                weighted += x * s;
                 regionCounts += counts[k];
                 regionBackground += b;
+                if (k < decayEnd)
+                {
+                    weighted += x * s;
+                    decayExcess += x;
+                    decayBackground += b * s * s;
+                }
             }
+            double decayLength = (decayEnd - edge) * (double)w;
             excess = sum;
             // Counts in the region are Poisson; the background scales with the tail's Poisson total.
             excessVariance = regionCounts + (tailCounts > 0 ? regionBackground * regionBackground / tailCounts : 0);
             if (!(excess > 0)) break;
             // First pass over a long region: the moment is noisy, so start from the 1 - 1/e quantile of the excess
             // (an exponential's decay constant), then refine with the moment over fifteen decay constants.
-            tauObserved = iteration == 0 ? ExcessQuantile(histogram, edge, tail, d, r, background, excess * (1 - 1 / Math.E)) : weighted / excess;
+            tauObserved = iteration == 0 || !(decayExcess > 0 && weighted > 0)
+                ? ExcessQuantile(histogram, edge, tail, d, r, background, excess * (1 - 1 / Math.E))
+                : 1 / TruncatedExponentialRate(weighted / decayExcess, decayLength);
+            tauNoise = decayExcess > 0 ? Math.Sqrt(decayBackground) / decayExcess : double.NaN;
             if (!(tauObserved > 0)) break;
             if (r == rateFromClicks)
             {
@@ -121,7 +134,9 @@ public readonly record struct AfterpulseFit(
         if (significant && 1 / tauObserved > r)
         {
             tau = 1 / (1 / tauObserved - r);
-            tauSigma = tau / Math.Sqrt(excess) * (tau / tauObserved);
+            // The exponential fit's own spread and the background's noise weighted by the delay.
+            double observedSigma = Math.Sqrt(tauObserved * tauObserved / excess + (double.IsFinite(tauNoise) ? tauNoise * tauNoise : 0));
+            tauSigma = observedSigma * (tau / tauObserved) * (tau / tauObserved);
         }
         return new AfterpulseFit(probability, probabilitySigma, tau, tauSigma, excess, significant ? tauObserved : double.NaN,
             background, r, tail);
@@ -143,6 +158,13 @@ public readonly record struct AfterpulseFit(
         if (n < 10) return null;
         double mean = sum / n;
         if (mean >= 0.49 * length) return null;
+        return TruncatedExponentialRate(mean, length);
+    }
+
+    /// <summary>The rate of an exponential truncated to [0, length) with the given mean (bisection on its monotone mean).</summary>
+    private static double TruncatedExponentialRate(double mean, double length)
+    {
+        if (mean >= 0.5 * length) return 1e-6 / length;
         double lo = 1e-6 / length, hi = 1e4 / length;
         for (int i = 0; i < 100; i++)
         {

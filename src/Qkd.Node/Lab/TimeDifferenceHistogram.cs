@@ -21,6 +21,8 @@ public sealed class TimeDifferenceHistogram
     private long _lastStart = long.MinValue;
     private bool _haveStart;
     private long _lastTime = long.MinValue;
+    private long _lastStopTime = long.MinValue;
+    private int _stopsAtLastTime;
 
     public TimeDifferenceHistogram(ushort startChannel, ushort stopChannel, long minPs, long maxPs, long binWidthPs,
         PairingMode mode = PairingMode.AllPairs)
@@ -97,6 +99,8 @@ public sealed class TimeDifferenceHistogram
             if (isStop)
             {
                 StopTags++;
+                if (t != _lastStopTime) { _lastStopTime = t; _stopsAtLastTime = 0; }
+                _stopsAtLastTime++;
                 // Pairs whose start came first: difference >= 0 needs max > 0.
                 if (MaxPs > 0)
                 {
@@ -104,7 +108,7 @@ public sealed class TimeDifferenceHistogram
                     for (int i = 0; i < _startCount; i++)
                     {
                         long d = t - _starts[(_startHead + i) & (_starts.Length - 1)];
-                        if (d >= MinPs) Count(d);
+                        if (d >= MinPs && d < MaxPs) Count(d);
                     }
                 }
                 if (MinPs < 0 && !isStart)
@@ -123,9 +127,11 @@ public sealed class TimeDifferenceHistogram
                     for (int i = 0; i < _stopCount; i++)
                     {
                         long d = _stops[(_stopHead + i) & (_stops.Length - 1)] - t;
-                        if (d < MaxPs) Count(d);
+                        if (d >= MinPs && d < MaxPs) Count(d);
                     }
                 }
+                // Range starting at 0: a stop at this very time, read before this start, is a pair at difference 0.
+                if (MinPs == 0 && !isStop && _lastStopTime == t) for (int i = 0; i < _stopsAtLastTime; i++) Count(0);
                 if (MaxPs > 0)
                 {
                     Expire(_starts, ref _startHead, ref _startCount, t - MaxPs);

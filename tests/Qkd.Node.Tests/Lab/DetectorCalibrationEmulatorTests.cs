@@ -4,8 +4,11 @@ using Qkd.Node.Lab;
 
 namespace Qkd.Node.Tests.Lab;
 
+/// <summary>Detector calibration against the emulator, whose dark counts, afterpulsing, dead time and efficiency are known.</summary>
 public sealed class DetectorCalibrationEmulatorTests
 {
+    private const double FreeRunningDarkHz = 500;
+
     private static readonly LinkProfile Truth = LinkProfile.Default with
     {
         DarkCountProbabilityPerPulse = 1e-5,
@@ -15,20 +18,63 @@ public sealed class DetectorCalibrationEmulatorTests
         DetectorEfficiency = 0.2,
     };
 
-    private static void Log(string s) => File.AppendAllText("/tmp/det-probe.txt", s + "\n");
+    private static readonly Lazy<DetectorCalibrationRun.Result> Measured = new(() => DetectorCalibrationRun.Run(new DetectorCalibrationOptions
+    {
+        Profile = Truth,
+        Tagger = new EmulatedTimeTaggerOptions { DarkCountRateHz = FreeRunningDarkHz, DetectorDelaysPs = [1000, 2000, 3000, 4000] },
+        Seed = 11,
+        Pulses = 1_000_000_000,
+        MeanPhotonNumber = 0.5,
+        LossDb = 10,
+    }));
 
     [Fact]
-    public void Probe()
+    public void Dark_count_rate_per_channel_is_within_10_percent_of_the_gated_and_free_running_truth()
     {
-        var sw = System.Diagnostics.Stopwatch.StartNew();
-        var result = DetectorCalibrationRun.Run(new DetectorCalibrationOptions
+        // Gated dark counts fire with p_dark per detector and pulse; the tagger adds its free-running ones.
+        double truth = Truth.DarkCountProbabilityPerPulse * Truth.PulseRateHz + FreeRunningDarkHz;
+        Assert.Equal(4, Measured.Value.Dark.Count);
+        foreach (var channel in Measured.Value.Dark)
         {
-            Profile = Truth, Seed = 11, Pulses = 1_000_000_000, MeanPhotonNumber = 0.5, LossDb = 10,
-        }, TestContext.Current.CancellationToken);
-        foreach (var c in result.Dark)
-            Log($"dark ch{c.Channel}: clicks {c.Clicks} rate {c.PrimaryRateHz:F0}±{c.PrimaryRateUncertaintyHz:F0} dead {c.DeadTime.DeadTimePs:F0} ap {c.Afterpulses.Probability:F4}±{c.Afterpulses.ProbabilityUncertainty:F4} tau {c.Afterpulses.DecayPs:F0}±{c.Afterpulses.DecayUncertaintyPs:F0} obs {c.Afterpulses.ObservedDecayPs:F0} tail {c.Afterpulses.TailStartBin} exc {c.Afterpulses.ExcessCounts:F0} bg {c.Afterpulses.BackgroundCountsAtDeadTime:F3}");
-        foreach (var c in result.Light!)
-            Log($"light ch{c.Channel}: clicks {c.Clicks} rate {c.PrimaryRateHz:F0} dead {c.DeadTime.DeadTimePs:F0} ap {c.Afterpulses.Probability:F4}±{c.Afterpulses.ProbabilityUncertainty:F4} tau {c.Afterpulses.DecayPs:F0}±{c.Afterpulses.DecayUncertaintyPs:F0} r {c.Afterpulses.PrimaryRatePerPs*1e12:F0}");
-        Log($"eta {result.Efficiency!.Efficiency:F4}±{result.Efficiency.EfficiencyUncertainty:F4} in {sw.Elapsed}");
+            Assert.InRange(channel.PrimaryRateHz, truth * 0.9, truth * 1.1);
+            Assert.InRange(channel.PrimaryRateUncertaintyHz, 0.5 * Math.Sqrt(channel.Clicks) / channel.DurationSeconds, 2 * Math.Sqrt(channel.Clicks) / channel.DurationSeconds);
+        }
+    }
+
+    [Fact]
+    public void Dead_time_is_within_5_percent_with_and_without_light()
+    {
+        foreach (var channel in Measured.Value.Dark.Concat(Measured.Value.Light!))
+        {
+            Assert.True(channel.DeadTime.Found, $"channel {channel.Channel}: no edge");
+            Assert.InRange(channel.DeadTime.DeadTimePs, Truth.DeadTimePs * 0.95, Truth.DeadTimePs * 1.05);
+        }
+    }
+
+    [Fact]
+    public void Afterpulse_probability_is_within_20_percent_and_the_decay_within_25_percent()
+    {
+        // Free-running tagger noise does not afterpulse: it dilutes the per-click probability a little.
+        double gated = Truth.DarkCountProbabilityPerPulse * Truth.PulseRateHz;
+        double darkTruth = Truth.AfterpulseProbability * gated / (gated + FreeRunningDarkHz);
+        foreach (var channel in Measured.Value.Dark)
+        {
+            Assert.InRange(channel.Afterpulses.Probability, darkTruth * 0.8, darkTruth * 1.2);
+            Assert.InRange(channel.Afterpulses.DecayPs, Truth.AfterpulseDecayPs * 0.75, Truth.AfterpulseDecayPs * 1.25);
+        }
+        foreach (var channel in Measured.Value.Light!)
+        {
+            Assert.InRange(channel.Afterpulses.Probability, Truth.AfterpulseProbability * 0.8, Truth.AfterpulseProbability * 1.2);
+            Assert.InRange(channel.Afterpulses.DecayPs, Truth.AfterpulseDecayPs * 0.75, Truth.AfterpulseDecayPs * 1.25);
+        }
+    }
+
+    [Fact]
+    public void Efficiency_from_mu_and_loss_is_within_10_percent()
+    {
+        var efficiency = Measured.Value.Efficiency!;
+        Assert.InRange(efficiency.Efficiency, Truth.DetectorEfficiency * 0.9, Truth.DetectorEfficiency * 1.1);
+        Assert.True(efficiency.EfficiencyUncertainty > 0 && efficiency.EfficiencyUncertainty < 0.01);
+        Assert.Equal(0.1, efficiency.Transmittance, 9);
     }
 }
