@@ -42,6 +42,9 @@ public sealed class ProtocolTimeTagger : ProtocolDevice, ITimeTagger
     private volatile bool _stopping;
     // Set when a StartStream is sent to a device that may already be streaming: its next frame numbered 0 starts the new numbering.
     private volatile bool _restartPending;
+    // Between a disconnect and the restarted stream's StartStream reply, a "Running cleared" status change describes the
+    // old connection's stream (a device may report it once it is plugged back in): it is not the end of our stream.
+    private volatile bool _ignoreStopEvents;
 
     /// <param name="ringCapacity">Tags buffered between the reader thread and the acquisition thread (a power of two).</param>
     public ProtocolTimeTagger(IDeviceConnector connector, DeviceConnectionOptions? options = null, int ringCapacity = 1 << 18)
@@ -159,6 +162,7 @@ public sealed class ProtocolTimeTagger : ProtocolDevice, ITimeTagger
     protected override void OnDisconnected(DeviceDisconnectedException cause)
     {
         if (!_streaming) return;
+        _ignoreStopEvents = true;
         OpenGap();
         _disconnectPending = true;
     }
@@ -168,6 +172,7 @@ public sealed class ProtocolTimeTagger : ProtocolDevice, ITimeTagger
         if (!_streaming || _stopping) return;
         _restartPending = true;
         Connection.Request(MessageType.TaggerStartStream, default, "restart streaming after reconnect", idempotent: false);
+        _ignoreStopEvents = false;
     }
 
     private void TryReconnect()
@@ -250,7 +255,7 @@ public sealed class ProtocolTimeTagger : ProtocolDevice, ITimeTagger
                     var change = StatusChange.Read(e.Payload);
                     // The device stopped by itself (its source ended): everything it sent is already in the ring,
                     // because events and tags share the connection's one ordered reader.
-                    if (_streaming && !_stopping && (change.Before & StatusFlags.Running) != 0 && (change.After & StatusFlags.Running) == 0)
+                    if (_streaming && !_stopping && !_ignoreStopEvents && (change.Before & StatusFlags.Running) != 0 && (change.After & StatusFlags.Running) == 0)
                     {
                         _streaming = false;
                         _endOfStream = true;
