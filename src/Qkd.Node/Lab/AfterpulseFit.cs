@@ -78,19 +78,22 @@ public readonly record struct AfterpulseFit(
             if (tail >= bins) break;
             // The background's slope: fitted on the tail where it falls visibly within it (bright light), else the
             // rate of primaries (dark counts: flat over the window, so the slope hardly matters).
-            r = TailSlope(histogram, tail) is double fitted && fitted * (bins - tail) * w > 2 ? fitted : rateFromClicks;
+            double? fittedSlope = TailSlope(histogram, tail) is double f && f * (bins - tail) * w > 2 ? f : null;
+            r = fittedSlope ?? rateFromClicks;
             // Poisson maximum likelihood of the amplitude for a known shape: observed over expected in the tail.
-            double tailCounts = 0, tailShape = 0;
+            double tailCounts = 0, tailShape = 0, tailShapeDelay = 0;
             for (int k = tail; k < bins; k++)
             {
+                double shape = Math.Exp(-r * (histogram.BinCentrePs(k) - d));
                 tailCounts += counts[k];
-                tailShape += Math.Exp(-r * (histogram.BinCentrePs(k) - d));
+                tailShape += shape;
+                tailShapeDelay += shape * (histogram.BinCentrePs(k) - d);
             }
             background = tailShape > 0 ? tailCounts / tailShape : 0;
             // The decay is fitted on the first few decay constants only: further out the excess is gone and the
             // background's noise, weighted by the delay, would dominate the moment.
             int decayEnd = double.IsFinite(tauObserved) ? Math.Min(tail, edge + Math.Max(4, (int)Math.Ceiling(DecayFitDecays * tauObserved / w))) : tail;
-            double sum = 0, weighted = 0, regionCounts = 0, regionBackground = 0, decayExcess = 0, decayBackground = 0;
+            double sum = 0, weighted = 0, regionCounts = 0, regionBackground = 0, decayExcess = 0, decayBackground = 0, regionBackgroundDelay = 0;
             for (int k = edge; k < tail; k++)
             {
                 double s = Math.Max(0, histogram.MeanGapPs(k) - d);
@@ -99,6 +102,7 @@ public readonly record struct AfterpulseFit(
                 sum += x;
                 regionCounts += counts[k];
                 regionBackground += b;
+                regionBackgroundDelay += b * (histogram.BinCentrePs(k) - d);
                 if (k < decayEnd)
                 {
                     weighted += x * s;
@@ -110,6 +114,14 @@ public readonly record struct AfterpulseFit(
             excess = sum;
             // Counts in the region are Poisson; the background scales with the tail's Poisson total.
             excessVariance = regionCounts + (tailCounts > 0 ? regionBackground * regionBackground / tailCounts : 0);
+            if (fittedSlope is not null && tailCounts > 0 && regionBackground > 0)
+            {
+                // A fitted slope (relative error ~ 1/sqrt(tail counts)) tilts the extrapolation about the tail's
+                // mean delay: the background in the region moves by its size times sigma_r times the delay lever.
+                double sigmaR = r / Math.Sqrt(tailCounts);
+                double lever = tailShapeDelay / tailShape - regionBackgroundDelay / regionBackground;
+                excessVariance += Math.Pow(regionBackground * sigmaR * lever, 2);
+            }
             if (!(excess > 0)) break;
             // First pass over a long region: the moment is noisy, so start from the 1 - 1/e quantile of the excess
             // (an exponential's decay constant), then refine with the moment over fifteen decay constants.
@@ -118,10 +130,7 @@ public readonly record struct AfterpulseFit(
                 : 1 / TruncatedExponentialRate(weighted / decayExcess, decayLength);
             tauNoise = decayExcess > 0 ? Math.Sqrt(decayBackground) / decayExcess : double.NaN;
             if (!(tauObserved > 0)) break;
-            if (r == rateFromClicks)
-            {
-                rateFromClicks = Math.Max(0, histogram.Clicks - excess) / durationPs / live;
-            }
+            if (fittedSlope is null) rateFromClicks = Math.Max(0, histogram.Clicks - excess) / durationPs / live;
             tail = Math.Min(maxTail, edge + (int)Math.Ceiling(TailDecays * tauObserved / w));
         }
 

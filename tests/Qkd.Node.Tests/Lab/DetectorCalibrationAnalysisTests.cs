@@ -25,8 +25,8 @@ public sealed class DetectorCalibrationAnalysisTests
                 double after = deadPs - Math.Log(1 - random.NextDouble()) * tauPs;
                 gap = Math.Min(gap, after);
             }
-            // One click in a thousand is followed by a stray (not dead-time limited) count.
-            if (i % 1000 == 999) tags.Add(new TimeTag((long)(t + deadPs / 3), 3));
+            // One click in ten thousand is followed by a stray (not dead-time limited) count.
+            if (i % 10_000 == 9_999) tags.Add(new TimeTag((long)(t + deadPs * random.NextDouble()), 3));
             t += gap;
         }
         tags.Sort((a, b) => a.TimePs.CompareTo(b.TimePs));
