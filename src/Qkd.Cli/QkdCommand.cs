@@ -18,8 +18,11 @@ public static class QkdCommand
         MonitorCommand.Create(),
         new System.CommandLine.Command("calibrate", "Device calibrations against real devices or the emulated bench.")
         {
+            CalibrateDelaysCommand.Create(),
             CalibrateSweepCommands.Gate(),
             CalibrateSweepCommands.Alignment(),
         },
+        TimeCorrelationCommands.Histogram(),
+        TimeCorrelationCommands.Correlate(),
     };
 }

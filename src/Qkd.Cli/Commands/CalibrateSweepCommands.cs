@@ -15,7 +15,7 @@ public static class CalibrateSweepCommands
     /// The emulator's bench: where its light arrives in the gate and which phase settings it needs. A lab engineer does
     /// not know these; the commands must find them.
     /// </summary>
-    public static readonly EmulatedLabTruth EmulatorBench = new(LightArrivalPs: 31_700, OptimalPhaseMilliradians: [600, -200]);
+    public static EmulatedLabTruth EmulatorBench => EmulatedBench.Truth;
 
     public static Command Gate()
     {

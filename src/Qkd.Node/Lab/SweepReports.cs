@@ -5,7 +5,7 @@ using Qkd.Core;
 namespace Qkd.Node.Lab;
 
 /// <summary>
-/// The gate and alignment sweeps' outputs for the lab engineer: a JSON report (its schema is in schemas/, next to this
+/// The gate and alignment sweeps' outputs for the lab engineer: a JSON report (its schema is in Schemas/, next to this
 /// file) and a PNG of the sweep with the chosen setting marked, axes in physical units.
 /// </summary>
 public static class SweepReports
