@@ -19,6 +19,7 @@ public static class QkdCommand
         new System.CommandLine.Command("calibrate", "Device calibrations against real devices or the emulated bench.")
         {
             CalibrateDelaysCommand.Create(),
+            CalibrateDetectorCommand.Create(),
             CalibrateSweepCommands.Gate(),
             CalibrateSweepCommands.Alignment(),
         },

@@ -17,4 +17,10 @@ public static class EmulatedBench
     public static EmulatedTimeTaggerOptions TaggerOptions => new() { DetectorDelaysPs = DetectorDelaysPs };
 
     public static LinkProfile Profile(double distanceKm) => LinkProfile.Default.WithDistance(distanceKm);
+
+    /// <summary>The bench's detectors, noisy enough to calibrate in a second of pulses.</summary>
+    public static LinkProfile DetectorProfile => LinkProfile.Default with
+    {
+        DarkCountProbabilityPerPulse = 1e-5, AfterpulseProbability = 0.05, AfterpulseDecayPs = 50_000, DeadTimePs = 50_000, DetectorEfficiency = 0.2,
+    };
 }
