@@ -111,6 +111,23 @@ public sealed class LinkRig : IDisposable
         Tagger.SetSyncChannel(syncChannel);
     }
 
+    /// <summary>
+    /// Starts the tagger's stream and the emission of pulses 0 .. <paramref name="pulses"/> - 1; returns the task that
+    /// stops the emission once every symbol is streamed, which is what tells the modulator (and so the light) where the
+    /// run ends: the tag stream then ends too.
+    /// </summary>
+    public Task StartEmission(Core.Symbols.ISymbolSource symbols, long pulses)
+    {
+        Tagger.StartStream();
+        Modulator.StartEmission(symbols, 0, pulses);
+        var modulator = Modulator;
+        return Task.Run(async () =>
+        {
+            await modulator.StreamingCompletion.ConfigureAwait(false);
+            modulator.StopEmission();
+        }, CancellationToken.None);
+    }
+
     /// <summary>Identity and counters of each device, for the run report.</summary>
     public IReadOnlyList<DeviceReport> Report() =>
     [

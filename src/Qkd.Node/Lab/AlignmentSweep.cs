@@ -48,13 +48,7 @@ public static class AlignmentSweep
         long pulses, ulong seed, CancellationToken cancellationToken)
     {
         var taggerOptions = EmulatedLinkRunner.TaggerOptionsFor(long.MaxValue);
-        rig.Tagger.StartStream();
-        rig.Modulator.StartEmission(symbols, 0, pulses);
-        var stop = Task.Run(async () =>
-        {
-            await rig.Modulator.StreamingCompletion.ConfigureAwait(false);
-            rig.Modulator.StopEmission();
-        }, CancellationToken.None);
+        var stop = rig.StartEmission(symbols, pulses);
         long[] sifted = new long[2], errors = new long[2];
         using (var frontEnd = new TimeTagFrontEnd(rig.Tagger, EmulatedLinkRunner.ClockRecoveryOptionsFor(profile, taggerOptions), profile.ReceiverLayout,
                    Xoshiro256StarStar.ForStream(seed, "lab-squashing")))

@@ -56,13 +56,7 @@ public static class GateSweep
     /// <summary>Emits <paramref name="pulses"/> pulses and counts the tags on detector inputs (not the sync).</summary>
     internal static long CountDetections(LinkRig rig, Core.Symbols.ISymbolSource symbols, long pulses, CancellationToken cancellationToken)
     {
-        rig.Tagger.StartStream();
-        rig.Modulator.StartEmission(symbols, 0, pulses);
-        var stop = Task.Run(async () =>
-        {
-            await rig.Modulator.StreamingCompletion.ConfigureAwait(false);
-            rig.Modulator.StopEmission();
-        }, CancellationToken.None);
+        var stop = rig.StartEmission(symbols, pulses);
         var buffer = new TimeTag[8192];
         long detections = 0;
         int n;

@@ -21,13 +21,7 @@ public static class LinkMonitor
     {
         var taggerOptions = EmulatedLinkRunner.TaggerOptionsFor(long.MaxValue);
         var snapshots = new List<MonitorSnapshot>();
-        rig.Tagger.StartStream();
-        rig.Modulator.StartEmission(symbols, 0, pulses);
-        var stop = Task.Run(async () =>
-        {
-            await rig.Modulator.StreamingCompletion.ConfigureAwait(false);
-            rig.Modulator.StopEmission();
-        }, CancellationToken.None);
+        var stop = rig.StartEmission(symbols, pulses);
         using var frontEnd = new TimeTagFrontEnd(rig.Tagger, EmulatedLinkRunner.ClockRecoveryOptionsFor(profile, taggerOptions), profile.ReceiverLayout,
             Xoshiro256StarStar.ForStream(1, "monitor-squashing"));
         frontEnd.Start();
