@@ -10,12 +10,12 @@ namespace Qkd.Hardware.Tests.Drivers;
 public sealed class TimeTaggerDriverTests
 {
     private static (EmulatedTimeTaggerFirmware Firmware, EmulatedDeviceConnector Connector, ProtocolTimeTagger Tagger) Open(
-        TimeTag[] physics, EmulatedDeviceTransport transport = EmulatedDeviceTransport.InProcess)
+        TimeTag[] physics, EmulatedDeviceTransport transport = EmulatedDeviceTransport.InProcess, int ringCapacity = 1 << 18)
     {
         var source = new ListTagSource(physics);
         var firmware = new EmulatedTimeTaggerFirmware(() => source, "TT-0042", inputs: 8);
         var connector = new EmulatedDeviceConnector(firmware, transport);
-        var tagger = new ProtocolTimeTagger(connector, new DeviceConnectionOptions { ReplyTimeout = TimeSpan.FromSeconds(2) });
+        var tagger = new ProtocolTimeTagger(connector, new DeviceConnectionOptions { ReplyTimeout = TimeSpan.FromSeconds(2) }, ringCapacity);
         tagger.Connect();
         return (firmware, connector, tagger);
     }
@@ -110,7 +110,9 @@ public sealed class TimeTaggerDriverTests
     public void An_unplugged_tagger_is_a_typed_outage_and_the_stream_resumes_after_replug_without_duplicates()
     {
         var physics = ListTagSource.Regular(200_000);
-        var (firmware, connector, tagger) = Open(physics);
+        // A small driver ring keeps the device from streaming its whole physics (and reporting the end of it) before the
+        // cable is pulled: back-pressure holds it a few thousand tags ahead of the reader.
+        var (firmware, connector, tagger) = Open(physics, ringCapacity: 1 << 12);
         using (firmware)
         using (connector)
         using (tagger)
