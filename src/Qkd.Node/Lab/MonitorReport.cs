@@ -1,5 +1,3 @@
-using System.Text.Json;
-using System.Text.Json.Serialization;
 
 namespace Qkd.Node.Lab;
 
@@ -32,10 +30,5 @@ public static class MonitorReport
         return report;
     }
 
-    public static string ToJson(Report report) => JsonSerializer.Serialize(report, new JsonSerializerOptions
-    {
-        WriteIndented = true,
-        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
-        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
-    });
+    public static string ToJson(Report report) => LabReport.Serialize(report);
 }

@@ -1,5 +1,3 @@
-using System.Text.Json;
-using System.Text.Json.Serialization;
 using Qkd.Core;
 
 namespace Qkd.Node.Lab;
@@ -10,13 +8,6 @@ namespace Qkd.Node.Lab;
 /// </summary>
 public static class SweepReports
 {
-    private static readonly JsonSerializerOptions Json = new()
-    {
-        WriteIndented = true,
-        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
-        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
-    };
-
     public sealed record GateReport(string Kind, long OptimumGateDelayPs, long GateWidthPs, long StepPs, long PulsesPerStep, double Contrast,
         IReadOnlyList<GateSweep.Step> Steps, string Plot);
 
@@ -65,5 +56,5 @@ public static class SweepReports
         return report;
     }
 
-    public static string ToJson<T>(T report) => JsonSerializer.Serialize(report, Json);
+    public static string ToJson<T>(T report) => LabReport.Serialize(report);
 }
