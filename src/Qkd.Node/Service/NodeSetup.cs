@@ -1,4 +1,3 @@
-using System.Net;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text.Json;
@@ -19,8 +18,6 @@ public static class NodeSetup
 {
     public const string MasterSae = "sae-alice-1";
     public const string SlaveSae = "sae-bob-1";
-    private static readonly Oid ClientAuth = new("1.3.6.1.5.5.7.3.2");
-    private static readonly Oid ServerAuth = new("1.3.6.1.5.5.7.3.1");
 
     /// <summary>Ports from <paramref name="basePort"/>: +0/+1 classical channel and KME link, +2 fibre, +3 Alice's and +4 Bob's key delivery.</summary>
     public static (string AliceConfig, string BobConfig) Write(string directory, int basePort = 7100, double durationSeconds = 1.0, int sessions = 1,
@@ -34,14 +31,9 @@ public static class NodeSetup
         OperatorKey.WriteNewKeyFile(Path("alice-operator.key"));
         OperatorKey.WriteNewKeyFile(Path("bob-operator.key"));
 
-        using var caKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var caRequest = new CertificateRequest("CN=QkdDriver demo CA", caKey, HashAlgorithmName.SHA256);
-        caRequest.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
-        caRequest.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign | X509KeyUsageFlags.CrlSign, true));
-        caRequest.CertificateExtensions.Add(new X509SubjectKeyIdentifierExtension(caRequest.PublicKey, false));
         // One clock reading for every certificate: a leaf must never outlive its CA, even by the milliseconds between calls.
         var now = DateTimeOffset.UtcNow;
-        using var ca = caRequest.CreateSelfSigned(now.AddDays(-1), now.AddYears(2));
+        using var ca = CertificateIssuer.CreateCa("QkdDriver demo CA", now.AddDays(-1), now.AddYears(2));
         File.WriteAllText(Path("ca.pem"), ca.ExportCertificatePem());
         Issue(ca, now, "kme-alice", server: true, Path("kme-alice"));
         Issue(ca, now, "kme-bob", server: true, Path("kme-bob"));
@@ -85,25 +77,11 @@ public static class NodeSetup
     /// <summary>A certificate issued by the CA: name.crt / name.key (PEM) and name.pfx (PKCS#12, no password).</summary>
     private static void Issue(X509Certificate2 ca, DateTimeOffset now, string commonName, bool server, string pathWithoutExtension)
     {
-        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var request = new CertificateRequest($"CN={commonName}", key, HashAlgorithmName.SHA256);
-        request.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, true));
-        request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.DigitalSignature, true));
-        request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([server ? ServerAuth : ClientAuth], false));
-        if (server)
-        {
-            var san = new SubjectAlternativeNameBuilder();
-            san.AddIpAddress(IPAddress.Loopback);
-            san.AddDnsName("localhost");
-            request.CertificateExtensions.Add(san.Build());
-        }
-        byte[] serial = RandomNumberGenerator.GetBytes(16);
-        serial[0] &= 0x7F;
-        using var issued = request.Create(ca, now.AddHours(-1), now.AddYears(1), serial);
-        using var withKey = issued.CopyWithPrivateKey(key);
-        File.WriteAllText(pathWithoutExtension + ".crt", withKey.ExportCertificatePem());
+        using var certificate = CertificateIssuer.Issue(ca, commonName, server, now.AddHours(-1), now.AddYears(1));
+        using var key = certificate.GetECDsaPrivateKey()!;
+        File.WriteAllText(pathWithoutExtension + ".crt", certificate.ExportCertificatePem());
         WritePrivate(pathWithoutExtension + ".key", System.Text.Encoding.ASCII.GetBytes(key.ExportPkcs8PrivateKeyPem()));
-        WritePrivate(pathWithoutExtension + ".pfx", withKey.Export(X509ContentType.Pkcs12));
+        WritePrivate(pathWithoutExtension + ".pfx", certificate.Export(X509ContentType.Pkcs12));
     }
 
     private static void WritePrivate(string path, byte[] bytes)

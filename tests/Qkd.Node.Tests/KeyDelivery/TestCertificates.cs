@@ -2,6 +2,8 @@ using System.Net;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 
+using Qkd.Node.KeyDelivery;
+
 namespace Qkd.Node.Tests.KeyDelivery;
 
 /// <summary>
@@ -11,8 +13,6 @@ namespace Qkd.Node.Tests.KeyDelivery;
 /// </summary>
 public sealed class TestCertificates : IDisposable
 {
-    private static readonly Oid ServerAuth = new("1.3.6.1.5.5.7.3.1");
-    private static readonly Oid ClientAuth = new("1.3.6.1.5.5.7.3.2");
 
     private readonly List<X509Certificate2> _issued = [];
 
@@ -48,34 +48,14 @@ public sealed class TestCertificates : IDisposable
 
     private X509Certificate2 CreateCa(string name)
     {
-        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var request = new CertificateRequest($"CN={name}", key, HashAlgorithmName.SHA256);
-        request.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
-        request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign | X509KeyUsageFlags.CrlSign, true));
-        request.CertificateExtensions.Add(new X509SubjectKeyIdentifierExtension(request.PublicKey, false));
-        using var ca = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(30));
+        using var ca = CertificateIssuer.CreateCa(name, DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(30));
         return Keep(ca);
     }
 
     private X509Certificate2 Issue(X509Certificate2 issuer, string commonName, bool serverAuth)
     {
-        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var request = new CertificateRequest($"CN={commonName}", key, HashAlgorithmName.SHA256);
-        request.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, true));
-        request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.DigitalSignature, true));
-        request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([serverAuth ? ServerAuth : ClientAuth], false));
-        if (serverAuth)
-        {
-            var san = new SubjectAlternativeNameBuilder();
-            san.AddIpAddress(IPAddress.Loopback);
-            san.AddDnsName("localhost");
-            request.CertificateExtensions.Add(san.Build());
-        }
-        byte[] serial = RandomNumberGenerator.GetBytes(16);
-        serial[0] &= 0x7F;
-        using var issued = request.Create(issuer, DateTimeOffset.UtcNow.AddHours(-1), DateTimeOffset.UtcNow.AddDays(7), serial);
-        using var withKey = issued.CopyWithPrivateKey(key);
-        return Keep(withKey);
+        using var issued = CertificateIssuer.Issue(issuer, commonName, serverAuth, DateTimeOffset.UtcNow.AddHours(-1), DateTimeOffset.UtcNow.AddDays(7));
+        return Keep(issued);
     }
 
     private X509Certificate2 Keep(X509Certificate2 certificate)
