@@ -11,8 +11,11 @@ public sealed class TimeTaggerDriverTests
 {
     private static (EmulatedTimeTaggerFirmware Firmware, EmulatedDeviceConnector Connector, ProtocolTimeTagger Tagger) Open(
         TimeTag[] physics, EmulatedDeviceTransport transport = EmulatedDeviceTransport.InProcess, int ringCapacity = 1 << 18)
+        => Open(new ListTagSource(physics), transport, ringCapacity);
+
+    private static (EmulatedTimeTaggerFirmware Firmware, EmulatedDeviceConnector Connector, ProtocolTimeTagger Tagger) Open(
+        ListTagSource source, EmulatedDeviceTransport transport = EmulatedDeviceTransport.InProcess, int ringCapacity = 1 << 18)
     {
-        var source = new ListTagSource(physics);
         var firmware = new EmulatedTimeTaggerFirmware(() => source, "TT-0042", inputs: 8);
         var connector = new EmulatedDeviceConnector(firmware, transport);
         var tagger = new ProtocolTimeTagger(connector, new DeviceConnectionOptions { ReplyTimeout = TimeSpan.FromSeconds(2) }, ringCapacity);
@@ -110,9 +113,10 @@ public sealed class TimeTaggerDriverTests
     public void An_unplugged_tagger_is_a_typed_outage_and_the_stream_resumes_after_replug_without_duplicates()
     {
         var physics = ListTagSource.Regular(200_000);
-        // A small driver ring keeps the device from streaming its whole physics (and reporting the end of it) before the
-        // cable is pulled: back-pressure holds it a few thousand tags ahead of the reader.
-        var (firmware, connector, tagger) = Open(physics, ringCapacity: 1 << 12);
+        // The physics holds at tag 100,000 until the cable has been pulled, so the device cannot stream its whole
+        // physics (and report the end of it) before the unplug, however the threads are scheduled.
+        var source = new ListTagSource(physics, holdAt: 100_000);
+        var (firmware, connector, tagger) = Open(source, ringCapacity: 1 << 12);
         using (firmware)
         using (connector)
         using (tagger)
@@ -120,6 +124,7 @@ public sealed class TimeTaggerDriverTests
             tagger.StartStream();
             var outages = new List<string>();
             bool pulled = false;
+            Task? pull = null;
             var tags = ReadAll(tagger, afterTags: n =>
             {
                 if (pulled || n < 50_000) return;
@@ -127,14 +132,22 @@ public sealed class TimeTaggerDriverTests
                 // The cable is pulled by someone else while the host goes on reading (the emulated device's unplug
                 // waits for a write in progress, which needs the host to keep draining). The device keeps running
                 // while unplugged: 10 ns of device time (10 tags) are lost.
-                Task.Run(() =>
+                pull = Task.Run(() =>
                 {
-                    firmware.Unplug(10_000);
-                    connector.Unplug();
+                    try
+                    {
+                        firmware.Unplug(10_000);
+                        connector.Unplug();
+                    }
+                    finally
+                    {
+                        source.Release();
+                    }
                     Thread.Sleep(100);
                     connector.Replug();
                 });
             }, outages);
+            pull?.GetAwaiter().GetResult();
 
             var events = tags.Where(t => t.IsEvent).ToList();
             Assert.NotEmpty(outages);
