@@ -222,7 +222,12 @@ public sealed class EtsiKeyDeliveryServerTests : IClassFixture<EtsiKeyDeliverySe
 
         var keys = Keys(await Json(await client.PostAsync("/api/v1/keys/sae-bob-1/enc_keys", new ByteArrayContent([]), Ct), HttpStatusCode.OK));
         string huge = KeyIdsBody(Enumerable.Range(0, 6000).Select(_ => Guid.NewGuid()));
-        var error = await Json(await client.PostAsync("/api/v1/keys/sae-bob-1/dec_keys", Body(huge), Ct), HttpStatusCode.BadRequest);
+        // A client sending a large body asks first (Expect: 100-continue); the server refuses on the declared length
+        // without reading the body. Without it the client may still be writing when the refused connection closes,
+        // and sees a broken pipe instead of the answer.
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/v1/keys/sae-bob-1/dec_keys") { Content = Body(huge) };
+        request.Headers.ExpectContinue = true;
+        var error = await Json(await client.SendAsync(request, Ct), HttpStatusCode.BadRequest);
 
         Assert.Single(keys);
         Assert.Equal("body", error.GetProperty("details")[0].GetProperty("parameter").GetString());

@@ -128,6 +128,8 @@ public sealed class KmeLink : IAsyncDisposable
     {
         var handler = new SocketsHttpHandler
         {
+            // A request marked Expect: 100-continue waits for the server's go-ahead (or its refusal) before the body.
+            Expect100ContinueTimeout = TimeSpan.FromSeconds(30),
             SslOptions = new SslClientAuthenticationOptions
             {
                 // Always present this certificate, even when the server does not list its issuer (the untrusted case).
