@@ -25,7 +25,7 @@ public sealed class LabCommandTests : IDisposable
         return (code, output.ToString(), error.ToString());
     }
 
-    private static void AssertPng(string path)
+    internal static void AssertPng(string path)
     {
         byte[] bytes = File.ReadAllBytes(path);
         Assert.True(bytes.Length > 5_000, $"{path}: {bytes.Length} bytes");

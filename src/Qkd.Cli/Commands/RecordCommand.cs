@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Qkd.Emulation;
+using Qkd.Node.Lab;
 using Qkd.Node.Link;
 
 namespace Qkd.Cli.Commands;
@@ -17,7 +18,11 @@ public static class RecordCommand
         var seed = new Option<ulong>("--seed") { Description = "Seed of the run.", DefaultValueFactory = _ => 7UL };
         var eavesdropper = new Option<string?>("--eavesdropper") { Description = "Emulated attack: none, intercept-resend:FRACTION, pns[:FRACTION]." };
 
-        var command = new Command("record", "Record a time-tag stream for replay.") { emulator, output, profile, distance, duration, seed, eavesdropper };
+        var shutter = new Option<bool>("--shutter")
+        {
+            Description = "Close the emulated shutter in front of Bob's detectors (light blocked, sync still running): a dark recording for `qkd calibrate detector --replay`.",
+        };
+        var command = new Command("record", "Record a time-tag stream for replay.") { emulator, output, profile, distance, duration, seed, eavesdropper, shutter };
         command.SetAction(parse =>
         {
             TextWriter o = parse.InvocationConfiguration.Output, error = parse.InvocationConfiguration.Error;
@@ -31,6 +36,9 @@ public static class RecordCommand
                 var linkProfile = parse.GetValue(profile) is FileInfo file ? LinkProfile.Load(file.FullName) : LinkProfile.Default;
                 if (parse.GetValue(distance) is double km) linkProfile = linkProfile.WithDistance(km);
                 if (parse.GetValue(eavesdropper) is string eve) linkProfile = linkProfile with { Eavesdropper = EavesdropperSpec.Parse(eve) };
+                // The shutter is loss in the receiver, as in the lab: Alice still emits and the sync still runs.
+                if (parse.GetValue(shutter))
+                    linkProfile = linkProfile with { BobInternalLossDb = linkProfile.BobInternalLossDb + DetectorCalibrationRun.ShutterLossDb };
                 var options = new EmulatedRunOptions
                 {
                     Profile = linkProfile,
