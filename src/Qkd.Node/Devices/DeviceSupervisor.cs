@@ -23,10 +23,13 @@ public sealed class DeviceSupervisor : IDisposable
     private readonly List<string> _log = new();
     private int _polling;
     private volatile string? _fault;
+    private readonly TimeSpan _disposeWait;
 
-    public DeviceSupervisor(LinkRig rig, TimeSpan interval, ILogger? logger = null)
+    /// <param name="disposeWait">How long <see cref="Dispose"/> waits for a supervision round in progress (default 10 s).</param>
+    public DeviceSupervisor(LinkRig rig, TimeSpan interval, ILogger? logger = null, TimeSpan? disposeWait = null)
     {
         _rig = rig;
+        _disposeWait = disposeWait ?? TimeSpan.FromSeconds(10);
         _logger = logger ?? NullLogger.Instance;
         foreach (IDevice device in new IDevice[] { rig.Modulator, rig.Detector, rig.Tagger })
         {
@@ -83,8 +86,21 @@ public sealed class DeviceSupervisor : IDisposable
     public void Dispose()
     {
         // Waits for a round in progress, so nothing polls the devices once the caller goes on to close them.
-        using var done = new ManualResetEvent(false);
-        if (_timer.Dispose(done)) done.WaitOne(TimeSpan.FromSeconds(10));
+        var done = new ManualResetEvent(false);
+        if (!_timer.Dispose(done))
+        {
+            done.Dispose();
+            return;
+        }
+        if (done.WaitOne(_disposeWait))
+        {
+            done.Dispose();
+            return;
+        }
+        // A round is still waiting on a device that does not answer (its requests time out on their own). The timer
+        // signals the event when that round ends, so the event must outlive this call: disposing it here would make
+        // that signal throw on a thread-pool thread and end the process. The finaliser frees it.
+        Note($"a supervision round was still running after {_disposeWait.TotalSeconds:F1} s; the devices are closed under it");
     }
 
     private void OnEvent(IDevice device, DeviceEvent e)
