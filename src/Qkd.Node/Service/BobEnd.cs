@@ -1,20 +1,24 @@
 using Microsoft.Extensions.Logging;
 using Qkd.Acquisition;
+using Qkd.Acquisition.Loop;
 using Qkd.Core;
 using Qkd.Core.Random;
 using Qkd.Distillation;
 using Qkd.Distillation.Channel;
 using Qkd.Hardware.TimeTaggers;
 using Qkd.Node.Link;
+using Qkd.Node.Metrics;
 
 namespace Qkd.Node.Service;
 
 /// <summary>
 /// Bob's side of one session: streams his tagger through the acquisition loop, clock recovery and the decoder into
 /// his distiller, which drives the protocol over the classical channel and hands finished keys to the pool. The session
-/// ends when the light stops (the tagger's stream ends with the emission).
+/// ends when the light stops (the tagger's stream ends with the emission). With <paramref name="metrics"/>, every
+/// block's outcome and QBER are counted; the acquisition loop's counters are published for the session either way
+/// (meter "Qkd.Acquisition": free while nobody listens).
 /// </summary>
-public sealed class BobEnd(NodeConfig config, ITimeTagger tagger, IKeySink pool, ILogger logger)
+public sealed class BobEnd(NodeConfig config, ITimeTagger tagger, IKeySink pool, ILogger logger, NodeMetrics? metrics = null)
 {
     public async Task<SessionSummary> RunSessionAsync(IClassicalChannel channel, long session, CancellationToken cancellationToken)
     {
@@ -25,10 +29,12 @@ public sealed class BobEnd(NodeConfig config, ITimeTagger tagger, IKeySink pool,
         bob.BlockCompleted += block => logger.LogInformation("Session {Session} block {Block}: {Outcome}, QBER {Qber:P2}, {Bits} secret bits{Reason}",
             session, block.BlockId, block.Outcome, double.IsNaN(block.QberZ) ? block.QberX : block.QberZ, block.SecretBits,
             block.Reason is null ? "" : $" ({block.Reason})");
+        if (metrics is not null) bob.BlockCompleted += metrics.BlockCompleted;
 
         tagger.StartStream();
         using var frontEnd = new TimeTagFrontEnd(tagger, EmulatedLinkRunner.ClockRecoveryOptionsFor(profile, taggerOptions), profile.ReceiverLayout,
             Xoshiro256StarStar.ForStream(seed, "bob-squashing"));
+        using var acquisitionMetrics = new AcquisitionMetrics("tagger", frontEnd.Loop.Counters, () => (frontEnd.Ring.Fill, frontEnd.Ring.Capacity));
         frontEnd.Loop.SourceDisconnected += e => logger.LogWarning("Tagger disconnected: {Error}", e.Message);
         frontEnd.Start();
         var detections = new Detection[1 << 16];

@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Qkd.Emulation;
 using Qkd.Node.KeyDelivery;
+using Qkd.Node.Metrics;
 
 namespace Qkd.Node.Service;
 
@@ -27,6 +28,9 @@ public sealed record NodeConfig
     public KeyDeliveryOptions? KeyDelivery { get; init; }
 
     public required EmulatorConfig Emulator { get; init; }
+
+    /// <summary>The Prometheus scrape endpoint; null (no "metrics" section) runs the node without one.</summary>
+    public MetricsConfig? Metrics { get; init; }
 
     /// <summary>Link time per session, seconds; the node keeps serving keys afterwards until stopped.</summary>
     public double DurationSeconds { get; init; } = 1.0;
@@ -96,6 +100,8 @@ public sealed record NodeConfig
         if (KeyStore.KeySizeBits is < 64 or > 8192 || KeyStore.KeySizeBits % 8 != 0) yield return $"keyStore.keySizeBits {KeyStore.KeySizeBits} must be a multiple of 8 in 64..8192";
         if (!IPEndPoint.TryParse(Emulator.Fibre, out _)) yield return $"emulator.fibre \"{Emulator.Fibre}\" is not address:port";
         if (Emulator.Transport is not ("inproc" or "pty")) yield return $"emulator.transport must be \"inproc\" or \"pty\", not \"{Emulator.Transport}\"";
+        if (Metrics is not null)
+            foreach (string problem in Metrics.Problems()) yield return problem;
         if (KeyDelivery is not null)
         {
             string? problem = null;

@@ -1,6 +1,7 @@
 using System.Net;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Qkd.Distillation;
 using Qkd.Distillation.Channel;
 using Qkd.Emulation.Hosting;
 using Qkd.Node.ClassicalChannel;
@@ -8,6 +9,7 @@ using Qkd.Node.Devices;
 using Qkd.Node.KeyDelivery;
 using Qkd.Node.KeyStore;
 using Qkd.Node.Link;
+using Qkd.Node.Metrics;
 
 namespace Qkd.Node.Service;
 
@@ -16,7 +18,8 @@ namespace Qkd.Node.Service;
 /// classical channel to the peer, the ETSI GS QKD 014 server, and sessions of key generation run back to back. A session
 /// that breaks (the peer restarted, the link dropped beyond what the channel resumes) ends; the next opens with a
 /// handshake that makes both pools agree again, under a session number neither end has used. Stops gracefully on
-/// SIGTERM (the host's lifetime): the current session is cancelled, the server and stores are closed.
+/// SIGTERM (the host's lifetime): the current session is cancelled, the server and stores are closed. With a "metrics"
+/// section, a Prometheus endpoint serves the node's meters (<see cref="MetricsServer"/>).
 /// </summary>
 public sealed class QkdNodeService(NodeConfig config, ILoggerFactory loggers) : BackgroundService
 {
@@ -28,6 +31,9 @@ public sealed class QkdNodeService(NodeConfig config, ILoggerFactory loggers) : 
 
     /// <summary>The key server's address once started (null without one).</summary>
     public Uri? KeyDeliveryAddress { get; private set; }
+
+    /// <summary>The metrics endpoint's address once started (null without one).</summary>
+    public Uri? MetricsAddress { get; private set; }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -65,11 +71,24 @@ public sealed class QkdNodeService(NodeConfig config, ILoggerFactory loggers) : 
             MaxKeyCount = config.KeyStore.MaxKeyCount,
         }, operatorKey, loggers.CreateLogger<SqliteKeyPool>());
         using var pad = AuthenticationPadStore.Open(config.PathOf(config.ClassicalChannel.PreSharedSecretFile), stateDirectory, end);
+        using var metrics = new NodeMetrics(config.LinkId, config.Role);
+        using var padMetrics = metrics.ObservePadStore(pad);
+        var metricsListen = config.Metrics?.ListenEndPoint;
+        await using var metricsServer = metricsListen is null ? null : new MetricsServer(metricsListen, loggers);
+        if (metricsServer is not null)
+        {
+            await metricsServer.StartAsync(stoppingToken).ConfigureAwait(false);
+            MetricsAddress = new Uri(metricsServer.BaseAddress, "metrics");
+            _logger.LogInformation("Prometheus metrics on {Address}", MetricsAddress);
+            if (!IPAddress.IsLoopback(metricsListen!.Address))
+                _logger.LogWarning("The metrics endpoint is plain HTTP without authentication and listens beyond loopback ({Address}): keep it on a management network", MetricsAddress);
+        }
 
         var endpoint = IPEndPoint.Parse(config.ClassicalChannel.Endpoint);
         // KME-to-KME reservations travel on their own channel (next port), so they never wait behind a session.
         await using var syncChannel = new TcpClassicalChannel(ChannelOptions(end, new IPEndPoint(endpoint.Address, endpoint.Port + 1)), pad,
             loggers.CreateLogger("qkd.kme-link"));
+        using var syncChannelMetrics = metrics.Channels.Track("kme", syncChannel.Security);
         await using var kmeSync = new KmeSync(syncChannel, pool, loggers.CreateLogger("qkd.kme-link"));
         EtsiKeyDeliveryServer? server = null;
         if (config.KeyDelivery is { } delivery)
@@ -89,18 +108,20 @@ public sealed class QkdNodeService(NodeConfig config, ILoggerFactory loggers) : 
         try
         {
             var counter = new SessionCounter(stateDirectory);
-            var sink = new ReplenishingKeySink(pool, pad, config.AuthenticationReplenishBits);
+            var sink = new MeteredKeySink(new ReplenishingKeySink(pool, pad, config.AuthenticationReplenishBits), metrics);
             var ledger = new PoolLedger(pool);
             // Only sessions that ran to their end count: a broken one is retried as a new session.
             while (config.Sessions == 0 || SessionsRun < config.Sessions)
             {
                 stoppingToken.ThrowIfCancellationRequested();
+                metrics.SessionStarted();
                 try
                 {
                     var summary = alice
-                        ? await RunAliceSessionAsync(endpoint, end, pad, counter, ledger, sink, stoppingToken).ConfigureAwait(false)
-                        : await RunBobSessionAsync(endpoint, end, pad, counter, ledger, sink, stoppingToken).ConfigureAwait(false);
+                        ? await RunAliceSessionAsync(endpoint, end, pad, counter, ledger, sink, metrics, stoppingToken).ConfigureAwait(false)
+                        : await RunBobSessionAsync(endpoint, end, pad, counter, ledger, sink, metrics, stoppingToken).ConfigureAwait(false);
                     SessionsRun++;
+                    metrics.SessionCompleted();
                     var account = pad.Account;
                     _logger.LogInformation("Session {Session}: {Closing}; pool: {Available} keys to hand out, {Held} held for the peer; " +
                         "authentication pad: {Used} bits used by tags in this process, {Replenished} replenished from key, {Remaining} left",
@@ -111,6 +132,7 @@ public sealed class QkdNodeService(NodeConfig config, ILoggerFactory loggers) : 
                 }
                 catch (Exception e) when (e is ClassicalChannelClosedException or IOException or InvalidDataException or Hardware.DeviceException or TimeoutException)
                 {
+                    metrics.SessionAborted(SessionAbortReason.Of(e));
                     _logger.LogWarning("Session broken: {Error}; opening a new one", e.Message);
                     await Task.Delay(RetryDelay, stoppingToken).ConfigureAwait(false);
                 }
@@ -125,9 +147,10 @@ public sealed class QkdNodeService(NodeConfig config, ILoggerFactory loggers) : 
     }
 
     private async Task<SessionSummary> RunAliceSessionAsync(IPEndPoint endpoint, ChannelEnd end, AuthenticationPadStore pad, SessionCounter counter,
-        IBlockLedger ledger, ReplenishingKeySink sink, CancellationToken cancellationToken)
+        IBlockLedger ledger, IKeySink sink, NodeMetrics metrics, CancellationToken cancellationToken)
     {
         await using var channel = new TcpClassicalChannel(ChannelOptions(end, endpoint), pad, loggers.CreateLogger("qkd.channel"));
+        using var channelMetrics = metrics.Channels.Track("session", channel.Security);
         var outcome = await SessionHandshake.RunAsync(channel, config.LinkId, counter, ledger, initiator: true, _logger, cancellationToken).ConfigureAwait(false);
         // Bob listens on the fibre before he answers the handshake, so the light finds him.
         using var devices = EmulatedTransmitter.Create(IPEndPoint.Parse(config.Emulator.Fibre), Transport());
@@ -137,15 +160,16 @@ public sealed class QkdNodeService(NodeConfig config, ILoggerFactory loggers) : 
     }
 
     private async Task<SessionSummary> RunBobSessionAsync(IPEndPoint endpoint, ChannelEnd end, AuthenticationPadStore pad, SessionCounter counter,
-        IBlockLedger ledger, ReplenishingKeySink sink, CancellationToken cancellationToken)
+        IBlockLedger ledger, IKeySink sink, NodeMetrics metrics, CancellationToken cancellationToken)
     {
         var profile = config.LinkProfile();
         using var devices = EmulatedReceiver.Create(profile, EmulatedLinkRunner.TaggerOptionsFor(long.MaxValue), config.Emulator.Seed,
             IPEndPoint.Parse(config.Emulator.Fibre), Transport());
         devices.ConnectAndConfigure(profile, syncChannel: 0);
         await using var channel = new TcpClassicalChannel(ChannelOptions(end, endpoint), pad, loggers.CreateLogger("qkd.channel"));
+        using var channelMetrics = metrics.Channels.Track("session", channel.Security);
         var outcome = await SessionHandshake.RunAsync(channel, config.LinkId, counter, ledger, initiator: false, _logger, cancellationToken).ConfigureAwait(false);
-        var summary = await new BobEnd(config, devices.Tagger, sink, _logger).RunSessionAsync(channel, outcome.Session, cancellationToken).ConfigureAwait(false);
+        var summary = await new BobEnd(config, devices.Tagger, sink, _logger, metrics).RunSessionAsync(channel, outcome.Session, cancellationToken).ConfigureAwait(false);
         channel.Complete();
         return summary;
     }

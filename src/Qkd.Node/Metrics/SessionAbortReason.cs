@@ -1,0 +1,29 @@
+using Qkd.Distillation.Channel;
+
+namespace Qkd.Node.Metrics;
+
+/// <summary>
+/// Why a session broke, as the "reason" tag of qkd.node.sessions.aborted: a fixed, small set (one time series each),
+/// never an exception message.
+/// </summary>
+public static class SessionAbortReason
+{
+    public const string ChannelClosed = "channel_closed";
+    public const string Io = "io";
+    public const string InvalidData = "invalid_data";
+    public const string Device = "device";
+    public const string Timeout = "timeout";
+    public const string Other = "other";
+
+    public static IReadOnlyList<string> All { get; } = [ChannelClosed, Io, InvalidData, Device, Timeout, Other];
+
+    public static string Of(Exception exception) => exception switch
+    {
+        ClassicalChannelClosedException => ChannelClosed,
+        IOException => Io,
+        InvalidDataException => InvalidData,
+        Hardware.DeviceException => Device,
+        TimeoutException => Timeout,
+        _ => Other,
+    };
+}
