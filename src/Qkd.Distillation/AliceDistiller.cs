@@ -168,58 +168,93 @@ public sealed class AliceDistiller
     {
         var reader = new ProtocolReader(message, MessageType.CorrectionStart);
         var block = RequireBlock(reader.ReadVarInt64("block id"));
-        int frameIndex = reader.ReadCount("frame index", int.MaxValue);
-        long start = reader.ReadVarInt64("frame start", block.Key.Length);
-        int length = reader.ReadCount("frame length", int.MaxValue);
+        long frameCount = reader.ReadVarInt64("frame count");
         double qber = reader.ReadDouble("QBER estimate");
         reader.EnsureEnd(MessageType.CorrectionStart);
-        if (frameIndex != block.Frames.Count)
-            throw new ProtocolException($"Block {block.BlockId}: frame {frameIndex} started, expected frame {block.Frames.Count}.");
-        if (start != block.NextFrameStart || start + length > block.Key.Length)
-            throw new ProtocolException($"Block {block.BlockId}: frame [{start}, {start + length}) does not continue at {block.NextFrameStart} within {block.Key.Length} bits.");
+        if (block.Frames.Count > 0)
+            throw new ProtocolException($"Block {block.BlockId}: error correction started twice.");
+        int expectedFrames = BlockMath.FrameCount(block.Key.Length, _options.FrameSizeBits);
+        if (frameCount != expectedFrames)
+            throw new ProtocolException($"Block {block.BlockId}: Bob corrects {frameCount} frames, Alice splits its {block.Key.Length} bits into {expectedFrames} (do both ends use the same frame size?).");
         if (!(qber > 0 && qber <= 0.25))
             throw new ProtocolException($"Block {block.BlockId}: QBER estimate {qber} outside (0, 0.25].");
 
-        ulong seed = _random.NextUInt64();
-        var schedule = CascadeSchedule.Create(length, qber, seed, _options.Cascade);
-        PackedBits frameBits = block.Key.Slice(start, length);
-        block.FrameBits.Add(frameBits);
-        block.Frames.Add(new CascadeResponder(frameBits, schedule));
-        block.NextFrameStart = start + length;
-
         var w = Reply(MessageType.CorrectionSeed);
         w.WriteVarInt64(block.BlockId);
-        w.WriteVarInt64(frameIndex);
-        w.WriteUInt64(seed);
+        w.WriteVarInt64(expectedFrames);
+        for (int f = 0; f < expectedFrames; f++)
+        {
+            long start = BlockMath.FrameStart(block.Key.Length, expectedFrames, f);
+            int length = (int)(BlockMath.FrameStart(block.Key.Length, expectedFrames, f + 1) - start);
+            ulong seed = _random.NextUInt64();
+            PackedBits frameBits = block.Key.Slice(start, length);
+            block.FrameBits.Add(frameBits);
+            block.Frames.Add(new CascadeResponder(frameBits, CascadeSchedule.Create(length, qber, seed, _options.Cascade)));
+            w.WriteUInt64(seed);
+        }
+        if (_groupFrames.Length < expectedFrames)
+        {
+            _groupFrames = new int[expectedFrames];
+            _groupOffsets = new int[expectedFrames + 1];
+        }
     }
 
+    private const int MaximumQueriesPerRound = 1 << 26;
     private ParityQuery[] _queries = new ParityQuery[1024];
     private byte[] _parities = new byte[1024];
+    // One round's groups: the frame of each, and where its queries start in _queries (one past the end for the last).
+    private int[] _groupFrames = new int[16];
+    private int[] _groupOffsets = new int[17];
 
     private void HandleParityQueries(ReadOnlySpan<byte> message)
     {
         var reader = new ProtocolReader(message, MessageType.ParityQueries);
         var block = RequireBlock(reader.ReadVarInt64("block id"));
-        int frameIndex = reader.ReadCount("frame index", int.MaxValue);
-        if (frameIndex >= block.Frames.Count)
-            throw new ProtocolException($"Block {block.BlockId}: parity queries for frame {frameIndex}, which was never started.");
-        int count = reader.ReadCount("query count", 1 << 26);
-        if (_queries.Length < count)
+        int frameCount = block.Frames.Count;
+        if (frameCount == 0)
+            throw new ProtocolException($"Block {block.BlockId}: parity queries before error correction started.");
+        long groups = reader.ReadVarInt64("frame group count");
+        if (groups < 1 || groups > frameCount)
+            throw new ProtocolException($"Block {block.BlockId}: parity queries for {groups} frames; a round names 1 to {frameCount}.");
+        int total = 0;
+        for (int g = 0; g < groups; g++)
         {
-            _queries = new ParityQuery[Math.Max(count, _queries.Length * 2)];
-            _parities = new byte[_queries.Length];
+            long frame = reader.ReadVarInt64("frame index");
+            if (frame >= frameCount)
+                throw new ProtocolException($"Block {block.BlockId}: parity queries for frame {frame}; the block has frames 0..{frameCount - 1}.");
+            if (g > 0 && frame <= _groupFrames[g - 1])
+                throw new ProtocolException($"Block {block.BlockId}: frame {frame} follows frame {_groupFrames[g - 1]} in one round; frames must be listed once each, in increasing order.");
+            int count = reader.ReadCount("query count", MaximumQueriesPerRound - total);
+            if (count == 0)
+                throw new ProtocolException($"Block {block.BlockId}: frame {frame} is listed with no parity queries.");
+            if (_queries.Length < total + count)
+            {
+                Array.Resize(ref _queries, Math.Max(total + count, _queries.Length * 2));
+                _parities = new byte[_queries.Length];
+            }
+            for (int i = total; i < total + count; i++)
+            {
+                int pass = reader.ReadCount("pass", 1 << 16);
+                int start = reader.ReadCount("start", int.MaxValue);
+                int length = reader.ReadCount("length", int.MaxValue);
+                _queries[i] = new ParityQuery(pass, start, length);
+            }
+            _groupFrames[g] = (int)frame;
+            _groupOffsets[g] = total;
+            total += count;
         }
-        for (int i = 0; i < count; i++)
-        {
-            int pass = reader.ReadCount("pass", 1 << 16);
-            int start = reader.ReadCount("start", int.MaxValue);
-            int length = reader.ReadCount("length", int.MaxValue);
-            _queries[i] = new ParityQuery(pass, start, length);
-        }
+        _groupOffsets[groups] = total;
         reader.EnsureEnd(MessageType.ParityQueries);
+
+        // The whole round is checked before any frame discloses a parity.
+        int frameIndex = 0;
         try
         {
-            block.Frames[frameIndex].Answer(_queries.AsSpan(0, count), _parities.AsSpan(0, count));
+            for (int g = 0; g < groups; g++)
+            {
+                frameIndex = _groupFrames[g];
+                block.Frames[frameIndex].Check(GroupQueries(g));
+            }
         }
         catch (ArgumentException e)
         {
@@ -227,9 +262,18 @@ public sealed class AliceDistiller
         }
         var w = Reply(MessageType.ParityAnswers);
         w.WriteVarInt64(block.BlockId);
-        w.WriteVarInt64(frameIndex);
-        w.WritePacked(_parities.AsSpan(0, count), 1);
+        w.WriteVarInt64(groups);
+        for (int g = 0; g < groups; g++)
+        {
+            var parities = _parities.AsSpan(_groupOffsets[g], _groupOffsets[g + 1] - _groupOffsets[g]);
+            block.Frames[_groupFrames[g]].Answer(GroupQueries(g), parities);
+            w.WriteVarInt64(_groupFrames[g]);
+            w.WritePacked(parities, 1);
+        }
     }
+
+    private ReadOnlySpan<ParityQuery> GroupQueries(int group) =>
+        _queries.AsSpan(_groupOffsets[group], _groupOffsets[group + 1] - _groupOffsets[group]);
 
     private void HandleVerificationRequest(ReadOnlySpan<byte> message)
     {
@@ -237,8 +281,8 @@ public sealed class AliceDistiller
         var block = RequireBlock(reader.ReadVarInt64("block id"));
         long bobLeak = reader.ReadVarInt64("leaked bits");
         reader.EnsureEnd(MessageType.VerificationRequest);
-        if (block.NextFrameStart != block.Key.Length)
-            throw new ProtocolException($"Block {block.BlockId}: verification requested after correcting {block.NextFrameStart} of {block.Key.Length} bits.");
+        if (block.Frames.Count == 0)
+            throw new ProtocolException($"Block {block.BlockId}: verification requested before error correction started.");
         long disclosed = block.Frames.Sum(f => f.ParitiesDisclosed);
         if (bobLeak != disclosed)
             throw new ProtocolException($"Block {block.BlockId}: Bob counts {bobLeak} leaked parities, Alice disclosed {disclosed}.");
@@ -322,7 +366,6 @@ public sealed class AliceDistiller
         public DecoyStateBounds Bounds { get; } = bounds;
         public List<CascadeResponder> Frames { get; } = [];
         public List<PackedBits> FrameBits { get; } = [];
-        public long NextFrameStart { get; set; }
         public long LeakedBits { get; set; }
         public int TagBits { get; set; }
         public PackedBits? SecretKey { get; set; }

@@ -39,6 +39,13 @@ internal static class BlockMath
         return errors;
     }
 
+    /// <summary>Error-correction frames of a block of <paramref name="keyLength"/> bits: about <paramref name="frameSizeBits"/> bits each.</summary>
+    public static int FrameCount(long keyLength, int frameSizeBits) =>
+        (int)Math.Max(1, (keyLength + frameSizeBits / 2) / frameSizeBits);
+
+    /// <summary>First bit of frame <paramref name="frame"/> (frame <paramref name="frameCount"/> gives the end): frames differ by at most one bit.</summary>
+    public static long FrameStart(long keyLength, int frameCount, int frame) => keyLength * frame / frameCount;
+
     public static DecoyStatistics Statistics(DistillationOptions options, long[] siftedZ, long[] siftedX, long[] errorsX) =>
         new(options.MeanPhotonNumbers, options.IntensityProbabilities, siftedZ, siftedX, errorsX);
 

@@ -24,7 +24,10 @@ public sealed record BlockResult
     public DecoyStateBounds? Bounds { get; init; }
     public double QberEstimateUsedForCorrection { get; init; } = double.NaN;
     public long LeakedErrorCorrectionBits { get; init; }
+    /// <summary>Error-correction round trips of the block: all frames are corrected together, one message pair per round.</summary>
     public int ErrorCorrectionRounds { get; init; }
+    /// <summary>Rounds the frames needed each on its own, added up (what the block cost when frames went one after the other).</summary>
+    public int ErrorCorrectionFrameRounds { get; init; }
     public int ErrorCorrectionFrames { get; init; }
     /// <summary>f = leaked / (n h2(QBER_Z)); NaN when correction did not run or QBER was zero.</summary>
     public double ErrorCorrectionEfficiency { get; init; } = double.NaN;

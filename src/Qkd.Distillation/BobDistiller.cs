@@ -235,23 +235,13 @@ public sealed class BobDistiller
         if (verdict is { } v)
             return result with { Outcome = v.Outcome, Reason = v.Reason };
 
-        // 2. Error correction, frame by frame.
+        // 2. Error correction: all frames at once, one message each way per round of the whole block.
         double qberX = (double)errorsX.Sum() / xBits.Length;
         double estimate = Math.Clamp(double.IsNaN(_lastQberZ) ? qberX : _lastQberZ, 0.002, 0.25);
         PackedBits original = key.Clone();
-        long leaked = 0;
-        int rounds = 0;
-        int frameCount = (int)Math.Max(1, (key.Length + _options.FrameSizeBits / 2) / _options.FrameSizeBits);
-        long frameStart = 0;
-        for (int frame = 0; frame < frameCount; frame++)
-        {
-            long frameEnd = key.Length * (frame + 1) / frameCount;
-            int length = (int)(frameEnd - frameStart);
-            var cascade = await CorrectFrameAsync(blockId, frame, key, frameStart, length, estimate, ct).ConfigureAwait(false);
-            leaked += cascade.LeakedBits;
-            rounds += cascade.Rounds;
-            frameStart = frameEnd;
-        }
+        int frameCount = BlockMath.FrameCount(key.Length, _options.FrameSizeBits);
+        var cascade = await CorrectAsync(blockId, key, frameCount, estimate, ct).ConfigureAwait(false);
+        long leaked = cascade.LeakedBits;
         long[] errorsZ = BlockMath.ErrorsPerIntensity(original, key, zIntensities);
         original.Clear();
         double qberZ = (double)errorsZ.Sum() / key.Length;
@@ -262,7 +252,8 @@ public sealed class BobDistiller
             ErrorsZPerIntensity = errorsZ,
             QberEstimateUsedForCorrection = estimate,
             LeakedErrorCorrectionBits = leaked,
-            ErrorCorrectionRounds = rounds,
+            ErrorCorrectionRounds = cascade.Rounds,
+            ErrorCorrectionFrameRounds = cascade.FrameRounds,
             ErrorCorrectionFrames = frameCount,
             ErrorCorrectionEfficiency = efficiency,
         };
@@ -335,36 +326,50 @@ public sealed class BobDistiller
         return result with { SecretBits = keyLength.SecretBits };
     }
 
-    private async ValueTask<CascadeResult> CorrectFrameAsync(long blockId, int frame, PackedBits key, long start, int length, double qberEstimate, CancellationToken ct)
+    /// <summary>
+    /// Agrees a Cascade schedule per frame with Alice (one CorrectionStart, one CorrectionSeed with every frame's
+    /// seed), then corrects the frames together, each round of all live frames in one message pair.
+    /// </summary>
+    private async ValueTask<MultiplexedCascadeResult> CorrectAsync(long blockId, PackedBits key, int frameCount, double qberEstimate, CancellationToken ct)
     {
         var w = _writer.Begin(MessageType.CorrectionStart);
         w.WriteVarInt64(blockId);
-        w.WriteVarInt64(frame);
-        w.WriteVarInt64(start);
-        w.WriteVarInt64(length);
+        w.WriteVarInt64(frameCount);
         w.WriteDouble(qberEstimate);
         await _channel.SendAsync(w.Message, ct).ConfigureAwait(false);
         var reply = await _channel.ReceiveAsync(ct).ConfigureAwait(false);
-        ulong seed;
+        var seeds = new ulong[frameCount];
         {
             var reader = new ProtocolReader(reply.Span, MessageType.CorrectionSeed);
-            if (reader.ReadVarInt64("block id") != blockId || reader.ReadVarInt64("frame index") != frame)
-                throw new ProtocolException($"Correction seed for another frame than block {blockId} frame {frame}.");
-            seed = reader.ReadUInt64("seed");
+            long id = reader.ReadVarInt64("block id");
+            if (id != blockId)
+                throw new ProtocolException($"Correction seeds for block {id}, expected block {blockId}.");
+            long frames = reader.ReadVarInt64("frame count");
+            if (frames != frameCount)
+                throw new ProtocolException($"Block {blockId}: Alice sent correction seeds for {frames} frames, Bob corrects {frameCount}.");
+            for (int f = 0; f < frameCount; f++) seeds[f] = reader.ReadUInt64("seed");
             reader.EnsureEnd(MessageType.CorrectionSeed);
         }
-        var schedule = CascadeSchedule.Create(length, qberEstimate, seed, _options.Cascade);
-        var frameBits = key.Slice(start, length);
+
+        var frameBits = new PackedBits[frameCount];
         try
         {
-            var corrector = new CascadeCorrector(frameBits, schedule);
-            var result = await corrector.RunAsync(new ChannelParityOracle(_channel, _writer, blockId, frame), ct).ConfigureAwait(false);
-            key.CopyFrom(frameBits, start);
+            var correctors = new CascadeCorrector[frameCount];
+            for (int f = 0; f < frameCount; f++)
+            {
+                long start = BlockMath.FrameStart(key.Length, frameCount, f);
+                int length = (int)(BlockMath.FrameStart(key.Length, frameCount, f + 1) - start);
+                frameBits[f] = key.Slice(start, length);
+                correctors[f] = new CascadeCorrector(frameBits[f], CascadeSchedule.Create(length, qberEstimate, seeds[f], _options.Cascade));
+            }
+            var result = await new MultiplexedCascade(correctors).RunAsync(new ChannelParityOracle(_channel, _writer, blockId), ct).ConfigureAwait(false);
+            for (int f = 0; f < frameCount; f++)
+                key.CopyFrom(frameBits[f], BlockMath.FrameStart(key.Length, frameCount, f));
             return result;
         }
         finally
         {
-            frameBits.Clear();
+            foreach (var bits in frameBits) bits?.Clear();
         }
     }
 }

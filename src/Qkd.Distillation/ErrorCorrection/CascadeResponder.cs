@@ -43,15 +43,7 @@ public sealed class CascadeResponder
     {
         if (parities.Length != queries.Length)
             throw new ArgumentException($"{parities.Length} parity slots for {queries.Length} queries.", nameof(parities));
-        int n = _schedule.FrameLength;
-        for (int i = 0; i < queries.Length; i++)
-        {
-            var q = queries[i];
-            if ((uint)q.Pass >= (uint)_schedule.PassCount)
-                throw new ArgumentException($"Query {i} names pass {q.Pass}; the schedule has passes 0..{_schedule.PassCount - 1}.", nameof(queries));
-            if (q.Start < 0 || q.Length <= 0 || (long)q.Start + q.Length > n)
-                throw new ArgumentException($"Query {i} asks for range [{q.Start}, {(long)q.Start + q.Length}) of pass {q.Pass}, which is not a non-empty range inside the {n}-bit frame.", nameof(queries));
-        }
+        Check(queries);
         for (int i = 0; i < queries.Length; i++)
         {
             var q = queries[i];
@@ -62,6 +54,24 @@ public sealed class CascadeResponder
                 parities[i] = (byte)PackedBits.RangeParity(bits ?? PassBits(q.Pass), q.Start, q.Length);
         }
         ParitiesDisclosed += queries.Length;
+    }
+
+    /// <summary>
+    /// Checks a batch without answering it, so that a message carrying several frames' batches can be refused whole
+    /// before any frame discloses a parity.
+    /// </summary>
+    /// <exception cref="ArgumentException">A query names a pass the schedule does not have or a range outside the frame.</exception>
+    public void Check(ReadOnlySpan<ParityQuery> queries)
+    {
+        int n = _schedule.FrameLength;
+        for (int i = 0; i < queries.Length; i++)
+        {
+            var q = queries[i];
+            if ((uint)q.Pass >= (uint)_schedule.PassCount)
+                throw new ArgumentException($"Query {i} names pass {q.Pass}; the schedule has passes 0..{_schedule.PassCount - 1}.", nameof(queries));
+            if (q.Start < 0 || q.Length <= 0 || (long)q.Start + q.Length > n)
+                throw new ArgumentException($"Query {i} asks for range [{q.Start}, {(long)q.Start + q.Length}) of pass {q.Pass}, which is not a non-empty range inside the {n}-bit frame.", nameof(queries));
+        }
     }
 
     private ulong[] PassBits(int pass)

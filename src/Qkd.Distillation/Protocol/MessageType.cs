@@ -14,10 +14,19 @@ public enum MessageType : byte
     BlockStart = 3,
     /// <summary>Alice → Bob: X-basis error counts per intensity (parameter estimation) and the go/abort verdict.</summary>
     ParameterEstimate = 4,
-    /// <summary>Bob → Alice: begin error correction of one frame with this QBER estimate; Alice replies with the permutation seed.</summary>
+    /// <summary>
+    /// Bob → Alice: begin error correction of the whole block: block id, frame count (both ends split the block the
+    /// same way, <c>BlockMath.FrameStart</c>), QBER estimate. Alice replies with CorrectionSeed: block id, frame count,
+    /// then one 64-bit schedule seed per frame in frame order.
+    /// </summary>
     CorrectionStart = 5,
     CorrectionSeed = 6,
-    /// <summary>Bob → Alice: a batch of Cascade parity queries. Alice → Bob: the parities.</summary>
+    /// <summary>
+    /// One Cascade round of every frame still correcting, in one message each way. Bob → Alice: block id, group
+    /// count, then per group (frames strictly increasing) frame index, query count (at least one) and the queries
+    /// (pass, start, length). Alice → Bob: block id, group count, then per group the frame index and its packed
+    /// parities. Alice checks the whole round before answering any of it.
+    /// </summary>
     ParityQueries = 7,
     ParityAnswers = 8,
     /// <summary>Bob → Alice: error correction done, with Bob's leakage count. Alice → Bob: hash keys and her tag.</summary>
