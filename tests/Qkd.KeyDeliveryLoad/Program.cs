@@ -6,6 +6,7 @@
 //   dotnet run -c Release --project tests/Qkd.KeyDeliveryLoad -- [--clients 16] [--seconds 10] [--warmup 2]
 //       [--number 1] [--pool memory|sqlite-full|sqlite-normal] [--http 1.1|2] [--keys total keys in each pool] [--split]
 using System.Diagnostics;
+using System.Diagnostics.Metrics;
 using System.Net;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
@@ -54,6 +55,18 @@ else
 }
 Console.WriteLine($"KMEs ready after {fill.Elapsed.TotalSeconds:F1} s");
 
+// The durable pools' group commit (in-process KMEs only): operations per transaction and commit time, per role.
+var commits = new CommitTally();
+using var commitListener = new MeterListener();
+commitListener.InstrumentPublished = (instrument, l) =>
+{
+    if (instrument.Meter.Name == "Qkd.Node.KeyStore" && instrument.Name is "qkd.keystore.commit_batch_operations" or "qkd.keystore.commit_duration")
+        l.EnableMeasurementEvents(instrument);
+};
+commitListener.SetMeasurementEventCallback<int>((_, value, tags, _) => commits.Add(RoleOf(tags), operations: value, seconds: 0));
+commitListener.SetMeasurementEventCallback<double>((_, value, tags, _) => commits.Add(RoleOf(tags), operations: 0, seconds: value));
+commitListener.Start();
+
 long measureFrom = Stopwatch.GetTimestamp() + settings.Warmup * Stopwatch.Frequency;
 long stopAt = measureFrom + settings.Seconds * Stopwatch.Frequency;
 var workers = Enumerable.Range(0, settings.Clients).Select(w => Task.Run(() => Worker(w))).ToArray();
@@ -61,6 +74,7 @@ var workers = Enumerable.Range(0, settings.Clients).Select(w => Task.Run(() => W
 await Task.Delay(TimeSpan.FromSeconds(settings.Warmup));
 var self = Process.GetCurrentProcess();
 var cpuFrom = self.TotalProcessorTime;
+commits.Reset();
 var kmeCpuFrom = kmes?.TotalProcessorTime ?? TimeSpan.Zero;
 var wallFrom = Stopwatch.GetTimestamp();
 var results = await Task.WhenAll(workers);
@@ -69,6 +83,7 @@ var cpu = self.TotalProcessorTime - cpuFrom;
 kmes?.Refresh();
 var kmeCpu = kmes is null ? TimeSpan.Zero : kmes.TotalProcessorTime - kmeCpuFrom;
 double wall = Stopwatch.GetElapsedTime(wallFrom).TotalSeconds;
+commitListener.Dispose();
 
 long pairs = results.Sum(r => r.Pairs);
 var enc = Merge(results.Select(r => r.Enc));
@@ -85,6 +100,7 @@ else
 Report("enc_keys", enc);
 Report("dec_keys", dec);
 Report("pair (enc+dec)", pair);
+commits.Report(wall);
 
 foreach (var c in masters.Concat(slaves)) c.Dispose();
 if (kmes is not null)
@@ -205,6 +221,13 @@ static async Task<List<(string Id, string Key)>> ReadKeys(HttpResponseMessage re
         .Select(k => (k.GetProperty("key_ID").GetString()!, k.GetProperty("key").GetString()!)).ToList();
 }
 
+static string RoleOf(ReadOnlySpan<KeyValuePair<string, object?>> tags)
+{
+    foreach (var tag in tags)
+        if (tag.Key == "role") return tag.Value as string ?? "?";
+    return "?";
+}
+
 static long[] Merge(IEnumerable<List<long>> parts)
 {
     var all = parts.SelectMany(p => p).ToArray();
@@ -217,6 +240,33 @@ static void Report(string what, long[] sorted)
     if (sorted.Length == 0) { Console.WriteLine($"{what}: no samples"); return; }
     double Ms(double q) => sorted[Math.Min(sorted.Length - 1, (int)(q * sorted.Length))] * 1000.0 / Stopwatch.Frequency;
     Console.WriteLine($"{what,-15} n={sorted.Length:N0}  p50 {Ms(0.50):F2} ms  p90 {Ms(0.90):F2} ms  p99 {Ms(0.99):F2} ms  p99.9 {Ms(0.999):F2} ms  max {Ms(1.0):F2} ms");
+}
+
+sealed class CommitTally
+{
+    private readonly Dictionary<string, (long Batches, long Operations, double Seconds)> _byRole = [];
+
+    public void Add(string role, int operations, double seconds)
+    {
+        lock (_byRole)
+        {
+            var t = _byRole.GetValueOrDefault(role);
+            _byRole[role] = operations > 0 ? (t.Batches + 1, t.Operations + operations, t.Seconds) : (t.Batches, t.Operations, t.Seconds + seconds);
+        }
+    }
+
+    public void Reset()
+    {
+        lock (_byRole) _byRole.Clear();
+    }
+
+    public void Report(double wall)
+    {
+        lock (_byRole)
+            foreach (var (role, t) in _byRole.OrderBy(r => r.Key))
+                Console.WriteLine($"group commit {role}: {t.Batches / wall:N0} commits/s, {t.Operations / (double)Math.Max(1, t.Batches):F1} operations per commit, " +
+                                  $"commit {t.Seconds * 1e6 / Math.Max(1, t.Batches):F0} us each ({t.Seconds / wall:P0} of the time committing)");
+    }
 }
 
 sealed class WorkerResult

@@ -163,7 +163,7 @@ public sealed partial class KeyDeliveryHandler
         IReadOnlyList<DeliveredKey> keys;
         try
         {
-            keys = _pool.TakeAsMaster(caller.SaeId, slaveSaeId, number);
+            keys = await _pool.TakeAsMasterAsync(caller.SaeId, slaveSaeId, number);
         }
         catch (KeyPoolExhaustedException e)
         {
@@ -222,7 +222,7 @@ public sealed partial class KeyDeliveryHandler
         IReadOnlyList<DeliveredKey> keys;
         try
         {
-            keys = _pool.TakeAsSlave(masterSaeId, caller.SaeId, ids);
+            keys = await _pool.TakeAsSlaveAsync(masterSaeId, caller.SaeId, ids);
         }
         catch (KeyNotFoundException e)
         {

@@ -53,6 +53,24 @@ public interface IKeyPool : IKeySink, IDisposable
     /// </summary>
     /// <exception cref="KeyNotFoundException">An ID is unknown, already delivered, or reserved for another SAE or master; nothing is taken.</exception>
     IReadOnlyList<DeliveredKey> TakeAsSlave(string masterSaeId, string slaveSaeId, IReadOnlyList<Guid> keyIds);
+
+    // The same operations for callers that must not block a thread while the store commits (the key delivery server,
+    // the classical channel). A durable pool overrides them; an in-memory one may keep these synchronous defaults.
+
+    /// <inheritdoc cref="TakeAsMaster"/>
+    ValueTask<IReadOnlyList<DeliveredKey>> TakeAsMasterAsync(string masterSaeId, string slaveSaeId, int count) =>
+        new(TakeAsMaster(masterSaeId, slaveSaeId, count));
+
+    /// <inheritdoc cref="RecordPeerReservation"/>
+    ValueTask RecordPeerReservationAsync(string masterSaeId, string slaveSaeId, IReadOnlyList<Guid> keyIds)
+    {
+        RecordPeerReservation(masterSaeId, slaveSaeId, keyIds);
+        return ValueTask.CompletedTask;
+    }
+
+    /// <inheritdoc cref="TakeAsSlave"/>
+    ValueTask<IReadOnlyList<DeliveredKey>> TakeAsSlaveAsync(string masterSaeId, string slaveSaeId, IReadOnlyList<Guid> keyIds) =>
+        new(TakeAsSlave(masterSaeId, slaveSaeId, keyIds));
 }
 
 public enum KmeRole

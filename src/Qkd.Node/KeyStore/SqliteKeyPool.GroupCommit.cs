@@ -1,4 +1,4 @@
-using System.Runtime.ExceptionServices;
+using System.Diagnostics;
 using Microsoft.Data.Sqlite;
 
 namespace Qkd.Node.KeyStore;
@@ -6,11 +6,13 @@ namespace Qkd.Node.KeyStore;
 /// <summary>
 /// Group commit for the delivery operations (enc_keys, the peer's reservation, dec_keys). Under synchronous=FULL every
 /// commit costs an fsync, and one transaction per operation caps the pool at the disk's fsync rate. So callers queue
-/// their operation; whoever finds no writer at work becomes the writer, runs everything queued in ONE transaction and
-/// commits it, then hands the role to the first caller queued meanwhile. A lone caller therefore commits at once, and
-/// batches form only while a commit is in flight.
+/// their operation and one writer thread runs everything queued in ONE transaction and commits it; whatever queued
+/// meanwhile forms the next batch. A lone caller therefore commits at once, and batches form only while a commit is
+/// in flight.
 /// </summary>
 /// <remarks>
+/// <para>Callers wait on a task, not on a thread: the fsync blocks only the writer thread. (With a blocked thread per
+/// waiting caller, a server on 2 cores starved its thread pool and served a fraction of what the disk allowed.)</para>
 /// <para>Each operation in a batch of several runs inside its own SAVEPOINT: one that fails (exhausted pool, unknown or
 /// foreign key, conflicting reservation) is rolled back alone and its caller gets its own exception; the others go on.
 /// Operations see the effects of those before them in the batch, so two callers never get the same key.</para>
@@ -23,15 +25,19 @@ public sealed partial class SqliteKeyPool
     // Bounds one transaction's size (and so the wait of the last caller in it); more callers than this wait one commit.
     private const int MaxBatchOperations = 256;
 
-    private readonly Lock _queueGate = new();
+    // Guards the queue; the writer thread waits on it (Monitor) while the queue is empty.
+    private readonly object _queueGate = new();
     private List<PendingWrite> _queue = [];
+    private List<PendingWrite> _spareQueue = []; // the writer's other list, null while it holds a batch
     private bool _writerActive;
+    private bool _writerStopping;
+    private Thread? _writer;
     private long _batchesCommitted;
 
     /// <summary>Transactions committed for delivery operations (one per batch), for the tests.</summary>
     internal long BatchesCommitted => Interlocked.Read(ref _batchesCommitted);
 
-    /// <summary>Whether a writer is at work and how many operations wait for the next batch, for the tests.</summary>
+    /// <summary>Whether the writer is running a batch and how many operations wait for the next one, for the tests.</summary>
     internal (bool WriterActive, int Queued) WriteQueueState
     {
         get { lock (_queueGate) return (_writerActive, _queue.Count); }
@@ -58,67 +64,79 @@ public sealed partial class SqliteKeyPool
     /// <summary>One operation's work inside the batch transaction; <paramref name="available"/> counts the master keys left after the operations before it.</summary>
     private delegate T Stage<T>(SqliteTransaction tx, long available, out MirrorChange change);
 
-    /// <summary>Queues one operation, waits until the transaction holding it has committed (or it failed), returns its result.</summary>
-    private T Write<T>(Stage<T> stage, Action<T>? discard = null)
+    private void StartWriter()
     {
-        var op = new PendingWrite<T>(stage, discard);
-        bool lead;
-        lock (_queueGate)
-        {
-            _queue.Add(op);
-            // With no writer active the queue is empty, so this operation is first in the batch it will lead.
-            lead = !_writerActive;
-            _writerActive = true;
-            if (!lead) op.Signal = new ManualResetEventSlim(false);
-        }
-        if (!lead)
-        {
-            op.Signal!.Wait();
-            lead = !op.Done; // woken either as done or as the next writer
-        }
-        if (lead) LeadOneBatch(op);
-        if (op.Failure is { } failure) ExceptionDispatchInfo.Throw(failure);
-        return op.Result!;
+        _writer = new Thread(WriterLoop) { IsBackground = true, Name = $"key store writer ({Path.GetFileName(DatabasePath)})" };
+        _writer.Start();
     }
 
-    /// <summary>The writer's turn: takes the queue (its own operation first), runs and commits it, hands over, wakes the callers.</summary>
-    private void LeadOneBatch(PendingWrite own)
+    /// <summary>Queues one operation; the task completes once the transaction holding it has committed (or it failed).</summary>
+    private Task<T> WriteAsync<T>(Stage<T> stage, Action<T>? discard = null)
     {
-        List<PendingWrite> batch;
+        var op = new PendingWrite<T>(stage, discard);
         lock (_queueGate)
         {
-            if (_queue.Count <= MaxBatchOperations)
-            {
-                batch = _queue;
-                _queue = [];
-            }
-            else
-            {
-                batch = _queue.GetRange(0, MaxBatchOperations);
-                _queue.RemoveRange(0, MaxBatchOperations);
-            }
+            if (_writerStopping) return Task.FromException<T>(new ObjectDisposedException(nameof(SqliteKeyPool)));
+            _queue.Add(op);
+            // The writer waits only on an empty queue, so only the first operation queued needs to wake it.
+            if (_queue.Count == 1) Monitor.Pulse(_queueGate);
         }
+        return op.Completion.Task;
+    }
 
-        try
+    /// <summary>The writer thread: takes what is queued (up to a batch), runs and commits it, completes its callers; until disposed and drained.</summary>
+    private void WriterLoop()
+    {
+        while (true)
         {
-            ExecuteBatch(batch);
-        }
-        finally
-        {
-            // Hand over before waking this batch's callers, so the next commit starts as early as possible.
-            PendingWrite? next = null;
+            List<PendingWrite> batch;
             lock (_queueGate)
             {
-                if (_queue.Count > 0) next = _queue[0];
-                else _writerActive = false;
+                _writerActive = false;
+                while (_queue.Count == 0 && !_writerStopping) Monitor.Wait(_queueGate);
+                if (_queue.Count == 0) return;
+                _writerActive = true;
+                if (_queue.Count <= MaxBatchOperations)
+                {
+                    // Swap the lists rather than allocate one per batch.
+                    batch = _queue;
+                    _queue = _spareQueue;
+                }
+                else
+                {
+                    batch = _spareQueue;
+                    for (int i = 0; i < MaxBatchOperations; i++) batch.Add(_queue[i]);
+                    _queue.RemoveRange(0, MaxBatchOperations);
+                }
+                _spareQueue = null!; // in use until the batch is done
             }
-            next?.Signal!.Set(); // not done, so it knows it is the writer now
-            foreach (var op in batch)
+
+            try
             {
-                op.Done = true;
-                if (!ReferenceEquals(op, own)) op.Signal!.Set();
+                ExecuteBatch(batch);
             }
+            catch (Exception e)
+            {
+                // ExecuteBatch fails the batch itself; this is only a last guard so no caller waits forever.
+                foreach (var op in batch)
+                    if (op.Failure is null)
+                        op.Fail(e);
+            }
+            foreach (var op in batch) op.Complete();
+            batch.Clear();
+            lock (_queueGate) _spareQueue = batch;
         }
+    }
+
+    /// <summary>Lets the writer finish what is queued, then stops it; operations queued later fail as disposed.</summary>
+    private void StopWriter()
+    {
+        lock (_queueGate)
+        {
+            _writerStopping = true;
+            Monitor.PulseAll(_queueGate);
+        }
+        if (_writer is not null && _writer != Thread.CurrentThread) _writer.Join();
     }
 
     private void ExecuteBatch(List<PendingWrite> batch)
@@ -163,7 +181,9 @@ public sealed partial class SqliteKeyPool
                     return;
                 }
                 UpdateStats(tx, total.Counters);
+                long commitStart = Stopwatch.GetTimestamp();
                 tx.Commit();
+                _metrics.RecordCommit(batch.Count, Stopwatch.GetElapsedTime(commitStart));
                 Interlocked.Increment(ref _batchesCommitted);
                 _available += total.Available;
                 _held += total.Held;
@@ -196,13 +216,9 @@ public sealed partial class SqliteKeyPool
         _ => new InvalidOperationException($"Key store {DatabasePath}: the transaction carrying this operation failed, nothing was taken: {e.Message}", e),
     };
 
-    /// <summary>A queued operation: its state is written by the writer and read by its caller after <see cref="Signal"/> (or by the writer itself).</summary>
+    /// <summary>A queued operation: its state is written by the writer thread, then published to its caller by <see cref="Complete"/>.</summary>
     private abstract class PendingWrite
     {
-        /// <summary>Set for a caller that waits (not one that found no writer at work); raised once, when done or made writer.</summary>
-        public ManualResetEventSlim? Signal;
-
-        public bool Done;
         public Exception? Failure;
         public MirrorChange Change;
 
@@ -210,19 +226,29 @@ public sealed partial class SqliteKeyPool
 
         /// <summary>Records the failure and zeroises any keys already decrypted for this operation.</summary>
         public abstract void Fail(Exception failure);
+
+        /// <summary>Hands the result or the failure to the caller (its continuation runs elsewhere, not on the writer thread).</summary>
+        public abstract void Complete();
     }
 
     private sealed class PendingWrite<T>(Stage<T> stage, Action<T>? discard) : PendingWrite
     {
-        public T? Result;
+        public readonly TaskCompletionSource<T> Completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private T? _result;
 
-        public override void Execute(SqliteTransaction tx, long available) => Result = stage(tx, available, out Change);
+        public override void Execute(SqliteTransaction tx, long available) => _result = stage(tx, available, out Change);
 
         public override void Fail(Exception failure)
         {
             Failure = failure;
-            if (Result is { } result) discard?.Invoke(result);
-            Result = default;
+            if (_result is { } result) discard?.Invoke(result);
+            _result = default;
+        }
+
+        public override void Complete()
+        {
+            if (Failure is { } failure) Completion.SetException(failure);
+            else Completion.SetResult(_result!);
         }
     }
 }

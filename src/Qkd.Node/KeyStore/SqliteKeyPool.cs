@@ -129,6 +129,7 @@ public sealed partial class SqliteKeyPool : IKeyPool
 
         LoadMirrors();
         _metrics = new KeyPoolMetrics(this, options.LinkId, options.Role);
+        StartWriter();
         var stats = Statistics;
         if (!stats.IsConsistent)
             _logger.LogError("Key store {Path}: counters disagree with the rows present ({Stats}); keys may have been removed outside the node", DatabasePath, stats);
@@ -343,49 +344,64 @@ public sealed partial class SqliteKeyPool : IKeyPool
         }
     }
 
-    public IReadOnlyList<DeliveredKey> TakeAsMaster(string masterSaeId, string slaveSaeId, int count)
+    public IReadOnlyList<DeliveredKey> TakeAsMaster(string masterSaeId, string slaveSaeId, int count) =>
+        TakeAsMasterAsync(masterSaeId, slaveSaeId, count).GetAwaiter().GetResult();
+
+    public void RecordPeerReservation(string masterSaeId, string slaveSaeId, IReadOnlyList<Guid> keyIds) =>
+        RecordPeerReservationAsync(masterSaeId, slaveSaeId, keyIds).GetAwaiter().GetResult();
+
+    public IReadOnlyList<DeliveredKey> TakeAsSlave(string masterSaeId, string slaveSaeId, IReadOnlyList<Guid> keyIds) =>
+        TakeAsSlaveAsync(masterSaeId, slaveSaeId, keyIds).GetAwaiter().GetResult();
+
+    public async ValueTask<IReadOnlyList<DeliveredKey>> TakeAsMasterAsync(string masterSaeId, string slaveSaeId, int count)
     {
         ArgumentException.ThrowIfNullOrEmpty(masterSaeId);
         ArgumentException.ThrowIfNullOrEmpty(slaveSaeId);
         ArgumentOutOfRangeException.ThrowIfLessThan(count, 1);
 
-        var keys = Write((SqliteTransaction tx, long available, out MirrorChange change) => StageTakeAsMaster(tx, available, count, out change), ZeroiseKeys);
+        var keys = await WriteAsync((SqliteTransaction tx, long available, out MirrorChange change) => StageTakeAsMaster(tx, available, count, out change), ZeroiseKeys)
+            .ConfigureAwait(false);
         _logger.LogDebug("Key store: {Count} keys delivered as master to SAE {Master}, reserved for SAE {Slave}", count, masterSaeId, slaveSaeId);
         return keys;
     }
 
-    public void RecordPeerReservation(string masterSaeId, string slaveSaeId, IReadOnlyList<Guid> keyIds)
+    public async ValueTask RecordPeerReservationAsync(string masterSaeId, string slaveSaeId, IReadOnlyList<Guid> keyIds)
     {
         ArgumentException.ThrowIfNullOrEmpty(masterSaeId);
         ArgumentException.ThrowIfNullOrEmpty(slaveSaeId);
         ArgumentNullException.ThrowIfNull(keyIds);
         if (keyIds.Count == 0) return;
 
-        Write((SqliteTransaction tx, long _, out MirrorChange change) => StagePeerReservation(tx, masterSaeId, slaveSaeId, keyIds, out change));
+        await WriteAsync((SqliteTransaction tx, long _, out MirrorChange change) => StagePeerReservation(tx, masterSaeId, slaveSaeId, keyIds, out change))
+            .ConfigureAwait(false);
     }
 
-    public IReadOnlyList<DeliveredKey> TakeAsSlave(string masterSaeId, string slaveSaeId, IReadOnlyList<Guid> keyIds)
+    public async ValueTask<IReadOnlyList<DeliveredKey>> TakeAsSlaveAsync(string masterSaeId, string slaveSaeId, IReadOnlyList<Guid> keyIds)
     {
         ArgumentException.ThrowIfNullOrEmpty(masterSaeId);
         ArgumentException.ThrowIfNullOrEmpty(slaveSaeId);
         ArgumentNullException.ThrowIfNull(keyIds);
         if (keyIds.Count == 0) throw new ArgumentException("dec_keys needs at least one key ID.", nameof(keyIds));
-        var seen = new HashSet<Guid>();
-        foreach (var id in keyIds)
-            if (!seen.Add(id)) throw new ArgumentException($"Key ID {id} appears twice in one request.", nameof(keyIds));
+        if (keyIds.Count > 1)
+        {
+            var seen = new HashSet<Guid>(keyIds.Count);
+            foreach (var id in keyIds)
+                if (!seen.Add(id)) throw new ArgumentException($"Key ID {id} appears twice in one request.", nameof(keyIds));
+        }
 
-        var keys = Write((SqliteTransaction tx, long _, out MirrorChange change) => StageTakeAsSlave(tx, masterSaeId, slaveSaeId, keyIds, out change), ZeroiseKeys);
+        var keys = await WriteAsync((SqliteTransaction tx, long _, out MirrorChange change) => StageTakeAsSlave(tx, masterSaeId, slaveSaeId, keyIds, out change), ZeroiseKeys)
+            .ConfigureAwait(false);
         _logger.LogDebug("Key store: {Count} keys delivered as slave to SAE {Slave} (master SAE {Master})", keys.Count, slaveSaeId, masterSaeId);
         return keys;
     }
 
-    private static void ZeroiseKeys(List<DeliveredKey> keys)
+    private static void ZeroiseKeys(IReadOnlyList<DeliveredKey> keys)
     {
         foreach (var k in keys) CryptographicOperations.ZeroMemory(k.Key);
     }
 
     /// <summary>enc_keys inside a write batch: the oldest <paramref name="count"/> master keys, deleted (not yet committed).</summary>
-    private List<DeliveredKey> StageTakeAsMaster(SqliteTransaction tx, long available, int count, out MirrorChange change)
+    private IReadOnlyList<DeliveredKey> StageTakeAsMaster(SqliteTransaction tx, long available, int count, out MirrorChange change)
     {
         if (count > available) throw new KeyPoolExhaustedException(count, available);
 
@@ -449,7 +465,7 @@ public sealed partial class SqliteKeyPool : IKeyPool
     }
 
     /// <summary>dec_keys inside a write batch: every key checked first, then all deleted (not yet committed).</summary>
-    private List<DeliveredKey> StageTakeAsSlave(SqliteTransaction tx, string masterSaeId, string slaveSaeId, IReadOnlyList<Guid> keyIds, out MirrorChange change)
+    private IReadOnlyList<DeliveredKey> StageTakeAsSlave(SqliteTransaction tx, string masterSaeId, string slaveSaeId, IReadOnlyList<Guid> keyIds, out MirrorChange change)
     {
         var keys = new List<DeliveredKey>(keyIds.Count);
         try
@@ -511,6 +527,7 @@ public sealed partial class SqliteKeyPool : IKeyPool
 
     public void Dispose()
     {
+        StopWriter();
         lock (_gate)
         {
             if (_disposed) return;

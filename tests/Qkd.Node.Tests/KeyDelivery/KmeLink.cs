@@ -11,11 +11,10 @@ public sealed class PoolReservationNotifier(IKeyPool peer) : IReservationNotifie
 {
     public int Notifications;
 
-    public ValueTask NotifyAsync(string masterSaeId, string slaveSaeId, IReadOnlyList<Guid> keyIds, CancellationToken cancellationToken)
+    public async ValueTask NotifyAsync(string masterSaeId, string slaveSaeId, IReadOnlyList<Guid> keyIds, CancellationToken cancellationToken)
     {
-        peer.RecordPeerReservation(masterSaeId, slaveSaeId, keyIds);
+        await peer.RecordPeerReservationAsync(masterSaeId, slaveSaeId, keyIds);
         Interlocked.Increment(ref Notifications);
-        return ValueTask.CompletedTask;
     }
 }
 
