@@ -20,6 +20,7 @@ namespace Qkd.Node.Devices;
 public sealed class LinkRig : IDisposable
 {
     private readonly List<IDisposable> _owned = new();
+    private (LinkProfile Profile, int SyncDivider, ushort SyncChannel)? _configuration;
 
     private LinkRig(ILaserModulator modulator, ISinglePhotonDetector detector, ITimeTagger tagger, string description)
     {
@@ -99,6 +100,7 @@ public sealed class LinkRig : IDisposable
     /// </summary>
     public void Configure(LinkProfile profile, int syncDivider, int syncChannel)
     {
+        _configuration = (profile, syncDivider, checked((ushort)syncChannel));
         Modulator.SetPulseRateHz((long)Math.Round(profile.PulseRateHz));
         foreach (var level in Intensities.All) Modulator.SetMeanPhotonNumber(level, profile.MeanPhotonNumber(level));
         Modulator.SetSyncDivider(syncDivider);
@@ -112,21 +114,30 @@ public sealed class LinkRig : IDisposable
     }
 
     /// <summary>
-    /// Starts the tagger's stream and the emission of pulses 0 .. <paramref name="pulses"/> - 1; returns the task that
-    /// stops the emission once every symbol is streamed, which is what tells the modulator (and so the light) where the
-    /// run ends: the tag stream then ends too.
+    /// Starts the tagger's stream and the emission of pulses 0 .. <paramref name="pulses"/> - 1, and stops the emission
+    /// once every symbol is streamed. Returns the emission's tag stream, which ends where the emission's light ends in
+    /// the tagger's time (<see cref="EmissionTagStream"/>): by itself on the emulator, by stopping the tagger on hardware.
     /// </summary>
-    public Task StartEmission(Core.Symbols.ISymbolSource symbols, long pulses)
+    /// <exception cref="InvalidOperationException"><see cref="Configure"/> has not been called.</exception>
+    public EmissionTagStream StartEmission(Core.Symbols.ISymbolSource symbols, long pulses)
     {
+        var (profile, syncDivider, syncChannel) = _configuration
+            ?? throw new InvalidOperationException("Configure the rig (pulse rate, sync) before starting an emission.");
         Tagger.StartStream();
         Modulator.StartEmission(symbols, 0, pulses);
         var modulator = Modulator;
-        return Task.Run(async () =>
+        Task stopped = Task.Run(async () =>
         {
             await modulator.StreamingCompletion.ConfigureAwait(false);
             modulator.StopEmission();
         }, CancellationToken.None);
+        // The last pulse's light arrives one fibre delay later, plus cable delays (nanoseconds): 10 µs is plenty.
+        long tailPs = (long)Math.Ceiling(profile.FibreDelayPs) + EmissionTailGuardPs;
+        return new EmissionTagStream(Tagger, Tagger.StopStream, stopped, pulses, syncDivider, syncChannel, profile.PulsePeriodPs, tailPs);
     }
+
+    /// <summary>Margin after the fibre delay within which a pulse's detections still count as the emission's.</summary>
+    public const long EmissionTailGuardPs = 10_000_000;
 
     /// <summary>Identity and counters of each device, for the run report.</summary>
     public IReadOnlyList<DeviceReport> Report() =>

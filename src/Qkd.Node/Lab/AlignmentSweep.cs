@@ -48,9 +48,9 @@ public static class AlignmentSweep
         long pulses, ulong seed, CancellationToken cancellationToken)
     {
         var taggerOptions = EmulatedLinkRunner.TaggerOptionsFor(long.MaxValue);
-        var stop = rig.StartEmission(symbols, pulses);
+        var emission = rig.StartEmission(symbols, pulses);
         long[] sifted = new long[2], errors = new long[2];
-        using (var frontEnd = new TimeTagFrontEnd(rig.Tagger, EmulatedLinkRunner.ClockRecoveryOptionsFor(profile, taggerOptions), profile.ReceiverLayout,
+        using (var frontEnd = new TimeTagFrontEnd(emission, EmulatedLinkRunner.ClockRecoveryOptionsFor(profile, taggerOptions), profile.ReceiverLayout,
                    Xoshiro256StarStar.ForStream(seed, "lab-squashing")))
         {
             frontEnd.Start();
@@ -68,7 +68,7 @@ public static class AlignmentSweep
                 }
             }
         }
-        stop.Wait(cancellationToken);
+        emission.EmissionStopped.Wait(cancellationToken);
         return (Ratio(errors[0], sifted[0]), Ratio(errors[1], sifted[1]), sifted[0], sifted[1]);
     }
 

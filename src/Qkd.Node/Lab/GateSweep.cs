@@ -56,14 +56,14 @@ public static class GateSweep
     /// <summary>Emits <paramref name="pulses"/> pulses and counts the tags on detector inputs (not the sync).</summary>
     internal static long CountDetections(LinkRig rig, Core.Symbols.ISymbolSource symbols, long pulses, CancellationToken cancellationToken)
     {
-        var stop = rig.StartEmission(symbols, pulses);
+        var emission = rig.StartEmission(symbols, pulses);
         var buffer = new TimeTag[8192];
         long detections = 0;
         int n;
-        while ((n = rig.Tagger.Read(buffer, cancellationToken)) > 0)
+        while ((n = emission.Read(buffer, cancellationToken)) > 0)
             foreach (ref readonly TimeTag tag in buffer.AsSpan(0, n))
                 if (tag.IsEvent && tag.Channel != 0) detections++;
-        stop.Wait(cancellationToken);
+        emission.EmissionStopped.Wait(cancellationToken);
         return detections;
     }
 }

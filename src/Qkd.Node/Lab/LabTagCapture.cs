@@ -32,27 +32,19 @@ public static class LabTagCapture
         using var rig = LinkRig.CreateEmulated(profile, tagger with { EndPulse = long.MaxValue }, options.Seed);
         rig.Connect();
         rig.Configure(profile, tagger.SyncDivider, tagger.SyncChannel);
-        rig.Tagger.StartStream();
-        rig.Modulator.StartEmission(symbols, 0, options.Pulses);
-        var modulator = rig.Modulator;
-        // The stop is what tells the modulator, and so the light, where the capture ends: then the tag stream ends.
-        Task stop = Task.Run(async () =>
-        {
-            await modulator.StreamingCompletion.ConfigureAwait(false);
-            modulator.StopEmission();
-        }, CancellationToken.None);
+        var emission = rig.StartEmission(symbols, options.Pulses);
         TimeTag[] tags;
         int count;
         try
         {
-            (tags, count) = ReadAll(rig.Tagger, EstimateTags(profile, tagger, options.Pulses), cancellationToken);
+            (tags, count) = ReadAll(emission, EstimateTags(profile, tagger, options.Pulses), cancellationToken);
         }
         catch
         {
             try { rig.Tagger.StopStream(); } catch (Exception) { /* the original failure is the one to report */ }
             throw;
         }
-        stop.GetAwaiter().GetResult();
+        emission.EmissionStopped.GetAwaiter().GetResult();
         return new LabCapture(tags, count, $"emulator ({rig.Description}, seed {options.Seed}, {options.Pulses} pulses)",
             profile, tagger, options.Seed, options.Pulses, symbols);
     }

@@ -21,8 +21,8 @@ public static class LinkMonitor
     {
         var taggerOptions = EmulatedLinkRunner.TaggerOptionsFor(long.MaxValue);
         var snapshots = new List<MonitorSnapshot>();
-        var stop = rig.StartEmission(symbols, pulses);
-        using var frontEnd = new TimeTagFrontEnd(rig.Tagger, EmulatedLinkRunner.ClockRecoveryOptionsFor(profile, taggerOptions), profile.ReceiverLayout,
+        var emission = rig.StartEmission(symbols, pulses);
+        using var frontEnd = new TimeTagFrontEnd(emission, EmulatedLinkRunner.ClockRecoveryOptionsFor(profile, taggerOptions), profile.ReceiverLayout,
             Xoshiro256StarStar.ForStream(1, "monitor-squashing"));
         frontEnd.Start();
         var watch = Stopwatch.StartNew();
@@ -84,7 +84,7 @@ public static class LinkMonitor
             catch (Hardware.DeviceException) { }
         }
         else
-            stop.Wait(TimeSpan.FromSeconds(30));
+            emission.EmissionStopped.Wait(TimeSpan.FromSeconds(30));
         return snapshots;
     }
 }

@@ -194,8 +194,8 @@ public sealed class EmulatedLinkRunner(EmulatedRunOptions options, ILogger? logg
 
     /// <summary>
     /// Connects and configures the devices for the profile, starts the tag stream and the emission, and returns the
-    /// tagger (the acquisition's source) and the task that stops the emission once every symbol is streamed: that stop
-    /// is what tells the modulator, and so the light, where the run ends.
+    /// emission's tag stream (the acquisition's source; it ends where the emission's light ends, on hardware too) and the
+    /// task that stops the emission once every symbol is streamed.
     /// </summary>
     private (ITimeTagSource Source, Task StopEmission) StartDevices(LinkRig devices, LinkProfile profile, EmulatedTimeTaggerOptions taggerOptions,
         Core.Symbols.ISymbolSource symbols, long endPulse)
@@ -203,15 +203,8 @@ public sealed class EmulatedLinkRunner(EmulatedRunOptions options, ILogger? logg
         devices.Connect();
         devices.Configure(profile, taggerOptions.SyncDivider, taggerOptions.SyncChannel);
         _logger.LogInformation("Devices: {Modulator}; {Detector}; {Tagger}", devices.Modulator.Name, devices.Detector.Name, devices.Tagger.Name);
-        devices.Tagger.StartStream();
-        devices.Modulator.StartEmission(symbols, 0, endPulse);
-        var modulator = devices.Modulator;
-        Task stop = Task.Run(async () =>
-        {
-            await modulator.StreamingCompletion.ConfigureAwait(false);
-            modulator.StopEmission();
-        });
-        return (devices.Tagger, stop);
+        var emission = devices.StartEmission(symbols, endPulse);
+        return (emission, emission.EmissionStopped);
     }
 
     /// <summary>

@@ -1,0 +1,150 @@
+using System.Diagnostics;
+using Qkd.Core.TimeTags;
+
+namespace Qkd.Node.Devices;
+
+/// <summary>
+/// The tag stream of one emission (<see cref="LinkRig.StartEmission"/>), ended where the emission's light ends in the
+/// tagger's own time. A real time tagger streams until it is told to stop (dark counts never stop); the emulated one
+/// ends its stream when its physics ends. Both end here at the same tag: once the sync tags of every emitted pulse have
+/// arrived, the stream runs until the light of the last pulse can no longer arrive (the last sync, plus the pulses
+/// after it, plus the fibre delay and a guard), then the tagger is stopped. Tags it flushes beyond that point belong
+/// to no pulse of the emission: they are counted in <see cref="TagsAfterEnd"/>, not delivered.
+/// </summary>
+/// <remarks>
+/// If sync tags went missing (an overflow), the count is never reached: the tagger is then stopped once no sync tag has
+/// arrived for <see cref="QuietTimeout"/> after the modulator reported the emission over.
+/// </remarks>
+public sealed class EmissionTagStream : ITimeTagSource
+{
+    private readonly ITimeTagSource _tagger;
+    private readonly Action _stopTagger;
+    private readonly long _pulses;
+    private readonly long _syncDivider;
+    private readonly ushort _syncChannel;
+    private readonly double _pulsePeriodPs;
+    private readonly long _tailPs;
+    private readonly long _expectedSyncs;
+    private long _syncsSeen;
+    private long _endPs = long.MaxValue;
+    private long _lastSyncTimestamp = Stopwatch.GetTimestamp();
+    private bool _stopRequested;
+
+    /// <param name="tagger">The streaming tagger's tags.</param>
+    /// <param name="stopTagger">Stops the tagger's stream; its tags received until then are still read, then the stream ends.</param>
+    /// <param name="emissionStopped">Completes once the modulator has stopped emitting.</param>
+    /// <param name="pulses">Pulses 0 .. pulses - 1 are emitted.</param>
+    /// <param name="syncDivider">One sync tag every this many pulses, the first at pulse 0.</param>
+    /// <param name="syncChannel">The tagger input of the sync.</param>
+    /// <param name="pulsePeriodPs">The pulse period.</param>
+    /// <param name="tailPs">How long after its pulse a pulse's light (and what it triggers) can still arrive: the fibre
+    /// delay plus cable delays and a guard.</param>
+    public EmissionTagStream(ITimeTagSource tagger, Action stopTagger, Task emissionStopped, long pulses, int syncDivider, ushort syncChannel, double pulsePeriodPs, long tailPs)
+    {
+        ArgumentNullException.ThrowIfNull(tagger);
+        ArgumentNullException.ThrowIfNull(stopTagger);
+        ArgumentNullException.ThrowIfNull(emissionStopped);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(pulses);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(syncDivider);
+        ArgumentOutOfRangeException.ThrowIfNegative(tailPs);
+        if (!(pulsePeriodPs > 0)) throw new ArgumentOutOfRangeException(nameof(pulsePeriodPs), pulsePeriodPs, "The pulse period must be positive.");
+        _tagger = tagger;
+        _stopTagger = stopTagger;
+        EmissionStopped = emissionStopped;
+        _pulses = pulses;
+        _syncDivider = syncDivider;
+        _syncChannel = syncChannel;
+        _pulsePeriodPs = pulsePeriodPs;
+        _tailPs = tailPs;
+        _expectedSyncs = (pulses + syncDivider - 1) / syncDivider;
+    }
+
+    /// <summary>Completes once the modulator has stopped emitting (faults of the emission surface here).</summary>
+    public Task EmissionStopped { get; }
+
+    /// <summary>After the emission, how long without a sync tag before the tagger is stopped anyway.</summary>
+    public TimeSpan QuietTimeout { get; init; } = TimeSpan.FromSeconds(2);
+
+    public string Name => $"{_tagger.Name} (emission of {_pulses} pulses)";
+
+    /// <summary>Event tags the tagger sent after the end of the emission's light (not delivered).</summary>
+    public long TagsAfterEnd { get; private set; }
+
+    /// <summary>Sync tags seen so far (at most one per <c>syncDivider</c> pulses of the emission).</summary>
+    public long SyncsSeen => _syncsSeen;
+
+    /// <summary>The tagger time after which no tag belongs to the emission; null until its last sync arrived.</summary>
+    public long? EndPs => _endPs == long.MaxValue ? null : _endPs;
+
+    public int Read(Span<TimeTag> destination, CancellationToken cancellationToken = default)
+    {
+        while (true)
+        {
+            int n;
+            if (_stopRequested || !EmissionStopped.IsCompleted)
+            {
+                n = _tagger.Read(destination, cancellationToken);
+            }
+            else
+            {
+                // The emission is over: wake up now and then to apply the quiet rule, even if the stream is silent.
+                if (Stopwatch.GetElapsedTime(_lastSyncTimestamp) > QuietTimeout)
+                {
+                    Stop();
+                    continue;
+                }
+                using var wake = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                wake.CancelAfter(QuietTimeout);
+                try
+                {
+                    n = _tagger.Read(destination, wake.Token);
+                }
+                catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+                {
+                    continue;
+                }
+            }
+            if (n == 0) return 0; // the tagger ended its stream (the emulated one does, with its physics)
+            n = KeepEmissionTags(destination[..n]);
+            if (n > 0) return n;
+        }
+    }
+
+    /// <summary>Compacts the tags of the emission to the front; counts the others and stops the tagger at the first.</summary>
+    private int KeepEmissionTags(Span<TimeTag> tags)
+    {
+        int kept = 0;
+        for (int i = 0; i < tags.Length; i++)
+        {
+            TimeTag tag = tags[i];
+            bool sync = tag.IsEvent && tag.Channel == _syncChannel;
+            if (sync && _syncsSeen < _expectedSyncs)
+            {
+                _syncsSeen++;
+                _lastSyncTimestamp = Stopwatch.GetTimestamp();
+                if (_syncsSeen == _expectedSyncs)
+                {
+                    // The last sync marks pulse (S-1)·divider; the emission goes on for the pulses after it.
+                    long pulsesAfter = _pulses - (_expectedSyncs - 1) * _syncDivider;
+                    _endPs = tag.TimePs + (long)Math.Ceiling(pulsesAfter * _pulsePeriodPs) + _tailPs;
+                }
+            }
+            else if (sync || tag.TimePs >= _endPs)
+            {
+                // A sync beyond the emission's last, or anything after its light: not part of this emission.
+                if (tag.IsEvent) TagsAfterEnd++;
+                if (!_stopRequested) Stop();
+                continue;
+            }
+            tags[kept++] = tag;
+        }
+        return kept;
+    }
+
+    private void Stop()
+    {
+        _stopRequested = true;
+        // The reply comes after the tagger's last TagData frame; Read then drains the rest and ends.
+        _stopTagger();
+    }
+}
