@@ -97,24 +97,30 @@ public sealed class TcpClassicalChannelTests : IDisposable
         await using var b = bob;
 
         Attack[] attacks = [Attack.FlipBit, Attack.ReplayEarlier, Attack.Truncate, Attack.Reflect, Attack.FlipBit];
-        const int rounds = 200;
+        const int attackCount = 20;
+        // Each attack is armed once the one before it has struck, and the conversation goes on until all have: however
+        // fast the loopback runs, every attack lands mid-stream.
         var attacker = Task.Run(async () =>
         {
-            for (int k = 0; k < 20; k++)
+            for (int k = 0; k < attackCount; k++)
             {
-                await Task.Delay(15, Token);
-                proxy!.Arm(attacks[k % attacks.Length], towardsBob: k % 2 == 0);
+                int done = proxy!.AttacksDone;
+                proxy.Arm(attacks[k % attacks.Length], towardsBob: k % 2 == 0);
+                while (proxy.AttacksDone == done) await Task.Delay(1, Token);
             }
         }, Token);
         // Request and reply, as the distillers talk.
-        for (int i = 0; i < rounds; i++)
+        int rounds = 0;
+        for (; rounds < 200 || !attacker.IsCompleted; rounds++)
         {
-            await alice.SendAsync(Message(i), Token);
-            Assert.Equal(Message(i), (await bob.ReceiveAsync(Token)).ToArray());
-            await bob.SendAsync(Message(i + 1), Token);
-            Assert.Equal(Message(i + 1), (await alice.ReceiveAsync(Token)).ToArray());
+            Assert.True(rounds < 1_000_000, "the attacks never struck");
+            await alice.SendAsync(Message(rounds), Token);
+            Assert.Equal(Message(rounds), (await bob.ReceiveAsync(Token)).ToArray());
+            await bob.SendAsync(Message(rounds + 1), Token);
+            Assert.Equal(Message(rounds + 1), (await alice.ReceiveAsync(Token)).ToArray());
         }
         await attacker;
+        Assert.Equal(attackCount, proxy!.AttacksDone);
         Assert.Equal(rounds, bob.Statistics.MessagesReceived);
         Assert.Equal(rounds, alice.Statistics.MessagesReceived);
         Assert.True(alice.Security.RejectedTotal + bob.Security.RejectedTotal > 0);
