@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Microsoft.Data.Sqlite;
+using SQLitePCL;
 
 namespace Qkd.Node.KeyStore;
 
@@ -13,8 +14,10 @@ namespace Qkd.Node.KeyStore;
 /// <remarks>
 /// <para>Callers wait on a task, not on a thread: the fsync blocks only the writer thread. (With a blocked thread per
 /// waiting caller, a server on 2 cores starved its thread pool and served a fraction of what the disk allowed.)</para>
-/// <para>Each operation in a batch of several runs inside its own SAVEPOINT: one that fails (exhausted pool, unknown or
-/// foreign key, conflicting reservation) is rolled back alone and its caller gets its own exception; the others go on.
+/// <para>An operation that is refused (exhausted pool, unknown or foreign key, conflicting reservation) fails alone: its
+/// caller gets its own exception and the others go on. Each operation checks everything before its first write, so a
+/// refusal leaves nothing to undo and no savepoint per operation is needed (SQLite's change counter confirms it; an
+/// operation that wrote and then failed abandons the whole batch instead).
 /// Operations see the effects of those before them in the batch, so two callers never get the same key.</para>
 /// <para>A caller's keys are returned only after the commit that deleted them has returned, i.e. is durable. If the
 /// batch as a whole fails (SQLite error, commit failure, pool disposed) every operation in it fails, nothing is
@@ -146,31 +149,25 @@ public sealed partial class SqliteKeyPool
             try
             {
                 ThrowIfDisposed();
-                // A lone operation needs no savepoint: if it fails, the whole transaction is rolled back.
-                bool isolate = batch.Count > 1;
                 using var tx = _db.BeginTransaction();
                 var total = new MirrorChange();
                 int succeeded = 0;
                 foreach (var op in batch)
                 {
-                    if (isolate) RunSavepointCommand(_savepoint, tx);
+                    int changesBefore = raw.sqlite3_total_changes(_db.Handle);
                     try
                     {
                         op.Execute(tx, _available + total.Available);
                     }
                     // A SqliteException may have ended the transaction itself (SQLITE_FULL, I/O error): it fails the
-                    // batch below. Anything else is this operation's own refusal, thrown before or between statements.
+                    // batch below. Anything else is this operation's own refusal, thrown before its first write.
                     catch (Exception e) when (e is not SqliteException)
                     {
                         op.Fail(e);
-                        if (isolate)
-                        {
-                            RunSavepointCommand(_rollbackToSavepoint, tx);
-                            RunSavepointCommand(_releaseSavepoint, tx);
-                        }
+                        if (raw.sqlite3_total_changes(_db.Handle) != changesBefore)
+                            throw new InvalidOperationException("a refused operation had already written; the batch is abandoned rather than commit half of it", e);
                         continue;
                     }
-                    if (isolate) RunSavepointCommand(_releaseSavepoint, tx);
                     total.Add(op.Change);
                     succeeded++;
                 }
@@ -198,12 +195,6 @@ public sealed partial class SqliteKeyPool
                         op.Fail(FailureOfWholeBatch(e));
             }
         }
-    }
-
-    private static void RunSavepointCommand(SqliteCommand command, SqliteTransaction tx)
-    {
-        command.Transaction = tx;
-        command.ExecuteNonQuery();
     }
 
     /// <summary>A separate exception per caller (each is thrown on its own thread), of the same kind where that matters.</summary>

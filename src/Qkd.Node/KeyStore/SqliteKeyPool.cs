@@ -42,14 +42,12 @@ public sealed partial class SqliteKeyPool : IKeyPool
     private readonly SqliteCommand _selectOldestMaster;
     private readonly SqliteCommand _deleteMasterUpTo;
     private readonly SqliteCommand _selectPeerKey;
+    private readonly SqliteCommand _selectReservedPeerKey;
     private readonly SqliteCommand _deletePeerKey;
     private readonly SqliteCommand _selectReservation;
     private readonly SqliteCommand _insertReservation;
     private readonly SqliteCommand _deleteReservation;
     private readonly SqliteCommand _updateStats;
-    private readonly SqliteCommand _savepoint;
-    private readonly SqliteCommand _rollbackToSavepoint;
-    private readonly SqliteCommand _releaseSavepoint;
 
     // Mirrors of what is committed, changed only after a commit succeeds.
     private Counters _counters;
@@ -113,6 +111,8 @@ public sealed partial class SqliteKeyPool : IKeyPool
         _selectOldestMaster = Command("SELECT seq, key_id, block_id, sealed FROM master_keys ORDER BY seq LIMIT $n", "$n");
         _deleteMasterUpTo = Command("DELETE FROM master_keys WHERE seq <= $seq", "$seq");
         _selectPeerKey = Command("SELECT block_id, sealed FROM peer_keys WHERE key_id = $id", "$id");
+        _selectReservedPeerKey = Command(
+            "SELECT r.master_sae, r.slave_sae, p.block_id, p.sealed FROM reservations r LEFT JOIN peer_keys p ON p.key_id = r.key_id WHERE r.key_id = $id", "$id");
         _deletePeerKey = Command("DELETE FROM peer_keys WHERE key_id = $id", "$id");
         _selectReservation = Command("SELECT master_sae, slave_sae FROM reservations WHERE key_id = $id", "$id");
         _insertReservation = Command("INSERT INTO reservations(key_id, master_sae, slave_sae) VALUES ($id, $m, $s)", "$id", "$m", "$s");
@@ -123,9 +123,6 @@ public sealed partial class SqliteKeyPool : IKeyPool
             "remainder_bits_dropped = remainder_bits_dropped + $f, delivered_master = delivered_master + $g, " +
             "delivered_slave = delivered_slave + $h, reservations_recorded = reservations_recorded + $i WHERE id = 1",
             "$a", "$b", "$c", "$d", "$e", "$f", "$g", "$h", "$i");
-        _savepoint = Command("SAVEPOINT pending_write");
-        _rollbackToSavepoint = Command("ROLLBACK TO pending_write");
-        _releaseSavepoint = Command("RELEASE pending_write");
 
         LoadMirrors();
         _metrics = new KeyPoolMetrics(this, options.LinkId, options.Role);
@@ -400,6 +397,9 @@ public sealed partial class SqliteKeyPool : IKeyPool
         foreach (var k in keys) CryptographicOperations.ZeroMemory(k.Key);
     }
 
+    // The stages below refuse (throw) only before their first write, so a refused operation leaves nothing to roll back
+    // and the others in its batch go on (SqliteKeyPool.GroupCommit.cs checks this and fails the batch if one did not).
+
     /// <summary>enc_keys inside a write batch: the oldest <paramref name="count"/> master keys, deleted (not yet committed).</summary>
     private IReadOnlyList<DeliveredKey> StageTakeAsMaster(SqliteTransaction tx, long available, int count, out MirrorChange change)
     {
@@ -441,11 +441,13 @@ public sealed partial class SqliteKeyPool : IKeyPool
     /// <summary>The peer's reservation inside a write batch.</summary>
     private object? StagePeerReservation(SqliteTransaction tx, string masterSaeId, string slaveSaeId, IReadOnlyList<Guid> keyIds, out MirrorChange change)
     {
-        int added = 0;
-        byte[] idBytes = new byte[16];
+        // Every ID checked before the first insert: a refused reservation writes nothing (the batch relies on it).
+        var toInsert = new List<byte[]>(keyIds.Count);
+        HashSet<Guid>? seen = keyIds.Count > 1 ? new HashSet<Guid>(keyIds.Count) : null;
         foreach (var id in keyIds)
         {
-            id.TryWriteBytes(idBytes, bigEndian: true, out _);
+            if (seen is not null && !seen.Add(id)) continue;
+            var idBytes = id.ToByteArray(bigEndian: true);
             var existing = ReadReservation(tx, idBytes);
             if (existing is { } r)
             {
@@ -453,15 +455,26 @@ public sealed partial class SqliteKeyPool : IKeyPool
                 throw new InvalidOperationException(
                     $"Key {id} is already reserved for another SAE pair; the peer's reservation for master SAE {masterSaeId} / slave SAE {slaveSaeId} is refused. Nothing was recorded.");
             }
-            _insertReservation.Transaction = tx;
-            _insertReservation.Parameters[0].Value = idBytes;
-            _insertReservation.Parameters[1].Value = masterSaeId;
-            _insertReservation.Parameters[2].Value = slaveSaeId;
-            _insertReservation.ExecuteNonQuery();
-            added++;
+            toInsert.Add(idBytes);
         }
-        change = new MirrorChange { Reservations = added, Counters = new Counters { ReservationsRecorded = added } };
+        _insertReservation.Transaction = tx;
+        _insertReservation.Parameters[1].Value = masterSaeId;
+        _insertReservation.Parameters[2].Value = slaveSaeId;
+        foreach (var idBytes in toInsert)
+        {
+            _insertReservation.Parameters[0].Value = idBytes;
+            _insertReservation.ExecuteNonQuery();
+        }
+        change = new MirrorChange { Reservations = toInsert.Count, Counters = new Counters { ReservationsRecorded = toInsert.Count } };
         return null;
+    }
+
+    private bool PeerKeyStored(SqliteTransaction tx, byte[] idBytes)
+    {
+        _selectPeerKey.Transaction = tx;
+        _selectPeerKey.Parameters[0].Value = idBytes;
+        using var reader = _selectPeerKey.ExecuteReader();
+        return reader.Read();
     }
 
     /// <summary>dec_keys inside a write batch: every key checked first, then all deleted (not yet committed).</summary>
@@ -474,22 +487,27 @@ public sealed partial class SqliteKeyPool : IKeyPool
             foreach (var id in keyIds)
             {
                 var idBytes = id.ToByteArray(bigEndian: true);
-                var reservation = ReadReservation(tx, idBytes);
-                _selectPeerKey.Transaction = tx;
-                _selectPeerKey.Parameters[0].Value = idBytes;
+                // The reservation and the key in one lookup; the cases that refuse are told apart only when one does.
+                _selectReservedPeerKey.Transaction = tx;
+                _selectReservedPeerKey.Parameters[0].Value = idBytes;
+                (string Master, string Slave)? reservation = null;
                 long blockId = 0;
                 byte[]? sealedKey = null;
-                using (var reader = _selectPeerKey.ExecuteReader())
+                using (var reader = _selectReservedPeerKey.ExecuteReader())
                 {
                     if (reader.Read())
                     {
-                        blockId = reader.GetInt64(0);
-                        sealedKey = (byte[])reader.GetValue(1);
+                        reservation = (reader.GetString(0), reader.GetString(1));
+                        if (!reader.IsDBNull(2))
+                        {
+                            blockId = reader.GetInt64(2);
+                            sealedKey = (byte[])reader.GetValue(3);
+                        }
                     }
                 }
 
                 if (reservation is null)
-                    throw new KeyNotFoundException(sealedKey is null
+                    throw new KeyNotFoundException(!PeerKeyStored(tx, idBytes)
                         ? $"Key {id} is unknown to this KME or already delivered."
                         : $"Key {id} is not (yet) reserved for SAE {slaveSaeId}: the master's reservation has not reached this KME.");
                 if (reservation.Value.Master != masterSaeId || reservation.Value.Slave != slaveSaeId)
@@ -536,8 +554,8 @@ public sealed partial class SqliteKeyPool : IKeyPool
             foreach (var cmd in new[]
                      {
                          _selectBlock, _insertBlock, _insertMasterKey, _insertPeerKey, _selectOldestMaster, _deleteMasterUpTo,
-                         _selectPeerKey, _deletePeerKey, _selectReservation, _insertReservation, _deleteReservation,
-                         _updateStats, _savepoint, _rollbackToSavepoint, _releaseSavepoint,
+                         _selectPeerKey, _selectReservedPeerKey, _deletePeerKey, _selectReservation, _insertReservation, _deleteReservation,
+                         _updateStats,
                      })
                 cmd.Dispose();
             _db.Dispose();
@@ -597,6 +615,9 @@ public sealed partial class SqliteKeyPool : IKeyPool
             throw new InvalidOperationException($"Key store {DatabasePath}: SQLite refused WAL mode (journal_mode is {journal}).");
         Execute(options.Durability == KeyStoreDurability.Full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL");
         Execute("PRAGMA secure_delete = ON");
+        // Key IDs are hashes, so reservations and dec_keys touch index pages at random: a page cache of 64 MiB (the
+        // default is 2 MiB) keeps them in memory instead of reading them back from the OS at every operation.
+        Execute("PRAGMA cache_size = -65536");
         Execute($"PRAGMA busy_timeout = {(long)options.BusyTimeout.TotalMilliseconds}");
     }
 

@@ -186,6 +186,23 @@ public sealed class SqliteKeyPoolGroupCommitTests : IDisposable
         }
     }
 
+    [Fact]
+    public void A_reservation_naming_a_key_twice_records_it_once_and_a_refused_one_records_none_of_its_keys()
+    {
+        using var bob = _bed.Open(KmeRole.Bob);
+        bob.Accept(0, KeyPoolTestBed.Block(9, 8)); // Bob holds the even keys for Alice
+
+        bob.RecordPeerReservation("a", "b", [Id(0), Id(2), Id(0)]);
+        Assert.Equal(2, bob.Statistics.PeerReservationsPending);
+        // Key 2 is reserved for another pair: the whole reservation is refused, key 4 is not recorded either.
+        Assert.Throws<InvalidOperationException>(() => bob.RecordPeerReservation("a", "c", [Id(4), Id(2)]));
+        Assert.Throws<KeyNotFoundException>(() => bob.TakeAsSlave("a", "c", [Id(4)]));
+        Assert.Equal([Id(0), Id(2)], bob.TakeAsSlave("a", "b", [Id(0), Id(2)]).Select(k => k.Id));
+        var s = bob.Statistics;
+        Assert.True(s.IsConsistent, s.ToString());
+        Assert.Equal(0, s.PeerReservationsPending);
+    }
+
     private static void WaitUntil(Func<bool> condition)
     {
         var deadline = DateTime.UtcNow + Patience;
