@@ -94,7 +94,7 @@ public sealed class AliceDistiller
     private void HandleSift(ReadOnlySpan<byte> message)
     {
         var reader = new ProtocolReader(message, MessageType.SiftRequest);
-        int count = reader.ReadCount("detection count", 1 << 24);
+        int count = reader.ReadCount("detection count", DistillationOptions.MaxSiftBatchSize);
         var pulses = new long[count];
         long previous = _lastPulse;
         for (int i = 0; i < count; i++)

@@ -31,6 +31,13 @@ public sealed class BobDistiller
     private long _zAppended, _xAppended, _xTaken;
     private long _nextBlockId;
     private double _lastQberZ = double.NaN;
+    // Detections waiting for the next sift message. Callers hand over whatever their reader returned (a few thousand
+    // at a time from the acquisition front end); every message costs a one-time-pad tag on an authenticated channel,
+    // so Bob sends a sift request only when SiftBatchSize detections are queued, and the remainder at FlushAsync /
+    // FinishAsync. Blocks do not depend on this: a block's boundaries are fixed by sifting order, not by batching.
+    private readonly Detection[] _pending;
+    private int _pendingCount;
+    private long _lastQueuedPulse = -1;
     private byte[] _keep = new byte[1024];
     private byte[] _intensities = new byte[1024];
     private byte[] _bases = new byte[1024];
@@ -41,6 +48,7 @@ public sealed class BobDistiller
         _channel = channel;
         _options = options;
         _keySink = keySink;
+        _pending = new Detection[options.SiftBatchSize];
     }
 
     public SiftingStatistics Sifting { get; } = new();
@@ -56,7 +64,8 @@ public sealed class BobDistiller
     /// <summary>
     /// Stops distilling from outside (a device fault made the data untrustworthy: interlock, bias lock, blinding):
     /// sifted bits not yet in a finished block are discarded, and <see cref="FinishAsync"/> ends the session with this
-    /// reason. Blocks already finished stay valid. The first reason wins.
+    /// reason. Detections queued for sifting but not yet sent are discarded with them (they may postdate the fault).
+    /// Blocks already finished stay valid. The first reason wins.
     /// </summary>
     public void Abort(string reason)
     {
@@ -69,29 +78,116 @@ public sealed class BobDistiller
     /// <summary>Sifted Z bits waiting for a block.</summary>
     public long PendingSiftedZ => _sifted[0].Count;
 
+    /// <summary>Detections queued for the next sift message (fewer than <see cref="DistillationOptions.SiftBatchSize"/>).</summary>
+    public int PendingDetections => _pendingCount;
+
     /// <summary>
-    /// Sifts a batch of detections (strictly increasing pulse indices) with Alice and distils every block that fills.
+    /// Takes a batch of detections (strictly increasing pulse indices, continuing the previous batches). They are
+    /// queued and sifted with Alice <see cref="DistillationOptions.SiftBatchSize"/> at a time, whatever the size of
+    /// the batches handed in; every block that fills is distilled right after the sift message that filled it. Fewer
+    /// than SiftBatchSize detections can stay queued when this returns: <see cref="FinishAsync"/> sifts them, and
+    /// <see cref="FlushAsync"/> does so at any time (a caller that can go quiet for long without ending the session).
+    /// The whole batch is checked before any of it is queued: out-of-order detections throw and change nothing.
     /// </summary>
+    /// <remarks>
+    /// Latency: queued detections are held back by at most one sift batch's worth of arrivals, while a block needs
+    /// hundreds of batches (a 2^23-bit block is about 2^24 detections), so a block finishes at most one batch later
+    /// than with per-call sifting. The acquisition readers block until detections arrive or the stream ends, and
+    /// the session calls <see cref="FinishAsync"/> at the end, so nothing is held past the session.
+    /// </remarks>
     public async ValueTask SiftAsync(ReadOnlyMemory<Detection> detections, CancellationToken cancellationToken = default)
     {
         if (AbortReason is not null)
             throw new InvalidOperationException($"The link has aborted ({AbortReason}); no further detections are distilled.");
-        for (int offset = 0; offset < detections.Length; offset += _options.SiftBatchSize)
+        _lastQueuedPulse = CheckOrder(detections.Span, _lastQueuedPulse);
+        int capacity = _pending.Length;
+        int offset = 0;
+        while (offset < detections.Length)
         {
-            var batch = detections.Slice(offset, Math.Min(_options.SiftBatchSize, detections.Length - offset));
-            await SiftBatchAsync(batch, cancellationToken).ConfigureAwait(false);
-            while (_sifted[0].Count >= _options.BlockSizeBits && AbortReason is null)
-                await DistillBlockAsync(_options.BlockSizeBits, cancellationToken).ConfigureAwait(false);
-            if (AbortReason is not null) return;
+            int remaining = detections.Length - offset;
+            if (_pendingCount == 0 && remaining >= capacity)
+            {
+                // A whole batch in the caller's memory: sift it in place.
+                await SiftAndDistillAsync(detections.Slice(offset, capacity), cancellationToken).ConfigureAwait(false);
+                offset += capacity;
+            }
+            else
+            {
+                int take = Math.Min(capacity - _pendingCount, remaining);
+                detections.Span.Slice(offset, take).CopyTo(_pending.AsSpan(_pendingCount));
+                _pendingCount += take;
+                offset += take;
+                if (_pendingCount == capacity)
+                    await SiftPendingAsync(cancellationToken).ConfigureAwait(false);
+            }
+            if (AbortReason is not null)
+            {
+                ClearPending();
+                return;
+            }
         }
     }
 
     /// <summary>
-    /// Ends the session: distils the leftover sifted bits as a last block if there are enough, then says goodbye.
+    /// Sifts the queued detections now (one sift message if any are queued) and distils every block that fills.
+    /// Blocks come out the same whenever this is called; only the number of sift messages changes.
+    /// </summary>
+    public async ValueTask FlushAsync(CancellationToken cancellationToken = default)
+    {
+        if (AbortReason is not null)
+        {
+            ClearPending();
+            return;
+        }
+        if (_pendingCount > 0)
+            await SiftPendingAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private static long CheckOrder(ReadOnlySpan<Detection> detections, long previous)
+    {
+        foreach (var d in detections)
+        {
+            if (d.PulseIndex <= previous)
+                throw new ArgumentException($"Detections must have strictly increasing pulse indices: pulse {d.PulseIndex} follows {previous}.", nameof(detections));
+            previous = d.PulseIndex;
+        }
+        return previous;
+    }
+
+    private async ValueTask SiftPendingAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await SiftAndDistillAsync(_pending.AsMemory(0, _pendingCount), cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            ClearPending();
+        }
+    }
+
+    /// <summary>Bob's raw bits sit in the queue: wipe them once sifted (or abandoned).</summary>
+    private void ClearPending()
+    {
+        _pending.AsSpan(0, _pendingCount).Clear();
+        _pendingCount = 0;
+    }
+
+    private async ValueTask SiftAndDistillAsync(ReadOnlyMemory<Detection> batch, CancellationToken cancellationToken)
+    {
+        await SiftBatchAsync(batch, cancellationToken).ConfigureAwait(false);
+        while (_sifted[0].Count >= _options.BlockSizeBits && AbortReason is null)
+            await DistillBlockAsync(_options.BlockSizeBits, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Ends the session: sifts the queued detections, distils the leftover sifted bits as a last block if there are
+    /// enough, then says goodbye.
     /// Returns the reason given to Alice (also the "no key" explanation when nothing was distilled).
     /// </summary>
     public async ValueTask<string> FinishAsync(CancellationToken cancellationToken = default)
     {
+        await FlushAsync(cancellationToken).ConfigureAwait(false);
         string reason;
         if (AbortReason is not null)
             reason = $"aborted: {AbortReason}";
@@ -110,6 +206,7 @@ public sealed class BobDistiller
         _writer.Begin(MessageType.Goodbye).WriteString(reason);
         await _channel.SendAsync(_writer.Message, cancellationToken).ConfigureAwait(false);
         foreach (var buffer in _sifted) buffer.Zeroise();
+        ClearPending();
         return reason;
     }
 
@@ -128,9 +225,7 @@ public sealed class BobDistiller
         var span = batch.Span;
         for (int i = 0; i < count; i++)
         {
-            long pulse = span[i].PulseIndex;
-            if (pulse <= previous)
-                throw new ArgumentException($"Detections must have strictly increasing pulse indices: pulse {pulse} follows {previous}.", nameof(batch));
+            long pulse = span[i].PulseIndex; // order checked when queued
             w.WriteVarInt64(i == 0 ? pulse : pulse - previous); // first pulse of a batch absolute, then deltas
             _bases[i] = (byte)span[i].Basis;
             previous = pulse;

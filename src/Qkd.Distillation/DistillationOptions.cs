@@ -28,7 +28,14 @@ public sealed record DistillationOptions
     /// <summary>X-basis QBER above which the link aborts (an eavesdropper or a fault): no error correction is attempted.</summary>
     public double AbortQber { get; init; } = 0.11;
 
-    /// <summary>Detections per sifting message.</summary>
+    /// <summary>Largest sift request Alice accepts (a bound on what a peer can make her allocate).</summary>
+    public const int MaxSiftBatchSize = 1 << 24;
+
+    /// <summary>
+    /// Detections per sifting message: Bob queues detections and sends a sift request when this many are waiting (and
+    /// the rest when the session ends). Every message costs an authentication tag, so larger batches spend less pad;
+    /// a block finishes at most one batch's arrival time late. Blocks do not depend on it.
+    /// </summary>
     public int SiftBatchSize { get; init; } = 1 << 16;
 
     public SecurityParameters Security { get; init; } = new();
@@ -55,8 +62,8 @@ public sealed record DistillationOptions
             throw new ArgumentException($"{nameof(MinimumFinalBlockBits)} must lie in [1024, {nameof(BlockSizeBits)}], got {MinimumFinalBlockBits}.");
         if (!(AbortQber > 0 && AbortQber < 0.5))
             throw new ArgumentException($"{nameof(AbortQber)} must lie in (0, 0.5), got {AbortQber}.");
-        if (SiftBatchSize < 1)
-            throw new ArgumentException($"{nameof(SiftBatchSize)} must be positive, got {SiftBatchSize}.");
+        if (SiftBatchSize < 1 || SiftBatchSize > MaxSiftBatchSize)
+            throw new ArgumentException($"{nameof(SiftBatchSize)} must lie in [1, {MaxSiftBatchSize}], got {SiftBatchSize}.");
         Security.Validate();
         Cascade.Validate();
     }
