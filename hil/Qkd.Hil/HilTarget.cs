@@ -2,9 +2,6 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Qkd.Emulation;
 using Qkd.Emulation.Hosting;
-using Qkd.Hardware.Devices;
-using Qkd.Hardware.Protocol;
-using Qkd.Hardware.Transport.Serial;
 using Qkd.Node.Devices;
 using Qkd.Node.Link;
 
@@ -35,7 +32,8 @@ public sealed record HilTarget
     /// <summary>Link profile file (relative to this file), for the expected physics; default: the built-in profile.</summary>
     public string? Profile { get; init; }
 
-    public HilDevices? Devices { get; init; }
+    /// <summary>For hardware targets: where the devices are (the same format as a lab `--bench` file).</summary>
+    public DeviceBench? Devices { get; init; }
 
     [JsonIgnore]
     public string? SourceFile { get; init; }
@@ -71,6 +69,11 @@ public sealed record HilTarget
             _ => $"kind must be \"emulated\" or \"hardware\", not \"{target.Kind}\"",
         };
         if (problem is null && !(target.DurationSeconds > 0 && target.DurationSeconds <= 600)) problem = $"durationSeconds {target.DurationSeconds} is outside (0, 600]";
+        if (problem is null && target.Devices is { } devices)
+        {
+            try { devices.Validate(); }
+            catch (InvalidDataException e) { problem = "devices: " + e.Message; }
+        }
         if (problem is not null) throw new InvalidDataException($"{path}: {problem}");
         return target;
     }
@@ -85,22 +88,6 @@ public sealed record HilTarget
         if (IsEmulated)
             return LinkRig.CreateEmulated(profile, EmulatedLinkRunner.TaggerOptionsFor(endPulse) with { EndPulse = long.MaxValue }, seed,
                 Transport == "pty" ? EmulatedDeviceTransport.PseudoTerminal : EmulatedDeviceTransport.InProcess);
-        var devices = Devices!;
-        return LinkRig.CreateHardware(devices.Modulator.Connector(DeviceClass.LaserModulator), devices.Detector.Connector(DeviceClass.SinglePhotonDetector),
-            devices.Tagger.Connector(DeviceClass.TimeTagger), $"hardware ({SourceFile})");
+        return Devices!.CreateRig(source: SourceFile);
     }
-}
-
-public sealed record HilDevices(HilDevice Modulator, HilDevice Detector, HilDevice Tagger);
-
-/// <summary>One device on a hardware target: a serial port, or a USB device by serial number.</summary>
-public sealed record HilDevice
-{
-    public string? SerialPort { get; init; }
-    public string? UsbSerialNumber { get; init; }
-
-    public IDeviceConnector Connector(DeviceClass deviceClass) =>
-        SerialPort is not null ? new SerialDeviceConnector(new SerialPortOptions(SerialPort))
-        : UsbSerialNumber is not null ? new UsbDeviceConnector(deviceClass, UsbSerialNumber)
-        : throw new InvalidDataException($"the {deviceClass.Describe()} needs \"serialPort\" or \"usbSerialNumber\"");
 }

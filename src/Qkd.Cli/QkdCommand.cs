@@ -16,6 +16,7 @@ public static class QkdCommand
         KeysCommand.Create(),
         NodeInitCommand.Create(),
         MonitorCommand.Create(),
+        EmulateCommand.Create(),
         new System.CommandLine.Command("calibrate", "Device calibrations against real devices or the emulated bench.")
         {
             CalibrateDelaysCommand.Create(),

@@ -19,7 +19,7 @@ public static class CalibrateSweepCommands
 
     public static Command Gate()
     {
-        var emulator = new Option<bool>("--emulator") { Description = "Use the emulated devices (the only bench in this build)." };
+        var source = new RigSource();
         var from = new Option<long>("--from-ps") { Description = "First gate delay, ps.", DefaultValueFactory = _ => 28_000 };
         var to = new Option<long>("--to-ps") { Description = "Last gate delay, ps.", DefaultValueFactory = _ => 35_000 };
         var step = new Option<long>("--step-ps") { Description = "Sweep step, ps.", DefaultValueFactory = _ => 250 };
@@ -29,12 +29,13 @@ public static class CalibrateSweepCommands
         var output = new Option<DirectoryInfo>("--out") { Description = "Where the report and plot go.", DefaultValueFactory = _ => new DirectoryInfo("calibration") };
         var command = new Command("gate", "Sweep the detectors' gate delay, plot counts against delay and pick the optimum.")
         {
-            emulator, from, to, step, width, pulses, json, output,
+            from, to, step, width, pulses, json, output,
         };
-        command.SetAction((parse, cancellationToken) => Run(parse, emulator, () =>
+        source.AddTo(command);
+        command.SetAction((parse, cancellationToken) => Run(parse, source, bench =>
         {
             var profile = LinkProfile.Default.WithDistance(10);
-            using var rig = OpenRig(profile);
+            using var rig = RigSource.Open(bench, profile, 1, EmulatorBench);
             var result = GateSweep.Run(rig, profile, parse.GetValue(from), parse.GetValue(to), parse.GetValue(step), parse.GetValue(width),
                 parse.GetValue(pulses), 5, cancellationToken);
             var report = SweepReports.Write(result, parse.GetValue(output)!.FullName);
@@ -46,7 +47,7 @@ public static class CalibrateSweepCommands
 
     public static Command Alignment()
     {
-        var emulator = new Option<bool>("--emulator") { Description = "Use the emulated devices (the only bench in this build)." };
+        var source = new RigSource();
         var basis = new Option<string>("--basis") { Description = "Basis whose phase is swept: Z or X.", DefaultValueFactory = _ => "Z" };
         basis.AcceptOnlyFromAmong("Z", "X");
         var from = new Option<double>("--from-rad") { Description = "First phase setting, rad.", DefaultValueFactory = _ => -1.0 };
@@ -59,12 +60,13 @@ public static class CalibrateSweepCommands
         var output = new Option<DirectoryInfo>("--out") { Description = "Where the report and plot go.", DefaultValueFactory = _ => new DirectoryInfo("calibration") };
         var command = new Command("alignment", "Sweep the modulator's phase in one basis, measure the QBER of both bases and pick the minimum.")
         {
-            emulator, basis, from, to, step, pulses, gateDelay, gateWidth, json, output,
+            basis, from, to, step, pulses, gateDelay, gateWidth, json, output,
         };
-        command.SetAction((parse, cancellationToken) => Run(parse, emulator, () =>
+        source.AddTo(command);
+        command.SetAction((parse, cancellationToken) => Run(parse, source, bench =>
         {
             var profile = LinkProfile.Default.WithDistance(5);
-            using var rig = OpenRig(profile);
+            using var rig = RigSource.Open(bench, profile, 1, EmulatorBench);
             // The detectors must see the light: gated where `calibrate gate` put the gate, or free-running.
             if (parse.GetValue(gateDelay) is long delay)
             {
@@ -86,25 +88,18 @@ public static class CalibrateSweepCommands
         return command;
     }
 
-    private static LinkRig OpenRig(LinkProfile profile)
-    {
-        var rig = LinkRig.CreateEmulated(profile, EmulatedLinkRunner.TaggerOptionsFor(long.MaxValue), 1, truth: EmulatorBench);
-        rig.Connect();
-        rig.Configure(profile, EmulatedLinkRunner.SyncDivider, 0);
-        return rig;
-    }
-
-    private static Task<int> Run(ParseResult parse, Option<bool> emulator, Func<(string Json, string Summary)> run, Option<bool> json)
+    private static Task<int> Run(ParseResult parse, RigSource source, Func<DeviceBench?, (string Json, string Summary)> run, Option<bool> json)
     {
         TextWriter output = parse.InvocationConfiguration.Output, error = parse.InvocationConfiguration.Error;
-        if (!parse.GetValue(emulator))
+        var (bench, problem) = source.Choose(parse);
+        if (problem is not null)
         {
-            error.WriteLine("error: only the emulated bench is available in this build; add --emulator.");
+            error.WriteLine($"error: {problem}");
             return Task.FromResult(1);
         }
         try
         {
-            var (report, summary) = run();
+            var (report, summary) = run(bench);
             output.WriteLine(parse.GetValue(json) ? report : summary);
             return Task.FromResult(0);
         }

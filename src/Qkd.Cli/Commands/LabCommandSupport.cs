@@ -7,6 +7,7 @@ namespace Qkd.Cli.Commands;
 internal sealed class LabCommandSupport
 {
     public readonly Option<bool> Emulator = new("--emulator") { Description = "Measure the emulated bench." };
+    public readonly Option<FileInfo?> Bench = new("--bench") { Description = "Measure the devices of this bench file (serial ports or USB serial numbers; see README)." };
     public readonly Option<FileInfo?> Replay = new("--replay") { Description = "Measure a recorded tag file instead (qkd record, or a PicoQuant PTU)." };
     public readonly Option<long> Pulses = new("--pulses") { Description = "Pulses the emulated bench emits.", DefaultValueFactory = _ => 4_000_000 };
     public readonly Option<double> Distance = new("--distance-km") { Description = "Fibre length of the emulated bench, km.", DefaultValueFactory = _ => 10 };
@@ -16,6 +17,7 @@ internal sealed class LabCommandSupport
     public void AddTo(Command command)
     {
         command.Options.Add(Emulator);
+        command.Options.Add(Bench);
         command.Options.Add(Replay);
         command.Options.Add(Pulses);
         command.Options.Add(Distance);
@@ -28,20 +30,32 @@ internal sealed class LabCommandSupport
     {
         bool emulator = parse.GetValue(Emulator);
         var replay = parse.GetValue(Replay);
-        if (emulator == (replay is not null)) return (null, "give exactly one source: --emulator or --replay FILE");
+        var benchFile = parse.GetValue(Bench);
+        if ((emulator ? 1 : 0) + (replay is null ? 0 : 1) + (benchFile is null ? 0 : 1) != 1)
+            return (null, "give exactly one source: --emulator, --bench FILE or --replay FILE");
         if (replay is { Exists: false }) return (null, $"{replay.FullName} does not exist");
+        Node.Devices.DeviceBench? bench = null;
+        try
+        {
+            if (benchFile is not null) bench = Node.Devices.DeviceBench.Load(benchFile.FullName);
+        }
+        catch (Exception e) when (e is InvalidDataException or FileNotFoundException)
+        {
+            return (null, e.Message);
+        }
         var options = new LabCaptureOptions
         {
             Profile = EmulatedBench.Profile(parse.GetValue(Distance)),
             Tagger = EmulatedBench.TaggerOptions,
             Pulses = parse.GetValue(Pulses),
             ReplayFile = replay?.FullName,
+            Bench = bench,
         };
         try
         {
             return (LabTagCapture.Capture(options, cancellationToken), null);
         }
-        catch (Exception e) when (e is ArgumentException or IOException or FormatException or Hardware.DeviceException)
+        catch (Exception e) when (e is ArgumentException or IOException or FormatException or Hardware.DeviceException or UnauthorizedAccessException)
         {
             return (null, e.Message);
         }

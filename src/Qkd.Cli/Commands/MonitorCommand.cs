@@ -12,19 +12,21 @@ public static class MonitorCommand
 {
     public static Command Create()
     {
-        var emulator = new Option<bool>("--emulator") { Description = "Watch the emulated link (the only bench in this build)." };
+        var source = new RigSource();
         var duration = new Option<double>("--duration-s") { Description = "Link time to emit, seconds (Ctrl-C stops earlier).", DefaultValueFactory = _ => 2.0 };
         var distance = new Option<double>("--distance-km") { Description = "Fibre length of the emulated link, km.", DefaultValueFactory = _ => 25 };
         var interval = new Option<int>("--interval-ms") { Description = "Refresh interval, ms.", DefaultValueFactory = _ => 500 };
         var json = new Option<bool>("--json") { Description = "No live view: print the JSON report at the end." };
         var output = new Option<DirectoryInfo>("--out") { Description = "Where the report and plot go.", DefaultValueFactory = _ => new DirectoryInfo("monitor") };
-        var command = new Command("monitor", "Live count rates per channel, sync rate, ring fill, drops and QBER.") { emulator, duration, distance, interval, json, output };
+        var command = new Command("monitor", "Live count rates per channel, sync rate, ring fill, drops and QBER.") { duration, distance, interval, json, output };
+        source.AddTo(command);
         command.SetAction((parse, cancellationToken) =>
         {
             TextWriter writer = parse.InvocationConfiguration.Output, error = parse.InvocationConfiguration.Error;
-            if (!parse.GetValue(emulator))
+            var (bench, problem) = source.Choose(parse);
+            if (problem is not null)
             {
-                error.WriteLine("error: only the emulated link can be monitored in this build; add --emulator.");
+                error.WriteLine($"error: {problem}");
                 return Task.FromResult(1);
             }
             if (parse.GetValue(interval) is < 50 or > 60_000 || !(parse.GetValue(duration) is > 0 and <= 3600))
@@ -33,9 +35,17 @@ public static class MonitorCommand
                 return Task.FromResult(1);
             }
             var profile = LinkProfile.Default.WithDistance(parse.GetValue(distance));
-            using var rig = LinkRig.CreateEmulated(profile, EmulatedLinkRunner.TaggerOptionsFor(long.MaxValue), 7);
-            rig.Connect();
-            rig.Configure(profile, EmulatedLinkRunner.SyncDivider, 0);
+            LinkRig rig;
+            try
+            {
+                rig = RigSource.Open(bench, profile, 7);
+            }
+            catch (Exception e) when (e is Hardware.DeviceException or IOException or UnauthorizedAccessException)
+            {
+                error.WriteLine($"error: {e.Message}");
+                return Task.FromResult(1);
+            }
+            using var _ = rig;
             var symbols = EmulatedSetup.AliceSymbols(profile, 7);
             long pulses = (long)(profile.PulseRateHz * parse.GetValue(duration));
             var every = TimeSpan.FromMilliseconds(parse.GetValue(interval));

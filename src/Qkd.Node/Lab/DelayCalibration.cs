@@ -94,7 +94,7 @@ public static class DelayCalibration
         Fold(capture.Span, options, channel, period, windowStart, fine, w);
         var peak = tagCount == 0 ? null : PeakFit.Fit(fine, windowStart + w / 2.0, w);
 
-        long? truth = capture.TaggerOptions is { } tagger && capture.Profile is { } profile
+        long? truth = capture.TruthKnown && capture.TaggerOptions is { } tagger && capture.Profile is { } profile
             && channel >= tagger.FirstDetectorChannel && channel < tagger.FirstDetectorChannel + profile.DetectorCount
             ? tagger.DetectorDelayPs(channel - tagger.FirstDetectorChannel) - tagger.SyncDelayPs
             : null;

@@ -21,6 +21,13 @@ public sealed record LabCapture(
     long? Pulses,
     SeededSymbolSource? Symbols)
 {
+    /// <summary>
+    /// Whether <see cref="Profile"/> and <see cref="TaggerOptions"/> are the physics' truth (emulator, emulated
+    /// recordings) or only the settings sent to real devices and their wiring (a device bench): then reports compare
+    /// nothing with them.
+    /// </summary>
+    public bool TruthKnown { get; init; } = true;
+
     /// <summary>The captured tags (the array may be longer than <see cref="Count"/>).</summary>
     public ReadOnlySpan<TimeTag> Span => Tags.AsSpan(0, Count);
 

@@ -23,11 +23,20 @@ public sealed record LabCaptureOptions
     /// <summary>A time-tag file (ours or PTU) to replay instead of the emulator.</summary>
     public string? ReplayFile { get; init; }
 
+    /// <summary>
+    /// Real devices (or emulated ones behind serial ports) to measure instead of the emulator: the same drivers, settings
+    /// and emission, from the bench file's devices. <see cref="Tagger"/> then only gives the sync divider and channel.
+    /// </summary>
+    public Devices.DeviceBench? Bench { get; init; }
+
     /// <summary>Refuses a capture that cannot run, naming the option; changes nothing.</summary>
     public void Validate()
     {
         ArgumentNullException.ThrowIfNull(Profile);
         ArgumentNullException.ThrowIfNull(Tagger);
+        if (ReplayFile is not null && Bench is not null)
+            throw new ArgumentException("Give one source: a replay file or a device bench, not both.", nameof(Bench));
+        Bench?.Validate();
         if (ReplayFile is not null)
         {
             if (!File.Exists(ReplayFile)) throw new ArgumentException($"Replay file '{ReplayFile}' does not exist.", nameof(ReplayFile));

@@ -8,10 +8,10 @@ using Qkd.Node.Link;
 namespace Qkd.Node.Lab;
 
 /// <summary>
-/// Captures the tags of a lab measurement. Emulated: a <see cref="LinkRig"/> of emulated firmware, connected and
-/// configured through the drivers, streaming while the modulator emits <see cref="LabCaptureOptions.Pulses"/> pulses
-/// (the same path as <see cref="EmulatedLinkRunner"/>); the tags are read until the stream ends. Replay: every tag of
-/// the file.
+/// Captures the tags of a lab measurement. Emulated or on a device bench: a <see cref="LinkRig"/> (emulated firmware, or
+/// the bench's devices), connected and configured through the drivers, streaming while the modulator emits
+/// <see cref="LabCaptureOptions.Pulses"/> pulses (the same path as <see cref="EmulatedLinkRunner"/>); the tags are read
+/// until the emission's light has ended (<see cref="EmissionTagStream"/>). Replay: every tag of the file.
 /// </summary>
 public static class LabTagCapture
 {
@@ -29,7 +29,9 @@ public static class LabTagCapture
         var profile = options.Profile;
         var tagger = options.Tagger with { EndPulse = options.Pulses };
         var symbols = EmulatedSetup.AliceSymbols(profile, options.Seed);
-        using var rig = LinkRig.CreateEmulated(profile, tagger with { EndPulse = long.MaxValue }, options.Seed);
+        using var rig = options.Bench is { } bench
+            ? bench.CreateRig()
+            : LinkRig.CreateEmulated(profile, tagger with { EndPulse = long.MaxValue }, options.Seed);
         rig.Connect();
         rig.Configure(profile, tagger.SyncDivider, tagger.SyncChannel);
         var emission = rig.StartEmission(symbols, options.Pulses);
@@ -45,8 +47,15 @@ public static class LabTagCapture
             throw;
         }
         emission.EmissionStopped.GetAwaiter().GetResult();
-        return new LabCapture(tags, count, $"emulator ({rig.Description}, seed {options.Seed}, {options.Pulses} pulses)",
-            profile, tagger, options.Seed, options.Pulses, symbols);
+        // On a bench the profile and wiring are the settings sent and the channel layout, not a known truth: the
+        // physics (cable delays, efficiencies) is the bench's own.
+        return options.Bench is null
+            ? new LabCapture(tags, count, $"emulator ({rig.Description}, seed {options.Seed}, {options.Pulses} pulses)",
+                profile, tagger, options.Seed, options.Pulses, symbols)
+            : new LabCapture(tags, count, $"{rig.Description}, {options.Pulses} pulses", profile, tagger, options.Seed, options.Pulses, symbols)
+            {
+                TruthKnown = false,
+            };
     }
 
     private static LabCapture Replay(string file, CancellationToken cancellationToken)

@@ -1,0 +1,38 @@
+using Qkd.Hardware.Devices;
+using Qkd.Hardware.Protocol;
+using Qkd.Hardware.Transport.Serial;
+
+namespace Qkd.Node.Devices;
+
+/// <summary>
+/// Where one device of a bench is reached: a serial port (a CDC-ACM tty, a USB-serial adapter, or with the udev rules a
+/// stable /dev/qkd/...-tty link), or a USB device by its serial number (found by the class's VID:PID).
+/// </summary>
+public sealed record DeviceAddress
+{
+    public string? SerialPort { get; init; }
+    public string? UsbSerialNumber { get; init; }
+
+    /// <summary>Serial line speed; only meaningful on a real UART (a CDC-ACM port ignores it).</summary>
+    public int? BaudRate { get; init; }
+
+    /// <summary>The problem with this address, naming the field, or null.</summary>
+    public string? Problem(string role)
+    {
+        if ((SerialPort is null) == (UsbSerialNumber is null))
+            return $"the {role} needs exactly one of \"serialPort\" or \"usbSerialNumber\"";
+        if (SerialPort is { } port && string.IsNullOrWhiteSpace(port)) return $"the {role}'s \"serialPort\" is empty";
+        if (UsbSerialNumber is { } serial && string.IsNullOrWhiteSpace(serial)) return $"the {role}'s \"usbSerialNumber\" is empty";
+        if (BaudRate is int baud && (baud < 300 || baud > 12_000_000)) return $"the {role}'s \"baudRate\" {baud} is outside [300, 12000000]";
+        if (BaudRate is not null && SerialPort is null) return $"the {role}'s \"baudRate\" applies to a serial port only";
+        return null;
+    }
+
+    /// <summary>A connector for this address (nothing is opened until the driver connects).</summary>
+    public IDeviceConnector Connector(DeviceClass deviceClass) =>
+        SerialPort is { } port
+            ? new SerialDeviceConnector(BaudRate is int baud ? new SerialPortOptions(port) { BaudRate = baud } : new SerialPortOptions(port))
+            : new UsbDeviceConnector(deviceClass, UsbSerialNumber ?? throw new InvalidOperationException(Problem(deviceClass.Describe())));
+
+    public override string ToString() => SerialPort is { } port ? $"serial {port}" : $"USB serial number {UsbSerialNumber}";
+}
