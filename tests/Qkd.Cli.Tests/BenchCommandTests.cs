@@ -16,19 +16,7 @@ public sealed class BenchCommandTests : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
-    private static async Task<(int Code, string Output, string Error)> Run(params string[] args)
-    {
-        var root = new RootCommand
-        {
-            new Command("calibrate") { CalibrateDelaysCommand.Create(), CalibrateSweepCommands.Gate() },
-            TimeCorrelationCommands.Histogram(),
-            MonitorCommand.Create(),
-        };
-        var output = new StringWriter();
-        var error = new StringWriter();
-        int code = await root.Parse(args).InvokeAsync(new InvocationConfiguration { Output = output, Error = error }, TestContext.Current.CancellationToken);
-        return (code, output.ToString(), error.ToString());
-    }
+    private static Task<(int Code, string Output, string Error)> Run(params string[] args) => Cli.Run(args);
 
     private string BenchFile(EmulatedSerialBench bench)
     {

@@ -11,14 +11,7 @@ public sealed class CalibrateSweepCommandTests : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
-    private static async Task<(int Code, string Output, string Error)> Run(params string[] args)
-    {
-        var root = new RootCommand { new Command("calibrate") { CalibrateSweepCommands.Gate(), CalibrateSweepCommands.Alignment() } };
-        var output = new StringWriter();
-        var error = new StringWriter();
-        int code = await root.Parse(args).InvokeAsync(new InvocationConfiguration { Output = output, Error = error }, TestContext.Current.CancellationToken);
-        return (code, output.ToString(), error.ToString());
-    }
+    private static Task<(int Code, string Output, string Error)> Run(params string[] args) => Cli.Run(args);
 
     /// <summary>The committed schema (shipped next to the binaries), checked structurally with the library's checker.</summary>
     internal static void AssertMatchesSchema(JsonElement report, string schemaFile)

@@ -16,20 +16,7 @@ public sealed class LabReplayTests : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
-    private static async Task<(int Code, string Output, string Error)> Run(params string[] args)
-    {
-        var root = new RootCommand
-        {
-            RecordCommand.Create(),
-            new Command("calibrate") { CalibrateDetectorCommand.Create() },
-            TimeCorrelationCommands.Histogram(),
-            TimeCorrelationCommands.Correlate(),
-        };
-        var output = new StringWriter();
-        var error = new StringWriter();
-        int code = await root.Parse(args).InvokeAsync(new InvocationConfiguration { Output = output, Error = error }, TestContext.Current.CancellationToken);
-        return (code, output.ToString(), error.ToString());
-    }
+    private static Task<(int Code, string Output, string Error)> Run(params string[] args) => Cli.Run(args);
 
     private async Task<string> Record(string name, params string[] extra)
     {
