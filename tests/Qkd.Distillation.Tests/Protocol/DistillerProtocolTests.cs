@@ -10,12 +10,6 @@ namespace Qkd.Distillation.Tests.Protocol;
 /// <summary>The Alice/Bob protocol over an in-memory channel with synthetic detections (no emulator).</summary>
 public class DistillerProtocolTests
 {
-    private sealed class MemoryKeySink : IKeySink
-    {
-        public Dictionary<long, byte[]> Keys { get; } = [];
-        public void Accept(long blockId, PackedBits key) => Keys.Add(blockId, key.ToBytes());
-    }
-
     private static readonly DistillationOptions Options = new()
     {
         MeanPhotonNumbers = [0.5, 0.15, 0.0],

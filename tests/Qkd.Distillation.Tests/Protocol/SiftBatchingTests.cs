@@ -29,35 +29,7 @@ public class SiftBatchingTests
     private static readonly SymbolDistribution Symbols = new(0.75, [0.65, 0.25, 0.10]);
 
     // About two and a half blocks of sifted Z bits.
-    private static readonly Lazy<Detection[]> SharedDetections = new(() => Detections(new SeededSymbolSource(5, Symbols), 250_000_000, 0.02, 77));
-
-    private sealed class MemoryKeySink : IKeySink
-    {
-        public Dictionary<long, byte[]> Keys { get; } = [];
-        public void Accept(long blockId, PackedBits key) { lock (Keys) Keys.Add(blockId, key.ToBytes()); }
-    }
-
-    /// <summary>Synthetic Bob at the gains of a 25 km link (geometric gaps at the largest gain, thinned per intensity).</summary>
-    private static Detection[] Detections(SeededSymbolSource alice, long pulses, double qber, ulong seed)
-    {
-        var rng = new Xoshiro256StarStar(seed);
-        double[] gain = [0.0242, 0.0075, 3e-6];
-        double logMiss = Math.Log(1 - gain[0]);
-        var list = new List<Detection>();
-        for (long i = -1; ;)
-        {
-            i += 1 + (long)Math.Floor(Math.Log(1 - rng.NextDouble()) / logMiss);
-            if (i >= pulses) break;
-            var s = alice.SymbolAt(i);
-            if (rng.NextDouble() * gain[0] >= gain[(int)s.Intensity]) continue;
-            Basis bobBasis = rng.NextDouble() < 0.75 ? Basis.Z : Basis.X;
-            byte bit = bobBasis == s.Basis
-                ? (byte)(s.Bit ^ (rng.NextDouble() < (s.Intensity == Intensity.Vacuum ? 0.5 : qber) ? 1 : 0))
-                : (byte)(rng.NextUInt64() & 1);
-            list.Add(new Detection(i, bobBasis, bit));
-        }
-        return [.. list];
-    }
+    private static readonly Lazy<Detection[]> SharedDetections = new(() => SyntheticBob.Detections(new SeededSymbolSource(5, Symbols), 250_000_000, 0.02, 77));
 
     private sealed record Session(BobDistiller Bob, TappedClassicalChannel BobChannel, MemoryKeySink AliceKeys, MemoryKeySink BobKeys, string Closing);
 
