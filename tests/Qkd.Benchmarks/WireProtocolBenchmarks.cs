@@ -1,9 +1,9 @@
 using BenchmarkDotNet.Attributes;
 using Qkd.Core.Symbols;
 using Qkd.Core.TimeTags;
-using Qkd.Hardware.Protocol;
-using Qkd.Hardware.Protocol.Messages;
-using Qkd.Hardware.Transport;
+using Qkd.Protocol;
+using Qkd.Protocol.Messages;
+using Qkd.Protocol.Transport;
 
 namespace Qkd.Benchmarks;
 

@@ -1,3 +1,4 @@
+using Qkd.Protocol;
 namespace Qkd.Hardware.Tests;
 
 public class DeviceExceptionTests

@@ -8,8 +8,8 @@
 // (asynchronous bulk IN with one transfer in flight, since umockdev's ioctl replay serves one URB at a time), and
 // keep reading until the device reports itself gone (a disconnect is scripted after the reply).
 using System.Globalization;
-using Qkd.Hardware;
 using Qkd.Hardware.Transport.Usb;
+using Qkd.Protocol;
 
 if (args.Length != 4)
 {

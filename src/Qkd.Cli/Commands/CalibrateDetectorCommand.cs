@@ -54,7 +54,7 @@ public static class CalibrateDetectorCommand
                 }
                 return Task.FromResult(0);
             }
-            catch (Exception e) when (e is ArgumentException or IOException or InvalidOperationException or Hardware.DeviceException)
+            catch (Exception e) when (e is ArgumentException or IOException or InvalidOperationException or Protocol.DeviceException)
             {
                 error.WriteLine($"error: {e.Message}");
                 return Task.FromResult(1);

@@ -103,7 +103,7 @@ public static class CalibrateSweepCommands
             output.WriteLine(parse.GetValue(json) ? report : summary);
             return Task.FromResult(0);
         }
-        catch (Exception e) when (e is ArgumentException or Hardware.DeviceException or IOException)
+        catch (Exception e) when (e is ArgumentException or Protocol.DeviceException or IOException)
         {
             error.WriteLine($"error: {e.Message}");
             return Task.FromResult(1);

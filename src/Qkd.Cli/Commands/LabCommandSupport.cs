@@ -55,7 +55,7 @@ internal sealed class LabCommandSupport
         {
             return (LabTagCapture.Capture(options, cancellationToken), null);
         }
-        catch (Exception e) when (e is ArgumentException or IOException or FormatException or Hardware.DeviceException or UnauthorizedAccessException)
+        catch (Exception e) when (e is ArgumentException or IOException or FormatException or Protocol.DeviceException or UnauthorizedAccessException)
         {
             return (null, e.Message);
         }

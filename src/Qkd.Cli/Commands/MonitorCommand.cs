@@ -40,7 +40,7 @@ public static class MonitorCommand
             {
                 rig = RigSource.Open(bench, profile, 7);
             }
-            catch (Exception e) when (e is Hardware.DeviceException or IOException or UnauthorizedAccessException)
+            catch (Exception e) when (e is Protocol.DeviceException or IOException or UnauthorizedAccessException)
             {
                 error.WriteLine($"error: {e.Message}");
                 return Task.FromResult(1);

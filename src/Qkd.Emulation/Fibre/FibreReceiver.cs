@@ -3,27 +3,27 @@ using System.Net;
 using System.Net.Sockets;
 using Qkd.Core;
 using Qkd.Core.Symbols;
-using Qkd.Hardware.Modulators;
+using Qkd.Protocol;
 
 namespace Qkd.Emulation.Fibre;
 
 /// <summary>
 /// Bob's end of the emulated fibre: accepts the light from Alice's process and replays it into Bob's physics. The
 /// physics model's "light source" (an emulated modulator firmware inside <see cref="Firmware.EmulatedLinkDevices"/>)
-/// is driven, through the ordinary modulator driver, with what arrives: the header's pulse rate, intensity levels and
+/// is driven through <see cref="IFibreLightSource"/> (in a node: the ordinary modulator driver) with what arrives: the header's pulse rate, intensity levels and
 /// sync divider, then the symbols as a stream that ends when the fibre says so. Bob's own drivers (detector, tagger)
 /// see only the tags this light produces, as a real receiver would.
 /// </summary>
 public sealed class FibreReceiver : IDisposable
 {
     private readonly TcpListener _listener;
-    private readonly ILaserModulator _lightSource;
+    private readonly IFibreLightSource _lightSource;
     private readonly CancellationTokenSource _stop = new();
     private readonly Thread _thread;
 
     /// <param name="listenOn">Where Alice's transmitter connects (port 0: any free port, see <see cref="EndPoint"/>).</param>
-    /// <param name="lightSource">The driver of the physics' light source in this process, connected.</param>
-    public FibreReceiver(IPEndPoint listenOn, ILaserModulator lightSource)
+    /// <param name="lightSource">The physics' light source in this process, ready to emit.</param>
+    public FibreReceiver(IPEndPoint listenOn, IFibreLightSource lightSource)
     {
         _lightSource = lightSource;
         _listener = new TcpListener(listenOn);
@@ -73,13 +73,13 @@ public sealed class FibreReceiver : IDisposable
                 {
                     Receive(stream);
                 }
-                catch (Exception e) when (e is IOException or SocketException or InvalidDataException or Hardware.DeviceException or AggregateException)
+                catch (Exception e) when (e is IOException or SocketException or InvalidDataException or DeviceException or AggregateException)
                 {
                     Fault = $"emulated fibre: {(e as AggregateException)?.InnerException?.Message ?? e.Message}";
                     // The light stopped mid-emission (Alice's node went away): end the emission at what arrived, so the
                     // physics and Bob's tag stream end too instead of waiting for light that will not come.
-                    try { _lightSource.StopEmission(); }
-                    catch (Exception stop) when (stop is Hardware.DeviceException or InvalidOperationException) { }
+                    try { _lightSource.Stop(); }
+                    catch (Exception stop) when (stop is DeviceException or InvalidOperationException) { }
                 }
                 catch (OperationCanceledException)
                 {
@@ -94,17 +94,9 @@ public sealed class FibreReceiver : IDisposable
         var header = new byte[FibreLight.Length];
         stream.ReadExactly(header);
         var light = FibreLight.Read(header);
-        _lightSource.SetPulseRateHz(light.PulseRateHz);
-        _lightSource.SetMeanPhotonNumber(Intensity.Signal, light.SignalMicroPhotons / 1e6);
-        _lightSource.SetMeanPhotonNumber(Intensity.Decoy, light.DecoyMicroPhotons / 1e6);
-        _lightSource.SetMeanPhotonNumber(Intensity.Vacuum, light.VacuumMicroPhotons / 1e6);
-        _lightSource.SetSyncDivider(light.SyncDivider);
         Interlocked.Exchange(ref _pulses, 0);
         Emissions++;
-        var symbols = new Arriving(stream, this);
-        _lightSource.StartEmission(symbols, light.FirstPulse);
-        _lightSource.StreamingCompletion.Wait(_stop.Token);
-        _lightSource.StopEmission();
+        _lightSource.Emit(light, new Arriving(stream, this), _stop.Token);
     }
 
     /// <summary>The symbols as they come out of the fibre: chunks of packed bytes, a zero-length chunk at the end.</summary>

@@ -1,6 +1,6 @@
 using Qkd.Core.Symbols;
-using Qkd.Hardware.Protocol;
-using Qkd.Hardware.Protocol.Messages;
+using Qkd.Protocol;
+using Qkd.Protocol.Messages;
 
 namespace Qkd.Emulation.Firmware;
 

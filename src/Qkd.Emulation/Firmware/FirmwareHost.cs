@@ -1,8 +1,7 @@
 using System.Buffers.Binary;
-using Qkd.Hardware;
-using Qkd.Hardware.Protocol;
-using Qkd.Hardware.Protocol.Messages;
-using Qkd.Hardware.Transport;
+using Qkd.Protocol;
+using Qkd.Protocol.Messages;
+using Qkd.Protocol.Transport;
 
 namespace Qkd.Emulation.Firmware;
 

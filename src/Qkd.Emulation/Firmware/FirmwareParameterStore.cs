@@ -1,5 +1,5 @@
-using Qkd.Hardware.Protocol;
-using Qkd.Hardware.Protocol.Messages;
+using Qkd.Protocol;
+using Qkd.Protocol.Messages;
 
 namespace Qkd.Emulation.Firmware;
 

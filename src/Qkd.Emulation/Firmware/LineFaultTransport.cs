@@ -1,6 +1,6 @@
 using Qkd.Core.Random;
-using Qkd.Hardware.Protocol;
-using Qkd.Hardware.Transport;
+using Qkd.Protocol;
+using Qkd.Protocol.Transport;
 
 namespace Qkd.Emulation.Firmware;
 

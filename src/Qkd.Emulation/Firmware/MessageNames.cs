@@ -1,4 +1,4 @@
-using Qkd.Hardware.Protocol;
+using Qkd.Protocol;
 
 namespace Qkd.Emulation.Firmware;
 

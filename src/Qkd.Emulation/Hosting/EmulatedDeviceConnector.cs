@@ -1,10 +1,7 @@
 using Nerdbank.Streams;
 using Qkd.Emulation.Firmware;
-using Qkd.Hardware;
-using Qkd.Hardware.Devices;
-using Qkd.Hardware.Transport;
-using Qkd.Hardware.Transport.Serial;
-using Qkd.Hardware.Transport.Streams;
+using Qkd.Protocol;
+using Qkd.Protocol.Transport;
 
 namespace Qkd.Emulation.Hosting;
 
@@ -15,15 +12,36 @@ namespace Qkd.Emulation.Hosting;
 /// to the driver. <see cref="Unplug"/> and <see cref="Replug"/> model pulling the cable: while unplugged, connecting
 /// fails with the same typed disconnect a missing USB device gives.
 /// </summary>
-public sealed class EmulatedDeviceConnector(FirmwareHost firmware, EmulatedDeviceTransport transport) : IDeviceConnector, IDisposable
+/// <remarks>
+/// Over a pseudo-terminal the host end is a serial port, opened by the caller's <c>openSerialPort</c> (the host's
+/// own serial transport from Qkd.Hardware, so that the real System.IO.Ports path runs): emulation hosts the device
+/// side and never references the drivers.
+/// </remarks>
+public sealed class EmulatedDeviceConnector : IDeviceConnector, IDisposable
 {
     private readonly Lock _gate = new();
     private PseudoTerminal? _pty;
     private volatile bool _present = true;
 
-    public FirmwareHost Firmware { get; } = firmware ?? throw new ArgumentNullException(nameof(firmware));
+    private readonly Func<string, IFrameTransport>? _openSerialPort;
 
-    public EmulatedDeviceTransport Transport { get; } = transport;
+    /// <param name="firmware">The emulated device behind the cable.</param>
+    /// <param name="transport">In process, or a pseudo-terminal.</param>
+    /// <param name="openSerialPort">Opens the host end of a pseudo-terminal from its path (/dev/pts/N); required for
+    /// <see cref="EmulatedDeviceTransport.PseudoTerminal"/>.</param>
+    public EmulatedDeviceConnector(FirmwareHost firmware, EmulatedDeviceTransport transport,
+        Func<string, IFrameTransport>? openSerialPort = null)
+    {
+        Firmware = firmware ?? throw new ArgumentNullException(nameof(firmware));
+        Transport = transport;
+        if (transport == EmulatedDeviceTransport.PseudoTerminal && openSerialPort is null)
+            throw new ArgumentException("a pseudo-terminal cable needs the host's serial port opener", nameof(openSerialPort));
+        _openSerialPort = openSerialPort;
+    }
+
+    public FirmwareHost Firmware { get; }
+
+    public EmulatedDeviceTransport Transport { get; }
 
     public string Description => Transport == EmulatedDeviceTransport.InProcess
         ? $"emulated {Firmware.DeviceClass} {Firmware.SerialNumber} (in process)"
@@ -50,7 +68,7 @@ public sealed class EmulatedDeviceConnector(FirmwareHost firmware, EmulatedDevic
             var pty = PseudoTerminal.Open();
             _pty = pty;
             Firmware.Plug(new StreamFrameTransport(pty.Master, $"{Firmware.SerialNumber} pty master {pty.SlavePath}", ownsStream: false));
-            return SerialFrameTransport.Open(new SerialPortOptions(pty.SlavePath) { BaudRate = 3_000_000 });
+            return _openSerialPort!(pty.SlavePath);
         }
     }
 

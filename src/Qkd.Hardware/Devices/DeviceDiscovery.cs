@@ -1,6 +1,6 @@
-using Qkd.Hardware.Protocol;
-using Qkd.Hardware.Protocol.Messages;
-using Qkd.Hardware.Transport;
+using Qkd.Protocol;
+using Qkd.Protocol.Messages;
+using Qkd.Protocol.Transport;
 using Qkd.Hardware.Transport.Serial;
 using Qkd.Hardware.Transport.Usb;
 

@@ -1,4 +1,4 @@
-using Qkd.Hardware.Protocol.Messages;
+using Qkd.Protocol.Messages;
 
 namespace Qkd.Hardware.Devices;
 

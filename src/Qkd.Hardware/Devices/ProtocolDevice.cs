@@ -1,5 +1,6 @@
-using Qkd.Hardware.Protocol;
-using Qkd.Hardware.Protocol.Messages;
+using Qkd.Protocol;
+using Qkd.Protocol.Messages;
+using Qkd.Protocol.Transport;
 
 namespace Qkd.Hardware.Devices;
 

@@ -1,4 +1,4 @@
-using Qkd.Hardware.Transport;
+using Qkd.Protocol.Transport;
 using Qkd.Hardware.Transport.Serial;
 
 namespace Qkd.Hardware.Devices;

@@ -1,5 +1,5 @@
-using Qkd.Hardware.Protocol;
-using Qkd.Hardware.Transport;
+using Qkd.Protocol;
+using Qkd.Protocol.Transport;
 using Qkd.Hardware.Transport.Usb;
 
 namespace Qkd.Hardware.Devices;

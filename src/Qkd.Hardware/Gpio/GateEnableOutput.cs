@@ -1,4 +1,5 @@
 using System.Device.Gpio;
+using Qkd.Protocol;
 
 namespace Qkd.Hardware.Gpio;
 

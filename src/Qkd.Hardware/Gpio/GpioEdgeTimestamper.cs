@@ -1,6 +1,7 @@
 using System.Device.Gpio;
 using Qkd.Core.Rings;
 using Qkd.Core.TimeTags;
+using Qkd.Protocol;
 
 namespace Qkd.Hardware.Gpio;
 

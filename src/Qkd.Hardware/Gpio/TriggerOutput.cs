@@ -1,5 +1,5 @@
 using System.Device.Gpio;
-using Qkd.Hardware.Simulation;
+using Qkd.Protocol;
 
 namespace Qkd.Hardware.Gpio;
 
@@ -11,7 +11,8 @@ namespace Qkd.Hardware.Gpio;
 /// </summary>
 /// <remarks>
 /// Widths up to a couple of milliseconds are busy-waited (sleep granularity is ~1 ms); longer ones sleep first.
-/// Under a <see cref="SimulatedClock"/> the wait advances simulated time by exactly the width instead of spinning.
+/// A caller on simulated time passes its own wait (one that advances the simulated clock by exactly the width), so the
+/// driver never needs to know what kind of clock it runs on.
 /// </remarks>
 public sealed class TriggerOutput : IDisposable
 {
@@ -19,11 +20,15 @@ public sealed class TriggerOutput : IDisposable
     private readonly GpioController _controller;
     private readonly PinValue _idleLevel;
     private readonly HostMonotonicClock _clock;
+    private readonly Action<long>? _waitNs;
     private readonly object _gate = new();
     private long _pulses;
     private bool _disposed;
 
-    public TriggerOutput(GpioController controller, int pin, PinValue? activeLevel = null, TimeProvider? clock = null, string name = "trigger")
+    /// <param name="waitNs">How to hold the line for a width in nanoseconds; by default a sleep plus busy-wait on
+    /// <paramref name="clock"/>. Simulated time passes a wait that advances its clock.</param>
+    public TriggerOutput(GpioController controller, int pin, PinValue? activeLevel = null, TimeProvider? clock = null, string name = "trigger",
+        Action<long>? waitNs = null)
     {
         ArgumentNullException.ThrowIfNull(controller);
         _controller = controller;
@@ -32,6 +37,7 @@ public sealed class TriggerOutput : IDisposable
         ActiveLevel = activeLevel ?? PinValue.High;
         _idleLevel = !ActiveLevel;
         _clock = new HostMonotonicClock(clock ?? TimeProvider.System);
+        _waitNs = waitNs;
         GpioLines.OpenOutput(controller, pin, _idleLevel, name);
     }
 
@@ -72,9 +78,9 @@ public sealed class TriggerOutput : IDisposable
 
     private void Wait(long widthNs)
     {
-        if (_clock.Provider is SimulatedClock simulated)
+        if (_waitNs is not null)
         {
-            simulated.Advance(widthNs);
+            _waitNs(widthNs);
             return;
         }
         long start = _clock.Provider.GetTimestamp();

@@ -1,6 +1,7 @@
 using Qkd.Hardware.Devices;
-using Qkd.Hardware.Protocol;
+using Qkd.Protocol;
 using Qkd.Hardware.Transport.Serial;
+using Qkd.Protocol.Transport;
 
 namespace Qkd.Node.Devices;
 

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using Qkd.Hardware.Protocol;
+using Qkd.Protocol;
+using Qkd.Hardware.Devices;
 
 namespace Qkd.Node.Devices;
 

@@ -1,9 +1,8 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
-using Qkd.Hardware;
 using Qkd.Hardware.Devices;
-using Qkd.Hardware.Protocol;
-using Qkd.Hardware.Protocol.Messages;
+using Qkd.Protocol;
+using Qkd.Protocol.Messages;
 
 namespace Qkd.Node.Devices;
 

@@ -4,10 +4,11 @@ using Qkd.Emulation.Fibre;
 using Qkd.Emulation.Firmware;
 using Qkd.Emulation.Hosting;
 using Qkd.Emulation.TimeTagging;
-using Qkd.Hardware.Detectors;
-using Qkd.Hardware.Modulators;
-using Qkd.Hardware.Protocol;
-using Qkd.Hardware.TimeTaggers;
+using Qkd.Hardware.Detector;
+using Qkd.Hardware.Modulator;
+using Qkd.Protocol;
+using Qkd.Hardware.TimeTagger;
+using Qkd.Hardware.Devices;
 
 namespace Qkd.Node.Devices;
 
@@ -51,15 +52,15 @@ public sealed class EmulatedReceiver : IDisposable
     {
         var devices = new EmulatedLinkDevices(physics, tagger with { EndPulse = long.MaxValue }, seed);
         var options = new DeviceConnectionOptions { ReplyTimeout = TimeSpan.FromSeconds(5) };
-        var detectorCable = new EmulatedDeviceConnector(devices.Detector, transport);
-        var taggerCable = new EmulatedDeviceConnector(devices.Tagger, transport);
+        var detectorCable = EmulatedCable.Create(devices.Detector, transport);
+        var taggerCable = EmulatedCable.Create(devices.Tagger, transport);
         // The light source is the far end of the fibre, not a device of Bob's: always in process.
-        var lightCable = new EmulatedDeviceConnector(devices.Modulator, EmulatedDeviceTransport.InProcess);
+        var lightCable = EmulatedCable.Create(devices.Modulator, EmulatedDeviceTransport.InProcess);
         var lightSource = new ProtocolLaserModulator(lightCable, options);
         lightSource.Connect();
         var detector = new ProtocolSinglePhotonDetector(detectorCable, options);
         var taggerDriver = new ProtocolTimeTagger(taggerCable, options);
-        var receiver = new FibreReceiver(fibre, lightSource);
+        var receiver = new FibreReceiver(fibre, new ModulatorLightSource(lightSource));
         return new EmulatedReceiver(devices, [detectorCable, taggerCable, lightCable], lightSource, detector, taggerDriver, receiver);
     }
 

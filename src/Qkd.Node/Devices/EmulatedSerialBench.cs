@@ -2,7 +2,7 @@ using Qkd.Emulation;
 using Qkd.Emulation.Firmware;
 using Qkd.Emulation.Hosting;
 using Qkd.Emulation.TimeTagging;
-using Qkd.Hardware.Transport.Streams;
+using Qkd.Protocol.Transport;
 
 namespace Qkd.Node.Devices;
 

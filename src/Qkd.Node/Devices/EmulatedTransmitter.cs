@@ -2,8 +2,9 @@ using System.Net;
 using Qkd.Emulation.Fibre;
 using Qkd.Emulation.Firmware;
 using Qkd.Emulation.Hosting;
-using Qkd.Hardware.Modulators;
-using Qkd.Hardware.Protocol;
+using Qkd.Hardware.Modulator;
+using Qkd.Protocol;
+using Qkd.Hardware.Devices;
 
 namespace Qkd.Node.Devices;
 
@@ -33,7 +34,7 @@ public sealed class EmulatedTransmitter : IDisposable
     public static EmulatedTransmitter Create(IPEndPoint fibre, EmulatedDeviceTransport transport = EmulatedDeviceTransport.InProcess, string serialNumber = "MOD-EMU-0001")
     {
         var firmware = new EmulatedLaserModulatorFirmware(serialNumber);
-        var cable = new EmulatedDeviceConnector(firmware, transport);
+        var cable = EmulatedCable.Create(firmware, transport);
         var modulator = new ProtocolLaserModulator(cable, new DeviceConnectionOptions { ReplyTimeout = TimeSpan.FromSeconds(5) });
         var transmitter = new FibreTransmitter(firmware, fibre);
         return new EmulatedTransmitter(firmware, cable, modulator, transmitter);

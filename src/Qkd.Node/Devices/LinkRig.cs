@@ -3,11 +3,12 @@ using Qkd.Emulation;
 using Qkd.Emulation.Firmware;
 using Qkd.Emulation.Hosting;
 using Qkd.Emulation.TimeTagging;
-using Qkd.Hardware.Detectors;
+using Qkd.Hardware.Detector;
 using Qkd.Hardware.Devices;
-using Qkd.Hardware.Modulators;
-using Qkd.Hardware.Protocol;
-using Qkd.Hardware.TimeTaggers;
+using Qkd.Hardware.Modulator;
+using Qkd.Protocol;
+using Qkd.Hardware.TimeTagger;
+using Qkd.Protocol.Transport;
 
 namespace Qkd.Node.Devices;
 
@@ -59,9 +60,9 @@ public sealed class LinkRig : IDisposable
         EmulatedLabTruth? truth = null)
     {
         var devices = new EmulatedLinkDevices(baseProfile, taggerOptions, seed) { Truth = truth ?? new EmulatedLabTruth() };
-        var modulatorCable = new EmulatedDeviceConnector(devices.Modulator, transport);
-        var detectorCable = new EmulatedDeviceConnector(devices.Detector, transport);
-        var taggerCable = new EmulatedDeviceConnector(devices.Tagger, transport);
+        var modulatorCable = EmulatedCable.Create(devices.Modulator, transport);
+        var detectorCable = EmulatedCable.Create(devices.Detector, transport);
+        var taggerCable = EmulatedCable.Create(devices.Tagger, transport);
         // A pty moves a few MB/s: give a stopping stream time to drain.
         var options = connectionOptions ?? new DeviceConnectionOptions
         {

@@ -1,6 +1,6 @@
 using System.Text.Json;
 using Qkd.Emulation.TimeTagging;
-using Qkd.Hardware.TimeTaggers;
+using Qkd.Hardware.TimeTagger;
 
 namespace Qkd.Node.Lab;
 

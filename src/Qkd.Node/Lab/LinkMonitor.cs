@@ -6,6 +6,7 @@ using Qkd.Core.Symbols;
 using Qkd.Emulation;
 using Qkd.Node.Devices;
 using Qkd.Node.Link;
+using Qkd.Protocol;
 
 namespace Qkd.Node.Lab;
 
@@ -81,7 +82,7 @@ public static class LinkMonitor
         if (!ended)
         {
             try { rig.Tagger.StopStream(); }
-            catch (Hardware.DeviceException) { }
+            catch (Protocol.DeviceException) { }
         }
         else
             emission.EmissionStopped.Wait(TimeSpan.FromSeconds(30));

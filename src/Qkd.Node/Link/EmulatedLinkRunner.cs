@@ -13,6 +13,7 @@ using Qkd.Emulation;
 using Qkd.Emulation.TimeTagging;
 using Qkd.Node.Devices;
 using Qkd.Node.KeyStore;
+using Qkd.Protocol;
 
 namespace Qkd.Node.Link;
 
@@ -148,14 +149,14 @@ public sealed class EmulatedLinkRunner(EmulatedRunOptions options, ILogger? logg
                 if (finished)
                 {
                     try { await stopEmission.ConfigureAwait(false); }
-                    catch (Exception e) when (e is Hardware.DeviceException or InvalidOperationException) { _logger.LogWarning("Stopping the emission failed: {Error}", e.Message); }
+                    catch (Exception e) when (e is Protocol.DeviceException or InvalidOperationException) { _logger.LogWarning("Stopping the emission failed: {Error}", e.Message); }
                 }
                 else
                 {
                     // Ended early (an abort, a failure): nobody reads the tags any more, so stop the tagger first; the
                     // symbol stream then stalls and ends when the devices are closed.
                     try { devices.Tagger.StopStream(); }
-                    catch (Exception e) when (e is Hardware.DeviceException or InvalidOperationException) { _logger.LogWarning("Stopping the tag stream failed: {Error}", e.Message); }
+                    catch (Exception e) when (e is Protocol.DeviceException or InvalidOperationException) { _logger.LogWarning("Stopping the tag stream failed: {Error}", e.Message); }
                     _ = stopEmission.ContinueWith(t => _logger.LogDebug("Emission ended: {Error}", t.Exception?.InnerException?.Message),
                         CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
                 }

@@ -1,4 +1,5 @@
 using Qkd.Distillation.Channel;
+using Qkd.Protocol;
 
 namespace Qkd.Node.Metrics;
 
@@ -22,7 +23,7 @@ public static class SessionAbortReason
         ClassicalChannelClosedException => ChannelClosed,
         IOException => Io,
         InvalidDataException => InvalidData,
-        Hardware.DeviceException => Device,
+        Protocol.DeviceException => Device,
         TimeoutException => Timeout,
         _ => Other,
     };

@@ -4,7 +4,7 @@ using Qkd.Core.Random;
 using Qkd.Core.Symbols;
 using Qkd.Distillation;
 using Qkd.Distillation.Channel;
-using Qkd.Hardware.Modulators;
+using Qkd.Hardware.Modulator;
 using Qkd.Node.Link;
 
 namespace Qkd.Node.Service;

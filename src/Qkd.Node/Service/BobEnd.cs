@@ -5,9 +5,10 @@ using Qkd.Core;
 using Qkd.Core.Random;
 using Qkd.Distillation;
 using Qkd.Distillation.Channel;
-using Qkd.Hardware.TimeTaggers;
+using Qkd.Hardware.TimeTagger;
 using Qkd.Node.Link;
 using Qkd.Node.Metrics;
+using Qkd.Protocol;
 
 namespace Qkd.Node.Service;
 
@@ -48,7 +49,7 @@ public sealed class BobEnd(NodeConfig config, ITimeTagger tagger, IKeySink pool,
         if (bob.AbortReason is not null)
         {
             try { tagger.StopStream(); }
-            catch (Hardware.DeviceException e) { logger.LogWarning("Stopping the tagger failed: {Error}", e.Message); }
+            catch (Protocol.DeviceException e) { logger.LogWarning("Stopping the tagger failed: {Error}", e.Message); }
         }
         logger.LogInformation("Session {Session} ended: {Closing}; {Bits:N0} secret bits", session, closing, bob.SecretBits);
         return new SessionSummary(session, closing, bob.SecretBits);

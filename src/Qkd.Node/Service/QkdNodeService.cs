@@ -10,6 +10,7 @@ using Qkd.Node.KeyDelivery;
 using Qkd.Node.KeyStore;
 using Qkd.Node.Link;
 using Qkd.Node.Metrics;
+using Qkd.Protocol;
 
 namespace Qkd.Node.Service;
 
@@ -130,7 +131,7 @@ public sealed class QkdNodeService(NodeConfig config, ILoggerFactory loggers) : 
                     if (account.RemainingBits < 4L * account.TagBitsUsedThisProcess / Math.Max(1, SessionsRun))
                         _logger.LogWarning("The authentication pad has room for fewer than about 4 more sessions: Cascade's round trips cost more tag bits than a block yields; add pre-shared secret or raise authenticationReplenishBits");
                 }
-                catch (Exception e) when (e is ClassicalChannelClosedException or IOException or InvalidDataException or Hardware.DeviceException or TimeoutException)
+                catch (Exception e) when (e is ClassicalChannelClosedException or IOException or InvalidDataException or Protocol.DeviceException or TimeoutException)
                 {
                     metrics.SessionAborted(SessionAbortReason.Of(e));
                     _logger.LogWarning("Session broken: {Error}; opening a new one", e.Message);

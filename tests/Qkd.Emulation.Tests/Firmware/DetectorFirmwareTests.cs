@@ -1,6 +1,6 @@
 using Qkd.Emulation.Firmware;
-using Qkd.Hardware.Protocol;
-using Qkd.Hardware.Protocol.Messages;
+using Qkd.Protocol;
+using Qkd.Protocol.Messages;
 
 namespace Qkd.Emulation.Tests.Firmware;
 

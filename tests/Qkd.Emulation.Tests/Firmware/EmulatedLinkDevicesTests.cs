@@ -2,8 +2,8 @@ using Qkd.Core.Symbols;
 using Qkd.Core.TimeTags;
 using Qkd.Emulation.Firmware;
 using Qkd.Emulation.TimeTagging;
-using Qkd.Hardware.Protocol;
-using Qkd.Hardware.Protocol.Messages;
+using Qkd.Protocol;
+using Qkd.Protocol.Messages;
 
 namespace Qkd.Emulation.Tests.Firmware;
 

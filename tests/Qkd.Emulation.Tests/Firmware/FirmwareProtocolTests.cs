@@ -1,8 +1,8 @@
 using System.Buffers.Binary;
 using Qkd.Core.TimeTags;
 using Qkd.Emulation.Firmware;
-using Qkd.Hardware.Protocol;
-using Qkd.Hardware.Protocol.Messages;
+using Qkd.Protocol;
+using Qkd.Protocol.Messages;
 
 namespace Qkd.Emulation.Tests.Firmware;
 

@@ -1,10 +1,10 @@
 using System.Collections.Concurrent;
 using Nerdbank.Streams;
 using Qkd.Core.TimeTags;
-using Qkd.Hardware.Protocol;
-using Qkd.Hardware.Protocol.Messages;
-using Qkd.Hardware.Transport;
-using Qkd.Hardware.Transport.Streams;
+using Qkd.Protocol;
+using Qkd.Protocol.Messages;
+using Qkd.Protocol.Transport;
+using Qkd.Protocol.Transport;
 
 namespace Qkd.Emulation.Tests.Firmware;
 
@@ -173,7 +173,7 @@ internal sealed class FirmwareTestHost : IDisposable
                 _decoder.Push(buffer.AsSpan(0, n), handler);
             }
         }
-        catch (Qkd.Hardware.DeviceDisconnectedException)
+        catch (Qkd.Protocol.DeviceDisconnectedException)
         {
         }
         LineClosed = true;

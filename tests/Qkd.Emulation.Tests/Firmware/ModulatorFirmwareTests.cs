@@ -1,8 +1,8 @@
 using Qkd.Core;
 using Qkd.Core.Symbols;
 using Qkd.Emulation.Firmware;
-using Qkd.Hardware.Protocol;
-using Qkd.Hardware.Protocol.Messages;
+using Qkd.Protocol;
+using Qkd.Protocol.Messages;
 
 namespace Qkd.Emulation.Tests.Firmware;
 

@@ -1,8 +1,8 @@
 using Nerdbank.Streams;
 using Qkd.Emulation.Hosting;
-using Qkd.Hardware;
-using Qkd.Hardware.Transport;
-using Qkd.Hardware.Transport.Streams;
+using Qkd.Protocol.Transport;
+using Qkd.Protocol.Transport;
+using Qkd.Protocol;
 
 namespace Qkd.Emulation.Tests.Hosting;
 

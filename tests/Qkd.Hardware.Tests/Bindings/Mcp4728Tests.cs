@@ -1,7 +1,9 @@
 using System.Device.I2c;
 using CsCheck;
 using Qkd.Hardware.Bindings.Mcp4728;
-using Qkd.Hardware.Simulation;
+using Qkd.Emulation.Buses;
+using Qkd.Hardware.Tests.Support;
+using Qkd.Protocol;
 
 namespace Qkd.Hardware.Tests.Bindings;
 

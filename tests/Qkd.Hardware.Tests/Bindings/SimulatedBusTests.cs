@@ -1,6 +1,7 @@
 using System.Device.I2c;
 using System.Device.Spi;
-using Qkd.Hardware.Simulation;
+using Qkd.Emulation.Buses;
+using Qkd.Hardware.Tests.Support;
 
 namespace Qkd.Hardware.Tests.Bindings;
 

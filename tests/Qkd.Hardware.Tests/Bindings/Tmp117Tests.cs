@@ -1,6 +1,8 @@
 using System.Device.I2c;
 using Qkd.Hardware.Bindings.Tmp117;
-using Qkd.Hardware.Simulation;
+using Qkd.Emulation.Buses;
+using Qkd.Hardware.Tests.Support;
+using Qkd.Protocol;
 
 namespace Qkd.Hardware.Tests.Bindings;
 

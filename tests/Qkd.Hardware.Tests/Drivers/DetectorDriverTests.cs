@@ -1,8 +1,9 @@
 using Qkd.Emulation.Firmware;
 using Qkd.Emulation.Hosting;
-using Qkd.Hardware.Detectors;
-using Qkd.Hardware.Protocol;
-using Qkd.Hardware.Protocol.Messages;
+using Qkd.Hardware.Detector;
+using Qkd.Protocol;
+using Qkd.Protocol.Messages;
+using Qkd.Hardware.Devices;
 
 namespace Qkd.Hardware.Tests.Drivers;
 

@@ -2,9 +2,10 @@ using Qkd.Core;
 using Qkd.Core.Symbols;
 using Qkd.Emulation.Firmware;
 using Qkd.Emulation.Hosting;
-using Qkd.Hardware.Modulators;
-using Qkd.Hardware.Protocol;
-using Qkd.Hardware.Protocol.Messages;
+using Qkd.Hardware.Modulator;
+using Qkd.Protocol;
+using Qkd.Protocol.Messages;
+using Qkd.Hardware.Devices;
 
 namespace Qkd.Hardware.Tests.Drivers;
 

@@ -1,8 +1,10 @@
+using Qkd.Hardware.Tests.Support;
 using Qkd.Core.TimeTags;
 using Qkd.Emulation.Firmware;
 using Qkd.Emulation.Hosting;
-using Qkd.Hardware.Protocol;
-using Qkd.Hardware.TimeTaggers;
+using Qkd.Protocol;
+using Qkd.Hardware.TimeTagger;
+using Qkd.Hardware.Devices;
 
 namespace Qkd.Hardware.Tests.Drivers;
 
@@ -17,7 +19,7 @@ public sealed class TimeTaggerDriverTests
         ListTagSource source, EmulatedDeviceTransport transport = EmulatedDeviceTransport.InProcess, int ringCapacity = 1 << 18)
     {
         var firmware = new EmulatedTimeTaggerFirmware(() => source, "TT-0042", inputs: 8);
-        var connector = new EmulatedDeviceConnector(firmware, transport);
+        var connector = new EmulatedDeviceConnector(firmware, transport, SerialPorts.Open);
         var tagger = new ProtocolTimeTagger(connector, new DeviceConnectionOptions { ReplyTimeout = TimeSpan.FromSeconds(2) }, ringCapacity);
         tagger.Connect();
         return (firmware, connector, tagger);

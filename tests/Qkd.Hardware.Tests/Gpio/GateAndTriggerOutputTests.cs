@@ -1,6 +1,7 @@
 using System.Device.Gpio;
 using Qkd.Hardware.Gpio;
-using Qkd.Hardware.Simulation;
+using Qkd.Emulation.Buses;
+using Qkd.Protocol;
 
 namespace Qkd.Hardware.Tests.Gpio;
 
@@ -48,7 +49,7 @@ public sealed class GateAndTriggerOutputTests
     public void Trigger_pulse_under_the_simulated_clock_is_exactly_its_width()
     {
         using var rig = new GpioTestRig();
-        using var trigger = new TriggerOutput(rig.Controller, 20, clock: rig.Clock);
+        using var trigger = new TriggerOutput(rig.Controller, 20, clock: rig.Clock, waitNs: rig.Clock.Advance);
         rig.Driver.ClearWrites();
         long t0 = rig.Clock.NowNs;
         trigger.Pulse(1_500);
@@ -74,7 +75,7 @@ public sealed class GateAndTriggerOutputTests
     public void Trigger_width_out_of_range_names_the_value()
     {
         using var rig = new GpioTestRig();
-        using var trigger = new TriggerOutput(rig.Controller, 22, clock: rig.Clock);
+        using var trigger = new TriggerOutput(rig.Controller, 22, clock: rig.Clock, waitNs: rig.Clock.Advance);
         var ex = Assert.Throws<ArgumentOutOfRangeException>(() => trigger.Pulse(0));
         Assert.Equal(0L, ex.ActualValue);
         Assert.Contains("GPIO 22", ex.Message);

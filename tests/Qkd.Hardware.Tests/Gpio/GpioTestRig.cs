@@ -1,5 +1,5 @@
 using System.Device.Gpio;
-using Qkd.Hardware.Simulation;
+using Qkd.Emulation.Buses;
 
 namespace Qkd.Hardware.Tests.Gpio;
 

@@ -1,8 +1,9 @@
 using System.Diagnostics;
 using System.IO.Ports;
 using Qkd.Emulation.Hosting;
-using Qkd.Hardware.Transport;
+using Qkd.Protocol.Transport;
 using Qkd.Hardware.Transport.Serial;
+using Qkd.Protocol;
 
 namespace Qkd.Hardware.Tests.Serial;
 

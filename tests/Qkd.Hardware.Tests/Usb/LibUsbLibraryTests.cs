@@ -1,4 +1,5 @@
 using Qkd.Hardware.Transport.Usb;
+using Qkd.Protocol;
 
 namespace Qkd.Hardware.Tests.Usb;
 

@@ -1,4 +1,4 @@
-using Qkd.Hardware.Protocol;
+using Qkd.Protocol;
 using Qkd.Hardware.Transport.Usb;
 
 namespace Qkd.Hardware.Tests.Usb;

@@ -1,7 +1,8 @@
 using Qkd.Emulation;
-using Qkd.Hardware.Protocol;
+using Qkd.Protocol;
 using Qkd.Node.Devices;
 using Qkd.Node.Link;
+using Qkd.Hardware.Devices;
 
 namespace Qkd.Node.Tests.Devices;
 

@@ -2,8 +2,8 @@ using System.Net;
 using Qkd.Core;
 using Qkd.Core.TimeTags;
 using Qkd.Emulation;
-using Qkd.Hardware.Modulators;
-using Qkd.Hardware.TimeTaggers;
+using Qkd.Hardware.Modulator;
+using Qkd.Hardware.TimeTagger;
 using Qkd.Node.Devices;
 using Qkd.Node.Link;
 

@@ -1,5 +1,6 @@
 using System.Device.I2c;
 using System.Diagnostics;
+using Qkd.Protocol;
 
 namespace Qkd.Hardware.Bindings.Mcp4728;
 

@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Device.I2c;
 using System.Diagnostics;
+using Qkd.Protocol;
 
 namespace Qkd.Hardware.Bindings.Tmp117;
 

@@ -1,4 +1,6 @@
 using System.IO.Ports;
+using Qkd.Protocol;
+using Qkd.Protocol.Transport;
 
 namespace Qkd.Hardware.Transport.Serial;
 

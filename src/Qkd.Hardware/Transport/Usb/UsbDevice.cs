@@ -1,3 +1,4 @@
+using Qkd.Protocol;
 namespace Qkd.Hardware.Transport.Usb;
 
 /// <summary>

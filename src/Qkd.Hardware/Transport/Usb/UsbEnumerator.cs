@@ -1,4 +1,5 @@
 using System.Text;
+using Qkd.Protocol;
 
 namespace Qkd.Hardware.Transport.Usb;
 

@@ -1,3 +1,4 @@
+using Qkd.Protocol.Transport;
 namespace Qkd.Hardware.Transport.Usb;
 
 /// <summary>

@@ -1,4 +1,0 @@
-namespace Qkd.Hardware.Protocol;
-
-/// <summary>An unsolicited frame from a device (flag Event), with its payload copied out of the receive buffer.</summary>
-public sealed record DeviceEvent(MessageType Type, uint Sequence, byte[] Payload, DateTimeOffset ReceivedAt);
