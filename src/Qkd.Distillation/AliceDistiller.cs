@@ -2,13 +2,14 @@ using Qkd.Core;
 using Qkd.Core.Bits;
 using Qkd.Core.Random;
 using Qkd.Core.Symbols;
-using Qkd.Distillation.Channel;
+using Qkd.Core.Channel;
 using Qkd.Distillation.ErrorCorrection;
 using Qkd.Distillation.ParameterEstimation;
 using Qkd.Distillation.PrivacyAmplification;
 using Qkd.Distillation.Protocol;
 using Qkd.Distillation.Sifting;
 using Qkd.Distillation.Verification;
+using Qkd.Core.Keys;
 
 namespace Qkd.Distillation;
 

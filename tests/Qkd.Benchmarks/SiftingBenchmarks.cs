@@ -4,7 +4,9 @@ using Qkd.Core.Bits;
 using Qkd.Core.Random;
 using Qkd.Core.Symbols;
 using Qkd.Distillation;
-using Qkd.Distillation.Channel;
+using Qkd.Core.Channel;
+using Qkd.Core.Keys;
+using Qkd.ClassicalChannel;
 
 namespace Qkd.Benchmarks;
 

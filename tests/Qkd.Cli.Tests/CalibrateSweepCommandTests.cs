@@ -17,7 +17,7 @@ public sealed class CalibrateSweepCommandTests : IDisposable
     internal static void AssertMatchesSchema(JsonElement report, string schemaFile)
     {
         using var schema = JsonDocument.Parse(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "schemas", schemaFile)));
-        var problems = Qkd.Node.Lab.LabReportSchema.Check(report, schema.RootElement);
+        var problems = Qkd.Lab.LabReportSchema.Check(report, schema.RootElement);
         Assert.True(problems.Count == 0, string.Join("; ", problems));
     }
 

@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using Qkd.Node.KeyStore;
+using Qkd.Kme.Pool;
 using Qkd.Node.Service;
 
 namespace Qkd.Cli.Tests;

@@ -11,8 +11,8 @@ using System.Net;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using System.Text.Json;
-using Qkd.Node.KeyStore;
-using Qkd.Node.Tests.KeyDelivery;
+using Qkd.Kme.Pool;
+using Qkd.Kme.Tests.Delivery;
 
 var settings = Settings.Parse(args);
 if (settings.ServeDirectory is { } serveDirectory)
@@ -60,7 +60,7 @@ var commits = new CommitTally();
 using var commitListener = new MeterListener();
 commitListener.InstrumentPublished = (instrument, l) =>
 {
-    if (instrument.Meter.Name == "Qkd.Node.KeyStore" && instrument.Name is "qkd.keystore.commit_batch_operations" or "qkd.keystore.commit_duration")
+    if (instrument.Meter.Name == KeyPoolMetrics.MeterName && instrument.Name is "qkd.keystore.commit_batch_operations" or "qkd.keystore.commit_duration")
         l.EnableMeasurementEvents(instrument);
 };
 commitListener.SetMeasurementEventCallback<int>((_, value, tags, _) => commits.Add(RoleOf(tags), operations: value, seconds: 0));

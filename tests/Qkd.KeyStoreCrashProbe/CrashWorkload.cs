@@ -1,5 +1,5 @@
 using Qkd.Core.Bits;
-using Qkd.Node.KeyStore;
+using Qkd.Kme.Pool;
 
 namespace Qkd.KeyStoreCrashProbe;
 

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using Qkd.Core.Bits;
-using Qkd.Node.KeyStore;
+using Qkd.Kme.Pool;
 
 namespace Qkd.KeyStoreCrashProbe;
 

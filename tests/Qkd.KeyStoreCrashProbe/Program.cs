@@ -1,5 +1,5 @@
 using Qkd.KeyStoreCrashProbe;
-using Qkd.Node.KeyStore;
+using Qkd.Kme.Pool;
 
 // run <dir> <operator-key-hex> <seed>: the crash workload, until killed.
 // bench <dir> [full|normal]: a quick key-store benchmark (figures on stdout).

@@ -3,7 +3,7 @@ using Qkd.Core;
 using Qkd.Emulation;
 using Qkd.Emulation.Firmware;
 using Qkd.Node.Devices;
-using Qkd.Node.Lab;
+using Qkd.Lab;
 using Qkd.Node.Link;
 
 namespace Qkd.Cli.Commands;

@@ -1,6 +1,6 @@
 using System.CommandLine;
 using System.Text.Json;
-using Qkd.Node.KeyStore;
+using Qkd.Kme.Pool;
 using Qkd.Node.Service;
 
 namespace Qkd.Cli.Commands;

@@ -1,5 +1,5 @@
 using System.CommandLine;
-using Qkd.Node.Lab;
+using Qkd.Lab;
 
 namespace Qkd.Cli.Commands;
 

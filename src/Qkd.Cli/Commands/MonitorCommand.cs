@@ -1,7 +1,7 @@
 using System.CommandLine;
 using Qkd.Emulation;
 using Qkd.Node.Devices;
-using Qkd.Node.Lab;
+using Qkd.Lab;
 using Qkd.Node.Link;
 using Spectre.Console;
 

@@ -2,7 +2,7 @@ using System.CommandLine;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using Qkd.Node.KeyStore;
+using Qkd.Kme.Pool;
 using Qkd.Node.Service;
 
 namespace Qkd.Cli.Commands;

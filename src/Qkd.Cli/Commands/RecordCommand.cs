@@ -1,6 +1,6 @@
 using System.CommandLine;
 using Qkd.Emulation;
-using Qkd.Node.Lab;
+using Qkd.Lab;
 using Qkd.Node.Link;
 
 namespace Qkd.Cli.Commands;

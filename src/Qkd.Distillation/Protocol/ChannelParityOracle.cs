@@ -1,4 +1,4 @@
-using Qkd.Distillation.Channel;
+using Qkd.Core.Channel;
 using Qkd.Distillation.ErrorCorrection;
 
 namespace Qkd.Distillation.Protocol;

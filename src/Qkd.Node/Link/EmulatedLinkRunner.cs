@@ -8,12 +8,13 @@ using Qkd.Core;
 using Qkd.Core.Random;
 using Qkd.Core.Symbols;
 using Qkd.Distillation;
-using Qkd.Distillation.Channel;
+using Qkd.Core.Channel;
 using Qkd.Emulation;
 using Qkd.Emulation.TimeTagging;
 using Qkd.Node.Devices;
-using Qkd.Node.KeyStore;
+using Qkd.Kme.Pool;
 using Qkd.Protocol;
+using Qkd.ClassicalChannel;
 
 namespace Qkd.Node.Link;
 
@@ -51,8 +52,8 @@ public sealed class EmulatedLinkRunner(EmulatedRunOptions options, ILogger? logg
         string runDirectory = Path.Combine(options.KeysDirectory, $"run-{started:yyyyMMdd-HHmmss}-seed{seed}");
         for (int attempt = 2; Directory.Exists(runDirectory); attempt++)
             runDirectory = Path.Combine(options.KeysDirectory, $"run-{started:yyyyMMdd-HHmmss}-seed{seed}-{attempt}");
-        var aliceStore = new FileKeyStore(Path.Combine(runDirectory, "alice"));
-        var bobStore = new FileKeyStore(Path.Combine(runDirectory, "bob"));
+        var aliceStore = new FileKeySink(Path.Combine(runDirectory, "alice"));
+        var bobStore = new FileKeySink(Path.Combine(runDirectory, "bob"));
         var (aliceChannel, bobChannel) = InMemoryClassicalChannel.CreatePair();
         var alice = new AliceDistiller(aliceChannel, symbols, distillation, aliceStore, Xoshiro256StarStar.ForStream(seed, "alice-distiller"));
         var bob = new BobDistiller(bobChannel, distillation, bobStore);
@@ -172,7 +173,7 @@ public sealed class EmulatedLinkRunner(EmulatedRunOptions options, ILogger? logg
         // Through the devices (or a replay) the run covers exactly the pulses streamed; directly, the emulator may overshoot.
         if (!viaTimeTags) physicalLink = link;
         long pulsesSent = viaTimeTags ? endPulse : Math.Max(link.PulsesEmitted, endPulse);
-        bool identical = FileKeyStore.HoldIdenticalKeys(aliceStore, bobStore);
+        bool identical = FileKeySink.HoldIdenticalKeys(aliceStore, bobStore);
         return BuildReport(started, wall.Elapsed.TotalSeconds, pulsesSent, detectionCount, physicalLink, decoder, bob, alice,
             aliceChannel, bobChannel, aliceStore, bobStore, identical, closing, frontEnd, deviceReports, devices?.Description, deviceLog);
     }
@@ -235,7 +236,7 @@ public sealed class EmulatedLinkRunner(EmulatedRunOptions options, ILogger? logg
 
     private LinkReport BuildReport(DateTimeOffset started, double wallSeconds, long pulsesSent, long detections,
         EmulatedLink? link, DetectionDecoder decoder, BobDistiller bob, AliceDistiller alice,
-        IClassicalChannel aliceChannel, IClassicalChannel bobChannel, FileKeyStore aliceStore, FileKeyStore bobStore,
+        IClassicalChannel aliceChannel, IClassicalChannel bobChannel, FileKeySink aliceStore, FileKeySink bobStore,
         bool identical, string closing, TimeTagFrontEnd? frontEnd, IReadOnlyList<DeviceReport>? deviceReports, string? devicesDescription,
         IReadOnlyList<string>? deviceLog)
     {

@@ -1,5 +1,5 @@
 using System.Diagnostics.Metrics;
-using Qkd.Node.ClassicalChannel;
+using Qkd.ClassicalChannel;
 
 namespace Qkd.Node.Metrics;
 

@@ -1,5 +1,6 @@
 using Qkd.Core.Bits;
 using Qkd.Distillation;
+using Qkd.Core.Keys;
 
 namespace Qkd.Node.Metrics;
 

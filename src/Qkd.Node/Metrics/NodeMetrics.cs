@@ -1,6 +1,6 @@
 using System.Diagnostics.Metrics;
 using Qkd.Distillation;
-using Qkd.Node.ClassicalChannel;
+using Qkd.ClassicalChannel;
 
 namespace Qkd.Node.Metrics;
 

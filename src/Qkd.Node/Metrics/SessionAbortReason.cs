@@ -1,4 +1,4 @@
-using Qkd.Distillation.Channel;
+using Qkd.Core.Channel;
 using Qkd.Protocol;
 
 namespace Qkd.Node.Metrics;

@@ -3,9 +3,10 @@ using Qkd.Core;
 using Qkd.Core.Random;
 using Qkd.Core.Symbols;
 using Qkd.Distillation;
-using Qkd.Distillation.Channel;
+using Qkd.Core.Channel;
 using Qkd.Hardware.Modulator;
 using Qkd.Node.Link;
+using Qkd.Core.Keys;
 
 namespace Qkd.Node.Service;
 

@@ -4,11 +4,12 @@ using Qkd.Acquisition.Loop;
 using Qkd.Core;
 using Qkd.Core.Random;
 using Qkd.Distillation;
-using Qkd.Distillation.Channel;
+using Qkd.Core.Channel;
 using Qkd.Hardware.TimeTagger;
 using Qkd.Node.Link;
 using Qkd.Node.Metrics;
 using Qkd.Protocol;
+using Qkd.Core.Keys;
 
 namespace Qkd.Node.Service;
 

@@ -2,7 +2,7 @@ using System.Net;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Qkd.Emulation;
-using Qkd.Node.KeyDelivery;
+using Qkd.Kme.Delivery;
 using Qkd.Node.Metrics;
 
 namespace Qkd.Node.Service;

@@ -2,9 +2,9 @@ using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using Qkd.Node.ClassicalChannel;
-using Qkd.Node.KeyDelivery;
-using Qkd.Node.KeyStore;
+using Qkd.ClassicalChannel;
+using Qkd.Kme.Delivery;
+using Qkd.Kme.Pool;
 
 namespace Qkd.Node.Service;
 

@@ -2,15 +2,17 @@ using System.Net;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Qkd.Distillation;
-using Qkd.Distillation.Channel;
+using Qkd.Core.Channel;
 using Qkd.Emulation.Hosting;
-using Qkd.Node.ClassicalChannel;
+using Qkd.ClassicalChannel;
 using Qkd.Node.Devices;
-using Qkd.Node.KeyDelivery;
-using Qkd.Node.KeyStore;
+using Qkd.Kme.Delivery;
+using Qkd.Kme.Pool;
 using Qkd.Node.Link;
 using Qkd.Node.Metrics;
 using Qkd.Protocol;
+using Qkd.Core.Keys;
+using Qkd.Kme.PeerLink;
 
 namespace Qkd.Node.Service;
 

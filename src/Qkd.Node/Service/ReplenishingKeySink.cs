@@ -1,7 +1,8 @@
 using System.Security.Cryptography;
 using Qkd.Core.Bits;
 using Qkd.Distillation;
-using Qkd.Node.ClassicalChannel;
+using Qkd.ClassicalChannel;
+using Qkd.Core.Keys;
 
 namespace Qkd.Node.Service;
 

@@ -2,8 +2,9 @@ using Qkd.Core;
 using Qkd.Core.Bits;
 using Qkd.Core.Random;
 using Qkd.Core.Symbols;
-using Qkd.Distillation.Channel;
+using Qkd.Core.Channel;
 using Qkd.Distillation.Protocol;
+using Qkd.ClassicalChannel;
 
 namespace Qkd.Distillation.Tests.Protocol;
 

@@ -2,6 +2,7 @@ using Qkd.Core;
 using Qkd.Core.Bits;
 using Qkd.Core.Random;
 using Qkd.Core.Symbols;
+using Qkd.Core.Keys;
 
 namespace Qkd.Distillation.Tests.Protocol;
 

@@ -1,4 +1,4 @@
-using Qkd.Distillation.Channel;
+using Qkd.Core.Channel;
 using Qkd.Distillation.Protocol;
 
 namespace Qkd.Distillation.Tests.Protocol;

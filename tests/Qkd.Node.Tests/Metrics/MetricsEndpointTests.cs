@@ -3,9 +3,9 @@ using System.Security.Cryptography;
 using Qkd.Acquisition.Loop;
 using Qkd.Core.Bits;
 using Qkd.Distillation;
-using Qkd.Distillation.Channel;
-using Qkd.Node.ClassicalChannel;
-using Qkd.Node.KeyStore;
+using Qkd.Core.Channel;
+using Qkd.ClassicalChannel;
+using Qkd.Kme.Pool;
 using Qkd.Node.Metrics;
 
 namespace Qkd.Node.Tests.Metrics;

@@ -2,10 +2,13 @@ using System.Net;
 using Microsoft.Extensions.Logging.Abstractions;
 using Qkd.Core.Bits;
 using Qkd.Distillation;
-using Qkd.Distillation.Channel;
+using Qkd.Core.Channel;
 using Qkd.Node.Devices;
 using Qkd.Node.Link;
 using Qkd.Node.Service;
+using Qkd.Core.Keys;
+using Qkd.Kme.PeerLink;
+using Qkd.ClassicalChannel;
 
 namespace Qkd.Node.Tests.Service;
 

@@ -1,0 +1,119 @@
+using System.Net;
+using System.Security.Authentication;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.AspNetCore.Server.Kestrel.Https;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Qkd.Kme.Pool;
+
+namespace Qkd.Kme.Delivery;
+
+/// <summary>
+/// One KME's ETSI GS QKD 014 key-delivery server: Kestrel, HTTPS only (TLS 1.2/1.3, HTTP/1.1 and HTTP/2), a client
+/// certificate required on every connection. Usage: construct, <see cref="StartAsync"/>, read
+/// <see cref="BaseAddress"/>, and <see cref="StopAsync"/> or dispose.
+/// </summary>
+/// <remarks>
+/// The TLS handshake accepts any client certificate whose key the client proves it holds; whether the certificate is
+/// trusted (chain to a configured CA only) and which SAE it names is decided per request by
+/// <see cref="SaeAuthenticator"/>, so a stranger gets the ETSI 401 with a reason instead of a broken handshake.
+/// No request is served before that decision.
+/// </remarks>
+public sealed class EtsiKeyDeliveryServer : IAsyncDisposable
+{
+    private readonly KeyDeliveryOptions _options;
+    private readonly KeyDeliveryCertificates _certificates;
+    private readonly bool _ownsCertificates;
+    private readonly WebApplication _app;
+    private int _state; // 0 new, 1 started, 2 stopped
+
+    /// <summary>Loads the certificates named by <paramref name="options"/>.</summary>
+    public EtsiKeyDeliveryServer(KeyDeliveryOptions options, IKeyPool pool, IReservationNotifier notifier, ILoggerFactory? loggerFactory = null)
+        : this(options, KeyDeliveryCertificates.Load(options), pool, notifier, loggerFactory, ownsCertificates: true)
+    {
+    }
+
+    /// <summary>With certificates already loaded (the caller keeps ownership of them).</summary>
+    public EtsiKeyDeliveryServer(KeyDeliveryOptions options, KeyDeliveryCertificates certificates, IKeyPool pool,
+        IReservationNotifier notifier, ILoggerFactory? loggerFactory = null)
+        : this(options, certificates, pool, notifier, loggerFactory, ownsCertificates: false)
+    {
+    }
+
+    private EtsiKeyDeliveryServer(KeyDeliveryOptions options, KeyDeliveryCertificates certificates, IKeyPool pool,
+        IReservationNotifier notifier, ILoggerFactory? loggerFactory, bool ownsCertificates)
+    {
+        ArgumentNullException.ThrowIfNull(pool);
+        ArgumentNullException.ThrowIfNull(notifier);
+        _options = options.Validate();
+        _certificates = certificates;
+        _ownsCertificates = ownsCertificates;
+        loggerFactory ??= NullLoggerFactory.Instance;
+
+        // The empty builder reads no appsettings, environment or command line: everything comes from the options.
+        var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
+        builder.Services.AddSingleton(loggerFactory);
+        builder.Services.AddLogging();
+        builder.WebHost.UseKestrelCore();
+        builder.WebHost.UseKestrelHttpsConfiguration();
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            kestrel.Limits.MaxRequestBodySize = options.MaxRequestBodyBytes;
+            kestrel.Listen(IPAddress.Parse(options.ListenAddress), options.Port, listen =>
+            {
+                listen.Protocols = HttpProtocols.Http1AndHttp2;
+                listen.UseHttps(new HttpsConnectionAdapterOptions
+                {
+                    ServerCertificate = certificates.ServerCertificate,
+                    SslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13,
+                    ClientCertificateMode = ClientCertificateMode.RequireCertificate,
+                    CheckCertificateRevocation = false,
+                    // Trust is decided per request against the configured CAs only (see remarks), never system roots.
+                    ClientCertificateValidation = (_, _, _) => true,
+                });
+            });
+        });
+        _app = builder.Build();
+
+        var authenticator = new SaeAuthenticator(options, certificates.TrustedClientCas);
+        var lifetime = _app.Services.GetRequiredService<IHostApplicationLifetime>();
+        var handler = new KeyDeliveryHandler(options, pool, notifier, authenticator,
+            loggerFactory.CreateLogger("Qkd.Kme.Delivery"), lifetime.ApplicationStopping);
+        _app.Run(handler.HandleAsync);
+    }
+
+    /// <summary>https://address:port actually bound (the real port when <see cref="KeyDeliveryOptions.Port"/> is 0); set by <see cref="StartAsync"/>.</summary>
+    public Uri BaseAddress { get; private set; } = new("https://unstarted.invalid/");
+
+    public async Task StartAsync(CancellationToken cancellationToken = default)
+    {
+        if (Interlocked.CompareExchange(ref _state, 1, 0) != 0)
+            throw new InvalidOperationException("The key-delivery server was already started; create a new one.");
+        await _app.StartAsync(cancellationToken);
+        var addresses = _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses;
+        var bound = new Uri(addresses.First());
+        BaseAddress = new UriBuilder("https", _options.ListenAddress, bound.Port).Uri;
+    }
+
+    /// <summary>Stops accepting, lets requests in flight finish (up to the token), and closes connections.</summary>
+    public async Task StopAsync(CancellationToken cancellationToken = default)
+    {
+        if (Interlocked.CompareExchange(ref _state, 2, 1) == 1)
+            await _app.StopAsync(cancellationToken);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync();
+        await _app.DisposeAsync();
+        if (_ownsCertificates)
+            _certificates.Dispose();
+    }
+}

@@ -1,0 +1,117 @@
+using System.Text.Json;
+
+namespace Qkd.Kme.Delivery;
+
+/// <summary>The parts of a Key request (ETSI 6.2) this KME acts on; optional fields are null or empty when absent.</summary>
+internal sealed record KeyRequest(int? Number, int? Size, IReadOnlyList<string> AdditionalSlaveSaeIds, IReadOnlyList<string> MandatoryExtensions);
+
+/// <summary>
+/// Reads the POST bodies of ETSI GS QKD 014 (Key request 6.2, Key IDs 6.4). A body that is not JSON, or a field of the
+/// wrong type, is a 400 naming the field. Unknown fields and the *_extension / extension_optional fields are ignored,
+/// as the spec lets a KME do.
+/// </summary>
+internal static class EtsiRequests
+{
+    private static readonly JsonDocumentOptions DocumentOptions = new() { MaxDepth = 16 };
+
+    public static KeyRequest ParseKeyRequest(ReadOnlyMemory<byte> body)
+    {
+        // Every Key request field is optional, so an empty body asks for the defaults like {} does.
+        if (body.IsEmpty)
+            return new KeyRequest(null, null, [], []);
+        using var doc = Parse(body);
+        var root = doc.RootElement;
+        int? number = OptionalInt(root, "number");
+        int? size = OptionalInt(root, "size");
+        var additional = new List<string>();
+        if (root.TryGetProperty("additional_slave_SAE_IDs", out var ids) && ids.ValueKind != JsonValueKind.Null)
+        {
+            if (ids.ValueKind != JsonValueKind.Array)
+                throw KeyDeliveryException.BadParameter("additional_slave_SAE_IDs", "additional_slave_SAE_IDs must be an array of SAE IDs");
+            foreach (var id in ids.EnumerateArray())
+            {
+                if (id.ValueKind != JsonValueKind.String)
+                    throw KeyDeliveryException.BadParameter("additional_slave_SAE_IDs", "additional_slave_SAE_IDs must hold strings");
+                additional.Add(id.GetString()!);
+            }
+        }
+        var mandatory = new List<string>();
+        if (root.TryGetProperty("extension_mandatory", out var ext) && ext.ValueKind != JsonValueKind.Null)
+        {
+            if (ext.ValueKind != JsonValueKind.Array)
+                throw KeyDeliveryException.BadParameter("extension_mandatory", "extension_mandatory must be an array of name/value objects");
+            foreach (var item in ext.EnumerateArray())
+            {
+                if (item.ValueKind != JsonValueKind.Object)
+                    throw KeyDeliveryException.BadParameter("extension_mandatory", "extension_mandatory must hold name/value objects");
+                foreach (var p in item.EnumerateObject())
+                    mandatory.Add(p.Name);
+                if (!item.EnumerateObject().Any())
+                    mandatory.Add("(empty object)");
+            }
+        }
+        return new KeyRequest(number, size, additional, mandatory);
+    }
+
+    public static IReadOnlyList<Guid> ParseKeyIds(ReadOnlyMemory<byte> body)
+    {
+        using var doc = Parse(body);
+        if (!doc.RootElement.TryGetProperty("key_IDs", out var ids) || ids.ValueKind != JsonValueKind.Array)
+            throw KeyDeliveryException.BadParameter("key_IDs", "the body must hold key_IDs, an array of {\"key_ID\": UUID} objects");
+        var result = new List<Guid>(ids.GetArrayLength());
+        foreach (var item in ids.EnumerateArray())
+        {
+            if (item.ValueKind != JsonValueKind.Object || !item.TryGetProperty("key_ID", out var id) || id.ValueKind != JsonValueKind.String)
+                throw KeyDeliveryException.BadParameter("key_IDs", "every key_IDs entry must be an object with a key_ID string");
+            result.Add(ParseKeyId(id.GetString()!));
+        }
+        return result;
+    }
+
+    /// <summary>A key_ID in the UUID text form (8-4-4-4-12 hex digits).</summary>
+    public static Guid ParseKeyId(string text)
+    {
+        if (!Guid.TryParseExact(text, "D", out var id))
+            throw KeyDeliveryException.BadParameter("key_ID", $"key_ID '{Truncate(text)}' is not a UUID");
+        return id;
+    }
+
+    /// <summary>An integer query parameter or null when absent.</summary>
+    public static int? ParseQueryInt(string name, string? text)
+    {
+        if (text is null) return null;
+        if (!int.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int value))
+            throw KeyDeliveryException.BadParameter(name, $"{name} '{Truncate(text)}' is not a non-negative integer");
+        return value;
+    }
+
+    private static JsonDocument Parse(ReadOnlyMemory<byte> body)
+    {
+        try
+        {
+            var doc = JsonDocument.Parse(body, DocumentOptions);
+            if (doc.RootElement.ValueKind != JsonValueKind.Object)
+            {
+                doc.Dispose();
+                throw KeyDeliveryException.BadParameter("body", "the request body must be a JSON object");
+            }
+            return doc;
+        }
+        catch (JsonException e)
+        {
+            throw KeyDeliveryException.BadParameter("body", $"the request body is not valid JSON ({e.Message})");
+        }
+    }
+
+    private static int? OptionalInt(JsonElement root, string name)
+    {
+        if (!root.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null)
+            return null;
+        if (value.ValueKind != JsonValueKind.Number || !value.TryGetInt32(out int n))
+            throw KeyDeliveryException.BadParameter(name, $"{name} must be an integer");
+        return n;
+    }
+
+    /// <summary>Echo at most 64 characters of client input in an error message.</summary>
+    private static string Truncate(string text) => text.Length <= 64 ? text : text[..64] + "...";
+}

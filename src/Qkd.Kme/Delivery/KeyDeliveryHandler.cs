@@ -1,0 +1,303 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using System.Runtime.CompilerServices;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using System.Text.Json;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+using Qkd.Kme.Pool;
+
+namespace Qkd.Kme.Delivery;
+
+/// <summary>
+/// The ETSI GS QKD 014 v1.1.1 endpoints of one KME: Get status, Get key (enc_keys) and Get key with key IDs
+/// (dec_keys), GET and POST, under /api/v1/keys/{SAE_ID}/. The caller is the SAE its client certificate names.
+/// Every response is written by hand into a buffer that is zeroised after it is sent; keys handed out are zeroised
+/// too. Logs say path, SAE, counts and status, never key material.
+/// </summary>
+public sealed partial class KeyDeliveryHandler
+{
+    private const string Prefix = "/api/v1/keys/";
+    private readonly ConditionalWeakTable<X509Certificate2, AuthenticatedSae> _authenticated = new();
+
+    private readonly KeyDeliveryOptions _options;
+    private readonly IKeyPool _pool;
+    private readonly IReservationNotifier _notifier;
+    private readonly SaeAuthenticator _authenticator;
+    private readonly ILogger _logger;
+    private readonly CancellationToken _stopping;
+
+    public KeyDeliveryHandler(KeyDeliveryOptions options, IKeyPool pool, IReservationNotifier notifier,
+        SaeAuthenticator authenticator, ILogger logger, CancellationToken stopping = default)
+    {
+        _options = options.Validate();
+        _pool = pool;
+        _notifier = notifier;
+        _authenticator = authenticator;
+        _logger = logger;
+        _stopping = stopping;
+        if (pool.KeySizeBits <= 0 || pool.KeySizeBits % 8 != 0)
+            throw new ArgumentException($"Pool key size {pool.KeySizeBits} bits is not a positive multiple of 8: ETSI keys are whole bytes.", nameof(pool));
+    }
+
+    public async Task HandleAsync(HttpContext context)
+    {
+        string path = context.Request.Path.Value ?? "";
+        string method = context.Request.Method;
+        AuthenticatedSae? caller = null;
+        try
+        {
+            caller = Authenticate(context);
+            if (caller.Attachment != SaeAttachment.Local)
+                throw KeyDeliveryException.Unauthorized(
+                    $"SAE '{caller.SaeId}' is attached to KME '{_options.PeerKmeId}', not to this KME '{_options.KmeId}'");
+            var (saeId, operation) = SplitPath(path);
+            bool get = HttpMethods.IsGet(method), post = HttpMethods.IsPost(method);
+            if (!get && !(post && operation != "status"))
+                throw new KeyDeliveryException(405, $"Method not allowed: {method} {operation}");
+            switch (operation)
+            {
+                case "status":
+                    await StatusAsync(context, caller, saeId);
+                    break;
+                case "enc_keys":
+                    await EncKeysAsync(context, caller, saeId, get);
+                    break;
+                case "dec_keys":
+                    await DecKeysAsync(context, caller, saeId, get);
+                    break;
+            }
+        }
+        catch (KeyDeliveryException e)
+        {
+            if (e.StatusCode >= 500)
+                LogUnavailable(method, path, caller?.SaeId ?? "-", e.StatusCode, e.Message);
+            else
+                LogRefused(method, path, caller?.SaeId ?? "-", e.StatusCode, e.Message);
+            await WriteAsync(context, e.StatusCode, 256, w => EtsiJson.WriteError(w, e));
+        }
+        catch (Exception e) when (e is not OperationCanceledException && !context.Response.HasStarted)
+        {
+            // A store failure (disk, database) is the KME's problem: ETSI's server-side error is 503.
+            LogFailed(e, method, path, caller?.SaeId ?? "-");
+            var error = KeyDeliveryException.Unavailable("the KME failed to serve the request");
+            await WriteAsync(context, 503, 256, w => EtsiJson.WriteError(w, error));
+        }
+    }
+
+    /// <summary>Splits /api/v1/keys/{SAE_ID}/{operation}; anything else is a 404.</summary>
+    private static (string SaeId, string Operation) SplitPath(string path)
+    {
+        if (path.StartsWith(Prefix, StringComparison.Ordinal))
+        {
+            string rest = path[Prefix.Length..];
+            int slash = rest.IndexOf('/');
+            if (slash > 0 && rest.IndexOf('/', slash + 1) < 0)
+            {
+                string operation = rest[(slash + 1)..];
+                if (operation is "status" or "enc_keys" or "dec_keys")
+                    return (rest[..slash], operation);
+            }
+        }
+        throw new KeyDeliveryException(404, "Not found: the API is /api/v1/keys/{SAE_ID}/status|enc_keys|dec_keys");
+    }
+
+    private AuthenticatedSae Authenticate(HttpContext context)
+    {
+        // Kestrel keeps one certificate object per TLS connection and never renegotiates on it, so the chain is built
+        // once per connection; the table holds no connection alive. Expiry is rechecked on every request.
+        var certificate = context.Connection.ClientCertificate;
+        if (certificate is not null && _authenticated.TryGetValue(certificate, out var cached) && certificate.NotAfter > DateTime.Now)
+            return cached;
+        var sae = _authenticator.Authenticate(certificate);
+        _authenticated.AddOrUpdate(certificate!, sae);
+        return sae;
+    }
+
+    /// <summary>The path's SAE must be attached to the peer (enc_keys: the slave; dec_keys: the master).</summary>
+    private void RequirePeerSae(string parameter, string saeId)
+    {
+        switch (_authenticator.AttachmentOf(saeId))
+        {
+            case null:
+                throw KeyDeliveryException.BadParameter(parameter, $"{parameter} '{saeId}' is not an SAE known to this KME");
+            case SaeAttachment.Local:
+                throw KeyDeliveryException.BadParameter(parameter,
+                    $"{parameter} '{saeId}' is attached to this KME '{_options.KmeId}'; keys are shared with SAEs of the peer KME '{_options.PeerKmeId}'");
+        }
+    }
+
+    private async Task StatusAsync(HttpContext context, AuthenticatedSae caller, string slaveSaeId)
+    {
+        RequirePeerSae("slave_SAE_ID", slaveSaeId);
+        long stored = _pool.AvailableAsMaster, max = _pool.MaxKeyCount;
+        await WriteAsync(context, 200, 512, w => EtsiJson.WriteStatus(w, _options.KmeId, _options.PeerKmeId, caller.SaeId,
+            slaveSaeId, _pool.KeySizeBits, stored, max, _options.MaxKeyPerRequest, _options.MaxSaeIdCount));
+        LogServed(context.Request.Method, context.Request.Path.Value!, caller.SaeId, 200, 0);
+    }
+
+    private async Task EncKeysAsync(HttpContext context, AuthenticatedSae caller, string slaveSaeId, bool get)
+    {
+        RequirePeerSae("slave_SAE_ID", slaveSaeId);
+        KeyRequest request = get
+            ? new KeyRequest(EtsiRequests.ParseQueryInt("number", context.Request.Query["number"]),
+                EtsiRequests.ParseQueryInt("size", context.Request.Query["size"]), [], [])
+            : EtsiRequests.ParseKeyRequest(await ReadBodyAsync(context));
+        int number = request.Number ?? 1;
+        int size = request.Size ?? _pool.KeySizeBits;
+        if (number < 1)
+            throw KeyDeliveryException.BadParameter("number", $"number {number} must be at least 1");
+        if (number > _options.MaxKeyPerRequest)
+            throw KeyDeliveryException.BadParameter("number", $"number {number} exceeds max_key_per_request {_options.MaxKeyPerRequest}");
+        if (size != _pool.KeySizeBits)
+            throw KeyDeliveryException.BadParameter("size",
+                $"size {size} is not supported: this KME delivers keys of {_pool.KeySizeBits} bits (min_key_size = max_key_size = {_pool.KeySizeBits})");
+        if (request.AdditionalSlaveSaeIds.Count > _options.MaxSaeIdCount)
+            throw KeyDeliveryException.BadParameter("additional_slave_SAE_IDs",
+                $"{request.AdditionalSlaveSaeIds.Count} additional slave SAEs asked, max_SAE_ID_count is {_options.MaxSaeIdCount} (no key multicast)");
+        if (request.MandatoryExtensions.Count > 0)
+            throw KeyDeliveryException.BadParameter("extension_mandatory",
+                $"mandatory extension(s) not supported: {string.Join(", ", request.MandatoryExtensions)}");
+
+        IReadOnlyList<DeliveredKey> keys;
+        try
+        {
+            keys = await _pool.TakeAsMasterAsync(caller.SaeId, slaveSaeId, number);
+        }
+        catch (KeyPoolExhaustedException e)
+        {
+            throw KeyDeliveryException.Unavailable($"{e.Requested} keys requested, {e.Available} available; keys are being replenished",
+                new Dictionary<string, string> { ["requested"] = e.Requested.ToString(), ["available"] = e.Available.ToString() });
+        }
+
+        try
+        {
+            var ids = new Guid[keys.Count];
+            for (int i = 0; i < ids.Length; i++) ids[i] = keys[i].Id;
+            try
+            {
+                // Not the request's token: once keys are taken, a client hanging up must not stop the peer learning it.
+                await _notifier.NotifyAsync(caller.SaeId, slaveSaeId, ids, _stopping);
+            }
+            catch (Exception e)
+            {
+                // The keys are taken but the peer may not know them: never hand them out (they are zeroised below).
+                LogNotifyFailed(e, caller.SaeId, slaveSaeId, keys.Count);
+                throw KeyDeliveryException.Unavailable("the reservation could not reach the peer KME; the keys were discarded, try again");
+            }
+            int keyBytes = _pool.KeySizeBits / 8;
+            await WriteAsync(context, 200, EtsiJson.KeyContainerSize(keys.Count, keyBytes), w => EtsiJson.WriteKeyContainer(w, keys));
+            LogServed(context.Request.Method, context.Request.Path.Value!, caller.SaeId, 200, keys.Count);
+        }
+        finally
+        {
+            foreach (var key in keys)
+                CryptographicOperations.ZeroMemory(key.Key);
+        }
+    }
+
+    private async Task DecKeysAsync(HttpContext context, AuthenticatedSae caller, string masterSaeId, bool get)
+    {
+        RequirePeerSae("master_SAE_ID", masterSaeId);
+        IReadOnlyList<Guid> ids;
+        if (get)
+        {
+            var values = context.Request.Query["key_ID"];
+            if (values.Count == 0)
+                throw KeyDeliveryException.BadParameter("key_ID", "key_ID is missing: GET dec_keys?key_ID={UUID}");
+            ids = values.Select(v => EtsiRequests.ParseKeyId(v ?? "")).ToArray();
+        }
+        else
+        {
+            ids = EtsiRequests.ParseKeyIds(await ReadBodyAsync(context));
+        }
+        if (ids.Count == 0)
+            throw KeyDeliveryException.BadParameter("key_IDs", "key_IDs is empty");
+        if (ids.Count > _options.MaxKeyPerRequest)
+            throw KeyDeliveryException.BadParameter("key_IDs", $"{ids.Count} key_IDs exceed max_key_per_request {_options.MaxKeyPerRequest}");
+        if (ids.Distinct().Count() != ids.Count)
+            throw KeyDeliveryException.BadParameter("key_IDs", "a key_ID appears twice in the request");
+
+        IReadOnlyList<DeliveredKey> keys;
+        try
+        {
+            keys = await _pool.TakeAsSlaveAsync(masterSaeId, caller.SaeId, ids);
+        }
+        catch (KeyNotFoundException e)
+        {
+            throw KeyDeliveryException.BadParameter("key_IDs",
+                $"key_ID(s) not available to slave SAE '{caller.SaeId}' from master SAE '{masterSaeId}': unknown, already delivered or reserved for another SAE ({e.Message})");
+        }
+        try
+        {
+            int keyBytes = _pool.KeySizeBits / 8;
+            await WriteAsync(context, 200, EtsiJson.KeyContainerSize(keys.Count, keyBytes), w => EtsiJson.WriteKeyContainer(w, keys));
+            LogServed(context.Request.Method, context.Request.Path.Value!, caller.SaeId, 200, keys.Count);
+        }
+        finally
+        {
+            foreach (var key in keys)
+                CryptographicOperations.ZeroMemory(key.Key);
+        }
+    }
+
+    private async Task<ReadOnlyMemory<byte>> ReadBodyAsync(HttpContext context)
+    {
+        // Bodies carry only IDs and counts, never key material, so they need no zeroising.
+        PipeReader reader = context.Request.BodyReader;
+        while (true)
+        {
+            ReadResult result;
+            try
+            {
+                result = await reader.ReadAsync(context.RequestAborted);
+            }
+            catch (BadHttpRequestException e)
+            {
+                // Kestrel's own limit (a declared Content-Length over MaxRequestBodyBytes) is the client's fault too.
+                throw KeyDeliveryException.BadParameter("body", $"the request body was refused: {e.Message}");
+            }
+            if (result.Buffer.Length > _options.MaxRequestBodyBytes)
+            {
+                reader.AdvanceTo(result.Buffer.Start, result.Buffer.End);
+                throw KeyDeliveryException.BadParameter("body", $"the request body exceeds {_options.MaxRequestBodyBytes} bytes");
+            }
+            if (result.IsCompleted)
+            {
+                byte[] body = result.Buffer.ToArray();
+                reader.AdvanceTo(result.Buffer.End);
+                return body;
+            }
+            reader.AdvanceTo(result.Buffer.Start, result.Buffer.End);
+        }
+    }
+
+    private static async Task WriteAsync(HttpContext context, int status, int sizeHint, Action<Utf8JsonWriter> write)
+    {
+        using var buffer = new ZeroingBufferWriter(sizeHint);
+        using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { SkipValidation = true }))
+            write(writer);
+        var response = context.Response;
+        response.StatusCode = status;
+        response.ContentType = "application/json";
+        response.ContentLength = buffer.WrittenMemory.Length;
+        // Copied into Kestrel's output pipe; Kestrel sends headers and body together when the request ends.
+        response.BodyWriter.Write(buffer.WrittenMemory.Span);
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "{Method} {Path} SAE {SaeId}: {Status}, {KeyCount} keys")]
+    private partial void LogServed(string method, string path, string saeId, int status, int keyCount);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "{Method} {Path} SAE {SaeId}: {Status} {Reason}")]
+    private partial void LogRefused(string method, string path, string saeId, int status, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Method} {Path} SAE {SaeId}: {Status} {Reason}")]
+    private partial void LogUnavailable(string method, string path, string saeId, int status, string reason);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "{Method} {Path} SAE {SaeId}: 503, the KME failed")]
+    private partial void LogFailed(Exception exception, string method, string path, string saeId);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Reservation of {KeyCount} keys (master SAE {MasterSaeId}, slave SAE {SlaveSaeId}) did not reach the peer KME; the keys were discarded")]
+    private partial void LogNotifyFailed(Exception exception, string masterSaeId, string slaveSaeId, int keyCount);
+}

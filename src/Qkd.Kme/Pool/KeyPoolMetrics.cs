@@ -1,0 +1,46 @@
+using System.Diagnostics.Metrics;
+
+namespace Qkd.Kme.Pool;
+
+/// <summary>
+/// The pool's counters as System.Diagnostics.Metrics instruments (meter "Qkd.Kme"), read from
+/// <see cref="SqliteKeyPool.Statistics"/> when a listener collects, tagged with the link and the role.
+/// </summary>
+public sealed class KeyPoolMetrics : IDisposable
+{
+    public const string MeterName = "Qkd.Kme";
+
+    private readonly Meter _meter = new(MeterName);
+    private readonly KeyValuePair<string, object?>[] _tags;
+    private readonly Histogram<int> _batchOperations;
+    private readonly Histogram<double> _commitDuration;
+
+    internal KeyPoolMetrics(SqliteKeyPool pool, string linkId, KmeRole role)
+    {
+        var tags = _tags = [new("link", linkId), new("role", role.ToString().ToLowerInvariant())];
+        Measurement<long> M(Func<KeyPoolStatistics, long> pick) => new(pick(pool.Statistics), tags);
+        _meter.CreateObservableGauge("qkd.keystore.available_as_master", () => M(s => s.AvailableAsMaster), "{key}", "Keys this KME can hand out by enc_keys");
+        _meter.CreateObservableGauge("qkd.keystore.held_for_peer", () => M(s => s.HeldForPeer), "{key}", "Keys held for dec_keys (the peer is master)");
+        _meter.CreateObservableGauge("qkd.keystore.reservations_pending", () => M(s => s.PeerReservationsPending), "{key}", "Peer reservations awaiting dec_keys");
+        _meter.CreateObservableCounter("qkd.keystore.blocks_stored", () => M(s => s.BlocksStored), "{block}");
+        _meter.CreateObservableCounter("qkd.keystore.blocks_duplicate", () => M(s => s.BlocksDuplicate), "{block}", "Blocks offered again and ignored");
+        _meter.CreateObservableCounter("qkd.keystore.keys_stored", () => M(s => s.KeysStored), "{key}");
+        _meter.CreateObservableCounter("qkd.keystore.keys_dropped_full", () => M(s => s.KeysDroppedFull), "{key}", "Keys not stored because the pool was full");
+        _meter.CreateObservableCounter("qkd.keystore.remainder_bits_dropped", () => M(s => s.RemainderBitsDropped), "bit", "Trailing bits of blocks shorter than one key");
+        _meter.CreateObservableCounter("qkd.keystore.delivered_as_master", () => M(s => s.KeysDeliveredAsMaster), "{key}");
+        _meter.CreateObservableCounter("qkd.keystore.delivered_as_slave", () => M(s => s.KeysDeliveredAsSlave), "{key}");
+        _meter.CreateObservableCounter("qkd.keystore.reservations_recorded", () => M(s => s.ReservationsRecorded), "{key}");
+
+        // Group commit: how many delivery operations shared one transaction, and how long its commit (the fsync) took.
+        _batchOperations = _meter.CreateHistogram<int>("qkd.keystore.commit_batch_operations", "{operation}", "Delivery operations committed in one transaction");
+        _commitDuration = _meter.CreateHistogram<double>("qkd.keystore.commit_duration", "s", "Time to commit one batch of delivery operations (fsync included)");
+    }
+
+    public void RecordCommit(int operations, TimeSpan duration)
+    {
+        _batchOperations.Record(operations, _tags);
+        _commitDuration.Record(duration.TotalSeconds, _tags);
+    }
+
+    public void Dispose() => _meter.Dispose();
+}

@@ -1,0 +1,26 @@
+namespace Qkd.Kme.Pool;
+
+/// <summary>
+/// A snapshot of a pool's contents and lifetime counters. The counters are stored in the same transactions as the keys,
+/// so they survive restarts and a crash never leaves them out of step:
+/// KeysStored = AvailableAsMaster + HeldForPeer + KeysDeliveredAsMaster + KeysDeliveredAsSlave.
+/// </summary>
+public sealed record KeyPoolStatistics(
+    long AvailableAsMaster,
+    long HeldForPeer,
+    long PeerReservationsPending,
+    long MaxKeyCount,
+    long BlocksStored,
+    long BlocksDuplicate,
+    long BlocksDroppedFull,
+    long KeysStored,
+    long KeysDroppedFull,
+    long RemainderBitsDropped,
+    long KeysDeliveredAsMaster,
+    long KeysDeliveredAsSlave,
+    long ReservationsRecorded,
+    long KeysDiscarded = 0)
+{
+    /// <summary>True when the stored counters agree with the rows present (a crash never breaks this).</summary>
+    public bool IsConsistent => KeysStored == AvailableAsMaster + HeldForPeer + KeysDeliveredAsMaster + KeysDeliveredAsSlave + KeysDiscarded;
+}

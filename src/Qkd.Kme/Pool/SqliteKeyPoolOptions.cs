@@ -1,0 +1,24 @@
+namespace Qkd.Kme.Pool;
+
+/// <summary>Configuration of one KME's <see cref="SqliteKeyPool"/>.</summary>
+public sealed record SqliteKeyPoolOptions
+{
+    /// <summary>The SQLite database file (created with mode 0600 when missing; -wal and -shm files sit beside it).</summary>
+    public required string DatabasePath { get; init; }
+
+    /// <summary>The link's ID, the same at both ends: key IDs derive from it (<see cref="KeyIds.For"/>).</summary>
+    public required string LinkId { get; init; }
+
+    public required KmeRole Role { get; init; }
+
+    /// <summary>Size of every key, bits; a multiple of 8 (keys are delivered as bytes). Fixed when the store is created.</summary>
+    public int KeySizeBits { get; init; } = 256;
+
+    /// <summary>The most keys the pool holds (as master and held for the peer together); a block that does not fit whole is dropped.</summary>
+    public long MaxKeyCount { get; init; } = 1_000_000;
+
+    public KeyStoreDurability Durability { get; init; } = KeyStoreDurability.Full;
+
+    /// <summary>How long an operation waits for a lock held by another process on the same file (e.g. `qkd keys status`).</summary>
+    public TimeSpan BusyTimeout { get; init; } = TimeSpan.FromSeconds(5);
+}

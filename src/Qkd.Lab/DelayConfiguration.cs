@@ -1,0 +1,57 @@
+using System.Text.Json;
+using Qkd.Emulation.TimeTagging;
+using Qkd.Hardware.TimeTagger;
+
+namespace Qkd.Lab;
+
+/// <summary>
+/// Calibrated input delays, as written by <c>qkd calibrate delays --write-config</c>: each detector channel's delay
+/// relative to the sync channel, ps. Fed back as <see cref="EmulatedTimeTaggerOptions.DetectorDelaysPs"/> / the clock
+/// recovery's detector delays (what the receiver should expect), or applied to a tagger as compensating input delays
+/// (minus each delay) so every detector lands on the sync-derived pulse grid.
+/// </summary>
+public sealed record DelayConfiguration(ushort SyncChannel, ushort[] DetectorChannels, long[] DetectorDelaysPs)
+{
+    /// <summary>Input delays that cancel the measured ones (channel order of <see cref="DetectorChannels"/>), ps.</summary>
+    public long[] CompensatingInputDelaysPs => DetectorDelaysPs.Select(d => -d).ToArray();
+
+    /// <summary>The tagger wiring with these delays (detector d is channel FirstDetectorChannel + d).</summary>
+    public EmulatedTimeTaggerOptions ApplyTo(EmulatedTimeTaggerOptions options)
+    {
+        var delays = new long[DetectorDelaysPs.Length];
+        for (int i = 0; i < DetectorChannels.Length; i++)
+        {
+            int d = DetectorChannels[i] - options.FirstDetectorChannel;
+            if (d < 0 || d >= delays.Length) throw new ArgumentException($"Channel {DetectorChannels[i]} is not a detector channel of this tagger wiring.", nameof(options));
+            delays[d] = DetectorDelaysPs[i];
+        }
+        return options with { DetectorDelaysPs = delays, SyncChannel = SyncChannel };
+    }
+
+    /// <summary>Sets each detector input's delay to cancel its measured delay (the tagger's InputDelayPs parameter).</summary>
+    public void ApplyTo(ITimeTagger tagger)
+    {
+        ArgumentNullException.ThrowIfNull(tagger);
+        long[] compensating = CompensatingInputDelaysPs;
+        for (int i = 0; i < DetectorChannels.Length; i++) tagger.SetInputDelayPs(DetectorChannels[i], compensating[i]);
+    }
+
+    public void Save(string path) => LabReport.Write(this, path);
+
+    /// <exception cref="ArgumentException">The file is not a delay configuration; the message names the problem.</exception>
+    public static DelayConfiguration Load(string path)
+    {
+        try
+        {
+            var config = JsonSerializer.Deserialize<DelayConfiguration>(File.ReadAllText(path), LabReport.Options)
+                ?? throw new ArgumentException($"{path}: the document is null.");
+            if (config.DetectorChannels is null || config.DetectorDelaysPs is null || config.DetectorChannels.Length != config.DetectorDelaysPs.Length)
+                throw new ArgumentException($"{path}: detectorChannels and detectorDelaysPs must be present and of equal length.");
+            return config;
+        }
+        catch (JsonException e)
+        {
+            throw new ArgumentException($"{path}: not a delay configuration: {e.Message}", e);
+        }
+    }
+}

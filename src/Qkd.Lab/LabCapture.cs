@@ -1,0 +1,52 @@
+using Qkd.Core.Symbols;
+using Qkd.Core.TimeTags;
+using Qkd.Emulation;
+using Qkd.Emulation.TimeTagging;
+
+namespace Qkd.Lab;
+
+/// <summary>
+/// The tags of one lab measurement, in time order, and the truth they came from. Profile and tagger options are what
+/// the emulator ran with (or, on replay, what the recording's metadata says; null when it says nothing). Symbols are
+/// Alice's pulses when known (emulator, or a recording with its seed): delay calibration uses them to resolve whole
+/// pulse periods.
+/// </summary>
+public sealed record LabCapture(
+    TimeTag[] Tags,
+    int Count,
+    string Source,
+    LinkProfile? Profile,
+    EmulatedTimeTaggerOptions? TaggerOptions,
+    ulong? Seed,
+    long? Pulses,
+    SeededSymbolSource? Symbols)
+{
+    /// <summary>
+    /// Whether <see cref="Profile"/> and <see cref="TaggerOptions"/> are the physics' truth (emulator, emulated
+    /// recordings) or only the settings sent to real devices and their wiring (a device bench): then reports compare
+    /// nothing with them.
+    /// </summary>
+    public bool TruthKnown { get; init; } = true;
+
+    /// <summary>The captured tags (the array may be longer than <see cref="Count"/>).</summary>
+    public ReadOnlySpan<TimeTag> Span => Tags.AsSpan(0, Count);
+
+    /// <summary>Time from the first to the last event tag, ps (0 with fewer than two tags).</summary>
+    public long DurationPs
+    {
+        get
+        {
+            var tags = Span;
+            return tags.Length < 2 ? 0 : tags[^1].TimePs - tags[0].TimePs;
+        }
+    }
+
+    /// <summary>Event tags (rising or falling edges) on <paramref name="channel"/>.</summary>
+    public long CountOn(ushort channel)
+    {
+        long n = 0;
+        foreach (ref readonly var tag in Span)
+            if (tag.Channel == channel && tag.IsEvent) n++;
+        return n;
+    }
+}

@@ -1,0 +1,50 @@
+using Qkd.Emulation;
+using Qkd.Emulation.TimeTagging;
+
+namespace Qkd.Lab;
+
+/// <summary>
+/// Where a lab measurement's tags come from: an emulated rig (profile, tagger wiring and delays, seed, pulses), driven
+/// through the device drivers exactly as a link run drives them, or a replayed time-tag file.
+/// </summary>
+public sealed record LabCaptureOptions
+{
+    /// <summary>Physics of the emulated link (ignored on replay, where the file's metadata says what it can).</summary>
+    public LinkProfile Profile { get; init; } = LinkProfile.Default;
+
+    /// <summary>Tagger wiring: channels, cable delays, sync divider and jitter, free-running dark counts.</summary>
+    public EmulatedTimeTaggerOptions Tagger { get; init; } = new();
+
+    public ulong Seed { get; init; } = 7;
+
+    /// <summary>Pulses Alice emits (1e6 pulses are 1 ms of link time at 1 GHz).</summary>
+    public long Pulses { get; init; } = 2_000_000;
+
+    /// <summary>A time-tag file (ours or PTU) to replay instead of the emulator.</summary>
+    public string? ReplayFile { get; init; }
+
+    /// <summary>
+    /// Real devices (or emulated ones behind serial ports) to measure instead of the emulator: the same drivers, settings
+    /// and emission, from the bench file's devices. <see cref="Tagger"/> then only gives the sync divider and channel.
+    /// </summary>
+    public Node.Devices.DeviceBench? Bench { get; init; }
+
+    /// <summary>Refuses a capture that cannot run, naming the option; changes nothing.</summary>
+    public void Validate()
+    {
+        ArgumentNullException.ThrowIfNull(Profile);
+        ArgumentNullException.ThrowIfNull(Tagger);
+        if (ReplayFile is not null && Bench is not null)
+            throw new ArgumentException("Give one source: a replay file or a device bench, not both.", nameof(Bench));
+        Bench?.Validate();
+        if (ReplayFile is not null)
+        {
+            if (!File.Exists(ReplayFile)) throw new ArgumentException($"Replay file '{ReplayFile}' does not exist.", nameof(ReplayFile));
+            return;
+        }
+        if (Pulses < 1 || Pulses > 10_000_000_000)
+            throw new ArgumentOutOfRangeException(nameof(Pulses), Pulses, "The pulse count must lie in [1, 1e10].");
+        Profile.Validate();
+        Tagger.Validate(Profile.DetectorCount, Profile.PulsePeriodPs);
+    }
+}

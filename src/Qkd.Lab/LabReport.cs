@@ -1,0 +1,42 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Qkd.Lab;
+
+/// <summary>
+/// JSON for the lab reports: camelCase, indented, enums as strings, non-finite numbers as null (a fit that failed
+/// is "no value", never NaN, which JSON cannot carry). Each report names its schema, a file committed next to the code
+/// under src/Qkd.Lab/Schemas/.
+/// </summary>
+public static class LabReport
+{
+    /// <summary>Repository-relative folder of the report schemas.</summary>
+    public const string SchemaFolder = "src/Qkd.Lab/Schemas";
+
+    public static JsonSerializerOptions Options { get; } = new(JsonSerializerDefaults.Web)
+    {
+        WriteIndented = true,
+        DefaultIgnoreCondition = JsonIgnoreCondition.Never,
+        // A QBER before any sifted bit, a rate over no time: written as "NaN" rather than failing the report.
+        NumberHandling = JsonNumberHandling.AllowReadingFromString | JsonNumberHandling.AllowNamedFloatingPointLiterals,
+        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase) },
+    };
+
+    /// <summary>The repository-relative path of schema <paramref name="name"/> ("histogram" -> src/Qkd.Lab/Schemas/histogram.schema.json).</summary>
+    public static string SchemaPath(string name) => $"{SchemaFolder}/{name}.schema.json";
+
+    public static string Serialize<T>(T report) => JsonSerializer.Serialize(report, Options);
+
+    /// <summary>Writes the report to <paramref name="path"/> (creating the folder) and returns the JSON.</summary>
+    public static string Write<T>(T report, string path)
+    {
+        string json = Serialize(report);
+        string? folder = Path.GetDirectoryName(Path.GetFullPath(path));
+        if (folder is not null) Directory.CreateDirectory(folder);
+        File.WriteAllText(path, json + "\n");
+        return json;
+    }
+
+    /// <summary>A finite value, or null (for JSON).</summary>
+    public static double? Finite(double value) => double.IsFinite(value) ? value : null;
+}

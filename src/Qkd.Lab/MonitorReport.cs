@@ -1,0 +1,34 @@
+
+namespace Qkd.Lab;
+
+/// <summary>`qkd monitor`'s record of a session: every refresh, and a plot of the count rates over time.</summary>
+public static class MonitorReport
+{
+    public sealed record Report(string Kind, double Seconds, IReadOnlyList<MonitorSnapshot> Snapshots, string Plot);
+
+    public static Report Write(IReadOnlyList<MonitorSnapshot> snapshots, string directory)
+    {
+        Directory.CreateDirectory(directory);
+        string png = Path.Combine(directory, "monitor-rates.png");
+        var plot = new ScottPlot.Plot();
+        double[] times = snapshots.Select(s => s.Elapsed.TotalSeconds).ToArray();
+        int channels = snapshots.Count == 0 ? 0 : snapshots.Max(s => s.RatesHz.Count);
+        for (int c = 0; c < channels; c++)
+        {
+            double[] rates = snapshots.Select(s => c < s.RatesHz.Count ? s.RatesHz[c] / 1e3 : 0).ToArray();
+            if (rates.All(r => r == 0)) continue;
+            var line = plot.Add.Scatter(times, rates);
+            line.LegendText = c == 0 ? "sync (ch 0)" : $"channel {c}";
+        }
+        plot.ShowLegend();
+        plot.Title("Count rates per channel");
+        plot.XLabel("Time since start (s)");
+        plot.YLabel("Rate (kHz)");
+        plot.SavePng(png, 1000, 600);
+        var report = new Report("monitor", times.LastOrDefault(), snapshots, png);
+        File.WriteAllText(Path.Combine(directory, "monitor.json"), ToJson(report));
+        return report;
+    }
+
+    public static string ToJson(Report report) => LabReport.Serialize(report);
+}

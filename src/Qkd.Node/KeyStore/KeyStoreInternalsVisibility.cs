@@ -1,5 +1,0 @@
-using System.Runtime.CompilerServices;
-
-// The crash and agreement tests read every stored key back (SqliteKeyPool.ReadAllForAudit); applications never can.
-[assembly: InternalsVisibleTo("Qkd.Node.Tests")]
-[assembly: InternalsVisibleTo("Qkd.KeyStoreCrashProbe")]
