@@ -10,7 +10,7 @@ public static class LinkChecks
     public static void Healthy(LinkReport report, HilTarget target, LinkRig rig, double expectedQberZ, bool keyExpected)
     {
         Assert.False(report.Aborted, $"the link aborted: {report.Reason}");
-        Assert.True(report.IdenticalKeys, "Alice's and Bob's key stores differ");
+        Assert.True(report.IdenticalKeys, "Alice's and Bob's key files differ");
         Assert.Equal(0, report.Verification.BlocksFailed);
         Assert.True(report.Detections > 0, "no detections reached distillation");
         if (report.QberZ is double qber) Assert.InRange(qber, 0, expectedQberZ + 0.02);

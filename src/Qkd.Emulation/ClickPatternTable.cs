@@ -19,7 +19,6 @@ internal static class ClickPatternTable
     /// <param name="optics">Receiver: detector count and the modulator settings with their probabilities.</param>
     /// <param name="meanDetectedPhotons">m_d for (modulator setting, detector).</param>
     /// <param name="darkCountProbability">p_dark per detector and pulse.</param>
-    /// <param name="settings">The modulator settings to include (one entry: that setting is given, probability 1).</param>
     /// <returns>The table, or null when no detector can fire at all (no light and no dark counts).</returns>
     public static AliasTable? Build(
         ReceiverOptics optics, Func<Basis, int, double> meanDetectedPhotons, double darkCountProbability, bool includeSettings)

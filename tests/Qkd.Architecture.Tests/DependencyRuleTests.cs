@@ -21,6 +21,16 @@ public sealed class DependencyRuleTests
         }
     }
 
+    [Theory]
+    [MemberData(nameof(AllParts))]
+    public void Every_part_explains_itself_in_a_readme(string part)
+    {
+        // The README is also the part's NuGet readme: an integrator taking one package reads it first.
+        string readme = Path.Combine(Repository.Root, "src", $"Qkd.{part}", "README.md");
+        Assert.True(File.Exists(readme), $"src/Qkd.{part}/README.md is missing");
+        Assert.StartsWith($"# Qkd.{part}", File.ReadAllText(readme));
+    }
+
     [Fact]
     public void Nothing_under_src_is_outside_the_parts()
     {

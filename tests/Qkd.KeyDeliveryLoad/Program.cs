@@ -60,7 +60,7 @@ var commits = new CommitTally();
 using var commitListener = new MeterListener();
 commitListener.InstrumentPublished = (instrument, l) =>
 {
-    if (instrument.Meter.Name == KeyPoolMetrics.MeterName && instrument.Name is "qkd.keystore.commit_batch_operations" or "qkd.keystore.commit_duration")
+    if (instrument.Meter.Name == KeyPoolMetrics.MeterName && instrument.Name is "qkd.keypool.commit_batch_operations" or "qkd.keypool.commit_duration")
         l.EnableMeasurementEvents(instrument);
 };
 commitListener.SetMeasurementEventCallback<int>((_, value, tags, _) => commits.Add(RoleOf(tags), operations: value, seconds: 0));
@@ -135,14 +135,14 @@ async Task<KmeLink> StartKmes(TestCertificates certs)
     Func<KmeRole, IKeyPool> pools = settings.Pool switch
     {
         "memory" => role => new InMemoryKeyPool(role, KmeLink.LinkId, KmeLink.KeySizeBits, maxKeyCount: long.MaxValue),
-        "sqlite-full" => SqlitePools(certs, KeyStoreDurability.Full, keys + keysPerBlock),
-        "sqlite-normal" => SqlitePools(certs, KeyStoreDurability.Normal, keys + keysPerBlock),
+        "sqlite-full" => SqlitePools(certs, KeyPoolDurability.Full, keys + keysPerBlock),
+        "sqlite-normal" => SqlitePools(certs, KeyPoolDurability.Normal, keys + keysPerBlock),
         _ => throw new ArgumentException($"--pool {settings.Pool}: memory, sqlite-full or sqlite-normal"),
     };
     return await KmeLink.StartAsync(certs, blocks, keysPerBlock, pools, maxKeyPerRequest: Math.Max(128, settings.Number));
 }
 
-static Func<KmeRole, IKeyPool> SqlitePools(TestCertificates certs, KeyStoreDurability durability, long maxKeys)
+static Func<KmeRole, IKeyPool> SqlitePools(TestCertificates certs, KeyPoolDurability durability, long maxKeys)
 {
     string directory = Path.Combine(certs.Directory, "pools");
     Directory.CreateDirectory(directory);

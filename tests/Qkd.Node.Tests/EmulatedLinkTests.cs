@@ -31,9 +31,9 @@ public sealed class EmulatedLinkTests : IDisposable
         Assert.False(report.Aborted, report.Reason);
         Assert.True(report.SecretBits > 0, report.Reason);
         Assert.True(report.IdenticalKeys);
-        Assert.True(report.KeyStores.BlocksStored >= 1);
-        Assert.Equal(report.KeyStores.BitsStoredAtAlice, report.KeyStores.BitsStoredAtBob);
-        Assert.Equal(report.SecretBits, report.KeyStores.BitsStoredAtBob);
+        Assert.True(report.KeyFiles.BlocksStored >= 1);
+        Assert.Equal(report.KeyFiles.BitsStoredAtAlice, report.KeyFiles.BitsStoredAtBob);
+        Assert.Equal(report.SecretBits, report.KeyFiles.BitsStoredAtBob);
         Assert.All(report.Blocks.Where(b => b.Outcome == "Key"), b => Assert.True(b.VerificationPassed));
         // Sanity of what the report says against the physics: QBER near the misalignment, f above the Shannon limit.
         Assert.InRange(report.QberZ!.Value, 0.005, 0.03);
@@ -49,7 +49,7 @@ public sealed class EmulatedLinkTests : IDisposable
 
         Assert.True(report.Aborted);
         Assert.Equal(0, report.SecretBits);
-        Assert.Equal(0, report.KeyStores.BlocksStored);
+        Assert.Equal(0, report.KeyFiles.BlocksStored);
         Assert.Contains("QBER", report.Reason);
         // Eve learns the bit only with matching basis and a non-empty pulse: error 1/4 + e^{-mu}/4 on signal pulses.
         var signal = report.PerIntensity.Single(k => k.Intensity == "signal");
@@ -63,7 +63,7 @@ public sealed class EmulatedLinkTests : IDisposable
 
         Assert.Equal(0, report.SecretBits);
         Assert.False(string.IsNullOrWhiteSpace(report.Reason));
-        Assert.Equal(0, report.KeyStores.BlocksStored);
+        Assert.Equal(0, report.KeyFiles.BlocksStored);
     }
 
     [Fact]

@@ -19,14 +19,14 @@ public static class KeysCommand
             try
             {
                 var node = NodeConfig.Load(parse.GetValue(config)!.FullName);
-                using var key = node.KeyStore.OperatorKeyFile is string f ? OperatorKey.FromFile(node.PathOf(f)) : OperatorKey.FromEnvironment(node.KeyStore.OperatorKeyEnvironmentVariable!);
+                using var key = node.KeyPool.OperatorKeyFile is string f ? OperatorKey.FromFile(node.PathOf(f)) : OperatorKey.FromEnvironment(node.KeyPool.OperatorKeyEnvironmentVariable!);
                 using var pool = new SqliteKeyPool(new SqliteKeyPoolOptions
                 {
-                    DatabasePath = node.PathOf(node.KeyStore.Database),
+                    DatabasePath = node.PathOf(node.KeyPool.Database),
                     LinkId = node.LinkId,
                     Role = node.IsAlice ? KmeRole.Alice : KmeRole.Bob,
-                    KeySizeBits = node.KeyStore.KeySizeBits,
-                    MaxKeyCount = node.KeyStore.MaxKeyCount,
+                    KeySizeBits = node.KeyPool.KeySizeBits,
+                    MaxKeyCount = node.KeyPool.MaxKeyCount,
                 }, key);
                 var pending = pool.PendingReservationsBySlaveSae();
                 string peer = node.KeyDelivery?.PeerKmeId ?? "peer";

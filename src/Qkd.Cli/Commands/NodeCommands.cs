@@ -15,8 +15,8 @@ public static class NodeCommands
         var config = new Option<FileInfo>("--config") { Description = $"The {role} node's configuration (see README: two processes).", Required = true };
         var verbose = new Option<bool>("--verbose") { Description = "Log every block and session step." };
         var command = new Command(role, role == "alice"
-            ? "Run Alice's end of a link as a service: transmitter, classical channel (connects), key store, ETSI 014 key delivery."
-            : "Run Bob's end of a link as a service: receiver, classical channel (listens), key store, ETSI 014 key delivery.")
+            ? "Run Alice's end of a link as a service: transmitter, classical channel (connects), key pool, ETSI 014 key delivery."
+            : "Run Bob's end of a link as a service: receiver, classical channel (listens), key pool, ETSI 014 key delivery.")
         {
             config, verbose,
         };

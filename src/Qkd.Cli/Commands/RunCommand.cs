@@ -20,7 +20,7 @@ public static class RunCommand
         var eavesdropper = new Option<string?>("--eavesdropper") { Description = "Emulated attack: none, intercept-resend:FRACTION, pns[:FRACTION]." };
         var report = new Option<FileInfo?>("--report") { Description = "Write the JSON report here." };
         var blockSize = new Option<long>("--block-size") { Description = "Sifted key bits per privacy-amplification block.", DefaultValueFactory = _ => 1L << 23 };
-        var keysDir = new Option<DirectoryInfo>("--keys-dir") { Description = "Where Alice's and Bob's key stores are created.", DefaultValueFactory = _ => new DirectoryInfo("keys") };
+        var keysDir = new Option<DirectoryInfo>("--keys-dir") { Description = "Where Alice's and Bob's key files are written.", DefaultValueFactory = _ => new DirectoryInfo("keys") };
         var verbose = new Option<bool>("--verbose") { Description = "Log every block." };
         var quiet = new Option<bool>("--quiet") { Description = "No live progress line." };
         var transport = new Option<string>("--transport")

@@ -27,7 +27,7 @@ internal static class RunSummary
         o.WriteLine($"  error correction     {r.ErrorCorrection.LeakedBits.ToString("N0", c)} bits leaked, f = {Num(r.ErrorCorrection.Efficiency, "F3")}");
         o.WriteLine($"  verification         {r.Verification.BlocksPassed}/{r.Verification.BlocksVerified} blocks passed ({r.Verification.TagBits}-bit tags)");
         o.WriteLine($"  secret key           {r.SecretBits.ToString("N0", c)} bits   {(r.SecretKeyRateBitsPerSecond / 1e3).ToString("F2", c)} kb/s   {r.SecretKeyRateBitsPerPulse.ToString("E3", c)} bits/pulse");
-        o.WriteLine($"  identical keys       {(r.IdenticalKeys ? "yes" : "NO")}   ({r.KeyStores.BlocksStored} blocks in {Path.GetDirectoryName(r.KeyStores.Alice)})");
+        o.WriteLine($"  identical keys       {(r.IdenticalKeys ? "yes" : "NO")}   ({r.KeyFiles.BlocksStored} blocks in {Path.GetDirectoryName(r.KeyFiles.Alice)})");
         if (r.Aborted)
             o.WriteLine($"  ABORTED              {r.Reason}");
         else if (r.SecretBits == 0)

@@ -6,13 +6,13 @@ namespace Qkd.Emulation.Buses;
 /// datasheet's protocol rather than against itself.
 /// </summary>
 /// <remarks>
-/// I2C: one transaction to the chip's address. <paramref name="written"/> are the bytes after START + address/W
-/// (empty for a plain read); <paramref name="read"/> the bytes the chip sends after (repeated) START + address/R
+/// I2C: one transaction to the chip's address. <c>written</c> are the bytes after START + address/W
+/// (empty for a plain read); <c>read</c> the bytes the chip sends after (repeated) START + address/R
 /// (empty for a plain write). A model refuses bytes it would not acknowledge by throwing <see cref="IOException"/>,
 /// which is what the Linux I2C driver does on a NACK.
-/// SPI: one chip-select frame. <paramref name="read"/> is empty when the master ignores MISO, otherwise exactly as
-/// long as <paramref name="written"/>; byte i of <paramref name="read"/> is shifted out while byte i of
-/// <paramref name="written"/> is shifted in. A read-only transfer writes zeros.
+/// SPI: one chip-select frame. <c>read</c> is empty when the master ignores MISO, otherwise exactly as
+/// long as <c>written</c>; byte i of <c>read</c> is shifted out while byte i of
+/// <c>written</c> is shifted in. A read-only transfer writes zeros.
 /// </remarks>
 public interface IRegisterMapChip
 {

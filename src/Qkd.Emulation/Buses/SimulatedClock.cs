@@ -2,8 +2,8 @@ namespace Qkd.Emulation.Buses;
 
 /// <summary>
 /// A <see cref="TimeProvider"/> whose monotonic timestamp moves only when a test (or a scenario script) calls
-/// <see cref="Advance"/>, so debounce windows and edge timestamps are exact and repeatable. One tick is one
-/// nanosecond. Timers created through <see cref="TimeProvider.CreateTimer"/> fire inside <see cref="Advance"/>, on
+/// <see cref="Advance(long)"/>, so debounce windows and edge timestamps are exact and repeatable. One tick is one
+/// nanosecond. Timers created through <see cref="TimeProvider.CreateTimer"/> fire inside <see cref="Advance(long)"/>, on
 /// the advancing thread, in due-time order, which is how deferred decisions (an interlock's "closed long enough")
 /// are tested without sleeping.
 /// </summary>

@@ -2,7 +2,7 @@ namespace Qkd.Kme.Delivery;
 
 /// <summary>
 /// Tells the peer KME which keys enc_keys just reserved, so its pool can hand them to the slave SAE by dec_keys
-/// (the peer calls <see cref="KeyStore.IKeyPool.RecordPeerReservation"/>). The service sends this over the
+/// (the peer calls <see cref="Pool.IKeyPool.RecordPeerReservation"/>). The service sends this over the
 /// authenticated classical channel. The server answers enc_keys only after this returns: a master SAE never holds a
 /// key_ID its slave could not redeem.
 /// </summary>

@@ -4,7 +4,7 @@ namespace Qkd.Kme.Delivery;
 
 /// <summary>
 /// Settings of one KME's ETSI GS QKD 014 key-delivery server. Key size is not here: it is the pool's
-/// (<see cref="KeyStore.IKeyPool.KeySizeBits"/>), so the server can never announce a size the pool does not hold.
+/// (<see cref="Pool.IKeyPool.KeySizeBits"/>), so the server can never announce a size the pool does not hold.
 /// </summary>
 public sealed record KeyDeliveryOptions
 {

@@ -19,21 +19,21 @@ public sealed class KeyPoolMetrics : IDisposable
     {
         var tags = _tags = [new("link", linkId), new("role", role.ToString().ToLowerInvariant())];
         Measurement<long> M(Func<KeyPoolStatistics, long> pick) => new(pick(pool.Statistics), tags);
-        _meter.CreateObservableGauge("qkd.keystore.available_as_master", () => M(s => s.AvailableAsMaster), "{key}", "Keys this KME can hand out by enc_keys");
-        _meter.CreateObservableGauge("qkd.keystore.held_for_peer", () => M(s => s.HeldForPeer), "{key}", "Keys held for dec_keys (the peer is master)");
-        _meter.CreateObservableGauge("qkd.keystore.reservations_pending", () => M(s => s.PeerReservationsPending), "{key}", "Peer reservations awaiting dec_keys");
-        _meter.CreateObservableCounter("qkd.keystore.blocks_stored", () => M(s => s.BlocksStored), "{block}");
-        _meter.CreateObservableCounter("qkd.keystore.blocks_duplicate", () => M(s => s.BlocksDuplicate), "{block}", "Blocks offered again and ignored");
-        _meter.CreateObservableCounter("qkd.keystore.keys_stored", () => M(s => s.KeysStored), "{key}");
-        _meter.CreateObservableCounter("qkd.keystore.keys_dropped_full", () => M(s => s.KeysDroppedFull), "{key}", "Keys not stored because the pool was full");
-        _meter.CreateObservableCounter("qkd.keystore.remainder_bits_dropped", () => M(s => s.RemainderBitsDropped), "bit", "Trailing bits of blocks shorter than one key");
-        _meter.CreateObservableCounter("qkd.keystore.delivered_as_master", () => M(s => s.KeysDeliveredAsMaster), "{key}");
-        _meter.CreateObservableCounter("qkd.keystore.delivered_as_slave", () => M(s => s.KeysDeliveredAsSlave), "{key}");
-        _meter.CreateObservableCounter("qkd.keystore.reservations_recorded", () => M(s => s.ReservationsRecorded), "{key}");
+        _meter.CreateObservableGauge("qkd.keypool.available_as_master", () => M(s => s.AvailableAsMaster), "{key}", "Keys this KME can hand out by enc_keys");
+        _meter.CreateObservableGauge("qkd.keypool.held_for_peer", () => M(s => s.HeldForPeer), "{key}", "Keys held for dec_keys (the peer is master)");
+        _meter.CreateObservableGauge("qkd.keypool.reservations_pending", () => M(s => s.PeerReservationsPending), "{key}", "Peer reservations awaiting dec_keys");
+        _meter.CreateObservableCounter("qkd.keypool.blocks_stored", () => M(s => s.BlocksStored), "{block}");
+        _meter.CreateObservableCounter("qkd.keypool.blocks_duplicate", () => M(s => s.BlocksDuplicate), "{block}", "Blocks offered again and ignored");
+        _meter.CreateObservableCounter("qkd.keypool.keys_stored", () => M(s => s.KeysStored), "{key}");
+        _meter.CreateObservableCounter("qkd.keypool.keys_dropped_full", () => M(s => s.KeysDroppedFull), "{key}", "Keys not stored because the pool was full");
+        _meter.CreateObservableCounter("qkd.keypool.remainder_bits_dropped", () => M(s => s.RemainderBitsDropped), "bit", "Trailing bits of blocks shorter than one key");
+        _meter.CreateObservableCounter("qkd.keypool.delivered_as_master", () => M(s => s.KeysDeliveredAsMaster), "{key}");
+        _meter.CreateObservableCounter("qkd.keypool.delivered_as_slave", () => M(s => s.KeysDeliveredAsSlave), "{key}");
+        _meter.CreateObservableCounter("qkd.keypool.reservations_recorded", () => M(s => s.ReservationsRecorded), "{key}");
 
         // Group commit: how many delivery operations shared one transaction, and how long its commit (the fsync) took.
-        _batchOperations = _meter.CreateHistogram<int>("qkd.keystore.commit_batch_operations", "{operation}", "Delivery operations committed in one transaction");
-        _commitDuration = _meter.CreateHistogram<double>("qkd.keystore.commit_duration", "s", "Time to commit one batch of delivery operations (fsync included)");
+        _batchOperations = _meter.CreateHistogram<int>("qkd.keypool.commit_batch_operations", "{operation}", "Delivery operations committed in one transaction");
+        _commitDuration = _meter.CreateHistogram<double>("qkd.keypool.commit_duration", "s", "Time to commit one batch of delivery operations (fsync included)");
     }
 
     public void RecordCommit(int operations, TimeSpan duration)

@@ -69,7 +69,7 @@ public sealed partial class SqliteKeyPool
 
     private void StartWriter()
     {
-        _writer = new Thread(WriterLoop) { IsBackground = true, Name = $"key store writer ({Path.GetFileName(DatabasePath)})" };
+        _writer = new Thread(WriterLoop) { IsBackground = true, Name = $"key pool writer ({Path.GetFileName(DatabasePath)})" };
         _writer.Start();
     }
 
@@ -202,9 +202,9 @@ public sealed partial class SqliteKeyPool
     {
         ObjectDisposedException => new ObjectDisposedException(nameof(SqliteKeyPool)),
         SqliteException s => new SqliteException(
-            $"Key store {DatabasePath}: the transaction carrying this operation failed, nothing was taken: {s.Message}",
+            $"Key pool {DatabasePath}: the transaction carrying this operation failed, nothing was taken: {s.Message}",
             s.SqliteErrorCode, s.SqliteExtendedErrorCode),
-        _ => new InvalidOperationException($"Key store {DatabasePath}: the transaction carrying this operation failed, nothing was taken: {e.Message}", e),
+        _ => new InvalidOperationException($"Key pool {DatabasePath}: the transaction carrying this operation failed, nothing was taken: {e.Message}", e),
     };
 
     /// <summary>A queued operation: its state is written by the writer thread, then published to its caller by <see cref="Complete"/>.</summary>

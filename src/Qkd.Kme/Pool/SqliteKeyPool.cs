@@ -92,7 +92,7 @@ public sealed partial class SqliteKeyPool : IKeyPool
             {
                 _protector.Dispose();
                 throw new OperatorKeyException(
-                    $"Key store {DatabasePath}: the operator key from {operatorKey.Source} is not the key this store was created with " +
+                    $"Key pool {DatabasePath}: the operator key from {operatorKey.Source} is not the key this store was created with " +
                     "(its verification record fails authentication). Start with the right key; nothing was read or changed.");
             }
         }
@@ -129,9 +129,9 @@ public sealed partial class SqliteKeyPool : IKeyPool
         StartWriter();
         var stats = Statistics;
         if (!stats.IsConsistent)
-            _logger.LogError("Key store {Path}: counters disagree with the rows present ({Stats}); keys may have been removed outside the node", DatabasePath, stats);
+            _logger.LogError("Key pool {Path}: counters disagree with the rows present ({Stats}); keys may have been removed outside the node", DatabasePath, stats);
         _logger.LogInformation(
-            "Key store {Path} open for link {LinkId} as {Role}: {Available} keys available as master, {Held} held for the peer, {Pending} peer reservations pending",
+            "Key pool {Path} open for link {LinkId} as {Role}: {Available} keys available as master, {Held} held for the peer, {Pending} peer reservations pending",
             DatabasePath, options.LinkId, options.Role, _available, _held, _reservations);
     }
 
@@ -226,7 +226,7 @@ public sealed partial class SqliteKeyPool : IKeyPool
             _reservations -= reservations;
             _keysDiscarded += master + peer;
             if (master + peer > 0)
-                _logger.LogWarning("Key store {Path}: discarded {Blocks} block(s), {Keys} undelivered keys (the peer does not hold them)", DatabasePath, blockIds.Count, master + peer);
+                _logger.LogWarning("Key pool {Path}: discarded {Blocks} block(s), {Keys} undelivered keys (the peer does not hold them)", DatabasePath, blockIds.Count, master + peer);
             return master + peer;
         }
     }
@@ -264,7 +264,7 @@ public sealed partial class SqliteKeyPool : IKeyPool
             {
                 if (storedBits != key.Length)
                     throw new InvalidOperationException(
-                        $"Key store {DatabasePath}: block {blockId} is already stored with {storedBits} bits and is offered again with {key.Length}; " +
+                        $"Key pool {DatabasePath}: block {blockId} is already stored with {storedBits} bits and is offered again with {key.Length}; " +
                         "a block is stored once and never replaced. Nothing was changed.");
                 // A distiller retrying after a crash: the keys are already here, storing them again would duplicate them.
                 var duplicate = new Counters { BlocksDuplicate = 1 };
@@ -274,7 +274,7 @@ public sealed partial class SqliteKeyPool : IKeyPool
                     tx.Commit();
                 }
                 _counters.Add(duplicate);
-                _logger.LogInformation("Key store: block {BlockId} offered again; already stored, ignored", blockId);
+                _logger.LogInformation("Key pool: block {BlockId} offered again; already stored, ignored", blockId);
                 return;
             }
 
@@ -289,7 +289,7 @@ public sealed partial class SqliteKeyPool : IKeyPool
                 }
                 _counters.Add(dropped);
                 _logger.LogWarning(
-                    "Key store full ({Held} of {Max} keys): block {BlockId} with {Count} keys dropped. Tell the peer, or its pool will hold keys this end lacks",
+                    "Key pool full ({Held} of {Max} keys): block {BlockId} with {Count} keys dropped. Tell the peer, or its pool will hold keys this end lacks",
                     _available + _held, MaxKeyCount, blockId, keyCount);
                 return;
             }
@@ -336,7 +336,7 @@ public sealed partial class SqliteKeyPool : IKeyPool
             {
                 CryptographicOperations.ZeroMemory(bytes);
             }
-            _logger.LogDebug("Key store: block {BlockId} stored, {Count} keys ({Mine} as master), {Remainder} trailing bits dropped",
+            _logger.LogDebug("Key pool: block {BlockId} stored, {Count} keys ({Mine} as master), {Remainder} trailing bits dropped",
                 blockId, keyCount, mine, remainderBits);
         }
     }
@@ -358,7 +358,7 @@ public sealed partial class SqliteKeyPool : IKeyPool
 
         var keys = await WriteAsync((SqliteTransaction tx, long available, out MirrorChange change) => StageTakeAsMaster(tx, available, count, out change), ZeroiseKeys)
             .ConfigureAwait(false);
-        _logger.LogDebug("Key store: {Count} keys delivered as master to SAE {Master}, reserved for SAE {Slave}", count, masterSaeId, slaveSaeId);
+        _logger.LogDebug("Key pool: {Count} keys delivered as master to SAE {Master}, reserved for SAE {Slave}", count, masterSaeId, slaveSaeId);
         return keys;
     }
 
@@ -388,7 +388,7 @@ public sealed partial class SqliteKeyPool : IKeyPool
 
         var keys = await WriteAsync((SqliteTransaction tx, long _, out MirrorChange change) => StageTakeAsSlave(tx, masterSaeId, slaveSaeId, keyIds, out change), ZeroiseKeys)
             .ConfigureAwait(false);
-        _logger.LogDebug("Key store: {Count} keys delivered as slave to SAE {Slave} (master SAE {Master})", keys.Count, slaveSaeId, masterSaeId);
+        _logger.LogDebug("Key pool: {Count} keys delivered as slave to SAE {Slave} (master SAE {Master})", keys.Count, slaveSaeId, masterSaeId);
         return keys;
     }
 
@@ -423,7 +423,7 @@ public sealed partial class SqliteKeyPool : IKeyPool
                 }
             }
             if (keys.Count != count)
-                throw new InvalidOperationException($"Key store {DatabasePath}: expected {count} master keys, found {keys.Count}; the store was changed outside this pool.");
+                throw new InvalidOperationException($"Key pool {DatabasePath}: expected {count} master keys, found {keys.Count}; the store was changed outside this pool.");
 
             _deleteMasterUpTo.Transaction = tx;
             _deleteMasterUpTo.Parameters[0].Value = lastSeq;
@@ -612,8 +612,8 @@ public sealed partial class SqliteKeyPool : IKeyPool
     {
         string journal = Scalar("PRAGMA journal_mode = WAL") as string ?? "";
         if (!journal.Equals("wal", StringComparison.OrdinalIgnoreCase))
-            throw new InvalidOperationException($"Key store {DatabasePath}: SQLite refused WAL mode (journal_mode is {journal}).");
-        Execute(options.Durability == KeyStoreDurability.Full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL");
+            throw new InvalidOperationException($"Key pool {DatabasePath}: SQLite refused WAL mode (journal_mode is {journal}).");
+        Execute(options.Durability == KeyPoolDurability.Full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL");
         Execute("PRAGMA secure_delete = ON");
         // Key IDs are hashes, so reservations and dec_keys touch index pages at random: a page cache of 64 MiB (the
         // default is 2 MiB) keeps them in memory instead of reading them back from the OS at every operation.
@@ -664,23 +664,23 @@ public sealed partial class SqliteKeyPool : IKeyPool
             InsertMeta(tx, "operator_key_check", check);
             Execute("INSERT INTO stats(id) VALUES (1)", tx);
             tx.Commit();
-            _logger.LogInformation("Key store {Path} created for link {LinkId} as {Role}, {KeySize}-bit keys", DatabasePath, options.LinkId, options.Role, options.KeySizeBits);
+            _logger.LogInformation("Key pool {Path} created for link {LinkId} as {Role}, {KeySize}-bit keys", DatabasePath, options.LinkId, options.Role, options.KeySizeBits);
             return salt;
         }
 
         object Get(string name) => meta.TryGetValue(name, out var v)
             ? v
-            : throw new InvalidOperationException($"Key store {DatabasePath} lacks its '{name}' record: not a key store of this node, or damaged.");
+            : throw new InvalidOperationException($"Key pool {DatabasePath} lacks its '{name}' record: not a key pool of this node, or damaged.");
         if (Get("schema_version") is not long version || version != SchemaVersion)
-            throw new InvalidOperationException($"Key store {DatabasePath} has schema version {Get("schema_version")}; this node reads version {SchemaVersion}.");
+            throw new InvalidOperationException($"Key pool {DatabasePath} has schema version {Get("schema_version")}; this node reads version {SchemaVersion}.");
         if (Get("link_id") is not string linkId || linkId != options.LinkId)
-            throw new InvalidOperationException($"Key store {DatabasePath} belongs to link '{Get("link_id")}', not '{options.LinkId}'.");
+            throw new InvalidOperationException($"Key pool {DatabasePath} belongs to link '{Get("link_id")}', not '{options.LinkId}'.");
         if (Get("role") is not string role || role != options.Role.ToString())
-            throw new InvalidOperationException($"Key store {DatabasePath} was created for the {Get("role")} end, not {options.Role}.");
+            throw new InvalidOperationException($"Key pool {DatabasePath} was created for the {Get("role")} end, not {options.Role}.");
         if (Get("key_size_bits") is not long size || size != options.KeySizeBits)
-            throw new InvalidOperationException($"Key store {DatabasePath} holds {Get("key_size_bits")}-bit keys; the configuration asks for {options.KeySizeBits}. The key size is fixed when a store is created.");
-        check = Get("operator_key_check") as byte[] ?? throw new InvalidOperationException($"Key store {DatabasePath}: damaged operator key check record.");
-        var storedSalt = Get("salt") as byte[] ?? throw new InvalidOperationException($"Key store {DatabasePath}: damaged salt record.");
+            throw new InvalidOperationException($"Key pool {DatabasePath} holds {Get("key_size_bits")}-bit keys; the configuration asks for {options.KeySizeBits}. The key size is fixed when a store is created.");
+        check = Get("operator_key_check") as byte[] ?? throw new InvalidOperationException($"Key pool {DatabasePath}: damaged operator key check record.");
+        var storedSalt = Get("salt") as byte[] ?? throw new InvalidOperationException($"Key pool {DatabasePath}: damaged salt record.");
         tx.Commit();
         return storedSalt;
     }
@@ -694,7 +694,7 @@ public sealed partial class SqliteKeyPool : IKeyPool
         cmd.CommandText = "SELECT blocks_stored, blocks_duplicate, blocks_dropped_full, keys_stored, keys_dropped_full, " +
                           "remainder_bits_dropped, delivered_master, delivered_slave, reservations_recorded FROM stats WHERE id = 1";
         using var reader = cmd.ExecuteReader();
-        if (!reader.Read()) throw new InvalidOperationException($"Key store {DatabasePath} lacks its counters row: damaged.");
+        if (!reader.Read()) throw new InvalidOperationException($"Key pool {DatabasePath} lacks its counters row: damaged.");
         _counters = new Counters
         {
             BlocksStored = reader.GetInt64(0), BlocksDuplicate = reader.GetInt64(1), BlocksDroppedFull = reader.GetInt64(2),

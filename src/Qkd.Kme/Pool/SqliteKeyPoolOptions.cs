@@ -17,7 +17,7 @@ public sealed record SqliteKeyPoolOptions
     /// <summary>The most keys the pool holds (as master and held for the peer together); a block that does not fit whole is dropped.</summary>
     public long MaxKeyCount { get; init; } = 1_000_000;
 
-    public KeyStoreDurability Durability { get; init; } = KeyStoreDurability.Full;
+    public KeyPoolDurability Durability { get; init; } = KeyPoolDurability.Full;
 
     /// <summary>How long an operation waits for a lock held by another process on the same file (e.g. `qkd keys status`).</summary>
     public TimeSpan BusyTimeout { get; init; } = TimeSpan.FromSeconds(5);

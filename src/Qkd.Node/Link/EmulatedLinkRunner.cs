@@ -48,7 +48,7 @@ public sealed class EmulatedLinkRunner(EmulatedRunOptions options, ILogger? logg
         var link = EmulatedSetup.Link(profile, symbols, seed);
         var distillation = DistillationOptionsFor(profile, options.BlockSizeBits);
 
-        // A run never writes into another run's key store, even when two runs start in the same second.
+        // A run never writes into another run's key files, even when two runs start in the same second.
         string runDirectory = Path.Combine(options.KeysDirectory, $"run-{started:yyyyMMdd-HHmmss}-seed{seed}");
         for (int attempt = 2; Directory.Exists(runDirectory); attempt++)
             runDirectory = Path.Combine(options.KeysDirectory, $"run-{started:yyyyMMdd-HHmmss}-seed{seed}-{attempt}");
@@ -328,7 +328,7 @@ public sealed class EmulatedLinkRunner(EmulatedRunOptions options, ILogger? logg
                 aliceChannel.Statistics.MessagesSent, aliceChannel.Statistics.BytesSent),
             Devices = deviceReports,
             DeviceLog = deviceLog,
-            KeyStores = new KeyStoreReport(aliceStore.Directory, bobStore.Directory, bobStore.BlockIds.Count, aliceStore.StoredBits, bobStore.StoredBits),
+            KeyFiles = new KeyFilesReport(aliceStore.Directory, bobStore.Directory, bobStore.BlockIds.Count, aliceStore.StoredBits, bobStore.StoredBits),
             Blocks = blocks.Select(b => new BlockReport(b.BlockId, b.Outcome.ToString(), b.Reason, b.SiftedZ, b.SiftedX,
                 Finite(b.QberZ), Finite(b.QberX), Finite(b.QberEstimateUsedForCorrection), b.LeakedErrorCorrectionBits,
                 Finite(b.ErrorCorrectionEfficiency), b.ErrorCorrectionRounds, b.VerificationPassed,

@@ -31,7 +31,7 @@ public sealed record EmulatedRunOptions
     /// <summary>How often the devices' status is polled during a run (and gone devices reconnected).</summary>
     public TimeSpan DeviceSupervisionInterval { get; init; } = TimeSpan.FromMilliseconds(100);
 
-    /// <summary>Directory under which Alice's and Bob's key stores are created.</summary>
+    /// <summary>Directory under which Alice's and Bob's key files are written.</summary>
     public required string KeysDirectory { get; init; }
 
     public void Validate()

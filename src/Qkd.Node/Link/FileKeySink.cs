@@ -53,7 +53,7 @@ public sealed class FileKeySink : IKeySink
         }
         catch (IOException e) when (File.Exists(path))
         {
-            throw new InvalidOperationException($"Key store {Directory}: block {blockId} is already stored; a key is never written twice.", e);
+            throw new InvalidOperationException($"Key files {Directory}: block {blockId} is already stored; a key is never written twice.", e);
         }
         finally
         {
@@ -68,7 +68,7 @@ public sealed class FileKeySink : IKeySink
     {
         string path = PathOf(blockId);
         if (!File.Exists(path))
-            throw new KeyNotFoundException($"Key store {Directory} has no key for block {blockId}.");
+            throw new KeyNotFoundException($"Key files {Directory} has no key for block {blockId}.");
         byte[] raw = File.ReadAllBytes(path);
         try
         {

@@ -43,7 +43,9 @@ public sealed record LinkReport
 
     /// <summary>What happened to the devices during the run (disconnects, reconnects, overflows, faults), in order.</summary>
     public IReadOnlyList<string>? DeviceLog { get; init; }
-    public required KeyStoreReport KeyStores { get; init; }
+    /// <summary>The run's key files at both ends (JSON "keyStores", the field's name since the first report format).</summary>
+    [JsonPropertyName("keyStores")]
+    public required KeyFilesReport KeyFiles { get; init; }
     public required IReadOnlyList<BlockReport> Blocks { get; init; }
 
     public static readonly JsonSerializerOptions JsonOptions = new()
@@ -123,7 +125,7 @@ public sealed record AcquisitionReport(long Tags, IReadOnlyDictionary<string, lo
 
 public sealed record ClassicalChannelReport(long MessagesBobToAlice, long BytesBobToAlice, long MessagesAliceToBob, long BytesAliceToBob);
 
-public sealed record KeyStoreReport(string Alice, string Bob, int BlocksStored, long BitsStoredAtAlice, long BitsStoredAtBob);
+public sealed record KeyFilesReport(string Alice, string Bob, int BlocksStored, long BitsStoredAtAlice, long BitsStoredAtBob);
 
 public sealed record BlockReport(
     long BlockId,

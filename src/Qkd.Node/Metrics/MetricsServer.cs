@@ -20,7 +20,7 @@ namespace Qkd.Node.Metrics;
 /// </summary>
 public sealed class MetricsServer : IAsyncDisposable
 {
-    /// <summary>The meters served: the node's, the key store's and the acquisition loop's.</summary>
+    /// <summary>The meters served: the node's, the key pool's and the acquisition loop's.</summary>
     public static IReadOnlyList<string> ExportedMeters { get; } = [NodeMetrics.MeterName, Kme.Pool.KeyPoolMetrics.MeterName, Acquisition.Loop.AcquisitionMetrics.MeterName];
 
     private readonly IPEndPoint _listen;

@@ -7,7 +7,7 @@ namespace Qkd.Node.Metrics;
 /// <summary>
 /// The node's own instruments (meter "Qkd.Node"): sessions, distilled blocks and secret bits, the QBER of the last
 /// block, the authentication pad and the classical channels' rejected frames. Every measurement is tagged with the
-/// link and the role, like the key store's. Events are counted with pre-built tag arrays (nothing allocated per
+/// link and the role, like the key pool's. Events are counted with pre-built tag arrays (nothing allocated per
 /// event); pad, QBER and channel values are read only when a listener collects.
 /// </summary>
 public sealed class NodeMetrics : IDisposable

@@ -9,7 +9,7 @@ namespace Qkd.Node.Service;
 
 /// <summary>
 /// One end of a link as an operator configures it (`qkd alice --config alice.json`, `qkd bob --config bob.json`):
-/// its role, the classical channel to the peer, the key store, the ETSI 014 server, and the devices (the emulator with
+/// its role, the classical channel to the peer, the key pool, the ETSI 014 server, and the devices (the emulator with
 /// its fibre to the peer, in this build). Strict: an unknown field or a bad value is an error naming the field.
 /// </summary>
 public sealed record NodeConfig
@@ -22,7 +22,27 @@ public sealed record NodeConfig
 
     public required ClassicalChannelConfig ClassicalChannel { get; init; }
 
-    public required KeyStoreConfig KeyStore { get; init; }
+    private readonly KeyPoolConfig? _keyPool;
+    private readonly KeyPoolConfig? _formerKeyStore;
+
+    /// <summary>The key pool: a SQLite file, keys encrypted with the operator's key ("keyPool").</summary>
+    public KeyPoolConfig KeyPool
+    {
+        get => _keyPool ?? _formerKeyStore ?? throw new InvalidDataException("keyPool is required");
+        init => _keyPool = value;
+    }
+
+    /// <summary>
+    /// The same section under its former name, "keyStore": read so that configs written before the rename keep
+    /// working, never written.
+    /// </summary>
+    [JsonPropertyName("keyStore")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public KeyPoolConfig? FormerKeyStore
+    {
+        get => null;
+        init => _formerKeyStore = value;
+    }
 
     /// <summary>The ETSI GS QKD 014 server; null runs the node without one.</summary>
     public KeyDeliveryOptions? KeyDelivery { get; init; }
@@ -96,10 +116,15 @@ public sealed record NodeConfig
         if (BlockSizeBits < 1 << 16 || BlockSizeBits > 1L << 30) yield return $"blockSizeBits {BlockSizeBits} is outside [65536, 2^30]";
         if (!IPEndPoint.TryParse(ClassicalChannel.Endpoint, out _)) yield return $"classicalChannel.endpoint \"{ClassicalChannel.Endpoint}\" is not address:port";
         if (string.IsNullOrWhiteSpace(ClassicalChannel.PreSharedSecretFile)) yield return "classicalChannel.preSharedSecretFile is required";
-        if (string.IsNullOrWhiteSpace(KeyStore.Database)) yield return "keyStore.database is required";
-        if ((KeyStore.OperatorKeyFile is null) == (KeyStore.OperatorKeyEnvironmentVariable is null))
-            yield return "keyStore needs exactly one of operatorKeyFile and operatorKeyEnvironmentVariable";
-        if (KeyStore.KeySizeBits is < 64 or > 8192 || KeyStore.KeySizeBits % 8 != 0) yield return $"keyStore.keySizeBits {KeyStore.KeySizeBits} must be a multiple of 8 in 64..8192";
+        if (_keyPool is null && _formerKeyStore is null) yield return "keyPool is required";
+        else if (_keyPool is not null && _formerKeyStore is not null) yield return "keyPool and keyStore (its former name) are both given: keep keyPool";
+        else
+        {
+            if (string.IsNullOrWhiteSpace(KeyPool.Database)) yield return "keyPool.database is required";
+            if ((KeyPool.OperatorKeyFile is null) == (KeyPool.OperatorKeyEnvironmentVariable is null))
+                yield return "keyPool needs exactly one of operatorKeyFile and operatorKeyEnvironmentVariable";
+            if (KeyPool.KeySizeBits is < 64 or > 8192 || KeyPool.KeySizeBits % 8 != 0) yield return $"keyPool.keySizeBits {KeyPool.KeySizeBits} must be a multiple of 8 in 64..8192";
+        }
         if (!IPEndPoint.TryParse(Emulator.Fibre, out _)) yield return $"emulator.fibre \"{Emulator.Fibre}\" is not address:port";
         if (Emulator.Transport is not ("inproc" or "pty")) yield return $"emulator.transport must be \"inproc\" or \"pty\", not \"{Emulator.Transport}\"";
         if (Metrics is not null)
@@ -129,7 +154,7 @@ public sealed record ClassicalChannelConfig(string Endpoint, string PreSharedSec
 /// <param name="Database">SQLite file of the key pool.</param>
 /// <param name="OperatorKeyFile">The key that encrypts key material at rest (32 bytes, hex or raw, mode 0600).</param>
 /// <param name="OperatorKeyEnvironmentVariable">Or: the environment variable holding it (hex).</param>
-public sealed record KeyStoreConfig(string Database, string? OperatorKeyFile = null, string? OperatorKeyEnvironmentVariable = null,
+public sealed record KeyPoolConfig(string Database, string? OperatorKeyFile = null, string? OperatorKeyEnvironmentVariable = null,
     int KeySizeBits = 256, long MaxKeyCount = 10_000_000);
 
 /// <param name="Fibre">The emulated fibre: Bob listens, Alice's light goes there.</param>

@@ -46,7 +46,7 @@ public static class NodeSetup
             Role = role,
             LinkId = "demo-link",
             ClassicalChannel = new ClassicalChannelConfig(channel, "pre-shared.secret", $"{role}-state"),
-            KeyStore = new KeyStoreConfig($"{role}-keys.db", OperatorKeyFile: $"{role}-operator.key"),
+            KeyPool = new KeyPoolConfig($"{role}-keys.db", OperatorKeyFile: $"{role}-operator.key"),
             KeyDelivery = new KeyDeliveryOptions
             {
                 Port = restPort,

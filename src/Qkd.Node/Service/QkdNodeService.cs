@@ -62,16 +62,16 @@ public sealed class QkdNodeService(NodeConfig config, ILoggerFactory loggers) : 
         string stateDirectory = config.PathOf(config.ClassicalChannel.StateDirectory);
         Directory.CreateDirectory(stateDirectory);
 
-        using var operatorKey = config.KeyStore.OperatorKeyFile is string keyFile
+        using var operatorKey = config.KeyPool.OperatorKeyFile is string keyFile
             ? OperatorKey.FromFile(config.PathOf(keyFile))
-            : OperatorKey.FromEnvironment(config.KeyStore.OperatorKeyEnvironmentVariable!);
+            : OperatorKey.FromEnvironment(config.KeyPool.OperatorKeyEnvironmentVariable!);
         using var pool = new SqliteKeyPool(new SqliteKeyPoolOptions
         {
-            DatabasePath = config.PathOf(config.KeyStore.Database),
+            DatabasePath = config.PathOf(config.KeyPool.Database),
             LinkId = config.LinkId,
             Role = alice ? KmeRole.Alice : KmeRole.Bob,
-            KeySizeBits = config.KeyStore.KeySizeBits,
-            MaxKeyCount = config.KeyStore.MaxKeyCount,
+            KeySizeBits = config.KeyPool.KeySizeBits,
+            MaxKeyCount = config.KeyPool.MaxKeyCount,
         }, operatorKey, loggers.CreateLogger<SqliteKeyPool>());
         using var pad = AuthenticationPadStore.Open(config.PathOf(config.ClassicalChannel.PreSharedSecretFile), stateDirectory, end);
         using var metrics = new NodeMetrics(config.LinkId, config.Role);

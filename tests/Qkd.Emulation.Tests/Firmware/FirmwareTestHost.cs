@@ -4,7 +4,6 @@ using Qkd.Core.TimeTags;
 using Qkd.Protocol;
 using Qkd.Protocol.Messages;
 using Qkd.Protocol.Transport;
-using Qkd.Protocol.Transport;
 
 namespace Qkd.Emulation.Tests.Firmware;
 

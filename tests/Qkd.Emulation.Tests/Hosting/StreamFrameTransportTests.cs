@@ -1,7 +1,6 @@
 using Nerdbank.Streams;
 using Qkd.Emulation.Hosting;
 using Qkd.Protocol.Transport;
-using Qkd.Protocol.Transport;
 using Qkd.Protocol;
 
 namespace Qkd.Emulation.Tests.Hosting;

@@ -7,7 +7,7 @@ using Qkd.Kme.Delivery;
 namespace Qkd.Kme.Tests.Delivery;
 
 /// <summary>
-/// Certificates generated at run time for the key-delivery tests (their directory also holds the tests' key stores): a test CA, a server certificate for
+/// Certificates generated at run time for the key-delivery tests (their directory also holds the tests' key pools): a test CA, a server certificate for
 /// 127.0.0.1/localhost, SAE client certificates issued by the CA, and a rogue CA to issue untrusted ones.
 /// ECDSA P-256 keeps generation fast. Keys are round-tripped through PKCS#12 so SslStream can use them on any platform.
 /// </summary>

@@ -71,7 +71,7 @@ public class MetricsConfigTests
               "linkId": "metrics-test",
               {{metricsSection}}
               "classicalChannel": { "endpoint": "127.0.0.1:7001", "preSharedSecretFile": "pre-shared.secret" },
-              "keyStore": { "database": "keys.db", "operatorKeyFile": "operator.key" },
+              "keyPool": { "database": "keys.db", "operatorKeyFile": "operator.key" },
               "emulator": { "fibre": "127.0.0.1:7002" }
             }
             """);

@@ -41,7 +41,7 @@ public class TwoEndsTests
         Role = role,
         LinkId = "test-link",
         ClassicalChannel = new ClassicalChannelConfig("127.0.0.1:1", "unused"),
-        KeyStore = new KeyStoreConfig("unused.db", OperatorKeyFile: "unused"),
+        KeyPool = new KeyPoolConfig("unused.db", OperatorKeyFile: "unused"),
         Emulator = new EmulatorConfig("127.0.0.1:1", DistanceKm: 25, Seed: 5),
         DurationSeconds = 0.25,
         BlockSizeBits = 1 << 21,

@@ -1,4 +1,5 @@
 using System.IO.Ports;
+using Qkd.Protocol;
 
 namespace Qkd.Hardware.Transport.Serial;
 

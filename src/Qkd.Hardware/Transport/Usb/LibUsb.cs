@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using Qkd.Protocol;
 
 namespace Qkd.Hardware.Transport.Usb;
 

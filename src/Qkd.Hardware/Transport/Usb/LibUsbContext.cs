@@ -1,3 +1,5 @@
+using Qkd.Protocol;
+
 namespace Qkd.Hardware.Transport.Usb;
 
 /// <summary>

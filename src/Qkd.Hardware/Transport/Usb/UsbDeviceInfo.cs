@@ -36,7 +36,7 @@ public sealed record UsbDeviceInfo
     /// <summary>Our product entry when the VID:PID is one of the supported devices.</summary>
     public UsbProduct? KnownProduct => UsbDeviceIds.Find(VendorId, ProductId);
 
-    /// <summary>"usb 1-4.2 1209:7d03 SN TT-0042", the form used in <see cref="IFrameTransport.Description"/> and errors.</summary>
+    /// <summary>"usb 1-4.2 1209:7d03 SN TT-0042", the form used in <see cref="Qkd.Protocol.Transport.IFrameTransport.Description"/> and errors.</summary>
     public override string ToString() =>
         $"usb {Location} {VendorId:x4}:{ProductId:x4}" + (SerialNumber is null ? "" : $" SN {SerialNumber}");
 }

@@ -1,4 +1,5 @@
 using Qkd.Protocol.Transport;
+using Qkd.Protocol;
 namespace Qkd.Hardware.Transport.Usb;
 
 /// <summary>

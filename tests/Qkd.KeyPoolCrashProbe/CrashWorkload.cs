@@ -1,7 +1,7 @@
 using Qkd.Core.Bits;
 using Qkd.Kme.Pool;
 
-namespace Qkd.KeyStoreCrashProbe;
+namespace Qkd.KeyPoolCrashProbe;
 
 /// <summary>
 /// What the probe does between kills, and what the test needs to check it: the same deterministic blocks at both ends,

@@ -1,18 +1,18 @@
 using System.Diagnostics;
 using System.Runtime.InteropServices;
 using System.Security.Cryptography;
-using Qkd.KeyStoreCrashProbe;
+using Qkd.KeyPoolCrashProbe;
 using Qkd.Kme.Pool;
 
 namespace Qkd.Kme.Tests.Pool;
 
 /// <summary>
-/// kill -9 at random points: a child process (tests/Qkd.KeyStoreCrashProbe) runs both ends' pools, storing blocks and
+/// kill -9 at random points: a child process (tests/Qkd.KeyPoolCrashProbe) runs both ends' pools, storing blocks and
 /// delivering keys in both directions, and is killed with SIGKILL again and again. After every kill both stores must
 /// open, their counters must match their rows, no journaled delivery may still be present, and every key not delivered
 /// must be the same at both ends.
 /// </summary>
-public sealed class KeyStoreCrashTests : IDisposable
+public sealed class KeyPoolCrashTests : IDisposable
 {
     private const int Seed = 77;
     private const int Kills = 8;
@@ -43,7 +43,7 @@ public sealed class KeyStoreCrashTests : IDisposable
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
-        foreach (var a in new[] { Path.Combine(AppContext.BaseDirectory, "Qkd.KeyStoreCrashProbe.dll"), "run", _bed.Dir, keyHex, Seed.ToString() })
+        foreach (var a in new[] { Path.Combine(AppContext.BaseDirectory, "Qkd.KeyPoolCrashProbe.dll"), "run", _bed.Dir, keyHex, Seed.ToString() })
             start.ArgumentList.Add(a);
         using var process = Process.Start(start)!;
         var stderr = process.StandardError.ReadToEndAsync();

@@ -1,4 +1,4 @@
-using Qkd.KeyStoreCrashProbe;
+using Qkd.KeyPoolCrashProbe;
 using Qkd.Kme.Pool;
 
 // run <dir> <operator-key-hex> <seed>: the crash workload, until killed.
@@ -12,9 +12,9 @@ switch (args.FirstOrDefault())
             CrashWorkload.Run(args[1], key, int.Parse(args[3]), line => { Console.WriteLine(line); Console.Out.Flush(); });
         return 0;
     case "bench" when args.Length >= 2:
-        KeyStoreBench.Run(args[1], args.Length > 2 && args[2] == "normal" ? KeyStoreDurability.Normal : KeyStoreDurability.Full);
+        KeyPoolBench.Run(args[1], args.Length > 2 && args[2] == "normal" ? KeyPoolDurability.Normal : KeyPoolDurability.Full);
         return 0;
     default:
-        Console.Error.WriteLine("usage: Qkd.KeyStoreCrashProbe run <dir> <operator-key-hex> <seed> | bench <dir> [full|normal]");
+        Console.Error.WriteLine("usage: Qkd.KeyPoolCrashProbe run <dir> <operator-key-hex> <seed> | bench <dir> [full|normal]");
         return 2;
 }

@@ -2,12 +2,12 @@ using System.Diagnostics;
 using Qkd.Core.Bits;
 using Qkd.Kme.Pool;
 
-namespace Qkd.KeyStoreCrashProbe;
+namespace Qkd.KeyPoolCrashProbe;
 
-/// <summary>A quick benchmark of the key store on this machine: Accept keys/s, TakeAsMaster ops/s, and full delivery pairs/s.</summary>
-public static class KeyStoreBench
+/// <summary>A quick benchmark of the key pool on this machine: Accept keys/s, TakeAsMaster ops/s, and full delivery pairs/s.</summary>
+public static class KeyPoolBench
 {
-    public static void Run(string dir, KeyStoreDurability durability)
+    public static void Run(string dir, KeyPoolDurability durability)
     {
         Directory.CreateDirectory(dir);
         foreach (var f in Directory.GetFiles(dir, "bench-*")) File.Delete(f);

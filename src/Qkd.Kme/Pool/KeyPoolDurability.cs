@@ -1,7 +1,7 @@
 namespace Qkd.Kme.Pool;
 
-/// <summary>How hard the key store pushes each commit to disk (SQLite PRAGMA synchronous, in WAL mode).</summary>
-public enum KeyStoreDurability
+/// <summary>How hard the key pool pushes each commit to disk (SQLite PRAGMA synchronous, in WAL mode).</summary>
+public enum KeyPoolDurability
 {
     /// <summary>
     /// synchronous=FULL: the WAL is fsynced at every commit. A delivery survives a power cut once returned, so a key
