@@ -51,7 +51,9 @@ public sealed class ProtocolSinglePhotonDetector : ProtocolDevice, ISinglePhoton
 
     public DetectorCounts ReadCounts()
     {
-        byte[] reply = Connection.Request(MessageType.DetectorReadCounts, default, "read counts");
+        // Not retried (framing.md section 5): the device restarts its counting window at every read, so a retry after a
+        // lost reply would return only the counts since the lost one, and the counts in that reply would be gone.
+        byte[] reply = Connection.Request(MessageType.DetectorReadCounts, default, "read counts", idempotent: false);
         try
         {
             return DetectorCounts.Read(reply);

@@ -72,6 +72,22 @@ public sealed class DetectorDriverTests : IDisposable
     }
 
     [Fact]
+    public void Read_counts_is_not_retried_because_the_device_restarts_its_window_at_every_read()
+    {
+        _detector.ReadCounts(); // start a fresh window
+        _firmware.AddCounts(1, 500);
+        _firmware.CorruptNextFrames(1); // the reply to the next read is lost on the line: its 500 counts with it
+        var e = Assert.Throws<DeviceTimeoutException>(() => _detector.ReadCounts());
+        Assert.Equal("read counts", e.Operation);
+        Assert.Equal(0, _detector.Counters["retries"]);
+        Assert.Equal(1, _detector.Counters["rx.crcMismatch"]);
+        // A retry would have answered 0 counts as if the window had been quiet; the caller learns instead that the
+        // window's counts were lost, and the next read starts a new window.
+        _firmware.AddCounts(1, 7);
+        Assert.Equal(7UL, _detector.ReadCounts().Counts[1]);
+    }
+
+    [Fact]
     public void An_open_interlock_refuses_bias_with_a_typed_nack()
     {
         _firmware.OpenInterlock();
