@@ -40,18 +40,29 @@ public readonly struct ParityQueries
     public MultiplexedParityRound Round { get; }
 
     /// <summary>Encodes the message into <paramref name="writer"/> (replacing what it held) and returns the bytes.</summary>
+    /// <exception cref="ArgumentException">The round is one <see cref="Read"/> refuses: no groups, a group without
+    /// queries, frames not increasing, or a pass beyond <see cref="MaximumPass"/>.</exception>
     public ReadOnlyMemory<byte> Write(ProtocolWriter writer)
     {
+        if (Round.GroupCount == 0)
+            throw new ArgumentException("A round of parity queries names at least one frame.");
         writer.Begin(Type);
         writer.WriteVarInt64(BlockId);
         writer.WriteVarInt64(Round.GroupCount);
         for (int g = 0; g < Round.GroupCount; g++)
         {
             var queries = Round.Queries(g).Span;
-            writer.WriteVarInt64(Round.FrameIndex(g));
+            int frame = Round.FrameIndex(g);
+            if (queries.IsEmpty)
+                throw new ArgumentException($"Frame {frame} is in the round without a query.");
+            if (g > 0 && frame <= Round.FrameIndex(g - 1))
+                throw new ArgumentException($"Frame {frame} follows frame {Round.FrameIndex(g - 1)}; a round lists its frames in increasing order.");
+            writer.WriteVarInt64(frame);
             writer.WriteVarInt64(queries.Length);
             foreach (var q in queries)
             {
+                if ((uint)q.Pass > MaximumPass)
+                    throw new ArgumentException($"Frame {frame}: pass {q.Pass} is outside 0..{MaximumPass}.");
                 writer.WriteVarInt64(q.Pass);
                 writer.WriteVarInt64(q.Start);
                 writer.WriteVarInt64(q.Length);
