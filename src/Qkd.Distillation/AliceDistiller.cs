@@ -4,6 +4,7 @@ using Qkd.Core.Random;
 using Qkd.Core.Symbols;
 using Qkd.Core.Channel;
 using Qkd.Distillation.ErrorCorrection;
+using Qkd.Distillation.Messages;
 using Qkd.Distillation.ParameterEstimation;
 using Qkd.Distillation.PrivacyAmplification;
 using Qkd.Distillation.Protocol;
@@ -54,27 +55,24 @@ public sealed class AliceDistiller
             while (true)
             {
                 var message = await _channel.ReceiveAsync(cancellationToken).ConfigureAwait(false);
-                var type = ProtocolReader.PeekType(message.Span);
-                switch (type)
+                var span = message.Span;
+                var type = ProtocolReader.PeekType(span);
+                if (type == MessageType.Goodbye)
+                    return Goodbye.Read(span).Reason;
+                // Each handler returns its reply (in _writer), or nothing when the message needs no answer.
+                ReadOnlyMemory<byte> reply = type switch
                 {
-                    case MessageType.SiftRequest: HandleSift(message.Span); break;
-                    case MessageType.BlockStart: HandleBlockStart(message.Span); break;
-                    case MessageType.CorrectionStart: HandleCorrectionStart(message.Span); break;
-                    case MessageType.ParityQueries: HandleParityQueries(message.Span); break;
-                    case MessageType.VerificationRequest: HandleVerificationRequest(message.Span); break;
-                    case MessageType.VerificationResult: HandleVerificationResult(message.Span); break;
-                    case MessageType.BlockDone: HandleBlockDone(message.Span); break;
-                    case MessageType.Goodbye:
-                        var reader = new ProtocolReader(message.Span, MessageType.Goodbye);
-                        return reader.ReadString("reason");
-                    default:
-                        throw new ProtocolException($"Alice cannot handle a {ProtocolReader.DescribeType((byte)type)} message.");
-                }
-                if (_writer.Message.Length > 0 && _pendingReply)
-                {
-                    _pendingReply = false;
-                    await _channel.SendAsync(_writer.Message, cancellationToken).ConfigureAwait(false);
-                }
+                    MessageType.SiftRequest => HandleSift(span),
+                    MessageType.BlockStart => HandleBlockStart(span),
+                    MessageType.CorrectionStart => HandleCorrectionStart(span),
+                    MessageType.ParityQueries => HandleParityQueries(span),
+                    MessageType.VerificationRequest => HandleVerificationRequest(span),
+                    MessageType.VerificationResult => HandleVerificationResult(span),
+                    MessageType.BlockDone => HandleBlockDone(span),
+                    _ => throw new ProtocolException($"Alice cannot handle a {ProtocolReader.DescribeType((byte)type)} message."),
+                };
+                if (!reply.IsEmpty)
+                    await _channel.SendAsync(reply, cancellationToken).ConfigureAwait(false);
             }
         }
         finally
@@ -84,38 +82,30 @@ public sealed class AliceDistiller
         }
     }
 
-    private bool _pendingReply;
+    // Sift buffers, reused from batch to batch: the request's pulses and bases, and the reply's flags and classes.
+    private long[] _pulses = [];
+    private byte[] _bases = [];
+    private byte[] _keep = [];
+    private byte[] _intensities = [];
 
-    private ProtocolWriter Reply(MessageType type)
+    private ReadOnlyMemory<byte> HandleSift(ReadOnlySpan<byte> message)
     {
-        _pendingReply = true;
-        return _writer.Begin(type);
-    }
+        var request = SiftRequest.Read(message, ref _pulses, ref _bases);
+        int count = request.Count;
+        var pulses = request.Pulses.Span;
+        var bases = request.Bases.Span;
+        // Within the batch the order is checked by the decoding; here, that the batch continues after the last one.
+        if (count > 0 && pulses[0] <= _lastPulse)
+            throw new ProtocolException($"Sift request repeats or reorders pulse {pulses[0]} (after pulse {_lastPulse}); detections must be strictly increasing.");
+        if (count > 0) _lastPulse = pulses[count - 1];
 
-    private void HandleSift(ReadOnlySpan<byte> message)
-    {
-        var reader = new ProtocolReader(message, MessageType.SiftRequest);
-        int count = reader.ReadCount("detection count", DistillationOptions.MaxSiftBatchSize);
-        var pulses = new long[count];
-        long previous = _lastPulse;
-        for (int i = 0; i < count; i++)
+        if (_keep.Length < count)
         {
-            long delta = reader.ReadVarInt64("pulse delta");
-            long pulse = i == 0 ? delta : previous + delta;
-            if (pulse <= previous)
-                throw new ProtocolException($"Sift request repeats or reorders pulse {pulse} (after pulse {previous}); detections must be strictly increasing.");
-            pulses[i] = pulse;
-            previous = pulse;
+            _keep = new byte[count];
+            _intensities = new byte[count];
         }
-        var bases = new byte[count];
-        int basisCount = reader.ReadPacked("bases", 1, bases);
-        if (basisCount != count)
-            throw new ProtocolException($"Sift request lists {count} pulses but {basisCount} bases.");
-        reader.EnsureEnd(MessageType.SiftRequest);
-        _lastPulse = previous;
-
-        var keep = new byte[count];
-        var intensities = new byte[count];
+        var keep = _keep.AsSpan(0, count);
+        var intensities = _intensities.AsSpan(0, count);
         for (int i = 0; i < count; i++)
         {
             PulseSymbol symbol = _symbols.SymbolAt(pulses[i]);
@@ -127,22 +117,20 @@ public sealed class AliceDistiller
                 _sifted[(int)symbol.Basis].Append(symbol.Bit, symbol.Intensity);
                 Sifting.CountSifted(symbol.Basis, symbol.Intensity);
             }
+            else
+                keep[i] = 0;
         }
-        var w = Reply(MessageType.SiftResponse);
-        w.WritePacked(keep, 1);
-        w.WritePacked(intensities, 2);
+        return new SiftResponse(_keep.AsMemory(0, count), _intensities.AsMemory(0, count)).Write(_writer);
     }
 
-    private void HandleBlockStart(ReadOnlySpan<byte> message)
+    private ReadOnlyMemory<byte> HandleBlockStart(ReadOnlySpan<byte> message)
     {
-        var reader = new ProtocolReader(message, MessageType.BlockStart);
-        long blockId = reader.ReadVarInt64("block id");
-        long zCount = reader.ReadVarInt64("Z count", _sifted[0].Count);
-        long xCount = reader.ReadVarInt64("X count", _sifted[1].Count);
-        PackedBits bobX = reader.ReadBits("Bob's X bits", xCount);
-        reader.EnsureEnd(MessageType.BlockStart);
-        if (bobX.Length != xCount)
-            throw new ProtocolException($"Block {blockId}: Bob sent {bobX.Length} X bits for {xCount} X records.");
+        var start = BlockStart.Read(message);
+        long blockId = start.BlockId, zCount = start.ZCount;
+        PackedBits bobX = start.XBits;
+        long xCount = bobX.Length;
+        if (zCount > _sifted[0].Count || xCount > _sifted[1].Count)
+            throw new ProtocolException($"Block {blockId} closes {zCount} Z and {xCount} X records; Alice has sifted {_sifted[0].Count} and {_sifted[1].Count}.");
         if (_block is not null)
             throw new ProtocolException($"Block {blockId} started while block {_block.BlockId} is still open.");
 
@@ -154,192 +142,129 @@ public sealed class AliceDistiller
         var bounds = DecoyStateEstimator.Estimate(BlockMath.Statistics(_options, siftedZ, siftedX, errorsX), _options.Security);
         var verdict = BlockMath.Verdict(_options, xCount, errorsX, bounds, zCount);
 
-        var w = Reply(MessageType.ParameterEstimate);
-        w.WriteVarInt64(blockId);
-        foreach (long e in errorsX) w.WriteVarInt64(e);
-        w.WriteByte(verdict is null ? (byte)0 : (byte)1);
-
+        var reply = new ParameterEstimate(blockId, errorsX, proceed: verdict is null).Write(_writer);
         if (verdict is null)
             _block = new BlockState(blockId, zBits, zIntensities, bounds);
         else
             zBits.Clear();
+        return reply;
     }
 
-    private void HandleCorrectionStart(ReadOnlySpan<byte> message)
+    private ReadOnlyMemory<byte> HandleCorrectionStart(ReadOnlySpan<byte> message)
     {
-        var reader = new ProtocolReader(message, MessageType.CorrectionStart);
-        var block = RequireBlock(reader.ReadVarInt64("block id"));
-        long frameCount = reader.ReadVarInt64("frame count");
-        double qber = reader.ReadDouble("QBER estimate");
-        reader.EnsureEnd(MessageType.CorrectionStart);
-        if (block.Frames.Count > 0)
+        var start = CorrectionStart.Read(message);
+        var block = RequireBlock(start.BlockId);
+        double qber = start.QberEstimate;
+        if (block.Round is not null)
             throw new ProtocolException($"Block {block.BlockId}: error correction started twice.");
-        int expectedFrames = BlockMath.FrameCount(block.Key.Length, _options.FrameSizeBits);
-        if (frameCount != expectedFrames)
-            throw new ProtocolException($"Block {block.BlockId}: Bob corrects {frameCount} frames, Alice splits its {block.Key.Length} bits into {expectedFrames} (do both ends use the same frame size?).");
+        int frameCount = BlockMath.FrameCount(block.Key.Length, _options.FrameSizeBits);
+        if (start.FrameCount != frameCount)
+            throw new ProtocolException($"Block {block.BlockId}: Bob corrects {start.FrameCount} frames, Alice splits its {block.Key.Length} bits into {frameCount} (do both ends use the same frame size?).");
         if (!(qber > 0 && qber <= 0.25))
             throw new ProtocolException($"Block {block.BlockId}: QBER estimate {qber} outside (0, 0.25].");
 
-        var w = Reply(MessageType.CorrectionSeed);
-        w.WriteVarInt64(block.BlockId);
-        w.WriteVarInt64(expectedFrames);
-        for (int f = 0; f < expectedFrames; f++)
+        var seeds = new ulong[frameCount];
+        for (int f = 0; f < frameCount; f++)
         {
-            long start = BlockMath.FrameStart(block.Key.Length, expectedFrames, f);
-            int length = (int)(BlockMath.FrameStart(block.Key.Length, expectedFrames, f + 1) - start);
-            ulong seed = _random.NextUInt64();
-            PackedBits frameBits = block.Key.Slice(start, length);
+            long frameStart = BlockMath.FrameStart(block.Key.Length, frameCount, f);
+            int length = (int)(BlockMath.FrameStart(block.Key.Length, frameCount, f + 1) - frameStart);
+            seeds[f] = _random.NextUInt64();
+            PackedBits frameBits = block.Key.Slice(frameStart, length);
             block.FrameBits.Add(frameBits);
-            block.Frames.Add(new CascadeResponder(frameBits, CascadeSchedule.Create(length, qber, seed, _options.Cascade)));
-            w.WriteUInt64(seed);
+            block.Frames.Add(new CascadeResponder(frameBits, CascadeSchedule.Create(length, qber, seeds[f], _options.Cascade)));
         }
-        if (_groupFrames.Length < expectedFrames)
-        {
-            _groupFrames = new int[expectedFrames];
-            _groupOffsets = new int[expectedFrames + 1];
-        }
+        block.Round = new MultiplexedParityRound(frameCount);
+        return new CorrectionSeed(block.BlockId, seeds).Write(_writer);
     }
 
-    private const int MaximumQueriesPerRound = 1 << 26;
+    // One round's queries and the parities answering them, reused from round to round; each group of the round
+    // views its slice of both.
     private ParityQuery[] _queries = new ParityQuery[1024];
     private byte[] _parities = new byte[1024];
-    // One round's groups: the frame of each, and where its queries start in _queries (one past the end for the last).
-    private int[] _groupFrames = new int[16];
-    private int[] _groupOffsets = new int[17];
 
-    private void HandleParityQueries(ReadOnlySpan<byte> message)
+    private ReadOnlyMemory<byte> HandleParityQueries(ReadOnlySpan<byte> message)
     {
-        var reader = new ProtocolReader(message, MessageType.ParityQueries);
-        var block = RequireBlock(reader.ReadVarInt64("block id"));
-        int frameCount = block.Frames.Count;
-        if (frameCount == 0)
-            throw new ProtocolException($"Block {block.BlockId}: parity queries before error correction started.");
-        long groups = reader.ReadVarInt64("frame group count");
-        if (groups < 1 || groups > frameCount)
-            throw new ProtocolException($"Block {block.BlockId}: parity queries for {groups} frames; a round names 1 to {frameCount}.");
-        int total = 0;
-        for (int g = 0; g < groups; g++)
-        {
-            long frame = reader.ReadVarInt64("frame index");
-            if (frame >= frameCount)
-                throw new ProtocolException($"Block {block.BlockId}: parity queries for frame {frame}; the block has frames 0..{frameCount - 1}.");
-            if (g > 0 && frame <= _groupFrames[g - 1])
-                throw new ProtocolException($"Block {block.BlockId}: frame {frame} follows frame {_groupFrames[g - 1]} in one round; frames must be listed once each, in increasing order.");
-            int count = reader.ReadCount("query count", MaximumQueriesPerRound - total);
-            if (count == 0)
-                throw new ProtocolException($"Block {block.BlockId}: frame {frame} is listed with no parity queries.");
-            if (_queries.Length < total + count)
-            {
-                Array.Resize(ref _queries, Math.Max(total + count, _queries.Length * 2));
-                _parities = new byte[_queries.Length];
-            }
-            for (int i = total; i < total + count; i++)
-            {
-                int pass = reader.ReadCount("pass", 1 << 16);
-                int start = reader.ReadCount("start", int.MaxValue);
-                int length = reader.ReadCount("length", int.MaxValue);
-                _queries[i] = new ParityQuery(pass, start, length);
-            }
-            _groupFrames[g] = (int)frame;
-            _groupOffsets[g] = total;
-            total += count;
-        }
-        _groupOffsets[groups] = total;
-        reader.EnsureEnd(MessageType.ParityQueries);
+        // The round is sized for the open block's frames, so there must be a block in error correction to read into.
+        if (_block is null)
+            throw new ProtocolException("Parity queries, but no block is open at Alice.");
+        if (_block.Round is not { } round)
+            throw new ProtocolException($"Block {_block.BlockId}: parity queries before error correction started.");
+        var queries = ParityQueries.Read(message, round, ref _queries, ref _parities);
+        var block = RequireBlock(queries.BlockId);
 
         // The whole round is checked before any frame discloses a parity.
         int frameIndex = 0;
         try
         {
-            for (int g = 0; g < groups; g++)
+            for (int g = 0; g < round.GroupCount; g++)
             {
-                frameIndex = _groupFrames[g];
-                block.Frames[frameIndex].Check(GroupQueries(g));
+                frameIndex = round.FrameIndex(g);
+                block.Frames[frameIndex].Check(round.Queries(g).Span);
             }
         }
         catch (ArgumentException e)
         {
             throw new ProtocolException($"Block {block.BlockId} frame {frameIndex}: invalid parity query: {e.Message}");
         }
-        var w = Reply(MessageType.ParityAnswers);
-        w.WriteVarInt64(block.BlockId);
-        w.WriteVarInt64(groups);
-        for (int g = 0; g < groups; g++)
-        {
-            var parities = _parities.AsSpan(_groupOffsets[g], _groupOffsets[g + 1] - _groupOffsets[g]);
-            block.Frames[_groupFrames[g]].Answer(GroupQueries(g), parities);
-            w.WriteVarInt64(_groupFrames[g]);
-            w.WritePacked(parities, 1);
-        }
+        for (int g = 0; g < round.GroupCount; g++)
+            block.Frames[round.FrameIndex(g)].Answer(round.Queries(g).Span, round.Parities(g).Span);
+        return new ParityAnswers(block.BlockId, round).Write(_writer);
     }
 
-    private ReadOnlySpan<ParityQuery> GroupQueries(int group) =>
-        _queries.AsSpan(_groupOffsets[group], _groupOffsets[group + 1] - _groupOffsets[group]);
-
-    private void HandleVerificationRequest(ReadOnlySpan<byte> message)
+    private ReadOnlyMemory<byte> HandleVerificationRequest(ReadOnlySpan<byte> message)
     {
-        var reader = new ProtocolReader(message, MessageType.VerificationRequest);
-        var block = RequireBlock(reader.ReadVarInt64("block id"));
-        long bobLeak = reader.ReadVarInt64("leaked bits");
-        reader.EnsureEnd(MessageType.VerificationRequest);
+        var request = VerificationRequest.Read(message);
+        var block = RequireBlock(request.BlockId);
         if (block.Frames.Count == 0)
             throw new ProtocolException($"Block {block.BlockId}: verification requested before error correction started.");
         long disclosed = block.Frames.Sum(f => f.ParitiesDisclosed);
-        if (bobLeak != disclosed)
-            throw new ProtocolException($"Block {block.BlockId}: Bob counts {bobLeak} leaked parities, Alice disclosed {disclosed}.");
+        if (request.LeakedBits != disclosed)
+            throw new ProtocolException($"Block {block.BlockId}: Bob counts {request.LeakedBits} leaked parities, Alice disclosed {disclosed}.");
         block.LeakedBits = disclosed;
 
         int lanes = PolynomialHash.LanesFor(block.Key.Length, _options.Security.EpsilonCorrectness);
         ulong[] keys = PolynomialHash.DrawKeys(_random, lanes);
         ulong[] tag = PolynomialHash.ComputeTag(block.Key, keys);
         block.TagBits = lanes * PolynomialHash.BitsPerLane;
-        var w = Reply(MessageType.VerificationTag);
-        w.WriteVarInt64(block.BlockId);
-        w.WriteVarInt64(lanes);
-        foreach (ulong k in keys) w.WriteUInt64(k);
-        foreach (ulong t in tag) w.WriteUInt64(t);
+        return new VerificationTag(block.BlockId, keys, tag).Write(_writer);
     }
 
-    private void HandleVerificationResult(ReadOnlySpan<byte> message)
+    // The Toeplitz seed of the open block; public once sent, but overwritten by the next block's.
+    private readonly byte[] _toeplitzSeed = new byte[ToeplitzSeed.SeedBytes];
+
+    private ReadOnlyMemory<byte> HandleVerificationResult(ReadOnlySpan<byte> message)
     {
-        var reader = new ProtocolReader(message, MessageType.VerificationResult);
-        var block = RequireBlock(reader.ReadVarInt64("block id"));
-        bool match = reader.ReadByte("match") == 1;
-        reader.EnsureEnd(MessageType.VerificationResult);
-        if (!match)
+        var result = VerificationResult.Read(message);
+        var block = RequireBlock(result.BlockId);
+        if (!result.Match)
         {
             DiscardBlock();
-            return; // Bob aborts the block; nothing more to say.
+            return default; // Bob aborts the block; nothing more to say.
         }
 
         var length = FiniteKeyLength.Compute(block.Bounds, block.LeakedBits, block.TagBits, _options.Security);
-        var w = Reply(MessageType.AmplificationSeed);
-        w.WriteVarInt64(block.BlockId);
-        w.WriteVarInt64(Math.Max(0, length.SecretBits));
         if (length.SecretBits <= 0)
         {
             DiscardBlock();
-            return;
+            return new AmplificationSeed(block.BlockId, 0, default).Write(_writer);
         }
-        Span<byte> seed = stackalloc byte[32];
-        _random.Fill(seed);
-        w.WriteBytes(seed);
-        var toeplitz = ToeplitzSeed.Expand(seed, block.Key.Length + length.SecretBits - 1);
+        _random.Fill(_toeplitzSeed);
+        var toeplitz = ToeplitzSeed.Expand(_toeplitzSeed, block.Key.Length + length.SecretBits - 1);
         block.SecretKey = ToeplitzHash.Apply(block.Key, length.SecretBits, toeplitz);
+        return new AmplificationSeed(block.BlockId, length.SecretBits, _toeplitzSeed).Write(_writer);
     }
 
-    private void HandleBlockDone(ReadOnlySpan<byte> message)
+    private ReadOnlyMemory<byte> HandleBlockDone(ReadOnlySpan<byte> message)
     {
-        var reader = new ProtocolReader(message, MessageType.BlockDone);
-        var block = RequireBlock(reader.ReadVarInt64("block id"));
-        bool stored = reader.ReadByte("stored") == 1;
-        reader.EnsureEnd(MessageType.BlockDone);
-        if (stored && block.SecretKey is not null)
+        var done = BlockDone.Read(message);
+        var block = RequireBlock(done.BlockId);
+        if (done.Stored && block.SecretKey is not null)
         {
             _keySink.Accept(block.BlockId, block.SecretKey);
             SecretBits += block.SecretKey.Length;
         }
         DiscardBlock();
+        return default;
     }
 
     private BlockState RequireBlock(long blockId)
@@ -367,6 +292,8 @@ public sealed class AliceDistiller
         public DecoyStateBounds Bounds { get; } = bounds;
         public List<CascadeResponder> Frames { get; } = [];
         public List<PackedBits> FrameBits { get; } = [];
+        /// <summary>Set when error correction starts: the parity rounds of this block's frames are read into it.</summary>
+        public MultiplexedParityRound? Round { get; set; }
         public long LeakedBits { get; set; }
         public int TagBits { get; set; }
         public PackedBits? SecretKey { get; set; }

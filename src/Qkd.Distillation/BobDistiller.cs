@@ -2,6 +2,7 @@ using Qkd.Core;
 using Qkd.Core.Bits;
 using Qkd.Core.Channel;
 using Qkd.Distillation.ErrorCorrection;
+using Qkd.Distillation.Messages;
 using Qkd.Distillation.ParameterEstimation;
 using Qkd.Distillation.PrivacyAmplification;
 using Qkd.Distillation.Protocol;
@@ -24,7 +25,6 @@ public sealed class BobDistiller
     private readonly ProtocolWriter _writer = new();
     private readonly SiftedBuffer[] _sifted = [new(), new()];
     private readonly List<BlockResult> _blocks = [];
-    private long _lastPulse = -1;
     // Block boundaries in sifting order: a full block ends at the Z record that fills it, and takes the X records
     // sifted up to that point. Recording the X count there (instead of taking whatever X is buffered when the block
     // is cut) keeps blocks independent of how detections happened to be batched.
@@ -39,9 +39,11 @@ public sealed class BobDistiller
     private readonly Detection[] _pending;
     private int _pendingCount;
     private long _lastQueuedPulse = -1;
+    // One sift message's pulses and bases out and kept flags and intensity classes back, reused from batch to batch.
+    private long[] _pulses = new long[1024];
+    private byte[] _bases = new byte[1024];
     private byte[] _keep = new byte[1024];
     private byte[] _intensities = new byte[1024];
-    private byte[] _bases = new byte[1024];
 
     public BobDistiller(IClassicalChannel channel, DistillationOptions options, IKeySink keySink)
     {
@@ -204,8 +206,7 @@ public sealed class BobDistiller
         if (leftover > 0 && SecretBits == 0 && AbortReason is null && _blocks.Count == 0)
             reason = $"only {leftover} sifted key bits were collected, fewer than the minimum block of {_options.MinimumFinalBlockBits} bits";
 
-        _writer.Begin(MessageType.Goodbye).WriteString(reason);
-        await _channel.SendAsync(_writer.Message, cancellationToken).ConfigureAwait(false);
+        await _channel.SendAsync(new Goodbye(reason).Write(_writer), cancellationToken).ConfigureAwait(false);
         foreach (var buffer in _sifted) buffer.Zeroise();
         ClearPending();
         return reason;
@@ -216,24 +217,18 @@ public sealed class BobDistiller
         int count = batch.Length;
         if (_bases.Length < count)
         {
+            _pulses = new long[count];
             _bases = new byte[count];
             _keep = new byte[count];
             _intensities = new byte[count];
         }
-        var w = _writer.Begin(MessageType.SiftRequest);
-        w.WriteVarInt64(count);
-        long previous = _lastPulse;
         var span = batch.Span;
-        for (int i = 0; i < count; i++)
+        for (int i = 0; i < count; i++) // order checked when queued
         {
-            long pulse = span[i].PulseIndex; // order checked when queued
-            w.WriteVarInt64(i == 0 ? pulse : pulse - previous); // first pulse of a batch absolute, then deltas
+            _pulses[i] = span[i].PulseIndex;
             _bases[i] = (byte)span[i].Basis;
-            previous = pulse;
         }
-        w.WritePacked(_bases.AsSpan(0, count), 1);
-        await _channel.SendAsync(w.Message, cancellationToken).ConfigureAwait(false);
-        _lastPulse = previous;
+        await _channel.SendAsync(new SiftRequest(_pulses.AsMemory(0, count), _bases.AsMemory(0, count)).Write(_writer), cancellationToken).ConfigureAwait(false);
 
         var reply = await _channel.ReceiveAsync(cancellationToken).ConfigureAwait(false);
         ReadSiftResponse(reply.Span, batch.Span);
@@ -241,16 +236,11 @@ public sealed class BobDistiller
 
     private void ReadSiftResponse(ReadOnlySpan<byte> message, ReadOnlySpan<Detection> batch)
     {
-        var reader = new ProtocolReader(message, MessageType.SiftResponse);
-        int kept = reader.ReadPacked("kept flags", 1, _keep.AsSpan(0, batch.Length));
-        int intensities = reader.ReadPacked("intensities", 2, _intensities.AsSpan(0, batch.Length));
-        reader.EnsureEnd(MessageType.SiftResponse);
-        if (kept != batch.Length || intensities != batch.Length)
-            throw new ProtocolException($"Sift response covers {kept}/{intensities} detections of {batch.Length}.");
+        var response = SiftResponse.Read(message, _keep.AsMemory(0, batch.Length), _intensities.AsMemory(0, batch.Length));
+        if (response.Count != batch.Length)
+            throw new ProtocolException($"Sift response covers {response.Count} detections of {batch.Length}.");
         for (int i = 0; i < batch.Length; i++)
         {
-            if (_intensities[i] >= Intensities.Count)
-                throw new ProtocolException($"Sift response names intensity class {_intensities[i]}.");
             var intensity = (Intensity)_intensities[i];
             Sifting.CountDetection(intensity);
             if (_keep[i] == 1)
@@ -292,29 +282,20 @@ public sealed class BobDistiller
     private async ValueTask<BlockResult> DistillAsync(long blockId, PackedBits key, byte[] zIntensities, PackedBits xBits, byte[] xIntensities, CancellationToken ct)
     {
         // 1. Parameter estimation: Bob discloses his X bits (test bits, never key); Alice counts errors per intensity.
-        var w = _writer.Begin(MessageType.BlockStart);
-        w.WriteVarInt64(blockId);
-        w.WriteVarInt64(key.Length);
-        w.WriteVarInt64(xBits.Length);
-        w.WriteBits(xBits);
-        await _channel.SendAsync(w.Message, ct).ConfigureAwait(false);
+        await _channel.SendAsync(new BlockStart(blockId, key.Length, xBits).Write(_writer), ct).ConfigureAwait(false);
 
-        var reply = await _channel.ReceiveAsync(ct).ConfigureAwait(false);
-        long[] errorsX = new long[Intensities.Count];
-        bool aliceGoesOn;
-        {
-            var reader = new ProtocolReader(reply.Span, MessageType.ParameterEstimate);
-            long id = reader.ReadVarInt64("block id");
-            if (id != blockId) throw new ProtocolException($"Parameter estimate for block {id}, expected block {blockId}.");
-            for (int k = 0; k < errorsX.Length; k++) errorsX[k] = reader.ReadVarInt64("X errors", xBits.Length);
-            aliceGoesOn = reader.ReadByte("verdict") == 0;
-            reader.EnsureEnd(MessageType.ParameterEstimate);
-        }
+        var aliceEstimate = ParameterEstimate.Read((await _channel.ReceiveAsync(ct).ConfigureAwait(false)).Span);
+        if (aliceEstimate.BlockId != blockId)
+            throw new ProtocolException($"Parameter estimate for block {aliceEstimate.BlockId}, expected block {blockId}.");
+        long[] errorsX = aliceEstimate.ErrorsX;
+        foreach (long errors in errorsX)
+            if (errors > xBits.Length)
+                throw new ProtocolException($"Block {blockId}: Alice counts {errors} X errors among {xBits.Length} X bits.");
         long[] siftedZ = BlockMath.CountPerIntensity(zIntensities);
         long[] siftedX = BlockMath.CountPerIntensity(xIntensities);
         var bounds = DecoyStateEstimator.Estimate(BlockMath.Statistics(_options, siftedZ, siftedX, errorsX), _options.Security);
         var verdict = BlockMath.Verdict(_options, xBits.Length, errorsX, bounds, key.Length);
-        if ((verdict is null) != aliceGoesOn)
+        if ((verdict is null) != aliceEstimate.Proceed)
             throw new ProtocolException($"Block {blockId}: Alice and Bob reached different parameter-estimation verdicts.");
 
         var result = new BlockResult
@@ -355,32 +336,15 @@ public sealed class BobDistiller
         };
 
         // 3. Verification: Alice picks the hash; a mismatch means Cascade left errors, and the block is dropped.
-        w = _writer.Begin(MessageType.VerificationRequest);
-        w.WriteVarInt64(blockId);
-        w.WriteVarInt64(leaked);
-        await _channel.SendAsync(w.Message, ct).ConfigureAwait(false);
-        reply = await _channel.ReceiveAsync(ct).ConfigureAwait(false);
-        bool match;
-        int tagBits;
-        {
-            var reader = new ProtocolReader(reply.Span, MessageType.VerificationTag);
-            if (reader.ReadVarInt64("block id") != blockId) throw new ProtocolException($"Verification tag for another block than {blockId}.");
-            int lanes = reader.ReadCount("lanes", 64);
-            int expectedLanes = PolynomialHash.LanesFor(key.Length, _options.Security.EpsilonCorrectness);
-            if (lanes != expectedLanes)
-                throw new ProtocolException($"Alice used {lanes} hash lanes, the security parameters require {expectedLanes}.");
-            var keys = new ulong[lanes];
-            var aliceTag = new ulong[lanes];
-            for (int i = 0; i < lanes; i++) keys[i] = reader.ReadUInt64("hash key");
-            for (int i = 0; i < lanes; i++) aliceTag[i] = reader.ReadUInt64("tag");
-            reader.EnsureEnd(MessageType.VerificationTag);
-            match = PolynomialHash.ComputeTag(key, keys).AsSpan().SequenceEqual(aliceTag);
-            tagBits = lanes * PolynomialHash.BitsPerLane;
-        }
-        w = _writer.Begin(MessageType.VerificationResult);
-        w.WriteVarInt64(blockId);
-        w.WriteByte(match ? (byte)1 : (byte)0);
-        await _channel.SendAsync(w.Message, ct).ConfigureAwait(false);
+        await _channel.SendAsync(new VerificationRequest(blockId, leaked).Write(_writer), ct).ConfigureAwait(false);
+        var tag = VerificationTag.Read((await _channel.ReceiveAsync(ct).ConfigureAwait(false)).Span);
+        if (tag.BlockId != blockId) throw new ProtocolException($"Verification tag for another block than {blockId}.");
+        int expectedLanes = PolynomialHash.LanesFor(key.Length, _options.Security.EpsilonCorrectness);
+        if (tag.Lanes != expectedLanes)
+            throw new ProtocolException($"Alice used {tag.Lanes} hash lanes, the security parameters require {expectedLanes}.");
+        bool match = PolynomialHash.ComputeTag(key, tag.Keys).AsSpan().SequenceEqual(tag.Tag);
+        int tagBits = tag.Lanes * PolynomialHash.BitsPerLane;
+        await _channel.SendAsync(new VerificationResult(blockId, match).Write(_writer), ct).ConfigureAwait(false);
         result = result with { VerificationPassed = match, VerificationTagBits = tagBits };
         if (!match)
             return result with { Outcome = BlockOutcome.Aborted, Reason = "verification hash mismatch: error correction left errors; the block is discarded" };
@@ -388,37 +352,24 @@ public sealed class BobDistiller
         // 4. Key length from the finite-key bound with the leakage actually spent, then privacy amplification.
         var keyLength = FiniteKeyLength.Compute(bounds, leaked, tagBits, _options.Security);
         result = result with { KeyLength = keyLength };
-        reply = await _channel.ReceiveAsync(ct).ConfigureAwait(false);
+        var amplification = AmplificationSeed.Read((await _channel.ReceiveAsync(ct).ConfigureAwait(false)).Span);
+        if (amplification.BlockId != blockId) throw new ProtocolException($"Amplification seed for another block than {blockId}.");
+        long bobLength = Math.Max(0, keyLength.SecretBits);
+        if (amplification.SecretBits != bobLength)
+            throw new ProtocolException($"Block {blockId}: Alice computed a key of {amplification.SecretBits} bits, Bob {bobLength}.");
+        if (bobLength == 0)
+            return result with { Outcome = BlockOutcome.NoKey, Reason = $"finite-key length is zero: {keyLength.NoKeyReason}" };
+        var toeplitz = ToeplitzSeed.Expand(amplification.Seed.Span, key.Length + bobLength - 1);
+        var secret = ToeplitzHash.Apply(key, bobLength, toeplitz);
+        try
         {
-            var reader = new ProtocolReader(reply.Span, MessageType.AmplificationSeed);
-            if (reader.ReadVarInt64("block id") != blockId) throw new ProtocolException($"Amplification seed for another block than {blockId}.");
-            long aliceLength = reader.ReadVarInt64("key length", key.Length);
-            long bobLength = Math.Max(0, keyLength.SecretBits);
-            if (aliceLength != bobLength)
-                throw new ProtocolException($"Block {blockId}: Alice computed a key of {aliceLength} bits, Bob {bobLength}.");
-            if (bobLength == 0)
-            {
-                reader.EnsureEnd(MessageType.AmplificationSeed);
-                return result with { Outcome = BlockOutcome.NoKey, Reason = $"finite-key length is zero: {keyLength.NoKeyReason}" };
-            }
-            var seed = reader.ReadBytes("Toeplitz seed", 32);
-            if (seed.Length != 32) throw new ProtocolException($"Toeplitz seed has {seed.Length} bytes, expected 32.");
-            reader.EnsureEnd(MessageType.AmplificationSeed);
-            var toeplitz = ToeplitzSeed.Expand(seed, key.Length + bobLength - 1);
-            var secret = ToeplitzHash.Apply(key, bobLength, toeplitz);
-            try
-            {
-                _keySink.Accept(blockId, secret);
-            }
-            finally
-            {
-                secret.Clear();
-            }
+            _keySink.Accept(blockId, secret);
         }
-        w = _writer.Begin(MessageType.BlockDone);
-        w.WriteVarInt64(blockId);
-        w.WriteByte(1);
-        await _channel.SendAsync(w.Message, ct).ConfigureAwait(false);
+        finally
+        {
+            secret.Clear();
+        }
+        await _channel.SendAsync(new BlockDone(blockId, Stored: true).Write(_writer), ct).ConfigureAwait(false);
         return result with { SecretBits = keyLength.SecretBits };
     }
 
@@ -428,24 +379,13 @@ public sealed class BobDistiller
     /// </summary>
     private async ValueTask<MultiplexedCascadeResult> CorrectAsync(long blockId, PackedBits key, int frameCount, double qberEstimate, CancellationToken ct)
     {
-        var w = _writer.Begin(MessageType.CorrectionStart);
-        w.WriteVarInt64(blockId);
-        w.WriteVarInt64(frameCount);
-        w.WriteDouble(qberEstimate);
-        await _channel.SendAsync(w.Message, ct).ConfigureAwait(false);
-        var reply = await _channel.ReceiveAsync(ct).ConfigureAwait(false);
-        var seeds = new ulong[frameCount];
-        {
-            var reader = new ProtocolReader(reply.Span, MessageType.CorrectionSeed);
-            long id = reader.ReadVarInt64("block id");
-            if (id != blockId)
-                throw new ProtocolException($"Correction seeds for block {id}, expected block {blockId}.");
-            long frames = reader.ReadVarInt64("frame count");
-            if (frames != frameCount)
-                throw new ProtocolException($"Block {blockId}: Alice sent correction seeds for {frames} frames, Bob corrects {frameCount}.");
-            for (int f = 0; f < frameCount; f++) seeds[f] = reader.ReadUInt64("seed");
-            reader.EnsureEnd(MessageType.CorrectionSeed);
-        }
+        await _channel.SendAsync(new CorrectionStart(blockId, frameCount, qberEstimate).Write(_writer), ct).ConfigureAwait(false);
+        var correction = CorrectionSeed.Read((await _channel.ReceiveAsync(ct).ConfigureAwait(false)).Span);
+        if (correction.BlockId != blockId)
+            throw new ProtocolException($"Correction seeds for block {correction.BlockId}, expected block {blockId}.");
+        if (correction.Seeds.Length != frameCount)
+            throw new ProtocolException($"Block {blockId}: Alice sent correction seeds for {correction.Seeds.Length} frames, Bob corrects {frameCount}.");
+        var seeds = correction.Seeds;
 
         var frameBits = new PackedBits[frameCount];
         try

@@ -18,6 +18,9 @@ public sealed class MultiplexedParityRound
         _parities = new Memory<byte>[frameCount];
     }
 
+    /// <summary>The most groups a round can hold: the number of frames of the block it belongs to.</summary>
+    internal int Capacity => _frames.Length;
+
     /// <summary>Frames asking in this round (frames that finished, or did not ask, have no group).</summary>
     public int GroupCount { get; private set; }
 

@@ -2,7 +2,8 @@ namespace Qkd.Distillation.Protocol;
 
 /// <summary>
 /// Messages of the distillation protocol. Bob drives (he knows when detections arrive); Alice answers.
-/// The first byte of every message is its type.
+/// The first byte of every message is its type. Each message has a type of the same name in
+/// <c>Qkd.Distillation.Messages</c> that writes it and reads it back, where its fields are laid out.
 /// </summary>
 public enum MessageType : byte
 {

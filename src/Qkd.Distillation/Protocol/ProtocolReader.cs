@@ -59,6 +59,27 @@ public ref struct ProtocolReader
 
     public int ReadCount(string field, int maximum) => (int)ReadVarInt64(field, maximum);
 
+    /// <summary>
+    /// A count of items that each take at least <paramref name="minimumBytesEach"/> bytes of the rest of the message:
+    /// a count the message cannot hold is refused here, before the receiver sizes a buffer for it.
+    /// </summary>
+    public int ReadCount(string field, int maximum, int minimumBytesEach)
+    {
+        int count = ReadCount(field, maximum);
+        if ((long)count * minimumBytesEach > Remaining)
+            throw new ProtocolException($"Field '{field}' is {count}, but only {Remaining} bytes follow (at least {minimumBytesEach} per item).");
+        return count;
+    }
+
+    /// <summary>A flag byte: 0 or 1, anything else is refused rather than read as true.</summary>
+    public bool ReadBoolean(string field)
+    {
+        byte value = ReadByte(field);
+        if (value > 1)
+            throw new ProtocolException($"Field '{field}' is {value}; a flag is 0 or 1.");
+        return value == 1;
+    }
+
     public ulong ReadUInt64(string field)
     {
         if (Remaining < 8) throw Truncated(field);
@@ -84,10 +105,11 @@ public ref struct ProtocolReader
     public PackedBits ReadBits(string field, long maximumBits)
     {
         long length = ReadVarInt64(field + " length", maximumBits);
-        int byteCount = (int)((length + 7) / 8);
+        // Compared as a long: a bit length near the maximum must read as truncated, not wrap to a small byte count.
+        long byteCount = length / 8 + (length % 8 == 0 ? 0 : 1);
         if (Remaining < byteCount) throw Truncated(field);
-        var bits = PackedBits.FromBytes(_data.Slice(_position, byteCount), length);
-        _position += byteCount;
+        var bits = PackedBits.FromBytes(_data.Slice(_position, (int)byteCount), length);
+        _position += (int)byteCount;
         return bits;
     }
 
@@ -95,9 +117,9 @@ public ref struct ProtocolReader
     public int ReadPacked(string field, int bitsPerValue, Span<byte> destination)
     {
         int count = ReadCount(field + " count", destination.Length);
-        int byteCount = (count * bitsPerValue + 7) / 8;
+        long byteCount = ((long)count * bitsPerValue + 7) / 8; // a long: count * bitsPerValue can pass int.MaxValue
         if (Remaining < byteCount) throw Truncated(field);
-        var src = _data.Slice(_position, byteCount);
+        var src = _data.Slice(_position, (int)byteCount);
         long bit = 0;
         for (int i = 0; i < count; i++)
         {
@@ -106,7 +128,7 @@ public ref struct ProtocolReader
                 v |= ((src[(int)(bit >> 3)] >> (int)(bit & 7)) & 1) << b;
             destination[i] = (byte)v;
         }
-        _position += byteCount;
+        _position += (int)byteCount;
         return count;
     }
 

@@ -1,0 +1,35 @@
+using Qkd.Distillation.Protocol;
+
+namespace Qkd.Distillation.Messages;
+
+/// <summary>
+/// Bob → Alice: begin error correction of the whole block, split into <see cref="FrameCount"/> frames the way both
+/// ends split it (<see cref="BlockMath.FrameStart"/>), with Bob's QBER estimate for the Cascade schedules.
+/// Wire: block id, frame count, QBER estimate (IEEE 754 double, little-endian).
+/// </summary>
+public readonly record struct CorrectionStart(long BlockId, int FrameCount, double QberEstimate)
+{
+    public const MessageType Type = MessageType.CorrectionStart;
+
+    /// <summary>Encodes the message into <paramref name="writer"/> (replacing what it held) and returns the bytes.</summary>
+    public ReadOnlyMemory<byte> Write(ProtocolWriter writer)
+    {
+        writer.Begin(Type);
+        writer.WriteVarInt64(BlockId);
+        writer.WriteVarInt64(FrameCount);
+        writer.WriteDouble(QberEstimate);
+        return writer.Message;
+    }
+
+    /// <summary>Decodes a correction start; whether the frames and estimate suit the block is the receiver's check.</summary>
+    /// <exception cref="ProtocolException">Wrong type, truncated, trailing bytes, or a frame count beyond an int.</exception>
+    public static CorrectionStart Read(ReadOnlySpan<byte> message)
+    {
+        var reader = new ProtocolReader(message, Type);
+        long blockId = reader.ReadVarInt64("block id");
+        int frameCount = reader.ReadCount("frame count", int.MaxValue);
+        double qber = reader.ReadDouble("QBER estimate");
+        reader.EnsureEnd(Type);
+        return new CorrectionStart(blockId, frameCount, qber);
+    }
+}
