@@ -1,4 +1,5 @@
 using Qkd.Acquisition;
+using Qkd.Calibration;
 using Qkd.Core;
 using Qkd.Core.Random;
 using Qkd.Core.Symbols;
@@ -10,13 +11,16 @@ namespace Qkd.Lab;
 
 /// <summary>
 /// Alignment calibration: sweeps the modulator's phase (polarisation) setting of one basis and measures the QBER of
-/// each basis at every step from Alice's emission log (the lab's view: every sifted bit compared, nothing distilled),
-/// then takes the setting with the lowest QBER in the swept basis.
+/// each basis at every step from Alice's emission log (<see cref="QberTally"/>: every sifted bit compared, nothing
+/// distilled), then takes the setting with the lowest QBER in the swept basis (<see cref="SweepOptimum.Lowest"/>).
 /// </summary>
 public static class AlignmentSweep
 {
+    /// <param name="QberZ">QBER of the Z basis at this setting; NaN when nothing was sifted in it.</param>
     public sealed record Step(double PhaseRadians, double QberZ, double QberX, long SiftedZ, long SiftedX);
 
+    /// <param name="OptimumPhaseRadians">The setting with the lowest QBER in <paramref name="Basis"/>; NaN when no step sifted a bit in it.</param>
+    /// <param name="MinimumQber">That QBER; NaN likewise.</param>
     public sealed record Result(Basis Basis, IReadOnlyList<Step> Steps, double OptimumPhaseRadians, double MinimumQber, long PulsesPerStep);
 
     /// <param name="rig">Connected and configured for <paramref name="profile"/>.</param>
@@ -32,24 +36,26 @@ public static class AlignmentSweep
             cancellationToken.ThrowIfCancellationRequested();
             rig.Modulator.SetBasisPhaseRadians(basis, phase);
             var symbols = EmulatedSetup.AliceSymbols(profile, seed + (ulong)index);
-            var (qz, qx, nz, nx) = MeasureQber(rig, profile, symbols, pulsesPerStep, seed + (ulong)index, cancellationToken);
-            steps.Add(new Step(phase, qz, qx, nz, nx));
+            var tally = MeasureQber(rig, profile, symbols, pulsesPerStep, seed + (ulong)index, cancellationToken);
+            steps.Add(new Step(phase, tally.Qber(Basis.Z), tally.Qber(Basis.X), tally.Sifted(Basis.Z), tally.Sifted(Basis.X)));
         }
-        Func<Step, double> qber = basis == Basis.Z ? s => s.QberZ : s => s.QberX;
-        var best = steps.MinBy(qber)!;
-        return new Result(basis, steps, best.PhaseRadians, qber(best), pulsesPerStep);
+        double[] qbers = steps.Select(s => basis == Basis.Z ? s.QberZ : s.QberX).ToArray();
+        int best = SweepOptimum.Lowest(qbers);
+        return best < 0
+            ? new Result(basis, steps, double.NaN, double.NaN, pulsesPerStep)
+            : new Result(basis, steps, steps[best].PhaseRadians, qbers[best], pulsesPerStep);
     }
 
     /// <summary>
     /// One emission through the rig; Bob's detections (acquisition, clock recovery, decoder) compared with Alice's symbols
-    /// in matching bases: QBER per basis and sifted counts.
+    /// in matching bases.
     /// </summary>
-    public static (double QberZ, double QberX, long SiftedZ, long SiftedX) MeasureQber(LinkRig rig, LinkProfile profile, ISymbolSource symbols,
-        long pulses, ulong seed, CancellationToken cancellationToken)
+    public static QberTally MeasureQber(LinkRig rig, LinkProfile profile, ISymbolSource symbols, long pulses, ulong seed,
+        CancellationToken cancellationToken)
     {
         var taggerOptions = EmulatedLinkRunner.TaggerOptionsFor(long.MaxValue);
         var emission = rig.StartEmission(symbols, pulses);
-        long[] sifted = new long[2], errors = new long[2];
+        var tally = new QberTally();
         using (var frontEnd = new TimeTagFrontEnd(emission, EmulatedLinkRunner.ClockRecoveryOptionsFor(profile, taggerOptions), profile.ReceiverLayout,
                    Xoshiro256StarStar.ForStream(seed, "lab-squashing")))
         {
@@ -57,20 +63,9 @@ public static class AlignmentSweep
             var detections = new Detection[1 << 14];
             int n;
             while ((n = frontEnd.Read(detections, cancellationToken)) > 0)
-            {
-                foreach (ref readonly Detection d in detections.AsSpan(0, n))
-                {
-                    var sent = symbols.SymbolAt(d.PulseIndex);
-                    if (sent.Basis != d.Basis) continue;
-                    int b = (int)d.Basis;
-                    sifted[b]++;
-                    if (sent.Bit != d.Bit) errors[b]++;
-                }
-            }
+                tally.Add(detections.AsSpan(0, n), symbols);
         }
         emission.EmissionStopped.Wait(cancellationToken);
-        return (Ratio(errors[0], sifted[0]), Ratio(errors[1], sifted[1]), sifted[0], sifted[1]);
+        return tally;
     }
-
-    private static double Ratio(long a, long b) => b > 0 ? (double)a / b : double.NaN;
 }

@@ -51,7 +51,7 @@ public static class DetectorCalibrationOutput
             plots.Add(plot.SavePng(Path.Combine(directory, $"detector-{c.Channel}-interarrival.png")));
         }
         DetectorEfficiencyReport? efficiency = result.Efficiency is { } e
-            ? new DetectorEfficiencyReport(e.Efficiency, e.EfficiencyUncertainty, e.MeanPhotonNumber, e.Transmittance, e.Pulses)
+            ? new DetectorEfficiencyReport(LabReport.Finite(e.Efficiency), LabReport.Finite(e.EfficiencyUncertainty), e.MeanPhotonNumber, e.Transmittance, e.Pulses)
             : null;
         var report = new DetectorCalibrationReport("detector-calibration", result.DarkSource, result.DarkDurationSeconds, channels, efficiency, plots);
         File.WriteAllText(Path.Combine(directory, "detector-calibration.json"), LabReport.Serialize(report));

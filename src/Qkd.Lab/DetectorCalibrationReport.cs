@@ -10,4 +10,5 @@ public sealed record DetectorChannelReport(
     ushort Channel, long Clicks, double DarkCountRateHz, double DarkCountRateUncertaintyHz, double ClickRateHz, double? DeadTimePs,
     double? AfterpulseProbability, double? AfterpulseProbabilityUncertainty, double? AfterpulseDecayPs, double? AfterpulseDecayUncertaintyPs);
 
-public sealed record DetectorEfficiencyReport(double Efficiency, double Uncertainty, double MeanPhotonNumber, double Transmittance, long Pulses);
+/// <summary>The heads' efficiency from the capture with light; null where a head fired in every live pulse slot (no finite estimate).</summary>
+public sealed record DetectorEfficiencyReport(double? Efficiency, double? Uncertainty, double MeanPhotonNumber, double Transmittance, long Pulses);

@@ -1,4 +1,4 @@
-using Qkd.Core;
+using Qkd.Calibration;
 using Qkd.Core.TimeTags;
 using Qkd.Emulation;
 using Qkd.Node.Devices;
@@ -8,8 +8,8 @@ namespace Qkd.Lab;
 
 /// <summary>
 /// Gate calibration: sweeps the detectors' gate delay, counts the detections a short emission gives at each step, and
-/// takes the delay with the most counts (the gate sits on the light). Works on any rig: the emission and the counting go
-/// through the drivers.
+/// takes the delay with the most counts (the gate sits on the light; <see cref="SweepOptimum.MostCounts"/>). Works on any
+/// rig: the emission and the counting go through the drivers.
 /// </summary>
 public static class GateSweep
 {
@@ -17,15 +17,11 @@ public static class GateSweep
 
     public sealed record Result(IReadOnlyList<Step> Steps, long OptimumDelayPs, long GateWidthPs, long PulsesPerStep)
     {
-        /// <summary>Counts at the optimum over the mean of the two ends of the sweep (how clearly the gate found the light).</summary>
-        public double Contrast
-        {
-            get
-            {
-                double ends = (Steps[0].Detections + Steps[^1].Detections) / 2.0;
-                return ends > 0 ? Steps.Max(s => s.Detections) / ends : double.PositiveInfinity;
-            }
-        }
+        /// <summary>
+        /// Counts at the optimum over the mean of the two ends of the sweep (how clearly the gate found the light);
+        /// positive infinity when the ends counted nothing (<see cref="SweepOptimum.Contrast"/>).
+        /// </summary>
+        public double Contrast => SweepOptimum.Contrast(Counts(Steps));
     }
 
     /// <param name="rig">Connected and configured for <paramref name="profile"/>.</param>
@@ -47,11 +43,10 @@ public static class GateSweep
             }
             steps.Add(new Step(delay, CountDetections(rig, symbols, pulsesPerStep, cancellationToken)));
         }
-        // The optimum: the step with the most counts; among equal counts, the middle one.
-        long best = steps.Max(s => s.Detections);
-        var top = steps.Where(s => s.Detections == best).ToList();
-        return new Result(steps, top[top.Count / 2].GateDelayPs, gateWidthPs, pulsesPerStep);
+        return new Result(steps, steps[SweepOptimum.MostCounts(Counts(steps))].GateDelayPs, gateWidthPs, pulsesPerStep);
     }
+
+    private static long[] Counts(IReadOnlyList<Step> steps) => steps.Select(s => s.Detections).ToArray();
 
     /// <summary>Emits <paramref name="pulses"/> pulses and counts the tags on detector inputs (not the sync).</summary>
     internal static long CountDetections(LinkRig rig, Core.Symbols.ISymbolSource symbols, long pulses, CancellationToken cancellationToken)

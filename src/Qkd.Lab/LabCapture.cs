@@ -1,3 +1,4 @@
+using Qkd.Calibration;
 using Qkd.Core.Symbols;
 using Qkd.Core.TimeTags;
 using Qkd.Emulation;
@@ -48,5 +49,23 @@ public sealed record LabCapture(
         foreach (ref readonly var tag in Span)
             if (tag.Channel == channel && tag.IsEvent) n++;
         return n;
+    }
+
+    /// <summary>
+    /// The delay calibration's wiring and physics from this capture's truth (profile and tagger wiring: sync channel
+    /// and divider, detector channels, pulse period, fibre delay); the defaults where it has none.
+    /// </summary>
+    public DelayCalibrationOptions DelayOptions(long binWidthPs = 10)
+    {
+        var options = new DelayCalibrationOptions { BinWidthPs = binWidthPs };
+        if (TaggerOptions is { } tagger && Profile is { } profile)
+            options = options with
+            {
+                SyncChannel = tagger.SyncChannel,
+                SyncDivider = tagger.SyncDivider,
+                DetectorChannels = Enumerable.Range(0, profile.DetectorCount).Select(d => (ushort)(tagger.FirstDetectorChannel + d)).ToArray(),
+            };
+        if (Profile is { } p) options = options with { PulsePeriodPs = p.PulsePeriodPs, PathDelayPs = p.FibreDelayPs };
+        return options;
     }
 }

@@ -17,7 +17,9 @@ public static class LabReport
     {
         WriteIndented = true,
         DefaultIgnoreCondition = JsonIgnoreCondition.Never,
-        // A QBER before any sifted bit, a rate over no time: written as "NaN" rather than failing the report.
+        // Reports pass every value that can fail to exist (a QBER before any sifted bit, a fit that gave no width)
+        // through Finite, so none is NaN. Named literals stay allowed only so that one missed would be written as "NaN"
+        // rather than lose a whole session's report.
         NumberHandling = JsonNumberHandling.AllowReadingFromString | JsonNumberHandling.AllowNamedFloatingPointLiterals,
         Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase) },
     };
@@ -39,4 +41,7 @@ public static class LabReport
 
     /// <summary>A finite value, or null (for JSON).</summary>
     public static double? Finite(double value) => double.IsFinite(value) ? value : null;
+
+    /// <summary>A finite value, or null (for JSON): a missing value stays missing.</summary>
+    public static double? Finite(double? value) => value is double v ? Finite(v) : null;
 }

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Qkd.Acquisition;
+using Qkd.Calibration;
 using Qkd.Core;
 using Qkd.Core.Random;
 using Qkd.Core.Symbols;
@@ -13,7 +14,8 @@ namespace Qkd.Lab;
 /// <summary>
 /// What `qkd monitor` watches: a link's tag stream through the real acquisition path (tagger driver, acquisition loop,
 /// ring, clock recovery, decoder), summarised every interval into count rates per channel, the sync rate, ring fill,
-/// losses and, with Alice's emission log at hand, the live QBER per basis. Runs until cancelled or the emission ends.
+/// losses and, with Alice's emission log at hand, the live QBER per basis (<see cref="CountRateMeter"/>,
+/// <see cref="QberTally"/>). Runs until cancelled or the emission ends.
 /// </summary>
 public static class LinkMonitor
 {
@@ -27,11 +29,10 @@ public static class LinkMonitor
             Xoshiro256StarStar.ForStream(1, "monitor-squashing"));
         frontEnd.Start();
         var watch = Stopwatch.StartNew();
-        var lastPerChannel = new long[Qkd.Acquisition.Loop.AcquisitionCounters.MaxChannels];
-        long lastSync = 0;
+        var rates = new CountRateMeter(Qkd.Acquisition.Loop.AcquisitionCounters.MaxChannels);
         TimeSpan lastTime = TimeSpan.Zero;
         double lastLinkSeconds = 0;
-        long[] sifted = new long[2], errors = new long[2];
+        var qber = new QberTally();
         long detections = 0;
         var buffer = new Detection[1 << 14];
         bool ended = false;
@@ -42,13 +43,7 @@ public static class LinkMonitor
                 int n = frontEnd.Read(buffer, cancellationToken);
                 if (n == 0) ended = true;
                 detections += n;
-                foreach (ref readonly Detection d in buffer.AsSpan(0, n))
-                {
-                    var sent = symbols.SymbolAt(d.PulseIndex);
-                    if (sent.Basis != d.Basis) continue;
-                    sifted[(int)d.Basis]++;
-                    if (sent.Bit != d.Bit) errors[(int)d.Basis]++;
-                }
+                qber.Add(buffer.AsSpan(0, n), symbols);
                 var now = watch.Elapsed;
                 if (now - lastTime < interval && !ended) continue;
                 // Rates per second of the tagger's own time (recovered from the sync), so an emulated link that runs
@@ -58,19 +53,12 @@ public static class LinkMonitor
                 if (seconds <= 0) { if (!ended) continue; break; } // the end brought no new link time: nothing to report
                 lastLinkSeconds = linkSeconds;
                 var acquisition = frontEnd.Loop.Counters.Snapshot();
-                var rates = new double[acquisition.TagsPerChannel.Count];
-                for (int c = 0; c < rates.Length; c++)
-                {
-                    rates[c] = (acquisition.TagsPerChannel[c] - lastPerChannel[c]) / seconds;
-                    lastPerChannel[c] = acquisition.TagsPerChannel[c];
-                }
-                long sync = acquisition.TagsPerChannel[taggerOptions.SyncChannel];
+                double[] ratesHz = rates.Rates(acquisition.TagsPerChannel, seconds);
                 var streamCounters = rig.Tagger.StreamCounters;
-                var snapshot = new MonitorSnapshot(now, rates, (sync - lastSync) / seconds, frontEnd.Ring.Fill, frontEnd.Ring.Capacity,
+                var snapshot = new MonitorSnapshot(now, ratesHz, ratesHz[taggerOptions.SyncChannel], frontEnd.Ring.Fill, frontEnd.Ring.Capacity,
                     acquisition.DroppedByRing + acquisition.MissedEvents + Interlocked.Read(ref streamCounters.TagsDiscarded),
                     acquisition.Overflows + Interlocked.Read(ref streamCounters.FramesLost),
-                    sifted[0] > 0 ? (double)errors[0] / sifted[0] : double.NaN, sifted[1] > 0 ? (double)errors[1] / sifted[1] : double.NaN, detections);
-                lastSync = sync;
+                    LabReport.Finite(qber.Qber(Basis.Z)), LabReport.Finite(qber.Qber(Basis.X)), detections);
                 lastTime = now;
                 snapshots.Add(snapshot);
                 onSnapshot(snapshot);

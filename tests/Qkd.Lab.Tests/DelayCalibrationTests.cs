@@ -26,7 +26,7 @@ public sealed class DelayCalibrationTests : IDisposable
     {
         var capture = Capture(11);
         string config = Path.Combine(_dir, "delays.json");
-        var result = DelayCalibration.Run(capture, DelayCalibrationOptions.For(capture, binWidthPs: 10), _dir, config);
+        var result = DelayCalibration.Run(capture, capture.DelayOptions(binWidthPs: 10), _dir, config);
 
         Assert.Equal(4, result.Report.Detectors.Count);
         for (int d = 0; d < 4; d++)
@@ -60,7 +60,7 @@ public sealed class DelayCalibrationTests : IDisposable
     public void Without_alice_pattern_whole_periods_come_from_the_expected_delay()
     {
         var capture = Capture(12) with { Symbols = null };
-        var options = DelayCalibrationOptions.For(capture) with { ExpectedDelayPs = 2500 };
+        var options = capture.DelayOptions() with { ExpectedDelayPs = 2500 };
         var result = DelayCalibration.Run(capture, options);
         for (int d = 0; d < 4; d++)
         {
@@ -77,7 +77,7 @@ public sealed class DelayCalibrationTests : IDisposable
     public void Too_few_sync_tags_is_a_clear_error()
     {
         var capture = Capture(13);
-        var e = Assert.Throws<ArgumentException>(() => DelayCalibration.Run(capture, DelayCalibrationOptions.For(capture) with { SyncChannel = 9 }));
+        var e = Assert.Throws<ArgumentException>(() => DelayCalibration.Run(capture, capture.DelayOptions() with { SyncChannel = 9 }));
         Assert.Contains("sync channel 9", e.Message);
     }
 }

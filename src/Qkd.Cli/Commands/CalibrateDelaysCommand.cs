@@ -24,7 +24,7 @@ public static class CalibrateDelaysCommand
             }
             try
             {
-                var result = DelayCalibration.Run(capture, DelayCalibrationOptions.For(capture, parse.GetValue(bin)),
+                var result = DelayCalibration.Run(capture, capture.DelayOptions(parse.GetValue(bin)),
                     parse.GetValue(support.Output)!.FullName, parse.GetValue(config)?.FullName);
                 if (parse.GetValue(support.Json)) output.WriteLine(LabReport.Serialize(result.Report));
                 else

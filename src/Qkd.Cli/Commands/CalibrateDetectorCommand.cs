@@ -49,7 +49,10 @@ public static class CalibrateDetectorCommand
                     foreach (var c in report.Channels)
                         writer.WriteLine($"detector {c.Channel}: dark {c.DarkCountRateHz:F0} +- {c.DarkCountRateUncertaintyHz:F0} /s, dead time {c.DeadTimePs / 1e3:F2} ns, " +
                             $"afterpulse p {c.AfterpulseProbability:F3} (tau {c.AfterpulseDecayPs / 1e3:F1} ns)");
-                    if (report.Efficiency is { } e) writer.WriteLine($"efficiency {100 * e.Efficiency:F2} +- {100 * e.Uncertainty:F2} %");
+                    if (report.Efficiency is { } e)
+                        writer.WriteLine(e.Efficiency is double eta
+                            ? $"efficiency {100 * eta:F2} +- {100 * e.Uncertainty:F2} %"
+                            : "efficiency: no finite estimate (a detector fired in every live pulse slot: lower mu or add loss)");
                     writer.WriteLine($"plots in {parse.GetValue(output)!.FullName}");
                 }
                 return Task.FromResult(0);

@@ -39,8 +39,9 @@ public static class CalibrateSweepCommands
             var result = GateSweep.Run(rig, profile, parse.GetValue(from), parse.GetValue(to), parse.GetValue(step), parse.GetValue(width),
                 parse.GetValue(pulses), 5, cancellationToken);
             var report = SweepReports.Write(result, parse.GetValue(output)!.FullName);
+            string contrast = report.Contrast is double c ? $"contrast {c:F1}" : "no counts at the sweep's ends";
             return (SweepReports.ToJson(report),
-                $"Gate optimum: {report.OptimumGateDelayPs} ps after the trigger ({report.GateWidthPs} ps gate, contrast {report.Contrast:F1}); plot {report.Plot}");
+                $"Gate optimum: {report.OptimumGateDelayPs} ps after the trigger ({report.GateWidthPs} ps gate, {contrast}); plot {report.Plot}");
         }, json));
         return command;
     }
@@ -82,8 +83,9 @@ public static class CalibrateSweepCommands
             var which = parse.GetValue(basis) == "X" ? Basis.X : Basis.Z;
             var result = AlignmentSweep.Run(rig, profile, which, parse.GetValue(from), parse.GetValue(to), parse.GetValue(step), parse.GetValue(pulses), 9, cancellationToken);
             var report = SweepReports.Write(result, parse.GetValue(output)!.FullName);
-            return (SweepReports.ToJson(report),
-                $"{which}-basis phase optimum: {report.OptimumPhaseRadians:F3} rad, QBER {100 * report.MinimumQber:F2} % there; plot {report.Plot}");
+            return (SweepReports.ToJson(report), report.OptimumPhaseRadians is double optimum
+                ? $"{which}-basis phase optimum: {optimum:F3} rad, QBER {100 * report.MinimumQber:F2} % there; plot {report.Plot}"
+                : $"No step sifted a bit in the {which} basis: no optimum (is the light reaching the detectors?); plot {report.Plot}");
         }, json));
         return command;
     }

@@ -74,7 +74,7 @@ public static class MonitorCommand
                 var last = snapshots[^1];
                 var full = snapshots.Count > 1 ? snapshots[^2] : last; // the final refresh may cover only a sliver of time
                 writer.WriteLine($"Monitored {report.Seconds:F1} s: {last.Detections:N0} detections, sync {full.SyncRateHz / 1e3:F1} kHz, " +
-                    $"QBER Z {100 * last.QberZ:F2} % X {100 * last.QberX:F2} %, {last.Dropped} tags lost; plot {report.Plot}");
+                    $"QBER Z {Percent(last.QberZ)} X {Percent(last.QberX)}, {last.Dropped} tags lost; plot {report.Plot}");
             }
             return Task.FromResult(0);
         });
@@ -91,7 +91,10 @@ public static class MonitorCommand
         }
         table.AddRow("ring", $"{s.RingFill:N0} / {s.RingCapacity:N0}", "");
         table.AddRow("lost", $"{s.Dropped:N0} tags, {s.Overflows} overflows", "");
-        table.AddRow("QBER", $"Z {100 * s.QberZ:F2} %  X {100 * s.QberX:F2} %", "");
+        table.AddRow("QBER", $"Z {Percent(s.QberZ)}  X {Percent(s.QberX)}", "");
         table.AddRow("elapsed", $"{s.Elapsed.TotalSeconds:F1} s, {s.Detections:N0} detections", "");
     }
+
+    /// <summary>A QBER as a percentage; "n/a" before the first sifted bit of its basis.</summary>
+    private static string Percent(double? qber) => qber is double q ? $"{100 * q:F2} %" : "n/a";
 }

@@ -1,6 +1,9 @@
-namespace Qkd.Lab;
+namespace Qkd.Calibration;
 
-/// <summary>The wiring and physics a delay calibration needs; <see cref="For"/> takes them from a capture's truth.</summary>
+/// <summary>
+/// The wiring and physics a delay calibration needs (<see cref="DelayFit"/>): plain numbers, so any tag source can
+/// supply them (a lab capture derives them from its truth or wiring).
+/// </summary>
 public sealed record DelayCalibrationOptions
 {
     public ushort SyncChannel { get; init; }
@@ -16,21 +19,6 @@ public sealed record DelayCalibrationOptions
     public int MaxWholePeriods { get; init; } = 32;
     /// <summary>Without Alice's pattern: the delay the result is taken closest to (cable lengths), ps.</summary>
     public double ExpectedDelayPs { get; init; }
-
-    /// <summary>Options from a capture's truth (profile and tagger wiring); the defaults when the capture has none.</summary>
-    public static DelayCalibrationOptions For(LabCapture capture, long binWidthPs = 10)
-    {
-        var options = new DelayCalibrationOptions { BinWidthPs = binWidthPs };
-        if (capture.TaggerOptions is { } tagger && capture.Profile is { } profile)
-            options = options with
-            {
-                SyncChannel = tagger.SyncChannel,
-                SyncDivider = tagger.SyncDivider,
-                DetectorChannels = Enumerable.Range(0, profile.DetectorCount).Select(d => (ushort)(tagger.FirstDetectorChannel + d)).ToArray(),
-            };
-        if (capture.Profile is { } p) options = options with { PulsePeriodPs = p.PulsePeriodPs, PathDelayPs = p.FibreDelayPs };
-        return options;
-    }
 
     public void Validate()
     {
