@@ -31,6 +31,17 @@ public sealed class DependencyRuleTests
         Assert.StartsWith($"# Qkd.{part}", File.ReadAllText(readme));
     }
 
+    [Theory]
+    [MemberData(nameof(AllParts))]
+    public void Every_library_describes_itself_as_a_package(string part)
+    {
+        var project = System.Xml.Linq.XDocument.Load(Repository.ProjectFile(part));
+        bool packable = project.Descendants("IsPackable").All(e => e.Value != "false");
+        if (!packable) return; // the CLI is an application, not a package
+        string? description = project.Descendants("Description").FirstOrDefault()?.Value;
+        Assert.False(string.IsNullOrWhiteSpace(description), $"src/Qkd.{part}/Qkd.{part}.csproj has no <Description> for its package");
+    }
+
     [Fact]
     public void Nothing_under_src_is_outside_the_parts()
     {
