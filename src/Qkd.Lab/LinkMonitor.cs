@@ -11,8 +11,8 @@ using Qkd.Protocol;
 namespace Qkd.Lab;
 
 /// <summary>
-/// What `qkd monitor` watches: a link's tag stream through the real acquisition path (tagger driver, acquisition loop,
-/// ring, clock recovery, decoder), summarised every interval into count rates per channel, the sync rate, ring fill,
+/// What `qkd monitor` watches: a link's tag stream through the real acquisition path (tagger driver and its ring, the
+/// acquisition loop reading it, clock recovery, decoder), summarised every interval into count rates per channel, the sync rate, ring fill,
 /// losses and, with Alice's emission log at hand, the live QBER per basis. Runs until cancelled or the emission ends.
 /// </summary>
 public static class LinkMonitor
@@ -66,8 +66,9 @@ public static class LinkMonitor
                 }
                 long sync = acquisition.TagsPerChannel[taggerOptions.SyncChannel];
                 var streamCounters = rig.Tagger.StreamCounters;
-                var snapshot = new MonitorSnapshot(now, rates, (sync - lastSync) / seconds, frontEnd.Ring.Fill, frontEnd.Ring.Capacity,
-                    acquisition.DroppedByRing + acquisition.MissedEvents + Interlocked.Read(ref streamCounters.TagsDiscarded),
+                var snapshot = new MonitorSnapshot(now, rates, (sync - lastSync) / seconds, frontEnd.RingFill, frontEnd.RingCapacity,
+                    // The tagger's ring is the one ring: its discards are in DroppedByRing.
+                    acquisition.DroppedByRing + acquisition.MissedEvents,
                     acquisition.Overflows + Interlocked.Read(ref streamCounters.FramesLost),
                     sifted[0] > 0 ? (double)errors[0] / sifted[0] : double.NaN, sifted[1] > 0 ? (double)errors[1] / sifted[1] : double.NaN, detections);
                 lastSync = sync;

@@ -21,7 +21,8 @@ namespace Qkd.Node.Link;
 /// <summary>
 /// Runs both ends of a link in one process. For a passive receiver the link runs through the device drivers: Alice's
 /// symbols stream to the laser modulator as SymbolData frames, Bob's tags come from the time tagger as TagData frames,
-/// into the acquisition loop, clock recovery and the decoder. The devices are emulated firmware (in process or behind
+/// which the driver's reader thread decodes into the one ring between the tagger and clock recovery; the acquisition
+/// loop reads that ring into clock recovery and the decoder. The devices are emulated firmware (in process or behind
 /// real pseudo-terminals) unless the caller hands in a <see cref="LinkRig"/> of its own (the HIL suite: hardware, or
 /// emulated devices it injects faults into). The two distillers talk over an in-memory classical channel; the
 /// distillation objects are exactly those a two-node deployment uses.
@@ -73,9 +74,10 @@ public sealed class EmulatedLinkRunner(EmulatedRunOptions options, ILogger? logg
         IReadOnlyList<string>? deviceLog = null;
         bool finished = false;
         EmulatedLink? physicalLink = null;
-        // Passive receivers take the real path: emulated tagger -> acquisition thread -> ring -> clock recovery ->
-        // decoder. An active receiver's basis per pulse is not yet carried by the tag stream, so it still takes the
-        // emulator's clicks directly (with their pulse indices).
+        // Passive receivers take the real path: emulated tagger -> TagData frames -> the driver's reader thread -> the
+        // one ring -> acquisition loop (on this thread) -> clock recovery -> decoder; a replay: file -> acquisition
+        // thread -> the one ring -> clock recovery -> decoder. An active receiver's basis per pulse is not yet carried
+        // by the tag stream, so it still takes the emulator's clicks directly (with their pulse indices).
         bool viaTimeTags = profile.ReceiverLayout == ReceiverLayout.PassiveFourDetector;
         TimeTagFrontEnd? frontEnd = null;
         DetectionDecoder decoder;
@@ -320,8 +322,8 @@ public sealed class EmulatedLinkRunner(EmulatedRunOptions options, ILogger? logg
             Reason = reason,
             Receiver = new ReceiverReport(profile.ReceiverLayout.ToString(),
                 frontEnd is null ? "emulator clicks (active receiver: basis not in the tag stream yet)"
-                    : options.ReplayFile is null ? $"device drivers over the wire protocol ({devicesDescription}): symbols to the modulator, tags from the tagger, acquisition loop, ring, clock recovery"
-                    : $"replayed time tags ({options.ReplayFile}): acquisition loop, ring, clock recovery",
+                    : options.ReplayFile is null ? $"device drivers over the wire protocol ({devicesDescription}): symbols to the modulator, tags from the tagger into its ring, acquisition loop, clock recovery"
+                    : $"replayed time tags ({options.ReplayFile}): acquisition thread, ring, clock recovery",
                 decoder.MultiClicks, decoder.CrossBasisMultiClicks, decoder.InvalidClicks, emulatorCounters,
                 frontEnd?.Clock.Counters.ToDictionary(), frontEnd is null ? null : AcquisitionReport.From(frontEnd)),
             ClassicalChannel = new ClassicalChannelReport(bobChannel.Statistics.MessagesSent, bobChannel.Statistics.BytesSent,

@@ -106,7 +106,7 @@ public sealed record ReceiverReport(
     IReadOnlyDictionary<string, long>? ClockRecovery,
     AcquisitionReport? Acquisition);
 
-/// <summary>The acquisition loop and ring on the time-tag path.</summary>
+/// <summary>The acquisition loop and the one ring between the tagger and clock recovery on the time-tag path.</summary>
 public sealed record AcquisitionReport(long Tags, IReadOnlyDictionary<string, long> TagsPerChannel, long Overflows, long MissedEvents,
     long DroppedByRing, int RingCapacity, double? DriftEstimatePpm)
 {
@@ -116,7 +116,7 @@ public sealed record AcquisitionReport(long Tags, IReadOnlyDictionary<string, lo
         var perChannel = new Dictionary<string, long>();
         for (int channel = 0; channel < s.TagsPerChannel.Count; channel++)
             if (s.TagsPerChannel[channel] != 0) perChannel[channel.ToString(System.Globalization.CultureInfo.InvariantCulture)] = s.TagsPerChannel[channel];
-        return new AcquisitionReport(s.Tags, perChannel, s.Overflows, s.MissedEvents, s.DroppedByRing, frontEnd.Ring.Capacity,
+        return new AcquisitionReport(s.Tags, perChannel, s.Overflows, s.MissedEvents, s.DroppedByRing, frontEnd.RingCapacity,
             frontEnd.Clock.IsLocked ? frontEnd.Clock.DriftEstimatePpm : null);
     }
 }

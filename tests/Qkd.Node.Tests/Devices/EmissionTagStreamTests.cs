@@ -12,13 +12,19 @@ public sealed class EmissionTagStreamTests
     /// A tagger as real hardware behaves: it streams its tags a few at a time and ends only after StopStream (flushing
     /// what it has); with <c>silentUntilStopped</c> it blocks when it has nothing, as a tagger seeing no light does.
     /// </summary>
-    private sealed class ScriptedTagger(IEnumerable<TimeTag> tags, bool endsByItself = false, bool silentUntilStopped = false) : ITimeTagSource
+    private sealed class ScriptedTagger(IEnumerable<TimeTag> tags, bool endsByItself = false, bool silentUntilStopped = false) : IBufferedTimeTagSource
     {
         private readonly Queue<TimeTag> _tags = new(tags);
         private volatile bool _stopped;
         public int StopCalls;
 
         public string Name => "scripted tagger";
+
+        public int Buffered => _tags.Count;
+
+        public int BufferCapacity => 1 << 10;
+
+        public long Dropped => 0;
 
         public void Stop()
         {
