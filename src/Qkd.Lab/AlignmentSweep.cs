@@ -19,8 +19,8 @@ public static class AlignmentSweep
 
     public sealed record Result(Basis Basis, IReadOnlyList<Step> Steps, double OptimumPhaseRadians, double MinimumQber, long PulsesPerStep);
 
-    /// <param name="rig">Connected and configured for <paramref name="profile"/>.</param>
-    public static Result Run(LinkRig rig, LinkProfile profile, Basis basis, double fromRadians, double toRadians, double stepRadians,
+    /// <param name="rig">Connected and configured for <paramref name="profile"/> and <paramref name="settings"/>.</param>
+    public static Result Run(LinkRig rig, LinkProfile profile, LinkSettings settings, Basis basis, double fromRadians, double toRadians, double stepRadians,
         long pulsesPerStep, ulong seed, CancellationToken cancellationToken = default)
     {
         if (!(stepRadians > 0) || toRadians < fromRadians || (toRadians - fromRadians) / stepRadians > 1000)
@@ -31,8 +31,8 @@ public static class AlignmentSweep
         {
             cancellationToken.ThrowIfCancellationRequested();
             rig.Modulator.SetBasisPhaseRadians(basis, phase);
-            var symbols = EmulatedSetup.AliceSymbols(profile, seed + (ulong)index);
-            var (qz, qx, nz, nx) = MeasureQber(rig, profile, symbols, pulsesPerStep, seed + (ulong)index, cancellationToken);
+            var symbols = EmulatedSetup.AliceSymbols(settings, seed + (ulong)index);
+            var (qz, qx, nz, nx) = MeasureQber(rig, profile, settings, symbols, pulsesPerStep, seed + (ulong)index, cancellationToken);
             steps.Add(new Step(phase, qz, qx, nz, nx));
         }
         Func<Step, double> qber = basis == Basis.Z ? s => s.QberZ : s => s.QberX;
@@ -44,13 +44,13 @@ public static class AlignmentSweep
     /// One emission through the rig; Bob's detections (acquisition, clock recovery, decoder) compared with Alice's symbols
     /// in matching bases: QBER per basis and sifted counts.
     /// </summary>
-    public static (double QberZ, double QberX, long SiftedZ, long SiftedX) MeasureQber(LinkRig rig, LinkProfile profile, ISymbolSource symbols,
-        long pulses, ulong seed, CancellationToken cancellationToken)
+    public static (double QberZ, double QberX, long SiftedZ, long SiftedX) MeasureQber(LinkRig rig, LinkProfile profile, LinkSettings settings,
+        ISymbolSource symbols, long pulses, ulong seed, CancellationToken cancellationToken)
     {
-        var taggerOptions = EmulatedLinkRunner.TaggerOptionsFor(long.MaxValue);
+        var taggerOptions = EmulatedLinkRunner.TaggerOptionsFor(settings, long.MaxValue);
         var emission = rig.StartEmission(symbols, pulses);
         long[] sifted = new long[2], errors = new long[2];
-        using (var frontEnd = new TimeTagFrontEnd(emission, EmulatedLinkRunner.ClockRecoveryOptionsFor(profile, taggerOptions), profile.ReceiverLayout,
+        using (var frontEnd = new TimeTagFrontEnd(emission, EmulatedLinkRunner.ClockRecoveryOptionsFor(profile, settings, taggerOptions), profile.ReceiverLayout,
                    Xoshiro256StarStar.ForStream(seed, "lab-squashing")))
         {
             frontEnd.Start();

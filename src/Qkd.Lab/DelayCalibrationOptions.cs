@@ -17,7 +17,7 @@ public sealed record DelayCalibrationOptions
     /// <summary>Without Alice's pattern: the delay the result is taken closest to (cable lengths), ps.</summary>
     public double ExpectedDelayPs { get; init; }
 
-    /// <summary>Options from a capture's truth (profile and tagger wiring); the defaults when the capture has none.</summary>
+    /// <summary>Options from a capture's truth (profile, link settings and tagger wiring); the defaults when the capture has none.</summary>
     public static DelayCalibrationOptions For(LabCapture capture, long binWidthPs = 10)
     {
         var options = new DelayCalibrationOptions { BinWidthPs = binWidthPs };
@@ -28,7 +28,8 @@ public sealed record DelayCalibrationOptions
                 SyncDivider = tagger.SyncDivider,
                 DetectorChannels = Enumerable.Range(0, profile.DetectorCount).Select(d => (ushort)(tagger.FirstDetectorChannel + d)).ToArray(),
             };
-        if (capture.Profile is { } p) options = options with { PulsePeriodPs = p.PulsePeriodPs, PathDelayPs = p.FibreDelayPs };
+        if (capture.Profile is { } p) options = options with { PathDelayPs = p.FibreDelayPs };
+        if (capture.Settings is { } settings) options = options with { PulsePeriodPs = settings.PulsePeriodPs };
         return options;
     }
 

@@ -1,6 +1,7 @@
 using Qkd.Emulation;
 using Qkd.Emulation.TimeTagging;
 using Qkd.Calibration;
+using Qkd.Node.Link;
 
 namespace Qkd.Lab;
 
@@ -9,6 +10,9 @@ public sealed record DetectorCalibrationOptions
 {
     /// <summary>The emulated link (dark counts, afterpulsing, dead time and efficiency are the truth to find).</summary>
     public LinkProfile Profile { get; init; } = LinkProfile.Default;
+
+    /// <summary>What Alice's transmitter is set to for the captures (pulse rate, sync divider; the light capture replaces the intensities).</summary>
+    public LinkSettings Settings { get; init; } = LinkSettings.Default;
 
     /// <summary>Tagger wiring (detector channels from FirstDetectorChannel; free-running dark counts).</summary>
     public EmulatedTimeTaggerOptions Tagger { get; init; } = new();
@@ -36,6 +40,7 @@ public sealed record DetectorCalibrationOptions
     public void Validate()
     {
         ArgumentNullException.ThrowIfNull(Profile);
+        ArgumentNullException.ThrowIfNull(Settings);
         ArgumentNullException.ThrowIfNull(Tagger);
         if (ReplayFile is null && (Pulses < 1000 || Pulses > 10_000_000_000))
             throw new ArgumentOutOfRangeException(nameof(Pulses), Pulses, "The pulse count must lie in [1000, 1e10].");
@@ -48,7 +53,8 @@ public sealed record DetectorCalibrationOptions
         if (MeanPhotonNumber is not null && ReplayFile is not null)
             throw new ArgumentException("The efficiency needs a capture with light from the emulator; it cannot come from a light-blocked replay file.", nameof(MeanPhotonNumber));
         Profile.Validate();
-        Tagger.Validate(Profile.DetectorCount, Profile.PulsePeriodPs);
+        Settings.Validate();
+        Tagger.Validate(Profile.DetectorCount, Settings.PulsePeriodPs);
     }
 }
 
@@ -74,11 +80,13 @@ public static class DetectorCalibrationRun
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         var profile = options.Profile;
+        var settings = options.Settings;
         if (options.LossDb is double lossDb) profile = profile with { FibreLengthKm = 0, BobInternalLossDb = lossDb };
 
         var darkCapture = LabTagCapture.Capture(new LabCaptureOptions
         {
             Profile = profile with { BobInternalLossDb = profile.BobInternalLossDb + ShutterLossDb },
+            Settings = settings,
             Tagger = options.Tagger,
             Seed = options.Seed,
             Pulses = options.Pulses,
@@ -86,7 +94,7 @@ public static class DetectorCalibrationRun
         }, cancellationToken);
         var truth = darkCapture.Profile ?? (options.ReplayFile is null ? profile : null);
         var tagger = darkCapture.TaggerOptions ?? options.Tagger;
-        double pulseRate = truth?.PulseRateHz ?? profile.PulseRateHz;
+        double pulseRate = (darkCapture.Settings ?? settings).PulseRateHz;
         long binWidth = options.BinWidthPs ?? Math.Max(1, (long)Math.Round(1e12 / pulseRate));
         var channels = Enumerable.Range(0, (truth ?? profile).DetectorCount).Select(d => (ushort)(tagger.FirstDetectorChannel + d)).ToArray();
 
@@ -102,10 +110,10 @@ public static class DetectorCalibrationRun
         if (options.MeanPhotonNumber is double mu)
         {
             // Every pulse at mu (the decoy level only has to stay below it to make a valid source).
-            var lit = profile with
+            var lit = settings with
             {
                 SignalMeanPhotonNumber = mu,
-                DecoyMeanPhotonNumber = Math.Min(profile.DecoyMeanPhotonNumber, mu / 2),
+                DecoyMeanPhotonNumber = Math.Min(settings.DecoyMeanPhotonNumber, mu / 2),
                 VacuumMeanPhotonNumber = 0,
                 SignalProbability = 1,
                 DecoyProbability = 0,
@@ -113,12 +121,12 @@ public static class DetectorCalibrationRun
             };
             var lightCapture = LabTagCapture.Capture(new LabCaptureOptions
             {
-                Profile = lit, Tagger = options.Tagger, Seed = options.Seed + 1, Pulses = options.Pulses,
+                Profile = profile, Settings = lit, Tagger = options.Tagger, Seed = options.Seed + 1, Pulses = options.Pulses,
             }, cancellationToken);
             var light = new DetectorCalibration(channels, binWidth, options.WindowPs);
             light.Add(lightCapture.Span);
             lightResults = light.Analyse(options.Pulses / pulseRate);
-            efficiency = DetectorEfficiencyEstimate.Estimate(lightResults, darkResults, options.Pulses, pulseRate, mu, lit.ChannelTransmittance);
+            efficiency = DetectorEfficiencyEstimate.Estimate(lightResults, darkResults, options.Pulses, pulseRate, mu, profile.ChannelTransmittance);
         }
         return new Result(darkResults, darkSeconds, darkCapture.Pulses, darkCapture.Source, lightResults, efficiency, truth,
             options.ReplayFile is null ? options.Tagger : darkCapture.TaggerOptions, pulseRate);

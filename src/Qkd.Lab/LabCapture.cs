@@ -28,6 +28,9 @@ public sealed record LabCapture(
     /// </summary>
     public bool TruthKnown { get; init; } = true;
 
+    /// <summary>What Alice's transmitter was set to (emulator; a recording's metadata), or null when unknown.</summary>
+    public Node.Link.LinkSettings? Settings { get; init; }
+
     /// <summary>The captured tags (the array may be longer than <see cref="Count"/>).</summary>
     public ReadOnlySpan<TimeTag> Span => Tags.AsSpan(0, Count);
 

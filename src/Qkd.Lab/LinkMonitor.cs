@@ -17,13 +17,13 @@ namespace Qkd.Lab;
 /// </summary>
 public static class LinkMonitor
 {
-    public static IReadOnlyList<MonitorSnapshot> Run(LinkRig rig, LinkProfile profile, ISymbolSource symbols, long pulses, TimeSpan interval,
-        Action<MonitorSnapshot> onSnapshot, CancellationToken cancellationToken)
+    public static IReadOnlyList<MonitorSnapshot> Run(LinkRig rig, LinkProfile profile, LinkSettings settings, ISymbolSource symbols, long pulses,
+        TimeSpan interval, Action<MonitorSnapshot> onSnapshot, CancellationToken cancellationToken)
     {
-        var taggerOptions = EmulatedLinkRunner.TaggerOptionsFor(long.MaxValue);
+        var taggerOptions = EmulatedLinkRunner.TaggerOptionsFor(settings, long.MaxValue);
         var snapshots = new List<MonitorSnapshot>();
         var emission = rig.StartEmission(symbols, pulses);
-        using var frontEnd = new TimeTagFrontEnd(emission, EmulatedLinkRunner.ClockRecoveryOptionsFor(profile, taggerOptions), profile.ReceiverLayout,
+        using var frontEnd = new TimeTagFrontEnd(emission, EmulatedLinkRunner.ClockRecoveryOptionsFor(profile, settings, taggerOptions), profile.ReceiverLayout,
             Xoshiro256StarStar.ForStream(1, "monitor-squashing"));
         frontEnd.Start();
         var watch = Stopwatch.StartNew();
@@ -53,7 +53,7 @@ public static class LinkMonitor
                 if (now - lastTime < interval && !ended) continue;
                 // Rates per second of the tagger's own time (recovered from the sync), so an emulated link that runs
                 // faster or slower than real time still shows physical rates; on hardware the two agree.
-                double linkSeconds = Math.Max(0, frontEnd.Clock.LastSyncPulse) / profile.PulseRateHz;
+                double linkSeconds = Math.Max(0, frontEnd.Clock.LastSyncPulse) / settings.PulseRateHz;
                 double seconds = linkSeconds - lastLinkSeconds;
                 if (seconds <= 0) { if (!ended) continue; break; } // the end brought no new link time: nothing to report
                 lastLinkSeconds = linkSeconds;

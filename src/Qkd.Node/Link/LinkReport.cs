@@ -15,7 +15,10 @@ public sealed record LinkReport
     public required double WallClockSeconds { get; init; }
     public required ulong Seed { get; init; }
     public required string ProfileSource { get; init; }
+    /// <summary>The link's physics.</summary>
     public required LinkProfile Profile { get; init; }
+    /// <summary>What the link was set to: pulse rate, intensities and their probabilities, sync divider, block sizes.</summary>
+    public required LinkSettings Settings { get; init; }
     public required double LinkSeconds { get; init; }
     public required long PulsesSent { get; init; }
     public required long Detections { get; init; }
@@ -52,6 +55,9 @@ public sealed record LinkReport
         PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
         DefaultIgnoreCondition = JsonIgnoreCondition.Never,
         Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase) },
+        // The link settings through their source-generated metadata; the rest of the report by reflection, as before.
+        TypeInfoResolver = System.Text.Json.Serialization.Metadata.JsonTypeInfoResolver.Combine(
+            LinkSettingsJsonContext.Default, new System.Text.Json.Serialization.Metadata.DefaultJsonTypeInfoResolver()),
     };
 
     public string ToJson() => JsonSerializer.Serialize(this, JsonOptions);

@@ -25,17 +25,17 @@ public sealed class BobEnd(NodeConfig config, ITimeTagger tagger, IKeySink pool,
 {
     public async Task<SessionSummary> RunSessionAsync(IClassicalChannel channel, long session, CancellationToken cancellationToken)
     {
-        var profile = config.LinkProfile();
-        var taggerOptions = EmulatedLinkRunner.TaggerOptionsFor(long.MaxValue);
+        var (profile, settings) = config.Link();
+        var taggerOptions = EmulatedLinkRunner.TaggerOptionsFor(settings, long.MaxValue);
         ulong seed = SplitMix64.Mix(config.Emulator.Seed ^ ((ulong)session * 0x9E3779B97F4A7C15UL));
-        var bob = new BobDistiller(channel, EmulatedLinkRunner.DistillationOptionsFor(profile, config.BlockSizeBits), new SessionKeySink(pool, session));
+        var bob = new BobDistiller(channel, settings.Distillation(), new SessionKeySink(pool, session));
         bob.BlockCompleted += block => logger.LogInformation("Session {Session} block {Block}: {Outcome}, QBER {Qber:P2}, {Bits} secret bits{Reason}",
             session, block.BlockId, block.Outcome, double.IsNaN(block.QberZ) ? block.QberX : block.QberZ, block.SecretBits,
             block.Reason is null ? "" : $" ({block.Reason})");
         if (metrics is not null) bob.BlockCompleted += metrics.BlockCompleted;
 
         tagger.StartStream();
-        using var frontEnd = new TimeTagFrontEnd(tagger, EmulatedLinkRunner.ClockRecoveryOptionsFor(profile, taggerOptions), profile.ReceiverLayout,
+        using var frontEnd = new TimeTagFrontEnd(tagger, EmulatedLinkRunner.ClockRecoveryOptionsFor(profile, settings, taggerOptions), profile.ReceiverLayout,
             Xoshiro256StarStar.ForStream(seed, "bob-squashing"));
         using var acquisitionMetrics = new AcquisitionMetrics("tagger", frontEnd.Loop.Counters, () => (frontEnd.RingFill, frontEnd.RingCapacity));
         frontEnd.Loop.SourceDisconnected += e => logger.LogWarning("Tagger disconnected: {Error}", e.Message);

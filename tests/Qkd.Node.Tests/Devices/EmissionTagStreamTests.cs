@@ -117,14 +117,15 @@ public sealed class EmissionTagStreamTests
         // The emulated tagger ends its stream with its physics; the emission window must cut nothing off it. The lab
         // capture goes through the same window, so compare with the raw tagger stream of the same run instead.
         var profile = LinkProfile.Default.WithDistance(10);
-        var wiring = EmulatedLinkRunner.TaggerOptionsFor(long.MaxValue);
+        var settings = LinkSettings.Default;
+        var wiring = EmulatedLinkRunner.TaggerOptionsFor(settings, long.MaxValue);
         const long pulses = 3_000_000;
         List<TimeTag> Run(bool window)
         {
             using var rig = LinkRig.CreateEmulated(profile, wiring, 11);
             rig.Connect();
-            rig.Configure(profile, wiring.SyncDivider, wiring.SyncChannel);
-            var emission = rig.StartEmission(EmulatedSetup.AliceSymbols(profile, 11), pulses);
+            rig.Configure(profile, settings, wiring.SyncChannel);
+            var emission = rig.StartEmission(EmulatedSetup.AliceSymbols(settings, 11), pulses);
             var tags = Drain(window ? emission : rig.Tagger);
             emission.EmissionStopped.Wait(TestContext.Current.CancellationToken);
             if (window)
