@@ -19,14 +19,14 @@ public sealed class HilRun(HilTarget target, string keysDirectory)
         var options = new EmulatedRunOptions
         {
             Profile = profile,
+            Settings = Target.LinkSettings(),
             ProfileSource = Target.Profile ?? "built-in default",
             DurationSeconds = Target.DurationSeconds,
             Seed = seed,
-            BlockSizeBits = Target.BlockSizeBits,
             KeysDirectory = keysDirectory,
         };
-        long endPulse = (long)Math.Round(profile.PulseRateHz * options.DurationSeconds);
-        var rig = Target.CreateRig(profile, seed, endPulse);
+        long endPulse = options.Pulses;
+        var rig = Target.CreateRig(profile, options.Settings, seed);
         IFaultInjector faults = rig.Emulated is not null ? new EmulatedFaultInjector(rig) : new HardwareFaultInjector(Target.Name);
         bool fired = false;
         var progress = new SynchronousProgress<LinkProgress>(p =>

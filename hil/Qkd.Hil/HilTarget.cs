@@ -78,15 +78,25 @@ public sealed record HilTarget
         return target;
     }
 
-    public LinkProfile LinkProfile() => Profile is null
-        ? Emulation.LinkProfile.Default
-        : Emulation.LinkProfile.Load(Path.Combine(Path.GetDirectoryName(SourceFile) ?? ".", Profile));
+    /// <summary>The expected physics: the profile file's, or the built-in profile.</summary>
+    public LinkProfile LinkProfile() => Link().Profile;
 
-    /// <summary>The devices of this target, not yet connected, for a link with <paramref name="profile"/>.</summary>
-    public LinkRig CreateRig(LinkProfile profile, ulong seed, long endPulse)
+    /// <summary>The link settings: the built-in ones with this target's block size, and the transmitter settings the profile file carries.</summary>
+    public LinkSettings LinkSettings() => Link().Settings;
+
+    private (LinkProfile Profile, LinkSettings Settings) Link()
+    {
+        var settings = Node.Link.LinkSettings.Default with { BlockSizeBits = BlockSizeBits };
+        return Profile is null
+            ? (Emulation.LinkProfile.Default, settings)
+            : LinkProfileFile.Load(Path.Combine(Path.GetDirectoryName(SourceFile) ?? ".", Profile), settings);
+    }
+
+    /// <summary>The devices of this target, not yet connected, for a link with <paramref name="profile"/> and <paramref name="settings"/>.</summary>
+    public LinkRig CreateRig(LinkProfile profile, LinkSettings settings, ulong seed)
     {
         if (IsEmulated)
-            return LinkRig.CreateEmulated(profile, EmulatedLinkRunner.TaggerOptionsFor(endPulse) with { EndPulse = long.MaxValue }, seed,
+            return LinkRig.CreateEmulated(profile, EmulatedLinkRunner.TaggerOptionsFor(settings, long.MaxValue), seed,
                 Transport == "pty" ? EmulatedDeviceTransport.PseudoTerminal : EmulatedDeviceTransport.InProcess);
         return Devices!.CreateRig(source: SourceFile);
     }

@@ -7,18 +7,21 @@ using Qkd.Core.TimeTags;
 namespace Qkd.Acquisition;
 
 /// <summary>
-/// Bob's receiver front end over a time tagger: the acquisition loop drains the tagger into a lock-free ring on its
-/// own thread; the caller's thread takes tag batches from the ring, recovers Alice's clock to assign pulse indices
-/// (<see cref="ClockRecovery"/>) and decodes the clicks into BB84 detections (<see cref="DetectionDecoder"/>).
+/// Bob's receiver front end over a time tagger: one lock-free ring between the tagger and clock recovery, filled by a
+/// thread dedicated to the tagger; the caller's thread takes tag batches from that ring, recovers Alice's clock to
+/// assign pulse indices (<see cref="ClockRecovery"/>) and decodes the clicks into BB84 detections
+/// (<see cref="DetectionDecoder"/>). A tagger driver (an <see cref="IBufferedTimeTagSource"/>) fills its own ring from
+/// its connection's reader thread, and that ring is the one; a source that is only read (a replayed file, the emulator's
+/// tagger) is drained by the acquisition loop's thread into a ring of <c>ringCapacity</c> tags made here.
 /// The same object runs on the emulated tagger, a replayed file and a hardware tagger.
 /// </summary>
 public sealed class TimeTagFrontEnd : IDisposable
 {
-    private readonly SpscRing<TimeTag> _ring;
     private TimeTag[] _tags = [];
     private DetectorClick[] _clicks = [];
     private bool _flushed;
 
+    /// <param name="ringCapacity">Capacity of the ring made for a source that is only read; a buffered source's ring is its own.</param>
     public TimeTagFrontEnd(ITimeTagSource source, ClockRecoveryOptions clock, ReceiverLayout layout, IRandomSource squashing,
         int ringCapacity = 1 << 20, AcquisitionLoopOptions? loopOptions = null)
     {
@@ -27,8 +30,9 @@ public sealed class TimeTagFrontEnd : IDisposable
                 $"The time-tag front end decodes passive receivers only: an active receiver's basis per pulse is not in the tag stream (layout {layout}).",
                 nameof(layout));
         Source = source;
-        _ring = new SpscRing<TimeTag>(ringCapacity, OverflowPolicy.BackPressure, new BlockingWaitStrategy());
-        Loop = new AcquisitionLoop(source, _ring, loopOptions);
+        Loop = source is IBufferedTimeTagSource buffered
+            ? new AcquisitionLoop(buffered, loopOptions)
+            : new AcquisitionLoop(source, new SpscRing<TimeTag>(ringCapacity, OverflowPolicy.BackPressure, new BlockingWaitStrategy()), loopOptions);
         Clock = new ClockRecovery(clock);
         Decoder = new DetectionDecoder(layout, squashing);
     }
@@ -41,7 +45,11 @@ public sealed class TimeTagFrontEnd : IDisposable
 
     public DetectionDecoder Decoder { get; }
 
-    public SpscRing<TimeTag> Ring => _ring;
+    /// <summary>Tags waiting in the one ring between the tagger and clock recovery.</summary>
+    public int RingFill => Loop.RingFill;
+
+    /// <summary>Capacity of that ring, tags.</summary>
+    public int RingCapacity => Loop.RingCapacity;
 
     public void Start() => Loop.Start();
 
@@ -63,7 +71,7 @@ public sealed class TimeTagFrontEnd : IDisposable
         while (true)
         {
             int clicks;
-            int n = _ring.Read(_tags.AsSpan(0, tagRoom), cancellationToken);
+            int n = Loop.Read(_tags.AsSpan(0, tagRoom), cancellationToken);
             if (n > 0)
                 clicks = Clock.Process(_tags.AsSpan(0, n), _clicks);
             else if (!_flushed)

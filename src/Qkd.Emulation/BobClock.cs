@@ -18,11 +18,13 @@ internal sealed class BobClock
     private readonly long _offsetWholePs;
     private readonly double _offsetFractionPs;
 
-    public BobClock(LinkProfile profile)
+    /// <param name="profile">Fibre, clock offset and drift.</param>
+    /// <param name="pulseRateHz">Alice's pulse rate (her transmitter's setting).</param>
+    public BobClock(LinkProfile profile, double pulseRateHz)
     {
         // decimal(double) keeps 15 significant digits, which is how the profile's numbers were written.
         decimal rate = 1m + (decimal)profile.ClockDriftPpm * 0.000001m;
-        decimal period = 1_000_000_000_000m / (decimal)profile.PulseRateHz * rate;
+        decimal period = 1_000_000_000_000m / (decimal)pulseRateHz * rate;
         _periodWholePs = (long)decimal.Floor(period);
         _periodFraction = (ulong)decimal.Floor((period - _periodWholePs) * Two64);
 

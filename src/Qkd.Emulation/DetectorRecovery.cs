@@ -30,10 +30,10 @@ internal sealed class DetectorRecovery
     private readonly Xoshiro256StarStar _random;
     private long _firingsUntilAfterpulse;
 
-    public DetectorRecovery(LinkProfile profile, int detectorCount, Xoshiro256StarStar random)
+    public DetectorRecovery(LinkProfile profile, double pulsePeriodPs, int detectorCount, Xoshiro256StarStar random)
     {
         _random = random;
-        _periodPs = profile.PulsePeriodPs;
+        _periodPs = pulsePeriodPs;
         _deadTimePs = profile.DeadTimePs;
         _afterpulseDecayPs = profile.AfterpulseDecayPs;
         _recoverySlots = Math.Max(1, (long)Math.Ceiling(profile.DeadTimePs / _periodPs));

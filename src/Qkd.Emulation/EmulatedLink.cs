@@ -60,16 +60,20 @@ public sealed class EmulatedLink
     private long _position;
     private EmulatorCounters _counters;
 
-    /// <param name="profile">The link; validated here.</param>
+    /// <param name="profile">The link's physics; validated here.</param>
+    /// <param name="light">The light Alice's transmitter sends (pulse rate, intensity levels); validated here.</param>
     /// <param name="alice">Alice's symbols; the emulator reads the symbol of every pulse it considers for a click.</param>
     /// <param name="seed">Seed of the emulator's own randomness (photon statistics, detectors, eavesdropper).</param>
-    /// <exception cref="LinkProfileException">The profile is invalid.</exception>
-    public EmulatedLink(LinkProfile profile, ISymbolSource alice, ulong seed)
+    /// <exception cref="LinkProfileException">The profile or the light is invalid.</exception>
+    public EmulatedLink(LinkProfile profile, TransmitterLight light, ISymbolSource alice, ulong seed)
     {
         ArgumentNullException.ThrowIfNull(profile);
+        ArgumentNullException.ThrowIfNull(light);
         ArgumentNullException.ThrowIfNull(alice);
         profile.Validate();
+        light.Validate();
         Profile = profile;
+        Light = light;
         _alice = alice;
         _seededAlice = alice as SeededSymbolSource;
         _optics = new ReceiverOptics(profile);
@@ -78,8 +82,8 @@ public sealed class EmulatedLink
         _lightRandom = Xoshiro256StarStar.ForStream(seed, "emulator/light");
         _modulatorRandom = Xoshiro256StarStar.ForStream(seed, "emulator/modulator");
         _jitterRandom = Xoshiro256StarStar.ForStream(seed, "emulator/jitter");
-        _recovery = new DetectorRecovery(profile, _optics.DetectorCount, Xoshiro256StarStar.ForStream(seed, "emulator/recovery"));
-        _clock = new BobClock(profile);
+        _recovery = new DetectorRecovery(profile, light.PulsePeriodPs, _optics.DetectorCount, Xoshiro256StarStar.ForStream(seed, "emulator/recovery"));
+        _clock = new BobClock(profile, light.PulseRateHz);
         _jitterRmsPs = profile.TimingJitterRmsPs;
         _bobProbabilityZ = profile.BobProbabilityZ;
 
@@ -93,7 +97,7 @@ public sealed class EmulatedLink
         _eveDetectionProbability = new double[Intensities.Count];
         foreach (Intensity k in Intensities.All)
         {
-            double mu = profile.MeanPhotonNumber(k);
+            double mu = light.MeanPhotonNumber(k);
             honestClick[(int)k] = ClickPatternTable.ClickProbability(detectors, darkCount, eta * mu);
             _eveDetectionProbability[(int)k] = PreciseMath.OneMinusExp(-mu);
             foreach (Basis basis in (Basis[])[Basis.Z, Basis.X])
@@ -113,7 +117,7 @@ public sealed class EmulatedLink
         var attackedClick = new double[Intensities.Count];
         if (eve.Kind == EavesdropperKind.PhotonNumberSplitting && attackFraction > 0)
         {
-            _photonNumberSplitting = new PhotonNumberSplittingAttack(profile, _optics);
+            _photonNumberSplitting = new PhotonNumberSplittingAttack(profile, light, _optics);
             foreach (Intensity k in Intensities.All)
                 attackedClick[(int)k] = _photonNumberSplitting.ClickProbability(k);
         }
@@ -133,6 +137,9 @@ public sealed class EmulatedLink
     }
 
     public LinkProfile Profile { get; }
+
+    /// <summary>The light Alice's transmitter sends.</summary>
+    public TransmitterLight Light { get; }
 
     public ReceiverLayout Layout { get; }
 

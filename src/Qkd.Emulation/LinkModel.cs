@@ -1,4 +1,5 @@
 using Qkd.Core;
+using Qkd.Core.Symbols;
 
 namespace Qkd.Emulation;
 
@@ -11,12 +12,22 @@ namespace Qkd.Emulation;
 public sealed class LinkModel
 {
     private readonly LinkProfile _profile;
+    private readonly TransmitterLight _light;
+    private readonly SymbolDistribution _alice;
 
-    public LinkModel(LinkProfile profile)
+    /// <param name="profile">The link's physics.</param>
+    /// <param name="light">The light Alice sends.</param>
+    /// <param name="alice">Alice's choice probabilities (intensity classes).</param>
+    public LinkModel(LinkProfile profile, TransmitterLight light, SymbolDistribution alice)
     {
         ArgumentNullException.ThrowIfNull(profile);
+        ArgumentNullException.ThrowIfNull(light);
+        ArgumentNullException.ThrowIfNull(alice);
         profile.Validate();
+        light.Validate();
         _profile = profile;
+        _light = light;
+        _alice = alice;
         Transmittance = profile.TotalTransmittance;
         BackgroundYield = -PreciseMath.ExpM1(profile.DetectorCount * PreciseMath.Log1P(-profile.DarkCountProbabilityPerPulse));
     }
@@ -44,8 +55,8 @@ public sealed class LinkModel
 
     /// <summary>Expected clicks per second over all intensities.</summary>
     public double ClickRatePerSecond =>
-        _profile.PulseRateHz * Intensities.All.Sum(k => _profile.IntensityProbability(k) * Gain(k));
+        _light.PulseRateHz * Intensities.All.Sum(k => _alice.IntensityProbabilities[(int)k] * Gain(k));
 
     private double DetectedLight(Intensity intensity) =>
-        PreciseMath.OneMinusExp(-Transmittance * _profile.MeanPhotonNumber(intensity));
+        PreciseMath.OneMinusExp(-Transmittance * _light.MeanPhotonNumber(intensity));
 }

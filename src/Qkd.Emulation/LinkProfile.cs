@@ -2,15 +2,17 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Qkd.Core;
-using Qkd.Core.Symbols;
 
 namespace Qkd.Emulation;
 
 /// <summary>
-/// Everything the physics model needs to know about one link: Alice's source, the fibre, Bob's receiver and
+/// What one link physically is, as the physics model needs it: Alice's source, the fibre, Bob's receiver and
 /// detectors, the clocks and an optional eavesdropper. Units are in the names. The defaults describe a typical
-/// 1 GHz decoy-state BB84 link over 25 km of standard fibre with InGaAs detectors; every field and its meaning is
-/// listed in src/Qkd.Emulation/README.md, and profiles/default-link.json is <see cref="Default"/> as JSON.
+/// decoy-state BB84 link over 25 km of standard fibre with InGaAs detectors; every field and its meaning is listed in
+/// src/Qkd.Emulation/README.md. What the link is set to (Alice's pulse rate and intensity levels, the probabilities
+/// of her choices, the sync divider) is not here: the light comes to the physics as a <see cref="TransmitterLight"/>
+/// (from the emulated modulator's settings), the choices with Alice's symbols, and a node keeps them in its link
+/// settings (Qkd.Node's LinkSettings, which also reads them from older profile files that still carry them).
 /// </summary>
 public sealed record LinkProfile
 {
@@ -21,15 +23,7 @@ public sealed record LinkProfile
     public static LinkProfile Default { get; } = new();
 
     // ---- Alice's source -------------------------------------------------------------------------------------
-    public double PulseRateHz { get; init; } = 1e9;
     public double WavelengthNm { get; init; } = 1550;
-    public double SignalMeanPhotonNumber { get; init; } = 0.5;
-    public double DecoyMeanPhotonNumber { get; init; } = 0.15;
-    public double VacuumMeanPhotonNumber { get; init; } = 0.0;
-    public double SignalProbability { get; init; } = 0.65;
-    public double DecoyProbability { get; init; } = 0.25;
-    public double VacuumProbability { get; init; } = 0.10;
-    public double AliceProbabilityZ { get; init; } = 0.75;
 
     // ---- Bob's receiver --------------------------------------------------------------------------------------
     /// <summary>Active receiver: probability that Bob's modulator picks Z. Passive receiver: share of light the beam splitter sends to the Z pair.</summary>
@@ -60,10 +54,6 @@ public sealed record LinkProfile
 
     // ---- Derived quantities (not serialised) -----------------------------------------------------------------
 
-    /// <summary>Time between pulses, picoseconds.</summary>
-    [JsonIgnore]
-    public double PulsePeriodPs => Units.PeriodPs(PulseRateHz);
-
     /// <summary>Fibre loss plus Bob's internal loss, dB.</summary>
     [JsonIgnore]
     public double ChannelLossDb => FibreLengthKm * FibreLossDbPerKm + BobInternalLossDb;
@@ -86,26 +76,6 @@ public sealed record LinkProfile
 
     [JsonIgnore]
     public int DetectorCount => ReceiverLayout.DetectorCount();
-
-    public double MeanPhotonNumber(Intensity intensity) => intensity switch
-    {
-        Intensity.Signal => SignalMeanPhotonNumber,
-        Intensity.Decoy => DecoyMeanPhotonNumber,
-        Intensity.Vacuum => VacuumMeanPhotonNumber,
-        _ => throw new ArgumentOutOfRangeException(nameof(intensity), intensity, "Unknown intensity class."),
-    };
-
-    public double IntensityProbability(Intensity intensity) => intensity switch
-    {
-        Intensity.Signal => SignalProbability,
-        Intensity.Decoy => DecoyProbability,
-        Intensity.Vacuum => VacuumProbability,
-        _ => throw new ArgumentOutOfRangeException(nameof(intensity), intensity, "Unknown intensity class."),
-    };
-
-    /// <summary>Alice's choice probabilities as the symbol source uses them.</summary>
-    public SymbolDistribution CreateSymbolDistribution() =>
-        new(AliceProbabilityZ, [SignalProbability, DecoyProbability, VacuumProbability]);
 
     /// <summary>The same link with a different fibre length.</summary>
     public LinkProfile WithDistance(double km) => this with { FibreLengthKm = km };
@@ -157,22 +127,7 @@ public sealed record LinkProfile
     /// <exception cref="LinkProfileException">The first violation found; the message names the field and the value.</exception>
     public void Validate()
     {
-        Require(PulseRateHz >= 1 && PulseRateHz <= 1e12, nameof(PulseRateHz), PulseRateHz, "must lie in [1, 1e12] (a period of at least 1 ps)");
         Require(WavelengthNm > 0 && double.IsFinite(WavelengthNm), nameof(WavelengthNm), WavelengthNm, "must be > 0");
-
-        Require(VacuumMeanPhotonNumber >= 0 && double.IsFinite(VacuumMeanPhotonNumber), nameof(VacuumMeanPhotonNumber), VacuumMeanPhotonNumber, "must be >= 0");
-        Require(DecoyMeanPhotonNumber > VacuumMeanPhotonNumber && double.IsFinite(DecoyMeanPhotonNumber), nameof(DecoyMeanPhotonNumber), DecoyMeanPhotonNumber,
-            $"must be > vacuumMeanPhotonNumber ({Format(VacuumMeanPhotonNumber)})");
-        Require(SignalMeanPhotonNumber > DecoyMeanPhotonNumber + VacuumMeanPhotonNumber, nameof(SignalMeanPhotonNumber), SignalMeanPhotonNumber,
-            $"must be > decoyMeanPhotonNumber + vacuumMeanPhotonNumber ({Format(DecoyMeanPhotonNumber + VacuumMeanPhotonNumber)})");
-        Require(SignalMeanPhotonNumber <= 100, nameof(SignalMeanPhotonNumber), SignalMeanPhotonNumber, "must be <= 100 (a weak coherent source)");
-
-        RequireProbability(SignalProbability, nameof(SignalProbability));
-        RequireProbability(DecoyProbability, nameof(DecoyProbability));
-        RequireProbability(VacuumProbability, nameof(VacuumProbability));
-        double sum = SignalProbability + DecoyProbability + VacuumProbability;
-        Require(Math.Abs(sum - 1) <= 1e-9, nameof(SignalProbability), sum, "+ decoyProbability + vacuumProbability must equal 1");
-        Require(AliceProbabilityZ > 0 && AliceProbabilityZ < 1, nameof(AliceProbabilityZ), AliceProbabilityZ, "must lie strictly between 0 and 1");
         Require(BobProbabilityZ > 0 && BobProbabilityZ < 1, nameof(BobProbabilityZ), BobProbabilityZ, "must lie strictly between 0 and 1");
 
         Require(FibreLengthKm >= 0, nameof(FibreLengthKm), FibreLengthKm, "must be >= 0");
@@ -199,9 +154,6 @@ public sealed record LinkProfile
             $"must be one of {string.Join(", ", Enum.GetNames<EavesdropperKind>())}");
         Require(Eavesdropper.Fraction >= 0 && Eavesdropper.Fraction <= 1, "eavesdropper.fraction", Eavesdropper.Fraction, "must lie in [0, 1]");
     }
-
-    private static void RequireProbability(double value, string property) =>
-        Require(value >= 0 && value <= 1, property, value, "must lie in [0, 1]");
 
     private static void Require(bool condition, string property, double value, string rule)
     {

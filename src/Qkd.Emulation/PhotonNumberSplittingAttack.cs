@@ -31,7 +31,7 @@ internal sealed class PhotonNumberSplittingAttack
     private readonly double _anyDarkProbability;
     private readonly double _bobProbabilityZ;
 
-    public PhotonNumberSplittingAttack(LinkProfile profile, ReceiverOptics optics)
+    public PhotonNumberSplittingAttack(LinkProfile profile, TransmitterLight light, ReceiverOptics optics)
     {
         _optics = optics;
         _bobProbabilityZ = profile.BobProbabilityZ;
@@ -41,13 +41,13 @@ internal sealed class PhotonNumberSplittingAttack
         _darkPatterns = ClickPatternTable.Build(optics, static (_, _) => 0.0, darkCount, includeSettings: false);
 
         (SingleForwardFraction, MultiForwardFraction) = ChooseForwardFractions(
-            profile.SignalMeanPhotonNumber, profile.TotalTransmittance, receiver);
+            light.SignalMeanPhotonNumber, profile.TotalTransmittance, receiver);
 
         _detectedGivenClickCumulative = new double[]?[Intensities.Count];
         _clickProbability = new double[Intensities.Count];
         foreach (Intensity k in Intensities.All)
         {
-            double[] detected = DetectedPhotonDistribution(profile.MeanPhotonNumber(k), receiver);
+            double[] detected = DetectedPhotonDistribution(light.MeanPhotonNumber(k), receiver);
             // A click needs a detected photon, or (with none detected) a dark count somewhere.
             var weights = (double[])detected.Clone();
             weights[0] *= _anyDarkProbability;

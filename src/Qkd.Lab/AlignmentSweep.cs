@@ -23,8 +23,8 @@ public static class AlignmentSweep
     /// <param name="MinimumQber">That QBER; NaN likewise.</param>
     public sealed record Result(Basis Basis, IReadOnlyList<Step> Steps, double OptimumPhaseRadians, double MinimumQber, long PulsesPerStep);
 
-    /// <param name="rig">Connected and configured for <paramref name="profile"/>.</param>
-    public static Result Run(LinkRig rig, LinkProfile profile, Basis basis, double fromRadians, double toRadians, double stepRadians,
+    /// <param name="rig">Connected and configured for <paramref name="profile"/> and <paramref name="settings"/>.</param>
+    public static Result Run(LinkRig rig, LinkProfile profile, LinkSettings settings, Basis basis, double fromRadians, double toRadians, double stepRadians,
         long pulsesPerStep, ulong seed, CancellationToken cancellationToken = default)
     {
         if (!(stepRadians > 0) || toRadians < fromRadians || (toRadians - fromRadians) / stepRadians > 1000)
@@ -35,8 +35,8 @@ public static class AlignmentSweep
         {
             cancellationToken.ThrowIfCancellationRequested();
             rig.Modulator.SetBasisPhaseRadians(basis, phase);
-            var symbols = EmulatedSetup.AliceSymbols(profile, seed + (ulong)index);
-            var tally = MeasureQber(rig, profile, symbols, pulsesPerStep, seed + (ulong)index, cancellationToken);
+            var symbols = EmulatedSetup.AliceSymbols(settings, seed + (ulong)index);
+            var tally = MeasureQber(rig, profile, settings, symbols, pulsesPerStep, seed + (ulong)index, cancellationToken);
             steps.Add(new Step(phase, tally.Qber(Basis.Z), tally.Qber(Basis.X), tally.Sifted(Basis.Z), tally.Sifted(Basis.X)));
         }
         double[] qbers = steps.Select(s => basis == Basis.Z ? s.QberZ : s.QberX).ToArray();
@@ -50,13 +50,13 @@ public static class AlignmentSweep
     /// One emission through the rig; Bob's detections (acquisition, clock recovery, decoder) compared with Alice's symbols
     /// in matching bases.
     /// </summary>
-    public static QberTally MeasureQber(LinkRig rig, LinkProfile profile, ISymbolSource symbols, long pulses, ulong seed,
+    public static QberTally MeasureQber(LinkRig rig, LinkProfile profile, LinkSettings settings, ISymbolSource symbols, long pulses, ulong seed,
         CancellationToken cancellationToken)
     {
-        var taggerOptions = EmulatedLinkRunner.TaggerOptionsFor(long.MaxValue);
+        var taggerOptions = EmulatedLinkRunner.TaggerOptionsFor(settings, long.MaxValue);
         var emission = rig.StartEmission(symbols, pulses);
         var tally = new QberTally();
-        using (var frontEnd = new TimeTagFrontEnd(emission, EmulatedLinkRunner.ClockRecoveryOptionsFor(profile, taggerOptions), profile.ReceiverLayout,
+        using (var frontEnd = new TimeTagFrontEnd(emission, EmulatedLinkRunner.ClockRecoveryOptionsFor(profile, settings, taggerOptions), profile.ReceiverLayout,
                    Xoshiro256StarStar.ForStream(seed, "lab-squashing")))
         {
             frontEnd.Start();

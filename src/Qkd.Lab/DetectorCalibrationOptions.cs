@@ -1,6 +1,7 @@
 using Qkd.Emulation;
 using Qkd.Emulation.TimeTagging;
 using Qkd.Calibration;
+using Qkd.Node.Link;
 
 namespace Qkd.Lab;
 
@@ -9,6 +10,9 @@ public sealed record DetectorCalibrationOptions
 {
     /// <summary>The emulated link (dark counts, afterpulsing, dead time and efficiency are the truth to find).</summary>
     public LinkProfile Profile { get; init; } = LinkProfile.Default;
+
+    /// <summary>What Alice's transmitter is set to for the captures (pulse rate, sync divider; the light capture replaces the intensities).</summary>
+    public LinkSettings Settings { get; init; } = LinkSettings.Default;
 
     /// <summary>Tagger wiring (detector channels from FirstDetectorChannel; free-running dark counts).</summary>
     public EmulatedTimeTaggerOptions Tagger { get; init; } = new();
@@ -36,6 +40,7 @@ public sealed record DetectorCalibrationOptions
     public void Validate()
     {
         ArgumentNullException.ThrowIfNull(Profile);
+        ArgumentNullException.ThrowIfNull(Settings);
         ArgumentNullException.ThrowIfNull(Tagger);
         if (ReplayFile is null && (Pulses < 1000 || Pulses > 10_000_000_000))
             throw new ArgumentOutOfRangeException(nameof(Pulses), Pulses, "The pulse count must lie in [1000, 1e10].");
@@ -48,6 +53,7 @@ public sealed record DetectorCalibrationOptions
         if (MeanPhotonNumber is not null && ReplayFile is not null)
             throw new ArgumentException("The efficiency needs a capture with light from the emulator; it cannot come from a light-blocked replay file.", nameof(MeanPhotonNumber));
         Profile.Validate();
-        Tagger.Validate(Profile.DetectorCount, Profile.PulsePeriodPs);
+        Settings.Validate();
+        Tagger.Validate(Profile.DetectorCount, Settings.PulsePeriodPs);
     }
 }

@@ -1,6 +1,7 @@
 using Qkd.Emulation;
 using Qkd.Emulation.TimeTagging;
 using Qkd.Calibration;
+using Qkd.Node.Link;
 
 namespace Qkd.Lab;
 
@@ -26,11 +27,13 @@ public static class DetectorCalibrationRun
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         var profile = options.Profile;
+        var settings = options.Settings;
         if (options.LossDb is double lossDb) profile = profile with { FibreLengthKm = 0, BobInternalLossDb = lossDb };
 
         var darkCapture = LabTagCapture.Capture(new LabCaptureOptions
         {
             Profile = profile with { BobInternalLossDb = profile.BobInternalLossDb + ShutterLossDb },
+            Settings = settings,
             Tagger = options.Tagger,
             Seed = options.Seed,
             Pulses = options.Pulses,
@@ -38,7 +41,7 @@ public static class DetectorCalibrationRun
         }, cancellationToken);
         var truth = darkCapture.Profile ?? (options.ReplayFile is null ? profile : null);
         var tagger = darkCapture.TaggerOptions ?? options.Tagger;
-        double pulseRate = truth?.PulseRateHz ?? profile.PulseRateHz;
+        double pulseRate = (darkCapture.Settings ?? settings).PulseRateHz;
         long binWidth = options.BinWidthPs ?? Math.Max(1, (long)Math.Round(1e12 / pulseRate));
         var channels = Enumerable.Range(0, (truth ?? profile).DetectorCount).Select(d => (ushort)(tagger.FirstDetectorChannel + d)).ToArray();
 
@@ -54,10 +57,10 @@ public static class DetectorCalibrationRun
         if (options.MeanPhotonNumber is double mu)
         {
             // Every pulse at mu (the decoy level only has to stay below it to make a valid source).
-            var lit = profile with
+            var lit = settings with
             {
                 SignalMeanPhotonNumber = mu,
-                DecoyMeanPhotonNumber = Math.Min(profile.DecoyMeanPhotonNumber, mu / 2),
+                DecoyMeanPhotonNumber = Math.Min(settings.DecoyMeanPhotonNumber, mu / 2),
                 VacuumMeanPhotonNumber = 0,
                 SignalProbability = 1,
                 DecoyProbability = 0,
@@ -65,12 +68,12 @@ public static class DetectorCalibrationRun
             };
             var lightCapture = LabTagCapture.Capture(new LabCaptureOptions
             {
-                Profile = lit, Tagger = options.Tagger, Seed = options.Seed + 1, Pulses = options.Pulses,
+                Profile = profile, Settings = lit, Tagger = options.Tagger, Seed = options.Seed + 1, Pulses = options.Pulses,
             }, cancellationToken);
             var light = new DetectorCalibration(channels, binWidth, options.WindowPs);
             light.Add(lightCapture.Span);
             lightResults = light.Analyse(options.Pulses / pulseRate);
-            efficiency = DetectorEfficiencyEstimate.Estimate(lightResults, darkResults, options.Pulses, pulseRate, mu, lit.ChannelTransmittance);
+            efficiency = DetectorEfficiencyEstimate.Estimate(lightResults, darkResults, options.Pulses, pulseRate, mu, profile.ChannelTransmittance);
         }
         return new Result(darkResults, darkSeconds, darkCapture.Pulses, darkCapture.Source, lightResults, efficiency, truth,
             options.ReplayFile is null ? options.Tagger : darkCapture.TaggerOptions, pulseRate);

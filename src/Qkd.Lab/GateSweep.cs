@@ -24,15 +24,15 @@ public static class GateSweep
         public double Contrast => SweepOptimum.Contrast(Counts(Steps));
     }
 
-    /// <param name="rig">Connected and configured for <paramref name="profile"/>.</param>
-    public static Result Run(LinkRig rig, LinkProfile profile, long fromPs, long toPs, long stepPs, long gateWidthPs, long pulsesPerStep,
+    /// <param name="rig">Connected and configured for <paramref name="settings"/>.</param>
+    public static Result Run(LinkRig rig, LinkSettings settings, long fromPs, long toPs, long stepPs, long gateWidthPs, long pulsesPerStep,
         ulong seed, CancellationToken cancellationToken = default)
     {
         if (stepPs <= 0 || toPs < fromPs) throw new ArgumentException($"The sweep {fromPs}..{toPs} ps in steps of {stepPs} ps is empty.");
         if ((toPs - fromPs) / stepPs > 1000) throw new ArgumentException($"The sweep {fromPs}..{toPs} ps in steps of {stepPs} ps has more than 1000 steps.");
         rig.Detector.SetGated(true);
         var steps = new List<Step>();
-        var symbols = EmulatedSetup.AliceSymbols(profile, seed);
+        var symbols = EmulatedSetup.AliceSymbols(settings, seed);
         for (long delay = fromPs; delay <= toPs; delay += stepPs)
         {
             cancellationToken.ThrowIfCancellationRequested();

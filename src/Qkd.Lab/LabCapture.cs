@@ -29,6 +29,9 @@ public sealed record LabCapture(
     /// </summary>
     public bool TruthKnown { get; init; } = true;
 
+    /// <summary>What Alice's transmitter was set to (emulator; a recording's metadata), or null when unknown.</summary>
+    public Node.Link.LinkSettings? Settings { get; init; }
+
     /// <summary>The captured tags (the array may be longer than <see cref="Count"/>).</summary>
     public ReadOnlySpan<TimeTag> Span => Tags.AsSpan(0, Count);
 
@@ -65,7 +68,8 @@ public sealed record LabCapture(
                 SyncDivider = tagger.SyncDivider,
                 DetectorChannels = Enumerable.Range(0, profile.DetectorCount).Select(d => (ushort)(tagger.FirstDetectorChannel + d)).ToArray(),
             };
-        if (Profile is { } p) options = options with { PulsePeriodPs = p.PulsePeriodPs, PathDelayPs = p.FibreDelayPs };
+        if (Profile is { } p) options = options with { PathDelayPs = p.FibreDelayPs };
+        if (Settings is { } settings) options = options with { PulsePeriodPs = settings.PulsePeriodPs };
         return options;
     }
 }

@@ -1,10 +1,12 @@
 using Qkd.Emulation;
 using Qkd.Emulation.TimeTagging;
+using Qkd.Node.Link;
 
 namespace Qkd.Lab;
 
 /// <summary>
-/// Where a lab measurement's tags come from: an emulated rig (profile, tagger wiring and delays, seed, pulses), driven
+/// Where a lab measurement's tags come from: an emulated rig (profile, link settings, tagger wiring and delays, seed,
+/// pulses), driven
 /// through the device drivers exactly as a link run drives them, or a replayed time-tag file.
 /// </summary>
 public sealed record LabCaptureOptions
@@ -12,7 +14,13 @@ public sealed record LabCaptureOptions
     /// <summary>Physics of the emulated link (ignored on replay, where the file's metadata says what it can).</summary>
     public LinkProfile Profile { get; init; } = LinkProfile.Default;
 
-    /// <summary>Tagger wiring: channels, cable delays, sync divider and jitter, free-running dark counts.</summary>
+    /// <summary>What Alice's transmitter is set to (pulse rate, intensities and their probabilities, sync divider; ignored on replay).</summary>
+    public LinkSettings Settings { get; init; } = LinkSettings.Default;
+
+    /// <summary>
+    /// Tagger wiring: channels, cable delays, sync jitter, free-running dark counts. Its sync divider is the link
+    /// settings' <see cref="LinkSettings.PulsesPerSync"/> (the modulator makes the sync), whatever it says here.
+    /// </summary>
     public EmulatedTimeTaggerOptions Tagger { get; init; } = new();
 
     public ulong Seed { get; init; } = 7;
@@ -25,7 +33,7 @@ public sealed record LabCaptureOptions
 
     /// <summary>
     /// Real devices (or emulated ones behind serial ports) to measure instead of the emulator: the same drivers, settings
-    /// and emission, from the bench file's devices. <see cref="Tagger"/> then only gives the sync divider and channel.
+    /// and emission, from the bench file's devices. <see cref="Tagger"/> then only gives the sync channel.
     /// </summary>
     public Node.Devices.DeviceBench? Bench { get; init; }
 
@@ -33,6 +41,7 @@ public sealed record LabCaptureOptions
     public void Validate()
     {
         ArgumentNullException.ThrowIfNull(Profile);
+        ArgumentNullException.ThrowIfNull(Settings);
         ArgumentNullException.ThrowIfNull(Tagger);
         if (ReplayFile is not null && Bench is not null)
             throw new ArgumentException("Give one source: a replay file or a device bench, not both.", nameof(Bench));
@@ -45,6 +54,7 @@ public sealed record LabCaptureOptions
         if (Pulses < 1 || Pulses > 10_000_000_000)
             throw new ArgumentOutOfRangeException(nameof(Pulses), Pulses, "The pulse count must lie in [1, 1e10].");
         Profile.Validate();
-        Tagger.Validate(Profile.DetectorCount, Profile.PulsePeriodPs);
+        Settings.Validate();
+        Tagger.Validate(Profile.DetectorCount, Settings.PulsePeriodPs);
     }
 }

@@ -27,19 +27,20 @@ public static class LabTagCapture
     private static LabCapture Emulate(LabCaptureOptions options, CancellationToken cancellationToken)
     {
         var profile = options.Profile;
-        var tagger = options.Tagger with { EndPulse = options.Pulses };
-        var symbols = EmulatedSetup.AliceSymbols(profile, options.Seed);
+        var settings = options.Settings;
+        var tagger = options.Tagger with { EndPulse = options.Pulses, SyncDivider = settings.PulsesPerSync };
+        var symbols = EmulatedSetup.AliceSymbols(settings, options.Seed);
         using var rig = options.Bench is { } bench
             ? bench.CreateRig()
             : LinkRig.CreateEmulated(profile, tagger with { EndPulse = long.MaxValue }, options.Seed);
         rig.Connect();
-        rig.Configure(profile, tagger.SyncDivider, tagger.SyncChannel);
+        rig.Configure(profile, settings, tagger.SyncChannel);
         var emission = rig.StartEmission(symbols, options.Pulses);
         TimeTag[] tags;
         int count;
         try
         {
-            (tags, count) = ReadAll(emission, EstimateTags(profile, tagger, options.Pulses), cancellationToken);
+            (tags, count) = ReadAll(emission, EstimateTags(profile, settings, options.Pulses), cancellationToken);
         }
         catch
         {
@@ -51,10 +52,11 @@ public static class LabTagCapture
         // physics (cable delays, efficiencies) is the bench's own.
         return options.Bench is null
             ? new LabCapture(tags, count, $"emulator ({rig.Description}, seed {options.Seed}, {options.Pulses} pulses)",
-                profile, tagger, options.Seed, options.Pulses, symbols)
+                profile, tagger, options.Seed, options.Pulses, symbols) { Settings = settings }
             : new LabCapture(tags, count, $"{rig.Description}, {options.Pulses} pulses", profile, tagger, options.Seed, options.Pulses, symbols)
             {
                 TruthKnown = false,
+                Settings = settings,
             };
     }
 
@@ -64,20 +66,25 @@ public static class LabTagCapture
         try
         {
             Emulation.LinkProfile? profile = null;
+            LinkSettings? settings = null;
             ulong? seed = null;
             long? pulses = null;
             if (source is TimeTagFileReader reader)
             {
                 var header = reader.Header;
-                if (header.FindMetadata(Recording.ProfileKey) is string json) profile = LinkProfile.Parse(json);
+                if (header.FindMetadata(Recording.ProfileKey) is string json)
+                {
+                    string? settingsJson = header.FindMetadata(Recording.SettingsKey);
+                    (profile, settings) = LinkProfileFile.Parse(json, settingsJson is null ? null : LinkSettings.Parse(settingsJson));
+                }
                 if (ulong.TryParse(header.FindMetadata(Recording.SeedKey), NumberStyles.None, CultureInfo.InvariantCulture, out ulong s)) seed = s;
                 if (long.TryParse(header.FindMetadata(Recording.PulsesKey), NumberStyles.None, CultureInfo.InvariantCulture, out long p)) pulses = p;
             }
             var (tags, count) = ReadAll(source, 1 << 20, cancellationToken);
             // Recordings are made with the run's tagger wiring (EmulatedLinkRunner.TaggerOptionsFor).
-            var tagger = profile is not null && pulses is long end ? EmulatedLinkRunner.TaggerOptionsFor(end) : null;
-            var symbols = profile is not null && seed is ulong sd ? EmulatedSetup.AliceSymbols(profile, sd) : null;
-            return new LabCapture(tags, count, $"replay {file}", profile, tagger, seed, pulses, symbols);
+            var tagger = settings is not null && pulses is long end ? EmulatedLinkRunner.TaggerOptionsFor(settings, end) : null;
+            var symbols = settings is not null && seed is ulong sd ? EmulatedSetup.AliceSymbols(settings, sd) : null;
+            return new LabCapture(tags, count, $"replay {file}", profile, tagger, seed, pulses, symbols) { Settings = settings };
         }
         finally
         {
@@ -105,9 +112,9 @@ public static class LabTagCapture
         }
     }
 
-    private static long EstimateTags(LinkProfile profile, Emulation.TimeTagging.EmulatedTimeTaggerOptions tagger, long pulses)
+    private static long EstimateTags(LinkProfile profile, LinkSettings settings, long pulses)
     {
-        double perPulse = profile.SignalMeanPhotonNumber * profile.TotalTransmittance + profile.DarkCountProbabilityPerPulse * profile.DetectorCount;
-        return (long)(pulses * (perPulse * 1.2 + 1.0 / tagger.SyncDivider)) + Batch;
+        double perPulse = settings.SignalMeanPhotonNumber * profile.TotalTransmittance + profile.DarkCountProbabilityPerPulse * profile.DetectorCount;
+        return (long)(pulses * (perPulse * 1.2 + 1.0 / settings.PulsesPerSync)) + Batch;
     }
 }

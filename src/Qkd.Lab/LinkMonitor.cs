@@ -12,20 +12,20 @@ using Qkd.Protocol;
 namespace Qkd.Lab;
 
 /// <summary>
-/// What `qkd monitor` watches: a link's tag stream through the real acquisition path (tagger driver, acquisition loop,
-/// ring, clock recovery, decoder), summarised every interval into count rates per channel, the sync rate, ring fill,
-/// losses and, with Alice's emission log at hand, the live QBER per basis (<see cref="CountRateMeter"/>,
-/// <see cref="QberTally"/>). Runs until cancelled or the emission ends.
+/// What `qkd monitor` watches: a link's tag stream through the real acquisition path (tagger driver and its ring, the
+/// acquisition loop reading it, clock recovery, decoder), summarised every interval into count rates per channel, the
+/// sync rate, ring fill, losses and, with Alice's emission log at hand, the live QBER per basis
+/// (<see cref="CountRateMeter"/>, <see cref="QberTally"/>). Runs until cancelled or the emission ends.
 /// </summary>
 public static class LinkMonitor
 {
-    public static IReadOnlyList<MonitorSnapshot> Run(LinkRig rig, LinkProfile profile, ISymbolSource symbols, long pulses, TimeSpan interval,
-        Action<MonitorSnapshot> onSnapshot, CancellationToken cancellationToken)
+    public static IReadOnlyList<MonitorSnapshot> Run(LinkRig rig, LinkProfile profile, LinkSettings settings, ISymbolSource symbols, long pulses,
+        TimeSpan interval, Action<MonitorSnapshot> onSnapshot, CancellationToken cancellationToken)
     {
-        var taggerOptions = EmulatedLinkRunner.TaggerOptionsFor(long.MaxValue);
+        var taggerOptions = EmulatedLinkRunner.TaggerOptionsFor(settings, long.MaxValue);
         var snapshots = new List<MonitorSnapshot>();
         var emission = rig.StartEmission(symbols, pulses);
-        using var frontEnd = new TimeTagFrontEnd(emission, EmulatedLinkRunner.ClockRecoveryOptionsFor(profile, taggerOptions), profile.ReceiverLayout,
+        using var frontEnd = new TimeTagFrontEnd(emission, EmulatedLinkRunner.ClockRecoveryOptionsFor(profile, settings, taggerOptions), profile.ReceiverLayout,
             Xoshiro256StarStar.ForStream(1, "monitor-squashing"));
         frontEnd.Start();
         var watch = Stopwatch.StartNew();
@@ -48,15 +48,16 @@ public static class LinkMonitor
                 if (now - lastTime < interval && !ended) continue;
                 // Rates per second of the tagger's own time (recovered from the sync), so an emulated link that runs
                 // faster or slower than real time still shows physical rates; on hardware the two agree.
-                double linkSeconds = Math.Max(0, frontEnd.Clock.LastSyncPulse) / profile.PulseRateHz;
+                double linkSeconds = Math.Max(0, frontEnd.Clock.LastSyncPulse) / settings.PulseRateHz;
                 double seconds = linkSeconds - lastLinkSeconds;
                 if (seconds <= 0) { if (!ended) continue; break; } // the end brought no new link time: nothing to report
                 lastLinkSeconds = linkSeconds;
                 var acquisition = frontEnd.Loop.Counters.Snapshot();
                 double[] ratesHz = rates.Rates(acquisition.TagsPerChannel, seconds);
                 var streamCounters = rig.Tagger.StreamCounters;
-                var snapshot = new MonitorSnapshot(now, ratesHz, ratesHz[taggerOptions.SyncChannel], frontEnd.Ring.Fill, frontEnd.Ring.Capacity,
-                    acquisition.DroppedByRing + acquisition.MissedEvents + Interlocked.Read(ref streamCounters.TagsDiscarded),
+                var snapshot = new MonitorSnapshot(now, ratesHz, ratesHz[taggerOptions.SyncChannel], frontEnd.RingFill, frontEnd.RingCapacity,
+                    // The tagger's ring is the one ring: its discards are in DroppedByRing.
+                    acquisition.DroppedByRing + acquisition.MissedEvents,
                     acquisition.Overflows + Interlocked.Read(ref streamCounters.FramesLost),
                     LabReport.Finite(qber.Qber(Basis.Z)), LabReport.Finite(qber.Qber(Basis.X)), detections);
                 lastTime = now;

@@ -4,6 +4,7 @@ using Qkd.Core;
 using Qkd.Core.Symbols;
 using Qkd.Core.TimeTags;
 using Qkd.Emulation;
+using Qkd.Node.Link;
 using Qkd.Emulation.TimeTagging;
 
 namespace Qkd.Benchmarks;
@@ -50,7 +51,7 @@ public class ClockRecoveryBenchmarks
             filled += tagger.Read(_tags.AsSpan(filled));
         _options = new ClockRecoveryOptions
         {
-            PulseRateHz = Profile.PulseRateHz,
+            PulseRateHz = LinkSettings.Default.PulseRateHz,
             SyncDivider = SyncDivider,
             DetectorChannels = [1, 2, 3, 4],
             DetectorDelaysPs = Wiring.DetectorDelaysPs,
@@ -62,7 +63,7 @@ public class ClockRecoveryBenchmarks
     }
 
     private EmulatedTimeTagger NewTagger(ulong seed) =>
-        new(new EmulatedLink(Profile, new SeededSymbolSource(seed, Profile.CreateSymbolDistribution()), seed), Wiring, seed);
+        new(new EmulatedLink(Profile, LinkSettings.Default.Light, new SeededSymbolSource(seed, LinkSettings.Default.SymbolDistribution()), seed), Wiring, seed);
 
     /// <summary>All pre-generated tags through a fresh clock recovery (a new stream each time: pulse 0 at the first sync).</summary>
     [Benchmark(OperationsPerInvoke = TagCount)]

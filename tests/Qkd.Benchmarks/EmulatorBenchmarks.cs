@@ -2,6 +2,7 @@ using BenchmarkDotNet.Attributes;
 using Qkd.Core;
 using Qkd.Core.Symbols;
 using Qkd.Emulation;
+using Qkd.Node.Link;
 
 namespace Qkd.Benchmarks;
 
@@ -33,7 +34,7 @@ public class EmulatorBenchmarks
             ReceiverLayout = Layout,
             Eavesdropper = EavesdropperSpec.Parse(Eavesdropper),
         };
-        _link = new EmulatedLink(profile, new SeededSymbolSource(1, profile.CreateSymbolDistribution()), 2);
+        _link = new EmulatedLink(profile, LinkSettings.Default.Light, new SeededSymbolSource(1, LinkSettings.Default.SymbolDistribution()), 2);
     }
 
     /// <summary>Emits exactly <see cref="ClicksPerInvoke"/> clicks (the link keeps running across invocations).</summary>

@@ -42,13 +42,14 @@ public class FrontEndBenchmarks
     public void Setup()
     {
         var profile = LinkProfile.Default;
-        var link = new EmulatedLink(profile, new SeededSymbolSource(1, profile.CreateSymbolDistribution()), 2);
-        var wiring = EmulatedLinkRunner.TaggerOptionsFor(long.MaxValue);
+        var settings = LinkSettings.Default;
+        var link = new EmulatedLink(profile, settings.Light, new SeededSymbolSource(1, settings.SymbolDistribution()), 2);
+        var wiring = EmulatedLinkRunner.TaggerOptionsFor(settings, long.MaxValue);
         var tagger = new EmulatedTimeTagger(link, wiring, 3);
         _tags = new TimeTag[TagCount];
         for (int filled = 0; filled < TagCount;)
             filled += tagger.Read(_tags.AsSpan(filled));
-        _clock = EmulatedLinkRunner.ClockRecoveryOptionsFor(profile, wiring);
+        _clock = EmulatedLinkRunner.ClockRecoveryOptionsFor(profile, settings, wiring);
     }
 
     [Benchmark(OperationsPerInvoke = TagCount)]

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Text.Json;
 using Qkd.Cli.Commands;
+using Qkd.Node.Link;
 
 namespace Qkd.Cli.Tests;
 
@@ -23,7 +24,7 @@ public sealed class CalibrateDetectorCommandTests : IDisposable
         using var report = JsonDocument.Parse(output.ToString());
         CalibrateSweepCommandTests.AssertMatchesSchema(report.RootElement, "detector-calibration.schema.json");
         var truth = EmulatedBench.DetectorProfile;
-        double darkRate = truth.DarkCountProbabilityPerPulse * truth.PulseRateHz;
+        double darkRate = truth.DarkCountProbabilityPerPulse * LinkSettings.Default.PulseRateHz;
         foreach (var channel in report.RootElement.GetProperty("channels").EnumerateArray())
         {
             Assert.InRange(channel.GetProperty("darkCountRateHz").GetDouble(), 0.9 * darkRate, 1.1 * darkRate);

@@ -3,6 +3,7 @@ using System.Text.Json;
 using Qkd.Acquisition.Replay;
 using Qkd.Cli.Commands;
 using Qkd.Core.TimeTags;
+using Qkd.Node.Link;
 
 namespace Qkd.Cli.Tests;
 
@@ -95,7 +96,7 @@ public sealed class LabReplayTests : IDisposable
         Assert.True(code == 0, error);
         using var report = JsonDocument.Parse(output);
         CalibrateSweepCommandTests.AssertMatchesSchema(report.RootElement, "detector-calibration.schema.json");
-        double darkRate = truth.DarkCountProbabilityPerPulse * truth.PulseRateHz;
+        double darkRate = truth.DarkCountProbabilityPerPulse * LinkSettings.Default.PulseRateHz;
         var channels = report.RootElement.GetProperty("channels").EnumerateArray().ToList();
         Assert.Equal(truth.DetectorCount, channels.Count);
         foreach (var channel in channels)

@@ -23,7 +23,7 @@ public sealed class DetectorEffectsTests
         const long pulses = 20_000_000;
         var run = new LinkRun(profile, pulses, seed: 3, keepClicks: true, countPulses: false);
         int detectors = ReferenceReceiver.Detectors(profile);
-        double period = 1e12 / profile.PulseRateHz;
+        double period = DefaultLink.Light.PulsePeriodPs;
         long deadSlots = (long)Math.Ceiling(profile.DeadTimePs / period);
 
         var last = new long[detectors];
@@ -76,7 +76,7 @@ public sealed class DetectorEffectsTests
         // delay is dead time + Exp(decay), so a gap below dead time + 5 decay constants follows a firing with
         // probability p (1 - e^-5) from the afterpulse, or else if ordinary light/dark firing (probability c_d per
         // slot) arrives within those 5 decay constants.
-        double period = 1e12 / profile.PulseRateHz;
+        double period = DefaultLink.Light.PulsePeriodPs;
         double window = 5 * profile.AfterpulseDecayPs;
         var last = new long[4];
         Array.Fill(last, long.MinValue / 2);
@@ -147,7 +147,7 @@ public sealed class DetectorEffectsTests
         double darkOnly = 0, any = 0;
         foreach (Intensity k in Intensities.All)
         {
-            double w = ReferenceReceiver.IntensityProbability(profile, k), mu = ReferenceReceiver.Mu(profile, k);
+            double w = ReferenceReceiver.IntensityProbability(k), mu = ReferenceReceiver.Mu(k);
             darkOnly += w * Math.Exp(-eta * mu) * (1 - Math.Pow(1 - pd, 4));
             any += w * (1 - Math.Exp(-eta * mu) * Math.Pow(1 - pd, 4));
         }
@@ -163,8 +163,8 @@ public sealed class DetectorEffectsTests
             foreach (Basis a in (Basis[])[Basis.Z, Basis.X])
                 for (int y = 0; y < 2; y++)
                 {
-                    double w = ReferenceReceiver.IntensityProbability(p, k) * (a == Basis.Z ? p.AliceProbabilityZ : 1 - p.AliceProbabilityZ) / 2;
-                    double mu = ReferenceReceiver.Mu(p, k);
+                    double w = ReferenceReceiver.IntensityProbability(k) * ReferenceReceiver.BasisProbability(a) / 2;
+                    double mu = ReferenceReceiver.Mu(k);
                     if (p.ReceiverLayout == ReceiverLayout.PassiveFourDetector)
                     {
                         var b = detector < 2 ? Basis.Z : Basis.X;

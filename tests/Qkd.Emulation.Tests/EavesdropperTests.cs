@@ -52,7 +52,7 @@ public sealed class EavesdropperTests
 
         foreach (Intensity k in (Intensity[])[Intensity.Signal, Intensity.Decoy])
         {
-            double mu = ReferenceReceiver.Mu(profile, k);
+            double mu = ReferenceReceiver.Mu(k);
             var honest = ReferenceReceiver.Honest(profile, k);
             var attacked = ReferenceReceiver.Average(profile, (a, y) => InterceptResendOutcome(profile, mu, a, y));
             Assert.Equal(honest.Gain, attacked.Gain, honest.Gain * 1e-12);
@@ -73,13 +73,10 @@ public sealed class EavesdropperTests
     public void Intercept_resend_of_bright_pulses_gives_the_textbook_quarter_error_rate()
     {
         // With mu = 6 Eve almost never finds a pulse empty, so she introduces the single-photon 25%.
-        LinkProfile profile = Quiet(LinkProfile.Default.WithDistance(100)) with
-        {
-            SignalMeanPhotonNumber = 6,
-            Eavesdropper = EavesdropperSpec.InterceptResend(),
-        };
-        var run = new LinkRun(profile, pulses: 20_000_000, seed: 12);
-        double mu = profile.SignalMeanPhotonNumber;
+        LinkProfile profile = Quiet(LinkProfile.Default.WithDistance(100)) with { Eavesdropper = EavesdropperSpec.InterceptResend() };
+        var light = DefaultLink.Light with { SignalMeanPhotonNumber = 6 };
+        var run = new LinkRun(profile, pulses: 20_000_000, seed: 12, light: light);
+        double mu = light.SignalMeanPhotonNumber;
         var expected = ReferenceReceiver.Average(profile, (a, y) => InterceptResendOutcome(profile, mu, a, y));
         foreach (Basis basis in (Basis[])[Basis.Z, Basis.X])
         {
@@ -97,7 +94,7 @@ public sealed class EavesdropperTests
         EmulatorCounters counters = run.Link.Counters;
         Stat.WithinBinomial(0.3, counters.EavesdroppedClicks, counters.Clicks, what: "share of clicks attacked");
         // Signal QBER is the 0.3 : 0.7 mixture of the attacked and honest error rates (sifted shares are equal).
-        double mu = profile.SignalMeanPhotonNumber;
+        double mu = DefaultLink.Light.SignalMeanPhotonNumber;
         var honest = ReferenceReceiver.Honest(profile, Intensity.Signal);
         var attacked = ReferenceReceiver.Average(profile, (a, y) => InterceptResendOutcome(profile, mu, a, y));
         double expected = 0.3 * attacked.ErrorRateIn(Basis.Z) + 0.7 * honest.ErrorRateIn(Basis.Z);
@@ -121,7 +118,7 @@ public sealed class EavesdropperTests
     /// <summary>Eve's (s, t): match the honest signal light gain, blocking single photons when she can.</summary>
     private static (double S, double T) ForwardFractions(LinkProfile p)
     {
-        double etaB = ReferenceReceiver.ReceiverEta(p), mu1 = p.SignalMeanPhotonNumber;
+        double etaB = ReferenceReceiver.ReceiverEta(p), mu1 = DefaultLink.Light.SignalMeanPhotonNumber;
         double target = 1 - Math.Exp(-ReferenceReceiver.Eta(p) * mu1);
         double multi = AttackedLight(mu1, etaB, 0, 1);
         if (multi >= target) return (0, target / multi);
@@ -129,9 +126,9 @@ public sealed class EavesdropperTests
     }
 
     /// <summary>Vacuum + weak decoy lower bound on the single-photon yield (Ma, Qi, Zhao, Lo 2005, eq. 34).</summary>
-    private static double SinglePhotonYieldLowerBound(LinkProfile p, double q1, double q2, double y0)
+    private static double SinglePhotonYieldLowerBound(TransmitterLight light, double q1, double q2, double y0)
     {
-        double mu1 = p.SignalMeanPhotonNumber, mu2 = p.DecoyMeanPhotonNumber;
+        double mu1 = light.SignalMeanPhotonNumber, mu2 = light.DecoyMeanPhotonNumber;
         return mu1 / (mu1 * mu2 - mu2 * mu2)
             * (q2 * Math.Exp(mu2) - q1 * Math.Exp(mu1) * mu2 * mu2 / (mu1 * mu1) - (mu1 * mu1 - mu2 * mu2) / (mu1 * mu1) * y0);
     }
@@ -152,11 +149,11 @@ public sealed class EavesdropperTests
         Assert.InRange(t, 0.1, 0.99);
 
         // Signal: indistinguishable from the honest link.
-        double honestSignal = 1 - (1 - y0) * Math.Exp(-eta * profile.SignalMeanPhotonNumber);
+        double honestSignal = 1 - (1 - y0) * Math.Exp(-eta * run.Light.SignalMeanPhotonNumber);
         Stat.WithinBinomial(honestSignal, run.Clicks[0], run.PulsesOf[0], what: "signal gain under PNS");
         // Decoy: fewer multi-photon pulses, so clearly below the honest decoy gain, where the attack model puts it.
-        double honestDecoy = 1 - (1 - y0) * Math.Exp(-eta * profile.DecoyMeanPhotonNumber);
-        double attackedDecoy = 1 - (1 - y0) * (1 - AttackedLight(profile.DecoyMeanPhotonNumber, etaB, s, t));
+        double honestDecoy = 1 - (1 - y0) * Math.Exp(-eta * run.Light.DecoyMeanPhotonNumber);
+        double attackedDecoy = 1 - (1 - y0) * (1 - AttackedLight(run.Light.DecoyMeanPhotonNumber, etaB, s, t));
         Stat.WithinBinomial(attackedDecoy, run.Clicks[1], run.PulsesOf[1], what: "decoy gain under PNS");
         double decoySd = Math.Sqrt(honestDecoy / run.PulsesOf[1]);
         Assert.True(honestDecoy - run.Gain(Intensity.Decoy) > 10 * decoySd,
@@ -165,8 +162,8 @@ public sealed class EavesdropperTests
         Stat.WithinBinomial(y0, run.Clicks[2], run.PulsesOf[2], what: "vacuum gain under PNS");
 
         // The decoy-state estimate sees the attack: no single-photon yield, against ~eta on the honest link.
-        double y1Attacked = SinglePhotonYieldLowerBound(profile, run.Gain(Intensity.Signal), run.Gain(Intensity.Decoy), run.Gain(Intensity.Vacuum));
-        double y1Honest = SinglePhotonYieldLowerBound(honestProfile, honestRun.Gain(Intensity.Signal), honestRun.Gain(Intensity.Decoy), honestRun.Gain(Intensity.Vacuum));
+        double y1Attacked = SinglePhotonYieldLowerBound(run.Light, run.Gain(Intensity.Signal), run.Gain(Intensity.Decoy), run.Gain(Intensity.Vacuum));
+        double y1Honest = SinglePhotonYieldLowerBound(honestRun.Light, honestRun.Gain(Intensity.Signal), honestRun.Gain(Intensity.Decoy), honestRun.Gain(Intensity.Vacuum));
         Assert.True(y1Honest > 0.8 * eta, $"honest Y1 lower bound {y1Honest} vs eta {eta}");
         Assert.True(y1Attacked < 0.1 * eta, $"PNS Y1 lower bound {y1Attacked} vs eta {eta}");
 
@@ -189,7 +186,7 @@ public sealed class EavesdropperTests
         Assert.True(s > 0);
         foreach (Intensity k in Intensities.All)
         {
-            double mu = ReferenceReceiver.Mu(profile, k);
+            double mu = ReferenceReceiver.Mu(k);
             double honest = 1 - (1 - y0) * Math.Exp(-eta * mu);
             double attacked = 1 - (1 - y0) * (1 - AttackedLight(mu, etaB, s, t));
             Stat.WithinBinomial(0.8 * attacked + 0.2 * honest, run.Clicks[(int)k], run.PulsesOf[(int)k], what: $"{km} km {k} gain, 80% PNS");

@@ -17,8 +17,8 @@ public sealed class EmulatedLinkStreamTests
         Eavesdropper = eve ?? EavesdropperSpec.InterceptResend(0.3),
     };
 
-    private static EmulatedLink Create(LinkProfile profile, ulong seed, ulong symbolSeed = 77) =>
-        new(profile, new SeededSymbolSource(symbolSeed, profile.CreateSymbolDistribution()), seed);
+    private static EmulatedLink Create(LinkProfile profile, ulong seed, ulong symbolSeed = 77, TransmitterLight? light = null) =>
+        new(profile, light ?? DefaultLink.Light, new SeededSymbolSource(symbolSeed, DefaultLink.Alice), seed);
 
     private static DetectorClick[] EmitAll(EmulatedLink link, long end)
     {
@@ -129,9 +129,8 @@ public sealed class EmulatedLinkStreamTests
             TimingJitterRmsPs = 0,
             ClockDriftPpm = -7.5,
             ClockOffsetPs = 123_456_789,
-            PulseRateHz = 1.25e9,
         };
-        var link = Create(profile, 5);
+        var link = Create(profile, 5, light: DefaultLink.Light with { PulseRateHz = 1.25e9 });
         // Jump far ahead to check that large pulse indices keep picosecond accuracy.
         var clicks = new DetectorClick[2000];
         int n = link.Emit(clicks, 4_000_000);
@@ -150,8 +149,8 @@ public sealed class EmulatedLinkStreamTests
     public void Time_stamps_are_exact_for_pulse_indices_of_a_long_run()
     {
         // 1e14 pulses is a day at 1 GHz: far beyond what a double holds to the picosecond.
-        LinkProfile profile = LinkProfile.Default with { ClockDriftPpm = 3.3, FibreLengthKm = 0, PulseRateHz = 3e9 };
-        var clock = new BobClock(profile);
+        LinkProfile profile = LinkProfile.Default with { ClockDriftPpm = 3.3, FibreLengthKm = 0 };
+        var clock = new BobClock(profile, 3e9);
         decimal period = 1e12m / 3e9m;
         for (long pulse = 100_000_000_000_000; pulse < 100_000_000_000_000 + 50; pulse += 7)
         {
@@ -164,9 +163,9 @@ public sealed class EmulatedLinkStreamTests
     public void Any_symbol_source_implementation_gives_the_same_stream_as_the_seeded_one()
     {
         LinkProfile profile = Busy(ReceiverLayout.PassiveFourDetector);
-        var seeded = new SeededSymbolSource(77, profile.CreateSymbolDistribution());
-        DetectorClick[] direct = EmitAll(new EmulatedLink(profile, seeded, 9), 1_000_000);
-        DetectorClick[] wrapped = EmitAll(new EmulatedLink(profile, new WrappedSymbolSource(seeded), 9), 1_000_000);
+        var seeded = new SeededSymbolSource(77, DefaultLink.Alice);
+        DetectorClick[] direct = EmitAll(new EmulatedLink(profile, DefaultLink.Light, seeded, 9), 1_000_000);
+        DetectorClick[] wrapped = EmitAll(new EmulatedLink(profile, DefaultLink.Light, new WrappedSymbolSource(seeded), 9), 1_000_000);
         Assert.Equal(direct, wrapped);
     }
 
@@ -194,11 +193,15 @@ public sealed class EmulatedLinkStreamTests
     [Fact]
     public void Constructor_rejects_bad_arguments()
     {
-        var source = new SeededSymbolSource(1, LinkProfile.Default.CreateSymbolDistribution());
-        Assert.Throws<ArgumentNullException>(() => new EmulatedLink(null!, source, 1));
-        Assert.Throws<ArgumentNullException>(() => new EmulatedLink(LinkProfile.Default, null!, 1));
-        var ex = Assert.Throws<LinkProfileException>(() => new EmulatedLink(LinkProfile.Default with { FibreLengthKm = -1 }, source, 1));
+        var source = new SeededSymbolSource(1, DefaultLink.Alice);
+        Assert.Throws<ArgumentNullException>(() => new EmulatedLink(null!, DefaultLink.Light, source, 1));
+        Assert.Throws<ArgumentNullException>(() => new EmulatedLink(LinkProfile.Default, null!, source, 1));
+        Assert.Throws<ArgumentNullException>(() => new EmulatedLink(LinkProfile.Default, DefaultLink.Light, null!, 1));
+        var ex = Assert.Throws<LinkProfileException>(() => new EmulatedLink(LinkProfile.Default with { FibreLengthKm = -1 }, DefaultLink.Light, source, 1));
         Assert.Equal("fibreLengthKm", ex.Field);
+        // The light is checked too: a decoy level above the signal's is no decoy-state source.
+        ex = Assert.Throws<LinkProfileException>(() => new EmulatedLink(LinkProfile.Default, DefaultLink.Light with { DecoyMeanPhotonNumber = 0.6 }, source, 1));
+        Assert.Equal("signalMeanPhotonNumber", ex.Field);
     }
 
     /// <summary>Phi(x) by Simpson's rule on the density from 0 (accurate to ~1e-12 for |x| &lt; 6).</summary>

@@ -65,10 +65,10 @@ public sealed class HonestChannelStatisticsTests
             LinkProfile profile = LinkProfile.Default.WithDistance(50) with { ReceiverLayout = layout };
             double eta = ReferenceReceiver.Eta(profile);
             double y0 = 1 - Math.Pow(1 - profile.DarkCountProbabilityPerPulse, ReferenceReceiver.Detectors(profile));
-            var model = new LinkModel(profile);
+            var model = new LinkModel(profile, DefaultLink.Light, DefaultLink.Alice);
             foreach (Intensity k in Intensities.All)
             {
-                double mu = ReferenceReceiver.Mu(profile, k);
+                double mu = ReferenceReceiver.Mu(k);
                 var exact = ReferenceReceiver.Honest(profile, k);
                 double q = y0 + 1 - Math.Exp(-eta * mu);
                 Assert.Equal(q, exact.Gain, q * 1e-3);

@@ -8,7 +8,7 @@ public sealed class LinkModelTests
     [Fact]
     public void Expectations_at_the_default_25_km_link_match_hand_computed_values()
     {
-        var model = new LinkModel(LinkProfile.Default);
+        var model = new LinkModel(LinkProfile.Default, DefaultLink.Light, DefaultLink.Alice);
         // eta = 10^(-(25 * 0.2 + 1.5) / 10) * 0.25 = 10^-0.65 / 4
         double eta = 0.22387211385683395 * 0.25;
         Assert.Equal(eta, model.Transmittance, 1e-15);
@@ -31,14 +31,17 @@ public sealed class LinkModelTests
     [Fact]
     public void Active_receiver_has_two_detectors_worth_of_background()
     {
-        var model = new LinkModel(LinkProfile.Default with { ReceiverLayout = ReceiverLayout.ActiveTwoDetector, DarkCountProbabilityPerPulse = 1e-3 });
+        var model = new LinkModel(LinkProfile.Default with { ReceiverLayout = ReceiverLayout.ActiveTwoDetector, DarkCountProbabilityPerPulse = 1e-3 },
+            DefaultLink.Light, DefaultLink.Alice);
         Assert.Equal(1 - 0.999 * 0.999, model.BackgroundYield, 1e-15);
     }
 
     [Fact]
     public void Rejects_an_invalid_profile()
     {
-        Assert.Throws<ArgumentNullException>(() => new LinkModel(null!));
-        Assert.Throws<LinkProfileException>(() => new LinkModel(LinkProfile.Default with { DetectorEfficiency = 0 }));
+        Assert.Throws<ArgumentNullException>(() => new LinkModel(null!, DefaultLink.Light, DefaultLink.Alice));
+        Assert.Throws<ArgumentNullException>(() => new LinkModel(LinkProfile.Default, null!, DefaultLink.Alice));
+        Assert.Throws<LinkProfileException>(() => new LinkModel(LinkProfile.Default with { DetectorEfficiency = 0 }, DefaultLink.Light, DefaultLink.Alice));
+        Assert.Throws<LinkProfileException>(() => new LinkModel(LinkProfile.Default, DefaultLink.Light with { PulseRateHz = 0 }, DefaultLink.Alice));
     }
 }

@@ -10,12 +10,10 @@ public sealed class LinkProfileTests
         Path.GetFullPath(Path.Combine(Path.GetDirectoryName(thisFile)!, "..", "..", relative));
 
     [Fact]
-    public void Defaults_describe_the_documented_1_GHz_link()
+    public void Defaults_describe_the_documented_link()
     {
         LinkProfile p = LinkProfile.Default;
-        Assert.Equal(1e9, p.PulseRateHz);
-        Assert.Equal((0.5, 0.15, 0.0), (p.SignalMeanPhotonNumber, p.DecoyMeanPhotonNumber, p.VacuumMeanPhotonNumber));
-        Assert.Equal((0.65, 0.25, 0.10), (p.SignalProbability, p.DecoyProbability, p.VacuumProbability));
+        Assert.Equal(1550, p.WavelengthNm);
         Assert.Equal(25, p.FibreLengthKm);
         Assert.Equal(20_000, p.DeadTimePs);
         Assert.Equal(ReceiverLayout.PassiveFourDetector, p.ReceiverLayout);
@@ -29,18 +27,27 @@ public sealed class LinkProfileTests
         LinkProfile p = LinkProfile.Default.WithDistance(50);
         Assert.Equal(50, p.FibreLengthKm);
         Assert.Equal(25, LinkProfile.Default.FibreLengthKm);
-        Assert.Equal(1000, p.PulsePeriodPs, 1e-9);
         Assert.Equal(Math.Pow(10, -(50 * 0.2 + 1.5) / 10), p.ChannelTransmittance, 1e-15);
         Assert.Equal(Math.Pow(10, -(50 * 0.2 + 1.5) / 10) * 0.25, p.TotalTransmittance, 1e-15);
         Assert.Equal(Math.Pow(10, -0.15) * 0.25, p.ReceiverTransmittance, 1e-15);
         Assert.Equal(50_000 * 1.468 / 299_792_458.0 * 1e12, p.FibreDelayPs, 1e-3);
-        Assert.Equal(0.5, p.MeanPhotonNumber(Intensity.Signal));
-        Assert.Equal(0.15, p.MeanPhotonNumber(Intensity.Decoy));
-        Assert.Equal(0.0, p.MeanPhotonNumber(Intensity.Vacuum));
-        Assert.Equal(0.25, p.IntensityProbability(Intensity.Decoy));
-        var distribution = p.CreateSymbolDistribution();
-        Assert.Equal(0.75, distribution.ProbabilityZ);
-        Assert.Equal([0.65, 0.25, 0.10], distribution.IntensityProbabilities);
+    }
+
+    [Fact]
+    public void The_default_light_is_the_1_GHz_decoy_state_source()
+    {
+        var light = TransmitterLight.Default;
+        Assert.Equal(1e9, light.PulseRateHz);
+        Assert.Equal(1000, light.PulsePeriodPs, 1e-9);
+        Assert.Equal(0.5, light.MeanPhotonNumber(Intensity.Signal));
+        Assert.Equal(0.15, light.MeanPhotonNumber(Intensity.Decoy));
+        Assert.Equal(0.0, light.MeanPhotonNumber(Intensity.Vacuum));
+        light.Validate();
+        var e = Assert.Throws<LinkProfileException>(() => (light with { PulseRateHz = 0 }).Validate());
+        Assert.Equal("pulseRateHz", e.Field);
+        Assert.Contains("pulseRateHz must lie in [1, 1e12] (a period of at least 1 ps), got 0", e.Message);
+        e = Assert.Throws<LinkProfileException>(() => (light with { DecoyMeanPhotonNumber = 0 }).Validate());
+        Assert.Equal("decoyMeanPhotonNumber", e.Field);
     }
 
     [Fact]
@@ -48,9 +55,7 @@ public sealed class LinkProfileTests
     {
         LinkProfile changed = new()
         {
-            PulseRateHz = 2.5e9, WavelengthNm = 1310, SignalMeanPhotonNumber = 0.6, DecoyMeanPhotonNumber = 0.2,
-            VacuumMeanPhotonNumber = 0.001, SignalProbability = 0.5, DecoyProbability = 0.3, VacuumProbability = 0.2,
-            AliceProbabilityZ = 0.8, BobProbabilityZ = 0.7, FibreLengthKm = 12.5, FibreLossDbPerKm = 0.35, FibreGroupIndex = 1.47,
+            WavelengthNm = 1310, BobProbabilityZ = 0.7, FibreLengthKm = 12.5, FibreLossDbPerKm = 0.35, FibreGroupIndex = 1.47,
             BobInternalLossDb = 2, DetectorEfficiency = 0.6, DarkCountProbabilityPerPulse = 3e-7, AfterpulseProbability = 0.05,
             AfterpulseDecayPs = 12_345.5, DeadTimePs = 10_000, TimingJitterRmsPs = 25.5, MisalignmentError = 0.02,
             ClockOffsetPs = -42, ClockDriftPpm = -1.5, ReceiverLayout = ReceiverLayout.ActiveTwoDetector,
@@ -76,10 +81,11 @@ public sealed class LinkProfileTests
     }
 
     [Fact]
-    public void The_documented_example_file_is_the_default_profile()
+    public void Transmitter_settings_are_not_physics()
     {
-        string path = RepositoryFile("src/Qkd.Emulation/profiles/default-link.json");
-        Assert.Equal(LinkProfile.Default, LinkProfile.Load(path));
+        // Profile files may still carry them; Qkd.Node's LinkProfileFile reads those into the link settings.
+        var e = Assert.Throws<LinkProfileException>(() => LinkProfile.Parse("""{ "pulseRateHz": 1e9 }"""));
+        Assert.Contains("pulseRateHz", e.Message);
     }
 
     [Fact]
@@ -119,17 +125,7 @@ public sealed class LinkProfileTests
 
     public static TheoryData<string, string, string> InvalidValues() => new()
     {
-        { "pulseRateHz", "0", "pulseRateHz must lie in [1, 1e12] (a period of at least 1 ps), got 0" },
-        { "pulseRateHz", "2e12", "pulseRateHz must lie in [1, 1e12]" },
         { "wavelengthNm", "-1", "wavelengthNm must be > 0, got -1" },
-        { "vacuumMeanPhotonNumber", "-0.1", "vacuumMeanPhotonNumber must be >= 0, got -0.1" },
-        { "decoyMeanPhotonNumber", "0", "decoyMeanPhotonNumber must be > vacuumMeanPhotonNumber (0), got 0" },
-        { "signalMeanPhotonNumber", "0.1", "signalMeanPhotonNumber must be > decoyMeanPhotonNumber + vacuumMeanPhotonNumber (0.15), got 0.1" },
-        { "signalMeanPhotonNumber", "500", "signalMeanPhotonNumber must be <= 100" },
-        { "signalProbability", "1.5", "signalProbability must lie in [0, 1], got 1.5" },
-        { "decoyProbability", "-0.15", "decoyProbability must lie in [0, 1], got -0.15" },
-        { "vacuumProbability", "0.2", "signalProbability + decoyProbability + vacuumProbability must equal 1, got 1.1" },
-        { "aliceProbabilityZ", "1", "aliceProbabilityZ must lie strictly between 0 and 1, got 1" },
         { "bobProbabilityZ", "0", "bobProbabilityZ must lie strictly between 0 and 1, got 0" },
         { "fibreLengthKm", "-3", "fibreLengthKm must be >= 0, got -3" },
         { "fibreLengthKm", "1e6", "fibreLengthKm must be <= 100000, got 1000000" },

@@ -14,12 +14,17 @@ internal sealed class LinkRun
 {
     private const int Batch = 1 << 14;
 
-    public LinkRun(LinkProfile profile, long pulses, ulong seed = 1, bool keepClicks = false, bool countPulses = true)
+    /// <param name="light">The light Alice sends; default: <see cref="DefaultLink.Light"/>.</param>
+    /// <param name="alice">Alice's choice probabilities; default: <see cref="DefaultLink.Alice"/>.</param>
+    public LinkRun(LinkProfile profile, long pulses, ulong seed = 1, bool keepClicks = false, bool countPulses = true,
+        TransmitterLight? light = null, SymbolDistribution? alice = null)
     {
         Profile = profile;
+        Light = light ?? DefaultLink.Light;
+        Alice = alice ?? DefaultLink.Alice;
         Pulses = pulses;
-        var source = new SeededSymbolSource(seed * 31 + 7, profile.CreateSymbolDistribution());
-        Link = new EmulatedLink(profile, source, seed);
+        var source = new SeededSymbolSource(seed * 31 + 7, Alice);
+        Link = new EmulatedLink(profile, Light, source, seed);
         var squash = new Xoshiro256StarStar(seed ^ 0x5EED);
         var buffer = new DetectorClick[Batch];
         var kept = keepClicks ? new List<DetectorClick>() : null;
@@ -47,6 +52,10 @@ internal sealed class LinkRun
     }
 
     public LinkProfile Profile { get; }
+
+    public TransmitterLight Light { get; }
+
+    public SymbolDistribution Alice { get; }
 
     public long Pulses { get; }
 

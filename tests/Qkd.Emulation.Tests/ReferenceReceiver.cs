@@ -19,19 +19,25 @@ internal static class ReferenceReceiver
 
     public static int Detectors(LinkProfile p) => p.ReceiverLayout == ReceiverLayout.PassiveFourDetector ? 4 : 2;
 
-    public static double Mu(LinkProfile p, Intensity k) => k switch
+    /// <summary>mu of intensity k in <paramref name="light"/> (default: <see cref="DefaultLink.Light"/>).</summary>
+    public static double Mu(Intensity k, TransmitterLight? light = null)
     {
-        Intensity.Signal => p.SignalMeanPhotonNumber,
-        Intensity.Decoy => p.DecoyMeanPhotonNumber,
-        _ => p.VacuumMeanPhotonNumber,
-    };
+        light ??= DefaultLink.Light;
+        return k switch
+        {
+            Intensity.Signal => light.SignalMeanPhotonNumber,
+            Intensity.Decoy => light.DecoyMeanPhotonNumber,
+            _ => light.VacuumMeanPhotonNumber,
+        };
+    }
 
-    public static double IntensityProbability(LinkProfile p, Intensity k) => k switch
-    {
-        Intensity.Signal => p.SignalProbability,
-        Intensity.Decoy => p.DecoyProbability,
-        _ => p.VacuumProbability,
-    };
+    /// <summary>Alice's probability of intensity k (default: <see cref="DefaultLink.Alice"/>).</summary>
+    public static double IntensityProbability(Intensity k, Core.Symbols.SymbolDistribution? alice = null) =>
+        (alice ?? DefaultLink.Alice).IntensityProbabilities[(int)k];
+
+    /// <summary>Alice's probability of choosing <paramref name="basis"/> (default: <see cref="DefaultLink.Alice"/>).</summary>
+    public static double BasisProbability(Basis basis, Core.Symbols.SymbolDistribution? alice = null) =>
+        (alice ?? DefaultLink.Alice).ProbabilityOf(basis);
 
     /// <summary>What Bob's decoder reports for light of mean mu prepared in (basis, bit).</summary>
     /// <returns>P(click), P(multi-click), and P(decoded basis, decoded bit) indexed [basis, bit].</returns>
@@ -92,8 +98,8 @@ internal static class ReferenceReceiver
     /// Expected gain, multi-click probability and sifted error rate of intensity k for an honest channel, averaged
     /// over Alice's basis and bit; also per Alice basis.
     /// </summary>
-    public static Expectation Honest(LinkProfile p, Intensity k) =>
-        Average(p, (basis, bit) => Measure(p, Mu(p, k), basis, bit));
+    public static Expectation Honest(LinkProfile p, Intensity k, TransmitterLight? light = null) =>
+        Average(p, (basis, bit) => Measure(p, Mu(k, light), basis, bit));
 
     /// <summary>
     /// Average over Alice's (basis, bit) of a per-state outcome; sifting and errors are judged against Alice's state.
@@ -105,7 +111,7 @@ internal static class ReferenceReceiver
         var errors = new double[2];
         foreach (Basis a in (Basis[])[Basis.Z, Basis.X])
         {
-            double pa = a == Basis.Z ? p.AliceProbabilityZ : 1 - p.AliceProbabilityZ;
+            double pa = BasisProbability(a);
             for (int y = 0; y < 2; y++)
             {
                 Outcome o = outcomeFor(a, y);

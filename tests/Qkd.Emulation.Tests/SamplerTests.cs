@@ -121,7 +121,6 @@ public sealed class SamplerTests
         {
             ReceiverLayout = layout,
             DarkCountProbabilityPerPulse = 0.05,
-            SignalMeanPhotonNumber = 3,
         };
         var optics = new ReceiverOptics(profile);
         double eta = profile.TotalTransmittance, mu = 3, pd = 0.05;

@@ -1,6 +1,7 @@
 using Qkd.Emulation;
 using Qkd.Emulation.TimeTagging;
 using Qkd.Lab;
+using Qkd.Node.Link;
 
 namespace Qkd.Lab.Tests;
 
@@ -32,7 +33,7 @@ public sealed class DetectorCalibrationEmulatorTests
     public void Dark_count_rate_per_channel_is_within_10_percent_of_the_gated_and_free_running_truth()
     {
         // Gated dark counts fire with p_dark per detector and pulse; the tagger adds its free-running ones.
-        double truth = Truth.DarkCountProbabilityPerPulse * Truth.PulseRateHz + FreeRunningDarkHz;
+        double truth = Truth.DarkCountProbabilityPerPulse * LinkSettings.Default.PulseRateHz + FreeRunningDarkHz;
         Assert.Equal(4, Measured.Value.Dark.Count);
         foreach (var channel in Measured.Value.Dark)
         {
@@ -55,7 +56,7 @@ public sealed class DetectorCalibrationEmulatorTests
     public void Afterpulse_probability_is_within_20_percent_and_the_decay_within_25_percent_with_the_light_blocked()
     {
         // Free-running tagger noise does not afterpulse: it dilutes the per-click probability a little.
-        double gated = Truth.DarkCountProbabilityPerPulse * Truth.PulseRateHz;
+        double gated = Truth.DarkCountProbabilityPerPulse * LinkSettings.Default.PulseRateHz;
         double darkTruth = Truth.AfterpulseProbability * gated / (gated + FreeRunningDarkHz);
         foreach (var channel in Measured.Value.Dark)
         {

@@ -12,9 +12,9 @@ public class GateAndAlignmentSweepTests
 {
     private static LinkRig Rig(LinkProfile profile, EmulatedLabTruth truth)
     {
-        var rig = LinkRig.CreateEmulated(profile, EmulatedLinkRunner.TaggerOptionsFor(long.MaxValue), 3, truth: truth);
+        var rig = LinkRig.CreateEmulated(profile, EmulatedLinkRunner.TaggerOptionsFor(LinkSettings.Default, long.MaxValue), 3, truth: truth);
         rig.Connect();
-        rig.Configure(profile, EmulatedLinkRunner.SyncDivider, 0);
+        rig.Configure(profile, LinkSettings.Default, 0);
         return rig;
     }
 
@@ -25,7 +25,7 @@ public class GateAndAlignmentSweepTests
         const double arrival = 31_700;
         using var rig = Rig(profile, new EmulatedLabTruth(LightArrivalPs: arrival));
         const long step = 250, width = 1_000;
-        var result = GateSweep.Run(rig, profile, 28_000, 35_000, step, width, pulsesPerStep: 2_000_000, seed: 5, TestContext.Current.CancellationToken);
+        var result = GateSweep.Run(rig, LinkSettings.Default, 28_000, 35_000, step, width, pulsesPerStep: 2_000_000, seed: 5, TestContext.Current.CancellationToken);
         // The best gate [d, d + w] is centred on the light: d = arrival - w / 2.
         Assert.InRange(result.OptimumDelayPs, arrival - width / 2.0 - step, arrival - width / 2.0 + step);
         Assert.True(result.Contrast > 20, $"contrast {result.Contrast}");
@@ -37,7 +37,7 @@ public class GateAndAlignmentSweepTests
     {
         var profile = LinkProfile.Default.WithDistance(5);
         using var rig = Rig(profile, new EmulatedLabTruth(OptimalPhaseMilliradians: [600, 0]));
-        var result = AlignmentSweep.Run(rig, profile, Basis.Z, -0.6, 1.8, 0.2, pulsesPerStep: 4_000_000, seed: 9, TestContext.Current.CancellationToken);
+        var result = AlignmentSweep.Run(rig, profile, LinkSettings.Default, Basis.Z, -0.6, 1.8, 0.2, pulsesPerStep: 4_000_000, seed: 9, TestContext.Current.CancellationToken);
         Assert.InRange(result.OptimumPhaseRadians, 0.6 - 0.2, 0.6 + 0.2);
         // At the optimum only the base misalignment (and dark counts) remain; far off it the QBER is clearly higher.
         Assert.True(result.MinimumQber < profile.MisalignmentError + 0.01, $"minimum QBER {result.MinimumQber}");

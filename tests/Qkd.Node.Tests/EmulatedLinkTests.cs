@@ -19,7 +19,7 @@ public sealed class EmulatedLinkTests : IDisposable
         Profile = profile,
         DurationSeconds = seconds,
         Seed = seed,
-        BlockSizeBits = block,
+        Settings = LinkSettings.Default with { BlockSizeBits = block },
         KeysDirectory = _keys,
     };
 

@@ -22,15 +22,17 @@ public sealed class RecordingTests : IDisposable
             Profile = LinkProfile.Default.WithDistance(25),
             DurationSeconds = 0.2,
             Seed = 21,
-            BlockSizeBits = 1L << 21,
+            Settings = LinkSettings.Default with { BlockSizeBits = 1L << 21 },
             KeysDirectory = Path.Combine(_dir, "keys"),
         };
         string file = Path.Combine(_dir, "run.qtt");
         long tags = Recording.Write(live, file);
         Assert.True(tags > 1_000_000);
 
-        var replay = Recording.ReadRunOptions(file, live.KeysDirectory, live.BlockSizeBits);
+        var replay = Recording.ReadRunOptions(file, live.KeysDirectory, live.Settings.BlockSizeBits);
         Assert.Equal(live.Seed, replay.Seed);
+        Assert.Equal(live.Settings, replay.Settings); // the link settings travel in the recording's metadata
+        Assert.Equal(live.Profile, replay.Profile);
         Assert.Equal(live.DurationSeconds, replay.DurationSeconds, 12);
         var ct = TestContext.Current.CancellationToken;
         var fromFile = await new EmulatedLinkRunner(replay).RunAsync(cancellationToken: ct);

@@ -3,12 +3,23 @@ using Qkd.Core.TimeTags;
 namespace Qkd.Acquisition.Loop;
 
 /// <summary>
-/// What one acquisition loop has seen and lost, per channel. Written only by the loop's own thread (plain stores,
-/// no locks on the hot path); read by anyone through <see cref="Snapshot"/>, which uses volatile reads so a monitor
-/// sees values no older than the last batch.
+/// What one acquisition loop has seen and lost, per channel. Written only by the one thread that reads the source (the
+/// loop's own thread, or for a source that drains itself the consumer's), with plain stores and no locks on the hot
+/// path; read by anyone through <see cref="Snapshot"/>, which uses volatile reads so a monitor sees values no older
+/// than the last batch. For a source that drains itself into its own ring, what that ring drops is counted by the
+/// source and read live into <see cref="AcquisitionSnapshot.DroppedByRing"/>.
 /// </summary>
 public sealed class AcquisitionCounters
 {
+    private readonly IBufferedTimeTagSource? _ringSource;
+
+    public AcquisitionCounters()
+    {
+    }
+
+    /// <param name="ringSource">The source whose own ring is the one ring: its drops are this loop's ring drops.</param>
+    internal AcquisitionCounters(IBufferedTimeTagSource ringSource) => _ringSource = ringSource;
+
     /// <summary>Channels tracked individually; tags on higher channels are counted in <see cref="UnknownChannelTags"/>.</summary>
     public const int MaxChannels = 64;
 
@@ -32,7 +43,7 @@ public sealed class AcquisitionCounters
         }
     }
 
-    /// <summary>Counts tags the ring refused (drop-newest policy). Called by the loop thread only.</summary>
+    /// <summary>Counts tags the loop's ring refused (drop-newest policy) or abandoned (disposed under back-pressure). Called by the loop thread only.</summary>
     internal void CountDropped(long count) => _droppedByRing += count;
 
     /// <summary>Counts one outage of the source's device. Called by the loop thread only.</summary>
@@ -44,7 +55,7 @@ public sealed class AcquisitionCounters
         for (int i = 0; i < MaxChannels; i++) perChannel[i] = Volatile.Read(ref _tagsPerChannel[i]);
         return new AcquisitionSnapshot(Volatile.Read(ref _batches), Volatile.Read(ref _tags), perChannel,
             Volatile.Read(ref _overflows), Volatile.Read(ref _missedEvents), Volatile.Read(ref _unknownChannel),
-            Volatile.Read(ref _droppedByRing), Volatile.Read(ref _disconnects));
+            Volatile.Read(ref _droppedByRing) + (_ringSource?.Dropped ?? 0), Volatile.Read(ref _disconnects));
     }
 }
 
@@ -52,7 +63,8 @@ public sealed class AcquisitionCounters
 /// <param name="Overflows">Overflow episodes the tagger reported.</param>
 /// <param name="MissedEvents">Tags the tagger itself reported lost during overflows.</param>
 /// <param name="UnknownChannelTags">Tags on channels at or above <see cref="AcquisitionCounters.MaxChannels"/>.</param>
-/// <param name="DroppedByRing">Tags read from the source but refused by a full ring (drop-newest policy).</param>
+/// <param name="DroppedByRing">Tags that never reached the consumer although the tagger delivered them: refused by the full
+/// ring (drop-newest policy) or abandoned while waiting for ring space when acquisition was stopped (back-pressure).</param>
 /// <param name="Disconnects">Times the source's device went away (each outage once, however long it lasted).</param>
 public sealed record AcquisitionSnapshot(
     long Batches,

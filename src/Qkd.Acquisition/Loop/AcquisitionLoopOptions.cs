@@ -3,10 +3,10 @@ namespace Qkd.Acquisition.Loop;
 /// <summary>How an acquisition loop runs its thread.</summary>
 public sealed record AcquisitionLoopOptions
 {
-    /// <summary>Tags read from the source per call; also the largest batch written to the ring at once.</summary>
+    /// <summary>Tags read from the source per call; also the largest batch written to the ring at once (a loop with its own thread).</summary>
     public int BatchSize { get; init; } = 4096;
 
-    /// <summary>CPU to pin the loop's thread to (Linux), or null to let the scheduler choose.</summary>
+    /// <summary>CPU to pin the loop's thread to (Linux), or null to let the scheduler choose. A source that drains itself (a tagger driver) runs on its own thread: nothing is pinned then.</summary>
     public int? PinToCpu { get; init; }
 
     /// <summary>Run the thread above normal priority so a busy machine delays the tagger's drain less.</summary>

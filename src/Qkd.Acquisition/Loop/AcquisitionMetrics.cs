@@ -15,7 +15,8 @@ public sealed class AcquisitionMetrics : IDisposable
 
     /// <param name="source">Names the tagger in every measurement (tag "source").</param>
     /// <param name="counters">The loop's counters.</param>
-    /// <param name="ringFill">Current number of tags waiting in the ring, and its capacity.</param>
+    /// <param name="ringFill">Current number of tags waiting in the one ring between the tagger and clock recovery, and its capacity
+    /// (<see cref="AcquisitionLoop.RingFill"/>, <see cref="AcquisitionLoop.RingCapacity"/>).</param>
     public AcquisitionMetrics(string source, AcquisitionCounters counters, Func<(long Fill, long Capacity)> ringFill, IMeterFactory? meterFactory = null)
     {
         _meter = meterFactory?.Create(MeterName) ?? new Meter(MeterName);
@@ -31,7 +32,7 @@ public sealed class AcquisitionMetrics : IDisposable
             return measurements;
         }, unit: "{tag}", description: "Time tags read from the tagger, per channel.");
         _meter.CreateObservableCounter("qkd.acquisition.dropped", () => new Measurement<long>(counters.Snapshot().DroppedByRing, sourceTag),
-            unit: "{tag}", description: "Tags read but refused by a full ring (drop-newest policy).");
+            unit: "{tag}", description: "Tags the tagger delivered that never reached clock recovery: refused by the full ring (drop-newest) or abandoned when stopped.");
         _meter.CreateObservableCounter("qkd.acquisition.overflows", () => new Measurement<long>(counters.Snapshot().Overflows, sourceTag),
             unit: "{overflow}", description: "Overflow episodes reported by the tagger.");
         _meter.CreateObservableCounter("qkd.acquisition.missed", () => new Measurement<long>(counters.Snapshot().MissedEvents, sourceTag),

@@ -35,8 +35,9 @@ public static class CalibrateSweepCommands
         command.SetAction((parse, cancellationToken) => Run(parse, source, bench =>
         {
             var profile = LinkProfile.Default.WithDistance(10);
-            using var rig = RigSource.Open(bench, profile, 1, EmulatorBench);
-            var result = GateSweep.Run(rig, profile, parse.GetValue(from), parse.GetValue(to), parse.GetValue(step), parse.GetValue(width),
+            var settings = LinkSettings.Default;
+            using var rig = RigSource.Open(bench, profile, settings, 1, EmulatorBench);
+            var result = GateSweep.Run(rig, settings, parse.GetValue(from), parse.GetValue(to), parse.GetValue(step), parse.GetValue(width),
                 parse.GetValue(pulses), 5, cancellationToken);
             var report = SweepReports.Write(result, parse.GetValue(output)!.FullName);
             string contrast = report.Contrast is double c ? $"contrast {c:F1}" : "no counts at the sweep's ends";
@@ -67,7 +68,8 @@ public static class CalibrateSweepCommands
         command.SetAction((parse, cancellationToken) => Run(parse, source, bench =>
         {
             var profile = LinkProfile.Default.WithDistance(5);
-            using var rig = RigSource.Open(bench, profile, 1, EmulatorBench);
+            var settings = LinkSettings.Default;
+            using var rig = RigSource.Open(bench, profile, settings, 1, EmulatorBench);
             // The detectors must see the light: gated where `calibrate gate` put the gate, or free-running.
             if (parse.GetValue(gateDelay) is long delay)
             {
@@ -81,7 +83,7 @@ public static class CalibrateSweepCommands
             else
                 rig.Detector.SetGated(false);
             var which = parse.GetValue(basis) == "X" ? Basis.X : Basis.Z;
-            var result = AlignmentSweep.Run(rig, profile, which, parse.GetValue(from), parse.GetValue(to), parse.GetValue(step), parse.GetValue(pulses), 9, cancellationToken);
+            var result = AlignmentSweep.Run(rig, profile, settings, which, parse.GetValue(from), parse.GetValue(to), parse.GetValue(step), parse.GetValue(pulses), 9, cancellationToken);
             var report = SweepReports.Write(result, parse.GetValue(output)!.FullName);
             return (SweepReports.ToJson(report), report.OptimumPhaseRadians is double optimum
                 ? $"{which}-basis phase optimum: {optimum:F3} rad, QBER {100 * report.MinimumQber:F2} % there; plot {report.Plot}"

@@ -35,10 +35,11 @@ public static class MonitorCommand
                 return Task.FromResult(1);
             }
             var profile = LinkProfile.Default.WithDistance(parse.GetValue(distance));
+            var settings = LinkSettings.Default;
             LinkRig rig;
             try
             {
-                rig = RigSource.Open(bench, profile, 7);
+                rig = RigSource.Open(bench, profile, settings, 7);
             }
             catch (Exception e) when (e is Protocol.DeviceException or IOException or UnauthorizedAccessException)
             {
@@ -46,8 +47,8 @@ public static class MonitorCommand
                 return Task.FromResult(1);
             }
             using var _ = rig;
-            var symbols = EmulatedSetup.AliceSymbols(profile, 7);
-            long pulses = (long)(profile.PulseRateHz * parse.GetValue(duration));
+            var symbols = EmulatedSetup.AliceSymbols(settings, 7);
+            long pulses = (long)(settings.PulseRateHz * parse.GetValue(duration));
             var every = TimeSpan.FromMilliseconds(parse.GetValue(interval));
             bool live = !parse.GetValue(json) && !Console.IsOutputRedirected;
             IReadOnlyList<MonitorSnapshot> snapshots;
@@ -57,7 +58,7 @@ public static class MonitorCommand
                 snapshots = [];
                 AnsiConsole.Live(table).Start(context =>
                 {
-                    snapshots = LinkMonitor.Run(rig, profile, symbols, pulses, every, s =>
+                    snapshots = LinkMonitor.Run(rig, profile, settings, symbols, pulses, every, s =>
                     {
                         Render(table, s);
                         context.Refresh();
@@ -65,7 +66,7 @@ public static class MonitorCommand
                 });
             }
             else
-                snapshots = LinkMonitor.Run(rig, profile, symbols, pulses, every, _ => { }, cancellationToken);
+                snapshots = LinkMonitor.Run(rig, profile, settings, symbols, pulses, every, _ => { }, cancellationToken);
 
             var report = MonitorReport.Write(snapshots, parse.GetValue(output)!.FullName);
             if (parse.GetValue(json)) writer.WriteLine(MonitorReport.ToJson(report));

@@ -33,7 +33,10 @@ public static class RecordCommand
             }
             try
             {
-                var linkProfile = parse.GetValue(profile) is FileInfo file ? LinkProfile.Load(file.FullName) : LinkProfile.Default;
+                // A profile file may still carry the transmitter settings (pulse rate, intensities, probabilities): read them too.
+                var (linkProfile, settings) = parse.GetValue(profile) is FileInfo file
+                    ? LinkProfileFile.Load(file.FullName)
+                    : (LinkProfile.Default, LinkSettings.Default);
                 if (parse.GetValue(distance) is double km) linkProfile = linkProfile.WithDistance(km);
                 if (parse.GetValue(eavesdropper) is string eve) linkProfile = linkProfile with { Eavesdropper = EavesdropperSpec.Parse(eve) };
                 // The shutter is loss in the receiver, as in the lab: Alice still emits and the sync still runs.
@@ -42,6 +45,7 @@ public static class RecordCommand
                 var options = new EmulatedRunOptions
                 {
                     Profile = linkProfile,
+                    Settings = settings,
                     DurationSeconds = parse.GetValue(duration),
                     Seed = parse.GetValue(seed),
                     KeysDirectory = Path.GetTempPath(),

@@ -38,16 +38,16 @@ internal sealed class RigSource
         }
     }
 
-    /// <summary>Connects and configures the chosen devices for <paramref name="profile"/> (sync on channel 0).</summary>
-    public static LinkRig Open(DeviceBench? bench, LinkProfile profile, ulong seed, EmulatedLabTruth? truth = null)
+    /// <summary>Connects and configures the chosen devices for <paramref name="profile"/> and <paramref name="settings"/> (sync on channel 0).</summary>
+    public static LinkRig Open(DeviceBench? bench, LinkProfile profile, LinkSettings settings, ulong seed, EmulatedLabTruth? truth = null)
     {
         var rig = bench is not null
             ? bench.CreateRig()
-            : LinkRig.CreateEmulated(profile, EmulatedLinkRunner.TaggerOptionsFor(long.MaxValue), seed, truth: truth);
+            : LinkRig.CreateEmulated(profile, EmulatedLinkRunner.TaggerOptionsFor(settings, long.MaxValue), seed, truth: truth);
         try
         {
             rig.Connect();
-            rig.Configure(profile, EmulatedLinkRunner.SyncDivider, 0);
+            rig.Configure(profile, settings, 0);
             return rig;
         }
         catch

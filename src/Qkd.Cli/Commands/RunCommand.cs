@@ -60,17 +60,21 @@ public static class RunCommand
             EmulatedRunOptions EmulatedOptions(ParseResult parse)
             {
                 var profileFile = parse.GetValue(profile);
-                var linkProfile = profileFile is null ? LinkProfile.Default : LinkProfile.Load(profileFile.FullName);
+                // The block size is a link setting; a profile file may still carry the transmitter settings too.
+                var blockSettings = LinkSettings.Default with { BlockSizeBits = parse.GetValue(blockSize) };
+                var (linkProfile, settings) = profileFile is null
+                    ? (LinkProfile.Default, blockSettings)
+                    : LinkProfileFile.Load(profileFile.FullName, blockSettings);
                 if (parse.GetValue(distance) is double km) linkProfile = linkProfile.WithDistance(km);
                 if (parse.GetValue(eavesdropper) is string eve) linkProfile = linkProfile with { Eavesdropper = EavesdropperSpec.Parse(eve) };
                 linkProfile.Validate();
                 return new EmulatedRunOptions
                 {
                     Profile = linkProfile,
+                    Settings = settings,
                     ProfileSource = profileFile?.FullName ?? "built-in default",
                     DurationSeconds = parse.GetValue(duration),
                     Seed = parse.GetValue(seed),
-                    BlockSizeBits = parse.GetValue(blockSize),
                     KeysDirectory = parse.GetValue(keysDir)!.FullName,
                     DeviceTransport = parse.GetValue(transport) == "pty" ? EmulatedDeviceTransport.PseudoTerminal : EmulatedDeviceTransport.InProcess,
                 };
@@ -82,7 +86,7 @@ public static class RunCommand
             var runner = new EmulatedLinkRunner(options, loggerFactory.CreateLogger("qkd.link"));
             var live = parse.GetValue(quiet) || Console.IsErrorRedirected ? null : new ProgressLine(error);
 
-            error.WriteLine($"{(options.ReplayFile is null ? "Emulated link" : "Replayed recording")}: {options.Profile.FibreLengthKm} km, {options.Profile.PulseRateHz / 1e9:G3} GHz, " +
+            error.WriteLine($"{(options.ReplayFile is null ? "Emulated link" : "Replayed recording")}: {options.Profile.FibreLengthKm} km, {options.Settings.PulseRateHz / 1e9:G3} GHz, " +
                 $"{options.DurationSeconds} s of link time, seed {options.Seed}, eavesdropper {options.Profile.Eavesdropper}");
             LinkReport result;
             try

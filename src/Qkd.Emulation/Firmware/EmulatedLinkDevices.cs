@@ -8,9 +8,9 @@ namespace Qkd.Emulation.Firmware;
 /// <summary>
 /// The three emulated devices of one link around ONE physical link: Alice's laser modulator, Bob's single-photon
 /// detector and Bob's time tagger. When the tagger streams and the modulator emits, the physics is built from what the
-/// devices are set to (see Firmware/README.md for the mapping): the link profile (pulse rate and intensity levels from
-/// the modulator, efficiency and dead time from the detector, everything the user does not control — fibre, dark
-/// counts, drift, eavesdropper — from the base profile), the <see cref="EmulatedLink"/> with the modulator's
+/// devices are set to (see Firmware/README.md for the mapping): the light (pulse rate and intensity levels, from the
+/// modulator's settings: <see cref="ImpliedLight"/>), the link profile (efficiency and dead time from the detector,
+/// everything the user does not control — fibre, dark counts, drift, eavesdropper — from the base profile), the <see cref="EmulatedLink"/> with the modulator's
 /// <see cref="ModulatorSymbolFifo"/> as Alice's symbols, and the <see cref="EmulatedTimeTagger"/> over it (sync divider
 /// from the modulator, wiring and cable delays from the base tagger options). Detector counts follow the tags.
 /// </summary>
@@ -79,7 +79,11 @@ public sealed class EmulatedLinkDevices : IDisposable
     /// <summary>Seed of session <paramref name="session"/>'s tagger: session 0 as Qkd.Node's EmulatedSetup.Tagger.</summary>
     public static ulong TaggerSeed(ulong seed, int session) => SplitMix64.Mix(SessionSeed(seed, session) ^ 0x7A66E5u);
 
-    /// <summary>The link profile the devices' current settings imply (see Firmware/README.md).</summary>
+    /// <summary>The light the modulator's current settings send: its pulse rate and intensity levels.</summary>
+    public TransmitterLight ImpliedLight() => new(Modulator.PulseRateHz, Modulator.IntensityMicroPhotons(0) / 1e6,
+        Modulator.IntensityMicroPhotons(1) / 1e6, Modulator.IntensityMicroPhotons(2) / 1e6);
+
+    /// <summary>The link profile (physics) the devices' current settings imply (see Firmware/README.md).</summary>
     public LinkProfile ImpliedProfile()
     {
         int heads = Detector.Heads;
@@ -101,10 +105,6 @@ public sealed class EmulatedLinkDevices : IDisposable
         }
         return _baseProfile with
         {
-            PulseRateHz = Modulator.PulseRateHz,
-            SignalMeanPhotonNumber = Modulator.IntensityMicroPhotons(0) / 1e6,
-            DecoyMeanPhotonNumber = Modulator.IntensityMicroPhotons(1) / 1e6,
-            VacuumMeanPhotonNumber = Modulator.IntensityMicroPhotons(2) / 1e6,
             DetectorEfficiency = Math.Max(1e-9, efficiency / heads * gateFactor / heads),
             DeadTimePs = (long)Math.Round(deadTime / heads),
             MisalignmentError = misalignment,
@@ -202,7 +202,8 @@ public sealed class EmulatedLinkDevices : IDisposable
     {
         try
         {
-            // Called under the modulator's device lock: the implied profile reads the modulator again (re-entrant).
+            // Called under the modulator's device lock: the implied light reads the modulator again (re-entrant).
+            ImpliedLight().Validate();
             ImpliedProfile().Validate();
             return null;
         }

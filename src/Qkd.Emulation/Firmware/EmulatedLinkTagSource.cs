@@ -53,6 +53,9 @@ public sealed class EmulatedLinkTagSource : ITimeTagSource
     /// <summary>The link profile this session runs (null until the emission started).</summary>
     public LinkProfile? Profile { get; private set; }
 
+    /// <summary>The light this session's emission sends, from the modulator's settings (null until the emission started).</summary>
+    public TransmitterLight? Light { get; private set; }
+
     /// <summary>The tagger options this session runs (null until the emission started).</summary>
     public EmulatedTimeTaggerOptions? TaggerOptions { get; private set; }
 
@@ -152,7 +155,7 @@ public sealed class EmulatedLinkTagSource : ITimeTagSource
     {
         LinkProfile profile = Profile!;
         EmulatedTimeTaggerOptions options = TaggerOptions!;
-        var syncClock = new BobClock(profile with { FibreLengthKm = 0 });
+        var syncClock = new BobClock(profile with { FibreLengthKm = 0 }, Light!.PulseRateHz);
         long maxDelay = 0;
         for (int d = 0; d < profile.DetectorCount; d++) maxDelay = Math.Max(maxDelay, options.DetectorDelayPs(d));
         long detections = _detectorClock!.TimeAt(endPulse, 0) + maxDelay + (long)Math.Ceiling(12 * profile.TimingJitterRmsPs) + 2;
@@ -196,9 +199,10 @@ public sealed class EmulatedLinkTagSource : ITimeTagSource
         // A tagger shutting down must not stay blocked inside the link waiting for symbols.
         _abortOnCancel = cancellationToken.Register(static state => ((ModulatorSymbolFifo)state!).Abort(), fifo);
         Profile = _devices.ImpliedProfile();
+        Light = _devices.ImpliedLight();
         TaggerOptions = _devices.ImpliedTaggerOptions();
-        _detectorClock = new BobClock(Profile);
-        var link = new EmulatedLink(Profile, fifo, EmulatedLinkDevices.LinkSeed(_devices.Seed, _session));
+        _detectorClock = new BobClock(Profile, Light.PulseRateHz);
+        var link = new EmulatedLink(Profile, Light, fifo, EmulatedLinkDevices.LinkSeed(_devices.Seed, _session));
         _tagger = new EmulatedTimeTagger(link, TaggerOptions, EmulatedLinkDevices.TaggerSeed(_devices.Seed, _session));
     }
 }

@@ -79,13 +79,13 @@ public sealed class EmulatedTimeTagger : ITimeTagSource
             throw new ArgumentException("The link has already emitted clicks; the tagger must start it at pulse 0, where the first sync tag is.", nameof(link));
         LinkProfile profile = link.Profile;
         int detectors = profile.DetectorCount;
-        options.Validate(detectors, profile.PulsePeriodPs);
+        options.Validate(detectors, link.Light.PulsePeriodPs);
 
         _link = link;
         Options = options;
-        _detectorClock = new BobClock(profile);
+        _detectorClock = new BobClock(profile, link.Light.PulseRateHz);
         // Sync marks the emission time: the same clock (offset, drift) without the fibre.
-        _syncClock = new BobClock(profile with { FibreLengthKm = 0 });
+        _syncClock = new BobClock(profile with { FibreLengthKm = 0 }, link.Light.PulseRateHz);
         _syncRandom = Xoshiro256StarStar.ForStream(seed, "tagger/sync");
         _darkRandom = Xoshiro256StarStar.ForStream(seed, "tagger/dark");
         _delays = new long[detectors];
@@ -108,7 +108,7 @@ public sealed class EmulatedTimeTagger : ITimeTagSource
         _nextSyncTime = _endPulse > 0 ? SyncTimeOf(0) : long.MaxValue;
 
         // Times past ~4e18 ps (46 days) are out of reach: such an end is "for ever".
-        bool endReachable = _endPulse < 4e18 / (profile.PulsePeriodPs * 1.001);
+        bool endReachable = _endPulse < 4e18 / (link.Light.PulsePeriodPs * 1.001);
         _darkEndTime = endReachable ? _detectorClock.TimeAt(_endPulse, 0) : long.MaxValue;
         if (options.DarkCountRateHz > 0 && _endPulse > 0)
         {

@@ -5,9 +5,10 @@ namespace Qkd.Hardware.TimeTagger;
 
 /// <summary>
 /// A time tagger: stamps electrical pulses on its inputs (detectors, the transmitter's sync) with picosecond times and
-/// streams the tags. As an <see cref="ITimeTagSource"/> it is what the acquisition loop drains.
+/// streams the tags. As an <see cref="IBufferedTimeTagSource"/> it drains itself, on its own thread, into the one ring
+/// between the tagger and clock recovery; the acquisition side reads that ring through <see cref="ITimeTagSource.Read"/>.
 /// </summary>
-public interface ITimeTagger : IDevice, ITimeTagSource
+public interface ITimeTagger : IDevice, IBufferedTimeTagSource
 {
     /// <summary>The device's name (one name for both roles: device and tag source).</summary>
     new string Name { get; }

@@ -9,26 +9,25 @@ namespace Qkd.Hardware.TimeTagger;
 
 /// <summary>
 /// <see cref="ITimeTagger"/> over the wire protocol (firmware-protocols/time-tagger.md). The connection's reader thread
-/// decodes TagData frames straight into an <see cref="SpscRing{T}"/>; the acquisition thread drains it through
-/// <see cref="Read"/>. When the ring is full the reader waits, so the transport's flow control pushes back on the device
-/// (whose overflow is then reported by the device itself, in band).
+/// is the tagger's acquisition thread: it decodes TagData frames straight into an <see cref="SpscRing{T}"/>, the one
+/// ring between the tagger and clock recovery, which the consumer drains through <see cref="Read"/> (the acquisition
+/// side reads this source on its own thread, as an <see cref="IBufferedTimeTagSource"/>, instead of copying it into a
+/// second ring). When the ring is full the reader waits (back-pressure, the default), so the transport's flow control
+/// pushes back on the device (whose overflow is then reported by the device itself, in band); under drop-newest it
+/// drops the frame instead, counts its tags in <see cref="Dropped"/> and marks the gap in the tag stream.
 /// </summary>
-/// <remarks>
-/// <para>Sequence numbers. Each stream start numbers TagData frames from 0. A frame below the expected number is a
-/// duplicate and dropped; a jump is lost frames: counted, and marked in the tag stream by an OverflowBegin at the last
-/// tag before and an OverflowEnd at the first tag after, so clock recovery knows the gap is not silence.</para>
-/// <para>Disconnect. When the device goes away, <see cref="Read"/> hands out what was received, marks the gap, and then
-/// throws <see cref="TimeTagSourceDisconnectedException"/>. The next call tries to reconnect (same serial number, settings
-/// re-applied) and restarts the stream; until the device is back each call throws again, so the caller decides how
-/// long to wait between attempts.</para>
-/// </remarks>
 public sealed class ProtocolTimeTagger : ProtocolDevice, ITimeTagger
 {
     private static readonly TimeSpan StopTimeout = TimeSpan.FromSeconds(30);
     private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(20);
 
+    // A frame's tags are decoded from FrameTags on; the slots before them take the markers of a gap the frame closes
+    // (drop-newest writes the markers and the tags into the ring in one claim).
+    private const int FrameTags = 2;
+
     private readonly SpscRing<TimeTag> _ring;
-    private readonly TimeTag[] _decoded = new TimeTag[TagRecordCodec.MaxRecordsPerFrame];
+    private readonly bool _dropNewest;
+    private readonly TimeTag[] _frame = new TimeTag[FrameTags + TagRecordCodec.MaxRecordsPerFrame];
     private readonly TagFrameReceiver _receiver;
     private readonly CancellationTokenSource _disposing = new();
     // Cancelled when the host stops the stream (or disposes): a reader thread waiting for ring space then discards,
@@ -37,6 +36,9 @@ public sealed class ProtocolTimeTagger : ProtocolDevice, ITimeTagger
     private uint _expectedSequence;
     private long _lastTagTime = long.MinValue;
     private bool _gapOpen;
+    // Drop-newest: the OverflowBegin of the open gap is still to be written (with the first frame that fits).
+    private bool _gapBeginPending;
+    private long _droppedByRing;
     private volatile bool _streaming;
     private volatile bool _endOfStream;
     private volatile bool _disconnectPending;
@@ -47,11 +49,19 @@ public sealed class ProtocolTimeTagger : ProtocolDevice, ITimeTagger
     // old connection's stream (a device may report it once it is plugged back in): it is not the end of our stream.
     private volatile bool _ignoreStopEvents;
 
-    /// <param name="ringCapacity">Tags buffered between the reader thread and the acquisition thread (a power of two).</param>
-    public ProtocolTimeTagger(IDeviceConnector connector, DeviceConnectionOptions? options = null, int ringCapacity = 1 << 18)
+    /// <param name="ringCapacity">Tags buffered between the reader thread and the consumer (clock recovery), a power of two.</param>
+    /// <param name="ringOverflowPolicy">When the ring is full: wait (back-pressure on the device, the default) or drop
+    /// the frame (counted in <see cref="Dropped"/>, the gap marked in the stream); drop-newest needs room for a whole
+    /// frame and its gap markers (a capacity of at least 8192).</param>
+    public ProtocolTimeTagger(IDeviceConnector connector, DeviceConnectionOptions? options = null, int ringCapacity = 1 << 20,
+        OverflowPolicy ringOverflowPolicy = OverflowPolicy.BackPressure)
         : base(connector, DeviceClass.TimeTagger, options)
     {
-        _ring = new SpscRing<TimeTag>(ringCapacity, OverflowPolicy.BackPressure, new BlockingWaitStrategy());
+        if (ringOverflowPolicy == OverflowPolicy.DropNewest && ringCapacity < FrameTags + TagRecordCodec.MaxRecordsPerFrame)
+            throw new ArgumentOutOfRangeException(nameof(ringCapacity), ringCapacity,
+                $"Drop-newest delivers whole frames: the ring must hold at least {FrameTags + TagRecordCodec.MaxRecordsPerFrame} tags (one full TagData frame and its gap markers).");
+        _ring = new SpscRing<TimeTag>(ringCapacity, ringOverflowPolicy, new BlockingWaitStrategy());
+        _dropNewest = ringOverflowPolicy == OverflowPolicy.DropNewest;
         _receiver = new TagFrameReceiver(this);
         EventReceived += OnEvent;
     }
@@ -62,6 +72,15 @@ public sealed class ProtocolTimeTagger : ProtocolDevice, ITimeTagger
 
     /// <summary>Tags waiting in the driver's ring.</summary>
     public int Buffered => _ring.Fill;
+
+    public int BufferCapacity => _ring.Capacity;
+
+    /// <summary>
+    /// Tags received but never put in the ring: frames dropped by a full ring under drop-newest, plus the tags discarded
+    /// because the stream was stopped (or the driver disposed) while the reader waited for ring space
+    /// (<see cref="TimeTaggerStreamCounters.TagsDiscarded"/>).
+    /// </summary>
+    public long Dropped => Interlocked.Read(ref _droppedByRing) + Interlocked.Read(ref StreamCounters.TagsDiscarded);
 
     public override IReadOnlyDictionary<string, long> Counters
     {
@@ -212,7 +231,7 @@ public sealed class ProtocolTimeTagger : ProtocolDevice, ITimeTagger
             OpenGap();
         }
         _expectedSequence = header.Sequence + 1;
-        int count = TagRecordCodec.Read(payload, _decoded, out _);
+        int count = TagRecordCodec.Read(payload, _frame.AsSpan(FrameTags), out _);
         if (count < 0)
         {
             Interlocked.Increment(ref StreamCounters.FramesInvalid);
@@ -220,25 +239,65 @@ public sealed class ProtocolTimeTagger : ProtocolDevice, ITimeTagger
             return;
         }
         if (count == 0) return;
+        if (_dropNewest) WriteOrDrop(count);
+        else WriteWaiting(count);
+        Interlocked.Add(ref StreamCounters.Tags, count);
+        Interlocked.Increment(ref StreamCounters.Frames);
+    }
+
+    /// <summary>Back-pressure: waits for ring space; only a stopped stream (or disposal) abandons the wait, and counts what it discards.</summary>
+    private void WriteWaiting(int count)
+    {
+        var tags = _frame.AsSpan(FrameTags, count);
         if (_gapOpen)
         {
             // The first tag after a gap closes it; the overflow pair brackets the time nothing was seen.
             _gapOpen = false;
-            _ring.Write(new TimeTag(_decoded[0].TimePs, 0, TimeTagKind.OverflowEnd), _release.Token);
+            _ring.Write(new TimeTag(tags[0].TimePs, 0, TimeTagKind.OverflowEnd), _release.Token);
         }
-        int written = _ring.Write(_decoded.AsSpan(0, count), _release.Token);
+        int written = _ring.Write(tags, _release.Token);
         if (written < count) Interlocked.Add(ref StreamCounters.TagsDiscarded, count - written);
-        _lastTagTime = _decoded[count - 1].TimePs;
-        Interlocked.Add(ref StreamCounters.Tags, count);
-        Interlocked.Increment(ref StreamCounters.Frames);
+        _lastTagTime = tags[^1].TimePs;
     }
+
+    /// <summary>
+    /// Drop-newest: the frame goes into the ring whole, behind the markers of the gap it closes, or, when they do not all
+    /// fit, is dropped whole: its tags are counted in <see cref="Dropped"/> and a gap is opened, so clock recovery learns
+    /// that the time they covered was not silence.
+    /// </summary>
+    private void WriteOrDrop(int count)
+    {
+        int start = FrameTags;
+        if (_gapOpen)
+        {
+            _frame[--start] = new TimeTag(_frame[FrameTags].TimePs, 0, TimeTagKind.OverflowEnd);
+            if (_gapBeginPending) _frame[--start] = new TimeTag(GapBeginPs, 0, TimeTagKind.OverflowBegin);
+        }
+        int length = FrameTags + count - start;
+        var slots = _ring.Claim(length);
+        if (slots.Length < length)
+        {
+            Interlocked.Add(ref _droppedByRing, count);
+            OpenGap();
+            return;
+        }
+        slots.CopyFrom(_frame.AsSpan(start, length));
+        _ring.Publish(length);
+        _gapOpen = false;
+        _gapBeginPending = false;
+        _lastTagTime = _frame[FrameTags + count - 1].TimePs;
+    }
+
+    private long GapBeginPs => _lastTagTime == long.MinValue ? 0 : _lastTagTime;
 
     private void OpenGap()
     {
         if (_gapOpen) return;
         _gapOpen = true;
         Interlocked.Increment(ref StreamCounters.GapsMarked);
-        _ring.Write(new TimeTag(_lastTagTime == long.MinValue ? 0 : _lastTagTime, 0, TimeTagKind.OverflowBegin), _release.Token);
+        // Drop-newest never waits: the OverflowBegin goes in with the first frame that fits.
+        if (_dropNewest) _gapBeginPending = true;
+        else _ring.Write(new TimeTag(GapBeginPs, 0, TimeTagKind.OverflowBegin), _release.Token);
     }
 
     private void OnEvent(DeviceEvent e)

@@ -12,12 +12,18 @@ namespace Qkd.Node.Devices;
 /// to no pulse of the emission: they are counted in <see cref="TagsAfterEnd"/>, not delivered.
 /// </summary>
 /// <remarks>
-/// If sync tags went missing (an overflow), the count is never reached: the tagger is then stopped once no sync tag has
-/// arrived for <see cref="QuietTimeout"/> after the modulator reported the emission over.
+/// A filter, not a buffer: it reads the tagger's own ring on the reader's thread (the consumer's, in the acquisition
+/// loop), so the tagger's ring stays the one ring between the tagger and clock recovery; its ring counters are the
+/// tagger's.
 /// </remarks>
-public sealed class EmissionTagStream : ITimeTagSource
+/// <remarks>
+/// If sync tags went missing (an overflow), the count is never reached: the tagger is then stopped once no sync tag has
+/// arrived for <see cref="QuietTimeout"/> after the modulator reported the emission over (counted from the last sync
+/// read, and only while the tagger's ring holds nothing more to read).
+/// </remarks>
+public sealed class EmissionTagStream : IBufferedTimeTagSource
 {
-    private readonly ITimeTagSource _tagger;
+    private readonly IBufferedTimeTagSource _tagger;
     private readonly Action _stopTagger;
     private readonly long _pulses;
     private readonly long _syncDivider;
@@ -39,7 +45,7 @@ public sealed class EmissionTagStream : ITimeTagSource
     /// <param name="pulsePeriodPs">The pulse period.</param>
     /// <param name="tailPs">How long after its pulse a pulse's light (and what it triggers) can still arrive: the fibre
     /// delay plus cable delays and a guard.</param>
-    public EmissionTagStream(ITimeTagSource tagger, Action stopTagger, Task emissionStopped, long pulses, int syncDivider, ushort syncChannel, double pulsePeriodPs, long tailPs)
+    public EmissionTagStream(IBufferedTimeTagSource tagger, Action stopTagger, Task emissionStopped, long pulses, int syncDivider, ushort syncChannel, double pulsePeriodPs, long tailPs)
     {
         ArgumentNullException.ThrowIfNull(tagger);
         ArgumentNullException.ThrowIfNull(stopTagger);
@@ -67,6 +73,12 @@ public sealed class EmissionTagStream : ITimeTagSource
 
     public string Name => $"{_tagger.Name} (emission of {_pulses} pulses)";
 
+    public int Buffered => _tagger.Buffered;
+
+    public int BufferCapacity => _tagger.BufferCapacity;
+
+    public long Dropped => _tagger.Dropped;
+
     /// <summary>Event tags the tagger sent after the end of the emission's light (not delivered).</summary>
     public long TagsAfterEnd { get; private set; }
 
@@ -87,8 +99,10 @@ public sealed class EmissionTagStream : ITimeTagSource
             }
             else
             {
-                // The emission is over: wake up now and then to apply the quiet rule, even if the stream is silent.
-                if (Stopwatch.GetElapsedTime(_lastSyncTimestamp) > QuietTimeout)
+                // The emission is over: wake up now and then to apply the quiet rule, even if the stream is silent. Only
+                // once the tagger's ring is drained: tags still waiting there may hold the syncs (a reader that fell
+                // behind is not a tagger that went quiet).
+                if (_tagger.Buffered == 0 && Stopwatch.GetElapsedTime(_lastSyncTimestamp) > QuietTimeout)
                 {
                     Stop();
                     continue;

@@ -8,6 +8,7 @@ using Qkd.Hardware.Devices;
 using Qkd.Hardware.Modulator;
 using Qkd.Protocol;
 using Qkd.Hardware.TimeTagger;
+using Qkd.Node.Link;
 using Qkd.Protocol.Transport;
 
 namespace Qkd.Node.Devices;
@@ -21,7 +22,7 @@ namespace Qkd.Node.Devices;
 public sealed class LinkRig : IDisposable
 {
     private readonly List<IDisposable> _owned = new();
-    private (LinkProfile Profile, int SyncDivider, ushort SyncChannel)? _configuration;
+    private (LinkProfile Profile, LinkSettings Settings, ushort SyncChannel)? _configuration;
 
     private LinkRig(ILaserModulator modulator, ISinglePhotonDetector detector, ITimeTagger tagger, string description)
     {
@@ -96,15 +97,16 @@ public sealed class LinkRig : IDisposable
     }
 
     /// <summary>
-    /// Sets the devices up for a link with <paramref name="profile"/>: the modulator's pulse rate, intensity levels and
-    /// sync divider, every detector head's efficiency and dead time with bias on, the tagger's sync input.
+    /// Sets the devices up for a link: the modulator from <paramref name="settings"/> (pulse rate, intensity levels,
+    /// sync divider), every detector head from <paramref name="profile"/> (efficiency and dead time, bias on), the
+    /// tagger's sync input. On emulated devices the physics then takes the light from the modulator's settings.
     /// </summary>
-    public void Configure(LinkProfile profile, int syncDivider, int syncChannel)
+    public void Configure(LinkProfile profile, LinkSettings settings, int syncChannel)
     {
-        _configuration = (profile, syncDivider, checked((ushort)syncChannel));
-        Modulator.SetPulseRateHz((long)Math.Round(profile.PulseRateHz));
-        foreach (var level in Intensities.All) Modulator.SetMeanPhotonNumber(level, profile.MeanPhotonNumber(level));
-        Modulator.SetSyncDivider(syncDivider);
+        ArgumentNullException.ThrowIfNull(profile);
+        ArgumentNullException.ThrowIfNull(settings);
+        _configuration = (profile, settings, checked((ushort)syncChannel));
+        settings.ConfigureModulator(Modulator);
         for (int head = 0; head < Detector.Heads; head++)
         {
             Detector.SetEfficiency(head, profile.DetectorEfficiency);
@@ -122,7 +124,7 @@ public sealed class LinkRig : IDisposable
     /// <exception cref="InvalidOperationException"><see cref="Configure"/> has not been called.</exception>
     public EmissionTagStream StartEmission(Core.Symbols.ISymbolSource symbols, long pulses)
     {
-        var (profile, syncDivider, syncChannel) = _configuration
+        var (profile, settings, syncChannel) = _configuration
             ?? throw new InvalidOperationException("Configure the rig (pulse rate, sync) before starting an emission.");
         Tagger.StartStream();
         Modulator.StartEmission(symbols, 0, pulses);
@@ -134,7 +136,7 @@ public sealed class LinkRig : IDisposable
         }, CancellationToken.None);
         // The last pulse's light arrives one fibre delay later, plus cable delays (nanoseconds): 10 µs is plenty.
         long tailPs = (long)Math.Ceiling(profile.FibreDelayPs) + EmissionTailGuardPs;
-        return new EmissionTagStream(Tagger, Tagger.StopStream, stopped, pulses, syncDivider, syncChannel, profile.PulsePeriodPs, tailPs);
+        return new EmissionTagStream(Tagger, Tagger.StopStream, stopped, pulses, settings.PulsesPerSync, syncChannel, settings.PulsePeriodPs, tailPs);
     }
 
     /// <summary>Margin after the fibre delay within which a pulse's detections still count as the emission's.</summary>

@@ -21,7 +21,8 @@ namespace Qkd.Node.Link;
 /// <summary>
 /// Runs both ends of a link in one process. For a passive receiver the link runs through the device drivers: Alice's
 /// symbols stream to the laser modulator as SymbolData frames, Bob's tags come from the time tagger as TagData frames,
-/// into the acquisition loop, clock recovery and the decoder. The devices are emulated firmware (in process or behind
+/// which the driver's reader thread decodes into the one ring between the tagger and clock recovery; the acquisition
+/// loop reads that ring into clock recovery and the decoder. The devices are emulated firmware (in process or behind
 /// real pseudo-terminals) unless the caller hands in a <see cref="LinkRig"/> of its own (the HIL suite: hardware, or
 /// emulated devices it injects faults into). The two distillers talk over an in-memory classical channel; the
 /// distillation objects are exactly those a two-node deployment uses.
@@ -30,9 +31,6 @@ namespace Qkd.Node.Link;
 public sealed class EmulatedLinkRunner(EmulatedRunOptions options, ILogger? logger = null, LinkRig? rig = null)
 {
     private const int ClickBatch = 1 << 16;
-
-    /// <summary>Pulses per sync tag on the emulated tagger: Alice's 1 GHz clock divided down to about 1 MHz.</summary>
-    public const int SyncDivider = 1024;
     private readonly ILogger _logger = logger ?? NullLogger.Instance;
 
     public async Task<LinkReport> RunAsync(IProgress<LinkProgress>? progress = null, CancellationToken cancellationToken = default)
@@ -41,12 +39,13 @@ public sealed class EmulatedLinkRunner(EmulatedRunOptions options, ILogger? logg
         var started = DateTimeOffset.UtcNow;
         var wall = Stopwatch.StartNew();
         var profile = options.Profile;
+        var settings = options.Settings;
         ulong seed = options.Seed;
 
         // Independent named streams: adding a consumer of randomness never shifts another's.
-        var symbols = EmulatedSetup.AliceSymbols(profile, seed);
-        var link = EmulatedSetup.Link(profile, symbols, seed);
-        var distillation = DistillationOptionsFor(profile, options.BlockSizeBits);
+        var symbols = EmulatedSetup.AliceSymbols(settings, seed);
+        var link = EmulatedSetup.Link(profile, settings, symbols, seed);
+        var distillation = settings.Distillation();
 
         // A run never writes into another run's key files, even when two runs start in the same second.
         string runDirectory = Path.Combine(options.KeysDirectory, $"run-{started:yyyyMMdd-HHmmss}-seed{seed}");
@@ -65,7 +64,7 @@ public sealed class EmulatedLinkRunner(EmulatedRunOptions options, ILogger? logg
         using var aliceCancel = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         Task<string> aliceTask = Task.Run(() => alice.RunAsync(aliceCancel.Token), aliceCancel.Token);
 
-        long endPulse = (long)Math.Round(profile.PulseRateHz * options.DurationSeconds);
+        long endPulse = options.Pulses;
         var detections = new Detection[ClickBatch];
         long detectionCount = 0;
         string closing;
@@ -73,9 +72,10 @@ public sealed class EmulatedLinkRunner(EmulatedRunOptions options, ILogger? logg
         IReadOnlyList<string>? deviceLog = null;
         bool finished = false;
         EmulatedLink? physicalLink = null;
-        // Passive receivers take the real path: emulated tagger -> acquisition thread -> ring -> clock recovery ->
-        // decoder. An active receiver's basis per pulse is not yet carried by the tag stream, so it still takes the
-        // emulator's clicks directly (with their pulse indices).
+        // Passive receivers take the real path: emulated tagger -> TagData frames -> the driver's reader thread -> the
+        // one ring -> acquisition loop (on this thread) -> clock recovery -> decoder; a replay: file -> acquisition
+        // thread -> the one ring -> clock recovery -> decoder. An active receiver's basis per pulse is not yet carried
+        // by the tag stream, so it still takes the emulator's clicks directly (with their pulse indices).
         bool viaTimeTags = profile.ReceiverLayout == ReceiverLayout.PassiveFourDetector;
         TimeTagFrontEnd? frontEnd = null;
         DetectionDecoder decoder;
@@ -86,17 +86,17 @@ public sealed class EmulatedLinkRunner(EmulatedRunOptions options, ILogger? logg
         Task? stopEmission = null;
         if (viaTimeTags)
         {
-            var taggerOptions = TaggerOptionsFor(endPulse);
+            var taggerOptions = TaggerOptionsFor(settings, endPulse);
             ITimeTagSource source;
             if (options.ReplayFile is string file)
                 source = TimeTagFile.Open(file);
             else
             {
                 devices = rig ?? (ownRig = LinkRig.CreateEmulated(profile, taggerOptions with { EndPulse = long.MaxValue }, seed, options.DeviceTransport));
-                (source, stopEmission) = StartDevices(devices, profile, taggerOptions, symbols, endPulse);
+                (source, stopEmission) = StartDevices(devices, profile, settings, taggerOptions, symbols, endPulse);
                 supervisor = new DeviceSupervisor(devices, options.DeviceSupervisionInterval, _logger);
             }
-            frontEnd = new TimeTagFrontEnd(source, ClockRecoveryOptionsFor(profile, taggerOptions), profile.ReceiverLayout,
+            frontEnd = new TimeTagFrontEnd(source, ClockRecoveryOptionsFor(profile, settings, taggerOptions), profile.ReceiverLayout,
                 Xoshiro256StarStar.ForStream(seed, "bob-squashing"));
             decoder = frontEnd.Decoder;
             frontEnd.Start();
@@ -128,7 +128,7 @@ public sealed class EmulatedLinkRunner(EmulatedRunOptions options, ILogger? logg
                 if (m == 0) break;
                 detectionCount += m;
                 await bob.SiftAsync(detections.AsMemory(0, m), cancellationToken).ConfigureAwait(false);
-                progress?.Report(Snapshot(PulsesSoFar(link, frontEnd, devices), detectionCount, bob, profile, options.DurationSeconds));
+                progress?.Report(Snapshot(PulsesSoFar(link, frontEnd, devices), detectionCount, bob, settings, options.DurationSeconds));
             }
             closing = await bob.FinishAsync(cancellationToken).ConfigureAwait(false);
             await aliceTask.ConfigureAwait(false);
@@ -168,7 +168,7 @@ public sealed class EmulatedLinkRunner(EmulatedRunOptions options, ILogger? logg
             physicalLink = devices?.Emulated?.CurrentSession?.Tagger?.Link ?? physicalLink;
             ownRig?.Dispose();
         }
-        progress?.Report(Snapshot(PulsesSoFar(link, frontEnd, devices), detectionCount, bob, profile, options.DurationSeconds));
+        progress?.Report(Snapshot(PulsesSoFar(link, frontEnd, devices), detectionCount, bob, settings, options.DurationSeconds));
 
         // Through the devices (or a replay) the run covers exactly the pulses streamed; directly, the emulator may overshoot.
         if (!viaTimeTags) physicalLink = link;
@@ -178,17 +178,12 @@ public sealed class EmulatedLinkRunner(EmulatedRunOptions options, ILogger? logg
             aliceChannel, bobChannel, aliceStore, bobStore, identical, closing, frontEnd, deviceReports, devices?.Description, deviceLog);
     }
 
-    /// <summary>The distillation settings implied by a link profile: both ends must use the same decoy settings.</summary>
-    public static DistillationOptions DistillationOptionsFor(LinkProfile profile, long blockSizeBits) => new()
-    {
-        MeanPhotonNumbers = Intensities.All.Select(profile.MeanPhotonNumber).ToArray(),
-        IntensityProbabilities = [profile.SignalProbability, profile.DecoyProbability, profile.VacuumProbability],
-        BlockSizeBits = blockSizeBits,
-        MinimumFinalBlockBits = Math.Min(1L << 16, blockSizeBits),
-    };
-
-    /// <summary>The emulated tagger's wiring for a run of <paramref name="endPulse"/> pulses (also how recordings are made).</summary>
-    public static EmulatedTimeTaggerOptions TaggerOptionsFor(long endPulse) => new() { EndPulse = endPulse, SyncDivider = SyncDivider };
+    /// <summary>
+    /// The emulated tagger's wiring for a run of <paramref name="endPulse"/> pulses (also how recordings are made): the
+    /// defaults, with one sync tag every <see cref="LinkSettings.PulsesPerSync"/> pulses.
+    /// </summary>
+    public static EmulatedTimeTaggerOptions TaggerOptionsFor(LinkSettings settings, long endPulse) =>
+        new() { EndPulse = endPulse, SyncDivider = settings.PulsesPerSync };
 
     /// <summary>Pulses covered so far: the emulator's position, or on replay the pulse of the last recovered sync.</summary>
     private static long PulsesSoFar(EmulatedLink link, TimeTagFrontEnd? frontEnd, LinkRig? devices) =>
@@ -199,35 +194,36 @@ public sealed class EmulatedLinkRunner(EmulatedRunOptions options, ILogger? logg
     /// emission's tag stream (the acquisition's source; it ends where the emission's light ends, on hardware too) and the
     /// task that stops the emission once every symbol is streamed.
     /// </summary>
-    private (ITimeTagSource Source, Task StopEmission) StartDevices(LinkRig devices, LinkProfile profile, EmulatedTimeTaggerOptions taggerOptions,
-        Core.Symbols.ISymbolSource symbols, long endPulse)
+    private (ITimeTagSource Source, Task StopEmission) StartDevices(LinkRig devices, LinkProfile profile, LinkSettings settings,
+        EmulatedTimeTaggerOptions taggerOptions, Core.Symbols.ISymbolSource symbols, long endPulse)
     {
         devices.Connect();
-        devices.Configure(profile, taggerOptions.SyncDivider, taggerOptions.SyncChannel);
+        devices.Configure(profile, settings, taggerOptions.SyncChannel);
         _logger.LogInformation("Devices: {Modulator}; {Detector}; {Tagger}", devices.Modulator.Name, devices.Detector.Name, devices.Tagger.Name);
         var emission = devices.StartEmission(symbols, endPulse);
         return (emission, emission.EmissionStopped);
     }
 
     /// <summary>
-    /// Clock recovery for the emulated tagger's wiring: sync on channel 0, detectors from channel 1, light arriving one
-    /// fibre delay after its pulse, and a gate of eight jitter widths (at least 200 ps) around the expected arrival.
+    /// Clock recovery for the emulated tagger's wiring: Alice's pulse rate, sync on channel 0, detectors from channel
+    /// 1, light arriving one fibre delay after its pulse, and a gate of eight jitter widths (at least 200 ps) around the
+    /// expected arrival.
     /// </summary>
-    public static ClockRecoveryOptions ClockRecoveryOptionsFor(LinkProfile profile, EmulatedTimeTaggerOptions tagger) => new()
+    public static ClockRecoveryOptions ClockRecoveryOptionsFor(LinkProfile profile, LinkSettings settings, EmulatedTimeTaggerOptions tagger) => new()
     {
-        PulseRateHz = profile.PulseRateHz,
+        PulseRateHz = settings.PulseRateHz,
         SyncChannel = tagger.SyncChannel,
         SyncDivider = tagger.SyncDivider,
         DetectorChannels = Enumerable.Range(0, profile.ReceiverLayout.DetectorCount()).Select(d => (ushort)(tagger.FirstDetectorChannel + d)).ToArray(),
         DetectorDelaysPs = tagger.DetectorDelaysPs,
         SyncDelayPs = tagger.SyncDelayPs,
         PathDelayPs = profile.FibreDelayPs,
-        GateWidthPs = Math.Min(profile.PulsePeriodPs, Math.Max(200, 8 * Math.Sqrt(profile.TimingJitterRmsPs * profile.TimingJitterRmsPs + tagger.SyncJitterRmsPs * tagger.SyncJitterRmsPs))),
+        GateWidthPs = Math.Min(settings.PulsePeriodPs, Math.Max(200, 8 * Math.Sqrt(profile.TimingJitterRmsPs * profile.TimingJitterRmsPs + tagger.SyncJitterRmsPs * tagger.SyncJitterRmsPs))),
     };
 
-    private static LinkProgress Snapshot(long pulses, long detections, BobDistiller bob, LinkProfile profile, double duration)
+    private static LinkProgress Snapshot(long pulses, long detections, BobDistiller bob, LinkSettings settings, double duration)
     {
-        double linkSeconds = pulses / profile.PulseRateHz;
+        double linkSeconds = pulses / settings.PulseRateHz;
         var last = bob.Blocks.Count > 0 ? bob.Blocks[^1] : null;
         double qber = last is null ? double.NaN : double.IsNaN(last.QberZ) ? last.QberX : last.QberZ;
         return new LinkProgress(linkSeconds, duration, pulses, detections, bob.Sifting.SiftedZ + bob.Sifting.SiftedX, qber,
@@ -241,6 +237,7 @@ public sealed class EmulatedLinkRunner(EmulatedRunOptions options, ILogger? logg
         IReadOnlyList<string>? deviceLog)
     {
         var profile = options.Profile;
+        var settings = options.Settings;
         var blocks = bob.Blocks;
         var corrected = blocks.Where(b => b.ErrorsZPerIntensity is not null).ToList();
         var sifting = bob.Sifting;
@@ -249,7 +246,7 @@ public sealed class EmulatedLinkRunner(EmulatedRunOptions options, ILogger? logg
         foreach (var k in Intensities.All)
         {
             int i = (int)k;
-            double probability = ProbabilityOf(profile, k);
+            double probability = settings.IntensityProbability(k);
             double expectedPulses = pulsesSent * probability;
             long sz = blocks.Sum(b => b.SiftedZPerIntensity[i]);
             long sx = blocks.Sum(b => b.SiftedXPerIntensity[i]);
@@ -257,7 +254,7 @@ public sealed class EmulatedLinkRunner(EmulatedRunOptions options, ILogger? logg
             long czCount = corrected.Sum(b => b.SiftedZPerIntensity[i]);
             long? ez = corrected.Count == 0 ? null : corrected.Sum(b => b.ErrorsZPerIntensity![i]);
             perIntensity.Add(new IntensityReport(
-                k.ToString().ToLowerInvariant(), profile.MeanPhotonNumber(k), probability, expectedPulses,
+                k.ToString().ToLowerInvariant(), settings.MeanPhotonNumber(k), probability, expectedPulses,
                 sifting.DetectionsPerIntensity[i], expectedPulses > 0 ? sifting.DetectionsPerIntensity[i] / expectedPulses : 0,
                 sz, sx, ex, Ratio(ex, sx), ez, ez is null ? null : Ratio(ez.Value, czCount)));
         }
@@ -274,9 +271,9 @@ public sealed class EmulatedLinkRunner(EmulatedRunOptions options, ILogger? logg
         if (estimated?.Bounds is { } bounds)
         {
             // Single-photon pulses that Alice sent in Z and Bob measured in Z during the block's share of the run.
-            double tau1 = Intensities.All.Sum(k => ProbabilityOf(profile, k) * profile.MeanPhotonNumber(k) * Math.Exp(-profile.MeanPhotonNumber(k)));
+            double tau1 = Intensities.All.Sum(k => settings.IntensityProbability(k) * settings.MeanPhotonNumber(k) * Math.Exp(-settings.MeanPhotonNumber(k)));
             double blockShare = sifting.SiftedZ > 0 ? (double)estimated.SiftedZ / sifting.SiftedZ : 0;
-            double singlePhotonZPulses = pulsesSent * blockShare * profile.AliceProbabilityZ * profile.BobProbabilityZ * tau1;
+            double singlePhotonZPulses = pulsesSent * blockShare * settings.AliceProbabilityZ * profile.BobProbabilityZ * tau1;
             decoy = new DecoyStateReport(estimated.BlockId, bounds.VacuumEventsZLower, bounds.SinglePhotonEventsZLower,
                 bounds.SinglePhotonEventsXLower, bounds.SinglePhotonErrorsXUpper,
                 singlePhotonZPulses > 0 ? Finite(bounds.SinglePhotonEventsZLower / singlePhotonZPulses) : null,
@@ -287,7 +284,7 @@ public sealed class EmulatedLinkRunner(EmulatedRunOptions options, ILogger? logg
         string? reason = aborted?.Reason ?? bob.AbortReason;
         if (reason is null && bob.SecretBits == 0)
             reason = blocks.LastOrDefault(b => b.Reason is not null)?.Reason ?? closing;
-        double linkSeconds = pulsesSent / profile.PulseRateHz;
+        double linkSeconds = pulsesSent / settings.PulseRateHz;
 
         var emulatorCounters = link is not null ? link.Counters.ToDictionary() : new Dictionary<string, long>();
         return new LinkReport
@@ -297,6 +294,7 @@ public sealed class EmulatedLinkRunner(EmulatedRunOptions options, ILogger? logg
             Seed = options.Seed,
             ProfileSource = options.ProfileSource,
             Profile = profile,
+            Settings = settings,
             LinkSeconds = linkSeconds,
             PulsesSent = pulsesSent,
             Detections = detections,
@@ -320,8 +318,8 @@ public sealed class EmulatedLinkRunner(EmulatedRunOptions options, ILogger? logg
             Reason = reason,
             Receiver = new ReceiverReport(profile.ReceiverLayout.ToString(),
                 frontEnd is null ? "emulator clicks (active receiver: basis not in the tag stream yet)"
-                    : options.ReplayFile is null ? $"device drivers over the wire protocol ({devicesDescription}): symbols to the modulator, tags from the tagger, acquisition loop, ring, clock recovery"
-                    : $"replayed time tags ({options.ReplayFile}): acquisition loop, ring, clock recovery",
+                    : options.ReplayFile is null ? $"device drivers over the wire protocol ({devicesDescription}): symbols to the modulator, tags from the tagger into its ring, acquisition loop, clock recovery"
+                    : $"replayed time tags ({options.ReplayFile}): acquisition thread, ring, clock recovery",
                 decoder.MultiClicks, decoder.CrossBasisMultiClicks, decoder.InvalidClicks, emulatorCounters,
                 frontEnd?.Clock.Counters.ToDictionary(), frontEnd is null ? null : AcquisitionReport.From(frontEnd)),
             ClassicalChannel = new ClassicalChannelReport(bobChannel.Statistics.MessagesSent, bobChannel.Statistics.BytesSent,
@@ -336,13 +334,6 @@ public sealed class EmulatedLinkRunner(EmulatedRunOptions options, ILogger? logg
                 b.SecretBits)).ToList(),
         };
     }
-
-    private static double ProbabilityOf(LinkProfile profile, Intensity k) => k switch
-    {
-        Intensity.Signal => profile.SignalProbability,
-        Intensity.Decoy => profile.DecoyProbability,
-        _ => profile.VacuumProbability,
-    };
 
     private static double? Ratio(long numerator, long denominator) => denominator == 0 ? null : (double)numerator / denominator;
 

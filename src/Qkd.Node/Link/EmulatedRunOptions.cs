@@ -2,10 +2,14 @@ using Qkd.Emulation;
 
 namespace Qkd.Node.Link;
 
-/// <summary>What `qkd run --emulator` needs: the link profile and how long and how to run it.</summary>
+/// <summary>What `qkd run --emulator` needs: the link's physics and settings, and how long and how to run it.</summary>
 public sealed record EmulatedRunOptions
 {
+    /// <summary>The link's physics (source, fibre, detectors, clocks, eavesdropper).</summary>
     public required LinkProfile Profile { get; init; }
+
+    /// <summary>What the link is set to: pulse rate, intensities and their probabilities, sync divider, block sizes.</summary>
+    public LinkSettings Settings { get; init; } = LinkSettings.Default;
 
     /// <summary>Where the profile came from ("built-in default" or a path), for the report.</summary>
     public string ProfileSource { get; init; } = "built-in default";
@@ -16,12 +20,9 @@ public sealed record EmulatedRunOptions
     /// <summary>Seed of every random choice in the run; the same seed gives the same run.</summary>
     public ulong Seed { get; init; } = 7;
 
-    /// <summary>Sifted Z bits per privacy-amplification block.</summary>
-    public long BlockSizeBits { get; init; } = 1L << 23;
-
     /// <summary>
     /// A recorded time-tag file (from `qkd record`) to replay as Bob's tagger instead of the live emulator; Alice's
-    /// symbols and the profile come from the recording's metadata (see <see cref="Recording"/>).
+    /// symbols, the profile and the settings come from the recording's metadata (see <see cref="Recording"/>).
     /// </summary>
     public string? ReplayFile { get; init; }
 
@@ -34,14 +35,17 @@ public sealed record EmulatedRunOptions
     /// <summary>Directory under which Alice's and Bob's key files are written.</summary>
     public required string KeysDirectory { get; init; }
 
+    /// <summary>Pulses the run emits: pulse rate x duration.</summary>
+    public long Pulses => (long)Math.Round(Settings.PulseRateHz * DurationSeconds);
+
     public void Validate()
     {
         Profile.Validate();
+        ArgumentNullException.ThrowIfNull(Settings);
+        Settings.Validate();
         if (!(DurationSeconds > 0) || double.IsInfinity(DurationSeconds))
             throw new ArgumentException($"Duration must be a positive number of seconds, got {DurationSeconds}.");
-        if (Profile.PulseRateHz * DurationSeconds > 1e13)
-            throw new ArgumentException($"Duration {DurationSeconds} s at {Profile.PulseRateHz:G3} pulses/s is more than 1e13 pulses; choose a shorter run.");
-        if (BlockSizeBits < 1024)
-            throw new ArgumentException($"Block size must be at least 1024 bits, got {BlockSizeBits}.");
+        if (Settings.PulseRateHz * DurationSeconds > 1e13)
+            throw new ArgumentException($"Duration {DurationSeconds} s at {Settings.PulseRateHz:G3} pulses/s is more than 1e13 pulses; choose a shorter run.");
     }
 }

@@ -15,7 +15,10 @@ public sealed record LinkReport
     public required double WallClockSeconds { get; init; }
     public required ulong Seed { get; init; }
     public required string ProfileSource { get; init; }
+    /// <summary>The link's physics.</summary>
     public required LinkProfile Profile { get; init; }
+    /// <summary>What the link was set to: pulse rate, intensities and their probabilities, sync divider, block sizes.</summary>
+    public required LinkSettings Settings { get; init; }
     public required double LinkSeconds { get; init; }
     public required long PulsesSent { get; init; }
     public required long Detections { get; init; }
@@ -54,6 +57,9 @@ public sealed record LinkReport
         PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
         DefaultIgnoreCondition = JsonIgnoreCondition.Never,
         Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase) },
+        // The link settings through their source-generated metadata; the rest of the report by reflection, as before.
+        TypeInfoResolver = System.Text.Json.Serialization.Metadata.JsonTypeInfoResolver.Combine(
+            LinkSettingsJsonContext.Default, new System.Text.Json.Serialization.Metadata.DefaultJsonTypeInfoResolver()),
     };
 
     public string ToJson() => JsonSerializer.Serialize(this, JsonOptions);
@@ -108,7 +114,7 @@ public sealed record ReceiverReport(
     IReadOnlyDictionary<string, long>? ClockRecovery,
     AcquisitionReport? Acquisition);
 
-/// <summary>The acquisition loop and ring on the time-tag path.</summary>
+/// <summary>The acquisition loop and the one ring between the tagger and clock recovery on the time-tag path.</summary>
 public sealed record AcquisitionReport(long Tags, IReadOnlyDictionary<string, long> TagsPerChannel, long Overflows, long MissedEvents,
     long DroppedByRing, int RingCapacity, double? DriftEstimatePpm)
 {
@@ -118,7 +124,7 @@ public sealed record AcquisitionReport(long Tags, IReadOnlyDictionary<string, lo
         var perChannel = new Dictionary<string, long>();
         for (int channel = 0; channel < s.TagsPerChannel.Count; channel++)
             if (s.TagsPerChannel[channel] != 0) perChannel[channel.ToString(System.Globalization.CultureInfo.InvariantCulture)] = s.TagsPerChannel[channel];
-        return new AcquisitionReport(s.Tags, perChannel, s.Overflows, s.MissedEvents, s.DroppedByRing, frontEnd.Ring.Capacity,
+        return new AcquisitionReport(s.Tags, perChannel, s.Overflows, s.MissedEvents, s.DroppedByRing, frontEnd.RingCapacity,
             frontEnd.Clock.IsLocked ? frontEnd.Clock.DriftEstimatePpm : null);
     }
 }

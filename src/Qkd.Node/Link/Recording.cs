@@ -10,12 +10,15 @@ namespace Qkd.Node.Link;
 
 /// <summary>
 /// Records an emulated link's time-tag stream to a file in our format, with what a replay needs to distil it in the
-/// metadata: the link profile, the run seed (from which Alice's symbols follow) and the length of the run. A replay
+/// metadata: the link profile, the link settings, the run seed (from which Alice's symbols follow) and the length of
+/// the run. A replay
 /// (`qkd run --replay`) then goes through exactly the acquisition, clock-recovery and distillation path of a live run.
 /// </summary>
 public static class Recording
 {
     public const string ProfileKey = "qkd.profile";
+    /// <summary>The link settings (<see cref="LinkSettings"/> JSON). Recordings made before it carry the transmitter settings in the profile.</summary>
+    public const string SettingsKey = "qkd.linkSettings";
     public const string SeedKey = "qkd.seed";
     public const string PulsesKey = "qkd.pulses";
 
@@ -24,11 +27,12 @@ public static class Recording
     {
         options.Validate();
         var profile = options.Profile;
+        var settings = options.Settings;
         ulong seed = options.Seed;
-        long endPulse = (long)Math.Round(profile.PulseRateHz * options.DurationSeconds);
-        var symbols = EmulatedSetup.AliceSymbols(profile, seed);
-        var link = EmulatedSetup.Link(profile, symbols, seed);
-        var taggerOptions = EmulatedLinkRunner.TaggerOptionsFor(endPulse);
+        long endPulse = options.Pulses;
+        var symbols = EmulatedSetup.AliceSymbols(settings, seed);
+        var link = EmulatedSetup.Link(profile, settings, symbols, seed);
+        var taggerOptions = EmulatedLinkRunner.TaggerOptionsFor(settings, endPulse);
         var tagger = EmulatedSetup.Tagger(link, taggerOptions, seed);
 
         var channels = new List<TimeTagChannelDescription> { new(taggerOptions.SyncChannel, "sync (Alice clock / " + taggerOptions.SyncDivider + ")", TimeTagChannelRole.Sync) };
@@ -37,6 +41,7 @@ public static class Recording
         var header = new TimeTagFileHeader(1, channels, DateTimeOffset.UtcNow,
         [
             new(ProfileKey, profile.ToJson()),
+            new(SettingsKey, settings.ToJson()),
             new(SeedKey, seed.ToString(CultureInfo.InvariantCulture)),
             new(PulsesKey, endPulse.ToString(CultureInfo.InvariantCulture)),
         ]);
@@ -50,8 +55,10 @@ public static class Recording
     }
 
     /// <summary>
-    /// The run options that replay <paramref name="path"/>: profile, seed and duration from its metadata. A file without
-    /// them (a PicoQuant PTU file, a recording of other hardware) cannot be distilled: Alice's symbols are unknown.
+    /// The run options that replay <paramref name="path"/>: profile, link settings, seed and duration from its metadata
+    /// (the block size is the caller's). A file without them (a PicoQuant PTU file, a recording of other hardware)
+    /// cannot be distilled: Alice's symbols are unknown. Recordings made before the settings had a key of their own
+    /// carry them in the profile, and are read as they are.
     /// </summary>
     public static EmulatedRunOptions ReadRunOptions(string path, string keysDirectory, long blockSizeBits)
     {
@@ -63,7 +70,9 @@ public static class Recording
         if (profileJson is null || seedText is null || pulsesText is null)
             throw new ArgumentException(
                 $"{path}: the recording has no '{ProfileKey}', '{SeedKey}' and '{PulsesKey}' metadata, so Alice's symbols for its pulses are unknown and it cannot be distilled (record with `qkd record`).");
-        var profile = LinkProfile.Parse(profileJson);
+        string? settingsJson = header.FindMetadata(SettingsKey);
+        var (profile, settings) = LinkProfileFile.Parse(profileJson, settingsJson is null ? null : LinkSettings.Parse(settingsJson));
+        settings = settings with { BlockSizeBits = blockSizeBits };
         if (!ulong.TryParse(seedText, NumberStyles.None, CultureInfo.InvariantCulture, out ulong seed))
             throw new ArgumentException($"{path}: metadata '{SeedKey}' is '{seedText}', not a seed.");
         if (!long.TryParse(pulsesText, NumberStyles.None, CultureInfo.InvariantCulture, out long pulses) || pulses <= 0)
@@ -71,10 +80,10 @@ public static class Recording
         return new EmulatedRunOptions
         {
             Profile = profile,
+            Settings = settings,
             ProfileSource = $"{path} (recording metadata)",
             Seed = seed,
-            DurationSeconds = pulses / profile.PulseRateHz,
-            BlockSizeBits = blockSizeBits,
+            DurationSeconds = pulses / settings.PulseRateHz,
             KeysDirectory = keysDirectory,
             ReplayFile = path,
         };

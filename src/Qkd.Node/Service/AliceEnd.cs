@@ -11,7 +11,7 @@ using Qkd.Core.Keys;
 namespace Qkd.Node.Service;
 
 /// <summary>
-/// Alice's side of one session: sets her modulator up from the profile, emits the session's symbols (seeded from the
+/// Alice's side of one session: sets her modulator up from the link settings, emits the session's symbols (seeded from the
 /// node's seed and the session number, so no session repeats another's), and answers Bob's distiller, handing
 /// finished keys to the pool under session-scoped block IDs.
 /// </summary>
@@ -19,15 +19,13 @@ public sealed class AliceEnd(NodeConfig config, ILaserModulator modulator, IKeyS
 {
     public async Task<SessionSummary> RunSessionAsync(IClassicalChannel channel, long session, CancellationToken cancellationToken)
     {
-        var profile = config.LinkProfile();
-        long endPulse = (long)Math.Round(profile.PulseRateHz * config.DurationSeconds);
+        var settings = config.LinkSettings();
+        long endPulse = (long)Math.Round(settings.PulseRateHz * config.DurationSeconds);
         ulong seed = SplitMix64.Mix(config.Emulator.Seed ^ ((ulong)session * 0x9E3779B97F4A7C15UL));
-        var symbols = new SeededSymbolSource(SplitMix64.Mix(seed ^ 0xA11CE), profile.CreateSymbolDistribution());
+        var symbols = EmulatedSetup.AliceSymbols(settings, seed);
 
         if (modulator.State != Hardware.Devices.ConnectionState.Connected) modulator.Connect();
-        modulator.SetPulseRateHz((long)Math.Round(profile.PulseRateHz));
-        foreach (var level in Intensities.All) modulator.SetMeanPhotonNumber(level, profile.MeanPhotonNumber(level));
-        modulator.SetSyncDivider(EmulatedLinkRunner.SyncDivider);
+        settings.ConfigureModulator(modulator);
         modulator.StartEmission(symbols, 0, endPulse);
         logger.LogInformation("Session {Session}: emitting {Pulses:N0} pulses", session, endPulse);
         var stop = Task.Run(async () =>
@@ -37,7 +35,7 @@ public sealed class AliceEnd(NodeConfig config, ILaserModulator modulator, IKeyS
         }, CancellationToken.None);
 
         var sink = new SessionKeySink(pool, session);
-        var alice = new AliceDistiller(channel, symbols, EmulatedLinkRunner.DistillationOptionsFor(profile, config.BlockSizeBits), sink,
+        var alice = new AliceDistiller(channel, symbols, settings.Distillation(), sink,
             Xoshiro256StarStar.ForStream(seed, "alice-distiller"));
         string closing = await alice.RunAsync(cancellationToken).ConfigureAwait(false);
         await stop.WaitAsync(TimeSpan.FromMinutes(5), cancellationToken).ConfigureAwait(false);

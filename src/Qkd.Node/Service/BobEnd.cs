@@ -14,7 +14,8 @@ using Qkd.Core.Keys;
 namespace Qkd.Node.Service;
 
 /// <summary>
-/// Bob's side of one session: streams his tagger through the acquisition loop, clock recovery and the decoder into
+/// Bob's side of one session: reads his tagger's ring (the one ring between the tagger and clock recovery, filled by the
+/// driver's reader thread) through the acquisition loop, clock recovery and the decoder into
 /// his distiller, which drives the protocol over the classical channel and hands finished keys to the pool. The session
 /// ends when the light stops (the tagger's stream ends with the emission). With <paramref name="metrics"/>, every
 /// block's outcome and QBER are counted; the acquisition loop's counters are published for the session either way
@@ -24,19 +25,19 @@ public sealed class BobEnd(NodeConfig config, ITimeTagger tagger, IKeySink pool,
 {
     public async Task<SessionSummary> RunSessionAsync(IClassicalChannel channel, long session, CancellationToken cancellationToken)
     {
-        var profile = config.LinkProfile();
-        var taggerOptions = EmulatedLinkRunner.TaggerOptionsFor(long.MaxValue);
+        var (profile, settings) = config.Link();
+        var taggerOptions = EmulatedLinkRunner.TaggerOptionsFor(settings, long.MaxValue);
         ulong seed = SplitMix64.Mix(config.Emulator.Seed ^ ((ulong)session * 0x9E3779B97F4A7C15UL));
-        var bob = new BobDistiller(channel, EmulatedLinkRunner.DistillationOptionsFor(profile, config.BlockSizeBits), new SessionKeySink(pool, session));
+        var bob = new BobDistiller(channel, settings.Distillation(), new SessionKeySink(pool, session));
         bob.BlockCompleted += block => logger.LogInformation("Session {Session} block {Block}: {Outcome}, QBER {Qber:P2}, {Bits} secret bits{Reason}",
             session, block.BlockId, block.Outcome, double.IsNaN(block.QberZ) ? block.QberX : block.QberZ, block.SecretBits,
             block.Reason is null ? "" : $" ({block.Reason})");
         if (metrics is not null) bob.BlockCompleted += metrics.BlockCompleted;
 
         tagger.StartStream();
-        using var frontEnd = new TimeTagFrontEnd(tagger, EmulatedLinkRunner.ClockRecoveryOptionsFor(profile, taggerOptions), profile.ReceiverLayout,
+        using var frontEnd = new TimeTagFrontEnd(tagger, EmulatedLinkRunner.ClockRecoveryOptionsFor(profile, settings, taggerOptions), profile.ReceiverLayout,
             Xoshiro256StarStar.ForStream(seed, "bob-squashing"));
-        using var acquisitionMetrics = new AcquisitionMetrics("tagger", frontEnd.Loop.Counters, () => (frontEnd.Ring.Fill, frontEnd.Ring.Capacity));
+        using var acquisitionMetrics = new AcquisitionMetrics("tagger", frontEnd.Loop.Counters, () => (frontEnd.RingFill, frontEnd.RingCapacity));
         frontEnd.Loop.SourceDisconnected += e => logger.LogWarning("Tagger disconnected: {Error}", e.Message);
         frontEnd.Start();
         var detections = new Detection[1 << 16];

@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Qkd.Emulation;
 using Qkd.Kme.Delivery;
+using Qkd.Node.Link;
 using Qkd.Node.Metrics;
 
 namespace Qkd.Node.Service;
@@ -66,7 +67,7 @@ public sealed record NodeConfig
     /// </summary>
     public int AuthenticationReplenishBits { get; init; } = 1 << 19;
 
-    /// <summary>Sifted Z bits per privacy-amplification block (both ends must agree).</summary>
+    /// <summary>Sifted Z bits per privacy-amplification block (both ends must agree); the link settings' <see cref="Node.Link.LinkSettings.BlockSizeBits"/>.</summary>
     public long BlockSizeBits { get; init; } = 1L << 23;
 
     [JsonIgnore]
@@ -138,12 +139,27 @@ public sealed record NodeConfig
         }
     }
 
-    /// <summary>The link profile: the file's, or the built-in one, at the configured distance.</summary>
-    public LinkProfile LinkProfile()
+    /// <summary>
+    /// The link's physics and settings. Physics: the profile file's, or the built-in one, at the configured distance.
+    /// Settings: the built-in ones with this config's <see cref="BlockSizeBits"/>, and the transmitter settings the
+    /// profile file carries (pulse rate, intensities and their probabilities, Alice's basis probability; see
+    /// <see cref="LinkProfileFile"/>). Both ends must end up with the same settings.
+    /// </summary>
+    public (LinkProfile Profile, LinkSettings Settings) Link()
     {
-        var profile = Emulator.Profile is null ? Emulation.LinkProfile.Default : Emulation.LinkProfile.Load(PathOf(Emulator.Profile));
-        return Emulator.DistanceKm is double km ? profile.WithDistance(km) : profile;
+        var settings = Node.Link.LinkSettings.Default with { BlockSizeBits = BlockSizeBits };
+        var (profile, fileSettings) = Emulator.Profile is null
+            ? (Emulation.LinkProfile.Default, settings)
+            : LinkProfileFile.Load(PathOf(Emulator.Profile), settings);
+        fileSettings.Validate();
+        return (Emulator.DistanceKm is double km ? profile.WithDistance(km) : profile, fileSettings);
     }
+
+    /// <summary>The link's physics (see <see cref="Link"/>).</summary>
+    public LinkProfile LinkProfile() => Link().Profile;
+
+    /// <summary>The link's settings (see <see cref="Link"/>).</summary>
+    public LinkSettings LinkSettings() => Link().Settings;
 }
 
 /// <param name="Endpoint">Bob listens here, Alice connects here ("127.0.0.1:7001").</param>

@@ -165,8 +165,8 @@ public sealed class QkdNodeService(NodeConfig config, ILoggerFactory loggers) : 
     private async Task<SessionSummary> RunBobSessionAsync(IPEndPoint endpoint, ChannelEnd end, AuthenticationPadStore pad, SessionCounter counter,
         IBlockLedger ledger, IKeySink sink, NodeMetrics metrics, CancellationToken cancellationToken)
     {
-        var profile = config.LinkProfile();
-        using var devices = EmulatedReceiver.Create(profile, EmulatedLinkRunner.TaggerOptionsFor(long.MaxValue), config.Emulator.Seed,
+        var (profile, settings) = config.Link();
+        using var devices = EmulatedReceiver.Create(profile, EmulatedLinkRunner.TaggerOptionsFor(settings, long.MaxValue), config.Emulator.Seed,
             IPEndPoint.Parse(config.Emulator.Fibre), Transport());
         devices.ConnectAndConfigure(profile, syncChannel: 0);
         await using var channel = new TcpClassicalChannel(ChannelOptions(end, endpoint), pad, loggers.CreateLogger("qkd.channel"));

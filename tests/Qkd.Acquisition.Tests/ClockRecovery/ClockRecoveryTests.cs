@@ -56,7 +56,7 @@ public sealed class ClockRecoveryTests
         Assert.True(wrong <= expected - correct, "more wrong bits than missed tags");
 
         // Drift: the fit's slope noise is about sigma_sync sqrt(12) / (N T L^1.5) over a memory of L syncs.
-        double slopeNoisePpm = 100 * Math.Sqrt(12) / (divider * stream.Profile.PulsePeriodPs * Math.Pow(options.SyncFilterLength, 1.5)) * 1e6;
+        double slopeNoisePpm = 100 * Math.Sqrt(12) / (divider * stream.Light.PulsePeriodPs * Math.Pow(options.SyncFilterLength, 1.5)) * 1e6;
         Assert.Equal(driftPpm, recovery.DriftEstimatePpm, 5 * slopeNoisePpm);
         ClockRecoveryCounters counters = recovery.Counters;
         Assert.Equal(0, counters.SyncAnomalies);
@@ -79,7 +79,7 @@ public sealed class ClockRecoveryTests
         ClockRecoveryCounters counters = recovery.Counters;
         long judged = counters.AssignedTags + counters.OutOfGate;
         Assert.True(judged > 100_000, $"only {judged} dark counts reached the gate");
-        double expectedFraction = gatePs / stream.Profile.PulsePeriodPs;
+        double expectedFraction = gatePs / stream.Light.PulsePeriodPs;
         double sd = Math.Sqrt(expectedFraction * (1 - expectedFraction) / judged);
         double measured = (double)counters.AssignedTags / judged;
         Assert.True(Math.Abs(measured - expectedFraction) <= 4 * sd, $"accepted {measured:F5}, expected {expectedFraction} +- 4 x {sd:G3}");

@@ -23,6 +23,12 @@ internal sealed class EmulatedTagStream
 
     public LinkProfile Profile { get; }
 
+    /// <summary>The light of the stream: the default link's (1 GHz).</summary>
+    public TransmitterLight Light { get; } = TransmitterLight.Default;
+
+    /// <summary>Alice's choices of the default link: Z with 0.75; signal, decoy, vacuum with 0.65, 0.25, 0.10.</summary>
+    public static SymbolDistribution DefaultAlice => new(0.75, [0.65, 0.25, 0.10]);
+
     public EmulatedTimeTaggerOptions Wiring { get; }
 
     public TimeTag[] Tags { get; }
@@ -31,7 +37,7 @@ internal sealed class EmulatedTagStream
 
     public static EmulatedTagStream Generate(LinkProfile profile, EmulatedTimeTaggerOptions wiring, ulong seed = 1)
     {
-        var link = new EmulatedLink(profile, new SeededSymbolSource(seed + 100, profile.CreateSymbolDistribution()), seed);
+        var link = new EmulatedLink(profile, TransmitterLight.Default, new SeededSymbolSource(seed + 100, DefaultAlice), seed);
         var tagger = new EmulatedTimeTagger(link, wiring, seed + 7);
         var tags = new List<TimeTag>();
         var truth = new List<TimeTagTruth>();
@@ -49,14 +55,14 @@ internal sealed class EmulatedTagStream
     /// <summary>Options calibrated for this stream: same channels, delays, divider; path delay = the fibre's.</summary>
     public ClockRecoveryOptions MatchingOptions(double? gateWidthPs = null) => new()
     {
-        PulseRateHz = Profile.PulseRateHz,
+        PulseRateHz = Light.PulseRateHz,
         SyncChannel = Wiring.SyncChannel,
         SyncDivider = Wiring.SyncDivider,
         DetectorChannels = Enumerable.Range(Wiring.FirstDetectorChannel, Profile.DetectorCount).Select(c => (ushort)c).ToArray(),
         DetectorDelaysPs = Wiring.DetectorDelaysPs,
         SyncDelayPs = Wiring.SyncDelayPs,
         PathDelayPs = Profile.FibreDelayPs,
-        GateWidthPs = gateWidthPs ?? Profile.PulsePeriodPs,
+        GateWidthPs = gateWidthPs ?? Light.PulsePeriodPs,
     };
 
     /// <summary>Runs the tags through <paramref name="recovery"/> in batches of <paramref name="batch"/> and flushes.</summary>

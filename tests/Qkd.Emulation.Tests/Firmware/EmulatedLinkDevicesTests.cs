@@ -62,13 +62,14 @@ public sealed class EmulatedLinkDevicesTests
         return new Line { Devices = devices, Modulator = modulator, Detector = detector, Tagger = tagger };
     }
 
-    /// <summary>Sets the devices so that they imply <paramref name="profile"/> (the part the user controls).</summary>
+    /// <summary>Sets the devices so that they imply <paramref name="profile"/> (the part the user controls) and send the default light.</summary>
     private static void Configure(Line line, LinkProfile profile, int syncDivider)
     {
-        line.Modulator.Set(DeviceClass.LaserModulator, ParameterId.ModulatorPulseRateHz, 0, (long)profile.PulseRateHz);
-        line.Modulator.Set(DeviceClass.LaserModulator, ParameterId.ModulatorIntensityMicroPhotons, 0, (long)Math.Round(profile.SignalMeanPhotonNumber * 1e6));
-        line.Modulator.Set(DeviceClass.LaserModulator, ParameterId.ModulatorIntensityMicroPhotons, 1, (long)Math.Round(profile.DecoyMeanPhotonNumber * 1e6));
-        line.Modulator.Set(DeviceClass.LaserModulator, ParameterId.ModulatorIntensityMicroPhotons, 2, (long)Math.Round(profile.VacuumMeanPhotonNumber * 1e6));
+        var light = DefaultLink.Light;
+        line.Modulator.Set(DeviceClass.LaserModulator, ParameterId.ModulatorPulseRateHz, 0, (long)light.PulseRateHz);
+        line.Modulator.Set(DeviceClass.LaserModulator, ParameterId.ModulatorIntensityMicroPhotons, 0, (long)Math.Round(light.SignalMeanPhotonNumber * 1e6));
+        line.Modulator.Set(DeviceClass.LaserModulator, ParameterId.ModulatorIntensityMicroPhotons, 1, (long)Math.Round(light.DecoyMeanPhotonNumber * 1e6));
+        line.Modulator.Set(DeviceClass.LaserModulator, ParameterId.ModulatorIntensityMicroPhotons, 2, (long)Math.Round(light.VacuumMeanPhotonNumber * 1e6));
         line.Modulator.Set(DeviceClass.LaserModulator, ParameterId.ModulatorSyncDivider, 0, syncDivider);
         for (byte head = 0; head < 4; head++)
         {
@@ -79,7 +80,7 @@ public sealed class EmulatedLinkDevicesTests
 
     private static List<TimeTag> Direct(LinkProfile profile, ISymbolSource symbols, EmulatedTimeTaggerOptions options, long endPulse)
     {
-        var link = new EmulatedLink(profile, symbols, EmulatedLinkDevices.LinkSeed(Seed, 0));
+        var link = new EmulatedLink(profile, DefaultLink.Light, symbols, EmulatedLinkDevices.LinkSeed(Seed, 0));
         var tagger = new EmulatedTimeTagger(link, options with { EndPulse = endPulse }, EmulatedLinkDevices.TaggerSeed(Seed, 0));
         var tags = new List<TimeTag>();
         var buffer = new TimeTag[4096];
@@ -101,10 +102,11 @@ public sealed class EmulatedLinkDevicesTests
     public void Tags_through_the_firmware_equal_the_direct_emulated_tagger_tag_for_tag()
     {
         const long pulses = 3_000_000;
-        var symbols = new SeededSymbolSource(7, Profile.CreateSymbolDistribution());
-        using Line line = Connect(Profile with { PulseRateHz = 2e9 }, Wiring); // the base rate is overridden by the modulator
+        var symbols = new SeededSymbolSource(7, DefaultLink.Alice);
+        using Line line = Connect(Profile, Wiring);
         Configure(line, Profile, Wiring.SyncDivider);
         Assert.Equal(Profile, line.Devices.ImpliedProfile());
+        Assert.Equal(DefaultLink.Light, line.Devices.ImpliedLight()); // the light the physics emulates is the modulator's
 
         Assert.False(line.Tagger.Request(DeviceClass.TimeTagger, MessageType.TaggerStartStream).Header.IsNack);
         Assert.False(line.Modulator.Request(DeviceClass.LaserModulator, MessageType.ModulatorStartEmission, ModulatorFirmwareTests.StartPayload(0)).Header.IsNack);
@@ -137,7 +139,7 @@ public sealed class EmulatedLinkDevicesTests
     public void Same_seed_and_commands_give_the_same_tags_and_a_gap_in_the_symbols_is_vacuum()
     {
         const long pulses = 1_000_000;
-        var symbols = new SeededSymbolSource(8, Profile.CreateSymbolDistribution());
+        var symbols = new SeededSymbolSource(8, DefaultLink.Alice);
         List<TimeTag> Run()
         {
             using Line line = Connect(Profile, Wiring);

@@ -29,7 +29,7 @@ public sealed class EmulatedTimeTaggerTests
     };
 
     private static EmulatedLink Link(LinkProfile profile, ulong seed = 5) =>
-        new(profile, new SeededSymbolSource(11, profile.CreateSymbolDistribution()), seed);
+        new(profile, DefaultLink.Light, new SeededSymbolSource(11, DefaultLink.Alice), seed);
 
     private static (TimeTag[] Tags, TimeTagTruth[] Truth) ReadAll(EmulatedTimeTagger tagger, int batch = 4096)
     {
@@ -94,7 +94,7 @@ public sealed class EmulatedTimeTaggerTests
         }
 
         // Residuals against the exact line t = offset + delay + pulse * period * (1 + drift): mean ~0, RMS = sync jitter.
-        double period = Busy.PulsePeriodPs * (1 + Busy.ClockDriftPpm * 1e-6);
+        double period = DefaultLink.Light.PulsePeriodPs * (1 + Busy.ClockDriftPpm * 1e-6);
         double sum = 0, sumSquares = 0;
         foreach (int i in sync)
         {
@@ -138,7 +138,7 @@ public sealed class EmulatedTimeTaggerTests
                 Assert.Equal(-1, truth[i].PulseIndex);
                 perChannel[tags[i].Channel - options.FirstDetectorChannel]++;
             }
-        double seconds = options.EndPulse * Busy.PulsePeriodPs * (1 + Busy.ClockDriftPpm * 1e-6) / Units.PicosecondsPerSecond;
+        double seconds = options.EndPulse * DefaultLink.Light.PulsePeriodPs * (1 + Busy.ClockDriftPpm * 1e-6) / Units.PicosecondsPerSecond;
         double expectedPerChannel = rateHz * seconds;
         long total = perChannel.Sum();
         Assert.Equal(total, tagger.FreeRunningDarkCountTags);

@@ -131,12 +131,12 @@ public sealed class ReadmeSampleTests
         for (int input = 0; input <= 4; input++)
             tagger.SetTriggerLevelVolts(input, -0.4);     // TaggerTriggerLevelMicrovolts = -400 000 (NIM)
         tagger.SetInputDelayPs(1, 250);                   // TaggerInputDelayPs: cable compensation
-        modulator.SetMeanPhotonNumber(Intensity.Signal, profile.SignalMeanPhotonNumber);
-        modulator.SetMeanPhotonNumber(Intensity.Decoy, profile.DecoyMeanPhotonNumber);
+        modulator.SetMeanPhotonNumber(Intensity.Signal, 0.5);     // mean photons per signal pulse
+        modulator.SetMeanPhotonNumber(Intensity.Decoy, 0.15);     // ... per decoy pulse
         modulator.SetSyncDivider(1024);                   // one sync tag every 1024 pulses
 
         tagger.StartStream();
-        modulator.StartEmission(new SeededSymbolSource(7, profile.CreateSymbolDistribution()), firstPulse: 0, endPulse: 1_000_000);
+        modulator.StartEmission(new SeededSymbolSource(7, new SymbolDistribution(0.75, [0.65, 0.25, 0.10])), firstPulse: 0, endPulse: 1_000_000);
         await modulator.StreamingCompletion.WaitAsync(timeout.Token);
         modulator.StopEmission();                         // the emulated tagger's stream ends with the emission's light
 

@@ -5,6 +5,7 @@ using Qkd.Emulation.Hosting;
 using Qkd.Protocol;
 using Qkd.Hardware.TimeTagger;
 using Qkd.Hardware.Devices;
+using Qkd.Core.Rings;
 
 namespace Qkd.Hardware.Tests.Drivers;
 
@@ -165,5 +166,68 @@ public sealed class TimeTaggerDriverTests
             Assert.Contains(tags, t => t.Kind == TimeTagKind.OverflowEnd);
             Assert.Equal(0, tagger.StreamCounters.FramesDuplicated);
         }
+    }
+
+    [Fact(Timeout = 60_000)]
+    public void A_full_drop_newest_ring_drops_whole_frames_counts_every_tag_and_marks_the_gap()
+    {
+        // The physics holds at tag 30,000 while nobody reads: the ring (8192 tags) takes what fits, whole frames, and
+        // drops the rest. Then the host drains the ring and the physics goes on: the first frame that fits closes the
+        // gap with an OverflowBegin at the last tag delivered before it and an OverflowEnd at its own first tag.
+        const int total = 60_000, holdAt = 30_000;
+        var physics = ListTagSource.Regular(total);
+        var source = new ListTagSource(physics, holdAt: holdAt);
+        var firmware = new EmulatedTimeTaggerFirmware(() => source, "TT-0042", inputs: 8);
+        var connector = new EmulatedDeviceConnector(firmware, EmulatedDeviceTransport.InProcess, SerialPorts.Open);
+        var tagger = new ProtocolTimeTagger(connector, new DeviceConnectionOptions { ReplyTimeout = TimeSpan.FromSeconds(2) }, 1 << 13, OverflowPolicy.DropNewest);
+        using (firmware)
+        using (connector)
+        using (tagger)
+        {
+            tagger.Connect();
+            tagger.StartStream();
+            // Every tag before the hold point has been decoded (delivered or dropped) once the counter says so.
+            Assert.True(SpinWait.SpinUntil(() => Interlocked.Read(ref tagger.StreamCounters.Tags) == holdAt, TimeSpan.FromSeconds(30)));
+            Assert.True(tagger.Dropped > 0);
+            Assert.True(tagger.Buffered <= tagger.BufferCapacity);
+            var tags = new List<TimeTag>();
+            var buffer = new TimeTag[1000];
+            while (tagger.Buffered > 0)
+            {
+                int n = tagger.Read(buffer, TestContext.Current.CancellationToken);
+                tags.AddRange(buffer.AsSpan(0, n).ToArray());
+            }
+            long droppedWhileHeld = tagger.Dropped;
+            source.Release();
+            tags.AddRange(ReadAll(tagger));
+
+            var events = tags.Where(t => t.IsEvent).ToList();
+            Assert.Equal(total, events.Count + tagger.Dropped);
+            Assert.True(tagger.Dropped >= droppedWhileHeld);
+            Assert.Equal(0, tagger.StreamCounters.TagsDiscarded);
+            Assert.Equal(total, tagger.StreamCounters.Tags);
+            // What arrived is the physics minus the dropped tags, in order, each once.
+            Assert.True(events.Zip(events.Skip(1)).All(p => p.First.TimePs < p.Second.TimePs));
+            Assert.Empty(events.Select(t => t.TimePs).Except(physics.Select(t => t.TimePs)));
+            // Each gap is bracketed: OverflowBegin at the last tag before it, OverflowEnd at the first after it.
+            var begins = tags.Select((t, i) => (t, i)).Where(x => x.t.Kind == TimeTagKind.OverflowBegin).ToList();
+            Assert.NotEmpty(begins);
+            Assert.Equal(begins.Count, tags.Count(t => t.Kind == TimeTagKind.OverflowEnd));
+            Assert.Equal(tagger.StreamCounters.GapsMarked, begins.Count);
+            foreach (var (begin, i) in begins)
+            {
+                Assert.Equal(tags[i - 1].TimePs, begin.TimePs);
+                Assert.Equal(TimeTagKind.OverflowEnd, tags[i + 1].Kind);
+                Assert.Equal(tags[i + 2].TimePs, tags[i + 1].TimePs);
+            }
+        }
+    }
+
+    [Fact]
+    public void A_drop_newest_ring_must_hold_a_whole_frame()
+    {
+        var connector = new EmulatedDeviceConnector(new EmulatedTimeTaggerFirmware(() => new ListTagSource([])), EmulatedDeviceTransport.InProcess, SerialPorts.Open);
+        using (connector)
+            Assert.Equal("ringCapacity", Assert.Throws<ArgumentOutOfRangeException>(() => new ProtocolTimeTagger(connector, null, 1 << 12, OverflowPolicy.DropNewest)).ParamName);
     }
 }

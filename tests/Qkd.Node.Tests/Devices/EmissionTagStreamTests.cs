@@ -12,13 +12,19 @@ public sealed class EmissionTagStreamTests
     /// A tagger as real hardware behaves: it streams its tags a few at a time and ends only after StopStream (flushing
     /// what it has); with <c>silentUntilStopped</c> it blocks when it has nothing, as a tagger seeing no light does.
     /// </summary>
-    private sealed class ScriptedTagger(IEnumerable<TimeTag> tags, bool endsByItself = false, bool silentUntilStopped = false) : ITimeTagSource
+    private sealed class ScriptedTagger(IEnumerable<TimeTag> tags, bool endsByItself = false, bool silentUntilStopped = false) : IBufferedTimeTagSource
     {
         private readonly Queue<TimeTag> _tags = new(tags);
         private volatile bool _stopped;
         public int StopCalls;
 
         public string Name => "scripted tagger";
+
+        public int Buffered => _tags.Count;
+
+        public int BufferCapacity => 1 << 10;
+
+        public long Dropped => 0;
 
         public void Stop()
         {
@@ -111,14 +117,15 @@ public sealed class EmissionTagStreamTests
         // The emulated tagger ends its stream with its physics; the emission window must cut nothing off it. The lab
         // capture goes through the same window, so compare with the raw tagger stream of the same run instead.
         var profile = LinkProfile.Default.WithDistance(10);
-        var wiring = EmulatedLinkRunner.TaggerOptionsFor(long.MaxValue);
+        var settings = LinkSettings.Default;
+        var wiring = EmulatedLinkRunner.TaggerOptionsFor(settings, long.MaxValue);
         const long pulses = 3_000_000;
         List<TimeTag> Run(bool window)
         {
             using var rig = LinkRig.CreateEmulated(profile, wiring, 11);
             rig.Connect();
-            rig.Configure(profile, wiring.SyncDivider, wiring.SyncChannel);
-            var emission = rig.StartEmission(EmulatedSetup.AliceSymbols(profile, 11), pulses);
+            rig.Configure(profile, settings, wiring.SyncChannel);
+            var emission = rig.StartEmission(EmulatedSetup.AliceSymbols(settings, 11), pulses);
             var tags = Drain(window ? emission : rig.Tagger);
             emission.EmissionStopped.Wait(TestContext.Current.CancellationToken);
             if (window)

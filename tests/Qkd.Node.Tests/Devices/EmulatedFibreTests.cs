@@ -16,14 +16,13 @@ namespace Qkd.Node.Tests.Devices;
 public class EmulatedFibreTests
 {
     private static readonly LinkProfile Profile = LinkProfile.Default.WithDistance(25);
+    private static readonly LinkSettings Settings = LinkSettings.Default;
     private const ulong Seed = 21;
     private const long Pulses = 20_000_000;
 
     private static void Drive(ILaserModulator modulator, Core.Symbols.ISymbolSource symbols)
     {
-        modulator.SetPulseRateHz((long)Profile.PulseRateHz);
-        foreach (var level in Intensities.All) modulator.SetMeanPhotonNumber(level, Profile.MeanPhotonNumber(level));
-        modulator.SetSyncDivider(EmulatedLinkRunner.SyncDivider);
+        Settings.ConfigureModulator(modulator);
         modulator.StartEmission(symbols, 0, Pulses);
         Task.Run(async () =>
         {
@@ -44,8 +43,8 @@ public class EmulatedFibreTests
     [Fact(Timeout = 120_000)]
     public void Light_down_the_fibre_gives_the_tags_of_the_one_process_rig()
     {
-        var symbols = EmulatedSetup.AliceSymbols(Profile, Seed);
-        var taggerOptions = EmulatedLinkRunner.TaggerOptionsFor(Pulses);
+        var symbols = EmulatedSetup.AliceSymbols(Settings, Seed);
+        var taggerOptions = EmulatedLinkRunner.TaggerOptionsFor(Settings, Pulses);
 
         List<TimeTag> viaFibre;
         using (var receiver = EmulatedReceiver.Create(Profile, taggerOptions, Seed, new IPEndPoint(IPAddress.Loopback, 0)))
@@ -65,7 +64,7 @@ public class EmulatedFibreTests
         using (var rig = LinkRig.CreateEmulated(Profile, taggerOptions with { EndPulse = long.MaxValue }, Seed))
         {
             rig.Connect();
-            rig.Configure(Profile, taggerOptions.SyncDivider, taggerOptions.SyncChannel);
+            rig.Configure(Profile, Settings, taggerOptions.SyncChannel);
             rig.Tagger.StartStream();
             Drive(rig.Modulator, symbols);
             inOneProcess = ReadAll(rig.Tagger);

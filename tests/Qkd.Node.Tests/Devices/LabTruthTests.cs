@@ -11,9 +11,9 @@ public class LabTruthTests
     private static LinkRig Rig(EmulatedLabTruth truth)
     {
         var profile = LinkProfile.Default;
-        var rig = LinkRig.CreateEmulated(profile, EmulatedLinkRunner.TaggerOptionsFor(long.MaxValue), 1, truth: truth);
+        var rig = LinkRig.CreateEmulated(profile, EmulatedLinkRunner.TaggerOptionsFor(LinkSettings.Default, long.MaxValue), 1, truth: truth);
         rig.Connect();
-        rig.Configure(profile, EmulatedLinkRunner.SyncDivider, 0);
+        rig.Configure(profile, LinkSettings.Default, 0);
         return rig;
     }
 

@@ -31,9 +31,10 @@ public sealed class DistillersOverTcpTests : IDisposable
     {
         var profile = LinkProfile.Default.WithDistance(25) with { ReceiverLayout = ReceiverLayout.ActiveTwoDetector };
         const ulong seed = 21;
-        var symbols = EmulatedSetup.AliceSymbols(profile, seed);
-        var link = EmulatedSetup.Link(profile, symbols, seed);
-        var options = EmulatedLinkRunner.DistillationOptionsFor(profile, blockBits) with { FrameSizeBits = frameBits };
+        var settings = LinkSettings.Default with { BlockSizeBits = blockBits };
+        var symbols = EmulatedSetup.AliceSymbols(settings, seed);
+        var link = EmulatedSetup.Link(profile, settings, symbols, seed);
+        var options = settings.Distillation() with { FrameSizeBits = frameBits };
         var aliceStore = new FileKeySink(Path.Combine(keys, "alice"));
         var bobStore = new FileKeySink(Path.Combine(keys, "bob"));
         var alice = new AliceDistiller(aliceChannel, symbols, options, aliceStore, Xoshiro256StarStar.ForStream(seed, "alice-distiller"));
@@ -42,7 +43,7 @@ public sealed class DistillersOverTcpTests : IDisposable
 
         var wall = Stopwatch.StartNew();
         var aliceTask = Task.Run(() => alice.RunAsync(token), token);
-        long endPulse = (long)Math.Round(profile.PulseRateHz * linkSeconds);
+        long endPulse = (long)Math.Round(settings.PulseRateHz * linkSeconds);
         var clicks = new DetectorClick[1 << 16];
         var detections = new Detection[1 << 16];
         while (true)
