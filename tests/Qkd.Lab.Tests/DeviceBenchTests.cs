@@ -29,8 +29,19 @@ public sealed class DeviceBenchTests : IDisposable
             Modulator = new DeviceAddress { UsbSerialNumber = "MOD-0001" },
             Detector = new DeviceAddress { SerialPort = "/dev/qkd/detector-SPD-0001-tty", BaudRate = 921_600 },
             Tagger = new DeviceAddress { UsbSerialNumber = "TT-0042" },
+            ReplyTimeoutMs = 2_000,
         };
         Assert.Equal(bench, DeviceBench.Load(Write(bench.ToJson())));
+    }
+
+    [Fact]
+    public void A_bench_reply_timeout_is_optional_and_bounded()
+    {
+        const string Devices = "\"modulator\": { \"usbSerialNumber\": \"M\" }, \"detector\": { \"serialPort\": \"/dev/ttyACM0\" }, \"tagger\": { \"usbSerialNumber\": \"T\" }";
+        Assert.Null(DeviceBench.Parse("{ " + Devices + " }").ReplyTimeoutMs);
+        Assert.Equal(5_000, DeviceBench.Parse("{ " + Devices + ", \"replyTimeoutMs\": 5000 }").ReplyTimeoutMs);
+        var e = Assert.Throws<InvalidDataException>(() => DeviceBench.Parse("{ " + Devices + ", \"replyTimeoutMs\": 10 }"));
+        Assert.Contains("replyTimeoutMs 10 is outside 50..60000", e.Message);
     }
 
     [Theory]

@@ -24,6 +24,13 @@ public sealed record DeviceBench
     /// <summary>Free text for reports ("lab bench 1, 25 km spool").</summary>
     public string? Description { get; init; }
 
+    /// <summary>
+    /// How long the host waits for each device's reply, milliseconds (50..60,000); null: the protocol's default
+    /// (<see cref="DeviceConnectionOptions.ReplyTimeout"/>, 500 ms). Devices behind a slow hub, or emulated devices
+    /// sharing a loaded machine with the host, need more.
+    /// </summary>
+    public int? ReplyTimeoutMs { get; init; }
+
     internal static readonly JsonSerializerOptions Json = new()
     {
         PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
@@ -71,15 +78,17 @@ public sealed record DeviceBench
     public void Validate()
     {
         string? problem = Modulator.Problem("modulator") ?? Detector.Problem("detector") ?? Tagger.Problem("tagger");
+        if (problem is null && ReplyTimeoutMs is int ms && ms is < 50 or > 60_000)
+            problem = $"replyTimeoutMs {ms} is outside 50..60000";
         if (problem is not null) throw new InvalidDataException(problem);
     }
 
     public string ToJson() => JsonSerializer.Serialize(this, Json);
 
-    /// <summary>The bench's devices as a rig, not yet connected.</summary>
+    /// <summary>The bench's devices as a rig, not yet connected (with the bench's reply timeout unless options are given).</summary>
     public LinkRig CreateRig(DeviceConnectionOptions? connectionOptions = null, string? source = null) =>
         LinkRig.CreateHardware(Modulator.Connector(DeviceClass.LaserModulator), Detector.Connector(DeviceClass.SinglePhotonDetector),
             Tagger.Connector(DeviceClass.TimeTagger),
             $"{Description ?? "device bench"}{(source is null ? "" : $" ({source})")}: modulator {Modulator}, detector {Detector}, tagger {Tagger}",
-            connectionOptions);
+            connectionOptions ?? (ReplyTimeoutMs is int ms ? new DeviceConnectionOptions { ReplyTimeout = TimeSpan.FromMilliseconds(ms) } : null));
 }

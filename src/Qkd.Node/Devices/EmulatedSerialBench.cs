@@ -50,6 +50,9 @@ public sealed class EmulatedSerialBench : IDisposable
             Modulator = new DeviceAddress { SerialPort = _ports[0].SlavePath },
             Detector = new DeviceAddress { SerialPort = _ports[1].SlavePath },
             Tagger = new DeviceAddress { SerialPort = _ports[2].SlavePath },
+            // The firmware shares the host's machine (and, in tests, its process): give replies the time the emulated
+            // pseudo-terminal transport gives them (LinkRig.CreateEmulated), not a real device's 500 ms.
+            ReplyTimeoutMs = 5_000,
         };
     }
 
