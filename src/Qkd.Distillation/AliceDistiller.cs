@@ -73,6 +73,13 @@ public sealed class AliceDistiller
                 };
                 if (!reply.IsEmpty)
                     await _channel.SendAsync(reply, cancellationToken).ConfigureAwait(false);
+                // A Toeplitz seed too long for one message: its other parts follow the first straight away.
+                if (_seedInFlight is { } seed)
+                {
+                    for (int part = 1; part < seed.MessageCount; part++)
+                        await _channel.SendAsync(seed.Write(_writer, part), cancellationToken).ConfigureAwait(false);
+                    _seedInFlight = null;
+                }
             }
         }
         finally
@@ -229,8 +236,8 @@ public sealed class AliceDistiller
         return new VerificationTag(block.BlockId, keys, tag).Write(_writer);
     }
 
-    // The Toeplitz seed of the open block; public once sent, but overwritten by the next block's.
-    private readonly byte[] _toeplitzSeed = new byte[ToeplitzSeed.SeedBytes];
+    // The open block's Toeplitz seed while its parts go out (public: sent in the clear, nothing to zeroise).
+    private AmplificationSeed? _seedInFlight;
 
     private ReadOnlyMemory<byte> HandleVerificationResult(ReadOnlySpan<byte> message)
     {
@@ -248,10 +255,13 @@ public sealed class AliceDistiller
             DiscardBlock();
             return new AmplificationSeed(block.BlockId, 0, default).Write(_writer);
         }
-        _random.Fill(_toeplitzSeed);
-        var toeplitz = ToeplitzSeed.Expand(_toeplitzSeed, block.Key.Length + length.SecretBits - 1);
+        // Every bit of the matrix comes from the random source: the leftover hash lemma needs the whole two-universal
+        // family, not a pseudorandom corner of it (see ToeplitzSeed).
+        var toeplitz = ToeplitzSeed.Draw(_random, block.Key.Length, length.SecretBits);
         block.SecretKey = ToeplitzHash.Apply(block.Key, length.SecretBits, toeplitz);
-        return new AmplificationSeed(block.BlockId, length.SecretBits, _toeplitzSeed).Write(_writer);
+        var seed = new AmplificationSeed(block.BlockId, length.SecretBits, toeplitz, _options.AmplificationSeedPartBits);
+        if (seed.MessageCount > 1) _seedInFlight = seed;
+        return seed.Write(_writer, 0);
     }
 
     private ReadOnlyMemory<byte> HandleBlockDone(ReadOnlySpan<byte> message)
