@@ -26,20 +26,38 @@ public sealed class AliceDistiller
     private readonly DistillationOptions _options;
     private readonly IKeySink _keySink;
     private readonly IRandomSource _random;
+    private readonly IRandomSource _seedRandom;
     private readonly ProtocolWriter _writer = new();
     private readonly SiftedBuffer[] _sifted = [new(), new()];
     private long _lastPulse = -1;
 
     private BlockState? _block;
 
+    /// <param name="random">Alice's random choices: Cascade schedule seeds, verification hash keys and the Toeplitz
+    /// seeds of privacy amplification.</param>
     public AliceDistiller(IClassicalChannel channel, ISymbolSource symbols, DistillationOptions options, IKeySink keySink, IRandomSource random)
+        : this(channel, symbols, options, keySink, random, random)
+    {
+    }
+
+    /// <param name="random">Cascade schedule seeds and verification hash keys.</param>
+    /// <param name="seedRandom">
+    /// The Toeplitz seeds: n + l - 1 bits a block, a length that follows the block's key length. Seeded runs give them a
+    /// stream of their own so that the other draws, and with them the Cascade schedules and leakage of later blocks,
+    /// do not shift with the key lengths of earlier ones. On hardware both are the QRNG (or the OS CSPRNG).
+    /// </param>
+    public AliceDistiller(IClassicalChannel channel, ISymbolSource symbols, DistillationOptions options, IKeySink keySink,
+        IRandomSource random, IRandomSource seedRandom)
     {
         options.Validate();
+        ArgumentNullException.ThrowIfNull(random);
+        ArgumentNullException.ThrowIfNull(seedRandom);
         _channel = channel;
         _symbols = symbols;
         _options = options;
         _keySink = keySink;
         _random = random;
+        _seedRandom = seedRandom;
     }
 
     public SiftingStatistics Sifting { get; } = new();
@@ -257,7 +275,7 @@ public sealed class AliceDistiller
         }
         // Every bit of the matrix comes from the random source: the leftover hash lemma needs the whole two-universal
         // family, not a pseudorandom corner of it (see ToeplitzSeed).
-        var toeplitz = ToeplitzSeed.Draw(_random, block.Key.Length, length.SecretBits);
+        var toeplitz = ToeplitzSeed.Draw(_seedRandom, block.Key.Length, length.SecretBits);
         block.SecretKey = ToeplitzHash.Apply(block.Key, length.SecretBits, toeplitz);
         var seed = new AmplificationSeed(block.BlockId, length.SecretBits, toeplitz, _options.AmplificationSeedPartBits);
         if (seed.MessageCount > 1) _seedInFlight = seed;

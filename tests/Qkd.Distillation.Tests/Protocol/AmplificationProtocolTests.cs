@@ -3,6 +3,7 @@ using Qkd.Core.Symbols;
 using Qkd.Core.Random;
 using Qkd.ClassicalChannel;
 using Qkd.Distillation.Messages;
+using Qkd.Distillation.PrivacyAmplification;
 using Qkd.Distillation.Protocol;
 
 namespace Qkd.Distillation.Tests.Protocol;
@@ -40,7 +41,7 @@ public class AmplificationProtocolTests
     /// Runs a session with <paramref name="options"/> at both ends and records Alice's AmplificationSeed messages as
     /// sent; <paramref name="rewriteAtBob"/> may change them on their way in. Errors are returned, not thrown.
     /// </summary>
-    private static async Task<Run> RunAsync(DistillationOptions options, Func<byte[], byte[]>? rewriteAtBob = null)
+    private static async Task<Run> RunAsync(DistillationOptions options, Func<byte[], byte[]>? rewriteAtBob = null, IRandomSource? seedRandom = null)
     {
         var (ca, cb) = InMemoryClassicalChannel.CreatePair();
         var aliceChannel = new TappedClassicalChannel(ca);
@@ -55,7 +56,8 @@ public class AmplificationProtocolTests
             bobChannel.OnReceive = message => message[0] == (byte)MessageType.AmplificationSeed ? rewriteAtBob(message) : message;
         var aliceKeys = new MemoryKeySink();
         var bobKeys = new MemoryKeySink();
-        var alice = new AliceDistiller(aliceChannel, new SeededSymbolSource(5, Symbols), options, aliceKeys, new Xoshiro256StarStar(9));
+        var random = new Xoshiro256StarStar(9);
+        var alice = new AliceDistiller(aliceChannel, new SeededSymbolSource(5, Symbols), options, aliceKeys, random, seedRandom ?? random);
         var bob = new BobDistiller(bobChannel, options, bobKeys);
         var ct = TestContext.Current.CancellationToken;
         var aliceTask = Task.Run(async () =>
@@ -109,7 +111,7 @@ public class AmplificationProtocolTests
     [InlineData(SmallParts)]                 // several parts per block
     public async Task The_ends_agree_on_keys_hashed_with_the_whole_seed(long partBits)
     {
-        var run = await RunAsync(Options with { AmplificationSeedPartBits = partBits });
+        var run = await RunAsync(Options with { AmplificationSeedPartBits = partBits }, seedRandom: new Xoshiro256StarStar(42));
         Assert.Null(run.AliceError);
         Assert.Null(run.BobError);
 
@@ -117,14 +119,16 @@ public class AmplificationProtocolTests
         Assert.NotEmpty(keyBlocks);
         var seeds = SeedsSent(run, partBits).Where(s => s.SecretBits > 0).ToList();
         Assert.Equal(keyBlocks.Count, seeds.Count);
+        var source = new Xoshiro256StarStar(42); // Alice's seed stream, replayed
         for (int i = 0; i < keyBlocks.Count; i++)
         {
             var block = keyBlocks[i];
             var seed = seeds[i];
             Assert.Equal(run.AliceKeys.Keys[block.BlockId], run.BobKeys.Keys[block.BlockId]);
             Assert.Equal(block.SecretBits, seed.SecretBits);
-            // n + l - 1 bits on the wire, all of them random (not a short key and zeros).
+            // n + l - 1 bits on the wire, exactly the next ones of Alice's seed stream (nothing stretched or derived).
             Assert.Equal(block.SiftedZ + block.SecretBits - 1, seed.Seed!.Length);
+            Assert.True(ToeplitzSeed.Draw(source, block.SiftedZ, block.SecretBits).ContentEquals(seed.Seed), $"block {block.BlockId}'s seed");
             Assert.InRange(seed.Seed.PopCount(), 0.49 * seed.Seed.Length, 0.51 * seed.Seed.Length);
             Assert.Equal((int)((seed.Seed.Length + partBits - 1) / partBits), seed.MessageCount);
         }
