@@ -26,20 +26,38 @@ public sealed class AliceDistiller
     private readonly DistillationOptions _options;
     private readonly IKeySink _keySink;
     private readonly IRandomSource _random;
+    private readonly IRandomSource _seedRandom;
     private readonly ProtocolWriter _writer = new();
     private readonly SiftedBuffer[] _sifted = [new(), new()];
     private long _lastPulse = -1;
 
     private BlockState? _block;
 
+    /// <param name="random">Alice's random choices: Cascade schedule seeds, verification hash keys and the Toeplitz
+    /// seeds of privacy amplification.</param>
     public AliceDistiller(IClassicalChannel channel, ISymbolSource symbols, DistillationOptions options, IKeySink keySink, IRandomSource random)
+        : this(channel, symbols, options, keySink, random, random)
+    {
+    }
+
+    /// <param name="random">Cascade schedule seeds and verification hash keys.</param>
+    /// <param name="seedRandom">
+    /// The Toeplitz seeds: n + l - 1 bits a block, a length that follows the block's key length. Seeded runs give them a
+    /// stream of their own so that the other draws, and with them the Cascade schedules and leakage of later blocks,
+    /// do not shift with the key lengths of earlier ones. On hardware both are the QRNG (or the OS CSPRNG).
+    /// </param>
+    public AliceDistiller(IClassicalChannel channel, ISymbolSource symbols, DistillationOptions options, IKeySink keySink,
+        IRandomSource random, IRandomSource seedRandom)
     {
         options.Validate();
+        ArgumentNullException.ThrowIfNull(random);
+        ArgumentNullException.ThrowIfNull(seedRandom);
         _channel = channel;
         _symbols = symbols;
         _options = options;
         _keySink = keySink;
         _random = random;
+        _seedRandom = seedRandom;
     }
 
     public SiftingStatistics Sifting { get; } = new();
@@ -73,6 +91,13 @@ public sealed class AliceDistiller
                 };
                 if (!reply.IsEmpty)
                     await _channel.SendAsync(reply, cancellationToken).ConfigureAwait(false);
+                // A Toeplitz seed too long for one message: its other parts follow the first straight away.
+                if (_seedInFlight is { } seed)
+                {
+                    for (int part = 1; part < seed.MessageCount; part++)
+                        await _channel.SendAsync(seed.Write(_writer, part), cancellationToken).ConfigureAwait(false);
+                    _seedInFlight = null;
+                }
             }
         }
         finally
@@ -229,8 +254,8 @@ public sealed class AliceDistiller
         return new VerificationTag(block.BlockId, keys, tag).Write(_writer);
     }
 
-    // The Toeplitz seed of the open block; public once sent, but overwritten by the next block's.
-    private readonly byte[] _toeplitzSeed = new byte[ToeplitzSeed.SeedBytes];
+    // The open block's Toeplitz seed while its parts go out (public: sent in the clear, nothing to zeroise).
+    private AmplificationSeed? _seedInFlight;
 
     private ReadOnlyMemory<byte> HandleVerificationResult(ReadOnlySpan<byte> message)
     {
@@ -248,10 +273,13 @@ public sealed class AliceDistiller
             DiscardBlock();
             return new AmplificationSeed(block.BlockId, 0, default).Write(_writer);
         }
-        _random.Fill(_toeplitzSeed);
-        var toeplitz = ToeplitzSeed.Expand(_toeplitzSeed, block.Key.Length + length.SecretBits - 1);
+        // Every bit of the matrix comes from the random source: the leftover hash lemma needs the whole two-universal
+        // family, not a pseudorandom corner of it (see ToeplitzSeed).
+        var toeplitz = ToeplitzSeed.Draw(_seedRandom, block.Key.Length, length.SecretBits);
         block.SecretKey = ToeplitzHash.Apply(block.Key, length.SecretBits, toeplitz);
-        return new AmplificationSeed(block.BlockId, length.SecretBits, _toeplitzSeed).Write(_writer);
+        var seed = new AmplificationSeed(block.BlockId, length.SecretBits, toeplitz, _options.AmplificationSeedPartBits);
+        if (seed.MessageCount > 1) _seedInFlight = seed;
+        return seed.Write(_writer, 0);
     }
 
     private ReadOnlyMemory<byte> HandleBlockDone(ReadOnlySpan<byte> message)

@@ -352,15 +352,19 @@ public sealed class BobDistiller
         // 4. Key length from the finite-key bound with the leakage actually spent, then privacy amplification.
         var keyLength = FiniteKeyLength.Compute(bounds, leaked, tagBits, _options.Security);
         result = result with { KeyLength = keyLength };
-        var amplification = AmplificationSeed.Read((await _channel.ReceiveAsync(ct).ConfigureAwait(false)).Span);
+        var amplification = AmplificationSeed.Read((await _channel.ReceiveAsync(ct).ConfigureAwait(false)).Span, key.Length,
+            _options.AmplificationSeedPartBits);
         if (amplification.BlockId != blockId) throw new ProtocolException($"Amplification seed for another block than {blockId}.");
         long bobLength = Math.Max(0, keyLength.SecretBits);
         if (amplification.SecretBits != bobLength)
             throw new ProtocolException($"Block {blockId}: Alice computed a key of {amplification.SecretBits} bits, Bob {bobLength}.");
         if (bobLength == 0)
             return result with { Outcome = BlockOutcome.NoKey, Reason = $"finite-key length is zero: {keyLength.NoKeyReason}" };
-        var toeplitz = ToeplitzSeed.Expand(amplification.Seed.Span, key.Length + bobLength - 1);
-        var secret = ToeplitzHash.Apply(key, bobLength, toeplitz);
+        // The rest of the seed, when it did not fit one message: Alice sends the parts back to back.
+        while (!amplification.IsComplete)
+            amplification = amplification.ReadNext((await _channel.ReceiveAsync(ct).ConfigureAwait(false)).Span);
+        // The matrix is exactly the n + l - 1 bits Alice drew (Read checked the length against this block's n and l).
+        var secret = ToeplitzHash.Apply(key, bobLength, amplification.Seed!);
         try
         {
             _keySink.Accept(blockId, secret);

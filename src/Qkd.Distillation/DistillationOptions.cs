@@ -38,6 +38,12 @@ public sealed record DistillationOptions
     /// </summary>
     public int SiftBatchSize { get; init; } = 1 << 16;
 
+    /// <summary>
+    /// Toeplitz seed bits per AmplificationSeed message: the protocol's <see cref="Messages.AmplificationSeed.PartBits"/>.
+    /// Tests lower it (to a multiple of 64) so that small blocks exercise seeds sent in several parts.
+    /// </summary>
+    internal long AmplificationSeedPartBits { get; init; } = Messages.AmplificationSeed.PartBits;
+
     public SecurityParameters Security { get; init; } = new();
 
     public CascadeOptions Cascade { get; init; } = CascadeOptions.Default;
@@ -64,6 +70,8 @@ public sealed record DistillationOptions
             throw new ArgumentException($"{nameof(AbortQber)} must lie in (0, 0.5), got {AbortQber}.");
         if (SiftBatchSize < 1 || SiftBatchSize > MaxSiftBatchSize)
             throw new ArgumentException($"{nameof(SiftBatchSize)} must lie in [1, {MaxSiftBatchSize}], got {SiftBatchSize}.");
+        if (AmplificationSeedPartBits < 64 || AmplificationSeedPartBits % 64 != 0 || AmplificationSeedPartBits > Messages.AmplificationSeed.PartBits)
+            throw new ArgumentException($"{nameof(AmplificationSeedPartBits)} must be a multiple of 64 in [64, {Messages.AmplificationSeed.PartBits}], got {AmplificationSeedPartBits}.");
         Security.Validate();
         Cascade.Validate();
     }

@@ -8,7 +8,8 @@ namespace Qkd.Distillation.ParameterEstimation;
 /// l = floor( s_(Z,0) + s_(Z,1) (1 - h(phi_Z)) - lambda_EC - 6 log2(21/epsilon_sec) - log2(2/epsilon_cor) )
 /// </code>
 /// where the log2(2/epsilon_cor) term is the verification tag; when the disclosed tag is longer, its actual length is
-/// charged instead. A key of that length, extracted by 2-universal hashing, is epsilon_sec-secret.
+/// charged instead. A key of that length, extracted by 2-universal hashing, is epsilon_sec-secret (the leftover hash
+/// lemma: the hash must come from the whole family, so the Toeplitz seed is drawn in full, see ToeplitzSeed).
 /// </summary>
 public static class FiniteKeyLength
 {

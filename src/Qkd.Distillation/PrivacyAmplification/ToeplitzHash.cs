@@ -4,8 +4,12 @@ using Qkd.Core.Bits;
 namespace Qkd.Distillation.PrivacyAmplification;
 
 /// <summary>
-/// Privacy amplification by Toeplitz hashing, a 2-universal family (Carter-Wegman; Krawczyk 1994), so the leftover hash
-/// lemma applies to its output.
+/// Privacy amplification by Toeplitz hashing. Over a seed drawn uniformly from all 2^(n+l-1) values, the l x n Toeplitz
+/// matrices are a two-universal family (Carter-Wegman 1979; Krawczyk 1994; Mansour, Nisan, Tiwari 1990): for inputs
+/// x != y, Pr[T x = T y] = 2^-l exactly, because the lowest set bit of x XOR y makes the l output bits of T (x XOR y)
+/// independent uniform functions of the seed. That is what the leftover hash lemma needs for the finite-key
+/// bound's epsilon_sec to hold information-theoretically, so the seed must be the full n + l - 1 random bits
+/// (<see cref="ToeplitzSeed"/>), never a short key stretched to that length.
 /// <para>
 /// Definition. For an input x of n bits, an output length l with 1 &lt;= l &lt;= n and a seed s of n + l - 1 bits, the
 /// l x n Toeplitz matrix is T[i, j] = s[i - j + n - 1] (constant along diagonals; its first row is s[n-1], s[n-2], ...,

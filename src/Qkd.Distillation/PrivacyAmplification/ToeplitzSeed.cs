@@ -1,75 +1,54 @@
-using System.Buffers.Binary;
 using System.Runtime.InteropServices;
-using System.Security.Cryptography;
 using Qkd.Core.Bits;
+using Qkd.Core.Random;
 
 namespace Qkd.Distillation.PrivacyAmplification;
 
 /// <summary>
-/// Expands a 32-byte seed, drawn by one end and sent in the clear, into the n + l - 1 bits of a Toeplitz matrix.
+/// The seed of a block's Toeplitz matrix (<see cref="ToeplitzHash"/>): all n + l - 1 bits that fix an l x n Toeplitz
+/// matrix, drawn uniformly and independently by one end from its random source and sent to the other in the clear
+/// (<see cref="Messages.AmplificationSeed"/>). Both ends build the matrix from exactly these bits.
 /// <para>
-/// The stream is AES-256 in counter mode keyed with the seed: block j (j = 0, 1, ...) is the encryption of the 16-byte
-/// big-endian integer j, and the bits are the concatenated ciphertext bytes, byte b feeding bits 8b .. 8b+7 least
-/// significant bit first (the <see cref="PackedBits.FromBytes"/> order). Both ends must use this exact stream, so the
-/// layout is part of the protocol. A fresh seed is drawn for every block, so no nonce is needed.
+/// Why every bit is drawn. The finite-key bound (<see cref="ParameterEstimation.FiniteKeyLength"/>) rests on the
+/// leftover hash lemma (Impagliazzo, Levin, Luby 1989; against quantum side information Renner 2005 and Tomamichel,
+/// Schaffner, Smith, Renner 2011), which needs the hash to be picked from a two-universal family: for all inputs
+/// x != y, Pr over the seed [T x = T y] &lt;= 2^-l. With the seed uniform over all 2^(n+l-1) values, Toeplitz matrices
+/// meet this with equality. A seed stretched from a shorter key cannot: a family of K matrices with l &lt; n and
+/// l &gt; log2 K fails it, because any one member maps n bits to fewer bits and so has a colliding pair, which then
+/// collides with probability at least 1/K &gt; 2^-l. Expanding 256 bits by a cipher (as this class once did with AES-256-CTR)
+/// left the secrecy claim only computational; the full seed makes it information-theoretic, as the proof assumes.
 /// </para>
 /// <para>
-/// Why a PRG is acceptable here: the seed is public, so the matrix need not be secret, only independent of the key;
-/// the leftover hash lemma then needs the family to be (close to) 2-universal, which a pseudorandom expansion preserves
-/// against any efficient distinguisher. Implementations that want information-theoretic security end to end can draw
-/// all n + l - 1 bits from their random source instead and skip this class.
+/// The seed may be public: the lemma bounds the distance of (hash output, seed, Eve's information) from (uniform,
+/// seed, Eve's information), so it needs the seed only to be independent of the key, not secret. It costs the
+/// random source n + l - 1 bits per block, and the channel the same in the clear (authenticated: a tag per message,
+/// whatever its length).
 /// </para>
 /// </summary>
 public static class ToeplitzSeed
 {
-    /// <summary>Bytes of the shared seed (an AES-256 key).</summary>
-    public const int SeedBytes = 32;
-
-    private const int BlockBytes = 16;
-
-    /// <summary>Counter blocks encrypted per AES call (64 KB), to amortise the call without a large buffer.</summary>
-    private const int BlocksPerBatch = 4096;
-
-    /// <summary>The first <paramref name="bitCount"/> bits of the AES-256-CTR stream keyed by <paramref name="seed32"/>.</summary>
-    public static PackedBits Expand(ReadOnlySpan<byte> seed32, long bitCount)
+    /// <summary>n + l - 1: the seed bits of an l x n Toeplitz matrix (1 &lt;= l &lt;= n).</summary>
+    public static long Length(long inputBits, long outputBits)
     {
-        if (seed32.Length != SeedBytes)
-            throw new ArgumentException($"The Toeplitz seed must be {SeedBytes} bytes, got {seed32.Length}.", nameof(seed32));
-        ArgumentOutOfRangeException.ThrowIfNegative(bitCount);
+        ArgumentOutOfRangeException.ThrowIfLessThan(inputBits, 1);
+        if (outputBits < 1 || outputBits > inputBits)
+            throw new ArgumentOutOfRangeException(nameof(outputBits), outputBits,
+                $"The output length must lie in [1, {inputBits}] (the input length).");
+        return inputBits + outputBits - 1;
+    }
 
-        var bits = new PackedBits(bitCount);
-        Span<byte> stream = MemoryMarshal.AsBytes(bits.Words);
-        long byteCount = (bitCount + 7) / 8;
-        if (byteCount == 0) return bits;
-
-        using Aes aes = Aes.Create();
-        aes.SetKey(seed32);
-        byte[] counters = new byte[BlocksPerBatch * BlockBytes];
-        byte[] cipher = new byte[BlocksPerBatch * BlockBytes];
-        ulong block = 0;
-        for (long done = 0; done < byteCount;)
-        {
-            long remaining = byteCount - done;
-            int blocks = (int)Math.Min(BlocksPerBatch, (remaining + BlockBytes - 1) / BlockBytes);
-            for (int b = 0; b < blocks; b++, block++)
-            {
-                // 128-bit big-endian counter; the high 64 bits stay zero (2^64 blocks is far beyond any key block).
-                BinaryPrimitives.WriteUInt64BigEndian(counters.AsSpan(b * BlockBytes + 8, 8), block);
-            }
-            int produced = aes.EncryptEcb(counters.AsSpan(0, blocks * BlockBytes), cipher, PaddingMode.None);
-            int take = (int)Math.Min(produced, remaining);
-            cipher.AsSpan(0, take).CopyTo(stream.Slice(checked((int)done), take));
-            done += take;
-        }
-        CryptographicOperations.ZeroMemory(cipher);
-
-        if (!BitConverter.IsLittleEndian)
-        {
-            // The bytes were laid out in stream order; PackedBits wants byte b in bits 8(b%8).. of word b/8.
-            Span<ulong> words = bits.Words;
-            for (int w = 0; w < words.Length; w++) words[w] = BinaryPrimitives.ReverseEndianness(words[w]);
-        }
-        // Clear the bits past bitCount in the last word (the stream filled whole bytes).
-        return PackedBits.FromWords(bits.RawWords, bitCount);
+    /// <summary>
+    /// Draws the n + l - 1 seed bits of an <paramref name="outputBits"/> x <paramref name="inputBits"/> Toeplitz
+    /// matrix from <paramref name="random"/>, straight into the words of the result (whole words from the source;
+    /// the unused high bits of the last word are drawn and cleared).
+    /// </summary>
+    public static PackedBits Draw(IRandomSource random, long inputBits, long outputBits)
+    {
+        ArgumentNullException.ThrowIfNull(random);
+        long length = Length(inputBits, outputBits);
+        var seed = new PackedBits(length);
+        random.Fill(MemoryMarshal.AsBytes(seed.Words));
+        // Keeps PackedBits' invariant that the bits past Length are zero.
+        return PackedBits.FromWords(seed.RawWords, length);
     }
 }

@@ -33,7 +33,10 @@ public enum MessageType : byte
     /// <summary>Bob → Alice: error correction done, with Bob's leakage count. Alice → Bob: hash keys and her tag.</summary>
     VerificationRequest = 9,
     VerificationTag = 10,
-    /// <summary>Bob → Alice: tags matched or not. Alice → Bob: the Toeplitz seed (or the abort) for privacy amplification.</summary>
+    /// <summary>
+    /// Bob → Alice: tags matched or not. Alice → Bob: the key length and the whole Toeplitz seed for privacy
+    /// amplification (or the abort), in as many AmplificationSeed messages as the seed's parts, back to back.
+    /// </summary>
     VerificationResult = 11,
     AmplificationSeed = 12,
     /// <summary>Bob → Alice: the key is stored (or the block is discarded) at Bob.</summary>

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Runtime.InteropServices;
 using Qkd.Core.Bits;
 
 namespace Qkd.Distillation.Protocol;
@@ -111,6 +112,51 @@ public ref struct ProtocolReader
         var bits = PackedBits.FromBytes(_data.Slice(_position, (int)byteCount), length);
         _position += (int)byteCount;
         return bits;
+    }
+
+    /// <summary>
+    /// Reads a bit string of exactly <paramref name="count"/> bits into bits [offset, offset + count) of
+    /// <paramref name="destination"/>, byte for byte (the offset must be a whole number of bytes). The receiver sizes
+    /// the destination from its own state, so the peer's length field can only be refused, never make it allocate.
+    /// Bits of the last byte past the string are ignored, as <see cref="ReadBits(string, long)"/> does.
+    /// </summary>
+    /// <exception cref="ProtocolException">The string is not <paramref name="count"/> bits long, or is truncated.</exception>
+    public void ReadBits(string field, PackedBits destination, long offset, long count)
+    {
+        ArgumentNullException.ThrowIfNull(destination);
+        if (offset < 0 || count < 0 || offset + count > destination.Length)
+            throw new ArgumentOutOfRangeException(nameof(count), $"Bits [{offset}, {offset + count}) lie outside the {destination.Length} bits of the destination.");
+        if ((offset & 7) != 0)
+            throw new ArgumentException($"A bit range is read to a byte boundary; offset {offset} is not one.", nameof(offset));
+        long length = ReadVarInt64(field + " length", long.MaxValue);
+        if (length != count)
+            throw new ProtocolException($"Field '{field}' has {length} bits, expected {count}.");
+        int byteCount = checked((int)((count + 7) / 8));
+        if (Remaining < byteCount) throw Truncated(field);
+        var source = _data.Slice(_position, byteCount);
+        int first = checked((int)(offset >> 3));
+        Span<ulong> words = destination.Words;
+        // A string ending inside a byte takes only its own bits of that byte; the destination keeps the others.
+        int tail = (int)(count & 7);
+        byte keep = tail == 0 ? (byte)0 : (byte)~((1 << tail) - 1);
+        if (BitConverter.IsLittleEndian)
+        {
+            Span<byte> bytes = MemoryMarshal.AsBytes(words).Slice(first, byteCount);
+            byte last = byteCount > 0 ? bytes[byteCount - 1] : (byte)0;
+            source.CopyTo(bytes);
+            if (tail != 0) bytes[byteCount - 1] = (byte)((bytes[byteCount - 1] & ~keep) | (last & keep));
+        }
+        else
+        {
+            for (int i = 0; i < byteCount; i++)
+            {
+                int b = first + i, shift = (b & 7) * 8;
+                ulong old = (words[b >> 3] >> shift) & 0xFF;
+                ulong value = i == byteCount - 1 ? (source[i] & ~(ulong)keep & 0xFF) | (old & keep) : source[i];
+                words[b >> 3] = (words[b >> 3] & ~(0xFFUL << shift)) | (value << shift);
+            }
+        }
+        _position += byteCount;
     }
 
     /// <summary>Reads values written by <see cref="ProtocolWriter.WritePacked"/> into <paramref name="destination"/>; returns the count.</summary>

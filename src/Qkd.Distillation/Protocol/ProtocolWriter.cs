@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Buffers.Binary;
+using System.Runtime.InteropServices;
 using Qkd.Core.Bits;
 
 namespace Qkd.Distillation.Protocol;
@@ -64,14 +65,37 @@ public sealed class ProtocolWriter
     public void WriteString(string value) => WriteBytes(System.Text.Encoding.UTF8.GetBytes(value));
 
     /// <summary>Bit length, then the bits, 8 per byte, little-endian.</summary>
-    public void WriteBits(PackedBits bits)
+    public void WriteBits(PackedBits bits) => WriteBits(bits, 0, bits.Length);
+
+    /// <summary>
+    /// Bits [offset, offset + count) of <paramref name="bits"/> as a bit string (<see cref="WriteBits(PackedBits)"/>'s
+    /// format). The offset must be a whole number of bytes, so the range is copied byte for byte, never bit by bit.
+    /// </summary>
+    public void WriteBits(PackedBits bits, long offset, long count)
     {
-        WriteVarInt64(bits.Length);
-        int byteCount = (int)((bits.Length + 7) / 8);
-        Span<byte> span = _buffer.GetSpan(byteCount);
-        var words = bits.Words;
-        for (int i = 0; i < byteCount; i++)
-            span[i] = (byte)(words[i >> 3] >> ((i & 7) * 8));
+        ArgumentNullException.ThrowIfNull(bits);
+        if (offset < 0 || count < 0 || offset + count > bits.Length)
+            throw new ArgumentOutOfRangeException(nameof(count), $"Bits [{offset}, {offset + count}) lie outside the {bits.Length} bits.");
+        if ((offset & 7) != 0)
+            throw new ArgumentException($"A bit range is written from a byte boundary; offset {offset} is not one.", nameof(offset));
+        WriteVarInt64(count);
+        int byteCount = checked((int)((count + 7) / 8));
+        Span<byte> span = _buffer.GetSpan(byteCount)[..byteCount];
+        int first = checked((int)(offset >> 3));
+        if (BitConverter.IsLittleEndian)
+        {
+            // The words' memory is already the wire order: byte b holds bits 8b .. 8b + 7.
+            MemoryMarshal.AsBytes(bits.Words).Slice(first, byteCount).CopyTo(span);
+        }
+        else
+        {
+            var words = bits.Words;
+            for (int i = 0; i < byteCount; i++)
+                span[i] = (byte)(words[(first + i) >> 3] >> (((first + i) & 7) * 8));
+        }
+        // A range ending inside a byte: the bits after it are not part of the string.
+        int tail = (int)(count & 7);
+        if (tail != 0) span[byteCount - 1] &= (byte)((1 << tail) - 1);
         _buffer.Advance(byteCount);
     }
 

@@ -54,7 +54,8 @@ public sealed class EmulatedLinkRunner(EmulatedRunOptions options, ILogger? logg
         var aliceStore = new FileKeySink(Path.Combine(runDirectory, "alice"));
         var bobStore = new FileKeySink(Path.Combine(runDirectory, "bob"));
         var (aliceChannel, bobChannel) = InMemoryClassicalChannel.CreatePair();
-        var alice = new AliceDistiller(aliceChannel, symbols, distillation, aliceStore, Xoshiro256StarStar.ForStream(seed, "alice-distiller"));
+        var alice = new AliceDistiller(aliceChannel, symbols, distillation, aliceStore, Xoshiro256StarStar.ForStream(seed, "alice-distiller"),
+            Xoshiro256StarStar.ForStream(seed, "alice-distiller/toeplitz-seed"));
         var bob = new BobDistiller(bobChannel, distillation, bobStore);
         bob.BlockCompleted += block => _logger.LogInformation(
             "Block {Block}: {Outcome}, {Sifted} sifted bits, QBER {Qber:P2}, {Secret} secret bits{Reason}",

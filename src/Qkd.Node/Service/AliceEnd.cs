@@ -36,7 +36,7 @@ public sealed class AliceEnd(NodeConfig config, ILaserModulator modulator, IKeyS
 
         var sink = new SessionKeySink(pool, session);
         var alice = new AliceDistiller(channel, symbols, settings.Distillation(), sink,
-            Xoshiro256StarStar.ForStream(seed, "alice-distiller"));
+            Xoshiro256StarStar.ForStream(seed, "alice-distiller"), Xoshiro256StarStar.ForStream(seed, "alice-distiller/toeplitz-seed"));
         string closing = await alice.RunAsync(cancellationToken).ConfigureAwait(false);
         await stop.WaitAsync(TimeSpan.FromMinutes(5), cancellationToken).ConfigureAwait(false);
         logger.LogInformation("Session {Session} ended: {Closing}; {Bits:N0} secret bits", session, closing, alice.SecretBits);

@@ -1,70 +1,66 @@
-using System.Security.Cryptography;
 using Qkd.Core.Bits;
+using Qkd.Core.Random;
 using Qkd.Distillation.PrivacyAmplification;
 
 namespace Qkd.Distillation.Tests.PrivacyAmplification;
 
 public class ToeplitzSeedTests
 {
-    private static byte[] Seed(byte fill)
+    [Theory]
+    [InlineData(1, 1)]
+    [InlineData(20, 5)]
+    [InlineData(60, 10)]   // 69 bits: a word and five bits
+    [InlineData(64, 1)]    // exactly one word
+    [InlineData(1_000_000, 288_000)]
+    public void Every_seed_bit_comes_from_the_random_source_word_by_word(long n, long l)
     {
-        var seed = new byte[32];
-        for (int i = 0; i < seed.Length; i++) seed[i] = (byte)(fill + 3 * i);
-        return seed;
+        var source = new Xoshiro256StarStar(11);
+        var seed = ToeplitzSeed.Draw(source, n, l);
+        Assert.Equal(n + l - 1, seed.Length);
+
+        // The source's 64-bit values in order, one per word (little-endian: bit k of the value is bit 64w + k), the
+        // last word cut to the seed's length; nothing is stretched, hashed or skipped.
+        var reference = new Xoshiro256StarStar(11);
+        Span<ulong> words = seed.Words;
+        int tail = (int)(seed.Length & 63);
+        for (int w = 0; w < words.Length; w++)
+        {
+            ulong expected = reference.NextUInt64();
+            if (w == words.Length - 1 && tail != 0) expected &= (1UL << tail) - 1;
+            Assert.Equal(expected, words[w]);
+        }
+        // Exactly one draw per word: the source's next value is the reference's next one.
+        Assert.Equal(reference.NextUInt64(), source.NextUInt64());
     }
 
     [Fact]
-    public void Expansion_is_deterministic()
+    public void Consecutive_seeds_are_fresh_and_unbiased()
     {
-        var a = ToeplitzSeed.Expand(Seed(1), 1_000_003);
-        var b = ToeplitzSeed.Expand(Seed(1), 1_000_003);
-        Assert.True(a.ContentEquals(b));
-        Assert.Equal(1_000_003, a.Length);
-    }
-
-    [Fact]
-    public void Different_seeds_give_different_unbiased_streams()
-    {
-        var a = ToeplitzSeed.Expand(Seed(1), 100_000);
-        var b = ToeplitzSeed.Expand(Seed(2), 100_000);
-        long distance = a.HammingDistance(b);
-        Assert.InRange(distance, 48_000, 52_000); // independent streams differ in about half the bits
+        var random = new Xoshiro256StarStar(3);
+        var a = ToeplitzSeed.Draw(random, 80_000, 20_001);
+        var b = ToeplitzSeed.Draw(random, 80_000, 20_001);
+        Assert.Equal(100_000, a.Length);
+        Assert.InRange(a.HammingDistance(b), 48_000, 52_000);
         Assert.InRange(a.PopCount(), 48_000, 52_000);
     }
 
     [Fact]
-    public void Shorter_expansion_is_a_prefix_and_tail_bits_are_clear()
+    public void The_length_is_n_plus_l_minus_1_for_valid_sizes_only()
     {
-        var longer = ToeplitzSeed.Expand(Seed(9), 200_000);
-        foreach (long length in new long[] { 0, 1, 7, 8, 127, 128, 129, 65_537, 199_999 })
-        {
-            var shorter = ToeplitzSeed.Expand(Seed(9), length);
-            Assert.True(shorter.ContentEquals(longer.Slice(0, length)), $"length {length}");
-        }
+        Assert.Equal(8_388_608 + 2_415_720 - 1, ToeplitzSeed.Length(8_388_608, 2_415_720));
+        var random = new Xoshiro256StarStar(1);
+        Assert.Throws<ArgumentOutOfRangeException>(() => ToeplitzSeed.Draw(random, 10, 11));
+        Assert.Throws<ArgumentOutOfRangeException>(() => ToeplitzSeed.Draw(random, 10, 0));
+        Assert.Throws<ArgumentOutOfRangeException>(() => ToeplitzSeed.Draw(random, 0, 0));
+        Assert.Throws<ArgumentNullException>(() => ToeplitzSeed.Draw(null!, 10, 5));
     }
 
     [Fact]
-    public void Stream_is_AES256_of_big_endian_counter_blocks()
+    public void A_drawn_seed_fits_the_hash_of_its_sizes()
     {
-        byte[] key = Seed(5);
-        var bits = ToeplitzSeed.Expand(key, 16 * 8 * 4097); // crosses the batch boundary of 4096 blocks
-        using var aes = Aes.Create();
-        aes.Key = key;
-        foreach (ulong block in new ulong[] { 0, 1, 4095, 4096 })
-        {
-            var counter = new byte[16];
-            System.Buffers.Binary.BinaryPrimitives.WriteUInt64BigEndian(counter.AsSpan(8), block);
-            byte[] expected = aes.EncryptEcb(counter, PaddingMode.None);
-            byte[] actual = bits.Slice((long)block * 128, 128).ToBytes();
-            Assert.Equal(expected, actual);
-        }
-    }
-
-    [Fact]
-    public void Seed_must_be_32_bytes()
-    {
-        var e = Assert.Throws<ArgumentException>(() => ToeplitzSeed.Expand(new byte[16], 100));
-        Assert.Contains("32", e.Message);
-        Assert.Throws<ArgumentOutOfRangeException>(() => ToeplitzSeed.Expand(new byte[32], -1));
+        var random = new Xoshiro256StarStar(5);
+        var input = RandomWords.Bits(1000, 6);
+        var seed = ToeplitzSeed.Draw(random, 1000, 300);
+        Assert.True(ToeplitzHash.Apply(input, 300, seed).ContentEquals(ToeplitzHash.ApplyNaive(input, 300, seed)));
     }
 }

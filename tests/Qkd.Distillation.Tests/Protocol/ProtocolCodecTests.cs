@@ -34,6 +34,52 @@ public class ProtocolCodecTests
     }
 
     [Fact]
+    public void Bit_ranges_round_trip_into_place_and_leave_the_rest_of_the_destination_alone()
+    {
+        Gen.Select(Gen.Bool.Array[1, 400], Gen.Int[0, 50], Gen.Int[0, 400], Gen.Bool.Array[400]).Sample((source, byteOffset, count, background) =>
+        {
+            var bits = PackedBits.FromBools(source);
+            long offset = Math.Min(8L * byteOffset, bits.Length / 8 * 8);
+            long length = Math.Min(count, bits.Length - offset);
+            var w = new ProtocolWriter().Begin(MessageType.Goodbye);
+            w.WriteBits(bits, offset, length);
+            // The same bytes as the bit string of the range taken out first.
+            var plain = new ProtocolWriter().Begin(MessageType.Goodbye);
+            plain.WriteBits(bits.Slice(offset, length));
+            Assert.Equal(plain.Message.ToArray(), w.Message.ToArray());
+
+            var destination = PackedBits.FromBools(background);
+            var expected = destination.Clone();
+            expected.CopyFrom(bits.Slice(offset, length), offset);
+            var r = new ProtocolReader(w.Message.Span, MessageType.Goodbye);
+            r.ReadBits("b", destination, offset, length);
+            r.EnsureEnd(MessageType.Goodbye);
+            Assert.True(expected.ContentEquals(destination));
+        });
+    }
+
+    [Fact]
+    public void Bit_ranges_start_on_a_byte_and_are_read_at_the_expected_length_only()
+    {
+        var bits = new PackedBits(100);
+        Assert.Throws<ArgumentException>(() => new ProtocolWriter().Begin(MessageType.Goodbye).WriteBits(bits, 3, 10));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new ProtocolWriter().Begin(MessageType.Goodbye).WriteBits(bits, 96, 10));
+        var w = new ProtocolWriter().Begin(MessageType.Goodbye);
+        w.WriteBits(bits, 8, 20);
+        byte[] message = w.Message.ToArray();
+        Assert.Contains("Field 'b' has 20 bits, expected 21", Assert.Throws<ProtocolException>(() =>
+        {
+            var r = new ProtocolReader(message, MessageType.Goodbye);
+            r.ReadBits("b", new PackedBits(100), 0, 21);
+        }).Message);
+        Assert.Throws<ArgumentException>(() =>
+        {
+            var r = new ProtocolReader(message, MessageType.Goodbye);
+            r.ReadBits("b", new PackedBits(100), 4, 20);
+        });
+    }
+
+    [Fact]
     public void Every_truncation_of_a_message_is_rejected_with_the_field_named()
     {
         var w = new ProtocolWriter().Begin(MessageType.BlockStart);

@@ -37,7 +37,8 @@ public sealed class DistillersOverTcpTests : IDisposable
         var options = settings.Distillation() with { FrameSizeBits = frameBits };
         var aliceStore = new FileKeySink(Path.Combine(keys, "alice"));
         var bobStore = new FileKeySink(Path.Combine(keys, "bob"));
-        var alice = new AliceDistiller(aliceChannel, symbols, options, aliceStore, Xoshiro256StarStar.ForStream(seed, "alice-distiller"));
+        var alice = new AliceDistiller(aliceChannel, symbols, options, aliceStore, Xoshiro256StarStar.ForStream(seed, "alice-distiller"),
+            Xoshiro256StarStar.ForStream(seed, "alice-distiller/toeplitz-seed"));
         var bob = new BobDistiller(bobChannel, options, bobStore);
         var decoder = new DetectionDecoder(profile.ReceiverLayout, Xoshiro256StarStar.ForStream(seed, "bob-squashing"));
 
