@@ -47,9 +47,9 @@ public sealed class EntropyHealthMonitor
 
     public EntropySampleKind Samples { get; }
 
-    public RepetitionCountTest RepetitionCount { get; }
+    public RepetitionCountTest RepetitionCount { get; private set; }
 
-    public AdaptiveProportionTest AdaptiveProportion { get; }
+    public AdaptiveProportionTest AdaptiveProportion { get; private set; }
 
     /// <summary>Consecutive passing samples that end start-up and recovery.</summary>
     public long RecoverySamples { get; }
@@ -140,6 +140,18 @@ public sealed class EntropyHealthMonitor
         RepetitionCount.Reset();
         AdaptiveProportion.Reset();
         if (State != EntropyHealthState.Healthy) _untilHealthy = RecoverySamples;
+    }
+
+    /// <summary>
+    /// New cutoffs from the next sample on (a device whose cutoffs are settings): both tests restart with them (a new run,
+    /// a new window); the state, the samples still needed to recover and the counters are kept.
+    /// </summary>
+    public void SetCutoffs(int repetitionCutoff, int proportionCutoff)
+    {
+        var repetition = new RepetitionCountTest(repetitionCutoff);
+        var proportion = new AdaptiveProportionTest(AdaptiveProportion.WindowSize, proportionCutoff);
+        RepetitionCount = repetition;
+        AdaptiveProportion = proportion;
     }
 
     /// <summary>

@@ -174,6 +174,24 @@ public sealed class EntropyHealthMonitorTests
         Assert.Equal(16 * 1024, monitor.SamplesUntilHealthy);
     }
 
+    [Fact]
+    public void New_cutoffs_restart_both_tests_and_keep_state_and_counters()
+    {
+        var monitor = Healthy();
+        Assert.True(monitor.Test([0x00, 0x00])); // a run of 16 zeros, below 31
+        long tested = monitor.SamplesTested;
+        monitor.SetCutoffs(8, 1024);
+        Assert.Equal(8, monitor.RepetitionCount.Cutoff);
+        Assert.Equal(0, monitor.RepetitionCount.Count);
+        Assert.Equal(EntropyHealthState.Healthy, monitor.State);
+        Assert.Equal(tested, monitor.SamplesTested);
+        Assert.False(monitor.Test([0x00]));      // 8 zeros now trip it
+        Assert.Equal(HealthTest.RepetitionCount, monitor.LastFailure!.Value.Test);
+        Assert.Equal(8, monitor.LastFailure.Value.Cutoff);
+        Assert.Throws<ArgumentOutOfRangeException>(() => monitor.SetCutoffs(8, 1026));
+        Assert.Equal(8, monitor.RepetitionCount.Cutoff); // a refused change changes nothing
+    }
+
     /// <summary>
     /// The word-at-a-time scans find the same failing samples and end in the same state as the standard's
     /// sample-by-sample algorithm, for any data (biased, so that runs and windows trip), cutoffs and split points.
