@@ -36,8 +36,8 @@ public enum NoiseFault
 /// clock, so the number of blocks is exact: a test releases N blocks by advancing N × block size / rate.</para>
 /// <para>Faults apply from the next block the device starts. A stuck source draws nothing from the generator, so
 /// after it clears the stream continues with the generator's next bytes. Threads: a streaming thread produces, tests and sends;
-/// requests run on the receive thread. Lock order: device lock, then the output lock; the noise lock and the stream
-/// lock are taken alone or innermost.</para>
+/// requests run on the receive thread. Lock order: device lock, then the output lock, then the stream lock, then the
+/// noise lock; the stream and noise locks are innermost (nothing else is taken under them).</para>
 /// </remarks>
 public sealed class EmulatedRandomNumberGeneratorFirmware : FirmwareHost
 {
@@ -55,6 +55,7 @@ public sealed class EmulatedRandomNumberGeneratorFirmware : FirmwareHost
     private readonly Xoshiro256StarStar _random;
     private readonly EntropyHealthMonitor _monitor;
     private readonly byte[] _block = new byte[EntropyBlockCodec.MaxEntropyBytes];
+    private readonly List<(long Blocks, TaskCompletionSource Sent)> _sentWaiters = new();
     private Thread? _worker;
     // The base class's poll timer may fire before this constructor has built the noise source.
     private volatile bool _poweredOn;
@@ -131,6 +132,22 @@ public sealed class EmulatedRandomNumberGeneratorFirmware : FirmwareHost
     public long BytesProduced
     {
         get { lock (_streamGate) return _produced; }
+    }
+
+    /// <summary>
+    /// Completes once the current stream has sent <paramref name="blocks"/> RngEntropyData frames (at once if it has).
+    /// With a manual clock a test advances time by a known number of blocks and waits for them here, instead of
+    /// waiting on time; a host that then stops the stream has received all of them before the reply.
+    /// </summary>
+    public Task WaitForBlocksSentAsync(long blocks, CancellationToken cancellationToken = default)
+    {
+        var sent = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        lock (_streamGate)
+        {
+            if (_blocksSent >= blocks) return Task.CompletedTask;
+            _sentWaiters.Add((blocks, sent));
+        }
+        return sent.Task.WaitAsync(cancellationToken);
     }
 
     /// <summary>The health flags as the device reports them now.</summary>
@@ -210,6 +227,13 @@ public sealed class EmulatedRandomNumberGeneratorFirmware : FirmwareHost
                 _sourceFault = false;
                 _monitor.Restart();
                 RunStartupTest();
+            }
+            lock (_streamGate)
+            {
+                // The allowance starts now, even if the streaming thread saw the fault a moment ago and is about to
+                // reset it: it takes the fault and the reset under this lock, and this comes after it.
+                _accruedToPs = Clock.NowPs;
+                _allowanceFraction = 0;
             }
             PublishHealth();
             ChangeFlags(StatusFlags.None, StatusFlags.Fault);
@@ -378,15 +402,18 @@ public sealed class EmulatedRandomNumberGeneratorFirmware : FirmwareHost
             int blockSize;
             lock (DeviceLock) blockSize = (int)Parameters.Get(ParameterId.RngBlockSizeBytes);
             bool sourceFault;
-            lock (_noiseGate) sourceFault = _sourceFault;
-            if (sourceFault)
+            lock (_streamGate)
             {
-                // A failed source samples nothing, so no allowance accrues for it either.
-                lock (_streamGate)
+                lock (_noiseGate) sourceFault = _sourceFault;
+                if (sourceFault)
                 {
+                    // A failed source samples nothing, so no allowance accrues for it either.
                     _accruedToPs = Clock.NowPs;
                     _allowanceFraction = 0;
                 }
+            }
+            if (sourceFault)
+            {
                 Pause(TimeSpan.FromMilliseconds(10), token);
                 continue;
             }
@@ -453,6 +480,7 @@ public sealed class EmulatedRandomNumberGeneratorFirmware : FirmwareHost
             {
                 _bytesSent += blockSize;
                 _blocksSent++;
+                _sentWaiters.RemoveAll(w => w.Blocks <= _blocksSent && w.Sent.TrySetResult());
             }
         }
     }

@@ -62,8 +62,8 @@ public static class ParameterCatalog
             "Most bytes per second the noise source produces (12.5 MB/s = 100 Mbit/s)."),
         new(ParameterId.RngRepetitionCutoffSamples, DeviceClass.RandomNumberGenerator, "repetition count cutoff", "samples", 21, 1 << 20, 41, false, true,
             "The device's own Repetition Count Test (SP 800-90B 4.4.1) on its bit samples: this many equal bits in a row fail it (41: H = 1, alpha = 2^-40)."),
-        new(ParameterId.RngProportionCutoffSamples, DeviceClass.RandomNumberGenerator, "adaptive proportion cutoff", "samples per 1024", 589, 1_024, 625, false, true,
-            "The device's own Adaptive Proportion Test (SP 800-90B 4.4.2): this many bits of a 1024-bit window equal to its first fail it (625: H = 1, alpha = 2^-40)."),
+        new(ParameterId.RngProportionCutoffSamples, DeviceClass.RandomNumberGenerator, "adaptive proportion cutoff", "samples per 1024", 589, 1_025, 625, false, true,
+            "The device's own Adaptive Proportion Test (SP 800-90B 4.4.2): this many bits of a 1024-bit window equal to its first fail it (625: H = 1, alpha = 2^-40; 1025: never)."),
     ];
 
     private static readonly Dictionary<ParameterId, ParameterDefinition> ById = Definitions.ToDictionary(d => d.Id);
