@@ -321,18 +321,21 @@ public sealed class ProtocolRandomNumberGenerator : ProtocolDevice, IRandomNumbe
             return;
         }
         uint sequence = header.Sequence;
-        if (sequence < _expectedSequence)
+        // Sequence numbers wrap modulo 2^32 (framing.md section 4), which a fast source reaches in hours (4 KiB blocks
+        // at 1 GB/s), so they are compared by their distance: up to 2^31 behind is a repeat, ahead is blocks lost.
+        int distance = unchecked((int)(sequence - _expectedSequence));
+        if (distance < 0)
         {
             Interlocked.Increment(ref StreamCounters.BlocksDuplicated);
             return;
         }
         bool gap = false;
-        if (sequence > _expectedSequence)
+        if (distance > 0)
         {
-            Interlocked.Add(ref StreamCounters.BlocksLost, sequence - _expectedSequence);
+            Interlocked.Add(ref StreamCounters.BlocksLost, distance);
             gap = true;
         }
-        _expectedSequence = sequence + 1;
+        _expectedSequence = unchecked(sequence + 1);
 
         long offset;
         ReadOnlySpan<byte> entropy;
