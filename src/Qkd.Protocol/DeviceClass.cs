@@ -8,11 +8,14 @@ public enum DeviceClass : byte
     SinglePhotonDetector = 1,
     LaserModulator = 2,
     TimeTagger = 3,
+
+    /// <summary>A quantum random number generator: streams entropy blocks and reports its own health tests.</summary>
+    RandomNumberGenerator = 4,
 }
 
 public static class DeviceClasses
 {
-    public static bool IsDefined(byte value) => value <= (byte)DeviceClass.TimeTagger;
+    public static bool IsDefined(byte value) => value <= (byte)DeviceClass.RandomNumberGenerator;
 
     /// <summary>The name used in logs, errors and the udev symlinks.</summary>
     public static string Describe(this DeviceClass deviceClass) => deviceClass switch
@@ -20,6 +23,7 @@ public static class DeviceClasses
         DeviceClass.SinglePhotonDetector => "detector",
         DeviceClass.LaserModulator => "modulator",
         DeviceClass.TimeTagger => "time tagger",
+        DeviceClass.RandomNumberGenerator => "random number generator",
         _ => "device",
     };
 }

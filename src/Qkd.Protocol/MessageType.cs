@@ -3,7 +3,8 @@ namespace Qkd.Protocol;
 /// <summary>
 /// Header byte 2. 0x01-0x0F are requests every device class answers, 0x10-0x1F events every class may send, and from
 /// 0x20 each class defines its own (the same number means different things to different classes, which is why the
-/// header carries the class). Payloads are specified in firmware-protocols/.
+/// header carries the class), whether requests, stream frames or events (the flags say which). Payloads are specified
+/// in firmware-protocols/.
 /// </summary>
 public enum MessageType : byte
 {
@@ -32,4 +33,13 @@ public enum MessageType : byte
     TaggerStartStream = 0x20,
     TaggerStopStream = 0x21,
     TaggerTagData = 0x22,
+
+    // Random number generator.
+    RngStartStream = 0x20,
+    RngStopStream = 0x21,
+    RngEntropyData = 0x22,
+    RngGetHealth = 0x23,
+
+    /// <summary>Random number generator event (flags Event): its health flags changed; payload RngHealth.</summary>
+    RngHealthChanged = 0x24,
 }

@@ -78,12 +78,52 @@ public class MessageCodecTests
         Assert.Contains("negative", Assert.Throws<PayloadFormatException>(() => SymbolBlockCodec.ReadFirstPulse(negative)).Message);
     }
 
+    [Fact]
+    public void Entropy_blocks_round_trip_and_read_in_place()
+    {
+        Gen.Select(Gen.Long[0, long.MaxValue], Gen.Byte.Array[1, 600]).Sample((offset, entropy) =>
+        {
+            var payload = new byte[EntropyBlockCodec.PayloadLength(entropy.Length)];
+            EntropyBlockCodec.WriteHeader(payload, offset);
+            entropy.CopyTo(payload, EntropyBlockCodec.HeaderLength);
+            Assert.Equal(offset, EntropyBlockCodec.Read(payload, out ReadOnlySpan<byte> back));
+            Assert.True(back.SequenceEqual(entropy));
+            Assert.True(System.Runtime.CompilerServices.Unsafe.AreSame(ref System.Runtime.InteropServices.MemoryMarshal.GetReference(back), ref payload[EntropyBlockCodec.HeaderLength]));
+        }, iter: 300, seed: "0En7b3Lq5Kwa");
+        Assert.Equal(65_512, EntropyBlockCodec.MaxEntropyBytes);
+        Assert.Equal(ProtocolConstants.MaxPayloadLength, EntropyBlockCodec.PayloadLength(EntropyBlockCodec.MaxEntropyBytes));
+    }
+
+    [Fact]
+    public void Entropy_blocks_refuse_empty_blocks_oversized_blocks_and_negative_offsets()
+    {
+        Assert.Throws<ArgumentOutOfRangeException>(() => EntropyBlockCodec.PayloadLength(0));
+        Assert.Throws<ArgumentOutOfRangeException>(() => EntropyBlockCodec.PayloadLength(EntropyBlockCodec.MaxEntropyBytes + 1));
+        Assert.Throws<ArgumentOutOfRangeException>(() => EntropyBlockCodec.WriteHeader(new byte[9], -1));
+        Assert.Contains("at least 9 expected", Assert.Throws<PayloadFormatException>(() => EntropyBlockCodec.Read(new byte[8], out _)).Message);
+        var negative = new byte[9];
+        negative.AsSpan(0, 8).Fill(0xFF);
+        Assert.Contains("negative", Assert.Throws<PayloadFormatException>(() => EntropyBlockCodec.Read(negative, out _)).Message);
+    }
+
+    [Fact]
+    public void Rng_health_reports_round_trip_and_say_when_the_device_withholds_output()
+    {
+        Gen.Select(Gen.UInt, Gen.ULong, Gen.ULong, Gen.ULong, Gen.ULong, Gen.UInt)
+            .Select(t => new RngHealthReport((RngHealthFlags)t.Item1, t.Item2, t.Item3, t.Item4, t.Item5, t.Item6))
+            .Sample(h => Assert.Equal(h, RngHealthReport.Read(h.ToPayload())), iter: 200, seed: "0Rh4l8Tq3mNc");
+        Assert.False(new RngHealthReport(RngHealthFlags.StartupTestPassed, 0, 0, 0, 0, 0).IsFailing);
+        Assert.True(new RngHealthReport(RngHealthFlags.StartupTestPassed | RngHealthFlags.ContinuousTestFailure, 0, 1, 0, 0, 0).IsFailing);
+        Assert.True(new RngHealthReport(RngHealthFlags.SourceFault, 0, 0, 0, 0, 1).IsFailing);
+        Assert.False(new RngHealthReport((RngHealthFlags)0x80, 0, 0, 0, 0, 0).IsFailing); // an unknown bit is no failure
+    }
+
     private static readonly Gen<string> Printable = Gen.Char[' ', '~'].Array[0, 64].Select(c => new string(c));
 
     [Fact]
     public void Payloads_round_trip()
     {
-        Gen.Select(Gen.Byte[1, 3], Gen.Byte, Gen.UShort, Gen.UShort, Gen.Select(Gen.Byte, Gen.Byte, Gen.UShort), Gen.Byte, Printable, Printable,
+        Gen.Select(Gen.Byte[1, 4], Gen.Byte, Gen.UShort, Gen.UShort, Gen.Select(Gen.Byte, Gen.Byte, Gen.UShort), Gen.Byte, Printable, Printable,
                 (c, protocol, vid, pid, v, channels, serial, model) =>
                     new DeviceIdentity((DeviceClass)c, protocol, vid, pid, new Version(v.Item1, v.Item2, v.Item3), channels, serial, model))
             .Sample(id => Assert.Equal(id, DeviceIdentity.Read(id.ToPayload())), iter: 200, seed: "0Id3n7Kq1xWs");
@@ -130,6 +170,9 @@ public class MessageCodecTests
         { "summary", 11, "stream summary" },
         { "counts", 8, "ReadCounts response" },
         { "counts", 18, "ReadCounts response" },
+        { "rngHealth", RngHealthReport.Length - 1, "RngHealth" },
+        { "rngHealth", RngHealthReport.Length + 1, "RngHealth" },
+        { "entropy", 8, "RngEntropyData" },
     };
 
     [Theory]
@@ -150,6 +193,8 @@ public class MessageCodecTests
             "interlock" => () => InterlockChange.Read(payload),
             "summary" => () => StreamSummary.Read(payload),
             "counts" => () => DetectorCounts.Read(payload),
+            "rngHealth" => () => RngHealthReport.Read(payload),
+            "entropy" => () => EntropyBlockCodec.Read(payload, out _),
             _ => throw new ArgumentException(codec),
         };
         var e = Assert.Throws<PayloadFormatException>(read);

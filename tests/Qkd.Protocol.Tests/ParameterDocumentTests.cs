@@ -20,6 +20,7 @@ public class ParameterDocumentTests
         { "single-photon-detector.md", DeviceClass.SinglePhotonDetector },
         { "laser-modulator.md", DeviceClass.LaserModulator },
         { "time-tagger.md", DeviceClass.TimeTagger },
+        { "random-number-generator.md", DeviceClass.RandomNumberGenerator },
     };
 
     public static string Table(DeviceClass deviceClass)

@@ -18,7 +18,7 @@ public static class PayloadFields
     [
         "Identify.request", "GetStatus.request", "ResetSettings.request", "ResetSettings.response", "DetectorReadCounts.request",
         "ModulatorStartEmission.response", "ModulatorStopEmission.request", "TaggerStartStream.request", "TaggerStartStream.response",
-        "TaggerStopStream.request",
+        "TaggerStopStream.request", "RngStartStream.request", "RngStartStream.response", "RngStopStream.request", "RngGetHealth.request",
     ];
 
     public const int MaxPingBytes = 64;
@@ -106,6 +106,17 @@ public static class PayloadFields
                 Require(count >= 0, error ?? "TagData: invalid");
                 return $"tags={List(tags.Take(count).Select(t => $"{t.TimePs}:{t.Channel}:{(byte)t.Kind}:{t.MissedEvents}"))}";
             }
+            case "EntropyData":
+            {
+                long offset = EntropyBlockCodec.Read(payload, out ReadOnlySpan<byte> entropy);
+                return $"offset={offset} data={ProtocolVectors.ToHex(entropy, int.MaxValue)}";
+            }
+            case "RngHealth":
+            {
+                var h = RngHealthReport.Read(payload);
+                return $"flags=0x{(uint)h.Flags:X8} samples_tested={h.SamplesTested} rct_failures={h.RepetitionCountFailures} " +
+                       $"apt_failures={h.AdaptiveProportionFailures} bytes_withheld={h.BytesWithheld} source_faults={h.SourceFaults}";
+            }
             default:
                 throw new ArgumentException($"Unknown message '{message}' in payloads.txt.", nameof(message));
         }
@@ -157,6 +168,17 @@ public static class PayloadFields
                 TagRecordCodec.Write(tags, payload);
                 return payload;
             }
+            case "EntropyData":
+            {
+                byte[] entropy = Convert.FromHexString(f["data"]);
+                var payload = new byte[EntropyBlockCodec.PayloadLength(entropy.Length)];
+                EntropyBlockCodec.WriteHeader(payload, I(f["offset"]));
+                entropy.CopyTo(payload, EntropyBlockCodec.HeaderLength);
+                return payload;
+            }
+            case "RngHealth":
+                return new RngHealthReport((RngHealthFlags)U(f["flags"]), U(f["samples_tested"]), U(f["rct_failures"]), U(f["apt_failures"]),
+                    U(f["bytes_withheld"]), (uint)U(f["source_faults"])).ToPayload();
             default:
                 throw new ArgumentException($"Unknown message '{message}' in payloads.txt.", nameof(message));
         }

@@ -87,6 +87,7 @@ public static class VectorGenerator
             Detector();
             Modulator();
             Tagger();
+            RandomNumberGenerator();
             Nacks();
             Edges();
             BadPayloads();
@@ -264,6 +265,43 @@ public static class VectorGenerator
                 P("stop-stream-request", "TaggerStopStream.request", ""), P("summary-stream", "StreamSummary", "items=9 frames=2"));
         }
 
+        private void RandomNumberGenerator()
+        {
+            const DeviceClass r = DeviceClass.RandomNumberGenerator;
+            RR("identify-qrng", "Identify addressed to the random number generator class", r, MessageType.Identify, 100,
+                P("identify-request-qrng", "Identify.request", ""),
+                P("identity-qrng", "Identify.response", "class=4 protocol=1 vid=0x1209 pid=0x7D04 firmware=1.0.2 channels=1 serial=\"QRNG-0005\" model=\"QKD QRNG-1\""));
+            RR("get-status-qrng", "GetStatus: Ready + Running", r, MessageType.GetStatus, 101, P("get-status-request-qrng", "GetStatus.request", ""),
+                P("status-qrng", "GetStatus.response", "flags=0x00000009 uptime_ms=90000 frames_received=12 frames_rejected=0 frames_sent=2300 items_lost=0 stream_frames_missed=0"));
+            RR("reset-settings-qrng", "ResetSettings", r, MessageType.ResetSettings, 102,
+                P("reset-settings-request-qrng", "ResetSettings.request", ""), P("reset-settings-response-qrng", "ResetSettings.response", ""));
+            Get("get-channel-count-qrng", "GetParameter ChannelCount: 1", r, 103, ParameterId.ChannelCount, 0, 1);
+            Set("set-block-size", "SetParameter block size: 1024 bytes", r, 104, ParameterId.RngBlockSizeBytes, 0, 1_024);
+            Set("set-rate-limit", "SetParameter rate limit: 1.25 MB/s (10 Mbit/s)", r, 105, ParameterId.RngRateLimitBytesPerSecond, 0, 1_250_000);
+            Set("set-repetition-cutoff", "SetParameter repetition count cutoff: 31 (H = 1, alpha = 2^-30)", r, 106, ParameterId.RngRepetitionCutoffSamples, 0, 31);
+            Get("get-proportion-cutoff", "GetParameter adaptive proportion cutoff: 625", r, 107, ParameterId.RngProportionCutoffSamples, 0, 625);
+            RR("start-entropy", "RngStartStream", r, MessageType.RngStartStream, 108,
+                P("start-entropy-request", "RngStartStream.request", ""), P("start-entropy-response", "RngStartStream.response", ""));
+            F("entropy-data-0", "RngEntropyData stream frame 0: offset 0, 16 bytes", r, MessageType.RngEntropyData, FrameFlags.Stream, 0,
+                P("entropy-0", "EntropyData", "offset=0 data=3F9A0C7E51D2886B04E7B3195AF0C26D"));
+            F("entropy-data-1", "RngEntropyData stream frame 1: offset 16, follows frame 0 without a gap", r, MessageType.RngEntropyData, FrameFlags.Stream, 1,
+                P("entropy-1", "EntropyData", "offset=16 data=E1002B9C7D45F63A1880C4D97B2E5F06"));
+            F("event-qrng-health-failure", "RngHealthChanged event 0: the device's repetition count test failed (blocks withheld from now on)", r, MessageType.RngHealthChanged, FrameFlags.Event, 0,
+                P("health-failure", "RngHealth", "flags=0x00000003 samples_tested=16640 rct_failures=1 apt_failures=0 bytes_withheld=16 source_faults=0"));
+            F("event-qrng-health-recovered", "RngHealthChanged event 1: recovered after 16384 passing samples; 4096 bytes withheld in all", r, MessageType.RngHealthChanged, FrameFlags.Event, 1,
+                P("health-recovered", "RngHealth", "flags=0x00000001 samples_tested=49408 rct_failures=1 apt_failures=0 bytes_withheld=4096 source_faults=0"));
+            F("entropy-data-2", "RngEntropyData stream frame 2: offset 4128 after 4096 withheld bytes (no sequence gap: nothing lost on the line)", r, MessageType.RngEntropyData, FrameFlags.Stream, 2,
+                P("entropy-2", "EntropyData", "offset=4128 data=5B0D93E2A7146CF8"));
+            F("event-qrng-source-fault", "RngHealthChanged event 2: noise source fault", r, MessageType.RngHealthChanged, FrameFlags.Event, 2,
+                P("health-source-fault", "RngHealth", "flags=0x00000004 samples_tested=49472 rct_failures=1 apt_failures=0 bytes_withheld=4096 source_faults=1"));
+            F("event-qrng-status-fault", "StatusChanged event 3: Fault set with the source fault, while streaming", r, MessageType.StatusChanged, FrameFlags.Event, 3,
+                P("status-changed-qrng-fault", "StatusChanged", "before=0x00000009 after=0x0000000D"));
+            RR("get-health", "RngGetHealth during the source fault", r, MessageType.RngGetHealth, 109,
+                P("get-health-request", "RngGetHealth.request", ""), P("health-during-fault", "RngHealth", "flags=0x00000004 samples_tested=49472 rct_failures=1 apt_failures=0 bytes_withheld=4096 source_faults=1"));
+            RR("stop-entropy", "RngStopStream: 40 bytes in 3 frames", r, MessageType.RngStopStream, 110,
+                P("stop-entropy-request", "RngStopStream.request", ""), P("summary-entropy", "StreamSummary", "items=40 frames=3"));
+        }
+
         private void Nacks()
         {
             const DeviceClass d = DeviceClass.SinglePhotonDetector, m = DeviceClass.LaserModulator, t = DeviceClass.TimeTagger;
@@ -294,6 +332,8 @@ public static class VectorGenerator
                 Nack("nack-interlock-emission", ErrorCode.InterlockOpen, "emission: the interlock is open"), FrameFlags.Response | FrameFlags.Nack);
             RR("start-stream-twice", "TaggerStartStream while streaming: InvalidState", t, MessageType.TaggerStartStream, 89,
                 Empty, Nack("nack-invalid-state", ErrorCode.InvalidState, "already streaming"), FrameFlags.Response | FrameFlags.Nack);
+            RR("start-entropy-twice", "RngStartStream while streaming: InvalidState", DeviceClass.RandomNumberGenerator, MessageType.RngStartStream, 111,
+                Empty, Nack("nack-invalid-state-qrng", ErrorCode.InvalidState, "RngStartStream refused: already streaming"), FrameFlags.Response | FrameFlags.Nack);
             RR("read-counts-fault", "DetectorReadCounts with a failed counter: HardwareFault", d, MessageType.DetectorReadCounts, 90,
                 Empty, Nack("nack-hardware-fault", ErrorCode.HardwareFault, "counter FPGA does not answer"), FrameFlags.Response | FrameFlags.Nack);
             RR("reset-busy", "ResetSettings while the cooler ramps: Busy", d, MessageType.ResetSettings, 91,
@@ -344,6 +384,12 @@ public static class VectorGenerator
             BadPayload("tags-17", "TagData", "00*17");
             BadPayload("tags-bad-kind", "TagData", "40420F0000000000 0100 04 00 00000000");
             BadPayload("tags-reserved-set", "TagData", "40420F0000000000 0100 00 01 00000000");
+            BadPayload("start-entropy-not-empty", "RngStartStream.request", "00");
+            BadPayload("entropy-header-only", "EntropyData", "0000000000000000");
+            BadPayload("entropy-short-header", "EntropyData", "00000000000000");
+            BadPayload("entropy-negative-offset", "EntropyData", "FFFFFFFFFFFFFFFF 55");
+            BadPayload("rng-health-39", "RngHealth", "00*39");
+            BadPayload("rng-health-41", "RngHealth", "00*41");
         }
 
         // ---- broken frames ----------------------------------------------------------------------------------------
@@ -377,7 +423,7 @@ public static class VectorGenerator
             byte[] payload = [0x02, 0x01, 0x01];
             Bad("version-0", "GetParameter request with version 0 (valid CRC)", Manual(0, 1, 0x04, 0, 1, 3, payload), "UnsupportedVersion", "UnsupportedVersion");
             Bad("version-2", "GetParameter request with version 2 (valid CRC)", Manual(2, 1, 0x04, 0, 1, 3, payload), "UnsupportedVersion", "UnsupportedVersion");
-            Bad("class-4", "device class 4 is undefined", Manual(1, 4, 0x04, 0, 1, 3, payload), "UnknownDeviceClass", "UnknownDeviceClass");
+            Bad("class-5", "device class 5 is undefined", Manual(1, 5, 0x04, 0, 1, 3, payload), "UnknownDeviceClass", "UnknownDeviceClass");
             Bad("class-ff", "device class 0xFF is undefined", Manual(1, 0xFF, 0x01, 0, 1, 0, []), "UnknownDeviceClass", "UnknownDeviceClass");
             Bad("flag-bit-4", "undefined flag bit 4 (0x10)", Manual(1, 1, 0x03, 0x10, 1, 0, []), "InvalidFlags", "InvalidFlags");
             Bad("flag-bit-7", "undefined flag bit 7 on a response (0x81)", Manual(1, 1, 0x03, 0x81, 1, 0, []), "InvalidFlags", "InvalidFlags");
@@ -444,8 +490,8 @@ public static class VectorGenerator
                 $"{H(a)} {H(split)} {H(c)}", Counters(2, "4,24", 2));
             StreamLine("garbage-then-frame", "70000 bytes of noise without a delimiter (cut off at the largest encoding, counted once), then a frame",
                 $"37*70000 00 {H(a)}", Counters(1, "4", 1, "TooLong=1"));
-            StreamLine("bad-frames-each-counted", "crc-bit-flip, version-2, flag-bit-4, class-4 and a good frame: four rejects, one per reason",
-                $"{H(Encoded(FrameOf("crc-bit-flip")))} {H(Encoded(FrameOf("version-2")))} {H(Encoded(FrameOf("flag-bit-4")))} {H(Encoded(FrameOf("class-4")))} {H(a)}",
+            StreamLine("bad-frames-each-counted", "crc-bit-flip, version-2, flag-bit-4, class-5 and a good frame: four rejects, one per reason",
+                $"{H(Encoded(FrameOf("crc-bit-flip")))} {H(Encoded(FrameOf("version-2")))} {H(Encoded(FrameOf("flag-bit-4")))} {H(Encoded(FrameOf("class-5")))} {H(a)}",
                 Counters(1, "4", 4, "CrcMismatch=1 UnsupportedVersion=1 InvalidFlags=1 UnknownDeviceClass=1"));
         }
 

@@ -208,7 +208,7 @@ public class VectorTests
     {
         var seen = ProtocolVectors.Frames("frames-valid.txt")
             .Select(v => ((DeviceClass)v.Raw![1], (MessageType)v.Raw[2], (FrameFlags)v.Raw[3])).ToHashSet();
-        DeviceClass[] classes = [DeviceClass.SinglePhotonDetector, DeviceClass.LaserModulator, DeviceClass.TimeTagger];
+        DeviceClass[] classes = [DeviceClass.SinglePhotonDetector, DeviceClass.LaserModulator, DeviceClass.TimeTagger, DeviceClass.RandomNumberGenerator];
         foreach (var c in classes)
         {
             foreach (var t in new[] { MessageType.Identify, MessageType.Ping, MessageType.GetStatus, MessageType.GetParameter, MessageType.SetParameter, MessageType.ResetSettings })
@@ -229,6 +229,11 @@ public class VectorTests
             (DeviceClass.TimeTagger, MessageType.TaggerStartStream, FrameFlags.None), (DeviceClass.TimeTagger, MessageType.TaggerStartStream, FrameFlags.Response),
             (DeviceClass.TimeTagger, MessageType.TaggerStopStream, FrameFlags.None), (DeviceClass.TimeTagger, MessageType.TaggerStopStream, FrameFlags.Response),
             (DeviceClass.TimeTagger, MessageType.TaggerTagData, FrameFlags.Stream), (DeviceClass.TimeTagger, MessageType.Overflow, FrameFlags.Event),
+            (DeviceClass.RandomNumberGenerator, MessageType.RngStartStream, FrameFlags.None), (DeviceClass.RandomNumberGenerator, MessageType.RngStartStream, FrameFlags.Response),
+            (DeviceClass.RandomNumberGenerator, MessageType.RngStopStream, FrameFlags.None), (DeviceClass.RandomNumberGenerator, MessageType.RngStopStream, FrameFlags.Response),
+            (DeviceClass.RandomNumberGenerator, MessageType.RngEntropyData, FrameFlags.Stream),
+            (DeviceClass.RandomNumberGenerator, MessageType.RngGetHealth, FrameFlags.None), (DeviceClass.RandomNumberGenerator, MessageType.RngGetHealth, FrameFlags.Response),
+            (DeviceClass.RandomNumberGenerator, MessageType.RngHealthChanged, FrameFlags.Event),
         ];
         foreach (var s in specific) Assert.Contains(s, seen);
         var nackCodes = ProtocolVectors.Payloads().Where(p => p.Message == "Nack" && p.Expected.Ok)

@@ -4,7 +4,7 @@ namespace Qkd.Emulation.Firmware;
 
 /// <summary>
 /// Message names for nack texts. Types from 0x20 mean different things per class (0x20 is DetectorReadCounts,
-/// ModulatorStartEmission and TaggerStartStream), so the enum's own name would be wrong for two classes of three.
+/// ModulatorStartEmission, TaggerStartStream and RngStartStream), so the enum's own name would be wrong for most classes.
 /// </summary>
 public static class MessageNames
 {
@@ -17,6 +17,11 @@ public static class MessageNames
         (0x20, DeviceClass.TimeTagger) => nameof(MessageType.TaggerStartStream),
         (0x21, DeviceClass.TimeTagger) => nameof(MessageType.TaggerStopStream),
         (0x22, DeviceClass.TimeTagger) => nameof(MessageType.TaggerTagData),
+        (0x20, DeviceClass.RandomNumberGenerator) => nameof(MessageType.RngStartStream),
+        (0x21, DeviceClass.RandomNumberGenerator) => nameof(MessageType.RngStopStream),
+        (0x22, DeviceClass.RandomNumberGenerator) => nameof(MessageType.RngEntropyData),
+        (0x23, DeviceClass.RandomNumberGenerator) => nameof(MessageType.RngGetHealth),
+        (0x24, DeviceClass.RandomNumberGenerator) => nameof(MessageType.RngHealthChanged),
         (< 0x20, _) when Enum.IsDefined(type) => type.ToString(),
         _ => $"message 0x{(byte)type:X2}",
     };

@@ -9,7 +9,7 @@ public static class ParameterCatalog
     private static readonly ParameterDefinition[] Definitions =
     [
         new(ParameterId.ChannelCount, DeviceClass.Any, "channel count", "channels", 1, 64, 1, false, false,
-            "Detector heads, intensity levels or tagger inputs this device has."),
+            "Detector heads, intensity levels or tagger inputs this device has (1 for a random number generator)."),
 
         new(ParameterId.DetectorEfficiencyPpm, DeviceClass.SinglePhotonDetector, "detection efficiency", "ppm", 10_000, 900_000, 100_000, true, true,
             "Photon detection efficiency set through the bias over breakdown (10% = 100000 ppm)."),
@@ -55,6 +55,15 @@ public static class ParameterCatalog
             "Period of the internal test signal."),
         new(ParameterId.TaggerResolutionPs, DeviceClass.TimeTagger, "resolution", "ps", 1, 1_000, 1, false, false,
             "Time resolution of the tags (the least significant bit of the time field)."),
+
+        new(ParameterId.RngBlockSizeBytes, DeviceClass.RandomNumberGenerator, "block size", "bytes", 16, EntropyBlockCodec.MaxEntropyBytes, 4_096, false, true,
+            "Entropy bytes per RngEntropyData frame; applies from the next block."),
+        new(ParameterId.RngRateLimitBytesPerSecond, DeviceClass.RandomNumberGenerator, "rate limit", "B/s", 1_000, 1_000_000_000, 12_500_000, false, true,
+            "Most bytes per second the noise source produces (12.5 MB/s = 100 Mbit/s)."),
+        new(ParameterId.RngRepetitionCutoffSamples, DeviceClass.RandomNumberGenerator, "repetition count cutoff", "samples", 21, 1 << 20, 41, false, true,
+            "The device's own Repetition Count Test (SP 800-90B 4.4.1) on its bit samples: this many equal bits in a row fail it (41: H = 1, alpha = 2^-40)."),
+        new(ParameterId.RngProportionCutoffSamples, DeviceClass.RandomNumberGenerator, "adaptive proportion cutoff", "samples per 1024", 589, 1_025, 625, false, true,
+            "The device's own Adaptive Proportion Test (SP 800-90B 4.4.2): this many bits of a 1024-bit window equal to its first fail it (625: H = 1, alpha = 2^-40; 1025: never)."),
     ];
 
     private static readonly Dictionary<ParameterId, ParameterDefinition> ById = Definitions.ToDictionary(d => d.Id);

@@ -7,7 +7,7 @@ namespace Qkd.Protocol.Messages;
 /// </summary>
 public enum ParameterId : ushort
 {
-    /// <summary>Number of channels (detector heads, intensity levels, tagger inputs). Read-only.</summary>
+    /// <summary>Number of channels (detector heads, intensity levels, tagger inputs; 1 for a random number generator). Read-only.</summary>
     ChannelCount = 0x0001,
 
     // Single-photon detector (per head).
@@ -36,4 +36,10 @@ public enum ParameterId : ushort
     TaggerTestSignalEnabled = 0x0305,
     TaggerTestSignalPeriodPs = 0x0306,
     TaggerResolutionPs = 0x0307,
+
+    // Random number generator.
+    RngBlockSizeBytes = 0x0401,
+    RngRateLimitBytesPerSecond = 0x0402,
+    RngRepetitionCutoffSamples = 0x0403,
+    RngProportionCutoffSamples = 0x0404,
 }

@@ -12,12 +12,16 @@ namespace Qkd.Emulation.Tests.Firmware;
 /// </summary>
 public sealed class FirmwareProtocolTests
 {
-    public static TheoryData<DeviceClass> Classes => new() { DeviceClass.SinglePhotonDetector, DeviceClass.LaserModulator, DeviceClass.TimeTagger };
+    public static TheoryData<DeviceClass> Classes => new()
+    {
+        DeviceClass.SinglePhotonDetector, DeviceClass.LaserModulator, DeviceClass.TimeTagger, DeviceClass.RandomNumberGenerator,
+    };
 
     internal static FirmwareHost Create(DeviceClass deviceClass, IDeviceClock? clock = null) => deviceClass switch
     {
         DeviceClass.SinglePhotonDetector => new EmulatedSinglePhotonDetectorFirmware(clock: clock ?? new ManualDeviceClock()),
         DeviceClass.LaserModulator => new EmulatedLaserModulatorFirmware(clock: clock ?? new ManualDeviceClock()),
+        DeviceClass.RandomNumberGenerator => new EmulatedRandomNumberGeneratorFirmware(clock: clock ?? new ManualDeviceClock()),
         _ => new EmulatedTimeTaggerFirmware(() => new ListTagSource([]), clock: clock ?? new ManualDeviceClock()),
     };
 

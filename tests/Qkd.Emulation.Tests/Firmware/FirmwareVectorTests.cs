@@ -87,6 +87,8 @@ public sealed class FirmwareVectorTests
                     host.Request(DeviceClass.TimeTagger, MessageType.TaggerStartStream);
                 if (expectedCode == ErrorCode.InvalidState && deviceClass == DeviceClass.LaserModulator)
                     host.Request(DeviceClass.LaserModulator, MessageType.ModulatorStartEmission, new byte[8]);
+                if (expectedCode == ErrorCode.InvalidState && deviceClass == DeviceClass.RandomNumberGenerator)
+                    host.Request(DeviceClass.RandomNumberGenerator, MessageType.RngStartStream);
 
                 host.SendRaw(Hex(columns[3]));
                 ReceivedFrame response = host.AwaitResponse(request.Sequence) ?? throw new TimeoutException($"{name}: no response");

@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using Qkd.Core;
+using Qkd.Core.Random;
 using Qkd.Core.Symbols;
 using Qkd.Core.TimeTags;
 using Qkd.Emulation;
@@ -9,6 +10,7 @@ using Qkd.Emulation.TimeTagging;
 using Qkd.Hardware.Detector;
 using Qkd.Hardware.Devices;
 using Qkd.Hardware.Modulator;
+using Qkd.Hardware.RandomNumberGenerator;
 using Qkd.Hardware.TimeTagger;
 using Qkd.Hardware.Transport.Serial;
 using Qkd.Protocol;
@@ -165,6 +167,51 @@ public sealed class ReadmeSampleTests
     }
 
     [Fact]
+    public async Task RandomNumberGenerator_sample()
+    {
+        // sample: src/Qkd.Hardware/RandomNumberGenerator/README.md
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(1));   // never wait for ever on a device
+        using var firmware = new EmulatedRandomNumberGeneratorFirmware(seed: 42, "QRNG-0005");
+        using var cable = new EmulatedDeviceConnector(firmware, EmulatedDeviceTransport.InProcess);
+        using var qrng = new ProtocolRandomNumberGenerator(cable);   // host tests: bits, H = 1, alpha = 2^-30: cutoffs 31 and 609
+        qrng.Connect();                                   // Identify: class 4, serial number
+        qrng.SetBlockSizeBytes(4_096);                    // RngBlockSizeBytes
+        qrng.SetRateLimitBytesPerSecond(1_250_000);       // RngRateLimitBytesPerSecond: 10 Mbit/s
+        qrng.StartStream();                               // RngStartStream: start-up testing on the first 16 384 bits
+
+        var seed = new byte[32];
+        qrng.ReadEntropy(seed, timeout.Token);            // waits for start-up testing, then 32 checked bytes
+
+        firmware.InjectStuck();                           // the noise source sticks at 0
+        EntropySourceHealth failed = await qrng.WaitForHealthAsync(EntropyHealthState.Failed, timeout.Token);
+        // failed.DeviceFlags: StartupTestPassed | ContinuousTestFailure: the device's own test caught it and withholds output
+        try { qrng.ReadEntropy(seed, timeout.Token); }
+        catch (EntropySourceFailedException e) when (e.Health.State == EntropyHealthState.Failed)
+        {
+            // No entropy from a failing source; seed is zeroed.
+        }
+
+        firmware.ClearNoiseFault();                       // the device recovers, then the host's tests pass their run again
+        await qrng.WaitForHealthAsync(EntropyHealthState.Healthy, timeout.Token);
+        qrng.ReadEntropy(seed, timeout.Token);
+        StreamSummary summary = qrng.StopStream();        // RngStopStream: entropy bytes and blocks the device sent
+        // end of sample
+
+        Assert.Equal(DeviceClass.RandomNumberGenerator, qrng.Identity!.DeviceClass);
+        Assert.Equal(RngHealthFlags.StartupTestPassed | RngHealthFlags.ContinuousTestFailure, failed.DeviceFlags);
+        Assert.Null(failed.TestFailure);
+        Assert.True(qrng.Health.IsHealthy);
+        Assert.Contains(seed, b => b != 0);
+        Assert.Equal(64, qrng.StreamCounters.BytesDelivered);
+        Assert.Equal(1, qrng.StreamCounters.DeviceFailures);
+        Assert.Equal(0, qrng.StreamCounters.RepetitionCountFailures + qrng.StreamCounters.AdaptiveProportionFailures);
+        Assert.True(qrng.StreamCounters.BytesWithheldByDevice > 0);
+        Assert.True(summary.Items >= 3 * 4_096);
+        Assert.Equal(31, qrng.HealthOptions.RepetitionCutoff);
+        Assert.Equal(609, qrng.HealthOptions.ProportionCutoff);
+    }
+
+    [Fact]
     public async Task Devices_sample()
     {
         // sample: src/Qkd.Hardware/Devices/README.md
@@ -233,6 +280,7 @@ public sealed class ReadmeSampleTests
         { "src/Qkd.Hardware/Detector/README.md", nameof(Detector_sample) },
         { "src/Qkd.Hardware/Modulator/README.md", nameof(Modulator_sample) },
         { "src/Qkd.Hardware/TimeTagger/README.md", nameof(TimeTagger_sample) },
+        { "src/Qkd.Hardware/RandomNumberGenerator/README.md", nameof(RandomNumberGenerator_sample) },
         { "src/Qkd.Hardware/Devices/README.md", nameof(Devices_sample) },
         { "src/Qkd.Hardware/Transport/Serial/README.md", nameof(Serial_sample) },
     };

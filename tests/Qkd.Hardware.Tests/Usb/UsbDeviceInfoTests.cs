@@ -37,9 +37,12 @@ public class UsbDeviceInfoTests
         Assert.Equal(DeviceClass.TimeTagger, Tagger(1).KnownProduct!.DeviceClass);
         Assert.Equal(DeviceClass.SinglePhotonDetector, UsbDeviceIds.Find(0x1209, 0x7D01)!.DeviceClass);
         Assert.Equal(DeviceClass.LaserModulator, UsbDeviceIds.Find(0x1209, 0x7D02)!.DeviceClass);
-        Assert.Null(UsbDeviceIds.Find(0x1209, 0x7D04));
+        Assert.Equal(DeviceClass.RandomNumberGenerator, UsbDeviceIds.Find(0x1209, 0x7D04)!.DeviceClass);
+        Assert.Equal("qrng", UsbDeviceIds.Find(0x1209, 0x7D04)!.SymlinkStem);
+        Assert.Null(UsbDeviceIds.Find(0x1209, 0x7D05));
         Assert.Null(UsbDeviceIds.Find(0x1d50, 0x7D03));
         Assert.Equal(0x7D02, UsbDeviceIds.ProductIdOf(DeviceClass.LaserModulator));
+        Assert.Equal(0x7D04, UsbDeviceIds.ProductIdOf(DeviceClass.RandomNumberGenerator));
         Assert.Throws<ArgumentOutOfRangeException>(() => UsbDeviceIds.ProductIdOf(DeviceClass.Any));
     }
 

@@ -14,6 +14,7 @@ public static class UsbDeviceIds
     public const ushort DetectorProductId = 0x7D01;
     public const ushort ModulatorProductId = 0x7D02;
     public const ushort TimeTaggerProductId = 0x7D03;
+    public const ushort RandomNumberGeneratorProductId = 0x7D04;
 
     /// <summary>The vendor-specific interface that carries the protocol.</summary>
     public const int Interface = 0;
@@ -33,6 +34,7 @@ public static class UsbDeviceIds
         new(DetectorProductId, DeviceClass.SinglePhotonDetector, "detector"),
         new(ModulatorProductId, DeviceClass.LaserModulator, "modulator"),
         new(TimeTaggerProductId, DeviceClass.TimeTagger, "timetagger"),
+        new(RandomNumberGeneratorProductId, DeviceClass.RandomNumberGenerator, "qrng"),
     ];
 
     /// <summary>The product for a VID:PID pair, or null when it is not one of ours.</summary>
