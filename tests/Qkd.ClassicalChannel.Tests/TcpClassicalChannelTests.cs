@@ -138,15 +138,38 @@ public sealed class TcpClassicalChannelTests : IDisposable
         await using var a = alice;
         await using var b = bob;
 
-        const int count = 3000;
-        var sendA = Task.Run(async () => { for (int i = 0; i < count; i++) { await alice.SendAsync(Message(i), Token); if (i % 100 == 0) await Task.Yield(); } }, Token);
-        var sendB = Task.Run(async () => { for (int i = 0; i < count; i++) { await bob.SendAsync(Message(i), Token); if (i % 100 == 0) await Task.Yield(); } }, Token);
+        // Each drop comes between two stretches of traffic: the senders pause at every sixth of the stream until the
+        // connection that carried it has been dropped, so the five drops land mid-stream whatever the machine's speed
+        // (a timed drop could find the whole stream delivered on a fast loopback, or none of it connected on a slow one).
+        const int count = 3000, drops = 5, stretch = count / (drops + 1);
+        var dropped = Enumerable.Range(0, drops).Select(_ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).ToArray();
+        var aliceAtDrop = Enumerable.Range(0, drops).Select(_ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).ToArray();
+        var bobAtDrop = Enumerable.Range(0, drops).Select(_ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).ToArray();
+        async Task SendAll(TcpClassicalChannel channel, TaskCompletionSource[] atDrop)
+        {
+            for (int i = 0; i < count; i++)
+            {
+                if (i > 0 && i % stretch == 0 && i / stretch <= drops)
+                {
+                    atDrop[i / stretch - 1].SetResult();
+                    await dropped[i / stretch - 1].Task.WaitAsync(Token);
+                }
+                await channel.SendAsync(Message(i), Token);
+            }
+        }
+        var sendA = Task.Run(() => SendAll(alice, aliceAtDrop), Token);
+        var sendB = Task.Run(() => SendAll(bob, bobAtDrop), Token);
         var receiveB = ReceiveInOrder(bob, 0, count, Token);
         var receiveA = ReceiveInOrder(alice, 0, count, Token);
-        for (int d = 0; d < 5; d++)
+        for (int d = 0; d < drops; d++)
         {
-            await Task.Delay(30, Token);
+            await Task.WhenAll(aliceAtDrop[d].Task, bobAtDrop[d].Task).WaitAsync(Token);
+            // Sending only queues: wait until the stretch has crossed the connection, so the drop hits a live one.
+            long delivered = (d + 1L) * stretch;
+            while (alice.Statistics.MessagesReceived < delivered || bob.Statistics.MessagesReceived < delivered)
+                await Task.Delay(1, Token);
             proxy!.DropConnections();
+            dropped[d].SetResult();
         }
         await Task.WhenAll(sendA, sendB, receiveA, receiveB);
         // Both ends reconnected; their counts may differ by one (a drop can land while only one end has re-established).
