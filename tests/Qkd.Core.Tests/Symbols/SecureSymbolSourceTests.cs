@@ -25,6 +25,25 @@ public class SecureSymbolSourceTests
     }
 
     [Fact]
+    public void The_vector_path_for_long_spans_equals_the_symbols_looked_up_one_by_one()
+    {
+        // Spans of at least two 128-pulse groups take the 512-bit path (where the CPU has it) between a head and a tail.
+        Gen.Select(Gen.Byte.Array[32], Gen.Long[0, 1L << 50], Gen.Int[128, 2000], Gen.Double[0.05, 0.95], Gen.Double[0, 1]).Sample((key, first, bytes, pz, signal) =>
+        {
+            using var source = new SecureSymbolSource(key, new SymbolDistribution(pz, [signal, (1 - signal) / 2, (1 - signal) / 2]));
+            var packed = new byte[bytes];
+            source.FillPacked(first, packed);
+            for (int i = 0; i < bytes; i++)
+                Assert.Equal(source.SymbolAt(first + 2L * i).Pack() | (source.SymbolAt(first + 2L * i + 1).Pack() << 4), packed[i]);
+        }, iter: 50);
+        // Probability 1 for the signal puts its threshold at 2^32, above every 32-bit value.
+        using var allSignal = new SecureSymbolSource(new byte[32], new SymbolDistribution(0.5, [1, 0, 0]));
+        var all = new byte[4096];
+        allSignal.FillPacked(256, all);
+        Assert.All(all, b => Assert.Equal(Intensity.Signal, PulseSymbol.Unpack((byte)(b & 0x0F)).Intensity));
+    }
+
+    [Fact]
     public void Symbol_frequencies_over_ten_million_pulses_are_the_configured_ones_within_five_sigma()
     {
         const long pulses = 10_000_000;
