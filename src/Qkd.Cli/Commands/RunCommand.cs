@@ -16,7 +16,11 @@ public static class RunCommand
         var profile = new Option<FileInfo?>("--profile") { Description = "Link profile JSON (see src/Qkd.Emulation/README.md); default: built-in profile." };
         var distance = new Option<double?>("--distance-km") { Description = "Override the profile's fibre length, km." };
         var duration = new Option<double>("--duration-s") { Description = "Link time to run, seconds.", DefaultValueFactory = _ => 1.0 };
-        var seed = new Option<ulong>("--seed") { Description = "Seed of every random choice; same seed, same run.", DefaultValueFactory = _ => 7UL };
+        var seed = new Option<ulong?>("--seed")
+        {
+            Description = "Seed every random choice, Alice's symbols, Bob's squashing and the distillers' randomness included: same seed, same run and same key, " +
+                "which is then NOT secret (emulation and tests only). Without it those choices come from the OS CSPRNG and only the emulated physics is seeded.",
+        };
         var eavesdropper = new Option<string?>("--eavesdropper") { Description = "Emulated attack: none, intercept-resend:FRACTION, pns[:FRACTION]." };
         var report = new Option<FileInfo?>("--report") { Description = "Write the JSON report here." };
         var blockSize = new Option<long>("--block-size") { Description = "Sifted key bits per privacy-amplification block.", DefaultValueFactory = _ => 1L << 23 };
@@ -87,7 +91,10 @@ public static class RunCommand
             var live = parse.GetValue(quiet) || Console.IsErrorRedirected ? null : new ProgressLine(error);
 
             error.WriteLine($"{(options.ReplayFile is null ? "Emulated link" : "Replayed recording")}: {options.Profile.FibreLengthKm} km, {options.Settings.PulseRateHz / 1e9:G3} GHz, " +
-                $"{options.DurationSeconds} s of link time, seed {options.Seed}, eavesdropper {options.Profile.Eavesdropper}");
+                $"{options.DurationSeconds} s of link time, " +
+                (options.Seed is ulong s ? $"seed {s}" : $"choices from the OS CSPRNG, emulator seed {options.EmulatorSeed}") + $", eavesdropper {options.Profile.Eavesdropper}");
+            if (options.Seed is not null)
+                error.WriteLine($"warning: {ChoiceSources.SeededWarning}");
             LinkReport result;
             try
             {

@@ -28,6 +28,8 @@ internal static class RunSummary
         o.WriteLine($"  verification         {r.Verification.BlocksPassed}/{r.Verification.BlocksVerified} blocks passed ({r.Verification.TagBits}-bit tags)");
         o.WriteLine($"  secret key           {r.SecretBits.ToString("N0", c)} bits   {(r.SecretKeyRateBitsPerSecond / 1e3).ToString("F2", c)} kb/s   {r.SecretKeyRateBitsPerPulse.ToString("E3", c)} bits/pulse");
         o.WriteLine($"  identical keys       {(r.IdenticalKeys ? "yes" : "NO")}   ({r.KeyFiles.BlocksStored} blocks in {Path.GetDirectoryName(r.KeyFiles.Alice)})");
+        if (r.Seeded)
+            o.WriteLine($"  WARNING              {r.Warning ?? ChoiceSources.SeededWarning} (seed {r.Seed})");
         if (r.Aborted)
             o.WriteLine($"  ABORTED              {r.Reason}");
         else if (r.SecretBits == 0)

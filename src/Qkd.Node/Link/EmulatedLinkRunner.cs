@@ -40,22 +40,25 @@ public sealed class EmulatedLinkRunner(EmulatedRunOptions options, ILogger? logg
         var wall = Stopwatch.StartNew();
         var profile = options.Profile;
         var settings = options.Settings;
-        ulong seed = options.Seed;
+        ulong seed = options.EmulatorSeed;
 
-        // Independent named streams: adding a consumer of randomness never shifts another's.
-        var symbols = EmulatedSetup.AliceSymbols(settings, seed);
+        // Independent named streams: adding a consumer of randomness never shifts another's. The choices an
+        // eavesdropper must not predict come from the OS CSPRNG unless the run is seeded.
+        using var choices = ChoiceSources.For(settings, options.Seed);
+        if (choices.IsSeeded) _logger.LogWarning("Seeded run (seed {Seed}): {Warning}", options.Seed, ChoiceSources.SeededWarning);
+        var symbols = choices.Symbols;
         var link = EmulatedSetup.Link(profile, settings, symbols, seed);
         var distillation = settings.Distillation();
 
         // A run never writes into another run's key files, even when two runs start in the same second.
-        string runDirectory = Path.Combine(options.KeysDirectory, $"run-{started:yyyyMMdd-HHmmss}-seed{seed}");
+        string runName = $"run-{started:yyyyMMdd-HHmmss}-" + (options.Seed is ulong choiceSeed ? $"seed{choiceSeed}" : "secure");
+        string runDirectory = Path.Combine(options.KeysDirectory, runName);
         for (int attempt = 2; Directory.Exists(runDirectory); attempt++)
-            runDirectory = Path.Combine(options.KeysDirectory, $"run-{started:yyyyMMdd-HHmmss}-seed{seed}-{attempt}");
+            runDirectory = Path.Combine(options.KeysDirectory, $"{runName}-{attempt}");
         var aliceStore = new FileKeySink(Path.Combine(runDirectory, "alice"));
         var bobStore = new FileKeySink(Path.Combine(runDirectory, "bob"));
         var (aliceChannel, bobChannel) = InMemoryClassicalChannel.CreatePair();
-        var alice = new AliceDistiller(aliceChannel, symbols, distillation, aliceStore, Xoshiro256StarStar.ForStream(seed, "alice-distiller"),
-            Xoshiro256StarStar.ForStream(seed, "alice-distiller/toeplitz-seed"));
+        var alice = new AliceDistiller(aliceChannel, symbols, distillation, aliceStore, choices.Distiller, choices.ToeplitzSeeds);
         var bob = new BobDistiller(bobChannel, distillation, bobStore);
         bob.BlockCompleted += block => _logger.LogInformation(
             "Block {Block}: {Outcome}, {Sifted} sifted bits, QBER {Qber:P2}, {Secret} secret bits{Reason}",
@@ -98,14 +101,14 @@ public sealed class EmulatedLinkRunner(EmulatedRunOptions options, ILogger? logg
                 supervisor = new DeviceSupervisor(devices, options.DeviceSupervisionInterval, _logger);
             }
             frontEnd = new TimeTagFrontEnd(source, ClockRecoveryOptionsFor(profile, settings, taggerOptions), profile.ReceiverLayout,
-                Xoshiro256StarStar.ForStream(seed, "bob-squashing"));
+                choices.Squashing);
             decoder = frontEnd.Decoder;
             frontEnd.Start();
         }
         else if (options.ReplayFile is not null)
             throw new ArgumentException($"Replay needs a passive receiver: the recording's profile has {profile.ReceiverLayout}, whose basis per pulse is not in the tag stream.");
         else
-            decoder = new DetectionDecoder(profile.ReceiverLayout, Xoshiro256StarStar.ForStream(seed, "bob-squashing"));
+            decoder = new DetectionDecoder(profile.ReceiverLayout, choices.Squashing);
 
         try
         {
@@ -293,6 +296,9 @@ public sealed class EmulatedLinkRunner(EmulatedRunOptions options, ILogger? logg
             StartedAt = started,
             WallClockSeconds = wallSeconds,
             Seed = options.Seed,
+            EmulatorSeed = options.EmulatorSeed,
+            Seeded = options.Seed is not null,
+            Warning = options.Seed is null ? null : ChoiceSources.SeededWarning,
             ProfileSource = options.ProfileSource,
             Profile = profile,
             Settings = settings,

@@ -17,8 +17,19 @@ public sealed record EmulatedRunOptions
     /// <summary>Link time to emulate, seconds (pulses sent = rate x duration).</summary>
     public double DurationSeconds { get; init; } = 1.0;
 
-    /// <summary>Seed of every random choice in the run; the same seed gives the same run.</summary>
-    public ulong Seed { get; init; } = 7;
+    /// <summary>
+    /// Null (the default): Alice's symbols, Bob's squashing and the distillers' randomness come from the OS CSPRNG
+    /// (<see cref="ChoiceSources.Secure"/>) and the emulated physics from <see cref="DefaultEmulatorSeed"/>. A seed:
+    /// every random choice of the run follows from it, physics and choices alike, so the same seed gives the same run
+    /// and the same key; such keys are not secret (emulation and tests only).
+    /// </summary>
+    public ulong? Seed { get; init; }
+
+    /// <summary>The emulated physics' seed when the run has no <see cref="Seed"/>: emulation is seeded by design.</summary>
+    public const ulong DefaultEmulatorSeed = 7;
+
+    /// <summary>Seed of the emulated physics (photon statistics, detectors, clocks, eavesdropper).</summary>
+    public ulong EmulatorSeed => Seed ?? DefaultEmulatorSeed;
 
     /// <summary>
     /// A recorded time-tag file (from `qkd record`) to replay as Bob's tagger instead of the live emulator; Alice's

@@ -13,7 +13,14 @@ public sealed record LinkReport
     public string Format { get; init; } = "qkd-link-report/1";
     public required DateTimeOffset StartedAt { get; init; }
     public required double WallClockSeconds { get; init; }
-    public required ulong Seed { get; init; }
+    /// <summary>The seed the run's choices (symbols, squashing, distiller randomness) followed from; null when they came from the OS CSPRNG.</summary>
+    public required ulong? Seed { get; init; }
+    /// <summary>The seed of the emulated physics (always seeded).</summary>
+    public required ulong EmulatorSeed { get; init; }
+    /// <summary>True when the choices followed from <see cref="Seed"/>: anyone who knows it can compute the key, which is then not secret.</summary>
+    public required bool Seeded { get; init; }
+    /// <summary>Why the keys are not secret, for a seeded run; null otherwise.</summary>
+    public string? Warning { get; init; }
     public required string ProfileSource { get; init; }
     /// <summary>The link's physics.</summary>
     public required LinkProfile Profile { get; init; }

@@ -28,7 +28,8 @@ public static class Recording
         options.Validate();
         var profile = options.Profile;
         var settings = options.Settings;
-        ulong seed = options.Seed;
+        // A recording replays Alice's symbols from its seed: it can only be made of a seeded run.
+        ulong seed = options.Seed ?? throw new ArgumentException("A recording needs a seed: Alice's symbols for its pulses are recomputed from it on replay.");
         long endPulse = options.Pulses;
         var symbols = EmulatedSetup.AliceSymbols(settings, seed);
         var link = EmulatedSetup.Link(profile, settings, symbols, seed);

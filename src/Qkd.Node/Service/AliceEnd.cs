@@ -1,6 +1,5 @@
 using Microsoft.Extensions.Logging;
 using Qkd.Core;
-using Qkd.Core.Random;
 using Qkd.Core.Symbols;
 using Qkd.Distillation;
 using Qkd.Core.Channel;
@@ -11,9 +10,10 @@ using Qkd.Core.Keys;
 namespace Qkd.Node.Service;
 
 /// <summary>
-/// Alice's side of one session: sets her modulator up from the link settings, emits the session's symbols (seeded from the
-/// node's seed and the session number, so no session repeats another's), and answers Bob's distiller, handing
-/// finished keys to the pool under session-scoped block IDs.
+/// Alice's side of one session: sets her modulator up from the link settings, emits the session's symbols (under a fresh
+/// secret key from the OS CSPRNG, zeroed when the session ends; only with the config's insecureFixedSeed are they seeded,
+/// from it and the session number), and answers Bob's distiller, handing finished keys to the pool under
+/// session-scoped block IDs.
 /// </summary>
 public sealed class AliceEnd(NodeConfig config, ILaserModulator modulator, IKeySink pool, ILogger logger)
 {
@@ -21,8 +21,9 @@ public sealed class AliceEnd(NodeConfig config, ILaserModulator modulator, IKeyS
     {
         var settings = config.LinkSettings();
         long endPulse = (long)Math.Round(settings.PulseRateHz * config.DurationSeconds);
-        ulong seed = SplitMix64.Mix(config.Emulator.Seed ^ ((ulong)session * 0x9E3779B97F4A7C15UL));
-        var symbols = EmulatedSetup.AliceSymbols(settings, seed);
+        using var choices = ChoiceSources.For(settings, config.SessionInsecureSeed(session));
+        if (choices.IsSeeded) logger.LogWarning("Session {Session}: insecureFixedSeed is set: {Warning}", session, ChoiceSources.SeededWarning);
+        var symbols = choices.Symbols;
 
         if (modulator.State != Hardware.Devices.ConnectionState.Connected) modulator.Connect();
         settings.ConfigureModulator(modulator);
@@ -35,8 +36,7 @@ public sealed class AliceEnd(NodeConfig config, ILaserModulator modulator, IKeyS
         }, CancellationToken.None);
 
         var sink = new SessionKeySink(pool, session);
-        var alice = new AliceDistiller(channel, symbols, settings.Distillation(), sink,
-            Xoshiro256StarStar.ForStream(seed, "alice-distiller"), Xoshiro256StarStar.ForStream(seed, "alice-distiller/toeplitz-seed"));
+        var alice = new AliceDistiller(channel, symbols, settings.Distillation(), sink, choices.Distiller, choices.ToeplitzSeeds);
         string closing = await alice.RunAsync(cancellationToken).ConfigureAwait(false);
         await stop.WaitAsync(TimeSpan.FromMinutes(5), cancellationToken).ConfigureAwait(false);
         logger.LogInformation("Session {Session} ended: {Closing}; {Bits:N0} secret bits", session, closing, alice.SecretBits);

@@ -2,7 +2,6 @@ using Microsoft.Extensions.Logging;
 using Qkd.Acquisition;
 using Qkd.Acquisition.Loop;
 using Qkd.Core;
-using Qkd.Core.Random;
 using Qkd.Distillation;
 using Qkd.Core.Channel;
 using Qkd.Hardware.TimeTagger;
@@ -27,7 +26,9 @@ public sealed class BobEnd(NodeConfig config, ITimeTagger tagger, IKeySink pool,
     {
         var (profile, settings) = config.Link();
         var taggerOptions = EmulatedLinkRunner.TaggerOptionsFor(settings, long.MaxValue);
-        ulong seed = SplitMix64.Mix(config.Emulator.Seed ^ ((ulong)session * 0x9E3779B97F4A7C15UL));
+        // Bob's own secret choice is the squashing of multi-clicks: from the OS CSPRNG unless insecureFixedSeed is set.
+        using var choices = ChoiceSources.For(settings, config.SessionInsecureSeed(session));
+        if (choices.IsSeeded) logger.LogWarning("Session {Session}: insecureFixedSeed is set: {Warning}", session, ChoiceSources.SeededWarning);
         var bob = new BobDistiller(channel, settings.Distillation(), new SessionKeySink(pool, session));
         bob.BlockCompleted += block => logger.LogInformation("Session {Session} block {Block}: {Outcome}, QBER {Qber:P2}, {Bits} secret bits{Reason}",
             session, block.BlockId, block.Outcome, double.IsNaN(block.QberZ) ? block.QberX : block.QberZ, block.SecretBits,
@@ -36,7 +37,7 @@ public sealed class BobEnd(NodeConfig config, ITimeTagger tagger, IKeySink pool,
 
         tagger.StartStream();
         using var frontEnd = new TimeTagFrontEnd(tagger, EmulatedLinkRunner.ClockRecoveryOptionsFor(profile, settings, taggerOptions), profile.ReceiverLayout,
-            Xoshiro256StarStar.ForStream(seed, "bob-squashing"));
+            choices.Squashing);
         using var acquisitionMetrics = new AcquisitionMetrics("tagger", frontEnd.Loop.Counters, () => (frontEnd.RingFill, frontEnd.RingCapacity));
         frontEnd.Loop.SourceDisconnected += e => logger.LogWarning("Tagger disconnected: {Error}", e.Message);
         frontEnd.Start();

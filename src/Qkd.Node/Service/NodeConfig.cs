@@ -53,6 +53,18 @@ public sealed record NodeConfig
     /// <summary>The Prometheus scrape endpoint; null (no "metrics" section) runs the node without one.</summary>
     public MetricsConfig? Metrics { get; init; }
 
+    /// <summary>
+    /// Unset (the default, and what `qkd node init` writes): Alice's symbols, Bob's squashing and the distillers'
+    /// randomness come from the OS CSPRNG, under fresh keys every session. Set: they follow from this seed and the
+    /// session number, so anyone who knows it can compute every key: for tests and emulation only, warned about on
+    /// every session. (emulator.seed seeds only the emulated physics.)
+    /// </summary>
+    public ulong? InsecureFixedSeed { get; init; }
+
+    /// <summary>The seed of a session's choices when <see cref="InsecureFixedSeed"/> is set (no session repeats another's); null otherwise.</summary>
+    public ulong? SessionInsecureSeed(long session) =>
+        InsecureFixedSeed is ulong seed ? Core.Random.SplitMix64.Mix(seed ^ ((ulong)session * 0x9E3779B97F4A7C15UL)) : null;
+
     /// <summary>Link time per session, seconds; the node keeps serving keys afterwards until stopped.</summary>
     public double DurationSeconds { get; init; } = 1.0;
 
@@ -175,4 +187,6 @@ public sealed record KeyPoolConfig(string Database, string? OperatorKeyFile = nu
 
 /// <param name="Fibre">The emulated fibre: Bob listens, Alice's light goes there.</param>
 /// <param name="Profile">Link profile JSON (relative to the config file); null: built-in.</param>
+/// <param name="Seed">Seed of the emulated physics only (photon statistics, detectors, clocks); never of the choices
+/// an eavesdropper must not predict (see <see cref="NodeConfig.InsecureFixedSeed"/>).</param>
 public sealed record EmulatorConfig(string Fibre, string? Profile = null, double? DistanceKm = null, ulong Seed = 7, string Transport = "inproc");

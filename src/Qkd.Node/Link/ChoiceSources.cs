@@ -1,0 +1,68 @@
+using Qkd.Core.Random;
+using Qkd.Core.Symbols;
+
+namespace Qkd.Node.Link;
+
+/// <summary>
+/// The randomness of every choice an eavesdropper must not predict, for one run or session: Alice's symbols (basis,
+/// bit, intensity), her distiller's draws (verification hash keys, Cascade schedule seeds) and Toeplitz seeds, and Bob's
+/// random assignment of multi-clicks (squashing: a predictable assignment lets a bright-pulse intercept-resend attack
+/// pass with no errors). <see cref="Secure"/> is the default: fresh keys from the OS CSPRNG that never leave the
+/// process and are zeroed on <see cref="Dispose"/>. <see cref="Seeded"/> is for emulation and tests only: anyone who
+/// knows the seed can compute the whole key.
+/// </summary>
+public sealed class ChoiceSources : IDisposable
+{
+    private ChoiceSources(ISymbolSource symbols, IRandomSource distiller, IRandomSource toeplitzSeeds, IRandomSource squashing, ulong? seed)
+    {
+        Symbols = symbols;
+        Distiller = distiller;
+        ToeplitzSeeds = toeplitzSeeds;
+        Squashing = squashing;
+        Seed = seed;
+    }
+
+    /// <summary>What to say wherever a seeded run or session reports itself.</summary>
+    public const string SeededWarning = "seeded choices: the symbols, squashing and distiller randomness follow from the seed, so the keys are NOT secret (emulation and tests only)";
+
+    public ISymbolSource Symbols { get; }
+
+    /// <summary>Alice's distiller's random source (hash keys, Cascade schedule seeds).</summary>
+    public IRandomSource Distiller { get; }
+
+    /// <summary>Alice's Toeplitz seeds for privacy amplification.</summary>
+    public IRandomSource ToeplitzSeeds { get; }
+
+    /// <summary>Bob's random assignment of multi-clicks.</summary>
+    public IRandomSource Squashing { get; }
+
+    /// <summary>The seed the choices follow from; null when they come from the OS CSPRNG.</summary>
+    public ulong? Seed { get; }
+
+    public bool IsSeeded => Seed is not null;
+
+    /// <summary>Fresh secret keys from the OS CSPRNG for every source.</summary>
+    public static ChoiceSources Secure(LinkSettings settings) =>
+        new(new SecureSymbolSource(settings.SymbolDistribution()), new SecureRandomSource(), new SecureRandomSource(), new SecureRandomSource(), null);
+
+    /// <summary>
+    /// Every choice from named streams of <paramref name="seed"/>: reproducible, and not secret. The streams are those
+    /// seeded runs always used, so a seeded run gives the key it gave before.
+    /// </summary>
+    public static ChoiceSources Seeded(LinkSettings settings, ulong seed) =>
+        new(EmulatedSetup.AliceSymbols(settings, seed), Xoshiro256StarStar.ForStream(seed, "alice-distiller"),
+            Xoshiro256StarStar.ForStream(seed, "alice-distiller/toeplitz-seed"), Xoshiro256StarStar.ForStream(seed, "bob-squashing"), seed);
+
+    /// <summary>Seeded when <paramref name="insecureSeed"/> is given, secure otherwise.</summary>
+    public static ChoiceSources For(LinkSettings settings, ulong? insecureSeed) =>
+        insecureSeed is ulong seed ? Seeded(settings, seed) : Secure(settings);
+
+    /// <summary>Zeroes the secure sources' keys (the seeded ones hold nothing secret).</summary>
+    public void Dispose()
+    {
+        (Symbols as IDisposable)?.Dispose();
+        (Distiller as IDisposable)?.Dispose();
+        (ToeplitzSeeds as IDisposable)?.Dispose();
+        (Squashing as IDisposable)?.Dispose();
+    }
+}
