@@ -39,7 +39,7 @@ public enum NoiseFault
 /// requests run on the receive thread. Lock order: device lock, then the output lock, then the stream lock, then the
 /// noise lock; the stream and noise locks are innermost (nothing else is taken under them).</para>
 /// </remarks>
-public sealed class EmulatedRandomNumberGeneratorFirmware : FirmwareHost
+public sealed class EmulatedRandomNumberGeneratorFirmware : StreamingFirmwareHost
 {
     /// <summary>Bytes the start-up test draws: 16 384 samples, 16 windows of the Adaptive Proportion Test.</summary>
     public const int StartupBytes = 2048;
@@ -50,13 +50,10 @@ public sealed class EmulatedRandomNumberGeneratorFirmware : FirmwareHost
     private const long PicosecondsPerSecond = 1_000_000_000_000;
 
     private readonly object _noiseGate = new();
-    private readonly object _streamGate = new();
-    private readonly CancellationTokenSource _shutdown = new();
     private readonly Xoshiro256StarStar _random;
     private readonly EntropyHealthMonitor _monitor;
     private readonly byte[] _block = new byte[EntropyBlockCodec.MaxEntropyBytes];
     private readonly List<(long Blocks, TaskCompletionSource Sent)> _sentWaiters = new();
-    private Thread? _worker;
     // The base class's poll timer may fire before this constructor has built the noise source.
     private volatile bool _poweredOn;
 
@@ -76,9 +73,7 @@ public sealed class EmulatedRandomNumberGeneratorFirmware : FirmwareHost
     // Health flags as last reported (under the device lock).
     private RngHealthFlags _reportedFlags;
 
-    // Stream (under _streamGate).
-    private bool _running;
-    private int _generation;
+    // Stream (under StreamGate).
     private uint _sequence;
     private long _produced;
     private long _bytesSent;
@@ -111,27 +106,22 @@ public sealed class EmulatedRandomNumberGeneratorFirmware : FirmwareHost
 
     public override ushort ProductId => 0x7D04;
 
-    public bool IsStreaming
-    {
-        get { lock (_streamGate) return _running; }
-    }
-
     /// <summary>Entropy bytes sent in the current (or last) stream.</summary>
     public long BytesSent
     {
-        get { lock (_streamGate) return _bytesSent; }
+        get { lock (StreamGate) return _bytesSent; }
     }
 
     /// <summary>RngEntropyData frames sent in the current (or last) stream.</summary>
     public long BlocksSent
     {
-        get { lock (_streamGate) return _blocksSent; }
+        get { lock (StreamGate) return _blocksSent; }
     }
 
     /// <summary>Bytes the source produced in the current (or last) stream, withheld ones included (the next block's offset).</summary>
     public long BytesProduced
     {
-        get { lock (_streamGate) return _produced; }
+        get { lock (StreamGate) return _produced; }
     }
 
     /// <summary>
@@ -142,7 +132,7 @@ public sealed class EmulatedRandomNumberGeneratorFirmware : FirmwareHost
     public Task WaitForBlocksSentAsync(long blocks, CancellationToken cancellationToken = default)
     {
         var sent = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        lock (_streamGate)
+        lock (StreamGate)
         {
             if (_blocksSent >= blocks) return Task.CompletedTask;
             _sentWaiters.Add((blocks, sent));
@@ -228,7 +218,7 @@ public sealed class EmulatedRandomNumberGeneratorFirmware : FirmwareHost
                 _monitor.Restart();
                 RunStartupTest();
             }
-            lock (_streamGate)
+            lock (StreamGate)
             {
                 // The allowance starts now, even if the streaming thread saw the fault a moment ago and is about to
                 // reset it: it takes the fault and the reset under this lock, and this comes after it.
@@ -287,88 +277,29 @@ public sealed class EmulatedRandomNumberGeneratorFirmware : FirmwareHost
         if (_poweredOn) PublishHealth();
     }
 
-    protected override void OnPlugged()
-    {
-        lock (_streamGate) Monitor.PulseAll(_streamGate);
-    }
-
-    /// <summary>Like a USB re-enumeration, unplugging ends the stream; the host starts a new one after reconnecting.</summary>
-    protected override void OnUnplugged()
-    {
-        lock (DeviceLock)
-        {
-            lock (OutputLock)
-            {
-                lock (_streamGate)
-                {
-                    if (!_running) return;
-                    _running = false;
-                    _generation++;
-                }
-            }
-            ChangeFlags(StatusFlags.None, StatusFlags.Running);
-        }
-    }
-
-    protected override void OnDisposing()
-    {
-        _shutdown.Cancel();
-        lock (_streamGate) Monitor.PulseAll(_streamGate);
-        if (_worker is { } worker && worker.ManagedThreadId != Environment.CurrentManagedThreadId) worker.Join(TimeSpan.FromSeconds(10));
-    }
-
     // ---- Requests (under the device lock) ----------------------------------------------------------------------------
 
-    private void StartStream()
+    // A new stream (under the output and stream locks): sequence numbers, offsets and the rate allowance from 0.
+    protected override void BeginStream()
     {
-        // The output lock makes the switch atomic with a block being written: nothing of an earlier stream follows.
-        lock (OutputLock)
-        {
-            lock (_streamGate)
-            {
-                _generation++;
-                _running = true;
-                _sequence = 0;
-                _produced = 0;
-                _bytesSent = 0;
-                _blocksSent = 0;
-                _allowance = 0;
-                _allowanceFraction = 0;
-                _accruedToPs = Clock.NowPs;
-                Monitor.PulseAll(_streamGate);
-            }
-        }
-        ChangeFlags(StatusFlags.Running);
-        if (_worker is null)
-        {
-            _worker = new Thread(StreamLoop) { IsBackground = true, Name = $"{Describe()} stream" };
-            _worker.Start();
-        }
+        base.BeginStream();
+        _sequence = 0;
+        _produced = 0;
+        _bytesSent = 0;
+        _blocksSent = 0;
+        _allowance = 0;
+        _allowanceFraction = 0;
+        _accruedToPs = Clock.NowPs;
     }
 
-    private FirmwareReply StopStream()
-    {
-        StreamSummary summary;
-        // Under the output lock: no block of this stream can be written after the response, which follows.
-        lock (OutputLock)
-        {
-            lock (_streamGate)
-            {
-                if (_running) _generation++;
-                _running = false;
-                summary = new StreamSummary((ulong)_bytesSent, _blocksSent);
-            }
-        }
-        ChangeFlags(StatusFlags.None, StatusFlags.Running);
-        return FirmwareReply.Ok(summary.ToPayload());
-    }
+    protected override StreamSummary SummarizeStream() => new((ulong)_bytesSent, _blocksSent);
 
     private void SetRate(long bytesPerSecond)
     {
-        lock (_streamGate)
+        lock (StreamGate)
         {
             // The allowance accrued at the old rate up to now is kept; the new rate applies from now.
-            if (_running) Accrue();
+            if (IsStreaming) Accrue();
             _rate = bytesPerSecond;
         }
     }
@@ -392,9 +323,8 @@ public sealed class EmulatedRandomNumberGeneratorFirmware : FirmwareHost
 
     // ---- Streaming thread ----------------------------------------------------------------------------------------
 
-    private void StreamLoop()
+    protected override void RunStream(CancellationToken token)
     {
-        CancellationToken token = _shutdown.Token;
         while (!token.IsCancellationRequested)
         {
             int generation = WaitUntilRunning(token);
@@ -402,7 +332,7 @@ public sealed class EmulatedRandomNumberGeneratorFirmware : FirmwareHost
             int blockSize;
             lock (DeviceLock) blockSize = (int)Parameters.Get(ParameterId.RngBlockSizeBytes);
             bool sourceFault;
-            lock (_streamGate)
+            lock (StreamGate)
             {
                 lock (_noiseGate) sourceFault = _sourceFault;
                 if (sourceFault)
@@ -420,7 +350,7 @@ public sealed class EmulatedRandomNumberGeneratorFirmware : FirmwareHost
             bool outputOpen;
             lock (OutputLock) outputOpen = OutputOpen;
             long allowance;
-            lock (_streamGate)
+            lock (StreamGate)
             {
                 Accrue();
                 allowance = _allowance;
@@ -445,9 +375,9 @@ public sealed class EmulatedRandomNumberGeneratorFirmware : FirmwareHost
                 if (!usable) _bytesWithheld += blockSize;
             }
             long offset;
-            lock (_streamGate)
+            lock (StreamGate)
             {
-                if (generation != _generation) continue; // stopped while the block was made: it belongs to no stream
+                if (generation != StreamGeneration) continue; // stopped while the block was made: it belongs to no stream
                 _allowance -= blockSize;
                 offset = _produced;
                 _produced += blockSize;
@@ -463,9 +393,9 @@ public sealed class EmulatedRandomNumberGeneratorFirmware : FirmwareHost
         lock (OutputLock)
         {
             uint sequence;
-            lock (_streamGate)
+            lock (StreamGate)
             {
-                if (!_running || generation != _generation) return;
+                if (!IsStreaming || generation != StreamGeneration) return;
                 sequence = _sequence++;
             }
             if (!OutputOpen) return;
@@ -476,26 +406,12 @@ public sealed class EmulatedRandomNumberGeneratorFirmware : FirmwareHost
             _block.AsSpan(0, blockSize).CopyTo(payload[EntropyBlockCodec.HeaderLength..]);
             EndOutputFrame();
             FlushOutput();
-            lock (_streamGate)
+            lock (StreamGate)
             {
                 _bytesSent += blockSize;
                 _blocksSent++;
                 _sentWaiters.RemoveAll(w => w.Blocks <= _blocksSent && w.Sent.TrySetResult());
             }
-        }
-    }
-
-    /// <summary>Blocks until a stream is running; returns its generation, or -1 at shutdown.</summary>
-    private int WaitUntilRunning(CancellationToken token)
-    {
-        lock (_streamGate)
-        {
-            while (!_running)
-            {
-                if (token.IsCancellationRequested) return -1;
-                Monitor.Wait(_streamGate);
-            }
-            return _generation;
         }
     }
 
@@ -506,17 +422,17 @@ public sealed class EmulatedRandomNumberGeneratorFirmware : FirmwareHost
     private TimeSpan TimeUntilAccrued(long missingBytes)
     {
         long rate;
-        lock (_streamGate) rate = _rate;
+        lock (StreamGate) rate = _rate;
         return TimeSpan.FromMilliseconds(Math.Clamp(missingBytes * 1000.0 / rate, 1, 10));
     }
 
     /// <summary>Waits <paramref name="time"/>, or less when a request (start, stop, plug) pulses the stream lock.</summary>
     private void Pause(TimeSpan time, CancellationToken token)
     {
-        lock (_streamGate)
+        lock (StreamGate)
         {
             if (token.IsCancellationRequested) return;
-            Monitor.Wait(_streamGate, time);
+            Monitor.Wait(StreamGate, time);
         }
     }
 

@@ -26,13 +26,11 @@ namespace Qkd.Emulation.Firmware;
 /// numbers from 0 and the same continuing tags.</para>
 /// <para>Streaming path: fixed buffers, tags written into the frame payload in place, one flush per batch.</para>
 /// </remarks>
-public sealed class EmulatedTimeTaggerFirmware : FirmwareHost
+public sealed class EmulatedTimeTaggerFirmware : StreamingFirmwareHost
 {
     private const int PullBatch = 4096;
 
     private readonly Func<ITimeTagSource> _streamSource;
-    private readonly object _streamGate = new();
-    private readonly CancellationTokenSource _shutdown = new();
     private readonly TagReorderBuffer _reorder = new();
     private readonly TimeTag[] _raw = new TimeTag[PullBatch];
     private readonly TimeTag[] _frame = new TimeTag[TagRecordCodec.MaxRecordsPerFrame];
@@ -40,10 +38,7 @@ public sealed class EmulatedTimeTaggerFirmware : FirmwareHost
     private readonly bool[] _enabled;
     private readonly bool[] _testSignal;
     private readonly long[] _nextTestPs;
-    private Thread? _worker;
     private ITimeTagSource? _source;
-    private bool _running;
-    private int _generation;
     private uint _sequence;
     private long _tagsSent;
     private uint _framesSent;
@@ -52,7 +47,7 @@ public sealed class EmulatedTimeTaggerFirmware : FirmwareHost
     private long _testPeriodPs;
     private long _minDelayPs;
 
-    // Injected losses: set by the hooks, consumed by the streaming thread (under _streamGate).
+    // Injected losses: set by the hooks, consumed by the streaming thread (under StreamGate).
     private volatile bool _lossInjected;
     private long _pendingDropTags;
     private long _pendingLossPs;
@@ -86,15 +81,10 @@ public sealed class EmulatedTimeTaggerFirmware : FirmwareHost
 
     public override ushort ProductId => 0x7D03;
 
-    public bool IsStreaming
-    {
-        get { lock (_streamGate) return _running; }
-    }
-
     /// <summary>Tags of the current (or last) stream sent so far.</summary>
     public long TagsSent
     {
-        get { lock (_streamGate) return _tagsSent; }
+        get { lock (StreamGate) return _tagsSent; }
     }
 
     /// <summary>Physics tags on inputs this tagger does not have (dropped).</summary>
@@ -110,7 +100,7 @@ public sealed class EmulatedTimeTaggerFirmware : FirmwareHost
     public void InjectOverflow(long tags)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(tags);
-        lock (_streamGate)
+        lock (StreamGate)
         {
             _pendingDropTags += tags;
             _lossInjected = true;
@@ -125,7 +115,7 @@ public sealed class EmulatedTimeTaggerFirmware : FirmwareHost
     {
         ArgumentOutOfRangeException.ThrowIfNegative(lostPicoseconds);
         if (lostPicoseconds > 0)
-            lock (_streamGate)
+            lock (StreamGate)
             {
                 _pendingLossPs += lostPicoseconds;
                 _lossInjected = true;
@@ -151,84 +141,24 @@ public sealed class EmulatedTimeTaggerFirmware : FirmwareHost
         }
     }
 
-    protected override void OnPlugged()
+    // Unplugging ends the stream (StreamingFirmwareHost) like a USB re-enumeration; the physics and the tags not yet
+    // sent are kept, so the stream the host restarts after reconnecting continues where this one stopped.
+
+    // A new stream (under the output and stream locks): sequence numbers and summary counters from 0; the tags continue.
+    protected override void BeginStream()
     {
-        lock (_streamGate) Monitor.PulseAll(_streamGate);
+        base.BeginStream();
+        _sequence = 0;
+        _tagsSent = 0;
+        _framesSent = 0;
     }
 
-    /// <summary>
-    /// Like a USB re-enumeration, unplugging ends the stream (the host restarts it after reconnecting); the physics and
-    /// the tags not yet sent are kept, so the restarted stream continues where this one stopped.
-    /// </summary>
-    protected override void OnUnplugged()
-    {
-        lock (DeviceLock)
-        {
-            lock (OutputLock)
-            {
-                lock (_streamGate)
-                {
-                    if (!_running) return;
-                    _running = false;
-                    _generation++;
-                }
-            }
-            ChangeFlags(StatusFlags.None, StatusFlags.Running);
-        }
-    }
-
-    protected override void OnDisposing()
-    {
-        _shutdown.Cancel();
-        lock (_streamGate) Monitor.PulseAll(_streamGate);
-        if (_worker is { } worker && worker.ManagedThreadId != Environment.CurrentManagedThreadId) worker.Join(TimeSpan.FromSeconds(10));
-    }
-
-    private void StartStream()
-    {
-        // Under the device lock (request dispatch); the output lock makes the switch atomic with frames being written.
-        lock (OutputLock)
-        {
-            lock (_streamGate)
-            {
-                _generation++;
-                _running = true;
-                _sequence = 0;
-                _tagsSent = 0;
-                _framesSent = 0;
-                Monitor.PulseAll(_streamGate);
-            }
-        }
-        ChangeFlags(StatusFlags.Running);
-        if (_worker is null)
-        {
-            _worker = new Thread(StreamLoop) { IsBackground = true, Name = $"{Describe()} stream" };
-            _worker.Start();
-        }
-    }
-
-    private FirmwareReply StopStream()
-    {
-        StreamSummary summary;
-        // Under the output lock: no TagData of this stream can be written after the response, which follows.
-        lock (OutputLock)
-        {
-            lock (_streamGate)
-            {
-                if (_running) _generation++;
-                _running = false;
-                summary = new StreamSummary((ulong)_tagsSent, _framesSent);
-            }
-        }
-        ChangeFlags(StatusFlags.None, StatusFlags.Running);
-        return FirmwareReply.Ok(summary.ToPayload());
-    }
+    protected override StreamSummary SummarizeStream() => new((ulong)_tagsSent, _framesSent);
 
     // ---- Streaming thread ----------------------------------------------------------------------------------------
 
-    private void StreamLoop()
+    protected override void RunStream(CancellationToken token)
     {
-        CancellationToken token = _shutdown.Token;
         int sourceGeneration = -1;
         try
         {
@@ -269,35 +199,17 @@ public sealed class EmulatedTimeTaggerFirmware : FirmwareHost
             {
                 lock (OutputLock)
                 {
-                    lock (_streamGate)
-                    {
-                        _running = false;
-                        _generation++;
-                    }
+                    lock (StreamGate) EndStream();
                 }
                 ChangeFlags(StatusFlags.Fault, StatusFlags.Running);
                 _source = null;
-                _worker = null; // the next start gets a fresh thread
+                ForgetWorker(); // the next start gets a fresh thread
             }
         }
     }
 
     /// <summary>What stopped the streaming thread, if the physics threw (then the Fault flag is set).</summary>
     public Exception? StreamFault { get; private set; }
-
-    /// <summary>Blocks until a stream is running; returns its generation, or -1 at shutdown.</summary>
-    private int WaitUntilRunning(CancellationToken token)
-    {
-        lock (_streamGate)
-        {
-            while (!_running)
-            {
-                if (token.IsCancellationRequested) return -1;
-                Monitor.Wait(_streamGate);
-            }
-            return _generation;
-        }
-    }
 
     private void ReadSettings()
     {
@@ -397,7 +309,7 @@ public sealed class EmulatedTimeTaggerFirmware : FirmwareHost
     /// <summary>Moves losses injected by the hooks into the streaming thread's own state; the loss span starts here.</summary>
     private void TakeInjectedLoss(long nowPs)
     {
-        lock (_streamGate)
+        lock (StreamGate)
         {
             _lossInjected = false;
             _dropRemaining += _pendingDropTags;
@@ -442,17 +354,17 @@ public sealed class EmulatedTimeTaggerFirmware : FirmwareHost
             lock (OutputLock)
             {
                 bool running;
-                lock (_streamGate) running = _running;
+                running = IsStreaming;
                 if (running && OutputOpen)
                 {
                     uint sequence;
-                    lock (_streamGate) sequence = _sequence++;
+                    lock (StreamGate) sequence = _sequence++;
                     int length = _frameCount * TagRecordCodec.RecordLength;
                     Span<byte> payload = BeginOutputFrame(new FrameHeader(DeviceClass.TimeTagger, MessageType.TaggerTagData, FrameFlags.Stream, sequence, 0), length);
                     TagRecordCodec.Write(_frame.AsSpan(0, _frameCount), payload);
                     EndOutputFrame();
                     FlushOutput();
-                    lock (_streamGate)
+                    lock (StreamGate)
                     {
                         _tagsSent += _frameCount;
                         _framesSent++;
@@ -461,10 +373,10 @@ public sealed class EmulatedTimeTaggerFirmware : FirmwareHost
                     return;
                 }
             }
-            lock (_streamGate)
+            lock (StreamGate)
             {
                 token.ThrowIfCancellationRequested();
-                Monitor.Wait(_streamGate, TimeSpan.FromMilliseconds(20));
+                Monitor.Wait(StreamGate, TimeSpan.FromMilliseconds(20));
             }
         }
     }
@@ -481,18 +393,6 @@ public sealed class EmulatedTimeTaggerFirmware : FirmwareHost
     private void EndOfPhysics()
     {
         _source = null;
-        lock (DeviceLock)
-        {
-            lock (OutputLock)
-            {
-                lock (_streamGate)
-                {
-                    if (!_running) return;
-                    _running = false;
-                    _generation++;
-                }
-            }
-            ChangeFlags(StatusFlags.None, StatusFlags.Running);
-        }
+        EndStreamByDevice();
     }
 }
