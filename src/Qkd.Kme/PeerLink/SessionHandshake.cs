@@ -12,21 +12,25 @@ public static class SessionHandshake
 {
     public sealed record Outcome(long Session, long KeysDiscarded, int BlocksDiscarded);
 
+    /// <param name="protocolVersion">The protocol version this node speaks; a peer with another is refused, naming both.</param>
     /// <param name="initiator">Alice speaks first.</param>
-    public static async Task<Outcome> RunAsync(IClassicalChannel channel, string linkId, SessionCounter counter, IBlockLedger ledger,
-        bool initiator, ILogger logger, CancellationToken cancellationToken)
+    public static async Task<Outcome> RunAsync(IClassicalChannel channel, string linkId, ushort protocolVersion, SessionCounter counter,
+        IBlockLedger ledger, bool initiator, ILogger logger, CancellationToken cancellationToken)
     {
-        var mine = new SessionHello(linkId, counter.Last, ledger.StoredBlockIds());
+        var mine = new SessionHello(protocolVersion, linkId, counter.Last, ledger.StoredBlockIds());
         SessionHello peer;
         if (initiator)
         {
             await channel.SendAsync(mine.ToMessage(), cancellationToken);
-            peer = SessionHello.Read((await channel.ReceiveAsync(cancellationToken)).Span);
+            peer = SessionHello.Read((await channel.ReceiveAsync(cancellationToken)).Span, protocolVersion);
         }
         else
         {
-            peer = SessionHello.Read((await channel.ReceiveAsync(cancellationToken)).Span);
+            // Answer before judging: a peer of another version then learns both versions from this hello too, instead
+            // of waiting for an answer that never comes.
+            var received = await channel.ReceiveAsync(cancellationToken);
             await channel.SendAsync(mine.ToMessage(), cancellationToken);
+            peer = SessionHello.Read(received.Span, protocolVersion);
         }
         if (peer.LinkId != linkId)
             throw new InvalidDataException($"the peer serves link \"{peer.LinkId}\", this node link \"{linkId}\": check both configurations");

@@ -13,6 +13,7 @@ using Qkd.Node.Metrics;
 using Qkd.Protocol;
 using Qkd.Core.Keys;
 using Qkd.Kme.PeerLink;
+using Qkd.Distillation.Messages;
 
 namespace Qkd.Node.Service;
 
@@ -154,7 +155,7 @@ public sealed class QkdNodeService(NodeConfig config, ILoggerFactory loggers) : 
     {
         await using var channel = new TcpClassicalChannel(ChannelOptions(end, endpoint), pad, loggers.CreateLogger("qkd.channel"));
         using var channelMetrics = metrics.Channels.Track("session", channel.Security);
-        var outcome = await SessionHandshake.RunAsync(channel, config.LinkId, counter, ledger, initiator: true, _logger, cancellationToken).ConfigureAwait(false);
+        var outcome = await SessionHandshake.RunAsync(channel, config.LinkId, DistillationProtocol.Version, counter, ledger, initiator: true, _logger, cancellationToken).ConfigureAwait(false);
         // Bob listens on the fibre before he answers the handshake, so the light finds him.
         using var devices = EmulatedTransmitter.Create(IPEndPoint.Parse(config.Emulator.Fibre), Transport());
         var summary = await new AliceEnd(config, devices.Modulator, sink, _logger).RunSessionAsync(channel, outcome.Session, cancellationToken).ConfigureAwait(false);
@@ -171,7 +172,7 @@ public sealed class QkdNodeService(NodeConfig config, ILoggerFactory loggers) : 
         devices.ConnectAndConfigure(profile, syncChannel: 0);
         await using var channel = new TcpClassicalChannel(ChannelOptions(end, endpoint), pad, loggers.CreateLogger("qkd.channel"));
         using var channelMetrics = metrics.Channels.Track("session", channel.Security);
-        var outcome = await SessionHandshake.RunAsync(channel, config.LinkId, counter, ledger, initiator: false, _logger, cancellationToken).ConfigureAwait(false);
+        var outcome = await SessionHandshake.RunAsync(channel, config.LinkId, DistillationProtocol.Version, counter, ledger, initiator: false, _logger, cancellationToken).ConfigureAwait(false);
         var summary = await new BobEnd(config, devices.Tagger, sink, _logger, metrics).RunSessionAsync(channel, outcome.Session, cancellationToken).ConfigureAwait(false);
         channel.Complete();
         return summary;

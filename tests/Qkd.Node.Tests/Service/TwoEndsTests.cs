@@ -9,6 +9,7 @@ using Qkd.Node.Service;
 using Qkd.Core.Keys;
 using Qkd.Kme.PeerLink;
 using Qkd.ClassicalChannel;
+using Qkd.Distillation.Messages;
 
 namespace Qkd.Node.Tests.Service;
 
@@ -70,8 +71,8 @@ public class TwoEndsTests
         {
             var (aliceChannel, bobChannel) = InMemoryClassicalChannel.CreatePair();
             var ct = TestContext.Current.CancellationToken;
-            var aliceHello = SessionHandshake.RunAsync(aliceChannel, "test-link", aliceCounter, alicePool, initiator: true, NullLogger.Instance, ct);
-            var bobHello = SessionHandshake.RunAsync(bobChannel, "test-link", bobCounter, bobPool, initiator: false, NullLogger.Instance, ct);
+            var aliceHello = SessionHandshake.RunAsync(aliceChannel, "test-link", DistillationProtocol.Version, aliceCounter, alicePool, initiator: true, NullLogger.Instance, ct);
+            var bobHello = SessionHandshake.RunAsync(bobChannel, "test-link", DistillationProtocol.Version, bobCounter, bobPool, initiator: false, NullLogger.Instance, ct);
             var (a, b) = (await aliceHello, await bobHello);
             Assert.Equal(round, a.Session);
             Assert.Equal(round, b.Session);
@@ -101,8 +102,8 @@ public class TwoEndsTests
         bobPool.Blocks[SessionKeySink.GlobalBlockId(1, 0)] = [1];
         var (aliceChannel, bobChannel) = InMemoryClassicalChannel.CreatePair();
         var ct = TestContext.Current.CancellationToken;
-        var aliceHello = SessionHandshake.RunAsync(aliceChannel, "l", new SessionCounter(Path.Combine(dir, "a")), alicePool, true, NullLogger.Instance, ct);
-        var bobHello = SessionHandshake.RunAsync(bobChannel, "l", new SessionCounter(Path.Combine(dir, "b")), bobPool, false, NullLogger.Instance, ct);
+        var aliceHello = SessionHandshake.RunAsync(aliceChannel, "l", DistillationProtocol.Version, new SessionCounter(Path.Combine(dir, "a")), alicePool, true, NullLogger.Instance, ct);
+        var bobHello = SessionHandshake.RunAsync(bobChannel, "l", DistillationProtocol.Version, new SessionCounter(Path.Combine(dir, "b")), bobPool, false, NullLogger.Instance, ct);
         var (a, b) = (await aliceHello, await bobHello);
         Assert.Equal(1, a.BlocksDiscarded);
         Assert.Equal(0, b.BlocksDiscarded);
@@ -116,8 +117,8 @@ public class TwoEndsTests
         string dir = Directory.CreateTempSubdirectory("qkd-hello").FullName;
         var (aliceChannel, bobChannel) = InMemoryClassicalChannel.CreatePair();
         var ct = TestContext.Current.CancellationToken;
-        var aliceHello = SessionHandshake.RunAsync(aliceChannel, "link-a", new SessionCounter(Path.Combine(dir, "a")), new RecordingPool(), true, NullLogger.Instance, ct);
-        var bobHello = SessionHandshake.RunAsync(bobChannel, "link-b", new SessionCounter(Path.Combine(dir, "b")), new RecordingPool(), false, NullLogger.Instance, ct);
+        var aliceHello = SessionHandshake.RunAsync(aliceChannel, "link-a", DistillationProtocol.Version, new SessionCounter(Path.Combine(dir, "a")), new RecordingPool(), true, NullLogger.Instance, ct);
+        var bobHello = SessionHandshake.RunAsync(bobChannel, "link-b", DistillationProtocol.Version, new SessionCounter(Path.Combine(dir, "b")), new RecordingPool(), false, NullLogger.Instance, ct);
         var e = await Assert.ThrowsAsync<InvalidDataException>(() => bobHello);
         Assert.Contains("link-a", e.Message);
         await Assert.ThrowsAsync<InvalidDataException>(() => aliceHello);

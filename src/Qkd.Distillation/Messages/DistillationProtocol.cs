@@ -1,0 +1,15 @@
+namespace Qkd.Distillation.Messages;
+
+/// <summary>
+/// The version of the distillation protocol: the messages of <see cref="Protocol.MessageType"/> and their encodings. Two nodes
+/// distil together only when they speak the same version; the session hello carries it, and a node refuses a peer
+/// with another one, naming both, instead of failing somewhere inside a block.
+/// </summary>
+public static class DistillationProtocol
+{
+    /// <summary>
+    /// 1: the Toeplitz matrix expanded by AES-256-CTR from a 32-byte seed. 2: the full n + l − 1 seed bits in
+    /// <see cref="AmplificationSeed"/> parts (two-universal privacy amplification).
+    /// </summary>
+    public const ushort Version = 2;
+}
