@@ -60,27 +60,8 @@ public class AmplificationProtocolTests
         var alice = new AliceDistiller(aliceChannel, new SeededSymbolSource(5, Symbols), options, aliceKeys, random, seedRandom ?? random);
         var bob = new BobDistiller(bobChannel, options, bobKeys);
         var ct = TestContext.Current.CancellationToken;
-        var aliceTask = Task.Run(async () =>
-        {
-            try { await alice.RunAsync(ct); return null; }
-            catch (Exception e) { return e; }
-            finally { aliceChannel.Complete(); }
-        }, ct);
-        Exception? bobError = null;
-        try
-        {
-            await bob.SiftAsync(SharedDetections.Value, ct);
-            await bob.FinishAsync(ct);
-        }
-        catch (Exception e)
-        {
-            bobError = e;
-        }
-        finally
-        {
-            bobChannel.Complete();
-        }
-        return new Run(bob, seedMessages, aliceKeys, bobKeys, await aliceTask, bobError);
+        var (aliceError, bobError) = await BothEnds.RunAsync(alice, aliceChannel, bob, bobChannel, SharedDetections.Value, ct);
+        return new Run(bob, seedMessages, aliceKeys, bobKeys, aliceError, bobError);
     }
 
     /// <summary>Reassembles the seeds Alice sent, block by block, with the receiver's own checks.</summary>

@@ -45,28 +45,8 @@ public class MultiplexedCorrectionProtocolTests
         var alice = new AliceDistiller(aliceChannel, new SeededSymbolSource(5, Symbols), Options, aliceKeys, new Xoshiro256StarStar(9));
         var bob = new BobDistiller(bobChannel, bobOptions ?? Options, bobKeys);
         var ct = TestContext.Current.CancellationToken;
-        // Whichever end fails closes its side, so the other end's wait ends instead of hanging.
-        var aliceTask = Task.Run(async () =>
-        {
-            try { await alice.RunAsync(ct); return null; }
-            catch (Exception e) { return e; }
-            finally { aliceChannel.Complete(); }
-        }, ct);
-        Exception? bobError = null;
-        try
-        {
-            await bob.SiftAsync(SharedDetections.Value, ct);
-            await bob.FinishAsync(ct);
-        }
-        catch (Exception e)
-        {
-            bobError = e;
-        }
-        finally
-        {
-            bobChannel.Complete();
-        }
-        return new Run(bob, bobChannel, aliceChannel, aliceKeys, bobKeys, await aliceTask, bobError);
+        var (aliceError, bobError) = await BothEnds.RunAsync(alice, aliceChannel, bob, bobChannel, SharedDetections.Value, ct);
+        return new Run(bob, bobChannel, aliceChannel, aliceKeys, bobKeys, aliceError, bobError);
     }
 
     [Fact]
