@@ -88,6 +88,13 @@ public sealed class QkdNodeService(NodeConfig config, ILoggerFactory loggers) : 
                 _logger.LogWarning("The metrics endpoint is plain HTTP without authentication and listens beyond loopback ({Address}): keep it on a management network", MetricsAddress);
         }
 
+        // Real devices are opened now: one that is absent stops the start-up, naming it.
+        using var devices = config.Devices is { } bench ? NodeDevices.Create(bench, alice, config.SourceFile ?? "the configuration") : null;
+        devices?.ConnectAndConfigure(config.Receiver);
+        if (devices is not null)
+            _logger.LogInformation("Devices: {Devices}", string.Join("; ", new Hardware.Devices.IDevice?[] { devices.Modulator, devices.Detector, devices.Tagger }
+                .OfType<Hardware.Devices.IDevice>().Select(d => $"{d.Name} ({d.Identity})")));
+
         var endpoint = IPEndPoint.Parse(config.ClassicalChannel.Endpoint);
         // KME-to-KME reservations travel on their own channel (next port), so they never wait behind a session.
         await using var syncChannel = new TcpClassicalChannel(ChannelOptions(end, new IPEndPoint(endpoint.Address, endpoint.Port + 1)), pad,
@@ -122,8 +129,8 @@ public sealed class QkdNodeService(NodeConfig config, ILoggerFactory loggers) : 
                 try
                 {
                     var summary = alice
-                        ? await RunAliceSessionAsync(endpoint, end, pad, counter, ledger, sink, metrics, stoppingToken).ConfigureAwait(false)
-                        : await RunBobSessionAsync(endpoint, end, pad, counter, ledger, sink, metrics, stoppingToken).ConfigureAwait(false);
+                        ? await RunAliceSessionAsync(endpoint, end, pad, counter, ledger, sink, metrics, devices, stoppingToken).ConfigureAwait(false)
+                        : await RunBobSessionAsync(endpoint, end, pad, counter, ledger, sink, metrics, devices, stoppingToken).ConfigureAwait(false);
                     SessionsRun++;
                     metrics.SessionCompleted();
                     var account = pad.Account;
@@ -151,29 +158,38 @@ public sealed class QkdNodeService(NodeConfig config, ILoggerFactory loggers) : 
     }
 
     private async Task<SessionSummary> RunAliceSessionAsync(IPEndPoint endpoint, ChannelEnd end, AuthenticationPadStore pad, SessionCounter counter,
-        IBlockLedger ledger, IKeySink sink, NodeMetrics metrics, CancellationToken cancellationToken)
+        IBlockLedger ledger, IKeySink sink, NodeMetrics metrics, NodeDevices? devices, CancellationToken cancellationToken)
     {
         await using var channel = new TcpClassicalChannel(ChannelOptions(end, endpoint), pad, loggers.CreateLogger("qkd.channel"));
         using var channelMetrics = metrics.Channels.Track("session", channel.Security);
         var outcome = await SessionHandshake.RunAsync(channel, config.LinkId, DistillationProtocol.Version, counter, ledger, initiator: true, _logger, cancellationToken).ConfigureAwait(false);
         // Bob listens on the fibre before he answers the handshake, so the light finds him.
-        using var devices = EmulatedTransmitter.Create(IPEndPoint.Parse(config.Emulator.Fibre), Transport());
-        var summary = await new AliceEnd(config, devices.Modulator, sink, _logger).RunSessionAsync(channel, outcome.Session, cancellationToken).ConfigureAwait(false);
+        using var emulated = config.Emulator is { } emulator ? EmulatedTransmitter.Create(IPEndPoint.Parse(emulator.Fibre), Transport()) : null;
+        devices?.ConnectAndConfigure(config.Receiver); // after a fault broke the last session
+        var modulator = emulated?.Modulator ?? devices!.Modulator!;
+        var summary = await new AliceEnd(config, modulator, sink, _logger).RunSessionAsync(channel, outcome.Session, cancellationToken).ConfigureAwait(false);
         channel.Complete();
         return summary;
     }
 
     private async Task<SessionSummary> RunBobSessionAsync(IPEndPoint endpoint, ChannelEnd end, AuthenticationPadStore pad, SessionCounter counter,
-        IBlockLedger ledger, IKeySink sink, NodeMetrics metrics, CancellationToken cancellationToken)
+        IBlockLedger ledger, IKeySink sink, NodeMetrics metrics, NodeDevices? devices, CancellationToken cancellationToken)
     {
-        var (profile, settings) = config.Link();
-        using var devices = EmulatedReceiver.Create(profile, EmulatedLinkRunner.TaggerOptionsFor(settings, long.MaxValue), config.Emulator.Seed,
-            IPEndPoint.Parse(config.Emulator.Fibre), Transport());
-        devices.ConnectAndConfigure(profile, syncChannel: 0);
+        EmulatedReceiver? emulated = null;
+        if (config.Emulator is { } emulator)
+        {
+            var (profile, settings) = config.EmulatedLink();
+            emulated = EmulatedReceiver.Create(profile, EmulatedLinkRunner.TaggerOptionsFor(settings, long.MaxValue), emulator.Seed,
+                IPEndPoint.Parse(emulator.Fibre), Transport());
+            emulated.ConnectAndConfigure(profile, syncChannel: 0);
+        }
+        using var ownedEmulated = emulated;
+        devices?.ConnectAndConfigure(config.Receiver); // after a fault broke the last session
+        var tagger = emulated?.Tagger ?? devices!.Tagger!;
         await using var channel = new TcpClassicalChannel(ChannelOptions(end, endpoint), pad, loggers.CreateLogger("qkd.channel"));
         using var channelMetrics = metrics.Channels.Track("session", channel.Security);
         var outcome = await SessionHandshake.RunAsync(channel, config.LinkId, DistillationProtocol.Version, counter, ledger, initiator: false, _logger, cancellationToken).ConfigureAwait(false);
-        var summary = await new BobEnd(config, devices.Tagger, sink, _logger, metrics).RunSessionAsync(channel, outcome.Session, cancellationToken).ConfigureAwait(false);
+        var summary = await new BobEnd(config, tagger, sink, _logger, metrics).RunSessionAsync(channel, outcome.Session, cancellationToken).ConfigureAwait(false);
         channel.Complete();
         return summary;
     }
@@ -183,7 +199,7 @@ public sealed class QkdNodeService(NodeConfig config, ILoggerFactory loggers) : 
         : new TcpClassicalChannelOptions { LocalEnd = end, ListenEndpoint = endpoint };
 
     private EmulatedDeviceTransport Transport() =>
-        config.Emulator.Transport == "pty" ? EmulatedDeviceTransport.PseudoTerminal : EmulatedDeviceTransport.InProcess;
+        config.Emulator?.Transport == "pty" ? EmulatedDeviceTransport.PseudoTerminal : EmulatedDeviceTransport.InProcess;
 
     /// <summary>The pool's blocks for the session handshake.</summary>
     private sealed class PoolLedger(SqliteKeyPool pool) : IBlockLedger
