@@ -1,6 +1,7 @@
-using System.Net.Security;
 using System.Security.Cryptography.X509Certificates;
 using System.Text.Json;
+using Qkd.Kme.Delivery;
+using Qkd.Kme.Pool;
 using Qkd.Node.Service;
 
 namespace Qkd.Cli.Tests;
@@ -57,28 +58,28 @@ public sealed class LinkBenchTests : IDisposable
         bob.WaitFor(": Key, QBER", TimeSpan.FromSeconds(240));
 
         using var ca = X509CertificateLoader.LoadCertificateFromFile(Path.Combine(deployment, "ca.pem"));
-        using var master = Client(deployment, NodeSetup.MasterSae, basePort + 3, ca);
-        using var slave = Client(deployment, NodeSetup.SlaveSae, basePort + 4, ca);
+        using var masterCertificate = X509CertificateLoader.LoadPkcs12FromFile(Path.Combine(deployment, NodeSetup.MasterSae + ".pfx"), null);
+        using var slaveCertificate = X509CertificateLoader.LoadPkcs12FromFile(Path.Combine(deployment, NodeSetup.SlaveSae + ".pfx"), null);
+        using var master = new EtsiKeyDeliveryClient(new Uri($"https://127.0.0.1:{basePort + 3}"), masterCertificate, ca);
+        using var slave = new EtsiKeyDeliveryClient(new Uri($"https://127.0.0.1:{basePort + 4}"), slaveCertificate, ca);
         // The key pool takes the block once both ends hold it and the KME link is up: ask until Alice's KME has a key.
-        JsonElement issued = default;
-        for (int attempt = 0; attempt < 120; attempt++)
+        DeliveredKey? issued = null;
+        for (int attempt = 0; issued is null && attempt < 120; attempt++)
         {
-            using var response = await master.GetAsync($"api/v1/keys/{NodeSetup.SlaveSae}/enc_keys?number=1", TestContext.Current.CancellationToken);
-            if (response.IsSuccessStatusCode)
+            try
             {
-                issued = JsonDocument.Parse(await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken)).RootElement.GetProperty("keys")[0].Clone();
-                break;
+                issued = (await master.GetKeysAsync(NodeSetup.SlaveSae, 1, TestContext.Current.CancellationToken))[0];
             }
-            Assert.False(alice.Process.HasExited, alice.Output);
-            await Task.Delay(1_000, TestContext.Current.CancellationToken);
+            catch (KeyDeliveryException) when (!alice.Process.HasExited)
+            {
+                await Task.Delay(1_000, TestContext.Current.CancellationToken);
+            }
         }
-        Assert.Equal(JsonValueKind.Object, issued.ValueKind);
-        string keyId = issued.GetProperty("key_ID").GetString()!;
-        using var redeemed = await slave.GetAsync($"api/v1/keys/{NodeSetup.MasterSae}/dec_keys?key_ID={keyId}", TestContext.Current.CancellationToken);
-        Assert.True(redeemed.IsSuccessStatusCode, await redeemed.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
-        var pair = JsonDocument.Parse(await redeemed.Content.ReadAsStringAsync(TestContext.Current.CancellationToken)).RootElement.GetProperty("keys")[0];
-        Assert.Equal(keyId, pair.GetProperty("key_ID").GetString());
-        Assert.Equal(issued.GetProperty("key").GetString(), pair.GetProperty("key").GetString());
+        Assert.NotNull(issued);
+        var redeemed = await slave.GetKeysWithIdsAsync(NodeSetup.MasterSae, [issued.Id], TestContext.Current.CancellationToken);
+        Assert.Equal(issued.Id, Assert.Single(redeemed).Id);
+        Assert.Equal(issued.Key, redeemed[0].Key);
+        Assert.Equal(32, issued.Key.Length);
 
         alice.Terminate();
         bob.Terminate();
@@ -93,29 +94,5 @@ public sealed class LinkBenchTests : IDisposable
     {
         process.WaitFor(fragment, TimeSpan.FromSeconds(60));
         return process.Output;
-    }
-
-    /// <summary>An SAE's HTTPS client: its certificate from the deployment, trusting only the deployment's CA.</summary>
-    private static HttpClient Client(string deployment, string sae, int port, X509Certificate2 ca)
-    {
-        var certificate = X509CertificateLoader.LoadPkcs12FromFile(Path.Combine(deployment, sae + ".pfx"), null);
-        var handler = new SocketsHttpHandler
-        {
-            SslOptions = new SslClientAuthenticationOptions
-            {
-                LocalCertificateSelectionCallback = (_, _, _, _, _) => certificate,
-                RemoteCertificateValidationCallback = (_, server, _, errors) =>
-                {
-                    if (server is null || (errors & SslPolicyErrors.RemoteCertificateNameMismatch) != 0) return false;
-                    using var chain = new X509Chain();
-                    chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-                    chain.ChainPolicy.CustomTrustStore.Add(ca);
-                    chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-                    using var leaf = X509CertificateLoader.LoadCertificate(server.GetRawCertData());
-                    return chain.Build(leaf);
-                },
-            },
-        };
-        return new HttpClient(handler) { BaseAddress = new Uri($"https://127.0.0.1:{port}/") };
     }
 }
