@@ -17,7 +17,7 @@ public sealed class NodeStartupErrorTests : IDisposable
     private readonly string _dir = Directory.CreateTempSubdirectory("qkd-startup").FullName;
     private readonly List<IDisposable> _held = [];
 
-    public NodeStartupErrorTests() => NodeSetup.Write(_dir, basePort: FreePortBlock());
+    public NodeStartupErrorTests() => NodeSetup.Write(_dir, basePort: FreePorts.Block());
 
     public void Dispose()
     {
@@ -51,33 +51,6 @@ public sealed class NodeStartupErrorTests : IDisposable
         listener.Start();
         _held.Add(listener.Server);
         return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
-    /// <summary>A base port whose next few ports are free now (each test's deployment has its own).</summary>
-    private static int FreePortBlock()
-    {
-        while (true)
-        {
-            int basePort = 20_000 + Random.Shared.Next(0, 8_000) * 5;
-            var listeners = new List<TcpListener>();
-            try
-            {
-                for (int i = 0; i < 5; i++)
-                {
-                    var listener = new TcpListener(IPAddress.Loopback, basePort + i);
-                    listener.Start();
-                    listeners.Add(listener);
-                }
-                return basePort;
-            }
-            catch (SocketException)
-            {
-            }
-            finally
-            {
-                foreach (var listener in listeners) listener.Stop();
-            }
-        }
     }
 
     [Fact]

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Hosting.Systemd;
 using Microsoft.Extensions.Logging;
 using Qkd.Node.Service;
 
@@ -35,7 +36,14 @@ public static class NodeCommands
             }
             var builder = Host.CreateApplicationBuilder();
             builder.Logging.ClearProviders();
-            builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; });
+            // Under systemd: READY=1 once every hosted service has started (QkdNodeService returns from StartAsync only
+            // when the node is up), STOPPING=1 on SIGTERM, and log lines the journal reads (<priority> prefix, no
+            // timestamp: the journal adds its own). Elsewhere nothing changes.
+            builder.Services.AddSystemd();
+            if (SystemdHelpers.IsSystemdService())
+                builder.Logging.AddSystemdConsole();
+            else
+                builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; });
             builder.Logging.SetMinimumLevel(isVerbose ? LogLevel.Debug : LogLevel.Information);
             builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
             // The host logs a failure to start, or a service that failed, with its stack trace: the node says it in one line.
