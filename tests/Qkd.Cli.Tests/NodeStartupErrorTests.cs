@@ -183,6 +183,15 @@ public sealed class NodeStartupErrorTests : IDisposable
         Assert.StartsWith("error: emulator.fibre: ", line);
     }
 
+    [Fact]
+    public async Task A_host_name_that_does_not_resolve_is_a_network_error_naming_the_field()
+    {
+        Edit("alice", json => json["classicalChannel"]!["endpoint"] = "no-such-bob.invalid:7100");
+        var (code, line) = await Start("alice", Config("alice"));
+        Assert.Equal(NodeExitCode.Network, code);
+        Assert.StartsWith("error: classicalChannel.endpoint \"no-such-bob.invalid:7100\": the host name no-such-bob.invalid does not resolve", line);
+    }
+
     [Fact(Timeout = 120_000)]
     public async Task As_a_process_a_start_up_failure_prints_one_line_and_no_stack_trace()
     {

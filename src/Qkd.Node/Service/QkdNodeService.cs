@@ -118,7 +118,7 @@ public sealed class QkdNodeService(NodeConfig config, ILoggerFactory loggers, IH
             () => AuthenticationPadStore.Open(preSharedSecret, stateDirectory, end));
         using var metrics = new NodeMetrics(config.LinkId, config.Role);
         using var padMetrics = metrics.ObservePadStore(pad);
-        var metricsListen = config.Metrics?.ListenEndPoint;
+        var metricsListen = config.Metrics is { } metricsConfig ? await metricsConfig.Endpoint.ResolveAsync("metrics.listen", stoppingToken).ConfigureAwait(false) : null;
         await using var metricsServer = metricsListen is null ? null : new MetricsServer(metricsListen, loggers);
         if (metricsServer is not null)
         {
@@ -129,10 +129,21 @@ public sealed class QkdNodeService(NodeConfig config, ILoggerFactory loggers, IH
                 _logger.LogWarning("The metrics endpoint is plain HTTP without authentication and listens beyond loopback ({Address}): keep it on a management network", MetricsAddress);
         }
 
-        var endpoint = IPEndPoint.Parse(config.ClassicalChannel.Endpoint);
-        // KME-to-KME reservations travel on their own channel (next port), so they never wait behind a session.
-        await using var syncChannel = Step(NodeStartupFailure.Network, "classicalChannel.endpoint (the KME link uses its port + 1)",
-            () => new TcpClassicalChannel(ChannelOptions(end, new IPEndPoint(endpoint.Address, endpoint.Port + 1)), pad, loggers.CreateLogger("qkd.kme-link")));
+        // Host names resolve here, so a name that does not is a start-up error naming its field. Bob listens on the
+        // address; Alice connects to the name, which the socket resolves again at every connection attempt.
+        var channelEndpoint = ConfiguredEndpoint.Parse(config.ClassicalChannel.Endpoint, "classicalChannel.endpoint");
+        var channelAddress = await channelEndpoint.ResolveAsync("classicalChannel.endpoint", stoppingToken).ConfigureAwait(false);
+        EndPoint endpoint = alice ? channelEndpoint.ForConnecting() : channelAddress;
+        var fibre = await ConfiguredEndpoint.Parse(config.Emulator.Fibre, "emulator.fibre").ResolveAsync("emulator.fibre", stoppingToken).ConfigureAwait(false);
+        // KME-to-KME reservations travel on their own channel, so they never wait behind a session.
+        string kmeLinkField = config.ClassicalChannel.KmeLinkEndpoint is null ? "classicalChannel.endpoint (port + 1: the KME link)" : "classicalChannel.kmeLinkEndpoint";
+        var kmeLinkEndpoint = config.ClassicalChannel.KmeLink();
+        if (config.ClassicalChannel.KmeLinkEndpoint is null)
+            _logger.LogWarning("classicalChannel.kmeLinkEndpoint is not set: the KME link uses the channel's port + 1 ({Endpoint}) as before; add \"kmeLinkEndpoint\": \"{Endpoint}\" to classicalChannel (both ends alike) so every port the node uses is in its config",
+                kmeLinkEndpoint, kmeLinkEndpoint);
+        var kmeLinkAddress = await kmeLinkEndpoint.ResolveAsync(kmeLinkField, stoppingToken).ConfigureAwait(false);
+        await using var syncChannel = Step(NodeStartupFailure.Network, kmeLinkField,
+            () => new TcpClassicalChannel(ChannelOptions(end, alice ? kmeLinkEndpoint.ForConnecting() : kmeLinkAddress), pad, loggers.CreateLogger("qkd.kme-link")));
         using var syncChannelMetrics = metrics.Channels.Track("kme", syncChannel.Security);
         await using var kmeSync = new KmeSync(syncChannel, pool, loggers.CreateLogger("qkd.kme-link"));
         EtsiKeyDeliveryServer? server = null;
@@ -141,8 +152,13 @@ public sealed class QkdNodeService(NodeConfig config, ILoggerFactory loggers, IH
             if (config.KeyDelivery is { } delivery)
             {
                 // Certificate paths in the config are relative to the config file, like every other path there.
+                // A host name listens on its address (resolved now, so a name that does not resolve is named).
+                string listenAddress = IPAddress.TryParse(delivery.ListenAddress, out _) || ConfiguredEndpoint.TryParse($"{delivery.ListenAddress}:{delivery.Port}") is not { } named
+                    ? delivery.ListenAddress
+                    : (await named.ResolveAsync("keyDelivery.listenAddress", stoppingToken).ConfigureAwait(false)).Address.ToString();
                 var resolved = delivery with
                 {
+                    ListenAddress = listenAddress,
                     ServerCertificatePath = config.PathOf(delivery.ServerCertificatePath),
                     ServerKeyPath = delivery.ServerKeyPath is null ? null : config.PathOf(delivery.ServerKeyPath),
                     TrustedClientCaPaths = delivery.TrustedClientCaPaths.Select(config.PathOf).ToArray(),
@@ -169,8 +185,8 @@ public sealed class QkdNodeService(NodeConfig config, ILoggerFactory loggers, IH
                 try
                 {
                     var summary = alice
-                        ? await RunAliceSessionAsync(endpoint, end, pad, counter, ledger, sink, metrics, stoppingToken).ConfigureAwait(false)
-                        : await RunBobSessionAsync(endpoint, end, pad, counter, ledger, sink, metrics, stoppingToken).ConfigureAwait(false);
+                        ? await RunAliceSessionAsync(endpoint, fibre, end, pad, counter, ledger, sink, metrics, stoppingToken).ConfigureAwait(false)
+                        : await RunBobSessionAsync((IPEndPoint)endpoint, fibre, end, pad, counter, ledger, sink, metrics, stoppingToken).ConfigureAwait(false);
                     SessionsRun++;
                     metrics.SessionCompleted();
                     var account = pad.Account;
@@ -260,27 +276,27 @@ public sealed class QkdNodeService(NodeConfig config, ILoggerFactory loggers, IH
         }
     }
 
-    private async Task<SessionSummary> RunAliceSessionAsync(IPEndPoint endpoint, ChannelEnd end, AuthenticationPadStore pad, SessionCounter counter,
+    private async Task<SessionSummary> RunAliceSessionAsync(EndPoint endpoint, IPEndPoint fibre, ChannelEnd end, AuthenticationPadStore pad, SessionCounter counter,
         IBlockLedger ledger, IKeySink sink, NodeMetrics metrics, CancellationToken cancellationToken)
     {
         await using var channel = new TcpClassicalChannel(ChannelOptions(end, endpoint), pad, loggers.CreateLogger("qkd.channel"));
         using var channelMetrics = metrics.Channels.Track("session", channel.Security);
         var outcome = await SessionHandshake.RunAsync(channel, config.LinkId, DistillationProtocol.Version, counter, ledger, initiator: true, _logger, cancellationToken).ConfigureAwait(false);
         // Bob listens on the fibre before he answers the handshake, so the light finds him.
-        using var devices = OpenDevices("emulator", "emulator.fibre", () => EmulatedTransmitter.Create(IPEndPoint.Parse(config.Emulator.Fibre), Transport()));
+        using var devices = OpenDevices("emulator", "emulator.fibre", () => EmulatedTransmitter.Create(fibre, Transport()));
         var summary = await new AliceEnd(config, devices.Modulator, sink, _logger).RunSessionAsync(channel, outcome.Session, cancellationToken).ConfigureAwait(false);
         channel.Complete();
         return summary;
     }
 
-    private async Task<SessionSummary> RunBobSessionAsync(IPEndPoint endpoint, ChannelEnd end, AuthenticationPadStore pad, SessionCounter counter,
+    private async Task<SessionSummary> RunBobSessionAsync(IPEndPoint endpoint, IPEndPoint fibre, ChannelEnd end, AuthenticationPadStore pad, SessionCounter counter,
         IBlockLedger ledger, IKeySink sink, NodeMetrics metrics, CancellationToken cancellationToken)
     {
         var (profile, settings) = config.Link();
         using var devices = OpenDevices("emulator", "emulator.fibre", () =>
         {
             var receiver = EmulatedReceiver.Create(profile, EmulatedLinkRunner.TaggerOptionsFor(settings, long.MaxValue), config.Emulator.Seed,
-                IPEndPoint.Parse(config.Emulator.Fibre), Transport());
+                fibre, Transport());
             try
             {
                 receiver.ConnectAndConfigure(profile, syncChannel: 0);
@@ -302,9 +318,10 @@ public sealed class QkdNodeService(NodeConfig config, ILoggerFactory loggers, IH
         return summary;
     }
 
-    private TcpClassicalChannelOptions ChannelOptions(ChannelEnd end, IPEndPoint endpoint) => end == ChannelEnd.Alice
+    /// <summary>Alice connects (to an address or a name), Bob listens (on an address).</summary>
+    private static TcpClassicalChannelOptions ChannelOptions(ChannelEnd end, EndPoint endpoint) => end == ChannelEnd.Alice
         ? new TcpClassicalChannelOptions { LocalEnd = end, ConnectEndpoint = endpoint }
-        : new TcpClassicalChannelOptions { LocalEnd = end, ListenEndpoint = endpoint };
+        : new TcpClassicalChannelOptions { LocalEnd = end, ListenEndpoint = (IPEndPoint)endpoint };
 
     private EmulatedDeviceTransport Transport() =>
         config.Emulator.Transport == "pty" ? EmulatedDeviceTransport.PseudoTerminal : EmulatedDeviceTransport.InProcess;
