@@ -1,5 +1,7 @@
 using System.Security.Cryptography.X509Certificates;
-using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using Qkd.Kme.Delivery;
 using Qkd.Kme.Pool;
 using Qkd.Node.Devices;
@@ -37,6 +39,16 @@ public sealed class TwoNodeLinkTests
         await PairOverBenchAsync(folder);
     }
 
+    /// <summary>A node as `qkd alice`/`qkd bob` host it (without console logging).</summary>
+    private static IHost NodeHost(string configPath)
+    {
+        var builder = Host.CreateApplicationBuilder();
+        builder.Logging.ClearProviders();
+        builder.Services.AddSingleton(NodeConfig.Load(configPath));
+        builder.Services.AddHostedService<QkdNodeService>();
+        return builder.Build();
+    }
+
     private static async Task PairOverBenchAsync(string benchFolder)
     {
         var ct = TestContext.Current.CancellationToken;
@@ -44,10 +56,13 @@ public sealed class TwoNodeLinkTests
         int basePort = 30_000 + Random.Shared.Next(0, 6_000) * 5;
         var (alicePath, bobPath) = NodeSetup.Write(deployment, basePort, NodeSetup.BenchSessionSeconds, sessions: 0, NodeSetup.BenchBlockSizeBits,
             benchDirectory: benchFolder);
-        var bob = new QkdNodeService(NodeConfig.Load(bobPath), NullLoggerFactory.Instance);
-        var alice = new QkdNodeService(NodeConfig.Load(alicePath), NullLoggerFactory.Instance);
-        await bob.StartAsync(ct);
-        await alice.StartAsync(ct);
+        using var bobHost = NodeHost(bobPath);
+        using var aliceHost = NodeHost(alicePath);
+        // StartAsync returns once each node is up (pool, pad, key delivery, KME link, devices open).
+        await bobHost.StartAsync(ct);
+        await aliceHost.StartAsync(ct);
+        var alice = aliceHost.Services.GetServices<IHostedService>().OfType<QkdNodeService>().Single();
+        var bob = bobHost.Services.GetServices<IHostedService>().OfType<QkdNodeService>().Single();
         try
         {
             using var ca = X509CertificateLoader.LoadCertificateFromFile(Path.Combine(deployment, "ca.pem"));
@@ -61,7 +76,7 @@ public sealed class TwoNodeLinkTests
             while (issued is null)
             {
                 foreach (var node in new[] { alice, bob })
-                    if (node.ExecuteTask is { IsCompleted: true } done) await done;
+                    if (node.Failure is { } failure) throw new InvalidOperationException($"a node failed: {failure.Message}", failure);
                 try
                 {
                     issued = (await master.GetKeysAsync(NodeSetup.SlaveSae, 1, ct))[0];
@@ -76,10 +91,8 @@ public sealed class TwoNodeLinkTests
         }
         finally
         {
-            await alice.StopAsync(CancellationToken.None);
-            await bob.StopAsync(CancellationToken.None);
-            alice.Dispose();
-            bob.Dispose();
+            await aliceHost.StopAsync(CancellationToken.None);
+            await bobHost.StopAsync(CancellationToken.None);
         }
     }
 }

@@ -7,7 +7,7 @@ namespace Qkd.Cli.Tests;
 /// <summary>
 /// `qkd alice` and `qkd bob` as two real processes joined by loopback sockets only: Bob is killed with SIGKILL in the
 /// middle of a session and started again; afterwards the two key pools agree key for key and the nodes stop gracefully
-/// on SIGTERM.
+/// on SIGTERM. The configs name every endpoint by host name ("localhost:port").
 /// </summary>
 public sealed class TwoProcessTests : IDisposable
 {
@@ -42,6 +42,12 @@ public sealed class TwoProcessTests : IDisposable
         // Bob serves as long as Alice wants sessions.
         string bobConfig = Path.Combine(_dir, "bob.json");
         File.WriteAllText(bobConfig, File.ReadAllText(bobConfig).Replace("\"sessions\": 3", "\"sessions\": 0"));
+        // The channel, the KME link and the fibre by host name: Bob listens on what "localhost" resolves to, Alice connects to the name.
+        foreach (string role in new[] { "alice", "bob" })
+        {
+            string path = Path.Combine(_dir, role + ".json");
+            File.WriteAllText(path, File.ReadAllText(path).Replace("\"127.0.0.1:", "\"localhost:"));
+        }
 
         var bob = Start("bob");
         bob.WaitFor("key delivery on", TimeSpan.FromSeconds(60));

@@ -154,7 +154,11 @@ public sealed record NodeConfig
         if (Sessions < 0) yield return $"sessions {Sessions} is negative";
         if (AuthenticationReplenishBits < 0 || AuthenticationReplenishBits % 8 != 0) yield return $"authenticationReplenishBits {AuthenticationReplenishBits} must be a non-negative multiple of 8";
         if (BlockSizeBits < 1 << 16 || BlockSizeBits > 1L << 30) yield return $"blockSizeBits {BlockSizeBits} is outside [65536, 2^30]";
-        if (!IPEndPoint.TryParse(ClassicalChannel.Endpoint, out _)) yield return $"classicalChannel.endpoint \"{ClassicalChannel.Endpoint}\" is not address:port";
+        if (ConfiguredEndpoint.TryParse(ClassicalChannel.Endpoint) is not { } channel) yield return $"classicalChannel.endpoint \"{ClassicalChannel.Endpoint}\" is not {ConfiguredEndpoint.Expected}";
+        else if (ClassicalChannel.KmeLinkEndpoint is null && channel.Port is 0 or IPEndPoint.MaxPort)
+            yield return $"classicalChannel.kmeLinkEndpoint is required when classicalChannel.endpoint's port is {channel.Port}";
+        if (ClassicalChannel.KmeLinkEndpoint is { } kmeLink && ConfiguredEndpoint.TryParse(kmeLink) is null)
+            yield return $"classicalChannel.kmeLinkEndpoint \"{kmeLink}\" is not {ConfiguredEndpoint.Expected}";
         if (string.IsNullOrWhiteSpace(ClassicalChannel.PreSharedSecretFile)) yield return "classicalChannel.preSharedSecretFile is required";
         if (_keyPool is null && _formerKeyStore is null) yield return "keyPool is required";
         else if (_keyPool is not null && _formerKeyStore is not null) yield return "keyPool and keyStore (its former name) are both given: keep keyPool";
@@ -168,7 +172,7 @@ public sealed record NodeConfig
         if ((Emulator is null) == (Devices is null)) yield return "exactly one of \"devices\" (real devices) and \"emulator\" is required";
         if (Emulator is not null)
         {
-            if (!IPEndPoint.TryParse(Emulator.Fibre, out _)) yield return $"emulator.fibre \"{Emulator.Fibre}\" is not address:port";
+            if (ConfiguredEndpoint.TryParse(Emulator.Fibre) is null) yield return $"emulator.fibre \"{Emulator.Fibre}\" is not {ConfiguredEndpoint.Expected}";
             if (Emulator.Transport is not ("inproc" or "pty")) yield return $"emulator.transport must be \"inproc\" or \"pty\", not \"{Emulator.Transport}\"";
             if (Receiver is not null) yield return "receiver applies to devices: the emulator knows its own wiring and delays";
         }
@@ -200,7 +204,9 @@ public sealed record NodeConfig
         if (KeyDelivery is not null)
         {
             string? problem = null;
-            try { KeyDelivery.Validate(); }
+            // The key manager listens on an address; the node also takes a host name there and resolves it at start.
+            var delivery = ConfiguredEndpoint.TryParse($"{KeyDelivery.ListenAddress}:0") is { IsHostName: true } ? KeyDelivery with { ListenAddress = "127.0.0.1" } : KeyDelivery;
+            try { delivery.Validate(); }
             catch (ArgumentException e) { problem = "keyDelivery: " + e.Message; }
             if (problem is not null) yield return problem;
         }
@@ -248,10 +254,21 @@ public sealed record NodeConfig
         : EmulatedLinkRunner.ClockRecoveryOptionsFor(EmulatedLink().Profile, settings, EmulatedLinkRunner.TaggerOptionsFor(settings, long.MaxValue));
 }
 
-/// <param name="Endpoint">Bob listens here, Alice connects here ("127.0.0.1:7001").</param>
+/// <param name="Endpoint">Bob listens here, Alice connects here: host:port ("127.0.0.1:7001", "bob.example.net:7001").</param>
 /// <param name="PreSharedSecretFile">The out-of-band secret both nodes hold; the first authentication key (mode 0600).</param>
 /// <param name="StateDirectory">Where the channel keeps its authentication-key cursor (never reuse pad bits).</param>
-public sealed record ClassicalChannelConfig(string Endpoint, string PreSharedSecretFile, string StateDirectory = "state");
+/// <param name="KmeLinkEndpoint">The KME link (key reservations between the two KMEs): Bob listens, Alice connects. Null
+/// in configs written before the field: then the channel's host and port + 1, with a warning at start.</param>
+public sealed record ClassicalChannelConfig(string Endpoint, string PreSharedSecretFile, string StateDirectory = "state", string? KmeLinkEndpoint = null)
+{
+    /// <summary>The KME link's endpoint (see <see cref="KmeLinkEndpoint"/>); call only when the config has no problems.</summary>
+    public ConfiguredEndpoint KmeLink()
+    {
+        if (KmeLinkEndpoint is { } kmeLink) return ConfiguredEndpoint.Parse(kmeLink, "classicalChannel.kmeLinkEndpoint");
+        var channel = ConfiguredEndpoint.Parse(Endpoint, "classicalChannel.endpoint");
+        return channel.WithPort(channel.Port + 1);
+    }
+}
 
 /// <param name="Database">SQLite file of the key pool.</param>
 /// <param name="OperatorKeyFile">The key that encrypts key material at rest (32 bytes, hex or raw, mode 0600).</param>
@@ -259,7 +276,7 @@ public sealed record ClassicalChannelConfig(string Endpoint, string PreSharedSec
 public sealed record KeyPoolConfig(string Database, string? OperatorKeyFile = null, string? OperatorKeyEnvironmentVariable = null,
     int KeySizeBits = 256, long MaxKeyCount = 10_000_000);
 
-/// <param name="Fibre">The emulated fibre: Bob listens, Alice's light goes there.</param>
+/// <param name="Fibre">The emulated fibre, host:port: Bob listens, Alice's light goes there.</param>
 /// <param name="Profile">Link profile JSON (relative to the config file); null: built-in.</param>
 /// <param name="Seed">Seed of the emulated physics only (photon statistics, detectors, clocks); never of the choices
 /// an eavesdropper must not predict (see <see cref="NodeConfig.InsecureFixedSeed"/>).</param>

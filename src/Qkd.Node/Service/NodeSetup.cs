@@ -55,12 +55,12 @@ public static class NodeSetup
         Issue(ca, now, MasterSae, server: false, Path(MasterSae));
         Issue(ca, now, SlaveSae, server: false, Path(SlaveSae));
 
-        string channel = $"127.0.0.1:{basePort}", fibre = $"127.0.0.1:{basePort + 2}";
+        string channel = $"127.0.0.1:{basePort}", kmeLink = $"127.0.0.1:{basePort + 1}", fibre = $"127.0.0.1:{basePort + 2}";
         NodeConfig Config(string role, string kme, string peerKme, int restPort, string localSae, string peerSae) => new()
         {
             Role = role,
             LinkId = "demo-link",
-            ClassicalChannel = new ClassicalChannelConfig(channel, "pre-shared.secret", $"{role}-state"),
+            ClassicalChannel = new ClassicalChannelConfig(channel, "pre-shared.secret", $"{role}-state", kmeLink),
             KeyPool = new KeyPoolConfig($"{role}-keys.db", OperatorKeyFile: $"{role}-operator.key"),
             KeyDelivery = new KeyDeliveryOptions
             {
