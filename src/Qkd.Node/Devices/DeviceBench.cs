@@ -31,6 +31,12 @@ public sealed record DeviceBench
     /// </summary>
     public int? ReplyTimeoutMs { get; init; }
 
+    /// <summary>Optional GPIO lines (interlock input, gate-enable output); opened by <see cref="NodePeripherals"/>.</summary>
+    public GpioLinesConfig? Gpio { get; init; }
+
+    /// <summary>Optional peripherals (bias DAC, housing temperature, monitor photodiode ADC); opened by <see cref="NodePeripherals"/>.</summary>
+    public PeripheralsConfig? Peripherals { get; init; }
+
     internal static readonly JsonSerializerOptions Json = new()
     {
         PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
@@ -80,6 +86,7 @@ public sealed record DeviceBench
         string? problem = Modulator.Problem("modulator") ?? Detector.Problem("detector") ?? Tagger.Problem("tagger");
         if (problem is null && ReplyTimeoutMs is int ms && ms is < 50 or > 60_000)
             problem = $"replyTimeoutMs {ms} is outside 50..60000";
+        problem ??= Gpio?.Problem("gpio") ?? Peripherals?.Problem("peripherals");
         if (problem is not null) throw new InvalidDataException(problem);
     }
 
