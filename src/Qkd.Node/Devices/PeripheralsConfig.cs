@@ -35,13 +35,7 @@ public sealed record PeripheralsConfig
             return $"{section}.pollIntervalMs {PollIntervalMs} is outside {MinPollIntervalMs}..{MaxPollIntervalMs}";
         return BiasDac?.Problem($"{section}.biasDac")
             ?? TemperatureSensor?.Problem($"{section}.temperatureSensor")
-            ?? MonitorAdc?.Problem($"{section}.monitorAdc")
-            ?? SharedAddressProblem(section);
+            ?? MonitorAdc?.Problem($"{section}.monitorAdc");
+        // The two I2C parts cannot collide: their address ranges (0x18..0x1F, 0x48..0x4B) are disjoint.
     }
-
-    /// <summary>Two chips may share an I2C bus, not an address.</summary>
-    private string? SharedAddressProblem(string section) =>
-        TemperatureSensor is { } t && MonitorAdc is { } m && t.I2cBus == m.I2cBus && t.Address == m.Address
-            ? $"{section}.monitorAdc.address {m.Address} is also {section}.temperatureSensor.address on I2C bus {m.I2cBus}"
-            : null;
 }
