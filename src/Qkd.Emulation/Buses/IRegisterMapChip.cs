@@ -16,7 +16,7 @@ namespace Qkd.Emulation.Buses;
 /// </remarks>
 public interface IRegisterMapChip
 {
-    /// <summary>The part number, for error messages and logs, e.g. "MCP4728".</summary>
+    /// <summary>The part number, for error messages and logs, e.g. "MCP9808".</summary>
     string Name { get; }
 
     void Transfer(ReadOnlySpan<byte> written, Span<byte> read);

@@ -38,6 +38,12 @@ public sealed record DeviceBench
     /// </summary>
     public int? ReplyTimeoutMs { get; init; }
 
+    /// <summary>Optional GPIO lines (interlock input, gate-enable output); opened by <see cref="NodePeripherals"/>.</summary>
+    public GpioLinesConfig? Gpio { get; init; }
+
+    /// <summary>Optional peripherals (bias DAC, housing temperature, monitor photodiode ADC); opened by <see cref="NodePeripherals"/>.</summary>
+    public PeripheralsConfig? Peripherals { get; init; }
+
     internal static readonly JsonSerializerOptions Json = new()
     {
         PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
@@ -112,6 +118,8 @@ public sealed record DeviceBench
         }
         if (ReplyTimeoutMs is int ms && ms is < 50 or > 60_000)
             yield return $"replyTimeoutMs {ms} is outside 50..60000";
+        if (Gpio?.Problem("gpio") is { } gpio) yield return gpio;
+        if (Peripherals?.Problem("peripherals") is { } peripherals) yield return peripherals;
     }
 
     private static string Describe(BenchUse use) => use switch

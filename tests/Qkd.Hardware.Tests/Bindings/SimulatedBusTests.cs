@@ -1,7 +1,7 @@
 using System.Device.I2c;
 using System.Device.Spi;
 using Qkd.Emulation.Buses;
-using Qkd.Hardware.Tests.Support;
+using Qkd.Emulation.Buses.Chips;
 
 namespace Qkd.Hardware.Tests.Bindings;
 
@@ -51,21 +51,22 @@ public sealed class SimulatedBusTests
     [Fact]
     public void I2c_nack_from_the_chip_surfaces_as_IOException_and_is_still_recorded()
     {
-        var chip = new SimulatedMcp4728();
-        using var i2c = new SimulatedI2cDevice(new I2cConnectionSettings(1, 0x60), chip);
-        var ex = Assert.Throws<IOException>(() => i2c.Write([0xE0])); // C2:C0 = 111 is reserved
-        Assert.Contains("0xE0", ex.Message);
-        Assert.Equal("W[E0] R[]", Assert.Single(i2c.Transactions).ToString());
+        var chip = new SimulatedMcp9808();
+        using var i2c = new SimulatedI2cDevice(new I2cConnectionSettings(1, 0x18), chip);
+        var ex = Assert.Throws<IOException>(() => i2c.Write([0x19])); // bits 7:4 of the pointer must be 0
+        Assert.Contains("0x19", ex.Message);
+        Assert.Equal("W[19] R[]", Assert.Single(i2c.Transactions).ToString());
     }
 
     [Fact]
     public void I2c_disconnected_device_does_not_acknowledge()
     {
-        var chip = new SimulatedMcp4728();
-        using var i2c = new SimulatedI2cDevice(new I2cConnectionSettings(3, 0x61), chip) { Disconnected = true };
-        var ex = Assert.Throws<IOException>(() => i2c.ReadByte());
+        var chip = new SimulatedMcp9808();
+        using var i2c = new SimulatedI2cDevice(new I2cConnectionSettings(3, 0x19), chip) { Disconnected = true };
+        var ex = Assert.Throws<IOException>(() => i2c.WriteByte(0x01));
         Assert.Contains("bus 3", ex.Message);
-        Assert.Contains("0x61", ex.Message);
-        Assert.Empty(chip.CommandLog);
+        Assert.Contains("0x19", ex.Message);
+        Assert.Equal(SimulatedMcp9808.ManufacturerId, chip.Register(0x06)); // the chip saw nothing: still answers as at power-on
+        Assert.Equal(0, chip.Register(0x01));
     }
 }

@@ -1,0 +1,11 @@
+using System.Text.Json.Serialization;
+
+namespace Qkd.Node.Devices;
+
+/// <summary>A GPIO line's electrical level in the config ("low" / "high").</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<GpioLineLevel>))]
+public enum GpioLineLevel
+{
+    Low = 0,
+    High = 1,
+}
