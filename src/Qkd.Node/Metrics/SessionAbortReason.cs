@@ -16,7 +16,10 @@ public static class SessionAbortReason
     public const string Timeout = "timeout";
     public const string Other = "other";
 
-    public static IReadOnlyList<string> All { get; } = [ChannelClosed, Io, InvalidData, Device, Timeout, Other];
+    /// <summary>A key-generation gate closed mid-session (interlock open, bright light on the monitor photodiode, an unhealthy entropy source).</summary>
+    public const string KeyGenerationBlocked = "key_generation_blocked";
+
+    public static IReadOnlyList<string> All { get; } = [ChannelClosed, Io, InvalidData, Device, Timeout, KeyGenerationBlocked, Other];
 
     public static string Of(Exception exception) => exception switch
     {

@@ -194,6 +194,12 @@ public sealed class QkdNodeService(NodeConfig config, ILoggerFactory loggers, IH
                 KeyDeliveryAddress = server.BaseAddress;
                 _logger.LogInformation("ETSI GS QKD 014 key delivery on {Address}", server.BaseAddress);
             }
+            // Peripherals and GPIO lines (optional, on devices): bias set, readings exported, and a gate that stops key
+            // generation while the interlock is open or the monitor photodiode sees bright light.
+            using var peripherals = Step(NodeStartupFailure.Devices, "devices", () => NodePeripherals.Open(config.Devices?.Peripherals, config.Devices?.Gpio,
+                SystemPeripheralBusFactory.Instance, config.LinkId, config.Role, loggers.CreateLogger("qkd.peripherals")));
+            // Stopped (and awaited) before the peripherals are disposed: a poll never reads a closed bus.
+            await using var polling = config.Devices?.Peripherals is null ? null : new BackgroundLoop(peripherals.RunAsync, stoppingToken);
             _startedUp.TrySetResult();
 
             var counter = new SessionCounter(stateDirectory);
@@ -203,12 +209,30 @@ public sealed class QkdNodeService(NodeConfig config, ILoggerFactory loggers, IH
             while (config.Sessions == 0 || SessionsRun < config.Sessions)
             {
                 stoppingToken.ThrowIfCancellationRequested();
+                if (!peripherals.MayGenerate(out string? blocked)) _logger.LogWarning("Key generation waits: {Reason}", blocked);
+                await peripherals.WaitUntilAllowedAsync(stoppingToken).ConfigureAwait(false);
                 metrics.SessionStarted();
+                // A gate that closes mid-session (interlock opened, bright light) ends the session at once.
+                using var sessionStop = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+                string? stoppedBy = null;
+                EventHandler<KeyGenerationGateEventArgs> onGate = (_, e) =>
+                {
+                    if (e.Allowed) return;
+                    stoppedBy = e.Reason;
+                    sessionStop.Cancel();
+                };
+                peripherals.Changed += onGate;
+                peripherals.SessionStarted();
+                if (!peripherals.MayGenerate(out string? closed))
+                {
+                    stoppedBy = closed;
+                    sessionStop.Cancel();
+                }
                 try
                 {
                     var summary = alice
-                        ? await RunAliceSessionAsync(endpoint, fibre, devices, end, pad, counter, ledger, sink, metrics, stoppingToken).ConfigureAwait(false)
-                        : await RunBobSessionAsync((IPEndPoint)endpoint, fibre, devices, end, pad, counter, ledger, sink, metrics, stoppingToken).ConfigureAwait(false);
+                        ? await RunAliceSessionAsync(endpoint, fibre, devices, end, pad, counter, ledger, sink, metrics, sessionStop.Token).ConfigureAwait(false)
+                        : await RunBobSessionAsync((IPEndPoint)endpoint, fibre, devices, end, pad, counter, ledger, sink, metrics, sessionStop.Token).ConfigureAwait(false);
                     SessionsRun++;
                     metrics.SessionCompleted();
                     var account = pad.Account;
@@ -219,11 +243,21 @@ public sealed class QkdNodeService(NodeConfig config, ILoggerFactory loggers, IH
                     if (account.RemainingBits < 4L * account.TagBitsUsedThisProcess / Math.Max(1, SessionsRun))
                         _logger.LogWarning("The authentication pad has room for fewer than about 4 more sessions: Cascade's round trips cost more tag bits than a block yields; add pre-shared secret or raise authenticationReplenishBits");
                 }
+                catch (OperationCanceledException) when (!stoppingToken.IsCancellationRequested && sessionStop.IsCancellationRequested)
+                {
+                    metrics.SessionAborted(SessionAbortReason.KeyGenerationBlocked);
+                    _logger.LogWarning("Session stopped: key generation is blocked ({Reason}); it resumes when the gate opens again", stoppedBy);
+                }
                 catch (Exception e) when (e is ClassicalChannelClosedException or IOException or InvalidDataException or Protocol.DeviceException or TimeoutException or SocketException)
                 {
                     metrics.SessionAborted(SessionAbortReason.Of(e));
                     _logger.LogWarning("Session broken: {Error}; opening a new one", e.Message);
                     await Task.Delay(RetryDelay, stoppingToken).ConfigureAwait(false);
+                }
+                finally
+                {
+                    peripherals.SessionEnded();
+                    peripherals.Changed -= onGate;
                 }
             }
             _logger.LogInformation("{Sessions} session(s) done; serving keys until stopped", SessionsRun);
@@ -351,6 +385,32 @@ public sealed class QkdNodeService(NodeConfig config, ILoggerFactory loggers, IH
 
     private EmulatedDeviceTransport Transport() =>
         config.Emulator?.Transport == "pty" ? EmulatedDeviceTransport.PseudoTerminal : EmulatedDeviceTransport.InProcess;
+
+    /// <summary>A loop run until disposed (or the node stops); disposing cancels it and waits for it to end.</summary>
+    private sealed class BackgroundLoop : IAsyncDisposable
+    {
+        private readonly CancellationTokenSource _stop;
+        private readonly Task _loop;
+
+        public BackgroundLoop(Func<CancellationToken, Task> loop, CancellationToken stopping)
+        {
+            _stop = CancellationTokenSource.CreateLinkedTokenSource(stopping);
+            _loop = loop(_stop.Token);
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await _stop.CancelAsync().ConfigureAwait(false);
+            try
+            {
+                await _loop.ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+            }
+            _stop.Dispose();
+        }
+    }
 
     /// <summary>The pool's blocks for the session handshake.</summary>
     private sealed class PoolLedger(SqliteKeyPool pool) : IBlockLedger
