@@ -11,10 +11,10 @@ namespace Qkd.Core.Json;
 /// contracts never had this problem, and a config that leaves <c>durationSeconds</c> out must still mean 1 s).
 /// </summary>
 /// <remarks>
-/// The modifier gives <typeparamref name="T"/>'s contract its parameterless constructor (the initialisers run) and
+/// The modifier gives <c>T</c>'s contract its parameterless constructor (the initialisers run) and
 /// replaces the generated init-only setters, which only throw, by the properties' own setters. Both are reached
-/// through the annotations on <typeparamref name="T"/>, which the trimmer and the Native AOT compiler honour: the
-/// constructor and the property setters of every <typeparamref name="T"/> named at a call site are kept, and calling a
+/// through the annotations on <c>T</c>, which the trimmer and the Native AOT compiler honour: the
+/// constructor and the property setters of every <c>T</c> named at a call site are kept, and calling a
 /// kept method through reflection needs no code generation. Only documents read this way pay for it (configs and
 /// profiles, a few per process); reports are written through the plain generated contracts.
 /// </remarks>
