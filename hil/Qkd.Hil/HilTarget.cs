@@ -40,20 +40,13 @@ public sealed record HilTarget
 
     public bool IsEmulated => Kind == "emulated";
 
-    private static readonly JsonSerializerOptions Json = new()
-    {
-        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
-        UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
-        ReadCommentHandling = JsonCommentHandling.Skip,
-    };
-
     /// <summary>Reads and checks a target file; every problem names the file and the field.</summary>
     public static HilTarget Load(string path)
     {
         HilTarget target;
         try
         {
-            target = JsonSerializer.Deserialize<HilTarget>(File.ReadAllText(path), Json)
+            target = JsonSerializer.Deserialize(File.ReadAllText(path), HilJson.Target)
                 ?? throw new InvalidDataException($"{path}: empty target file");
         }
         catch (JsonException e)

@@ -106,7 +106,7 @@ public sealed record LinkProfile
         LinkProfile? profile;
         try
         {
-            profile = JsonSerializer.Deserialize<LinkProfile>(json, LinkProfileJson.Options);
+            profile = JsonSerializer.Deserialize(json, LinkProfileJson.Profile);
         }
         catch (JsonException e)
         {
@@ -119,7 +119,7 @@ public sealed record LinkProfile
     }
 
     /// <summary>The profile as indented camelCase JSON, readable by <see cref="Parse"/>.</summary>
-    public string ToJson() => JsonSerializer.Serialize(this, LinkProfileJson.Options);
+    public string ToJson() => JsonSerializer.Serialize(this, LinkProfileJson.Profile);
 
     // ---- Validation ------------------------------------------------------------------------------------------
 

@@ -43,7 +43,7 @@ public sealed record DelayConfiguration(ushort SyncChannel, ushort[] DetectorCha
     {
         try
         {
-            var config = JsonSerializer.Deserialize<DelayConfiguration>(File.ReadAllText(path), LabReport.Options)
+            var config = JsonSerializer.Deserialize(File.ReadAllText(path), LabJson.Default.DelayConfiguration)
                 ?? throw new ArgumentException($"{path}: the document is null.");
             if (config.DetectorChannels is null || config.DetectorDelaysPs is null || config.DetectorChannels.Length != config.DetectorDelaysPs.Length)
                 throw new ArgumentException($"{path}: detectorChannels and detectorDelaysPs must be present and of equal length.");

@@ -1,5 +1,5 @@
 using System.Text.Json;
-using System.Text.Json.Serialization;
+using System.Text.Json.Serialization.Metadata;
 
 namespace Qkd.Lab;
 
@@ -13,21 +13,19 @@ public static class LabReport
     /// <summary>Repository-relative folder of the report schemas.</summary>
     public const string SchemaFolder = "src/Qkd.Lab/Schemas";
 
-    public static JsonSerializerOptions Options { get; } = new(JsonSerializerDefaults.Web)
-    {
-        WriteIndented = true,
-        DefaultIgnoreCondition = JsonIgnoreCondition.Never,
-        // Reports pass every value that can fail to exist (a QBER before any sifted bit, a fit that gave no width)
-        // through Finite, so none is NaN. Named literals stay allowed only so that one missed would be written as "NaN"
-        // rather than lose a whole session's report.
-        NumberHandling = JsonNumberHandling.AllowReadingFromString | JsonNumberHandling.AllowNamedFloatingPointLiterals,
-        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase) },
-    };
+    /// <summary>The reports' JSON options (source-generated contracts: see <see cref="LabJson"/>).</summary>
+    public static JsonSerializerOptions Options => LabJson.Default.Options;
 
     /// <summary>The repository-relative path of schema <paramref name="name"/> ("histogram" -> src/Qkd.Lab/Schemas/histogram.schema.json).</summary>
     public static string SchemaPath(string name) => $"{SchemaFolder}/{name}.schema.json";
 
-    public static string Serialize<T>(T report) => JsonSerializer.Serialize(report, Options);
+    public static string Serialize<T>(T report) => JsonSerializer.Serialize(report, Contract<T>());
+
+    /// <summary>The source-generated contract of report type <typeparamref name="T"/>.</summary>
+    /// <exception cref="NotSupportedException"><typeparamref name="T"/> is not a report type of <see cref="LabJson"/>.</exception>
+    internal static JsonTypeInfo<T> Contract<T>() =>
+        LabJson.Default.GetTypeInfo(typeof(T)) as JsonTypeInfo<T>
+        ?? throw new NotSupportedException($"{typeof(T).FullName} has no source-generated JSON contract: add [JsonSerializable(typeof({typeof(T).Name}))] to Qkd.Lab.LabJson.");
 
     /// <summary>Writes the report to <paramref name="path"/> (creating the folder) and returns the JSON.</summary>
     public static string Write<T>(T report, string path)

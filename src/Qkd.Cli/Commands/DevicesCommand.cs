@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.Text.Json;
-using System.Text.Json.Serialization;
 using Qkd.Hardware.Devices;
 
 namespace Qkd.Cli.Commands;
@@ -29,19 +28,10 @@ public static class DevicesCommand
     {
         if (json)
         {
-            output.WriteLine(JsonSerializer.Serialize(found.Select(d => new
-            {
-                bus = d.Bus,
-                path = d.Path,
-                deviceClass = d.Identity?.DeviceClass.ToString(),
-                model = d.Identity?.Model,
-                serialNumber = d.Identity?.SerialNumber,
-                firmwareVersion = d.Identity?.FirmwareVersion.ToString(),
-                protocolVersion = d.Identity?.ProtocolVersion,
-                channels = d.Identity?.ChannelCount,
-                detail = d.Detail,
-                problem = d.Problem,
-            }), new JsonSerializerOptions { WriteIndented = true, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull }));
+            IReadOnlyList<DiscoveredDeviceListing> listing = found.Select(d => new DiscoveredDeviceListing(d.Bus, d.Path,
+                d.Identity?.DeviceClass.ToString(), d.Identity?.Model, d.Identity?.SerialNumber, d.Identity?.FirmwareVersion.ToString(),
+                d.Identity?.ProtocolVersion, d.Identity?.ChannelCount, d.Detail, d.Problem)).ToArray();
+            output.WriteLine(JsonSerializer.Serialize(listing, CliJson.Default.IReadOnlyListDiscoveredDeviceListing));
             return;
         }
         if (found.Count == 0)

@@ -32,12 +32,9 @@ public static class KeysCommand
                 string peer = node.KeyDelivery?.PeerKmeId ?? "peer";
                 if (parse.GetValue(json))
                 {
-                    output.WriteLine(JsonSerializer.Serialize(new
-                    {
-                        link = node.LinkId, role = node.Role, kme = node.KeyDelivery?.KmeId, peerKme = peer, keySizeBits = pool.KeySizeBits,
-                        availableAsMaster = pool.AvailableAsMaster, heldForPeer = pool.HeldForPeer, maxKeyCount = pool.MaxKeyCount,
-                        reservedForSlaveSaes = pending, blocks = pool.StoredBlockIds().Count,
-                    }, new JsonSerializerOptions { WriteIndented = true }));
+                    var status = new KeyPoolStatus(node.LinkId, node.Role, node.KeyDelivery?.KmeId, peer, pool.KeySizeBits, pool.AvailableAsMaster,
+                        pool.HeldForPeer, pool.MaxKeyCount, pending, pool.StoredBlockIds().Count);
+                    output.WriteLine(JsonSerializer.Serialize(status, CliJson.Default.KeyPoolStatus));
                     return 0;
                 }
                 output.WriteLine($"link {node.LinkId}: {node.Role}'s KME {node.KeyDelivery?.KmeId} <-> {peer}, {pool.KeySizeBits}-bit keys");

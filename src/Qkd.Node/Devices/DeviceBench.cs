@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using System.Text.Json.Serialization.Metadata;
 using Qkd.Protocol;
 using Qkd.Hardware.Devices;
 
@@ -44,15 +45,7 @@ public sealed record DeviceBench
     /// <summary>Optional peripherals (bias DAC, housing temperature, monitor photodiode ADC); opened by <see cref="NodePeripherals"/>.</summary>
     public PeripheralsConfig? Peripherals { get; init; }
 
-    internal static readonly JsonSerializerOptions Json = new()
-    {
-        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
-        UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
-        ReadCommentHandling = JsonCommentHandling.Skip,
-        AllowTrailingCommas = true,
-        WriteIndented = true,
-        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
-    };
+    internal static JsonTypeInfo<DeviceBench> Json => Service.NodeJson.Bench;
 
     /// <summary>Reads and checks a bench file; every problem names the file and the field, and nothing is opened.</summary>
     /// <param name="path">The bench file.</param>
@@ -79,7 +72,7 @@ public sealed record DeviceBench
         DeviceBench bench;
         try
         {
-            bench = JsonSerializer.Deserialize<DeviceBench>(json, Json) ?? throw new InvalidDataException("the bench is null");
+            bench = JsonSerializer.Deserialize(json, Json) ?? throw new InvalidDataException("the bench is null");
         }
         catch (JsonException e)
         {

@@ -58,18 +58,7 @@ public sealed record LinkReport
     public required KeyFilesReport KeyFiles { get; init; }
     public required IReadOnlyList<BlockReport> Blocks { get; init; }
 
-    public static readonly JsonSerializerOptions JsonOptions = new()
-    {
-        WriteIndented = true,
-        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
-        DefaultIgnoreCondition = JsonIgnoreCondition.Never,
-        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase) },
-        // The link settings through their source-generated metadata; the rest of the report by reflection, as before.
-        TypeInfoResolver = System.Text.Json.Serialization.Metadata.JsonTypeInfoResolver.Combine(
-            LinkSettingsJsonContext.Default, new System.Text.Json.Serialization.Metadata.DefaultJsonTypeInfoResolver()),
-    };
-
-    public string ToJson() => JsonSerializer.Serialize(this, JsonOptions);
+    public string ToJson() => JsonSerializer.Serialize(this, LinkReportJson.Default.LinkReport);
 }
 
 /// <param name="PulsesSentExpected">N p_k: Alice's emitter draws intensities per pulse; the exact count is not tallied at 1 GHz.</param>

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using System.Text.Json.Serialization.Metadata;
 using Qkd.Emulation;
 using Qkd.Kme.Delivery;
 using Qkd.Node.Devices;
@@ -117,20 +118,14 @@ public sealed record NodeConfig
     /// <summary>A path from the config, relative to the config file's folder.</summary>
     public string PathOf(string path) => Path.GetFullPath(Path.Combine(BaseDirectory, path));
 
-    private static readonly JsonSerializerOptions Json = new()
-    {
-        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
-        UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
-        ReadCommentHandling = JsonCommentHandling.Skip,
-        AllowTrailingCommas = true,
-    };
+    private static JsonTypeInfo<NodeConfig> Json => NodeJson.Config;
 
     public static NodeConfig Load(string path)
     {
         NodeConfig config;
         try
         {
-            config = JsonSerializer.Deserialize<NodeConfig>(File.ReadAllText(path), Json) ?? throw new InvalidDataException("the file is empty");
+            config = JsonSerializer.Deserialize(File.ReadAllText(path), Json) ?? throw new InvalidDataException("the file is empty");
         }
         catch (JsonException e)
         {

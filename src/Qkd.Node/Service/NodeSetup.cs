@@ -1,7 +1,6 @@
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text.Json;
-using System.Text.Json.Serialization;
 using Qkd.ClassicalChannel;
 using Qkd.Kme.Delivery;
 using Qkd.Kme.Pool;
@@ -80,15 +79,9 @@ public static class NodeSetup
             Sessions = sessions,
             BlockSizeBits = blockSizeBits,
         };
-        var json = new JsonSerializerOptions
-        {
-            WriteIndented = true,
-            PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
-            DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
-        };
         string alice = Path("alice.json"), bob = Path("bob.json");
-        File.WriteAllText(alice, JsonSerializer.Serialize(Config("alice", "kme-alice", "kme-bob", basePort + 3, MasterSae, SlaveSae), json));
-        File.WriteAllText(bob, JsonSerializer.Serialize(Config("bob", "kme-bob", "kme-alice", basePort + 4, SlaveSae, MasterSae), json));
+        File.WriteAllText(alice, JsonSerializer.Serialize(Config("alice", "kme-alice", "kme-bob", basePort + 3, MasterSae, SlaveSae), NodeJson.Config));
+        File.WriteAllText(bob, JsonSerializer.Serialize(Config("bob", "kme-bob", "kme-alice", basePort + 4, SlaveSae, MasterSae), NodeJson.Config));
         return (alice, bob);
     }
 

@@ -1,3 +1,5 @@
+using System.Diagnostics.CodeAnalysis;
+
 namespace Qkd.Protocol.Transport;
 
 /// <summary>
@@ -161,6 +163,11 @@ public sealed class StreamFrameTransport : IFrameTransport
     }
 
     /// <summary>Whether <paramref name="type"/> has its own async implementation rather than Stream's thread-pool one.</summary>
+    [UnconditionalSuppressMessage("Trimming", "IL2070", Justification =
+        "Only overrides of Stream.ReadAsync/WriteAsync(Memory, CancellationToken) are looked up: the transport calls those " +
+        "virtual slots on this very stream, so trimming keeps every override it can reach. Were one's metadata missing, the " +
+        "lookup finds Stream's own method (or none) and the transport uses the synchronous Read/Write, which is correct, " +
+        "only not cancellable while blocked.")]
     private static bool Overrides(Type type, string method, Type memoryType) =>
         type.GetMethod(method, [memoryType, typeof(CancellationToken)])?.DeclaringType is { } declaring
         && declaring != typeof(Stream);

@@ -1,0 +1,6 @@
+namespace Qkd.Cli.Commands;
+
+/// <summary>`qkd keys status --json`: one node's key pool (counts and limits, never key material).</summary>
+/// <param name="ReservedForSlaveSaes">Keys reserved for each slave SAE (by SAE ID) and not yet fetched with dec_keys.</param>
+public sealed record KeyPoolStatus(string Link, string Role, string? Kme, string PeerKme, int KeySizeBits, long AvailableAsMaster,
+    long HeldForPeer, long MaxKeyCount, IReadOnlyDictionary<string, long> ReservedForSlaveSaes, int Blocks);
