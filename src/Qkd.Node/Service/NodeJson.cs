@@ -33,7 +33,14 @@ internal sealed partial class NodeJson : JsonSerializerContext
             .WithAddedModifier(InitOnlyDefaults.For<Service.NodeConfig>())
             .WithAddedModifier(InitOnlyDefaults.For<Kme.Delivery.KeyDeliveryOptions>())
             .WithAddedModifier(InitOnlyDefaults.For<Devices.DeviceBench>())
-            .WithAddedModifier(InitOnlyDefaults.For<Devices.DeviceAddress>()),
+            .WithAddedModifier(InitOnlyDefaults.For<Devices.DeviceAddress>())
+            .WithAddedModifier(InitOnlyDefaults.For<Devices.PeripheralsConfig>())
+            .WithAddedModifier(InitOnlyDefaults.For<Devices.BiasDacConfig>())
+            .WithAddedModifier(InitOnlyDefaults.For<Devices.TemperatureSensorConfig>())
+            .WithAddedModifier(InitOnlyDefaults.For<Devices.MonitorAdcConfig>())
+            .WithAddedModifier(InitOnlyDefaults.For<Devices.GpioLinesConfig>())
+            .WithAddedModifier(InitOnlyDefaults.For<Devices.InterlockLineConfig>())
+            .WithAddedModifier(InitOnlyDefaults.For<Devices.GateEnableLineConfig>()),
     };
 
     private static JsonSerializerOptions? s_readOptions;

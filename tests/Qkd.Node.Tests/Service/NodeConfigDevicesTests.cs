@@ -66,6 +66,18 @@ public sealed class NodeConfigDevicesTests
     }
 
     [Fact]
+    public void Peripheral_fields_a_config_leaves_out_keep_their_declared_defaults()
+    {
+        var config = NodeConfig.Load(Write("bob", """
+            "devices": { "detector": { "serialPort": "/dev/a" }, "tagger": { "serialPort": "/dev/b" },
+                         "peripherals": { "temperatureSensor": {} } },
+            """ + Receiver));
+        var peripherals = config.Devices!.Peripherals!;
+        Assert.Equal(new PeripheralsConfig().PollIntervalMs, peripherals.PollIntervalMs);
+        Assert.Equal(new TemperatureSensorConfig(), peripherals.TemperatureSensor);
+    }
+
+    [Fact]
     public void The_block_size_is_not_part_of_the_link_section()
     {
         var e = Assert.Throws<InvalidDataException>(() => NodeConfig.Load(Write("alice", """
