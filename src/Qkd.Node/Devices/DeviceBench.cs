@@ -21,6 +21,9 @@ public sealed record DeviceBench
     public required DeviceAddress Detector { get; init; }
     public required DeviceAddress Tagger { get; init; }
 
+    /// <summary>Alice's QRNG (optional): keys and re-keys her symbol generator, mixed with the OS CSPRNG.</summary>
+    public DeviceAddress? RandomNumberGenerator { get; init; }
+
     /// <summary>Free text for reports ("lab bench 1, 25 km spool").</summary>
     public string? Description { get; init; }
 
@@ -78,6 +81,7 @@ public sealed record DeviceBench
     public void Validate()
     {
         string? problem = Modulator.Problem("modulator") ?? Detector.Problem("detector") ?? Tagger.Problem("tagger");
+        problem ??= RandomNumberGenerator?.Problem("random number generator");
         if (problem is null && ReplyTimeoutMs is int ms && ms is < 50 or > 60_000)
             problem = $"replyTimeoutMs {ms} is outside 50..60000";
         if (problem is not null) throw new InvalidDataException(problem);

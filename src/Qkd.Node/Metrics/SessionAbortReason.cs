@@ -14,9 +14,11 @@ public static class SessionAbortReason
     public const string InvalidData = "invalid_data";
     public const string Device = "device";
     public const string Timeout = "timeout";
+    /// <summary>The QRNG failed its health tests or went away (EntropySourceUnavailableException).</summary>
+    public const string Entropy = "entropy";
     public const string Other = "other";
 
-    public static IReadOnlyList<string> All { get; } = [ChannelClosed, Io, InvalidData, Device, Timeout, Other];
+    public static IReadOnlyList<string> All { get; } = [ChannelClosed, Io, InvalidData, Device, Timeout, Entropy, Other];
 
     public static string Of(Exception exception) => exception switch
     {
@@ -25,6 +27,7 @@ public static class SessionAbortReason
         InvalidDataException => InvalidData,
         Protocol.DeviceException => Device,
         TimeoutException => Timeout,
+        Core.Random.EntropySourceUnavailableException => Entropy,
         _ => Other,
     };
 }

@@ -140,6 +140,7 @@ public sealed record NodeConfig
         }
         if (!IPEndPoint.TryParse(Emulator.Fibre, out _)) yield return $"emulator.fibre \"{Emulator.Fibre}\" is not address:port";
         if (Emulator.Transport is not ("inproc" or "pty")) yield return $"emulator.transport must be \"inproc\" or \"pty\", not \"{Emulator.Transport}\"";
+        if (Emulator.RandomNumberGenerator?.Problem() is { } rng) yield return $"emulator.randomNumberGenerator.{rng}";
         if (Metrics is not null)
             foreach (string problem in Metrics.Problems()) yield return problem;
         if (KeyDelivery is not null)
@@ -189,4 +190,6 @@ public sealed record KeyPoolConfig(string Database, string? OperatorKeyFile = nu
 /// <param name="Profile">Link profile JSON (relative to the config file); null: built-in.</param>
 /// <param name="Seed">Seed of the emulated physics only (photon statistics, detectors, clocks); never of the choices
 /// an eavesdropper must not predict (see <see cref="NodeConfig.InsecureFixedSeed"/>).</param>
-public sealed record EmulatorConfig(string Fibre, string? Profile = null, double? DistanceKm = null, ulong Seed = 7, string Transport = "inproc");
+/// <param name="RandomNumberGenerator">An emulated QRNG that keys Alice's symbols (mixed with the OS CSPRNG); null: none.</param>
+public sealed record EmulatorConfig(string Fibre, string? Profile = null, double? DistanceKm = null, ulong Seed = 7, string Transport = "inproc",
+    Entropy.EmulatedQrngConfig? RandomNumberGenerator = null);
