@@ -7,81 +7,24 @@ namespace Qkd.Cli.Tests;
 /// <summary>
 /// `qkd alice` and `qkd bob` as two real processes joined by loopback sockets only: Bob is killed with SIGKILL in the
 /// middle of a session and started again; afterwards the two key pools agree key for key and the nodes stop gracefully
-/// on SIGTERM.
+/// on SIGTERM. The configs name every endpoint by host name ("localhost:port").
 /// </summary>
 public sealed class TwoProcessTests : IDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("qkd-two-process").FullName;
-    private readonly List<Process> _processes = [];
+    private readonly List<QkdProcess> _nodes = [];
 
     public void Dispose()
     {
-        foreach (var p in _processes.Where(p => !p.HasExited)) p.Kill(entireProcessTree: true);
+        foreach (var node in _nodes) node.Dispose();
         try { Directory.Delete(_dir, recursive: true); } catch (IOException) { }
     }
 
-    private sealed record Node(Process Process, StringWriterWithWait Log);
-
-    /// <summary>Collects a process's output and lets a test wait for a line.</summary>
-    private sealed class StringWriterWithWait
+    private QkdProcess Start(string role)
     {
-        private readonly System.Text.StringBuilder _text = new();
-
-        public void Add(string? line)
-        {
-            if (line is null) return;
-            lock (_text)
-            {
-                _text.AppendLine(line);
-                Monitor.PulseAll(_text);
-            }
-        }
-
-        public override string ToString()
-        {
-            lock (_text) return _text.ToString();
-        }
-
-        public void WaitFor(string fragment, TimeSpan timeout, Process process)
-        {
-            var deadline = DateTime.UtcNow + timeout;
-            lock (_text)
-                while (!_text.ToString().Contains(fragment))
-                {
-                    if (process.HasExited) throw new InvalidOperationException($"the node exited ({process.ExitCode}) before \"{fragment}\":\n{_text}");
-                    if (DateTime.UtcNow > deadline) throw new TimeoutException($"no \"{fragment}\" within {timeout}:\n{_text}");
-                    Monitor.Wait(_text, TimeSpan.FromMilliseconds(200));
-                }
-        }
-    }
-
-    private Node Start(string role)
-    {
-        var info = new ProcessStartInfo("dotnet")
-        {
-            WorkingDirectory = _dir,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "qkd.dll"));
-        info.ArgumentList.Add(role);
-        info.ArgumentList.Add("--config");
-        info.ArgumentList.Add(Path.Combine(_dir, role + ".json"));
-        var process = Process.Start(info)!;
-        _processes.Add(process);
-        var log = new StringWriterWithWait();
-        process.OutputDataReceived += (_, e) => log.Add(e.Data);
-        process.ErrorDataReceived += (_, e) => log.Add(e.Data);
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        return new Node(process, log);
-    }
-
-    private static void Terminate(Process process)
-    {
-        using var kill = Process.Start("kill", ["-TERM", process.Id.ToString()]);
-        kill.WaitForExit();
+        var node = QkdProcess.Start(_dir, role, "--config", Path.Combine(_dir, role + ".json"));
+        _nodes.Add(node);
+        return node;
     }
 
     private SqliteKeyPool OpenPool(string role) => new(new SqliteKeyPoolOptions
@@ -99,26 +42,32 @@ public sealed class TwoProcessTests : IDisposable
         // Bob serves as long as Alice wants sessions.
         string bobConfig = Path.Combine(_dir, "bob.json");
         File.WriteAllText(bobConfig, File.ReadAllText(bobConfig).Replace("\"sessions\": 3", "\"sessions\": 0"));
+        // The channel, the KME link and the fibre by host name: Bob listens on what "localhost" resolves to, Alice connects to the name.
+        foreach (string role in new[] { "alice", "bob" })
+        {
+            string path = Path.Combine(_dir, role + ".json");
+            File.WriteAllText(path, File.ReadAllText(path).Replace("\"127.0.0.1:", "\"localhost:"));
+        }
 
         var bob = Start("bob");
-        bob.Log.WaitFor("key delivery on", TimeSpan.FromSeconds(60), bob.Process);
+        bob.WaitFor("key delivery on", TimeSpan.FromSeconds(60));
         var alice = Start("alice");
-        bob.Log.WaitFor("Session 1 block 0", TimeSpan.FromSeconds(90), bob.Process);
+        bob.WaitFor("Session 1 block 0", TimeSpan.FromSeconds(90));
 
         bob.Process.Kill(entireProcessTree: true); // SIGKILL, mid-session
         bob.Process.WaitForExit();
         var bobAgain = Start("bob");
-        alice.Log.WaitFor("3 session(s) done", TimeSpan.FromSeconds(150), alice.Process);
-        bobAgain.Log.WaitFor("Session 4", TimeSpan.FromSeconds(60), bobAgain.Process);
+        alice.WaitFor("3 session(s) done", TimeSpan.FromSeconds(150));
+        bobAgain.WaitFor("Session 4", TimeSpan.FromSeconds(60));
         TestContext.Current.CancellationToken.WaitHandle.WaitOne(1_000); // let the last reservations and checkpoints settle
 
-        Terminate(alice.Process);
-        Terminate(bobAgain.Process);
+        alice.Terminate();
+        bobAgain.Terminate();
         Assert.True(alice.Process.WaitForExit(TimeSpan.FromSeconds(60)), "Alice did not stop on SIGTERM");
         Assert.True(bobAgain.Process.WaitForExit(TimeSpan.FromSeconds(60)), "Bob did not stop on SIGTERM");
         Assert.Equal(0, alice.Process.ExitCode);
         Assert.Equal(0, bobAgain.Process.ExitCode);
-        Assert.Contains("Session broken", alice.Log.ToString());
+        Assert.Contains("Session broken", alice.Output);
 
         using var alicePool = OpenPool("alice");
         using var bobPool = OpenPool("bob");

@@ -7,15 +7,27 @@ namespace Qkd.Cli.Commands;
 
 /// <summary>
 /// `qkd emulate --bench-out bench.json`: serves the emulated link's three devices on serial ports (pseudo-terminals) until
-/// Ctrl-C, and writes a bench file naming them. Every `--bench` command (monitor, calibrate, histogram) then drives them
-/// exactly as it drives hardware: System.IO.Ports, the wire protocol, the drivers.
+/// Ctrl-C or SIGTERM, and writes a bench file naming them. Every `--bench` command (monitor, calibrate, histogram) then
+/// drives them exactly as it drives hardware: System.IO.Ports, the wire protocol, the drivers.
+/// `qkd emulate --link-bench DIR`: the same devices split between two nodes (alice-bench.json: the modulator;
+/// bob-bench.json: detector and tagger), with the link settings and Bob's receiver settings the bench suits, for
+/// `qkd node init --bench DIR`.
 /// </summary>
 public static class EmulateCommand
 {
     public static Command Create()
     {
-        var benchOut = new Option<FileInfo>("--bench-out") { Description = "The bench file to write (for --bench).", Required = true };
-        var distance = new Option<double>("--distance-km") { Description = "Fibre length of the emulated link, km.", DefaultValueFactory = _ => 10 };
+        var benchOut = new Option<FileInfo>("--bench-out") { Description = "The bench file to write (for the lab commands' --bench)." };
+        var linkBench = new Option<DirectoryInfo>("--link-bench")
+        {
+            Description = "Serve a two-node link bench instead: write alice-bench.json, bob-bench.json, link-settings.json and receiver.json here (for `qkd node init --bench`).",
+        };
+        var pulseRate = new Option<double>("--pulse-rate-hz")
+        {
+            Description = "Pulse rate the link bench suits (a serial line carries half a byte of symbols per pulse).",
+            DefaultValueFactory = _ => EmulatedLinkBench.DefaultPulseRateHz,
+        };
+        var distance = new Option<double>("--distance-km") { Description = "Fibre length of the emulated link, km (default 10; 2 with --link-bench).", DefaultValueFactory = _ => 10 };
         var seed = new Option<ulong>("--seed") { Description = "Seed of the emulated physics.", DefaultValueFactory = _ => 1UL };
         var hidden = new Option<bool>("--hidden-truth")
         {
@@ -23,7 +35,7 @@ public static class EmulateCommand
         };
         var command = new Command("emulate", "Serve the emulated devices on serial ports (pseudo-terminals) until Ctrl-C, as a bench for --bench.")
         {
-            benchOut, distance, seed, hidden,
+            benchOut, linkBench, distance, pulseRate, seed, hidden,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -36,7 +48,10 @@ public static class EmulateCommand
             LinkProfile profile;
             try
             {
-                profile = EmulatedBench.Profile(parse.GetValue(distance));
+                // A link bench defaults to a short fibre (EmulatedLinkBench.DefaultDistanceKm); a lab bench to 10 km.
+                double km = parse.GetResult(distance) is { Implicit: false } || parse.GetValue(linkBench) is null
+                    ? parse.GetValue(distance) : EmulatedLinkBench.DefaultDistanceKm;
+                profile = EmulatedBench.Profile(km);
                 profile.Validate();
             }
             catch (LinkProfileException e)
@@ -44,22 +59,66 @@ public static class EmulateCommand
                 error.WriteLine($"error: {e.Message}");
                 return 1;
             }
+            if ((parse.GetValue(benchOut) is null) == (parse.GetValue(linkBench) is null))
+            {
+                error.WriteLine("error: give exactly one of --bench-out FILE (a lab bench) and --link-bench DIR (a two-node link bench).");
+                return 1;
+            }
+            if (parse.GetValue(linkBench) is { } folder)
+                return await ServeLinkBenchAsync(folder.FullName, profile, parse.GetValue(pulseRate), parse.GetValue(seed), output, error, cancellationToken);
             using var bench = new EmulatedSerialBench(profile, EmulatedBench.TaggerOptions, parse.GetValue(seed),
                 parse.GetValue(hidden) ? EmulatedBench.Truth : null);
             string path = parse.GetValue(benchOut)!.FullName;
             await File.WriteAllTextAsync(path, bench.Bench.ToJson(), CancellationToken.None);
-            output.WriteLine($"Emulated devices on {bench.Bench.Modulator.SerialPort} (modulator), {bench.Bench.Detector.SerialPort} (detector), " +
-                             $"{bench.Bench.Tagger.SerialPort} (tagger); bench file {path}. Ctrl-C stops.");
-            try
-            {
-                await Task.Delay(Timeout.Infinite, cancellationToken);
-            }
-            catch (OperationCanceledException)
-            {
-            }
+            output.WriteLine($"Emulated devices on {bench.Bench.Modulator!.SerialPort} (modulator), {bench.Bench.Detector!.SerialPort} (detector), " +
+                             $"{bench.Bench.Tagger!.SerialPort} (tagger); bench file {path}. Ctrl-C stops.");
+            await UntilStopped(cancellationToken);
             output.WriteLine("Emulated devices stopped.");
             return 0;
         });
         return command;
+    }
+
+    private static async Task<int> ServeLinkBenchAsync(string folder, LinkProfile profile, double pulseRateHz, ulong seed, TextWriter output,
+        TextWriter error, CancellationToken cancellationToken)
+    {
+        LinkSettings settings;
+        try
+        {
+            settings = EmulatedLinkBench.SettingsFor(pulseRateHz);
+            settings.Validate();
+        }
+        catch (LinkSettingsException e)
+        {
+            error.WriteLine($"error: --pulse-rate-hz: {e.Message}");
+            return 1;
+        }
+        using var bench = new EmulatedLinkBench(profile, settings, EmulatedBench.TaggerOptions, seed);
+        try
+        {
+            bench.WriteTo(folder);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            error.WriteLine($"error: {folder}: {e.Message}");
+            return 1;
+        }
+        output.WriteLine($"Link bench in {folder}: Alice's modulator on {bench.AliceBench.Modulator!.SerialPort}; Bob's detector on " +
+                         $"{bench.BobBench.Detector!.SerialPort}, tagger on {bench.BobBench.Tagger!.SerialPort}; {settings.PulseRateHz:0.###e0} pulses/s, " +
+                         $"{profile.FibreLengthKm} km. Next: qkd node init --dir DEPLOYMENT --bench {folder}. Ctrl-C or SIGTERM stops.");
+        await UntilStopped(cancellationToken);
+        output.WriteLine("Link bench stopped.");
+        return 0;
+    }
+
+    private static async Task UntilStopped(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await Task.Delay(Timeout.Infinite, cancellationToken);
+        }
+        catch (OperationCanceledException)
+        {
+        }
     }
 }

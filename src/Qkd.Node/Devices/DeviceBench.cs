@@ -7,19 +7,26 @@ namespace Qkd.Node.Devices;
 
 /// <summary>
 /// A bench of real devices (or emulated ones behind real serial ports): where the laser modulator, the single-photon
-/// detector and the time tagger are reached. One file format serves the lab commands (<c>--bench FILE</c>) and the
-/// HIL hardware target (its "devices" section):
+/// detector and the time tagger are reached. One format serves the lab commands (<c>--bench FILE</c>), the HIL hardware
+/// target (its "devices" section) and a node configuration (its "devices" section: one end's devices only):
 /// <code>
 /// { "modulator": { "usbSerialNumber": "MOD-0001" },
 ///   "detector":  { "serialPort": "/dev/qkd/detector-SPD-0001-tty" },
 ///   "tagger":    { "usbSerialNumber": "TT-0042" } }
 /// </code>
+/// Which devices a bench must name depends on its use (<see cref="BenchUse"/>): a lab bench and a HIL target drive the
+/// whole link (all three), Alice's node her modulator (and optionally a QRNG), Bob's node his detector and tagger.
 /// </summary>
 public sealed record DeviceBench
 {
-    public required DeviceAddress Modulator { get; init; }
-    public required DeviceAddress Detector { get; init; }
-    public required DeviceAddress Tagger { get; init; }
+    /// <summary>Alice's laser modulator.</summary>
+    public DeviceAddress? Modulator { get; init; }
+
+    /// <summary>Bob's single-photon detector.</summary>
+    public DeviceAddress? Detector { get; init; }
+
+    /// <summary>Bob's time tagger.</summary>
+    public DeviceAddress? Tagger { get; init; }
 
     /// <summary>Alice's QRNG (optional): keys and re-keys her symbol generator, mixed with the OS CSPRNG.</summary>
     public DeviceAddress? RandomNumberGenerator { get; init; }
@@ -45,14 +52,16 @@ public sealed record DeviceBench
     };
 
     /// <summary>Reads and checks a bench file; every problem names the file and the field, and nothing is opened.</summary>
+    /// <param name="path">The bench file.</param>
+    /// <param name="use">What the bench is for, which says the devices it must (and must not) name.</param>
     /// <exception cref="InvalidDataException">The file is not a valid bench.</exception>
     /// <exception cref="FileNotFoundException">There is no such file.</exception>
-    public static DeviceBench Load(string path)
+    public static DeviceBench Load(string path, BenchUse use = BenchUse.Link)
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"Bench file '{path}' does not exist.", path);
         try
         {
-            return Parse(File.ReadAllText(path));
+            return Parse(File.ReadAllText(path), use);
         }
         catch (InvalidDataException e)
         {
@@ -62,7 +71,7 @@ public sealed record DeviceBench
 
     /// <summary>Parses and checks a bench (the JSON of a file, or a section of one).</summary>
     /// <exception cref="InvalidDataException">The JSON is not a valid bench.</exception>
-    public static DeviceBench Parse(string json)
+    public static DeviceBench Parse(string json, BenchUse use = BenchUse.Link)
     {
         DeviceBench bench;
         try
@@ -73,26 +82,65 @@ public sealed record DeviceBench
         {
             throw new InvalidDataException(e.Message, e);
         }
-        bench.Validate();
+        bench.Validate(use);
         return bench;
     }
 
-    /// <summary>Throws <see cref="InvalidDataException"/> naming the first bad device address.</summary>
-    public void Validate()
+    /// <summary>Throws <see cref="InvalidDataException"/> naming the first bad or missing device address.</summary>
+    public void Validate(BenchUse use = BenchUse.Link)
     {
-        string? problem = Modulator.Problem("modulator") ?? Detector.Problem("detector") ?? Tagger.Problem("tagger");
-        problem ??= RandomNumberGenerator?.Problem("random number generator");
-        if (problem is null && ReplyTimeoutMs is int ms && ms is < 50 or > 60_000)
-            problem = $"replyTimeoutMs {ms} is outside 50..60000";
+        string? problem = Problems(use).FirstOrDefault();
         if (problem is not null) throw new InvalidDataException(problem);
     }
+
+    /// <summary>Every problem with the bench for <paramref name="use"/>, each naming the field.</summary>
+    public IEnumerable<string> Problems(BenchUse use)
+    {
+        bool link = use == BenchUse.Link, alice = use == BenchUse.Alice, bob = use == BenchUse.Bob;
+        foreach (var (address, name, needed, belongs) in new (DeviceAddress?, string, bool, string?)[]
+                 {
+                     (Modulator, "modulator", link || alice, bob ? "Alice's node" : null),
+                     (Detector, "detector", link || bob, alice ? "Bob's node" : null),
+                     (Tagger, "tagger", link || bob, alice ? "Bob's node" : null),
+                 })
+        {
+            if (address is null)
+            {
+                if (needed) yield return $"\"{name}\" is required ({Describe(use)} needs a {name})";
+            }
+            else if (belongs is not null)
+                yield return $"\"{name}\" belongs to {belongs}, not to {Describe(use)}";
+            else if (address.Problem(name) is { } problem)
+                yield return problem;
+        }
+        // Optional for either end: Alice's keys her symbols; Bob's may key his squashing and distiller sources.
+        if (RandomNumberGenerator?.Problem("random number generator") is { } rng) yield return rng;
+        if (ReplyTimeoutMs is int ms && ms is < 50 or > 60_000)
+            yield return $"replyTimeoutMs {ms} is outside 50..60000";
+    }
+
+    private static string Describe(BenchUse use) => use switch
+    {
+        BenchUse.Alice => "Alice's node",
+        BenchUse.Bob => "Bob's node",
+        _ => "a link bench",
+    };
+
+    /// <summary>The reply timeout the bench asks for, as connection options (null: the protocol's default).</summary>
+    [JsonIgnore]
+    public DeviceConnectionOptions? ConnectionOptions =>
+        ReplyTimeoutMs is int ms ? new DeviceConnectionOptions { ReplyTimeout = TimeSpan.FromMilliseconds(ms) } : null;
 
     public string ToJson() => JsonSerializer.Serialize(this, Json);
 
     /// <summary>The bench's devices as a rig, not yet connected (with the bench's reply timeout unless options are given).</summary>
-    public LinkRig CreateRig(DeviceConnectionOptions? connectionOptions = null, string? source = null) =>
-        LinkRig.CreateHardware(Modulator.Connector(DeviceClass.LaserModulator), Detector.Connector(DeviceClass.SinglePhotonDetector),
-            Tagger.Connector(DeviceClass.TimeTagger),
+    /// <exception cref="InvalidDataException">The bench does not name all three devices.</exception>
+    public LinkRig CreateRig(DeviceConnectionOptions? connectionOptions = null, string? source = null)
+    {
+        Validate(BenchUse.Link);
+        return LinkRig.CreateHardware(Modulator!.Connector(DeviceClass.LaserModulator), Detector!.Connector(DeviceClass.SinglePhotonDetector),
+            Tagger!.Connector(DeviceClass.TimeTagger),
             $"{Description ?? "device bench"}{(source is null ? "" : $" ({source})")}: modulator {Modulator}, detector {Detector}, tagger {Tagger}",
-            connectionOptions ?? (ReplyTimeoutMs is int ms ? new DeviceConnectionOptions { ReplyTimeout = TimeSpan.FromMilliseconds(ms) } : null));
+            connectionOptions ?? ConnectionOptions);
+    }
 }

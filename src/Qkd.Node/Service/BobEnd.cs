@@ -24,8 +24,7 @@ public sealed class BobEnd(NodeConfig config, ITimeTagger tagger, IKeySink pool,
 {
     public async Task<SessionSummary> RunSessionAsync(IClassicalChannel channel, long session, CancellationToken cancellationToken)
     {
-        var (profile, settings) = config.Link();
-        var taggerOptions = EmulatedLinkRunner.TaggerOptionsFor(settings, long.MaxValue);
+        var settings = config.LinkSettings();
         // Bob's own secret choice is the squashing of multi-clicks: from the OS CSPRNG unless insecureFixedSeed is set.
         using var choices = ChoiceSources.For(settings, config.SessionInsecureSeed(session));
         if (choices.IsSeeded) logger.LogWarning("Session {Session}: insecureFixedSeed is set: {Warning}", session, ChoiceSources.SeededWarning);
@@ -36,7 +35,7 @@ public sealed class BobEnd(NodeConfig config, ITimeTagger tagger, IKeySink pool,
         if (metrics is not null) bob.BlockCompleted += metrics.BlockCompleted;
 
         tagger.StartStream();
-        using var frontEnd = new TimeTagFrontEnd(tagger, EmulatedLinkRunner.ClockRecoveryOptionsFor(profile, settings, taggerOptions), profile.ReceiverLayout,
+        using var frontEnd = new TimeTagFrontEnd(tagger, config.ReceiverClock(settings), config.ReceiverLayout,
             choices.Squashing);
         using var acquisitionMetrics = new AcquisitionMetrics("tagger", frontEnd.Loop.Counters, () => (frontEnd.RingFill, frontEnd.RingCapacity));
         frontEnd.Loop.SourceDisconnected += e => logger.LogWarning("Tagger disconnected: {Error}", e.Message);

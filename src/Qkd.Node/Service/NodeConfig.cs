@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Qkd.Emulation;
 using Qkd.Kme.Delivery;
+using Qkd.Node.Devices;
 using Qkd.Node.Link;
 using Qkd.Node.Metrics;
 
@@ -48,7 +49,29 @@ public sealed record NodeConfig
     /// <summary>The ETSI GS QKD 014 server; null runs the node without one.</summary>
     public KeyDeliveryOptions? KeyDelivery { get; init; }
 
-    public required EmulatorConfig Emulator { get; init; }
+    /// <summary>
+    /// In-process emulated devices with an emulated fibre to the peer's node (for trying the link out and tests).
+    /// Exactly one of <see cref="Emulator"/> and <see cref="Devices"/>.
+    /// </summary>
+    public EmulatorConfig? Emulator { get; init; }
+
+    /// <summary>
+    /// The end's real devices (or emulated ones behind real ports: `qkd emulate --link-bench`), in the format of the lab
+    /// tools' bench files: Alice her modulator, Bob his detector and tagger. Exactly one of <see cref="Emulator"/> and
+    /// <see cref="Devices"/>.
+    /// </summary>
+    public DeviceBench? Devices { get; init; }
+
+    /// <summary>
+    /// The link's settings (pulse rate, intensities and their probabilities, basis probability, sync divider); both
+    /// ends must agree. Absent: the built-in ones. The block size is the top-level <see cref="BlockSizeBits"/>.
+    /// </summary>
+    [JsonConverter(typeof(LinkSettingsJsonConverter))]
+    public LinkSettings? Link { get; init; }
+
+    /// <summary>Bob on devices: his tagger's wiring, calibrated delays and gate (required there; the emulator knows its own).</summary>
+    [JsonConverter(typeof(ReceiverSettingsJsonConverter))]
+    public ReceiverSettings? Receiver { get; init; }
 
     /// <summary>The Prometheus scrape endpoint; null (no "metrics" section) runs the node without one.</summary>
     public MetricsConfig? Metrics { get; init; }
@@ -85,6 +108,10 @@ public sealed record NodeConfig
     [JsonIgnore]
     public string BaseDirectory { get; init; } = Environment.CurrentDirectory;
 
+    /// <summary>The file the configuration was read from (null when built in code), for errors that name it.</summary>
+    [JsonIgnore]
+    public string? SourceFile { get; init; }
+
     public bool IsAlice => Role == "alice";
 
     /// <summary>A path from the config, relative to the config file's folder.</summary>
@@ -113,7 +140,7 @@ public sealed record NodeConfig
         {
             throw new InvalidDataException($"{path}: {e.Message}", e);
         }
-        config = config with { BaseDirectory = Path.GetDirectoryName(Path.GetFullPath(path)) ?? "." };
+        config = config with { BaseDirectory = Path.GetDirectoryName(Path.GetFullPath(path)) ?? ".", SourceFile = Path.GetFullPath(path) };
         var problems = config.Problems().ToList();
         if (problems.Count > 0) throw new InvalidDataException($"{path}: " + string.Join("; ", problems));
         return config;
@@ -127,7 +154,11 @@ public sealed record NodeConfig
         if (Sessions < 0) yield return $"sessions {Sessions} is negative";
         if (AuthenticationReplenishBits < 0 || AuthenticationReplenishBits % 8 != 0) yield return $"authenticationReplenishBits {AuthenticationReplenishBits} must be a non-negative multiple of 8";
         if (BlockSizeBits < 1 << 16 || BlockSizeBits > 1L << 30) yield return $"blockSizeBits {BlockSizeBits} is outside [65536, 2^30]";
-        if (!IPEndPoint.TryParse(ClassicalChannel.Endpoint, out _)) yield return $"classicalChannel.endpoint \"{ClassicalChannel.Endpoint}\" is not address:port";
+        if (ConfiguredEndpoint.TryParse(ClassicalChannel.Endpoint) is not { } channel) yield return $"classicalChannel.endpoint \"{ClassicalChannel.Endpoint}\" is not {ConfiguredEndpoint.Expected}";
+        else if (ClassicalChannel.KmeLinkEndpoint is null && channel.Port is 0 or IPEndPoint.MaxPort)
+            yield return $"classicalChannel.kmeLinkEndpoint is required when classicalChannel.endpoint's port is {channel.Port}";
+        if (ClassicalChannel.KmeLinkEndpoint is { } kmeLink && ConfiguredEndpoint.TryParse(kmeLink) is null)
+            yield return $"classicalChannel.kmeLinkEndpoint \"{kmeLink}\" is not {ConfiguredEndpoint.Expected}";
         if (string.IsNullOrWhiteSpace(ClassicalChannel.PreSharedSecretFile)) yield return "classicalChannel.preSharedSecretFile is required";
         if (_keyPool is null && _formerKeyStore is null) yield return "keyPool is required";
         else if (_keyPool is not null && _formerKeyStore is not null) yield return "keyPool and keyStore (its former name) are both given: keep keyPool";
@@ -138,47 +169,107 @@ public sealed record NodeConfig
                 yield return "keyPool needs exactly one of operatorKeyFile and operatorKeyEnvironmentVariable";
             if (KeyPool.KeySizeBits is < 64 or > 8192 || KeyPool.KeySizeBits % 8 != 0) yield return $"keyPool.keySizeBits {KeyPool.KeySizeBits} must be a multiple of 8 in 64..8192";
         }
-        if (!IPEndPoint.TryParse(Emulator.Fibre, out _)) yield return $"emulator.fibre \"{Emulator.Fibre}\" is not address:port";
-        if (Emulator.Transport is not ("inproc" or "pty")) yield return $"emulator.transport must be \"inproc\" or \"pty\", not \"{Emulator.Transport}\"";
-        if (Emulator.RandomNumberGenerator?.Problem() is { } rng) yield return $"emulator.randomNumberGenerator.{rng}";
+        if ((Emulator is null) == (Devices is null)) yield return "exactly one of \"devices\" (real devices) and \"emulator\" is required";
+        if (Emulator is not null)
+        {
+            if (ConfiguredEndpoint.TryParse(Emulator.Fibre) is null) yield return $"emulator.fibre \"{Emulator.Fibre}\" is not {ConfiguredEndpoint.Expected}";
+            if (Emulator.Transport is not ("inproc" or "pty")) yield return $"emulator.transport must be \"inproc\" or \"pty\", not \"{Emulator.Transport}\"";
+            if (Receiver is not null) yield return "receiver applies to devices: the emulator knows its own wiring and delays";
+            if (Emulator.RandomNumberGenerator?.Problem() is { } rng) yield return $"emulator.randomNumberGenerator.{rng}";
+        }
+        if (Devices is not null && Role is "alice" or "bob")
+            foreach (string problem in Devices.Problems(IsAlice ? BenchUse.Alice : BenchUse.Bob)) yield return "devices: " + problem;
+        Link.LinkSettings? settings = null;
+        string? settingsProblem = null;
+        try
+        {
+            settings = LinkSettings();
+        }
+        catch (LinkSettingsException e)
+        {
+            settingsProblem = (Link is null ? "" : "link.") + e.Message;
+        }
+        catch (Exception e) when (e is LinkProfileException or IOException)
+        {
+            settingsProblem = "emulator.profile: " + e.Message;
+        }
+        if (settingsProblem is not null) yield return settingsProblem;
+        if (Devices is not null && !IsAlice && Role == "bob")
+        {
+            if (Receiver is null) yield return "receiver is required for Bob on devices (his tagger's sync and detector inputs, delays and gate)";
+            else if (settings is not null)
+                foreach (string problem in Receiver.Problems(settings)) yield return "receiver." + problem;
+        }
         if (Metrics is not null)
             foreach (string problem in Metrics.Problems()) yield return problem;
         if (KeyDelivery is not null)
         {
             string? problem = null;
-            try { KeyDelivery.Validate(); }
+            // The key manager listens on an address; the node also takes a host name there and resolves it at start.
+            var delivery = ConfiguredEndpoint.TryParse($"{KeyDelivery.ListenAddress}:0") is { IsHostName: true } ? KeyDelivery with { ListenAddress = "127.0.0.1" } : KeyDelivery;
+            try { delivery.Validate(); }
             catch (ArgumentException e) { problem = "keyDelivery: " + e.Message; }
             if (problem is not null) yield return problem;
         }
     }
 
     /// <summary>
-    /// The link's physics and settings. Physics: the profile file's, or the built-in one, at the configured distance.
-    /// Settings: the built-in ones with this config's <see cref="BlockSizeBits"/>, and the transmitter settings the
-    /// profile file carries (pulse rate, intensities and their probabilities, Alice's basis probability; see
-    /// <see cref="LinkProfileFile"/>). Both ends must end up with the same settings.
+    /// The emulated link's physics and the link's settings. Physics: the emulator's profile file, or the built-in
+    /// profile, at the configured distance. Settings: see <see cref="LinkSettings"/>.
     /// </summary>
-    public (LinkProfile Profile, LinkSettings Settings) Link()
+    /// <exception cref="InvalidOperationException">The node runs on devices: there is no emulated physics.</exception>
+    public (LinkProfile Profile, LinkSettings Settings) EmulatedLink()
     {
-        var settings = Node.Link.LinkSettings.Default with { BlockSizeBits = BlockSizeBits };
-        var (profile, fileSettings) = Emulator.Profile is null
-            ? (Emulation.LinkProfile.Default, settings)
-            : LinkProfileFile.Load(PathOf(Emulator.Profile), settings);
-        fileSettings.Validate();
-        return (Emulator.DistanceKm is double km ? profile.WithDistance(km) : profile, fileSettings);
+        var emulator = Emulator ?? throw new InvalidOperationException("This node runs on devices: it has no emulated physics.");
+        var profile = emulator.Profile is null ? Emulation.LinkProfile.Default : LinkProfileFile.Load(PathOf(emulator.Profile)).Profile;
+        return (emulator.DistanceKm is double km ? profile.WithDistance(km) : profile, LinkSettings());
     }
 
-    /// <summary>The link's physics (see <see cref="Link"/>).</summary>
-    public LinkProfile LinkProfile() => Link().Profile;
+    /// <summary>The emulated link's physics (see <see cref="EmulatedLink"/>).</summary>
+    public LinkProfile LinkProfile() => EmulatedLink().Profile;
 
-    /// <summary>The link's settings (see <see cref="Link"/>).</summary>
-    public LinkSettings LinkSettings() => Link().Settings;
+    /// <summary>
+    /// The link's settings: the "link" section (or the built-in settings) with this config's <see cref="BlockSizeBits"/>,
+    /// and on the emulator the transmitter settings its profile file carries (<see cref="LinkProfileFile"/>). Both ends
+    /// must end up with the same settings.
+    /// </summary>
+    /// <exception cref="LinkSettingsException">A setting is out of range (the message names it).</exception>
+    public LinkSettings LinkSettings()
+    {
+        var settings = (Link ?? Node.Link.LinkSettings.Default) with { BlockSizeBits = BlockSizeBits };
+        if (Emulator?.Profile is string file) settings = LinkProfileFile.Load(PathOf(file), settings).Settings;
+        settings.Validate();
+        return settings;
+    }
+
+    /// <summary>Bob's receiver: a passive four-detector receiver on devices, the emulated profile's otherwise.</summary>
+    [JsonIgnore]
+    public Core.ReceiverLayout ReceiverLayout => Devices is not null ? Core.ReceiverLayout.PassiveFourDetector : LinkProfile().ReceiverLayout;
+
+    /// <summary>
+    /// How Bob's clock recovery finds the pulse of each tag: from the "receiver" section on devices, from the emulated
+    /// physics and wiring otherwise.
+    /// </summary>
+    public Acquisition.ClockRecoveryOptions ReceiverClock(LinkSettings settings) => Devices is not null
+        ? (Receiver ?? throw new InvalidOperationException("Bob on devices needs a receiver section.")).ClockRecovery(settings)
+        : EmulatedLinkRunner.ClockRecoveryOptionsFor(EmulatedLink().Profile, settings, EmulatedLinkRunner.TaggerOptionsFor(settings, long.MaxValue));
 }
 
-/// <param name="Endpoint">Bob listens here, Alice connects here ("127.0.0.1:7001").</param>
+/// <param name="Endpoint">Bob listens here, Alice connects here: host:port ("127.0.0.1:7001", "bob.example.net:7001").</param>
 /// <param name="PreSharedSecretFile">The out-of-band secret both nodes hold; the first authentication key (mode 0600).</param>
 /// <param name="StateDirectory">Where the channel keeps its authentication-key cursor (never reuse pad bits).</param>
-public sealed record ClassicalChannelConfig(string Endpoint, string PreSharedSecretFile, string StateDirectory = "state");
+/// <param name="KmeLinkEndpoint">The KME link (key reservations between the two KMEs): Bob listens, Alice connects. Null
+/// in configs written before the field: then the channel's host and port + 1, with a warning at start.</param>
+public sealed record ClassicalChannelConfig(string Endpoint, string PreSharedSecretFile, string StateDirectory = "state", string? KmeLinkEndpoint = null)
+{
+    /// <summary>The KME link's endpoint (see <see cref="KmeLinkEndpoint"/>); call only when the config has no problems.</summary>
+    public ConfiguredEndpoint KmeLink()
+    {
+        if (KmeLinkEndpoint is { } kmeLink) return ConfiguredEndpoint.Parse(kmeLink, "classicalChannel.kmeLinkEndpoint");
+        var channel = ConfiguredEndpoint.Parse(Endpoint, "classicalChannel.endpoint");
+        return channel.WithPort(channel.Port + 1);
+    }
+}
 
 /// <param name="Database">SQLite file of the key pool.</param>
 /// <param name="OperatorKeyFile">The key that encrypts key material at rest (32 bytes, hex or raw, mode 0600).</param>
@@ -186,7 +277,7 @@ public sealed record ClassicalChannelConfig(string Endpoint, string PreSharedSec
 public sealed record KeyPoolConfig(string Database, string? OperatorKeyFile = null, string? OperatorKeyEnvironmentVariable = null,
     int KeySizeBits = 256, long MaxKeyCount = 10_000_000);
 
-/// <param name="Fibre">The emulated fibre: Bob listens, Alice's light goes there.</param>
+/// <param name="Fibre">The emulated fibre, host:port: Bob listens, Alice's light goes there.</param>
 /// <param name="Profile">Link profile JSON (relative to the config file); null: built-in.</param>
 /// <param name="Seed">Seed of the emulated physics only (photon statistics, detectors, clocks); never of the choices
 /// an eavesdropper must not predict (see <see cref="NodeConfig.InsecureFixedSeed"/>).</param>

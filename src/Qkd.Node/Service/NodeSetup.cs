@@ -5,6 +5,8 @@ using System.Text.Json.Serialization;
 using Qkd.ClassicalChannel;
 using Qkd.Kme.Delivery;
 using Qkd.Kme.Pool;
+using Qkd.Node.Devices;
+using Qkd.Node.Link;
 
 namespace Qkd.Node.Service;
 
@@ -17,12 +19,25 @@ namespace Qkd.Node.Service;
 public static class NodeSetup
 {
     public const string MasterSae = "sae-alice-1";
+
+    /// <summary>Link time per session on a link bench (about a MHz of pulses): long enough to distil a block of <see cref="BenchBlockSizeBits"/>.</summary>
+    public const double BenchSessionSeconds = 30;
+
+    /// <summary>
+    /// Block size on a link bench: 2^19 sifted bits, about 20 s of a 1 MHz, 2 km bench; smaller blocks get no key from the
+    /// finite-key analysis at that rate (measured with 2^16 and 2^17).
+    /// </summary>
+    public const long BenchBlockSizeBits = 1L << 19;
     public const string SlaveSae = "sae-bob-1";
 
     /// <summary>Ports from <paramref name="basePort"/>: +0/+1 classical channel and KME link, +2 fibre, +3 Alice's and +4 Bob's key delivery.</summary>
+    /// <param name="benchDirectory">A link bench (`qkd emulate --link-bench`, see <see cref="EmulatedLinkBench"/>): the
+    /// configs name its devices ("devices") and carry its link and receiver settings instead of an emulator section.</param>
     public static (string AliceConfig, string BobConfig) Write(string directory, int basePort = 7100, double durationSeconds = 1.0, int sessions = 1,
-        long blockSizeBits = 1L << 23, double? distanceKm = null)
+        long blockSizeBits = 1L << 23, double? distanceKm = null, string? benchDirectory = null)
     {
+        // Read the bench first: a bad bench folder leaves nothing written.
+        var bench = benchDirectory is null ? ((DeviceBench, DeviceBench, LinkSettings, ReceiverSettings)?)null : EmulatedLinkBench.Read(benchDirectory);
         Directory.CreateDirectory(directory);
         string Path(string name) => System.IO.Path.Combine(directory, name);
 
@@ -40,12 +55,12 @@ public static class NodeSetup
         Issue(ca, now, MasterSae, server: false, Path(MasterSae));
         Issue(ca, now, SlaveSae, server: false, Path(SlaveSae));
 
-        string channel = $"127.0.0.1:{basePort}", fibre = $"127.0.0.1:{basePort + 2}";
+        string channel = $"127.0.0.1:{basePort}", kmeLink = $"127.0.0.1:{basePort + 1}", fibre = $"127.0.0.1:{basePort + 2}";
         NodeConfig Config(string role, string kme, string peerKme, int restPort, string localSae, string peerSae) => new()
         {
             Role = role,
             LinkId = "demo-link",
-            ClassicalChannel = new ClassicalChannelConfig(channel, "pre-shared.secret", $"{role}-state"),
+            ClassicalChannel = new ClassicalChannelConfig(channel, "pre-shared.secret", $"{role}-state", kmeLink),
             KeyPool = new KeyPoolConfig($"{role}-keys.db", OperatorKeyFile: $"{role}-operator.key"),
             KeyDelivery = new KeyDeliveryOptions
             {
@@ -57,7 +72,10 @@ public static class NodeSetup
                 LocalSaes = [new SaeIdentity(localSae, CertificateSubjectCn: localSae)],
                 PeerSaes = [new SaeIdentity(peerSae, CertificateSubjectCn: peerSae)],
             },
-            Emulator = new EmulatorConfig(fibre, DistanceKm: distanceKm),
+            Emulator = bench is null ? new EmulatorConfig(fibre, DistanceKm: distanceKm) : null,
+            Devices = bench is not { } b ? null : role == "alice" ? b.Item1 with { Description = null } : b.Item2 with { Description = null },
+            Link = bench?.Item3,
+            Receiver = role == "bob" ? bench?.Item4 : null,
             DurationSeconds = durationSeconds,
             Sessions = sessions,
             BlockSizeBits = blockSizeBits,

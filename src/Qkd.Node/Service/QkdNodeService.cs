@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Sockets;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Qkd.Distillation;
@@ -25,10 +26,16 @@ namespace Qkd.Node.Service;
 /// SIGTERM (the host's lifetime): the current session is cancelled, the server and stores are closed. With a "metrics"
 /// section, a Prometheus endpoint serves the node's meters (<see cref="MetricsServer"/>).
 /// </summary>
-public sealed class QkdNodeService(NodeConfig config, ILoggerFactory loggers) : BackgroundService
+public sealed class QkdNodeService(NodeConfig config, ILoggerFactory loggers, IHostApplicationLifetime lifetime) : BackgroundService
 {
     private static readonly TimeSpan RetryDelay = TimeSpan.FromSeconds(1);
     private readonly ILogger _logger = loggers.CreateLogger($"qkd.{config.Role}");
+
+    // Completed when the node is up (pool, pad and servers open and listening), faulted with what kept it from starting.
+    private readonly TaskCompletionSource _startedUp = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    // Until a session has opened its devices, a device that fails to open is a start-up failure, not a broken session.
+    private bool _devicesOpenedOnce;
 
     /// <summary>Sessions finished (with or without key), for status and tests.</summary>
     public int SessionsRun { get; private set; }
@@ -39,6 +46,32 @@ public sealed class QkdNodeService(NodeConfig config, ILoggerFactory loggers) : 
     /// <summary>The metrics endpoint's address once started (null without one).</summary>
     public Uri? MetricsAddress { get; private set; }
 
+    /// <summary>
+    /// What stopped the node after it had started (null: nothing, or it was stopped on request). A
+    /// <see cref="NodeStartupException"/> here is a start-up check only the first session could make (a device that is
+    /// absent, the channel's port taken).
+    /// </summary>
+    public Exception? Failure { get; private set; }
+
+    /// <summary>
+    /// Returns when the node is up: the key pool and the authentication pad are open and the ETSI 014 server, the
+    /// metrics endpoint and the KME link listen. So the host's "started" (and with systemd, READY=1) means the node can
+    /// serve keys, and a node that cannot start throws here a <see cref="NodeStartupException"/> naming what failed.
+    /// </summary>
+    public override async Task StartAsync(CancellationToken cancellationToken)
+    {
+        await base.StartAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await _startedUp.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            await base.StopAsync(CancellationToken.None).ConfigureAwait(false); // stopped while starting: close what opened
+            throw;
+        }
+    }
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         try
@@ -47,12 +80,18 @@ public sealed class QkdNodeService(NodeConfig config, ILoggerFactory loggers) : 
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
+            _startedUp.TrySetCanceled(stoppingToken);
             _logger.LogInformation("Stopped");
         }
         catch (Exception e)
         {
-            _logger.LogCritical(e, "The node failed: {Error}", e.Message);
-            throw;
+            // Not rethrown: the host would log it again with its stack trace and still exit 0. StartAsync hands a
+            // start-up failure to the host; a later one stops the host and stays in Failure for the exit code.
+            if (_startedUp.TrySetException(e)) return;
+            Failure = e;
+            _logger.LogCritical("The node failed: {Error}", e.Message);
+            _logger.LogDebug(e, "The node failed");
+            lifetime.StopApplication();
         }
     }
 
@@ -61,56 +100,102 @@ public sealed class QkdNodeService(NodeConfig config, ILoggerFactory loggers) : 
         bool alice = config.IsAlice;
         var end = alice ? ChannelEnd.Alice : ChannelEnd.Bob;
         string stateDirectory = config.PathOf(config.ClassicalChannel.StateDirectory);
-        Directory.CreateDirectory(stateDirectory);
+        Step(NodeStartupFailure.Files, "classicalChannel.stateDirectory", () => Directory.CreateDirectory(stateDirectory));
 
         using var operatorKey = config.KeyPool.OperatorKeyFile is string keyFile
-            ? OperatorKey.FromFile(config.PathOf(keyFile))
-            : OperatorKey.FromEnvironment(config.KeyPool.OperatorKeyEnvironmentVariable!);
-        using var pool = new SqliteKeyPool(new SqliteKeyPoolOptions
+            ? Step(NodeStartupFailure.Files, "keyPool.operatorKeyFile", () => OperatorKey.FromFile(config.PathOf(keyFile)))
+            : Step(NodeStartupFailure.Configuration, "keyPool.operatorKeyEnvironmentVariable", () => OperatorKey.FromEnvironment(config.KeyPool.OperatorKeyEnvironmentVariable!));
+        using var pool = Step(NodeStartupFailure.Files, "keyPool.database", () => new SqliteKeyPool(new SqliteKeyPoolOptions
         {
             DatabasePath = config.PathOf(config.KeyPool.Database),
             LinkId = config.LinkId,
             Role = alice ? KmeRole.Alice : KmeRole.Bob,
             KeySizeBits = config.KeyPool.KeySizeBits,
             MaxKeyCount = config.KeyPool.MaxKeyCount,
-        }, operatorKey, loggers.CreateLogger<SqliteKeyPool>());
-        using var pad = AuthenticationPadStore.Open(config.PathOf(config.ClassicalChannel.PreSharedSecretFile), stateDirectory, end);
+        }, operatorKey, loggers.CreateLogger<SqliteKeyPool>()));
+        string preSharedSecret = config.PathOf(config.ClassicalChannel.PreSharedSecretFile);
+        using var pad = Step(NodeStartupFailure.Files, e => FieldNaming(e, "classicalChannel.stateDirectory", ("classicalChannel.preSharedSecretFile", preSharedSecret)),
+            () => AuthenticationPadStore.Open(preSharedSecret, stateDirectory, end));
         using var metrics = new NodeMetrics(config.LinkId, config.Role);
         using var padMetrics = metrics.ObservePadStore(pad);
-        var metricsListen = config.Metrics?.ListenEndPoint;
+        var metricsListen = config.Metrics is { } metricsConfig ? await metricsConfig.Endpoint.ResolveAsync("metrics.listen", stoppingToken).ConfigureAwait(false) : null;
         await using var metricsServer = metricsListen is null ? null : new MetricsServer(metricsListen, loggers);
         if (metricsServer is not null)
         {
-            await metricsServer.StartAsync(stoppingToken).ConfigureAwait(false);
+            await StepAsync(NodeStartupFailure.Network, "metrics.listen", () => metricsServer.StartAsync(stoppingToken)).ConfigureAwait(false);
             MetricsAddress = new Uri(metricsServer.BaseAddress, "metrics");
             _logger.LogInformation("Prometheus metrics on {Address}", MetricsAddress);
             if (!IPAddress.IsLoopback(metricsListen!.Address))
                 _logger.LogWarning("The metrics endpoint is plain HTTP without authentication and listens beyond loopback ({Address}): keep it on a management network", MetricsAddress);
         }
 
-        var endpoint = IPEndPoint.Parse(config.ClassicalChannel.Endpoint);
-        // KME-to-KME reservations travel on their own channel (next port), so they never wait behind a session.
-        await using var syncChannel = new TcpClassicalChannel(ChannelOptions(end, new IPEndPoint(endpoint.Address, endpoint.Port + 1)), pad,
-            loggers.CreateLogger("qkd.kme-link"));
+        // Host names resolve here, so a name that does not is a start-up error naming its field. Bob listens on the
+        // address; Alice connects to the name, which the socket resolves again at every connection attempt.
+        var channelEndpoint = ConfiguredEndpoint.Parse(config.ClassicalChannel.Endpoint, "classicalChannel.endpoint");
+        var channelAddress = await channelEndpoint.ResolveAsync("classicalChannel.endpoint", stoppingToken).ConfigureAwait(false);
+        EndPoint endpoint = alice ? channelEndpoint.ForConnecting() : channelAddress;
+        var fibre = config.Emulator is { } emulator
+            ? await ConfiguredEndpoint.Parse(emulator.Fibre, "emulator.fibre").ResolveAsync("emulator.fibre", stoppingToken).ConfigureAwait(false)
+            : null;
+        // Real devices are opened now: one that is absent stops the start-up, naming it, its port and the config file.
+        using var devices = config.Devices is { } bench
+            ? Step(NodeStartupFailure.Devices, "devices", () =>
+            {
+                var opened = NodeDevices.Create(bench, alice, config.SourceFile ?? "the configuration");
+                try
+                {
+                    opened.ConnectAndConfigure(config.Receiver);
+                    return opened;
+                }
+                catch
+                {
+                    opened.Dispose();
+                    throw;
+                }
+            })
+            : null;
+        if (devices is not null)
+            _logger.LogInformation("Devices: {Devices}", string.Join("; ", new Hardware.Devices.IDevice?[] { devices.Modulator, devices.Detector, devices.Tagger }
+                .OfType<Hardware.Devices.IDevice>().Select(d => $"{d.Name} ({d.Identity})")));
+        // KME-to-KME reservations travel on their own channel, so they never wait behind a session.
+        string kmeLinkField = config.ClassicalChannel.KmeLinkEndpoint is null ? "classicalChannel.endpoint (port + 1: the KME link)" : "classicalChannel.kmeLinkEndpoint";
+        var kmeLinkEndpoint = config.ClassicalChannel.KmeLink();
+        if (config.ClassicalChannel.KmeLinkEndpoint is null)
+            _logger.LogWarning("classicalChannel.kmeLinkEndpoint is not set: the KME link uses the channel's port + 1 ({Endpoint}) as before; add \"kmeLinkEndpoint\": \"{Endpoint}\" to classicalChannel (both ends alike) so every port the node uses is in its config",
+                kmeLinkEndpoint, kmeLinkEndpoint);
+        var kmeLinkAddress = await kmeLinkEndpoint.ResolveAsync(kmeLinkField, stoppingToken).ConfigureAwait(false);
+        await using var syncChannel = Step(NodeStartupFailure.Network, kmeLinkField,
+            () => new TcpClassicalChannel(ChannelOptions(end, alice ? kmeLinkEndpoint.ForConnecting() : kmeLinkAddress), pad, loggers.CreateLogger("qkd.kme-link")));
         using var syncChannelMetrics = metrics.Channels.Track("kme", syncChannel.Security);
         await using var kmeSync = new KmeSync(syncChannel, pool, loggers.CreateLogger("qkd.kme-link"));
         EtsiKeyDeliveryServer? server = null;
-        if (config.KeyDelivery is { } delivery)
-        {
-            // Certificate paths in the config are relative to the config file, like every other path there.
-            var resolved = delivery with
-            {
-                ServerCertificatePath = config.PathOf(delivery.ServerCertificatePath),
-                ServerKeyPath = delivery.ServerKeyPath is null ? null : config.PathOf(delivery.ServerKeyPath),
-                TrustedClientCaPaths = delivery.TrustedClientCaPaths.Select(config.PathOf).ToArray(),
-            };
-            server = new EtsiKeyDeliveryServer(resolved, pool, kmeSync, loggers);
-            await server.StartAsync(stoppingToken).ConfigureAwait(false);
-            KeyDeliveryAddress = server.BaseAddress;
-            _logger.LogInformation("ETSI GS QKD 014 key delivery on {Address}", server.BaseAddress);
-        }
         try
         {
+            if (config.KeyDelivery is { } delivery)
+            {
+                // Certificate paths in the config are relative to the config file, like every other path there.
+                // A host name listens on its address (resolved now, so a name that does not resolve is named).
+                string listenAddress = IPAddress.TryParse(delivery.ListenAddress, out _) || ConfiguredEndpoint.TryParse($"{delivery.ListenAddress}:{delivery.Port}") is not { } named
+                    ? delivery.ListenAddress
+                    : (await named.ResolveAsync("keyDelivery.listenAddress", stoppingToken).ConfigureAwait(false)).Address.ToString();
+                var resolved = delivery with
+                {
+                    ListenAddress = listenAddress,
+                    ServerCertificatePath = config.PathOf(delivery.ServerCertificatePath),
+                    ServerKeyPath = delivery.ServerKeyPath is null ? null : config.PathOf(delivery.ServerKeyPath),
+                    TrustedClientCaPaths = delivery.TrustedClientCaPaths.Select(config.PathOf).ToArray(),
+                };
+                server = Step(NodeStartupFailure.Files,
+                    e => FieldNaming(e, "keyDelivery",
+                        [("keyDelivery.serverKeyPath", resolved.ServerKeyPath), ("keyDelivery.serverCertificatePath", resolved.ServerCertificatePath),
+                         .. resolved.TrustedClientCaPaths.Select(path => ("keyDelivery.trustedClientCaPaths", (string?)path))]),
+                    () => new EtsiKeyDeliveryServer(resolved, pool, kmeSync, loggers));
+                await StepAsync(NodeStartupFailure.Network, "keyDelivery.port", () => server.StartAsync(stoppingToken)).ConfigureAwait(false);
+                KeyDeliveryAddress = server.BaseAddress;
+                _logger.LogInformation("ETSI GS QKD 014 key delivery on {Address}", server.BaseAddress);
+            }
+            _startedUp.TrySetResult();
+
             var counter = new SessionCounter(stateDirectory);
             var sink = new MeteredKeySink(new ReplenishingKeySink(pool, pad, config.AuthenticationReplenishBits), metrics);
             var ledger = new PoolLedger(pool);
@@ -122,8 +207,8 @@ public sealed class QkdNodeService(NodeConfig config, ILoggerFactory loggers) : 
                 try
                 {
                     var summary = alice
-                        ? await RunAliceSessionAsync(endpoint, end, pad, counter, ledger, sink, metrics, stoppingToken).ConfigureAwait(false)
-                        : await RunBobSessionAsync(endpoint, end, pad, counter, ledger, sink, metrics, stoppingToken).ConfigureAwait(false);
+                        ? await RunAliceSessionAsync(endpoint, fibre, devices, end, pad, counter, ledger, sink, metrics, stoppingToken).ConfigureAwait(false)
+                        : await RunBobSessionAsync((IPEndPoint)endpoint, fibre, devices, end, pad, counter, ledger, sink, metrics, stoppingToken).ConfigureAwait(false);
                     SessionsRun++;
                     metrics.SessionCompleted();
                     var account = pad.Account;
@@ -134,7 +219,7 @@ public sealed class QkdNodeService(NodeConfig config, ILoggerFactory loggers) : 
                     if (account.RemainingBits < 4L * account.TagBitsUsedThisProcess / Math.Max(1, SessionsRun))
                         _logger.LogWarning("The authentication pad has room for fewer than about 4 more sessions: Cascade's round trips cost more tag bits than a block yields; add pre-shared secret or raise authenticationReplenishBits");
                 }
-                catch (Exception e) when (e is ClassicalChannelClosedException or IOException or InvalidDataException or Protocol.DeviceException or TimeoutException)
+                catch (Exception e) when (e is ClassicalChannelClosedException or IOException or InvalidDataException or Protocol.DeviceException or TimeoutException or SocketException)
                 {
                     metrics.SessionAborted(SessionAbortReason.Of(e));
                     _logger.LogWarning("Session broken: {Error}; opening a new one", e.Message);
@@ -150,40 +235,122 @@ public sealed class QkdNodeService(NodeConfig config, ILoggerFactory loggers) : 
         }
     }
 
-    private async Task<SessionSummary> RunAliceSessionAsync(IPEndPoint endpoint, ChannelEnd end, AuthenticationPadStore pad, SessionCounter counter,
+    /// <summary>Failures of the environment (files, addresses, devices) that a start-up step turns into a named one.</summary>
+    private static bool IsEnvironmental(Exception e) => e is IOException or UnauthorizedAccessException or InvalidDataException
+        or OperatorKeyException or System.Data.Common.DbException or System.Security.Cryptography.CryptographicException
+        or InvalidOperationException or ArgumentException or SocketException or Protocol.DeviceException;
+
+    private static T Step<T>(NodeStartupFailure failure, string field, Func<T> step) => Step(failure, _ => field, step);
+
+    /// <summary>Runs one start-up step; a failure becomes a <see cref="NodeStartupException"/> naming the field at fault.</summary>
+    private static T Step<T>(NodeStartupFailure failure, Func<Exception, string> field, Func<T> step)
+    {
+        try
+        {
+            return step();
+        }
+        catch (Exception e) when (IsEnvironmental(e))
+        {
+            throw new NodeStartupException(failure, $"{field(e)}: {e.Message}", e);
+        }
+    }
+
+    private static async Task StepAsync(NodeStartupFailure failure, string field, Func<Task> step)
+    {
+        try
+        {
+            await step().ConfigureAwait(false);
+        }
+        catch (Exception e) when (IsEnvironmental(e))
+        {
+            throw new NodeStartupException(failure, $"{field}: {e.Message}", e);
+        }
+    }
+
+    /// <summary>The field whose file the exception names (its message or its FileName), else <paramref name="fallback"/>.</summary>
+    private static string FieldNaming(Exception e, string fallback, params (string Field, string? Path)[] candidates)
+    {
+        foreach (var (field, path) in candidates)
+            if (path is not null && ((e as FileNotFoundException)?.FileName == path || e.Message.Contains(path, StringComparison.Ordinal)))
+                return field;
+        return fallback;
+    }
+
+    /// <summary>
+    /// Opens a session's devices. Until one session has, a device that cannot be opened stops the node (it is absent or
+    /// misconfigured, and retrying would hide that); afterwards it only breaks the session, which is retried.
+    /// </summary>
+    private T OpenDevices<T>(string devicesField, string addressField, Func<T> open)
+    {
+        try
+        {
+            var devices = open();
+            _devicesOpenedOnce = true;
+            return devices;
+        }
+        catch (Protocol.DeviceException e) when (!_devicesOpenedOnce)
+        {
+            throw new NodeStartupException(NodeStartupFailure.Devices, $"{devicesField}: {e.Message}", e);
+        }
+        catch (SocketException e) when (e.SocketErrorCode is SocketError.AddressAlreadyInUse or SocketError.AddressNotAvailable)
+        {
+            throw new NodeStartupException(NodeStartupFailure.Network, $"{addressField}: {e.Message}", e);
+        }
+    }
+
+    private async Task<SessionSummary> RunAliceSessionAsync(EndPoint endpoint, IPEndPoint? fibre, NodeDevices? devices, ChannelEnd end, AuthenticationPadStore pad, SessionCounter counter,
         IBlockLedger ledger, IKeySink sink, NodeMetrics metrics, CancellationToken cancellationToken)
     {
         await using var channel = new TcpClassicalChannel(ChannelOptions(end, endpoint), pad, loggers.CreateLogger("qkd.channel"));
         using var channelMetrics = metrics.Channels.Track("session", channel.Security);
         var outcome = await SessionHandshake.RunAsync(channel, config.LinkId, DistillationProtocol.Version, counter, ledger, initiator: true, _logger, cancellationToken).ConfigureAwait(false);
         // Bob listens on the fibre before he answers the handshake, so the light finds him.
-        using var devices = EmulatedTransmitter.Create(IPEndPoint.Parse(config.Emulator.Fibre), Transport());
-        var summary = await new AliceEnd(config, devices.Modulator, sink, _logger).RunSessionAsync(channel, outcome.Session, cancellationToken).ConfigureAwait(false);
+        using var emulated = fibre is null ? null : OpenDevices("emulator", "emulator.fibre", () => EmulatedTransmitter.Create(fibre, Transport()));
+        devices?.ConnectAndConfigure(config.Receiver); // after a fault broke the last session
+        var modulator = emulated?.Modulator ?? devices!.Modulator!;
+        var summary = await new AliceEnd(config, modulator, sink, _logger).RunSessionAsync(channel, outcome.Session, cancellationToken).ConfigureAwait(false);
         channel.Complete();
         return summary;
     }
 
-    private async Task<SessionSummary> RunBobSessionAsync(IPEndPoint endpoint, ChannelEnd end, AuthenticationPadStore pad, SessionCounter counter,
+    private async Task<SessionSummary> RunBobSessionAsync(IPEndPoint endpoint, IPEndPoint? fibre, NodeDevices? devices, ChannelEnd end, AuthenticationPadStore pad, SessionCounter counter,
         IBlockLedger ledger, IKeySink sink, NodeMetrics metrics, CancellationToken cancellationToken)
     {
-        var (profile, settings) = config.Link();
-        using var devices = EmulatedReceiver.Create(profile, EmulatedLinkRunner.TaggerOptionsFor(settings, long.MaxValue), config.Emulator.Seed,
-            IPEndPoint.Parse(config.Emulator.Fibre), Transport());
-        devices.ConnectAndConfigure(profile, syncChannel: 0);
-        await using var channel = new TcpClassicalChannel(ChannelOptions(end, endpoint), pad, loggers.CreateLogger("qkd.channel"));
+        using var emulated = fibre is null ? null : OpenDevices("emulator", "emulator.fibre", () =>
+        {
+            var (profile, settings) = config.EmulatedLink();
+            var receiver = EmulatedReceiver.Create(profile, EmulatedLinkRunner.TaggerOptionsFor(settings, long.MaxValue), config.Emulator!.Seed,
+                fibre, Transport());
+            try
+            {
+                receiver.ConnectAndConfigure(profile, syncChannel: 0);
+                return receiver;
+            }
+            catch
+            {
+                receiver.Dispose();
+                throw;
+            }
+        });
+        // Bob's session listener binds here: a port taken by another program fails the node, naming the field.
+        await using var channel = Step(NodeStartupFailure.Network, "classicalChannel.endpoint",
+            () => new TcpClassicalChannel(ChannelOptions(end, endpoint), pad, loggers.CreateLogger("qkd.channel")));
         using var channelMetrics = metrics.Channels.Track("session", channel.Security);
         var outcome = await SessionHandshake.RunAsync(channel, config.LinkId, DistillationProtocol.Version, counter, ledger, initiator: false, _logger, cancellationToken).ConfigureAwait(false);
-        var summary = await new BobEnd(config, devices.Tagger, sink, _logger, metrics).RunSessionAsync(channel, outcome.Session, cancellationToken).ConfigureAwait(false);
+        devices?.ConnectAndConfigure(config.Receiver); // after a fault broke the last session
+        var tagger = emulated?.Tagger ?? devices!.Tagger!;
+        var summary = await new BobEnd(config, tagger, sink, _logger, metrics).RunSessionAsync(channel, outcome.Session, cancellationToken).ConfigureAwait(false);
         channel.Complete();
         return summary;
     }
 
-    private TcpClassicalChannelOptions ChannelOptions(ChannelEnd end, IPEndPoint endpoint) => end == ChannelEnd.Alice
+    /// <summary>Alice connects (to an address or a name), Bob listens (on an address).</summary>
+    private static TcpClassicalChannelOptions ChannelOptions(ChannelEnd end, EndPoint endpoint) => end == ChannelEnd.Alice
         ? new TcpClassicalChannelOptions { LocalEnd = end, ConnectEndpoint = endpoint }
-        : new TcpClassicalChannelOptions { LocalEnd = end, ListenEndpoint = endpoint };
+        : new TcpClassicalChannelOptions { LocalEnd = end, ListenEndpoint = (IPEndPoint)endpoint };
 
     private EmulatedDeviceTransport Transport() =>
-        config.Emulator.Transport == "pty" ? EmulatedDeviceTransport.PseudoTerminal : EmulatedDeviceTransport.InProcess;
+        config.Emulator?.Transport == "pty" ? EmulatedDeviceTransport.PseudoTerminal : EmulatedDeviceTransport.InProcess;
 
     /// <summary>The pool's blocks for the session handshake.</summary>
     private sealed class PoolLedger(SqliteKeyPool pool) : IBlockLedger

@@ -16,7 +16,8 @@ public class MetricsConfigTests
     {
         var config = new MetricsConfig(listen);
         Assert.Empty(config.Problems());
-        Assert.Equal(new IPEndPoint(IPAddress.Parse(address), port), config.ListenEndPoint);
+        Assert.Equal(IPAddress.Parse(address), config.Endpoint.Address);
+        Assert.Equal(port, config.Endpoint.Port);
     }
 
     [Theory]
@@ -28,7 +29,6 @@ public class MetricsConfigTests
     [InlineData("127.0.0.1:-1")]
     [InlineData("127.0.0.1:+80")]
     [InlineData("127.0.0.1:9464 ")]
-    [InlineData("localhost:9464")]       // a name, not an address
     [InlineData("::1")]
     [InlineData("::1:9464")]             // IPv6 without brackets is ambiguous
     [InlineData("[127.0.0.1]:9464")]
@@ -38,7 +38,18 @@ public class MetricsConfigTests
     {
         string problem = Assert.Single(new MetricsConfig(listen).Problems());
         Assert.StartsWith($"metrics.listen \"{listen}\"", problem);
-        Assert.Throws<FormatException>(() => new MetricsConfig(listen).ListenEndPoint);
+        Assert.Throws<FormatException>(() => new MetricsConfig(listen).Endpoint);
+    }
+
+    [Theory]
+    [InlineData("localhost:9464", "localhost")]
+    [InlineData("mgmt.example.net:9464", "mgmt.example.net")]
+    public void Accepts_a_host_name_resolved_when_the_endpoint_starts(string listen, string host)
+    {
+        var config = new MetricsConfig(listen);
+        Assert.Empty(config.Problems());
+        Assert.True(config.Endpoint.IsHostName);
+        Assert.Equal(host, config.Endpoint.Host);
     }
 
     [Fact]
@@ -46,8 +57,8 @@ public class MetricsConfigTests
     {
         string dir = Directory.CreateTempSubdirectory("qkd-metrics-config").FullName;
         Assert.Null(NodeConfig.Load(Write(dir, "")).Metrics);
-        Assert.Equal(new IPEndPoint(IPAddress.Loopback, 9464), NodeConfig.Load(Write(dir, "\"metrics\": {},")).Metrics!.ListenEndPoint);
-        Assert.Equal(new IPEndPoint(IPAddress.Loopback, 9999), NodeConfig.Load(Write(dir, "\"metrics\": { \"listen\": \"127.0.0.1:9999\" },")).Metrics!.ListenEndPoint);
+        Assert.Equal("127.0.0.1:9464", NodeConfig.Load(Write(dir, "\"metrics\": {},")).Metrics!.Endpoint.ToString());
+        Assert.Equal("127.0.0.1:9999", NodeConfig.Load(Write(dir, "\"metrics\": { \"listen\": \"127.0.0.1:9999\" },")).Metrics!.Endpoint.ToString());
     }
 
     [Fact]

@@ -1,0 +1,98 @@
+using System.Security.Cryptography.X509Certificates;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Qkd.Kme.Delivery;
+using Qkd.Kme.Pool;
+using Qkd.Node.Devices;
+using Qkd.Node.Service;
+
+namespace Qkd.Hil;
+
+/// <summary>
+/// Two nodes, each on its own devices, deliver an ETSI GS QKD 014 key pair: the service path an integrator deploys.
+/// Targets: the emulated link bench (`qkd emulate --link-bench`: devices on pseudo-terminals, always), and a real bench
+/// when QKD_HIL_LINK_BENCH names a folder in the link bench format (alice-bench.json, bob-bench.json,
+/// link-settings.json, receiver.json; see hil/README.md).
+/// </summary>
+public sealed class TwoNodeLinkTests
+{
+    public const string HardwareVariable = "QKD_HIL_LINK_BENCH";
+
+    [Fact(Timeout = 400_000)]
+    public async Task Two_nodes_on_the_emulated_link_bench_deliver_a_matching_pair()
+    {
+        if (!OperatingSystem.IsLinux()) Assert.Skip("The emulated link bench uses Linux pseudo-terminals.");
+        string folder = Directory.CreateTempSubdirectory("qkd-hil-link-bench").FullName;
+        using var bench = new EmulatedLinkBench(Emulation.LinkProfile.Default.WithDistance(EmulatedLinkBench.DefaultDistanceKm),
+            EmulatedLinkBench.SettingsFor(EmulatedLinkBench.DefaultPulseRateHz), new Emulation.TimeTagging.EmulatedTimeTaggerOptions(), seed: 11);
+        bench.WriteTo(folder);
+        await PairOverBenchAsync(folder);
+    }
+
+    [Fact(Timeout = 900_000)]
+    public async Task Two_nodes_on_a_hardware_link_bench_deliver_a_matching_pair()
+    {
+        string? folder = Environment.GetEnvironmentVariable(HardwareVariable);
+        if (string.IsNullOrEmpty(folder))
+            Assert.Skip($"No hardware link bench: set {HardwareVariable} to a folder with alice-bench.json, bob-bench.json, link-settings.json and receiver.json (hil/README.md).");
+        await PairOverBenchAsync(folder);
+    }
+
+    /// <summary>A node as `qkd alice`/`qkd bob` host it (without console logging).</summary>
+    private static IHost NodeHost(string configPath)
+    {
+        var builder = Host.CreateApplicationBuilder();
+        builder.Logging.ClearProviders();
+        builder.Services.AddSingleton(NodeConfig.Load(configPath));
+        builder.Services.AddHostedService<QkdNodeService>();
+        return builder.Build();
+    }
+
+    private static async Task PairOverBenchAsync(string benchFolder)
+    {
+        var ct = TestContext.Current.CancellationToken;
+        string deployment = Directory.CreateTempSubdirectory("qkd-hil-two-nodes").FullName;
+        int basePort = 30_000 + Random.Shared.Next(0, 6_000) * 5;
+        var (alicePath, bobPath) = NodeSetup.Write(deployment, basePort, NodeSetup.BenchSessionSeconds, sessions: 0, NodeSetup.BenchBlockSizeBits,
+            benchDirectory: benchFolder);
+        using var bobHost = NodeHost(bobPath);
+        using var aliceHost = NodeHost(alicePath);
+        // StartAsync returns once each node is up (pool, pad, key delivery, KME link, devices open).
+        await bobHost.StartAsync(ct);
+        await aliceHost.StartAsync(ct);
+        var alice = aliceHost.Services.GetServices<IHostedService>().OfType<QkdNodeService>().Single();
+        var bob = bobHost.Services.GetServices<IHostedService>().OfType<QkdNodeService>().Single();
+        try
+        {
+            using var ca = X509CertificateLoader.LoadCertificateFromFile(Path.Combine(deployment, "ca.pem"));
+            using var masterCertificate = X509CertificateLoader.LoadPkcs12FromFile(Path.Combine(deployment, NodeSetup.MasterSae + ".pfx"), null);
+            using var slaveCertificate = X509CertificateLoader.LoadPkcs12FromFile(Path.Combine(deployment, NodeSetup.SlaveSae + ".pfx"), null);
+            using var master = new EtsiKeyDeliveryClient(new Uri($"https://127.0.0.1:{basePort + 3}"), masterCertificate, ca);
+            using var slave = new EtsiKeyDeliveryClient(new Uri($"https://127.0.0.1:{basePort + 4}"), slaveCertificate, ca);
+            DeliveredKey? issued = null;
+            // Until the first block is distilled (tens of seconds on the emulated bench) Alice's KME answers 503 or
+            // has no server yet; a node that failed is reported with its error.
+            while (issued is null)
+            {
+                foreach (var node in new[] { alice, bob })
+                    if (node.Failure is { } failure) throw new InvalidOperationException($"a node failed: {failure.Message}", failure);
+                try
+                {
+                    issued = (await master.GetKeysAsync(NodeSetup.SlaveSae, 1, ct))[0];
+                }
+                catch (Exception e) when (e is KeyDeliveryException or HttpRequestException)
+                {
+                    await Task.Delay(1_000, ct);
+                }
+            }
+            var redeemed = await slave.GetKeysWithIdsAsync(NodeSetup.MasterSae, [issued.Id], ct);
+            Assert.Equal(issued.Key, Assert.Single(redeemed).Key);
+        }
+        finally
+        {
+            await aliceHost.StopAsync(CancellationToken.None);
+            await bobHost.StopAsync(CancellationToken.None);
+        }
+    }
+}

@@ -1,0 +1,85 @@
+using System.Diagnostics;
+
+namespace Qkd.Cli.Tests;
+
+/// <summary>
+/// The `qkd` command as a real process (the test output's qkd.dll under dotnet), its output collected so a test can
+/// wait for a line. Waits end on the line, on the process exiting, or on a generous deadline (a safety net only).
+/// </summary>
+public sealed class QkdProcess : IDisposable
+{
+    private readonly System.Text.StringBuilder _output = new();
+
+    private QkdProcess(Process process) => Process = process;
+
+    public Process Process { get; }
+
+    /// <summary>Starts `qkd args...` in <paramref name="workingDirectory"/>.</summary>
+    public static QkdProcess Start(string workingDirectory, params string[] args)
+    {
+        var info = new ProcessStartInfo("dotnet")
+        {
+            WorkingDirectory = workingDirectory,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "qkd.dll"));
+        foreach (string a in args) info.ArgumentList.Add(a);
+        var qkd = new QkdProcess(Process.Start(info)!);
+        qkd.Process.OutputDataReceived += (_, e) => qkd.Add(e.Data);
+        qkd.Process.ErrorDataReceived += (_, e) => qkd.Add(e.Data);
+        qkd.Process.EnableRaisingEvents = true;
+        qkd.Process.Exited += (_, _) => qkd.Add(null);
+        qkd.Process.BeginOutputReadLine();
+        qkd.Process.BeginErrorReadLine();
+        return qkd;
+    }
+
+    /// <summary>Everything the process printed so far.</summary>
+    public string Output
+    {
+        get
+        {
+            lock (_output) return _output.ToString();
+        }
+    }
+
+    private void Add(string? line)
+    {
+        lock (_output)
+        {
+            if (line is not null) _output.AppendLine(line);
+            Monitor.PulseAll(_output);
+        }
+    }
+
+    /// <summary>Waits until the output contains <paramref name="fragment"/>.</summary>
+    /// <exception cref="InvalidOperationException">The process exited first.</exception>
+    /// <exception cref="TimeoutException">Not within <paramref name="timeout"/>.</exception>
+    public void WaitFor(string fragment, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        lock (_output)
+            while (!_output.ToString().Contains(fragment))
+            {
+                if (Process.HasExited) throw new InvalidOperationException($"the process exited ({Process.ExitCode}) before \"{fragment}\":\n{_output}");
+                if (DateTime.UtcNow > deadline) throw new TimeoutException($"no \"{fragment}\" within {timeout}:\n{_output}");
+                Monitor.Wait(_output, TimeSpan.FromMilliseconds(500));
+            }
+    }
+
+    /// <summary>Sends SIGTERM (a graceful stop, as systemd and Ctrl-C do).</summary>
+    public void Terminate()
+    {
+        if (Process.HasExited) return;
+        using var kill = Process.Start("kill", ["-TERM", Process.Id.ToString()]);
+        kill.WaitForExit();
+    }
+
+    public void Dispose()
+    {
+        if (!Process.HasExited) Process.Kill(entireProcessTree: true);
+        Process.Dispose();
+    }
+}
