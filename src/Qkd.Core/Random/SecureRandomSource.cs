@@ -25,6 +25,19 @@ public sealed class SecureRandomSource : IRandomSource, IDisposable
 
     public SecureRandomSource() => RandomNumberGenerator.Fill(MemoryMarshal.AsBytes(_key.AsSpan()));
 
+    private SecureRandomSource(IEntropySource entropy) => entropy.FillKeyMaterial(MemoryMarshal.AsBytes(_key.AsSpan()));
+
+    /// <summary>
+    /// A source keyed with 256 bits of <paramref name="entropy"/>'s key material (a QRNG mixed with the OS CSPRNG)
+    /// instead of the OS CSPRNG alone.
+    /// </summary>
+    /// <exception cref="EntropySourceUnavailableException">The entropy source is not healthy.</exception>
+    public static SecureRandomSource FromEntropy(IEntropySource entropy)
+    {
+        ArgumentNullException.ThrowIfNull(entropy);
+        return new SecureRandomSource(entropy);
+    }
+
     public ulong NextUInt64()
     {
         if (_position > BufferWords - 2) Refill();

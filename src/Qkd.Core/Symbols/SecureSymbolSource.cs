@@ -56,8 +56,17 @@ public sealed class SecureSymbolSource : ISymbolSource, IDisposable
     {
         ArgumentOutOfRangeException.ThrowIfNegative(pulseIndex);
         ObjectDisposedException.ThrowIf(_disposed, this);
+        return RandomAt(_key, pulseIndex);
+    }
+
+    /// <summary>
+    /// The 64 bits of pulse <paramref name="pulseIndex"/> under <paramref name="key"/> (8 words): shared with
+    /// <see cref="RekeyedSymbolSource"/>, whose epochs each have their own key.
+    /// </summary>
+    internal static ulong RandomAt(ReadOnlySpan<uint> key, long pulseIndex)
+    {
         Span<uint> block = stackalloc uint[ChaCha20.BlockWords];
-        ChaCha20.Block(_key, (ulong)pulseIndex / PulsesPerBlock, Nonce, block);
+        ChaCha20.Block(key, (ulong)pulseIndex / PulsesPerBlock, Nonce, block);
         int word = 2 * (int)(pulseIndex % PulsesPerBlock);
         ulong value = block[word] | ((ulong)block[word + 1] << 32);
         block.Clear();
@@ -74,20 +83,29 @@ public sealed class SecureSymbolSource : ISymbolSource, IDisposable
     {
         ArgumentOutOfRangeException.ThrowIfNegative(firstPulse);
         ObjectDisposedException.ThrowIf(_disposed, this);
+        FillPacked(_key, Distribution, firstPulse, packed);
+        // A session that ended while the modulator was still streaming: do not hand out symbols computed from a key
+        // that was being zeroed meanwhile.
+        ObjectDisposedException.ThrowIf(_disposed, this);
+    }
+
+    /// <summary>
+    /// <see cref="FillPacked(long, Span{byte})"/> under <paramref name="key"/> (8 words): shared with
+    /// <see cref="RekeyedSymbolSource"/>, which calls it once per key epoch a span covers.
+    /// </summary>
+    internal static void FillPacked(ReadOnlySpan<uint> key, SymbolDistribution distribution, long firstPulse, Span<byte> packed)
+    {
         // The vector path writes whole bytes from a group's first pulse: it needs the bytes to start at even pulses.
         if (Vector512.IsHardwareAccelerated && (firstPulse & 1) == 0 && packed.Length >= 2 * WideBytes512)
         {
             int head = (int)((WidePulses512 - firstPulse % WidePulses512) % WidePulses512) / 2;
-            FillPackedScalar(firstPulse, packed[..head]);
+            FillPackedScalar(key, distribution, firstPulse, packed[..head]);
             int whole = (packed.Length - head) / WideBytes512 * WideBytes512;
-            FillPacked512(firstPulse + 2L * head, packed.Slice(head, whole));
-            FillPackedScalar(firstPulse + 2L * (head + whole), packed[(head + whole)..]);
+            FillPacked512(key, distribution, firstPulse + 2L * head, packed.Slice(head, whole));
+            FillPackedScalar(key, distribution, firstPulse + 2L * (head + whole), packed[(head + whole)..]);
         }
         else
-            FillPackedScalar(firstPulse, packed);
-        // A session that ended while the modulator was still streaming: do not hand out symbols computed from a key
-        // that was being zeroed meanwhile.
-        ObjectDisposedException.ThrowIf(_disposed, this);
+            FillPackedScalar(key, distribution, firstPulse, packed);
     }
 
     private const int WideBlocks512 = 16;
@@ -95,17 +113,16 @@ public sealed class SecureSymbolSource : ISymbolSource, IDisposable
     private const int WideBytes512 = WidePulses512 / 2;
 
     /// <summary>Eight blocks at a time through the keystream words, any alignment.</summary>
-    private void FillPackedScalar(long firstPulse, Span<byte> packed)
+    private static void FillPackedScalar(ReadOnlySpan<uint> key, SymbolDistribution distribution, long firstPulse, Span<byte> packed)
     {
         if (packed.IsEmpty) return;
-        SymbolDistribution distribution = Distribution;
         Span<uint> words = stackalloc uint[ChaCha20.WideBlocks * ChaCha20.BlockWords];
         long endPulse = firstPulse + 2L * packed.Length;
         long pulse = firstPulse;
         while (pulse < endPulse)
         {
             long wideStart = pulse - pulse % PulsesPerWideBlock;
-            ChaCha20.Blocks8(_key, (ulong)wideStart / PulsesPerBlock, Nonce, words);
+            ChaCha20.Blocks8(key, (ulong)wideStart / PulsesPerBlock, Nonce, words);
             long wideEnd = Math.Min(endPulse, wideStart + PulsesPerWideBlock);
             for (; pulse < wideEnd; pulse++)
             {
@@ -125,9 +142,9 @@ public sealed class SecureSymbolSource : ISymbolSource, IDisposable
     /// 8 b + 2 m + 1 make byte 4 b + m of the group: lane b of the four byte vectors, merged, is the group's 32-bit
     /// word b, stored as is (little-endian).
     /// </summary>
-    private void FillPacked512(long firstPulse, Span<byte> packed)
+    private static void FillPacked512(ReadOnlySpan<uint> key, SymbolDistribution distribution, long firstPulse, Span<byte> packed)
     {
-        var (signal, decoy, z) = Distribution.Thresholds;
+        var (signal, decoy, z) = distribution.Thresholds;
         // A threshold of 2^32 (probability 1 up to it) is above every 32-bit value: such a comparison is never true.
         var signalThreshold = Vector512.Create((uint)Math.Min(signal, uint.MaxValue));
         var signalMask = signal > uint.MaxValue ? Vector512<uint>.Zero : Vector512<uint>.AllBitsSet;
@@ -137,7 +154,6 @@ public sealed class SecureSymbolSource : ISymbolSource, IDisposable
         var one = Vector512.Create(1u);
         var low31 = Vector512.Create(0x7FFFFFFFu);
 
-        Span<uint> key = _key;
         var k0 = Vector512.Create(key[0]); var k1 = Vector512.Create(key[1]); var k2 = Vector512.Create(key[2]); var k3 = Vector512.Create(key[3]);
         var k4 = Vector512.Create(key[4]); var k5 = Vector512.Create(key[5]); var k6 = Vector512.Create(key[6]); var k7 = Vector512.Create(key[7]);
         var n14 = Vector512.Create(unchecked((uint)Nonce)); var n15 = Vector512.Create((uint)(Nonce >> 32));

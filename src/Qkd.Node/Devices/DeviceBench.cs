@@ -29,6 +29,9 @@ public sealed record DeviceBench
     /// <summary>Bob's time tagger.</summary>
     public DeviceAddress? Tagger { get; init; }
 
+    /// <summary>Alice's QRNG (optional): keys and re-keys her symbol generator, mixed with the OS CSPRNG.</summary>
+    public DeviceAddress? RandomNumberGenerator { get; init; }
+
     /// <summary>Free text for reports ("lab bench 1, 25 km spool").</summary>
     public string? Description { get; init; }
 
@@ -109,6 +112,8 @@ public sealed record DeviceBench
             else if (address.Problem(name) is { } problem)
                 yield return problem;
         }
+        // Optional for either end: Alice's keys her symbols; Bob's may key his squashing and distiller sources.
+        if (RandomNumberGenerator?.Problem("random number generator") is { } rng) yield return rng;
         if (ReplyTimeoutMs is int ms && ms is < 50 or > 60_000)
             yield return $"replyTimeoutMs {ms} is outside 50..60000";
         if (Gpio?.Problem("gpio") is { } gpio) yield return gpio;

@@ -8,8 +8,9 @@ namespace Qkd.Node.Link;
 /// bit, intensity), her distiller's draws (verification hash keys, Cascade schedule seeds) and Toeplitz seeds, and Bob's
 /// random assignment of multi-clicks (squashing: a predictable assignment lets a bright-pulse intercept-resend attack
 /// pass with no errors). <see cref="Secure"/> is the default: fresh keys from the OS CSPRNG that never leave the
-/// process and are zeroed on <see cref="Dispose"/>. <see cref="Seeded"/> is for emulation and tests only: anyone who
-/// knows the seed can compute the whole key.
+/// process and are zeroed on <see cref="Dispose"/>. <see cref="Keyed"/> takes the keys from an entropy source (a node's
+/// QRNG mixed with the OS CSPRNG) and re-keys Alice's symbols every epoch. <see cref="Seeded"/> is for emulation and
+/// tests only: anyone who knows the seed can compute the whole key.
 /// </summary>
 public sealed class ChoiceSources : IDisposable
 {
@@ -56,6 +57,53 @@ public sealed class ChoiceSources : IDisposable
     /// <summary>Seeded when <paramref name="insecureSeed"/> is given, secure otherwise.</summary>
     public static ChoiceSources For(LinkSettings settings, ulong? insecureSeed) =>
         insecureSeed is ulong seed ? Seeded(settings, seed) : Secure(settings);
+
+    /// <summary>
+    /// Seeded when <paramref name="insecureSeed"/> is given; else keyed from <paramref name="entropy"/> when there is one
+    /// (<see cref="Keyed"/>: a QRNG mixed with the OS CSPRNG); else <see cref="Secure"/>.
+    /// </summary>
+    /// <exception cref="EntropySourceUnavailableException">The entropy source is not healthy: no session may start.</exception>
+    public static ChoiceSources For(LinkSettings settings, ulong? insecureSeed, IEntropySource? entropy, long emittedPulses = long.MaxValue,
+        int epochPulsesLog2 = RekeyedSymbolSource.DefaultEpochPulsesLog2) =>
+        insecureSeed is ulong seed ? Seeded(settings, seed)
+        : entropy is null ? Secure(settings)
+        : Keyed(settings, entropy, emittedPulses, epochPulsesLog2);
+
+    /// <summary>
+    /// Every source keyed from <paramref name="entropy"/>: Alice's symbols by a key schedule, one fresh key every
+    /// 2^<paramref name="epochPulsesLog2"/> pulses (<see cref="RekeyedSymbolSource"/>), and the distiller's, Toeplitz and
+    /// squashing sources with 256 bits each. Refused at once while the source is not healthy; the symbols refuse to emit
+    /// as soon as it fails later.
+    /// </summary>
+    /// <param name="emittedPulses">The session's emission length: symbol lookups beyond it are refused.</param>
+    /// <exception cref="EntropySourceUnavailableException">The entropy source is not healthy.</exception>
+    public static ChoiceSources Keyed(LinkSettings settings, IEntropySource entropy, long emittedPulses = long.MaxValue,
+        int epochPulsesLog2 = RekeyedSymbolSource.DefaultEpochPulsesLog2)
+    {
+        ArgumentNullException.ThrowIfNull(entropy);
+        if (!entropy.IsHealthy) throw new EntropySourceUnavailableException(entropy.Description, "start a session", entropy.Alarm);
+        var created = new List<IDisposable>();
+        try
+        {
+            var symbols = new RekeyedSymbolSource(settings.SymbolDistribution(), entropy, epochPulsesLog2, emittedPulses);
+            created.Add(symbols);
+            var distiller = Add(SecureRandomSource.FromEntropy(entropy));
+            var toeplitz = Add(SecureRandomSource.FromEntropy(entropy));
+            var squashing = Add(SecureRandomSource.FromEntropy(entropy));
+            return new ChoiceSources(symbols, distiller, toeplitz, squashing, null);
+        }
+        catch
+        {
+            foreach (IDisposable source in created) source.Dispose();
+            throw;
+        }
+
+        SecureRandomSource Add(SecureRandomSource source)
+        {
+            created.Add(source);
+            return source;
+        }
+    }
 
     /// <summary>Zeroes the secure sources' keys (the seeded ones hold nothing secret).</summary>
     public void Dispose()

@@ -14,12 +14,14 @@ public static class SessionAbortReason
     public const string InvalidData = "invalid_data";
     public const string Device = "device";
     public const string Timeout = "timeout";
+    /// <summary>The QRNG failed its health tests or went away (EntropySourceUnavailableException).</summary>
+    public const string Entropy = "entropy";
     public const string Other = "other";
 
-    /// <summary>A key-generation gate closed mid-session (interlock open, bright light on the monitor photodiode, an unhealthy entropy source).</summary>
+    /// <summary>A key-generation gate closed mid-session (interlock open, bright light on the monitor photodiode).</summary>
     public const string KeyGenerationBlocked = "key_generation_blocked";
 
-    public static IReadOnlyList<string> All { get; } = [ChannelClosed, Io, InvalidData, Device, Timeout, KeyGenerationBlocked, Other];
+    public static IReadOnlyList<string> All { get; } = [ChannelClosed, Io, InvalidData, Device, Timeout, Entropy, KeyGenerationBlocked, Other];
 
     public static string Of(Exception exception) => exception switch
     {
@@ -28,6 +30,7 @@ public static class SessionAbortReason
         InvalidDataException => InvalidData,
         Protocol.DeviceException => Device,
         TimeoutException => Timeout,
+        Core.Random.EntropySourceUnavailableException => Entropy,
         _ => Other,
     };
 }

@@ -170,6 +170,7 @@ public sealed record NodeConfig
             if (ConfiguredEndpoint.TryParse(Emulator.Fibre) is null) yield return $"emulator.fibre \"{Emulator.Fibre}\" is not {ConfiguredEndpoint.Expected}";
             if (Emulator.Transport is not ("inproc" or "pty")) yield return $"emulator.transport must be \"inproc\" or \"pty\", not \"{Emulator.Transport}\"";
             if (Receiver is not null) yield return "receiver applies to devices: the emulator knows its own wiring and delays";
+            if (Emulator.RandomNumberGenerator?.Problem() is { } rng) yield return $"emulator.randomNumberGenerator.{rng}";
         }
         if (Devices is not null && Role is "alice" or "bob")
             foreach (string problem in Devices.Problems(IsAlice ? BenchUse.Alice : BenchUse.Bob)) yield return "devices: " + problem;
@@ -275,4 +276,6 @@ public sealed record KeyPoolConfig(string Database, string? OperatorKeyFile = nu
 /// <param name="Profile">Link profile JSON (relative to the config file); null: built-in.</param>
 /// <param name="Seed">Seed of the emulated physics only (photon statistics, detectors, clocks); never of the choices
 /// an eavesdropper must not predict (see <see cref="NodeConfig.InsecureFixedSeed"/>).</param>
-public sealed record EmulatorConfig(string Fibre, string? Profile = null, double? DistanceKm = null, ulong Seed = 7, string Transport = "inproc");
+/// <param name="RandomNumberGenerator">An emulated QRNG that keys Alice's symbols (mixed with the OS CSPRNG); null: none.</param>
+public sealed record EmulatorConfig(string Fibre, string? Profile = null, double? DistanceKm = null, ulong Seed = 7, string Transport = "inproc",
+    Entropy.EmulatedQrngConfig? RandomNumberGenerator = null);
