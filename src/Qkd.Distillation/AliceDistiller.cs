@@ -65,6 +65,26 @@ public sealed class AliceDistiller
     /// <summary>Secret bits stored at Alice so far.</summary>
     public long SecretBits { get; private set; }
 
+    /// <summary>The emission Bob accepted (<see cref="AnnounceEmissionAsync"/>); null when none was announced.</summary>
+    public EmissionAnnouncement? Emission { get; private set; }
+
+    /// <summary>
+    /// Opens the session: tells Bob what Alice is about to emit and waits until his tagger streams (his
+    /// <see cref="ReceiverReady"/>). Call before the emission starts, then <see cref="RunAsync"/>. Once announced, a
+    /// sift request naming a pulse outside the emission is refused.
+    /// </summary>
+    /// <exception cref="ProtocolException">Bob refused the emission (his reason, which names both settings), or answered
+    /// out of turn.</exception>
+    public async Task AnnounceEmissionAsync(EmissionAnnouncement emission, CancellationToken cancellationToken = default)
+    {
+        await _channel.SendAsync(emission.Write(_writer), cancellationToken).ConfigureAwait(false);
+        var reply = await _channel.ReceiveAsync(cancellationToken).ConfigureAwait(false);
+        if (ProtocolReader.PeekType(reply.Span) == MessageType.Goodbye)
+            throw new ProtocolException($"Bob refused the emission: {Goodbye.Read(reply.Span).Reason}");
+        ReceiverReady.Read(reply.Span);
+        Emission = emission;
+    }
+
     /// <summary>Serves Bob until he says goodbye. Returns Bob's closing reason.</summary>
     public async Task<string> RunAsync(CancellationToken cancellationToken = default)
     {
@@ -123,6 +143,8 @@ public sealed class AliceDistiller
         if (count > 0 && pulses[0] <= _lastPulse)
             throw new ProtocolException($"Sift request repeats or reorders pulse {pulses[0]} (after pulse {_lastPulse}); detections must be strictly increasing.");
         if (count > 0) _lastPulse = pulses[count - 1];
+        if (count > 0 && Emission is { } emission && pulses[count - 1] >= emission.Pulses)
+            throw new ProtocolException($"Sift request names pulse {pulses[count - 1]}, beyond the emission of {emission.Pulses} pulses.");
 
         if (_keep.Length < count)
         {

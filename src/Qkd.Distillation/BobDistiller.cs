@@ -78,6 +78,41 @@ public sealed class BobDistiller
 
     public long SecretBits { get; private set; }
 
+    /// <summary>The emission Alice announced and Bob accepted (<see cref="ConfirmReceiverReadyAsync"/>); null when none was.</summary>
+    public EmissionAnnouncement? Emission { get; private set; }
+
+    /// <summary>Detections handed in for pulses at or beyond the announced emission's end: not Alice's light, never sifted.</summary>
+    public long DetectionsBeyondEmission { get; private set; }
+
+    /// <summary>
+    /// Reads the session's first message, Alice's <see cref="EmissionAnnouncement"/>. The caller checks it against Bob's
+    /// link settings, then either starts the tagger and calls <see cref="ConfirmReceiverReadyAsync"/>, or
+    /// <see cref="RefuseEmissionAsync"/>.
+    /// </summary>
+    /// <exception cref="ProtocolException">Alice sent anything else, or a malformed announcement.</exception>
+    public async Task<EmissionAnnouncement> ReceiveEmissionAnnouncementAsync(CancellationToken cancellationToken = default)
+    {
+        var message = await _channel.ReceiveAsync(cancellationToken).ConfigureAwait(false);
+        return EmissionAnnouncement.Read(message.Span);
+    }
+
+    /// <summary>Refuses Alice's emission (a Goodbye with <paramref name="reason"/>, which should name both ends' settings).</summary>
+    public async Task RefuseEmissionAsync(string reason, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(reason);
+        await _channel.SendAsync(new Goodbye(reason).Write(_writer), cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Tells Alice that Bob's tagger streams, so she may emit <paramref name="emission"/>. From now on detections at or
+    /// beyond its last pulse are dropped (counted in <see cref="DetectionsBeyondEmission"/>).
+    /// </summary>
+    public async Task ConfirmReceiverReadyAsync(EmissionAnnouncement emission, CancellationToken cancellationToken = default)
+    {
+        Emission = emission;
+        await _channel.SendAsync(new ReceiverReady().Write(_writer), cancellationToken).ConfigureAwait(false);
+    }
+
     /// <summary>Sifted Z bits waiting for a block.</summary>
     public long PendingSiftedZ => _sifted[0].Count;
 
@@ -103,6 +138,7 @@ public sealed class BobDistiller
         if (AbortReason is not null)
             throw new InvalidOperationException($"The link has aborted ({AbortReason}); no further detections are distilled.");
         _lastQueuedPulse = CheckOrder(detections.Span, _lastQueuedPulse);
+        detections = WithinEmission(detections);
         int capacity = _pending.Length;
         int offset = 0;
         while (offset < detections.Length)
@@ -144,6 +180,17 @@ public sealed class BobDistiller
         }
         if (_pendingCount > 0)
             await SiftPendingAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>The detections of pulses the announced emission holds (they are in order, so those beyond are a tail).</summary>
+    private ReadOnlyMemory<Detection> WithinEmission(ReadOnlyMemory<Detection> detections)
+    {
+        if (Emission is not { } emission || detections.IsEmpty || detections.Span[^1].PulseIndex < emission.Pulses) return detections;
+        var span = detections.Span;
+        int keep = span.Length;
+        while (keep > 0 && span[keep - 1].PulseIndex >= emission.Pulses) keep--;
+        DetectionsBeyondEmission += span.Length - keep;
+        return detections[..keep];
     }
 
     private static long CheckOrder(ReadOnlySpan<Detection> detections, long previous)

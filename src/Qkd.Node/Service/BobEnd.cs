@@ -5,6 +5,7 @@ using Qkd.Core;
 using Qkd.Distillation;
 using Qkd.Core.Channel;
 using Qkd.Hardware.TimeTagger;
+using Qkd.Node.Devices;
 using Qkd.Node.Link;
 using Qkd.Node.Metrics;
 using Qkd.Protocol;
@@ -13,12 +14,15 @@ using Qkd.Core.Keys;
 namespace Qkd.Node.Service;
 
 /// <summary>
-/// Bob's side of one session: reads his tagger's ring (the one ring between the tagger and clock recovery, filled by the
-/// driver's reader thread) through the acquisition loop, clock recovery and the decoder into
-/// his distiller, which drives the protocol over the classical channel and hands finished keys to the pool. The session
-/// ends when the light stops (the tagger's stream ends with the emission). With <paramref name="metrics"/>, every
-/// block's outcome and QBER are counted; the acquisition loop's counters are published for the session either way
-/// (meter "Qkd.Acquisition": free while nobody listens).
+/// Bob's side of one session: learns from Alice what she will emit (refusing an emission whose pulse rate or sync
+/// divider differs from his link settings), starts his tagger and tells her it streams, then reads the tagger's ring
+/// (the one ring between the tagger and clock recovery, filled by the driver's reader thread) through
+/// <see cref="EmissionTagStream"/>, the acquisition loop, clock recovery and the decoder into his distiller, which drives
+/// the protocol over the classical channel and hands finished keys to the pool. The session ends where the announced
+/// emission's light ends in the tagger's time: on a real tagger that streams for ever (dark counts) by stopping it, on
+/// the emulated one when its stream ends. With <paramref name="metrics"/>, every block's outcome and QBER are counted;
+/// the acquisition loop's counters are published for the session either way (meter "Qkd.Acquisition": free while
+/// nobody listens).
 /// </summary>
 public sealed class BobEnd(NodeConfig config, ITimeTagger tagger, IKeySink pool, ILogger logger, NodeMetrics? metrics = null)
 {
@@ -35,8 +39,23 @@ public sealed class BobEnd(NodeConfig config, ITimeTagger tagger, IKeySink pool,
             block.Reason is null ? "" : $" ({block.Reason})");
         if (metrics is not null) bob.BlockCompleted += metrics.BlockCompleted;
 
+        var emission = await bob.ReceiveEmissionAnnouncementAsync(cancellationToken).ConfigureAwait(false);
+        if (EmissionAgreement.Mismatch(settings, emission) is string mismatch)
+        {
+            logger.LogError("Session {Session}: {Mismatch}", session, mismatch);
+            await bob.RefuseEmissionAsync(mismatch, cancellationToken).ConfigureAwait(false);
+            throw new InvalidDataException($"Session {session}: {mismatch}");
+        }
         tagger.StartStream();
-        using var frontEnd = new TimeTagFrontEnd(tagger, EmulatedLinkRunner.ClockRecoveryOptionsFor(profile, settings, taggerOptions), profile.ReceiverLayout,
+        // Bob never sees Alice's modulator: the emission is never "reported over", and the stream ends at its bound in
+        // tagger time. The light of the last pulse can come one fibre delay (at most the link's maximum) after it.
+        long tailPs = (long)Math.Ceiling(profile.FibreDelayPs) + LinkRig.EmissionTailGuardPs;
+        var stream = new EmissionTagStream(tagger, tagger.StopStream, new TaskCompletionSource().Task, emission.Pulses, settings.PulsesPerSync,
+            taggerOptions.SyncChannel, settings.PulsePeriodPs, tailPs);
+        await bob.ConfirmReceiverReadyAsync(emission, cancellationToken).ConfigureAwait(false);
+        logger.LogInformation("Session {Session}: receiving an emission of {Pulses:N0} pulses", session, emission.Pulses);
+
+        using var frontEnd = new TimeTagFrontEnd(stream, EmulatedLinkRunner.ClockRecoveryOptionsFor(profile, settings, taggerOptions), profile.ReceiverLayout,
             choices.Squashing);
         using var acquisitionMetrics = new AcquisitionMetrics("tagger", frontEnd.Loop.Counters, () => (frontEnd.RingFill, frontEnd.RingCapacity));
         frontEnd.Loop.SourceDisconnected += e => logger.LogWarning("Tagger disconnected: {Error}", e.Message);
@@ -54,6 +73,9 @@ public sealed class BobEnd(NodeConfig config, ITimeTagger tagger, IKeySink pool,
             try { tagger.StopStream(); }
             catch (Protocol.DeviceException e) { logger.LogWarning("Stopping the tagger failed: {Error}", e.Message); }
         }
+        if (stream.TagsAfterEnd > 0 || bob.DetectionsBeyondEmission > 0)
+            logger.LogInformation("Session {Session}: {Tags:N0} tags after the emission's end, {Detections:N0} detections beyond its last pulse (not sifted)",
+                session, stream.TagsAfterEnd, bob.DetectionsBeyondEmission);
         logger.LogInformation("Session {Session} ended: {Closing}; {Bits:N0} secret bits", session, closing, bob.SecretBits);
         return new SessionSummary(session, closing, bob.SecretBits);
     }
