@@ -51,4 +51,10 @@ public enum MessageType : byte
     EmissionAnnouncement = 15,
     /// <summary>Bob → Alice: his tagger is streaming; Alice may start the announced emission.</summary>
     ReceiverReady = 16,
+    /// <summary>
+    /// Bob → Alice, once he holds the detections the pilot can fall on: disclose the pilot. Alice answers
+    /// PilotDisclosure with the basis and bit of every pilot pulse, once per session; those pulses are never key.
+    /// </summary>
+    PilotRequest = 17,
+    PilotDisclosure = 18,
 }

@@ -77,7 +77,7 @@ public sealed class EmulatedLinkRunner(EmulatedRunOptions options, ILogger? logg
             catch (Distillation.Protocol.ProtocolException) { /* Alice learns the refusal; the mismatch is the error to report */ }
             throw new InvalidOperationException(mismatch);
         }
-        await bob.ConfirmReceiverReadyAsync(emission, cancellationToken).ConfigureAwait(false);
+        await bob.ConfirmReceiverReadyAsync(emission, EmissionAgreement.Window(emission), cancellationToken).ConfigureAwait(false);
         await announced.ConfigureAwait(false);
 
         using var aliceCancel = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -150,6 +150,11 @@ public sealed class EmulatedLinkRunner(EmulatedRunOptions options, ILogger? logg
             }
             closing = await bob.FinishAsync(cancellationToken).ConfigureAwait(false);
             await aliceTask.ConfigureAwait(false);
+            if (bob.FrameSync is { Offset: long offset } sync)
+                _logger.LogInformation("Frame synchronised at offset {Offset} pulses, pilot error rate {Rate:P2} over {Sifted:N0} sifted pilot detections ({Pilot:N0} pilot pulses, not key)",
+                    offset, sync.PilotErrorRate, sync.PilotSifted, emission.PilotPulses);
+            else if (bob.FrameSync is { Failure: string failure })
+                _logger.LogError("{Failure}", failure);
             finished = bob.AbortReason is null;
         }
         catch

@@ -17,7 +17,9 @@ namespace Qkd.Node.Service;
 /// Bob's side of one session: learns from Alice what she will emit (refusing an emission whose pulse rate or sync
 /// divider differs from his link settings), starts his tagger and tells her it streams, then reads the tagger's ring
 /// (the one ring between the tagger and clock recovery, filled by the driver's reader thread) through
-/// <see cref="EmissionTagStream"/>, the acquisition loop, clock recovery and the decoder into his distiller, which drives
+/// <see cref="EmissionTagStream"/>, the acquisition loop, clock recovery (which finds the light's arrival phase itself:
+/// the fibre delay is not known in advance) and the decoder into his distiller, which finds Alice's pulse numbering
+/// against her disclosed pilot (frame synchronisation, so a lost first sync does not shift the key) and drives
 /// the protocol over the classical channel and hands finished keys to the pool. The session ends where the announced
 /// emission's light ends in the tagger's time: on a real tagger that streams for ever (dark counts) by stopping it, on
 /// the emulated one when its stream ends. With <paramref name="metrics"/>, every block's outcome and QBER are counted;
@@ -26,6 +28,9 @@ namespace Qkd.Node.Service;
 /// </summary>
 public sealed class BobEnd(NodeConfig config, ITimeTagger tagger, IKeySink pool, ILogger logger, NodeMetrics? metrics = null)
 {
+    /// <summary>What frame synchronisation found in the last session (public information: the pilot is disclosed).</summary>
+    public Distillation.FrameSync.FrameSyncResult? LastFrameSync { get; private set; }
+
     public async Task<SessionSummary> RunSessionAsync(IClassicalChannel channel, long session, CancellationToken cancellationToken)
     {
         var (profile, settings) = config.Link();
@@ -48,15 +53,22 @@ public sealed class BobEnd(NodeConfig config, ITimeTagger tagger, IKeySink pool,
         }
         tagger.StartStream();
         // Bob never sees Alice's modulator: the emission is never "reported over", and the stream ends at its bound in
-        // tagger time. The light of the last pulse can come one fibre delay (at most the link's maximum) after it.
-        long tailPs = (long)Math.Ceiling(profile.FibreDelayPs) + LinkRig.EmissionTailGuardPs;
+        // tagger time. Bob is not told the fibre delay: the last pulse's light can come up to the longest one allowed after it.
+        long tailPs = (long)Math.Ceiling(EmissionAgreement.MaxFibreDelayPs) + LinkRig.EmissionTailGuardPs;
         var stream = new EmissionTagStream(tagger, tagger.StopStream, new TaskCompletionSource().Task, emission.Pulses, settings.PulsesPerSync,
             taggerOptions.SyncChannel, settings.PulsePeriodPs, tailPs);
-        await bob.ConfirmReceiverReadyAsync(emission, cancellationToken).ConfigureAwait(false);
-        logger.LogInformation("Session {Session}: receiving an emission of {Pulses:N0} pulses", session, emission.Pulses);
+        await bob.ConfirmReceiverReadyAsync(emission, EmissionAgreement.Window(emission), cancellationToken).ConfigureAwait(false);
+        logger.LogInformation("Session {Session}: receiving an emission of {Pulses:N0} pulses ({Pilot:N0} pilot pulses for frame synchronisation)",
+            session, emission.Pulses, emission.PilotPulses);
 
-        using var frontEnd = new TimeTagFrontEnd(stream, EmulatedLinkRunner.ClockRecoveryOptionsFor(profile, settings, taggerOptions), profile.ReceiverLayout,
-            choices.Squashing);
+        // The fibre delay is not known in advance: clock recovery finds the light's phase within the pulse period, and
+        // frame synchronisation against the pilot the whole pulses (and any syncs lost at the start).
+        var clock = EmulatedLinkRunner.ClockRecoveryOptionsFor(profile, settings, taggerOptions) with
+        {
+            PathDelayPs = 0,
+            ArrivalPhaseSearchTags = EmissionAgreement.ArrivalPhaseSearchTags,
+        };
+        using var frontEnd = new TimeTagFrontEnd(stream, clock, profile.ReceiverLayout, choices.Squashing);
         using var acquisitionMetrics = new AcquisitionMetrics("tagger", frontEnd.Loop.Counters, () => (frontEnd.RingFill, frontEnd.RingCapacity));
         frontEnd.Loop.SourceDisconnected += e => logger.LogWarning("Tagger disconnected: {Error}", e.Message);
         frontEnd.Start();
@@ -73,6 +85,13 @@ public sealed class BobEnd(NodeConfig config, ITimeTagger tagger, IKeySink pool,
             try { tagger.StopStream(); }
             catch (Protocol.DeviceException e) { logger.LogWarning("Stopping the tagger failed: {Error}", e.Message); }
         }
+        LastFrameSync = bob.FrameSync;
+        if (bob.FrameSync is { Offset: long offset } sync)
+            logger.LogInformation("Session {Session}: frame synchronised at offset {Offset} pulses (light arrival phase {Phase:F0} ps), pilot error rate {Rate:P2} " +
+                "over {Sifted:N0} sifted pilot detections; {Pilot:N0} detections on pilot pulses and {Before:N0} before the emission not sifted",
+                session, offset, frontEnd.Clock.ArrivalPhasePs, sync.PilotErrorRate, sync.PilotSifted, bob.PilotDetections, bob.DetectionsBeforeEmission);
+        else if (bob.FrameSync is { Failure: string failure })
+            logger.LogError("Session {Session}: {Failure}", session, failure);
         if (stream.TagsAfterEnd > 0 || bob.DetectionsBeyondEmission > 0)
             logger.LogInformation("Session {Session}: {Tags:N0} tags after the emission's end, {Detections:N0} detections beyond its last pulse (not sifted)",
                 session, stream.TagsAfterEnd, bob.DetectionsBeyondEmission);

@@ -1,6 +1,7 @@
 using Qkd.Core;
 using Qkd.Core.Random;
 using Qkd.Core.Symbols;
+using Qkd.Distillation.FrameSync;
 using Qkd.Distillation.Messages;
 using Qkd.Distillation.Protocol;
 using Qkd.ClassicalChannel;
@@ -35,7 +36,7 @@ public class EmissionOpeningTests
         var emission = await bob.ReceiveEmissionAnnouncementAsync(ct);
         Assert.Equal(new EmissionAnnouncement(4_000_000, 1e9, 1024), emission);
         Assert.False(announced.IsCompleted); // Alice waits for Bob's tagger
-        await bob.ConfirmReceiverReadyAsync(emission, ct);
+        await bob.ConfirmReceiverReadyAsync(emission, cancellationToken: ct);
         await announced;
         Assert.Equal(emission, alice.Emission);
 
@@ -83,5 +84,39 @@ public class EmissionOpeningTests
         await cb.SendAsync(new SiftRequest(new long[] { 10, 1000 }, new byte[] { 0, 1 }).Write(new ProtocolWriter()), ct);
         var e = await Assert.ThrowsAsync<ProtocolException>(() => aliceRun);
         Assert.Contains("names pulse 1000, beyond the emission of 1000 pulses", e.Message);
+    }
+
+    [Fact]
+    public async Task Bob_synchronises_on_the_pilot_and_the_keys_match_without_pilot_pulses()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var (ca, cb) = InMemoryClassicalChannel.CreatePair();
+        var aliceKeys = new MemoryKeySink();
+        var bobKeys = new MemoryKeySink();
+        var options = Options with { BlockSizeBits = 1 << 20, FrameSizeBits = 1 << 18, MinimumFinalBlockBits = 1 << 20 };
+        var alice = new AliceDistiller(ca, new SeededSymbolSource(5, Symbols), options, aliceKeys, new Xoshiro256StarStar(9));
+        var bob = new BobDistiller(cb, options, bobKeys);
+        var emission = new EmissionAnnouncement(120_000_000, 1e9, 1024, 1 << 18);
+        var announced = alice.AnnounceEmissionAsync(emission, ct);
+        await bob.ConfirmReceiverReadyAsync(await bob.ReceiveEmissionAnnouncementAsync(ct), FrameSyncWindow.For(1 << 18, 300_000), ct);
+        await announced;
+        var aliceRun = Task.Run(() => alice.RunAsync(ct), ct);
+
+        // Bob's clock recovery counted from the fourth sync and was told 200,000 pulses of fibre too few.
+        const long offset = 3 * 1024 - 200_000;
+        var detections = SyntheticBob.Detections(new SeededSymbolSource(5, Symbols), 120_000_000, 0.02, 7);
+        var numbered = detections.Select(d => d with { PulseIndex = d.PulseIndex - offset }).Where(d => d.PulseIndex >= 0).ToArray();
+        for (int i = 0; i < numbered.Length && bob.AbortReason is null; i += 5000)
+            await bob.SiftAsync(numbered.AsMemory(i, Math.Min(5000, numbered.Length - i)), ct);
+        string closing = await bob.FinishAsync(ct);
+        Assert.Equal(closing, await aliceRun);
+
+        Assert.Equal(offset, bob.FrameSync!.Offset);
+        long pilotDetections = detections.Count(d => d.PulseIndex < (1 << 18) && d.PulseIndex >= offset);
+        Assert.Equal(pilotDetections, bob.PilotDetections);
+        Assert.Equal(detections.Count(d => d.PulseIndex >= 1 << 18), alice.Sifting.Detections);
+        Assert.True(bob.SecretBits > 0, closing);
+        Assert.Equal(aliceKeys.Keys.Keys, bobKeys.Keys.Keys);
+        foreach (var (id, key) in aliceKeys.Keys) Assert.Equal(key, bobKeys.Keys[id]);
     }
 }

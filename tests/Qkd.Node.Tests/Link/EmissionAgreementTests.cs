@@ -10,7 +10,8 @@ public class EmissionAgreementTests
     {
         var settings = LinkSettings.Default;
         Assert.Null(EmissionAgreement.Mismatch(settings, EmissionAgreement.Announce(settings, 1_000_000)));
-        Assert.Equal(new EmissionAnnouncement(1_000_000, 1e9, 1024), EmissionAgreement.Announce(settings, 1_000_000));
+        Assert.Equal(new EmissionAnnouncement(1_000_000, 1e9, 1024, 250_000), EmissionAgreement.Announce(settings, 1_000_000));
+        Assert.Equal(EmissionAgreement.PilotPulses, EmissionAgreement.Announce(settings, 1_000_000_000).PilotPulses);
     }
 
     [Fact]

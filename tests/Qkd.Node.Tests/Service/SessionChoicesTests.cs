@@ -78,7 +78,7 @@ public sealed class SessionChoicesTests
         // Bob's part of the opening: Alice emits only once he has accepted her announcement and his tagger streams.
         var bob = new BobDistiller(bobChannel, LinkSettings.Default.Distillation(), new NullSink());
         var emission = await bob.ReceiveEmissionAnnouncementAsync(stop.Token);
-        await bob.ConfirmReceiverReadyAsync(emission, stop.Token);
+        await bob.ConfirmReceiverReadyAsync(emission, EmissionAgreement.Window(emission), stop.Token);
         // The emission starts right after her announcement is answered.
         var aliceDone = ((CapturingModulator)(object)modulator).Started.Task;
         await aliceDone.WaitAsync(TimeSpan.FromMinutes(2), stop.Token);
