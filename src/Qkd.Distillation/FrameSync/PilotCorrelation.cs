@@ -13,20 +13,29 @@ namespace Qkd.Distillation.FrameSync;
 /// </summary>
 /// <remarks>
 /// <para>Sequential test per candidate. Walking the candidate's detections in order, with s sifted (same basis) and e
-/// errors so far, the candidate is rejected as soon as e − s/4 exceeds <see cref="RejectMargin"/>: a wrong offset
-/// (error rate ½, the walk drifts up by ¼ per sifted detection) is rejected after about 40 sifted detections, so a
-/// million candidates cost tens of millions of steps; the right one (error rate the QBER, the walk drifts down) crosses
-/// the margin with probability about exp(−2·(¼ − Q)·margin/(Q(1 − Q))): ~1e-10 at Q = 11 %. A candidate is accepted
-/// when it survives at least <see cref="MinimumSifted"/> sifted detections: a wrong offset survives 400 with
-/// probability below Φ(−9), 1e-19, far below one in the number of candidates.</para>
+/// errors so far, the candidate is rejected as soon as e − 3s/8 exceeds <see cref="RejectMargin"/>: a wrong offset
+/// (error rate ½, the walk drifts up by ⅛ per sifted detection) is rejected after about 70 sifted detections, so a
+/// million candidates cost about a hundred million steps; the right one (error rate the QBER Q, the walk drifts down)
+/// crosses the margin with probability about exp(−2·(⅜ − Q)·margin/(Q(1 − Q))): ~1e-19 at Q = 11 %, ~2e-4 at the 27 %
+/// of an intercept-resend attack on every pulse, which must be synchronised so that parameter estimation can name it.
+/// A surviving candidate is accepted when it has at least <see cref="MinimumSifted"/> sifted detections and its errors
+/// lie 7.5 standard deviations below half of them (e ≤ s/2 − 3.75·√s: 31 % at 400): a wrong offset passes with
+/// probability Φ(−7.5), 3e-14, far below one over the number of candidates.</para>
+/// <para>The expected offset (every sync arrived, the delay as told: 0) is walked to the end without pruning, so the
+/// right offset is found there even at error rates the pruning cannot follow (an intercept-resend attack on every
+/// pulse gives some 40 %): parameter estimation, not frame synchronisation, must be the one to refuse such a link. Its
+/// acceptance is the same 7.5-sigma test.</para>
 /// <para>Never a guess: exactly one candidate must be accepted. None (no light, too short a pilot, the offset outside
 /// the window) or several (a pilot that repeats) is a failure whose message says which.</para>
 /// <para>No allocation per detection; the pilot is read directly, one byte per pulse.</para>
 /// </remarks>
 public static class PilotCorrelation
 {
-    /// <summary>How far e − s/4 may climb before a candidate is rejected.</summary>
+    /// <summary>How far e − 3s/8 may climb before a candidate is rejected.</summary>
     public const int RejectMargin = 8;
+
+    /// <summary>Standard deviations (of a fair coin's error count) below s/2 that an accepted candidate's errors must lie.</summary>
+    public const double AcceptanceSigmas = 7.5;
 
     /// <summary>Sifted pilot detections a candidate must survive to be accepted.</summary>
     public const int MinimumSifted = 400;
@@ -37,7 +46,9 @@ public static class PilotCorrelation
     /// </summary>
     /// <param name="detections">Bob's detections, his pulse indices strictly increasing.</param>
     /// <param name="pilot">Alice's pilot pulses 0 .. n − 1: <c>basis | bit &lt;&lt; 1</c> each.</param>
-    public static FrameSyncResult Find(ReadOnlySpan<Detection> detections, ReadOnlySpan<byte> pilot, long firstCandidate, long lastCandidate)
+    /// <param name="expectedOffset">The offset if nothing went wrong, walked without pruning (see remarks).</param>
+    public static FrameSyncResult Find(ReadOnlySpan<Detection> detections, ReadOnlySpan<byte> pilot, long firstCandidate, long lastCandidate,
+        long expectedOffset = 0)
     {
         if (lastCandidate < firstCandidate)
             throw new ArgumentOutOfRangeException(nameof(lastCandidate), lastCandidate, $"The last candidate lies before the first ({firstCandidate}).");
@@ -52,7 +63,7 @@ public static class PilotCorrelation
             int j = LowerBound(detections, -o);
             long end = n - o;
             long sifted = 0, errors = 0;
-            bool rejected = false;
+            bool rejected = false, prune = o != expectedOffset;
             for (; j < detections.Length; j++)
             {
                 ref readonly Detection d = ref detections[j];
@@ -61,13 +72,13 @@ public static class PilotCorrelation
                 if ((symbol & 1) != (byte)d.Basis) continue;
                 sifted++;
                 if (((symbol >> 1) & 1) != d.Bit) errors++;
-                if (4 * errors - sifted > 4 * RejectMargin)
+                if (prune && 8 * errors - 3 * sifted > 8 * RejectMargin)
                 {
                     rejected = true;
                     break;
                 }
             }
-            if (!rejected && sifted >= MinimumSifted)
+            if (!rejected && sifted >= MinimumSifted && errors <= sifted / 2.0 - AcceptanceSigmas / 2 * Math.Sqrt(sifted))
             {
                 if (accepted++ == 0)
                 {
@@ -103,7 +114,7 @@ public static class PilotCorrelation
                 ? $"frame synchronisation failed: none of the {inWindow} detections Bob holds falls on a pilot pulse of his basis under any of the {window} " +
                   "(is light arriving, the sync connected, the fibre delay within the search?)"
                 : $"frame synchronisation failed: no offset makes Bob's {inWindow} detections match the {n}-pulse pilot (needed: {MinimumSifted} sifted pilot " +
-                  $"detections at an error rate well below 25 %); the best of the {window}, {bestOffset}, has {bestErrors} errors in {bestSifted} " +
+                  $"detections at an error rate {AcceptanceSigmas} standard deviations below 50 %); the best of the {window}, {bestOffset}, has {bestErrors} errors in {bestSifted} " +
                   $"({(double)bestErrors / bestSifted:P1}) (is light arriving, the pilot long enough for this link's detection rate, the fibre delay within the search?)";
         return new FrameSyncResult(null, firstCandidate, lastCandidate, inWindow, accepted > 1 ? acceptedSifted : bestSifted,
             accepted > 1 ? acceptedErrors : bestErrors, failure);
