@@ -65,6 +65,26 @@ public sealed class AliceDistiller
     /// <summary>Secret bits stored at Alice so far.</summary>
     public long SecretBits { get; private set; }
 
+    /// <summary>The emission Bob accepted (<see cref="AnnounceEmissionAsync"/>); null when none was announced.</summary>
+    public EmissionAnnouncement? Emission { get; private set; }
+
+    /// <summary>
+    /// Opens the session: tells Bob what Alice is about to emit and waits until his tagger streams (his
+    /// <see cref="ReceiverReady"/>). Call before the emission starts, then <see cref="RunAsync"/>. Once announced, a
+    /// sift request naming a pulse outside the emission is refused.
+    /// </summary>
+    /// <exception cref="ProtocolException">Bob refused the emission (his reason, which names both settings), or answered
+    /// out of turn.</exception>
+    public async Task AnnounceEmissionAsync(EmissionAnnouncement emission, CancellationToken cancellationToken = default)
+    {
+        await _channel.SendAsync(emission.Write(_writer), cancellationToken).ConfigureAwait(false);
+        var reply = await _channel.ReceiveAsync(cancellationToken).ConfigureAwait(false);
+        if (ProtocolReader.PeekType(reply.Span) == MessageType.Goodbye)
+            throw new ProtocolException($"Bob refused the emission: {Goodbye.Read(reply.Span).Reason}");
+        ReceiverReady.Read(reply.Span);
+        Emission = emission;
+    }
+
     /// <summary>Serves Bob until he says goodbye. Returns Bob's closing reason.</summary>
     public async Task<string> RunAsync(CancellationToken cancellationToken = default)
     {
@@ -81,6 +101,7 @@ public sealed class AliceDistiller
                 ReadOnlyMemory<byte> reply = type switch
                 {
                     MessageType.SiftRequest => HandleSift(span),
+                    MessageType.PilotRequest => HandlePilotRequest(span),
                     MessageType.BlockStart => HandleBlockStart(span),
                     MessageType.CorrectionStart => HandleCorrectionStart(span),
                     MessageType.ParityQueries => HandleParityQueries(span),
@@ -123,6 +144,14 @@ public sealed class AliceDistiller
         if (count > 0 && pulses[0] <= _lastPulse)
             throw new ProtocolException($"Sift request repeats or reorders pulse {pulses[0]} (after pulse {_lastPulse}); detections must be strictly increasing.");
         if (count > 0) _lastPulse = pulses[count - 1];
+        if (count > 0 && Emission is { } emission)
+        {
+            if (pulses[count - 1] >= emission.Pulses)
+                throw new ProtocolException($"Sift request names pulse {pulses[count - 1]}, beyond the emission of {emission.Pulses} pulses.");
+            // The pilot's basis and bit are public: such a pulse must never become key (nor a test bit).
+            if (pulses[0] < emission.PilotPulses)
+                throw new ProtocolException($"Sift request names pulse {pulses[0]} of the disclosed pilot (pulses 0 .. {emission.PilotPulses - 1}).");
+        }
 
         if (_keep.Length < count)
         {
@@ -146,6 +175,33 @@ public sealed class AliceDistiller
                 keep[i] = 0;
         }
         return new SiftResponse(_keep.AsMemory(0, count), _intensities.AsMemory(0, count)).Write(_writer);
+    }
+
+    private bool _pilotDisclosed;
+
+    /// <summary>Discloses the announced pilot's bases and bits, once: Bob asks after measuring every pulse it can fall on.</summary>
+    private ReadOnlyMemory<byte> HandlePilotRequest(ReadOnlySpan<byte> message)
+    {
+        PilotRequest.Read(message);
+        if (Emission is not { PilotPulses: > 0 } emission)
+            throw new ProtocolException("Pilot requested, but Alice announced no pilot.");
+        if (_pilotDisclosed)
+            throw new ProtocolException("Pilot requested a second time; it is disclosed once per session.");
+        if (_lastPulse >= 0)
+            throw new ProtocolException("Pilot requested after sifting began; Bob synchronises first.");
+        _pilotDisclosed = true;
+        int pilot = checked((int)emission.PilotPulses);
+        var symbols = new byte[pilot];
+        // The symbols in bulk (two per byte, the modulator's format), reduced to the disclosed basis and bit.
+        var packed = new byte[4096];
+        for (int first = 0; first < pilot; first += 2 * packed.Length)
+        {
+            _symbols.FillPacked(first, packed);
+            int n = Math.Min(2 * packed.Length, pilot - first);
+            for (int i = 0; i < n; i++)
+                symbols[first + i] = (byte)((packed[i >> 1] >> ((i & 1) * 4)) & 3);
+        }
+        return new PilotDisclosure(symbols).Write(_writer);
     }
 
     private ReadOnlyMemory<byte> HandleBlockStart(ReadOnlySpan<byte> message)

@@ -2,6 +2,7 @@ using Qkd.Core;
 using Qkd.Core.Bits;
 using Qkd.Core.Channel;
 using Qkd.Distillation.ErrorCorrection;
+using Qkd.Distillation.FrameSync;
 using Qkd.Distillation.Messages;
 using Qkd.Distillation.ParameterEstimation;
 using Qkd.Distillation.PrivacyAmplification;
@@ -78,6 +79,70 @@ public sealed class BobDistiller
 
     public long SecretBits { get; private set; }
 
+    /// <summary>The emission Alice announced and Bob accepted (<see cref="ConfirmReceiverReadyAsync"/>); null when none was.</summary>
+    public EmissionAnnouncement? Emission { get; private set; }
+
+    /// <summary>Detections handed in for pulses at or beyond the announced emission's end: not Alice's light, never sifted.</summary>
+    public long DetectionsBeyondEmission { get; private set; }
+
+    /// <summary>
+    /// Reads the session's first message, Alice's <see cref="EmissionAnnouncement"/>. The caller checks it against Bob's
+    /// link settings, then either starts the tagger and calls <see cref="ConfirmReceiverReadyAsync"/>, or
+    /// <see cref="RefuseEmissionAsync"/>.
+    /// </summary>
+    /// <exception cref="ProtocolException">Alice sent anything else, or a malformed announcement.</exception>
+    public async Task<EmissionAnnouncement> ReceiveEmissionAnnouncementAsync(CancellationToken cancellationToken = default)
+    {
+        var message = await _channel.ReceiveAsync(cancellationToken).ConfigureAwait(false);
+        return EmissionAnnouncement.Read(message.Span);
+    }
+
+    /// <summary>Refuses Alice's emission (a Goodbye with <paramref name="reason"/>, which should name both ends' settings).</summary>
+    public async Task RefuseEmissionAsync(string reason, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(reason);
+        await _channel.SendAsync(new Goodbye(reason).Write(_writer), cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Tells Alice that Bob's tagger streams, so she may emit <paramref name="emission"/>. From now on detections at or
+    /// beyond its last pulse are dropped (counted in <see cref="DetectionsBeyondEmission"/>). With a pilot, the
+    /// detections handed in are numbered by Bob's clock recovery, which may be off by a whole number of pulses within
+    /// <paramref name="frameSync"/>: they are held until they cover every pulse the pilot can fall on, then Bob asks for
+    /// the pilot, finds the offset (<see cref="PilotCorrelation"/>, <see cref="FrameSync"/>) and sifts under Alice's
+    /// indices, never the pilot's pulses. No offset found: the session aborts with the reason, nothing is guessed.
+    /// </summary>
+    /// <exception cref="ArgumentException">The emission has a pilot and no window is given.</exception>
+    public async Task ConfirmReceiverReadyAsync(EmissionAnnouncement emission, FrameSyncWindow? frameSync = null, CancellationToken cancellationToken = default)
+    {
+        if (emission.PilotPulses > 0)
+        {
+            _syncWindow = frameSync ?? throw new ArgumentException("An emission with a pilot needs a frame synchronisation window.", nameof(frameSync));
+            _pilot = new byte[emission.PilotPulses];
+            _syncPending = true;
+        }
+        Emission = emission;
+        await _channel.SendAsync(new ReceiverReady().Write(_writer), cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>What frame synchronisation found (null before it ran, or without a pilot).</summary>
+    public FrameSyncResult? FrameSync { get; private set; }
+
+    /// <summary>Detections on pilot pulses: disclosed, never sifted.</summary>
+    public long PilotDetections { get; private set; }
+
+    /// <summary>Detections that frame synchronisation places before Alice's first pulse (dark counts before her light): never sifted.</summary>
+    public long DetectionsBeforeEmission { get; private set; }
+
+    // Frame synchronisation: Bob's detections (his numbering) held until they cover the pilot, and the offset found.
+    private FrameSyncWindow _syncWindow;
+    private bool _syncPending;
+    private byte[] _pilot = [];
+    private Detection[] _syncHeld = [];
+    private int _syncHeldCount;
+    private long _pulseOffset;
+    private Detection[] _translated = [];
+
     /// <summary>Sifted Z bits waiting for a block.</summary>
     public long PendingSiftedZ => _sifted[0].Count;
 
@@ -103,6 +168,91 @@ public sealed class BobDistiller
         if (AbortReason is not null)
             throw new InvalidOperationException($"The link has aborted ({AbortReason}); no further detections are distilled.");
         _lastQueuedPulse = CheckOrder(detections.Span, _lastQueuedPulse);
+        if (_syncPending)
+        {
+            Hold(detections.Span);
+            // Once Bob has passed every pulse the pilot can fall on under any candidate offset, the search can run.
+            if (_lastQueuedPulse >= Emission!.Value.PilotPulses - _syncWindow.FirstCandidate)
+                await SynchroniseAsync(cancellationToken).ConfigureAwait(false);
+            return;
+        }
+        await QueueUnderAliceIndicesAsync(detections, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async ValueTask QueueUnderAliceIndicesAsync(ReadOnlyMemory<Detection> detections, CancellationToken cancellationToken)
+    {
+        var translated = ToAliceIndices(detections);
+        try
+        {
+            await QueueAsync(translated, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            // A translated copy holds Bob's raw bits: wipe it once queued or sifted.
+            if (_pilot.Length > 0) _translated.AsSpan(0, translated.Length).Clear();
+        }
+    }
+
+    private void Hold(ReadOnlySpan<Detection> detections)
+    {
+        if (_syncHeld.Length < _syncHeldCount + detections.Length)
+            Array.Resize(ref _syncHeld, Math.Max(_syncHeldCount + detections.Length, Math.Max(4096, 2 * _syncHeld.Length)));
+        detections.CopyTo(_syncHeld.AsSpan(_syncHeldCount));
+        _syncHeldCount += detections.Length;
+    }
+
+    /// <summary>Asks for the pilot, searches the offset, then sifts the held detections under it (or aborts).</summary>
+    private async ValueTask SynchroniseAsync(CancellationToken cancellationToken)
+    {
+        _syncPending = false;
+        try
+        {
+            await _channel.SendAsync(new PilotRequest().Write(_writer), cancellationToken).ConfigureAwait(false);
+            var reply = await _channel.ReceiveAsync(cancellationToken).ConfigureAwait(false);
+            PilotDisclosure.Read(reply.Span, _pilot);
+            var held = _syncHeld.AsMemory(0, _syncHeldCount);
+            var result = PilotCorrelation.Find(held.Span, _pilot, _syncWindow.FirstCandidate, _syncWindow.LastCandidate);
+            FrameSync = result;
+            if (result.Offset is not long offset)
+            {
+                Abort(result.Failure!);
+                return;
+            }
+            _pulseOffset = offset;
+            await QueueUnderAliceIndicesAsync(held, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            // Bob's raw bits: wipe them once sifted or abandoned.
+            _syncHeld.AsSpan(0, _syncHeldCount).Clear();
+            _syncHeldCount = 0;
+        }
+    }
+
+    /// <summary>
+    /// Bob's detections under Alice's pulse indices, without those of the pilot and those outside the emission (each
+    /// counted). Without a pilot the indices are Alice's already.
+    /// </summary>
+    private ReadOnlyMemory<Detection> ToAliceIndices(ReadOnlyMemory<Detection> detections)
+    {
+        if (_pilot.Length == 0) return WithinEmission(detections);
+        if (_translated.Length < detections.Length) _translated = new Detection[Math.Max(detections.Length, 4096)];
+        var source = detections.Span;
+        long pilot = _pilot.Length, end = Emission!.Value.Pulses;
+        int kept = 0;
+        foreach (ref readonly Detection d in source)
+        {
+            long pulse = d.PulseIndex + _pulseOffset;
+            if (pulse < 0) DetectionsBeforeEmission++;
+            else if (pulse < pilot) PilotDetections++;
+            else if (pulse >= end) DetectionsBeyondEmission++;
+            else _translated[kept++] = d with { PulseIndex = pulse };
+        }
+        return _translated.AsMemory(0, kept);
+    }
+
+    private async ValueTask QueueAsync(ReadOnlyMemory<Detection> detections, CancellationToken cancellationToken)
+    {
         int capacity = _pending.Length;
         int offset = 0;
         while (offset < detections.Length)
@@ -144,6 +294,17 @@ public sealed class BobDistiller
         }
         if (_pendingCount > 0)
             await SiftPendingAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>The detections of pulses the announced emission holds (they are in order, so those beyond are a tail).</summary>
+    private ReadOnlyMemory<Detection> WithinEmission(ReadOnlyMemory<Detection> detections)
+    {
+        if (Emission is not { } emission || detections.IsEmpty || detections.Span[^1].PulseIndex < emission.Pulses) return detections;
+        var span = detections.Span;
+        int keep = span.Length;
+        while (keep > 0 && span[keep - 1].PulseIndex >= emission.Pulses) keep--;
+        DetectionsBeyondEmission += span.Length - keep;
+        return detections[..keep];
     }
 
     private static long CheckOrder(ReadOnlySpan<Detection> detections, long previous)
@@ -190,6 +351,8 @@ public sealed class BobDistiller
     /// </summary>
     public async ValueTask<string> FinishAsync(CancellationToken cancellationToken = default)
     {
+        // The stream ended before Bob passed the pilot's reach (a short emission, or no light): synchronise on what he has.
+        if (_syncPending && AbortReason is null) await SynchroniseAsync(cancellationToken).ConfigureAwait(false);
         await FlushAsync(cancellationToken).ConfigureAwait(false);
         string reason;
         if (AbortReason is not null)

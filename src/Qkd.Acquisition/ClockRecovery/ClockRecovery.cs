@@ -68,6 +68,13 @@ public sealed class ClockRecovery
     private double _halfGatePulses;
     private long _basePulse;
 
+    // Arrival phase search (an unknown path delay): detector tags folded onto the pulse period until it is found.
+    private const int PhaseBins = 200;
+    private readonly long[] _phaseBins;
+    private int _phaseSearchRemaining;
+    private bool _searching;
+    private double _arrivalPhasePulses;
+
     private DetectorClick[] _held;
     private int _heldCount;
     private long _finalPulse = long.MinValue;
@@ -104,6 +111,9 @@ public sealed class ClockRecovery
         _filterLength = options.SyncFilterLength;
         _syncsToLock = options.SyncsToLock;
         _period = _nominalPeriod;
+        _phaseSearchRemaining = options.ArrivalPhaseSearchTags;
+        _searching = _phaseSearchRemaining > 0;
+        _phaseBins = _searching ? new long[PhaseBins] : [];
 
         // Clicks a future tag could still join span the delay spread plus the gate and a margin for tracker updates.
         long spread = _maxDelay - _delays.Min();
@@ -134,6 +144,15 @@ public sealed class ClockRecovery
     /// <summary>Index of the last sync pulse tracked (a multiple of the sync divider), or -1 before the first sync.</summary>
     public long LastSyncPulse => _hasSync ? _syncIndex * _syncDivider : -1;
 
+    /// <summary>Whether the light's arrival phase is still being searched (no tag is assigned meanwhile).</summary>
+    public bool IsSearchingArrivalPhase => _searching;
+
+    /// <summary>
+    /// The arrival phase found by the search, ps within (−T/2, T/2], added to <see cref="ClockRecoveryOptions.PathDelayPs"/>;
+    /// 0 without a search, NaN while it runs.
+    /// </summary>
+    public double ArrivalPhasePs => _searching ? double.NaN : _arrivalPhasePulses * _nominalPeriod;
+
     /// <summary>A snapshot of the counters.</summary>
     public ClockRecoveryCounters Counters => _counters;
 
@@ -162,6 +181,7 @@ public sealed class ClockRecovery
         int detectors = _detectors;
         bool locked = _locked;
         double inversePeriod = _inversePeriod, bias = _bias, halfGate = _halfGatePulses;
+        bool searching = _searching;
         long basePulse = _basePulse;
         long lastTime = _lastTime;
         long assigned = 0, merged = 0, beforeLock = 0, outOfGate = 0, outOfOrder = 0;
@@ -187,6 +207,7 @@ public sealed class ClockRecovery
                     bias = _bias;
                     halfGate = _halfGatePulses;
                     basePulse = _basePulse;
+                    searching = _searching;
                 }
                 continue;
             }
@@ -196,6 +217,15 @@ public sealed class ClockRecovery
                 continue;
             }
             double x = (t - anchors[slot]) * inversePeriod - bias;
+            if (searching)
+            {
+                if (FoldArrivalPhase(x))
+                {
+                    searching = false;
+                    bias = _bias;
+                }
+                continue;
+            }
             double nearest = Math.Floor(x + 0.5);
             if (Math.Abs(x - nearest) > halfGate)
             {
@@ -332,12 +362,55 @@ public sealed class ClockRecovery
         UpdateAssignment();
     }
 
+    /// <summary>
+    /// Folds one detector tag's phase (the fractional part of its pulse position) into the search; after the last
+    /// one, sets the arrival phase from the fold's peak and returns true.
+    /// </summary>
+    /// <remarks>
+    /// The light of every pulse arrives at the same phase (up to the jitter), dark counts anywhere: the peak is the
+    /// fullest five-bin stretch around the circle, refined by the background-subtracted centroid of the eighth of a
+    /// period around it. The phase is wrapped into half a period either side, so the shift stays below one pulse.
+    /// </remarks>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private bool FoldArrivalPhase(double x)
+    {
+        double fraction = x - Math.Floor(x);
+        int bin = Math.Min(PhaseBins - 1, (int)(fraction * PhaseBins));
+        _phaseBins[bin]++;
+        _counters.PhaseSearchTags++;
+        if (--_phaseSearchRemaining > 0) return false;
+
+        long[] bins = _phaseBins;
+        int peak = 0;
+        long peakSum = -1;
+        for (int b = 0; b < PhaseBins; b++)
+        {
+            long sum = 0;
+            for (int k = -2; k <= 2; k++) sum += bins[(b + k + PhaseBins) % PhaseBins];
+            if (sum > peakSum) { peakSum = sum; peak = b; }
+        }
+        double background = bins.Average();
+        double weight = 0, moment = 0;
+        for (int k = -PhaseBins / 16; k <= PhaseBins / 16; k++)
+        {
+            double w = Math.Max(0, bins[(peak + k + PhaseBins) % PhaseBins] - background);
+            weight += w;
+            moment += w * k;
+        }
+        double phase = (peak + 0.5 + (weight > 0 ? moment / weight : 0)) / PhaseBins;
+        phase -= Math.Floor(phase);
+        _arrivalPhasePulses = phase > 0.5 ? phase - 1 : phase;
+        _searching = false;
+        UpdateAssignment();
+        return true;
+    }
+
     /// <summary>Derives the per-tag parameters from the tracker: x = (t - anchor_d) / period - bias.</summary>
     private void UpdateAssignment()
     {
         _locked = _syncsInFit >= _syncsToLock;
         _inversePeriod = 1.0 / _period;
-        _bias = (_phaseFraction + _gateCentrePs) * _inversePeriod + _pathDelayPulses;
+        _bias = (_phaseFraction + _gateCentrePs) * _inversePeriod + _pathDelayPulses + _arrivalPhasePulses;
         _halfGatePulses = _gateHalfWidthPs * _inversePeriod;
         _basePulse = _syncIndex * _syncDivider;
         for (int d = 0; d < _anchors.Length; d++)

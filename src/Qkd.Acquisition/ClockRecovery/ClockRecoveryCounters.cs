@@ -33,6 +33,9 @@ public struct ClockRecoveryCounters
     /// <summary>Detector tags before the tracker locked, or that fall before pulse 0.</summary>
     public long BeforeLock;
 
+    /// <summary>Detector tags folded to find the light's arrival phase (<see cref="ClockRecoveryOptions.ArrivalPhaseSearchTags"/>), not assigned.</summary>
+    public long PhaseSearchTags;
+
     /// <summary>Tags on a channel that is neither the sync nor a detector.</summary>
     public long UnknownChannel;
 
@@ -63,6 +66,7 @@ public struct ClockRecoveryCounters
         ["mergedTags"] = MergedTags,
         ["outOfGate"] = OutOfGate,
         ["beforeLock"] = BeforeLock,
+        ["phaseSearchTags"] = PhaseSearchTags,
         ["unknownChannel"] = UnknownChannel,
         ["fallingEdges"] = FallingEdges,
         ["outOfOrder"] = OutOfOrder,

@@ -40,6 +40,15 @@ public sealed record ClockRecoveryOptions
     /// </summary>
     public double PathDelayPs { get; init; }
 
+    /// <summary>
+    /// 0 (the default): <see cref="PathDelayPs"/> is known to within the gate. Otherwise the light's arrival phase within
+    /// the pulse period is not known in advance (an unknown fibre delay): the first this many detector tags after lock
+    /// are folded onto the period (relative to the tracked sync clock), the fold's peak gives the phase, and only then
+    /// are tags gated and assigned (those folded are counted, not assigned). The whole pulses of the unknown delay are
+    /// left for frame synchronisation: pulse indices are then off by a whole number of pulses.
+    /// </summary>
+    public int ArrivalPhaseSearchTags { get; init; }
+
     /// <summary>Width of the acceptance window around the expected arrival time in each pulse slot, ps (at most one period).</summary>
     public double GateWidthPs { get; init; } = 500;
 
@@ -107,6 +116,8 @@ public sealed record ClockRecoveryOptions
         if (!(Math.Abs(GateCentreOffsetPs) <= period / 2))
             throw new ArgumentOutOfRangeException(nameof(GateCentreOffsetPs), GateCentreOffsetPs,
                 $"The gate centre offset must lie within half a period ({period / 2} ps); larger shifts belong in {nameof(PathDelayPs)}.");
+        if (ArrivalPhaseSearchTags < 0 || ArrivalPhaseSearchTags > 1 << 24)
+            throw new ArgumentOutOfRangeException(nameof(ArrivalPhaseSearchTags), ArrivalPhaseSearchTags, "The arrival phase search must use between 0 and 2^24 detector tags.");
         if (SyncFilterLength < 2)
             throw new ArgumentOutOfRangeException(nameof(SyncFilterLength), SyncFilterLength, "The sync filter needs a memory of at least 2 sync tags.");
         if (SyncsToLock < 2)

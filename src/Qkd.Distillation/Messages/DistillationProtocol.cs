@@ -9,7 +9,10 @@ public static class DistillationProtocol
 {
     /// <summary>
     /// 1: the Toeplitz matrix expanded by AES-256-CTR from a 32-byte seed. 2: the full n + l − 1 seed bits in
-    /// <see cref="AmplificationSeed"/> parts (two-universal privacy amplification).
+    /// <see cref="AmplificationSeed"/> parts (two-universal privacy amplification). 3: a session opens with
+    /// <see cref="EmissionAnnouncement"/> and <see cref="ReceiverReady"/> (Bob learns the emission's length over the
+    /// channel and Alice emits only once his tagger streams), and Alice discloses a pilot of pulses on Bob's
+    /// <see cref="PilotRequest"/> (<see cref="PilotDisclosure"/>) for frame synchronisation.
     /// </summary>
-    public const ushort Version = 2;
+    public const ushort Version = 3;
 }

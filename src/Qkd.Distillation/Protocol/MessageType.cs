@@ -43,4 +43,18 @@ public enum MessageType : byte
     BlockDone = 13,
     /// <summary>Either side: end of session, with a reason.</summary>
     Goodbye = 14,
+    /// <summary>
+    /// Alice → Bob, first message of a session (protocol version 3): what she will emit (pulses, pulse rate, sync
+    /// divider). Bob answers ReceiverReady once his tagger streams, and only then does Alice emit; or Goodbye when the
+    /// emission does not match his link settings.
+    /// </summary>
+    EmissionAnnouncement = 15,
+    /// <summary>Bob → Alice: his tagger is streaming; Alice may start the announced emission.</summary>
+    ReceiverReady = 16,
+    /// <summary>
+    /// Bob → Alice, once he holds the detections the pilot can fall on: disclose the pilot. Alice answers
+    /// PilotDisclosure with the basis and bit of every pilot pulse, once per session; those pulses are never key.
+    /// </summary>
+    PilotRequest = 17,
+    PilotDisclosure = 18,
 }

@@ -47,6 +47,11 @@ public sealed class EmulatedTimeTaggerFirmware : StreamingFirmwareHost
     private long _testPeriodPs;
     private long _minDelayPs;
 
+    // Injected input misses per channel: set by MissInputPulses, consumed by the streaming thread (under StreamGate).
+    private readonly long[] _missesPending;
+    private volatile bool _missInjected;
+    private long _inputPulsesMissed;
+
     // Injected losses: set by the hooks, consumed by the streaming thread (under StreamGate).
     private volatile bool _lossInjected;
     private long _pendingDropTags;
@@ -74,6 +79,7 @@ public sealed class EmulatedTimeTaggerFirmware : StreamingFirmwareHost
         _enabled = new bool[inputs];
         _testSignal = new bool[inputs];
         _nextTestPs = new long[inputs];
+        _missesPending = new long[inputs];
         SetPowerOnFlags(StatusFlags.Ready);
     }
 
@@ -106,6 +112,26 @@ public sealed class EmulatedTimeTaggerFirmware : StreamingFirmwareHost
             _lossInjected = true;
         }
     }
+
+    /// <summary>
+    /// The next <paramref name="pulses"/> pulses on input <paramref name="channel"/> are missed without a trace (a
+    /// discriminator that did not trigger, a cable plugged in late): unlike an overflow nothing reports them, as a real
+    /// tagger cannot know of a pulse it did not see. On the sync input this loses the stream's first sync tags.
+    /// </summary>
+    public void MissInputPulses(int channel, long pulses)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(channel);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(channel, _delays.Length);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(pulses);
+        lock (StreamGate)
+        {
+            _missesPending[channel] += pulses;
+            _missInjected = true;
+        }
+    }
+
+    /// <summary>Input pulses missed as <see cref="MissInputPulses"/> asked, so far.</summary>
+    public long InputPulsesMissed => Interlocked.Read(ref _inputPulsesMissed);
 
     /// <summary>
     /// The device vanishes while its physics keeps running: the tags of the next <paramref name="lostPicoseconds"/> of
@@ -246,6 +272,7 @@ public sealed class EmulatedTimeTaggerFirmware : StreamingFirmwareHost
                 continue;
             }
             if (!_enabled[ch] || _testSignal[ch]) continue;
+            if (_missInjected && IsMissed(ch)) continue;
             _reorder.Insert(new TimeTag(tag.TimePs + _delays[ch], tag.Channel, tag.Kind, tag.MissedEvents));
         }
         long lastPs = _raw[n - 1].TimePs;
@@ -263,6 +290,19 @@ public sealed class EmulatedTimeTaggerFirmware : StreamingFirmwareHost
             _nextTestPs[ch] = next;
         }
         _lastSourcePs = lastPs;
+    }
+
+    /// <summary>Whether an injected miss takes this pulse on input <paramref name="channel"/>.</summary>
+    private bool IsMissed(int channel)
+    {
+        lock (StreamGate)
+        {
+            if (_missesPending[channel] == 0) return false;
+            _missesPending[channel]--;
+            _missInjected = Array.Exists(_missesPending, m => m > 0);
+            Interlocked.Increment(ref _inputPulsesMissed);
+            return true;
+        }
     }
 
     /// <summary>Output stage: releases ordered tags up to the watermark through the loss logic into frames.</summary>

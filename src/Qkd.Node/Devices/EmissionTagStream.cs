@@ -17,9 +17,11 @@ namespace Qkd.Node.Devices;
 /// tagger's.
 /// </remarks>
 /// <remarks>
-/// If sync tags went missing (an overflow), the count is never reached: the tagger is then stopped once no sync tag has
-/// arrived for <see cref="QuietTimeout"/> after the modulator reported the emission over (counted from the last sync
-/// read, and only while the tagger's ring holds nothing more to read).
+/// If sync tags went missing (lost at the start, an overflow), the count is never reached: the stream then ends at the
+/// bound set by the first sync seen (the whole emission after it, plus the tail), at the first tag past it; a tagger
+/// that goes silent is stopped once no sync tag has arrived for <see cref="QuietTimeout"/> after the emission was
+/// reported over (counted from the last sync read, and only while the tagger's ring holds nothing more to read). Bob's
+/// node, which never sees Alice's modulator, passes an emission that is never reported over and relies on the bound.
 /// </remarks>
 public sealed class EmissionTagStream : IBufferedTimeTagSource
 {
@@ -65,6 +67,9 @@ public sealed class EmissionTagStream : IBufferedTimeTagSource
         _expectedSyncs = (pulses + syncDivider - 1) / syncDivider;
     }
 
+    /// <summary>How far apart the two ends' clocks may run (100 ppm, far beyond any oscillator's drift), for the first-sync bound.</summary>
+    public const double MaxClockDeviation = 1e-4;
+
     /// <summary>Completes once the modulator has stopped emitting (faults of the emission surface here).</summary>
     public Task EmissionStopped { get; }
 
@@ -85,7 +90,11 @@ public sealed class EmissionTagStream : IBufferedTimeTagSource
     /// <summary>Sync tags seen so far (at most one per <c>syncDivider</c> pulses of the emission).</summary>
     public long SyncsSeen => _syncsSeen;
 
-    /// <summary>The tagger time after which no tag belongs to the emission; null until its last sync arrived.</summary>
+    /// <summary>
+    /// The tagger time after which no tag belongs to the emission; null until a sync arrived. Set at the first sync
+    /// (which marks pulse 0 or, if syncs were lost, a later pulse: the whole emission after it is an upper bound) and
+    /// tightened at the emission's last sync.
+    /// </summary>
     public long? EndPs => _endPs == long.MaxValue ? null : _endPs;
 
     public int Read(Span<TimeTag> destination, CancellationToken cancellationToken = default)
@@ -136,11 +145,18 @@ public sealed class EmissionTagStream : IBufferedTimeTagSource
             {
                 _syncsSeen++;
                 _lastSyncTimestamp = Stopwatch.GetTimestamp();
+                if (_syncsSeen == 1)
+                {
+                    // The first sync seen marks pulse 0, or a later one if the first syncs were lost: the whole emission
+                    // after it is a bound that holds either way (it only lets more dark counts in when syncs were lost).
+                    // Counted on the tagger's clock, which may run up to MaxClockDeviation apart from Alice's.
+                    _endPs = tag.TimePs + (long)Math.Ceiling(_pulses * _pulsePeriodPs * (1 + MaxClockDeviation)) + _tailPs;
+                }
                 if (_syncsSeen == _expectedSyncs)
                 {
                     // The last sync marks pulse (S-1)·divider; the emission goes on for the pulses after it.
                     long pulsesAfter = _pulses - (_expectedSyncs - 1) * _syncDivider;
-                    _endPs = tag.TimePs + (long)Math.Ceiling(pulsesAfter * _pulsePeriodPs) + _tailPs;
+                    _endPs = Math.Min(_endPs, tag.TimePs + (long)Math.Ceiling(pulsesAfter * _pulsePeriodPs) + _tailPs);
                 }
             }
             else if (sync || tag.TimePs >= _endPs)

@@ -65,10 +65,24 @@ public sealed class EmulatedLinkRunner(EmulatedRunOptions options, ILogger? logg
             block.BlockId, block.Outcome, block.SiftedZ, double.IsNaN(block.QberZ) ? block.QberX : block.QberZ, block.SecretBits,
             block.Reason is null ? "" : $" ({block.Reason})");
 
+        long endPulse = options.Pulses;
+        // The session opens as between two nodes: Alice announces the emission, Bob checks it and answers (the rig
+        // below starts his tagger before her modulator, so nothing is emitted before he listens).
+        var announced = alice.AnnounceEmissionAsync(EmissionAgreement.Announce(settings, endPulse), cancellationToken);
+        var emission = await bob.ReceiveEmissionAnnouncementAsync(cancellationToken).ConfigureAwait(false);
+        if (EmissionAgreement.Mismatch(settings, emission) is string mismatch)
+        {
+            await bob.RefuseEmissionAsync(mismatch, cancellationToken).ConfigureAwait(false);
+            try { await announced.ConfigureAwait(false); }
+            catch (Distillation.Protocol.ProtocolException) { /* Alice learns the refusal; the mismatch is the error to report */ }
+            throw new InvalidOperationException(mismatch);
+        }
+        await bob.ConfirmReceiverReadyAsync(emission, EmissionAgreement.Window(emission), cancellationToken).ConfigureAwait(false);
+        await announced.ConfigureAwait(false);
+
         using var aliceCancel = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         Task<string> aliceTask = Task.Run(() => alice.RunAsync(aliceCancel.Token), aliceCancel.Token);
 
-        long endPulse = options.Pulses;
         var detections = new Detection[ClickBatch];
         long detectionCount = 0;
         string closing;
@@ -136,6 +150,11 @@ public sealed class EmulatedLinkRunner(EmulatedRunOptions options, ILogger? logg
             }
             closing = await bob.FinishAsync(cancellationToken).ConfigureAwait(false);
             await aliceTask.ConfigureAwait(false);
+            if (bob.FrameSync is { Offset: long offset } sync)
+                _logger.LogInformation("Frame synchronised at offset {Offset} pulses, pilot error rate {Rate:P2} over {Sifted:N0} sifted pilot detections ({Pilot:N0} pilot pulses, not key)",
+                    offset, sync.PilotErrorRate, sync.PilotSifted, emission.PilotPulses);
+            else if (bob.FrameSync is { Failure: string failure })
+                _logger.LogError("{Failure}", failure);
             finished = bob.AbortReason is null;
         }
         catch

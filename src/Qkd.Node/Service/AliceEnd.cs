@@ -2,6 +2,7 @@ using Microsoft.Extensions.Logging;
 using Qkd.Core;
 using Qkd.Core.Symbols;
 using Qkd.Distillation;
+using Qkd.Distillation.Protocol;
 using Qkd.Core.Channel;
 using Qkd.Hardware.Modulator;
 using Qkd.Node.Link;
@@ -10,7 +11,8 @@ using Qkd.Core.Keys;
 namespace Qkd.Node.Service;
 
 /// <summary>
-/// Alice's side of one session: sets her modulator up from the link settings, emits the session's symbols (under a fresh
+/// Alice's side of one session: sets her modulator up from the link settings, announces the emission to Bob and waits
+/// until his tagger streams (<see cref="AliceDistiller.AnnounceEmissionAsync"/>), emits the session's symbols (under a fresh
 /// secret key from the OS CSPRNG, zeroed when the session ends; only with the config's insecureFixedSeed are they seeded,
 /// from it and the session number), and answers Bob's distiller, handing finished keys to the pool under
 /// session-scoped block IDs.
@@ -27,6 +29,18 @@ public sealed class AliceEnd(NodeConfig config, ILaserModulator modulator, IKeyS
 
         if (modulator.State != Hardware.Devices.ConnectionState.Connected) modulator.Connect();
         settings.ConfigureModulator(modulator);
+        var sink = new SessionKeySink(pool, session);
+        var alice = new AliceDistiller(channel, symbols, settings.Distillation(), sink, choices.Distiller, choices.ToeplitzSeeds);
+        // Bob learns the emission's length here, and answers once his tagger streams: no sync pulse goes out before.
+        try
+        {
+            await alice.AnnounceEmissionAsync(EmissionAgreement.Announce(settings, endPulse), cancellationToken).ConfigureAwait(false);
+        }
+        catch (ProtocolException e)
+        {
+            // A refusal (settings that differ) or a peer out of turn: the session cannot run, as with a handshake mismatch.
+            throw new InvalidDataException($"Session {session}: {e.Message}", e);
+        }
         modulator.StartEmission(symbols, 0, endPulse);
         logger.LogInformation("Session {Session}: emitting {Pulses:N0} pulses", session, endPulse);
         var stop = Task.Run(async () =>
@@ -35,8 +49,6 @@ public sealed class AliceEnd(NodeConfig config, ILaserModulator modulator, IKeyS
             modulator.StopEmission();
         }, CancellationToken.None);
 
-        var sink = new SessionKeySink(pool, session);
-        var alice = new AliceDistiller(channel, symbols, settings.Distillation(), sink, choices.Distiller, choices.ToeplitzSeeds);
         string closing = await alice.RunAsync(cancellationToken).ConfigureAwait(false);
         await stop.WaitAsync(TimeSpan.FromMinutes(5), cancellationToken).ConfigureAwait(false);
         logger.LogInformation("Session {Session} ended: {Closing}; {Bits:N0} secret bits", session, closing, alice.SecretBits);

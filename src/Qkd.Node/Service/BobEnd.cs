@@ -5,6 +5,7 @@ using Qkd.Core;
 using Qkd.Distillation;
 using Qkd.Core.Channel;
 using Qkd.Hardware.TimeTagger;
+using Qkd.Node.Devices;
 using Qkd.Node.Link;
 using Qkd.Node.Metrics;
 using Qkd.Protocol;
@@ -13,15 +14,23 @@ using Qkd.Core.Keys;
 namespace Qkd.Node.Service;
 
 /// <summary>
-/// Bob's side of one session: reads his tagger's ring (the one ring between the tagger and clock recovery, filled by the
-/// driver's reader thread) through the acquisition loop, clock recovery and the decoder into
-/// his distiller, which drives the protocol over the classical channel and hands finished keys to the pool. The session
-/// ends when the light stops (the tagger's stream ends with the emission). With <paramref name="metrics"/>, every
-/// block's outcome and QBER are counted; the acquisition loop's counters are published for the session either way
-/// (meter "Qkd.Acquisition": free while nobody listens).
+/// Bob's side of one session: learns from Alice what she will emit (refusing an emission whose pulse rate or sync
+/// divider differs from his link settings), starts his tagger and tells her it streams, then reads the tagger's ring
+/// (the one ring between the tagger and clock recovery, filled by the driver's reader thread) through
+/// <see cref="EmissionTagStream"/>, the acquisition loop, clock recovery (which finds the light's arrival phase itself:
+/// the fibre delay is not known in advance) and the decoder into his distiller, which finds Alice's pulse numbering
+/// against her disclosed pilot (frame synchronisation, so a lost first sync does not shift the key) and drives
+/// the protocol over the classical channel and hands finished keys to the pool. The session ends where the announced
+/// emission's light ends in the tagger's time: on a real tagger that streams for ever (dark counts) by stopping it, on
+/// the emulated one when its stream ends. With <paramref name="metrics"/>, every block's outcome and QBER are counted;
+/// the acquisition loop's counters are published for the session either way (meter "Qkd.Acquisition": free while
+/// nobody listens).
 /// </summary>
 public sealed class BobEnd(NodeConfig config, ITimeTagger tagger, IKeySink pool, ILogger logger, NodeMetrics? metrics = null)
 {
+    /// <summary>What frame synchronisation found in the last session (public information: the pilot is disclosed).</summary>
+    public Distillation.FrameSync.FrameSyncResult? LastFrameSync { get; private set; }
+
     public async Task<SessionSummary> RunSessionAsync(IClassicalChannel channel, long session, CancellationToken cancellationToken)
     {
         var settings = config.LinkSettings();
@@ -34,9 +43,31 @@ public sealed class BobEnd(NodeConfig config, ITimeTagger tagger, IKeySink pool,
             block.Reason is null ? "" : $" ({block.Reason})");
         if (metrics is not null) bob.BlockCompleted += metrics.BlockCompleted;
 
+        var emission = await bob.ReceiveEmissionAnnouncementAsync(cancellationToken).ConfigureAwait(false);
+        if (EmissionAgreement.Mismatch(settings, emission) is string mismatch)
+        {
+            logger.LogError("Session {Session}: {Mismatch}", session, mismatch);
+            await bob.RefuseEmissionAsync(mismatch, cancellationToken).ConfigureAwait(false);
+            throw new InvalidDataException($"Session {session}: {mismatch}");
+        }
         tagger.StartStream();
-        using var frontEnd = new TimeTagFrontEnd(tagger, config.ReceiverClock(settings), config.ReceiverLayout,
-            choices.Squashing);
+        // The fibre delay is not known in advance: clock recovery finds the light's phase within the pulse period, and
+        // frame synchronisation against the pilot the whole pulses (and any syncs lost at the start).
+        var clock = config.ReceiverClock(settings) with
+        {
+            PathDelayPs = 0,
+            ArrivalPhaseSearchTags = EmissionAgreement.ArrivalPhaseSearchTags,
+        };
+        // Bob never sees Alice's modulator: the emission is never "reported over", and the stream ends at its bound in
+        // tagger time. Bob is not told the fibre delay: the last pulse's light can come up to the longest one allowed after it.
+        long tailPs = (long)Math.Ceiling(EmissionAgreement.MaxFibreDelayPs) + LinkRig.EmissionTailGuardPs;
+        var stream = new EmissionTagStream(tagger, tagger.StopStream, new TaskCompletionSource().Task, emission.Pulses, settings.PulsesPerSync,
+            clock.SyncChannel, settings.PulsePeriodPs, tailPs);
+        await bob.ConfirmReceiverReadyAsync(emission, EmissionAgreement.Window(emission), cancellationToken).ConfigureAwait(false);
+        logger.LogInformation("Session {Session}: receiving an emission of {Pulses:N0} pulses ({Pilot:N0} pilot pulses for frame synchronisation)",
+            session, emission.Pulses, emission.PilotPulses);
+
+        using var frontEnd = new TimeTagFrontEnd(stream, clock, config.ReceiverLayout, choices.Squashing);
         using var acquisitionMetrics = new AcquisitionMetrics("tagger", frontEnd.Loop.Counters, () => (frontEnd.RingFill, frontEnd.RingCapacity));
         frontEnd.Loop.SourceDisconnected += e => logger.LogWarning("Tagger disconnected: {Error}", e.Message);
         frontEnd.Start();
@@ -53,6 +84,16 @@ public sealed class BobEnd(NodeConfig config, ITimeTagger tagger, IKeySink pool,
             try { tagger.StopStream(); }
             catch (Protocol.DeviceException e) { logger.LogWarning("Stopping the tagger failed: {Error}", e.Message); }
         }
+        LastFrameSync = bob.FrameSync;
+        if (bob.FrameSync is { Offset: long offset } sync)
+            logger.LogInformation("Session {Session}: frame synchronised at offset {Offset} pulses (light arrival phase {Phase:F0} ps), pilot error rate {Rate:P2} " +
+                "over {Sifted:N0} sifted pilot detections; {Pilot:N0} detections on pilot pulses and {Before:N0} before the emission not sifted",
+                session, offset, frontEnd.Clock.ArrivalPhasePs, sync.PilotErrorRate, sync.PilotSifted, bob.PilotDetections, bob.DetectionsBeforeEmission);
+        else if (bob.FrameSync is { Failure: string failure })
+            logger.LogError("Session {Session}: {Failure}", session, failure);
+        if (stream.TagsAfterEnd > 0 || bob.DetectionsBeyondEmission > 0)
+            logger.LogInformation("Session {Session}: {Tags:N0} tags after the emission's end, {Detections:N0} detections beyond its last pulse (not sifted)",
+                session, stream.TagsAfterEnd, bob.DetectionsBeyondEmission);
         logger.LogInformation("Session {Session} ended: {Closing}; {Bits:N0} secret bits", session, closing, bob.SecretBits);
         return new SessionSummary(session, closing, bob.SecretBits);
     }

@@ -31,7 +31,7 @@ internal static class WireChecks
     /// <summary>The same bytes under any other type byte, known or not, are refused before any field is read.</summary>
     public static void OtherTypesAreRejected(byte[] message, MessageType type, Action<byte[]> read)
     {
-        foreach (byte other in new byte[] { 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 200 })
+        foreach (byte other in new byte[] { 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 200 })
         {
             if (other == (byte)type) continue;
             byte[] relabelled = [other, .. message.AsSpan(1)];

@@ -6,6 +6,8 @@ using Qkd.Core.Keys;
 using Qkd.Core.Symbols;
 using Qkd.Hardware.Modulator;
 using Qkd.Node.Service;
+using Qkd.Node.Link;
+using Qkd.Distillation;
 using Qkd.ClassicalChannel;
 
 namespace Qkd.Node.Tests.Service;
@@ -21,12 +23,16 @@ public sealed class SessionChoicesTests
     {
         public byte[]? FirstSymbols { get; private set; }
 
+        /// <summary>Completes when the emission was asked for.</summary>
+        public TaskCompletionSource Started { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
         protected override object? Invoke(MethodInfo? method, object?[]? args)
         {
             if (method!.Name == nameof(ILaserModulator.StartEmission) && args![0] is ISymbolSource symbols)
             {
                 FirstSymbols = new byte[128];
                 symbols.FillPacked(0, FirstSymbols);
+                Started.TrySetResult();
             }
             if (method.ReturnType == typeof(Task)) return Task.CompletedTask;
             return method.ReturnType.IsValueType && method.ReturnType != typeof(void) ? Activator.CreateInstance(method.ReturnType) : null;
@@ -69,6 +75,13 @@ public sealed class SessionChoicesTests
         var (aliceChannel, bobChannel) = InMemoryClassicalChannel.CreatePair();
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
         var run = new AliceEnd(config, modulator, new NullSink(), logger).RunSessionAsync(aliceChannel, session, stop.Token);
+        // Bob's part of the opening: Alice emits only once he has accepted her announcement and his tagger streams.
+        var bob = new BobDistiller(bobChannel, LinkSettings.Default.Distillation(), new NullSink());
+        var emission = await bob.ReceiveEmissionAnnouncementAsync(stop.Token);
+        await bob.ConfirmReceiverReadyAsync(emission, EmissionAgreement.Window(emission), stop.Token);
+        // The emission starts right after her announcement is answered.
+        var aliceDone = ((CapturingModulator)(object)modulator).Started.Task;
+        await aliceDone.WaitAsync(TimeSpan.FromMinutes(2), stop.Token);
         byte[] symbols = ((CapturingModulator)(object)modulator).FirstSymbols ?? throw new InvalidOperationException("No emission started.");
         stop.Cancel();
         bobChannel.Complete();
