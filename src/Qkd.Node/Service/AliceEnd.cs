@@ -17,13 +17,14 @@ namespace Qkd.Node.Service;
 /// from it and the session number), and answers Bob's distiller, handing finished keys to the pool under
 /// session-scoped block IDs.
 /// </summary>
-public sealed class AliceEnd(NodeConfig config, ILaserModulator modulator, IKeySink pool, ILogger logger)
+/// <param name="entropy">A QRNG's checked entropy (mixed with the OS CSPRNG) that keys and re-keys the symbols; null: the OS CSPRNG alone.</param>
+public sealed class AliceEnd(NodeConfig config, ILaserModulator modulator, IKeySink pool, ILogger logger, Core.Random.IEntropySource? entropy = null)
 {
     public async Task<SessionSummary> RunSessionAsync(IClassicalChannel channel, long session, CancellationToken cancellationToken)
     {
         var settings = config.LinkSettings();
         long endPulse = (long)Math.Round(settings.PulseRateHz * config.DurationSeconds);
-        using var choices = ChoiceSources.For(settings, config.SessionInsecureSeed(session));
+        using var choices = ChoiceSources.For(settings, config.SessionInsecureSeed(session), entropy, emittedPulses: endPulse);
         if (choices.IsSeeded) logger.LogWarning("Session {Session}: insecureFixedSeed is set: {Warning}", session, ChoiceSources.SeededWarning);
         var symbols = choices.Symbols;
 
@@ -45,8 +46,16 @@ public sealed class AliceEnd(NodeConfig config, ILaserModulator modulator, IKeyS
         logger.LogInformation("Session {Session}: emitting {Pulses:N0} pulses", session, endPulse);
         var stop = Task.Run(async () =>
         {
-            await modulator.StreamingCompletion.ConfigureAwait(false);
-            modulator.StopEmission();
+            // Stopped even when the emission fails (a QRNG that turned unhealthy refuses further symbols), so Bob's
+            // stream ends and the session closes instead of waiting.
+            try
+            {
+                await modulator.StreamingCompletion.ConfigureAwait(false);
+            }
+            finally
+            {
+                modulator.StopEmission();
+            }
         }, CancellationToken.None);
 
         string closing = await alice.RunAsync(cancellationToken).ConfigureAwait(false);

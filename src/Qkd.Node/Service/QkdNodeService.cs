@@ -7,6 +7,7 @@ using Qkd.Core.Channel;
 using Qkd.Emulation.Hosting;
 using Qkd.ClassicalChannel;
 using Qkd.Node.Devices;
+using Qkd.Node.Entropy;
 using Qkd.Kme.Delivery;
 using Qkd.Kme.Pool;
 using Qkd.Node.Link;
@@ -118,6 +119,15 @@ public sealed class QkdNodeService(NodeConfig config, ILoggerFactory loggers, IH
             () => AuthenticationPadStore.Open(preSharedSecret, stateDirectory, end));
         using var metrics = new NodeMetrics(config.LinkId, config.Role);
         using var padMetrics = metrics.ObservePadStore(pad);
+        // A QRNG (optional): its checked entropy keys Alice's symbols with the OS CSPRNG; unhealthy, it holds key generation.
+        using var entropyMetrics = new EntropyMetrics(config.LinkId, config.Role);
+        var qrngLog = loggers.CreateLogger("qkd.qrng");
+        using var entropy = config.Devices?.RandomNumberGenerator is { } qrng
+            ? Step(NodeStartupFailure.Devices, "devices.randomNumberGenerator",
+                () => QrngEntropySource.Open(qrng, qrngLog, entropyMetrics, config.Devices.ConnectionOptions))
+            : config.Emulator?.RandomNumberGenerator is { } emulatedQrng
+                ? QrngEntropySource.OpenEmulated(emulatedQrng, Core.Random.SplitMix64.Mix(config.Emulator.Seed ^ 0x514E5247UL), qrngLog, entropyMetrics)
+                : null;
         var metricsListen = config.Metrics is { } metricsConfig ? await metricsConfig.Endpoint.ResolveAsync("metrics.listen", stoppingToken).ConfigureAwait(false) : null;
         await using var metricsServer = metricsListen is null ? null : new MetricsServer(metricsListen, loggers);
         if (metricsServer is not null)
@@ -211,6 +221,11 @@ public sealed class QkdNodeService(NodeConfig config, ILoggerFactory loggers, IH
                 stoppingToken.ThrowIfCancellationRequested();
                 if (!peripherals.MayGenerate(out string? blocked)) _logger.LogWarning("Key generation waits: {Reason}", blocked);
                 await peripherals.WaitUntilAllowedAsync(stoppingToken).ConfigureAwait(false);
+                if (entropy is { IsHealthy: false })
+                {
+                    _logger.LogWarning("Key generation waits for {Source}: {Alarm}", entropy.Description, entropy.Alarm);
+                    await entropy.WaitUntilHealthyAsync(stoppingToken).ConfigureAwait(false);
+                }
                 metrics.SessionStarted();
                 // A gate that closes mid-session (interlock opened, bright light) ends the session at once.
                 using var sessionStop = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
@@ -231,7 +246,7 @@ public sealed class QkdNodeService(NodeConfig config, ILoggerFactory loggers, IH
                 try
                 {
                     var summary = alice
-                        ? await RunAliceSessionAsync(endpoint, fibre, devices, end, pad, counter, ledger, sink, metrics, sessionStop.Token).ConfigureAwait(false)
+                        ? await RunAliceSessionAsync(endpoint, fibre, devices, entropy, end, pad, counter, ledger, sink, metrics, sessionStop.Token).ConfigureAwait(false)
                         : await RunBobSessionAsync((IPEndPoint)endpoint, fibre, devices, end, pad, counter, ledger, sink, metrics, sessionStop.Token).ConfigureAwait(false);
                     SessionsRun++;
                     metrics.SessionCompleted();
@@ -248,7 +263,8 @@ public sealed class QkdNodeService(NodeConfig config, ILoggerFactory loggers, IH
                     metrics.SessionAborted(SessionAbortReason.KeyGenerationBlocked);
                     _logger.LogWarning("Session stopped: key generation is blocked ({Reason}); it resumes when the gate opens again", stoppedBy);
                 }
-                catch (Exception e) when (e is ClassicalChannelClosedException or IOException or InvalidDataException or Protocol.DeviceException or TimeoutException or SocketException)
+                catch (Exception e) when (e is ClassicalChannelClosedException or IOException or InvalidDataException or Protocol.DeviceException or TimeoutException or SocketException
+                                           or Core.Random.EntropySourceUnavailableException)
                 {
                     metrics.SessionAborted(SessionAbortReason.Of(e));
                     _logger.LogWarning("Session broken: {Error}; opening a new one", e.Message);
@@ -332,7 +348,7 @@ public sealed class QkdNodeService(NodeConfig config, ILoggerFactory loggers, IH
         }
     }
 
-    private async Task<SessionSummary> RunAliceSessionAsync(EndPoint endpoint, IPEndPoint? fibre, NodeDevices? devices, ChannelEnd end, AuthenticationPadStore pad, SessionCounter counter,
+    private async Task<SessionSummary> RunAliceSessionAsync(EndPoint endpoint, IPEndPoint? fibre, NodeDevices? devices, QrngEntropySource? entropy, ChannelEnd end, AuthenticationPadStore pad, SessionCounter counter,
         IBlockLedger ledger, IKeySink sink, NodeMetrics metrics, CancellationToken cancellationToken)
     {
         await using var channel = new TcpClassicalChannel(ChannelOptions(end, endpoint), pad, loggers.CreateLogger("qkd.channel"));
@@ -342,7 +358,7 @@ public sealed class QkdNodeService(NodeConfig config, ILoggerFactory loggers, IH
         using var emulated = fibre is null ? null : OpenDevices("emulator", "emulator.fibre", () => EmulatedTransmitter.Create(fibre, Transport()));
         devices?.ConnectAndConfigure(config.Receiver); // after a fault broke the last session
         var modulator = emulated?.Modulator ?? devices!.Modulator!;
-        var summary = await new AliceEnd(config, modulator, sink, _logger).RunSessionAsync(channel, outcome.Session, cancellationToken).ConfigureAwait(false);
+        var summary = await new AliceEnd(config, modulator, sink, _logger, entropy).RunSessionAsync(channel, outcome.Session, cancellationToken).ConfigureAwait(false);
         channel.Complete();
         return summary;
     }
