@@ -69,7 +69,10 @@ public sealed class ClockRecovery
     private long _basePulse;
 
     // Arrival phase search (an unknown path delay): detector tags folded onto the pulse period until it is found.
-    private const int PhaseBins = 200;
+    // Bins of an eighth of the gate (at least 200 per period, at most 2^16): a fixed 200 bins is 5 ns at 1 MHz, far
+    // coarser than a 330 ps gate, and the phase found then misses the light entirely.
+    private readonly int PhaseBins;
+    private readonly int _phaseCentroidHalfWidth;
     private readonly long[] _phaseBins;
     private int _phaseSearchRemaining;
     private bool _searching;
@@ -113,6 +116,9 @@ public sealed class ClockRecovery
         _period = _nominalPeriod;
         _phaseSearchRemaining = options.ArrivalPhaseSearchTags;
         _searching = _phaseSearchRemaining > 0;
+        PhaseBins = (int)Math.Clamp(Math.Ceiling(_nominalPeriod / Math.Max(1, options.GateWidthPs / 8)), 200, 1 << 16);
+        // The centroid looks two gate widths either side of the peak (an eighth of the period at most).
+        _phaseCentroidHalfWidth = Math.Max(2, Math.Min(PhaseBins / 16, (int)Math.Ceiling(2 * options.GateWidthPs / (_nominalPeriod / PhaseBins))));
         _phaseBins = _searching ? new long[PhaseBins] : [];
 
         // Clicks a future tag could still join span the delay spread plus the gate and a margin for tracker updates.
@@ -368,8 +374,8 @@ public sealed class ClockRecovery
     /// </summary>
     /// <remarks>
     /// The light of every pulse arrives at the same phase (up to the jitter), dark counts anywhere: the peak is the
-    /// fullest five-bin stretch around the circle, refined by the background-subtracted centroid of the eighth of a
-    /// period around it. The phase is wrapped into half a period either side, so the shift stays below one pulse.
+    /// fullest five-bin stretch around the circle, refined by the background-subtracted centroid of two gate widths
+    /// (at most an eighth of a period) around it. The phase is wrapped into half a period either side, so the shift stays below one pulse.
     /// </remarks>
     [MethodImpl(MethodImplOptions.NoInlining)]
     private bool FoldArrivalPhase(double x)
@@ -391,7 +397,7 @@ public sealed class ClockRecovery
         }
         double background = bins.Average();
         double weight = 0, moment = 0;
-        for (int k = -PhaseBins / 16; k <= PhaseBins / 16; k++)
+        for (int k = -_phaseCentroidHalfWidth; k <= _phaseCentroidHalfWidth; k++)
         {
             double w = Math.Max(0, bins[(peak + k + PhaseBins) % PhaseBins] - background);
             weight += w;
