@@ -547,12 +547,7 @@ internal sealed class ChannelSession : IFrameConnectionHandler, IAsyncDisposable
     private void StopLocked(ChannelCloseReason reason, string message)
     {
         if (IsStopped) return;
-        // Both ends said End and the peer holds everything this end sent: the conversation is over, and a peer that has
-        // moved on to its next session (a different session ID on reconnect) is the normal end of a session, not a fault.
-        bool finished = _closeReason == ChannelCloseReason.PeerCompleted && _endQueued && _unacked.Count == 0;
-        if (finished && reason == ChannelCloseReason.SessionLost)
-            _logger.LogDebug("{Message} (after both ends completed: the peer moved on to its next session)", message);
-        else if (reason != ChannelCloseReason.Disposed)
+        if (reason != ChannelCloseReason.Disposed)
             _logger.LogError("{Message}", message);
         bool peerCompleted = _closeReason == ChannelCloseReason.PeerCompleted;
         _closeReason = reason;
