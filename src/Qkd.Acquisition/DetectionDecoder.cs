@@ -1,6 +1,7 @@
 using System.Numerics;
 using Qkd.Core;
 using Qkd.Core.Random;
+using Qkd.Core.Symbols;
 
 namespace Qkd.Acquisition;
 
@@ -8,20 +9,37 @@ namespace Qkd.Acquisition;
 /// Turns raw detector clicks into BB84 measurement results according to the receiver layout. Multi-clicks are
 /// squashed: several detectors of one basis give a random bit; detectors of both bases (passive receiver) give a
 /// random basis and then a bit as above. Squashing makes the receiver equivalent to a qubit measurement, which the
-/// security proof assumes; assigning a fixed value instead would open a detector-side loophole.
+/// security proof assumes; assigning a fixed value instead would open a detector-side loophole. An active receiver's
+/// basis comes from Bob's own choices when they are given (the tag path: the slot's pattern index is its pulse less
+/// <see cref="BasisMarkerPulse"/>), else from the click (an emulator that reports the setting it drew).
 /// </summary>
 public sealed class DetectionDecoder
 {
     private readonly ReceiverLayout _layout;
     private readonly IRandomSource _random;
     private readonly byte _validMask;
+    private readonly IBasisChoices? _bases;
 
-    public DetectionDecoder(ReceiverLayout layout, IRandomSource random)
+    /// <param name="bases">An active receiver's basis choices (the ones its modulator was fed); null takes the basis
+    /// from each click.</param>
+    public DetectionDecoder(ReceiverLayout layout, IRandomSource random, IBasisChoices? bases = null)
     {
+        if (bases is not null && layout != ReceiverLayout.ActiveTwoDetector)
+            throw new ArgumentException($"Basis choices belong to an active receiver; the layout is {layout}.", nameof(bases));
         _layout = layout;
         _random = random;
+        _bases = bases;
         _validMask = (byte)((1 << layout.DetectorCount()) - 1);
     }
+
+    /// <summary>
+    /// The pulse of pattern index 0 of <c>bases</c> in the clicks' numbering (the basis marker's slot); null until it
+    /// is known. Set by whoever recovers the clock before each batch.
+    /// </summary>
+    public long? BasisMarkerPulse { get; set; }
+
+    /// <summary>Active receiver with Bob's choices: clicks before the basis marker (or while it is not known), dropped.</summary>
+    public long ClicksBeforeBasisMarker { get; private set; }
 
     /// <summary>Clicks with more than one detector firing.</summary>
     public long MultiClicks { get; private set; }
@@ -48,9 +66,20 @@ public sealed class DetectionDecoder
                 InvalidClicks++;
                 continue;
             }
+            Basis activeBasis = click.ActiveBasis;
+            if (_bases is not null)
+            {
+                long index = BasisMarkerPulse is long marker ? click.PulseIndex - marker : -1;
+                if (index < 0)
+                {
+                    ClicksBeforeBasisMarker++;
+                    continue;
+                }
+                activeBasis = _bases.BasisAt(index);
+            }
             if (BitOperations.PopCount(mask) > 1) MultiClicks++;
             detections[written++] = _layout == ReceiverLayout.ActiveTwoDetector
-                ? new Detection(click.PulseIndex, click.ActiveBasis, BitOf(mask & 3))
+                ? new Detection(click.PulseIndex, activeBasis, BitOf(mask & 3))
                 : DecodePassive(click.PulseIndex, mask);
         }
         return written;

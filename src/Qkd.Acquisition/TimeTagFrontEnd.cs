@@ -2,6 +2,7 @@ using Qkd.Acquisition.Loop;
 using Qkd.Core;
 using Qkd.Core.Random;
 using Qkd.Core.Rings;
+using Qkd.Core.Symbols;
 using Qkd.Core.TimeTags;
 
 namespace Qkd.Acquisition;
@@ -13,7 +14,9 @@ namespace Qkd.Acquisition;
 /// (<see cref="DetectionDecoder"/>). A tagger driver (an <see cref="IBufferedTimeTagSource"/>) fills its own ring from
 /// its connection's reader thread, and that ring is the one; a source that is only read (a replayed file, the emulator's
 /// tagger) is drained by the acquisition loop's thread into a ring of <c>ringCapacity</c> tags made here.
-/// The same object runs on the emulated tagger, a replayed file and a hardware tagger.
+/// The same object runs on the emulated tagger, a replayed file and a hardware tagger. A passive receiver's tags say
+/// everything; an active receiver's basis per slot comes from Bob's own choices (<c>bases</c>), placed by the basis
+/// marker that clock recovery finds.
 /// </summary>
 public sealed class TimeTagFrontEnd : IDisposable
 {
@@ -22,19 +25,22 @@ public sealed class TimeTagFrontEnd : IDisposable
     private bool _flushed;
 
     /// <param name="ringCapacity">Capacity of the ring made for a source that is only read; a buffered source's ring is its own.</param>
+    /// <param name="bases">An active receiver's basis choices (what its modulator was fed); required for one, and the
+    /// clock options must then name the basis-marker input.</param>
     public TimeTagFrontEnd(ITimeTagSource source, ClockRecoveryOptions clock, ReceiverLayout layout, IRandomSource squashing,
-        int ringCapacity = 1 << 20, AcquisitionLoopOptions? loopOptions = null)
+        int ringCapacity = 1 << 20, AcquisitionLoopOptions? loopOptions = null, IBasisChoices? bases = null)
     {
-        if (layout != ReceiverLayout.PassiveFourDetector)
+        ArgumentNullException.ThrowIfNull(clock);
+        if (layout == ReceiverLayout.ActiveTwoDetector && (bases is null || clock.BasisMarkerChannel is null))
             throw new ArgumentException(
-                $"The time-tag front end decodes passive receivers only: an active receiver's basis per pulse is not in the tag stream (layout {layout}).",
+                "An active receiver goes through the tag path with Bob's basis choices and its basis marker wired to a tagger input (basisMarkerChannel).",
                 nameof(layout));
         Source = source;
         Loop = source is IBufferedTimeTagSource buffered
             ? new AcquisitionLoop(buffered, loopOptions)
             : new AcquisitionLoop(source, new SpscRing<TimeTag>(ringCapacity, OverflowPolicy.BackPressure, new BlockingWaitStrategy()), loopOptions);
         Clock = new ClockRecovery(clock);
-        Decoder = new DetectionDecoder(layout, squashing);
+        Decoder = new DetectionDecoder(layout, squashing, layout == ReceiverLayout.ActiveTwoDetector ? bases : null);
     }
 
     public ITimeTagSource Source { get; }
@@ -84,6 +90,7 @@ public sealed class TimeTagFrontEnd : IDisposable
                 if (Loop.Completion.IsFaulted) Loop.Completion.GetAwaiter().GetResult();
                 return 0;
             }
+            Decoder.BasisMarkerPulse = Clock.BasisMarkerPulse;
             int detections = Decoder.Decode(_clicks.AsSpan(0, clicks), destination);
             if (detections > 0) return detections;
         }

@@ -20,13 +20,16 @@ internal static class ClickPatternTable
     /// <param name="meanDetectedPhotons">m_d for (modulator setting, detector).</param>
     /// <param name="darkCountProbability">p_dark per detector and pulse.</param>
     /// <returns>The table, or null when no detector can fire at all (no light and no dark counts).</returns>
+    /// <param name="fixedSetting">Without <paramref name="includeSettings"/>: the modulator setting the table is for (an
+    /// active receiver driven by Bob's own choices has one table per setting).</param>
     public static AliasTable? Build(
-        ReceiverOptics optics, Func<Basis, int, double> meanDetectedPhotons, double darkCountProbability, bool includeSettings)
+        ReceiverOptics optics, Func<Basis, int, double> meanDetectedPhotons, double darkCountProbability, bool includeSettings,
+        Basis fixedSetting = Basis.Z)
     {
         int detectors = optics.DetectorCount;
         int states = 1;
         for (int d = 0; d < detectors; d++) states *= 3;
-        Basis[] settings = includeSettings ? optics.BasisSettings : [Basis.Z];
+        Basis[] settings = includeSettings ? optics.BasisSettings : [fixedSetting];
 
         var weights = new List<double>(settings.Length * states);
         var outcomes = new List<uint>(settings.Length * states);

@@ -37,6 +37,8 @@ public sealed class EmulatedLink
     private readonly SeededSymbolSource? _seededAlice;
     private readonly ReceiverOptics _optics;
     private readonly AliasTable?[] _coherentPatterns;
+    private readonly IReceiverBasisSettings? _bobSettings;
+    private readonly AliasTable?[]? _settingPatterns;
     private readonly PhotonNumberSplittingAttack? _photonNumberSplitting;
     private readonly bool _interceptResend;
     private readonly ulong _attackThreshold;
@@ -57,6 +59,8 @@ public sealed class EmulatedLink
     private long _pendingSlot;
     private uint _pendingOutcome;
     private bool _pendingEavesdropped;
+    private PulseSymbol _pendingSymbol;
+    private bool _pendingSplit;
     private long _position;
     private EmulatorCounters _counters;
 
@@ -64,8 +68,11 @@ public sealed class EmulatedLink
     /// <param name="light">The light Alice's transmitter sends (pulse rate, intensity levels); validated here.</param>
     /// <param name="alice">Alice's symbols; the emulator reads the symbol of every pulse it considers for a click.</param>
     /// <param name="seed">Seed of the emulator's own randomness (photon statistics, detectors, eavesdropper).</param>
+    /// <param name="bobSettings">An active receiver's modulator settings as Bob chose them; null draws them here from
+    /// bobProbabilityZ (then Bob cannot know the basis of a click from the tag stream). Passive receivers take none.</param>
     /// <exception cref="LinkProfileException">The profile or the light is invalid.</exception>
-    public EmulatedLink(LinkProfile profile, TransmitterLight light, ISymbolSource alice, ulong seed)
+    /// <exception cref="ArgumentException">Settings given for a passive receiver.</exception>
+    public EmulatedLink(LinkProfile profile, TransmitterLight light, ISymbolSource alice, ulong seed, IReceiverBasisSettings? bobSettings = null)
     {
         ArgumentNullException.ThrowIfNull(profile);
         ArgumentNullException.ThrowIfNull(light);
@@ -78,6 +85,9 @@ public sealed class EmulatedLink
         _seededAlice = alice as SeededSymbolSource;
         _optics = new ReceiverOptics(profile);
         Layout = profile.ReceiverLayout;
+        if (bobSettings is not null && !_optics.IsActive)
+            throw new ArgumentException($"Bob's basis settings drive an active receiver; the profile has {Layout}.", nameof(bobSettings));
+        _bobSettings = bobSettings;
 
         _lightRandom = Xoshiro256StarStar.ForStream(seed, "emulator/light");
         _modulatorRandom = Xoshiro256StarStar.ForStream(seed, "emulator/modulator");
@@ -108,6 +118,25 @@ public sealed class EmulatedLink
                     _coherentPatterns[PatternIndex((int)k, b, x)] = ClickPatternTable.Build(
                         _optics, (setting, d) => mu * eta * _optics.ShareOf(b, x, setting, d), darkCount, includeSettings: true);
                 }
+        }
+        if (bobSettings is not null)
+        {
+            // One table per setting: the pattern given the setting Bob chose. The click probability does not depend on
+            // the setting (the modulator only routes the light between the two detectors), so the thinning is unchanged.
+            _settingPatterns = new AliasTable?[Intensities.Count * 8];
+            foreach (Intensity k in Intensities.All)
+            {
+                double mu = light.MeanPhotonNumber(k);
+                foreach (Basis basis in (Basis[])[Basis.Z, Basis.X])
+                    for (int bit = 0; bit < 2; bit++)
+                        foreach (Basis setting in (Basis[])[Basis.Z, Basis.X])
+                        {
+                            Basis b = basis, s = setting;
+                            int x = bit;
+                            _settingPatterns[(PatternIndex((int)k, b, x) << 1) | (int)s] = ClickPatternTable.Build(
+                                _optics, (_, d) => mu * eta * _optics.ShareOf(b, x, s, d), darkCount, includeSettings: false, fixedSetting: s);
+                        }
+            }
         }
 
         EavesdropperSpec eve = profile.Eavesdropper;
@@ -142,6 +171,9 @@ public sealed class EmulatedLink
     public TransmitterLight Light { get; }
 
     public ReceiverLayout Layout { get; }
+
+    /// <summary>Bob's own settings of an active receiver, or null (see the constructor).</summary>
+    public IReceiverBasisSettings? BobSettings => _bobSettings;
 
     /// <summary>
     /// Pulses fully emulated so far: every click at a pulse index below this has been emitted, and the next
@@ -181,9 +213,16 @@ public sealed class EmulatedLink
             uint lightOrDark = 0, darkOnly = 0;
             bool lightClickHere = _pendingSlot == slot;
             Basis setting = Basis.Z;
+            bool gateOpen = true;
+            if (_bobSettings is not null)
+            {
+                // Read in slot order (light and afterpulse slots alike): the host's basis stream is consumed in order.
+                gateOpen = _bobSettings.TryGetSetting(slot, out setting);
+                if (lightClickHere && gateOpen) _pendingOutcome = SampleOutcome(_pendingSymbol, _pendingSplit, setting);
+            }
             if (lightClickHere)
             {
-                uint outcome = _pendingOutcome;
+                uint outcome = gateOpen ? _pendingOutcome : 0;
                 lightOrDark = ClickOutcome.Fired(outcome);
                 darkOnly = ClickOutcome.DarkOnly(outcome);
                 setting = ClickOutcome.ActiveBasis(outcome);
@@ -192,10 +231,17 @@ public sealed class EmulatedLink
             uint fired = recovery.Fire(slot, lightOrDark, recovery.AfterpulsesDueAt(slot), ref _counters);
             _position = slot + 1;
 
+            if (!gateOpen)
+            {
+                // No basis in this slot: the gates are closed, nothing the physics produced here is detected. Return what
+                // there is: past the pattern's end no click will ever come, and the caller moves on by PulsesEmitted.
+                if (fired != 0 || lightClickHere) _counters.ClicksWithoutBasis++;
+                break;
+            }
             if (lightClickHere && (fired & lightOrDark) == 0) _counters.ClicksLostToDeadTime++;
             if (fired == 0) continue;
 
-            if (!lightClickHere && _optics.IsActive)
+            if (!lightClickHere && _optics.IsActive && _bobSettings is null)
             {
                 // An afterpulse alone: Bob's modulator still had a setting for this slot, chosen independently.
                 setting = _modulatorRandom.NextDouble() < _bobProbabilityZ ? Basis.Z : Basis.X;
@@ -252,6 +298,16 @@ public sealed class EmulatedLink
             }
             _nextCandidate = next;
 
+            if (_bobSettings is not null)
+            {
+                // The pattern depends on Bob's setting, read when the slot is emitted (in slot order). Deferring the
+                // draws keeps the light stream's order: nothing else draws from it before this slot is emitted.
+                _pendingSlot = candidate;
+                _pendingSymbol = symbol;
+                _pendingSplit = attacked;
+                return;
+            }
+
             uint outcome;
             if (attacked)
             {
@@ -281,6 +337,27 @@ public sealed class EmulatedLink
             _pendingEavesdropped = attacked;
             return;
         }
+    }
+
+    /// <summary>The click outcome of an accepted candidate given Bob's setting (active receiver with Bob's settings).</summary>
+    private uint SampleOutcome(PulseSymbol symbol, bool split, Basis setting)
+    {
+        Xoshiro256StarStar random = _lightRandom;
+        _pendingEavesdropped = split;
+        if (split) return _photonNumberSplitting!.SampleClick(symbol.Intensity, symbol, random, setting);
+        int k = (int)symbol.Intensity;
+        Basis basis = symbol.Basis;
+        int bit = symbol.Bit;
+        if (_interceptResend && Bernoulli(random, _attackThreshold))
+        {
+            _pendingEavesdropped = true;
+            ulong r = random.NextUInt64();
+            var eveBasis = (Basis)(r & 1);
+            bool learns = eveBasis == basis && (r >> 11) * Unit53 < _eveDetectionProbability[k];
+            bit = learns ? bit : (int)((r >> 1) & 1);
+            basis = eveBasis;
+        }
+        return _settingPatterns![(PatternIndex(k, basis, bit) << 1) | (int)setting]!.Sample(random.NextUInt64());
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -45,6 +45,12 @@ public struct EmulatorCounters
     /// <summary>Clicks of pulses Eve attacked (intercepted and resent, or photon-number split).</summary>
     public long EavesdroppedClicks;
 
+    /// <summary>
+    /// Active receiver driven by Bob's settings: clicks that fell in a slot without a basis (before the pattern, a gap
+    /// in the host's basis stream, after its end), where the gates are closed; none was emitted.
+    /// </summary>
+    public long ClicksWithoutBasis;
+
     /// <summary>The counters by camelCase name, for reports and metrics.</summary>
     public readonly IReadOnlyDictionary<string, long> ToDictionary() => new Dictionary<string, long>
     {
@@ -58,6 +64,7 @@ public struct EmulatorCounters
         ["firingsLostToDeadTime"] = FiringsLostToDeadTime,
         ["clicksLostToDeadTime"] = ClicksLostToDeadTime,
         ["candidatePulsesRejected"] = CandidatePulsesRejected,
+        ["clicksWithoutBasis"] = ClicksWithoutBasis,
         ["eavesdroppedClicks"] = EavesdroppedClicks,
     };
 }

@@ -78,7 +78,8 @@ internal sealed class PhotonNumberSplittingAttack
     public double ClickProbability(Intensity intensity) => _clickProbability[(int)intensity];
 
     /// <summary>The click outcome of an attacked pulse, given that it clicks.</summary>
-    public uint SampleClick(Intensity intensity, PulseSymbol symbol, Xoshiro256StarStar random)
+    /// <param name="bobSetting">An active receiver's setting when Bob chose it (null: drawn here).</param>
+    public uint SampleClick(Intensity intensity, PulseSymbol symbol, Xoshiro256StarStar random, Basis? bobSetting = null)
     {
         double[] cumulative = _detectedGivenClickCumulative[(int)intensity]
             ?? throw new InvalidOperationException($"Attacked {intensity} pulses cannot click; the sampler must not propose them.");
@@ -87,7 +88,9 @@ internal sealed class PhotonNumberSplittingAttack
         while (u >= cumulative[detected]) detected++;
 
         Basis setting = Basis.Z;
-        if (_optics.IsActive)
+        if (bobSetting is Basis chosen)
+            setting = chosen;
+        else if (_optics.IsActive)
             setting = random.NextDouble() < _bobProbabilityZ ? Basis.Z : Basis.X;
 
         if (detected == 0)

@@ -24,6 +24,15 @@ public enum MessageType : byte
     // Single-photon detector.
     DetectorReadCounts = 0x20,
 
+    /// <summary>Detector with an active basis modulator (two-detector active receiver): start applying the host's bases.</summary>
+    DetectorStartBasisModulation = 0x21,
+
+    /// <summary>Stop applying host bases; answers a StreamSummary.</summary>
+    DetectorStopBasisModulation = 0x22,
+
+    /// <summary>Stream, host to detector: the basis of consecutive pulses, one bit each (BasisBlockCodec).</summary>
+    DetectorBasisData = 0x23,
+
     // Laser modulator.
     ModulatorStartEmission = 0x20,
     ModulatorStopEmission = 0x21,

@@ -26,14 +26,17 @@ namespace Qkd.Acquisition;
 /// <para>Merging and hand-out. Clicks are written in increasing pulse order. Because detector delays differ, a tag of
 /// a pulse can arrive after tags of later pulses, so the last few clicks of a batch (those a future tag could still
 /// join) are held back and handed out at the start of the next <see cref="Process"/> call or by <see cref="Flush"/>.</para>
-/// <para><see cref="DetectorClick.TimePs"/> is the delay-compensated time of the click's first tag. Active-basis receivers
-/// are not served here: <see cref="DetectorClick.ActiveBasis"/> is always Z (the passive layout ignores it).</para>
+/// <para><see cref="DetectorClick.TimePs"/> is the delay-compensated time of the click's first tag.
+/// <see cref="DetectorClick.ActiveBasis"/> is always Z: an active receiver's basis comes from Bob's own choices, found
+/// through the basis marker (<see cref="BasisMarkerPulse"/>: the slot of the first tag on the marker input, placed as a
+/// detector tag would be, once the sync and the arrival phase are known).</para>
 /// <para>No allocation per tag or per call. Not thread-safe: one consumer.</para>
 /// </remarks>
 public sealed class ClockRecovery
 {
     private const byte SyncSlot = ClockRecoveryOptions.MaxDetectors;
     private const byte UnknownSlot = ClockRecoveryOptions.MaxDetectors + 1;
+    private const byte MarkerSlot = ClockRecoveryOptions.MaxDetectors + 2;
     private const int AnomaliesBeforeRelock = 16;
 
     private readonly byte[] _slotOfChannel;
@@ -84,6 +87,15 @@ public sealed class ClockRecovery
     private long _lastTime = long.MinValue;
     private ClockRecoveryCounters _counters;
 
+    // Basis marker: seen (time, delay-compensated), then positioned against a sync (fractional pulse, without the
+    // arrival phase), then resolved once the arrival phase is known.
+    private readonly long _markerDelay;
+    private bool _markerSeen;
+    private long _markerTime;
+    private bool _markerPositioned;
+    private double _markerPosition;
+    private long? _markerPulse;
+
     /// <exception cref="ArgumentException">The options are invalid (see <see cref="ClockRecoveryOptions.Validate"/>).</exception>
     public ClockRecovery(ClockRecoveryOptions options)
     {
@@ -91,10 +103,12 @@ public sealed class ClockRecovery
         options.Validate();
         Options = options;
         _detectors = options.DetectorChannels.Length;
-        int maxChannel = Math.Max(options.SyncChannel, options.DetectorChannels.Max());
+        int maxChannel = Math.Max(Math.Max(options.SyncChannel, options.BasisMarkerChannel ?? 0), options.DetectorChannels.Max());
         _slotOfChannel = new byte[maxChannel + 1];
         Array.Fill(_slotOfChannel, UnknownSlot);
         _slotOfChannel[options.SyncChannel] = SyncSlot;
+        if (options.BasisMarkerChannel is ushort marker) _slotOfChannel[marker] = MarkerSlot;
+        _markerDelay = options.BasisMarkerDelayPs;
         _delays = new long[_detectors];
         for (int d = 0; d < _detectors; d++)
         {
@@ -149,6 +163,13 @@ public sealed class ClockRecovery
 
     /// <summary>Index of the last sync pulse tracked (a multiple of the sync divider), or -1 before the first sync.</summary>
     public long LastSyncPulse => _hasSync ? _syncIndex * _syncDivider : -1;
+
+    /// <summary>
+    /// The pulse slot of the first basis-marker tag (pattern index 0 of an active receiver's bases), in this stream's
+    /// pulse numbering; null until the marker was seen and both the sync and the arrival phase place it. May be negative
+    /// (a marker before the first sync).
+    /// </summary>
+    public long? BasisMarkerPulse => _markerPulse;
 
     /// <summary>Whether the light's arrival phase is still being searched (no tag is assigned meanwhile).</summary>
     public bool IsSearchingArrivalPhase => _searching;
@@ -311,6 +332,18 @@ public sealed class ClockRecovery
             OnSync(tag.TimePs - _syncDelay);
             return true;
         }
+        if (slot == MarkerSlot)
+        {
+            if (_markerSeen)
+            {
+                _counters.ExtraBasisMarkers++;
+                return false;
+            }
+            _markerSeen = true;
+            _markerTime = tag.TimePs - _markerDelay;
+            PlaceMarker();
+            return false;
+        }
         _counters.UnknownChannel++;
         return false;
     }
@@ -411,9 +444,28 @@ public sealed class ClockRecovery
         return true;
     }
 
+    /// <summary>
+    /// Positions the marker against the sync tracker as a detector tag would be (x = (t - anchor) / period - bias, the
+    /// arrival phase left out until it is known) and resolves it when it can. Done at the first sync at or after the
+    /// marker: the tracker is then at most one sync interval away, so the period's error cannot move it by a pulse.
+    /// </summary>
+    private void PlaceMarker()
+    {
+        if (!_markerSeen || _markerPulse is not null) return;
+        if (!_markerPositioned && _hasSync)
+        {
+            _markerPositioned = true;
+            _markerPosition = _syncIndex * (double)_syncDivider
+                              + ((_markerTime - _phaseWhole) - _phaseFraction - _gateCentrePs) / _period - _pathDelayPulses;
+        }
+        if (_markerPositioned && !_searching)
+            _markerPulse = (long)Math.Floor(_markerPosition - _arrivalPhasePulses + 0.5);
+    }
+
     /// <summary>Derives the per-tag parameters from the tracker: x = (t - anchor_d) / period - bias.</summary>
     private void UpdateAssignment()
     {
+        PlaceMarker();
         _locked = _syncsInFit >= _syncsToLock;
         _inversePeriod = 1.0 / _period;
         _bias = (_phaseFraction + _gateCentrePs) * _inversePeriod + _pathDelayPulses + _arrivalPhasePulses;

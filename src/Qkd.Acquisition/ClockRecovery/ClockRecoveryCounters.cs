@@ -54,6 +54,9 @@ public struct ClockRecoveryCounters
     /// <summary>Events the tagger reported lost in overflows (sum of OverflowEnd MissedEvents).</summary>
     public long OverflowMissedEvents;
 
+    /// <summary>Basis-marker tags after the first (the first sets the pattern's start; later ones are ignored).</summary>
+    public long ExtraBasisMarkers;
+
     /// <summary>The counters by camelCase name, for reports and metrics.</summary>
     public readonly IReadOnlyDictionary<string, long> ToDictionary() => new Dictionary<string, long>
     {
@@ -73,5 +76,6 @@ public struct ClockRecoveryCounters
         ["lateTags"] = LateTags,
         ["overflows"] = Overflows,
         ["overflowMissedEvents"] = OverflowMissedEvents,
+        ["extraBasisMarkers"] = ExtraBasisMarkers,
     };
 }

@@ -70,6 +70,15 @@ public sealed record ClockRecoveryOptions
     /// </summary>
     public double? SyncTolerancePs { get; init; }
 
+    /// <summary>
+    /// Tagger input of an active receiver's basis marker (one tag in the slot where Bob's basis pattern starts); null for
+    /// a passive receiver. Its pulse is <see cref="ClockRecovery.BasisMarkerPulse"/>.
+    /// </summary>
+    public ushort? BasisMarkerChannel { get; init; }
+
+    /// <summary>Delay of the basis-marker input on top of the marked slot's light arrival, ps.</summary>
+    public long BasisMarkerDelayPs { get; init; }
+
     /// <summary>Nominal pulse period, ps.</summary>
     public double PulsePeriodPs => Units.PeriodPs(PulseRateHz);
 
@@ -98,6 +107,10 @@ public sealed record ClockRecoveryOptions
                 if (DetectorChannels[e] == DetectorChannels[d])
                     throw new ArgumentException($"Detectors {e} and {d} are both on channel {DetectorChannels[d]}.", nameof(DetectorChannels));
         }
+        if (BasisMarkerChannel is ushort marker && (marker == SyncChannel || DetectorChannels.Contains(marker)))
+            throw new ArgumentException($"The basis marker is on channel {marker}, which is the sync or a detector channel.", nameof(BasisMarkerChannel));
+        if (Math.Abs(BasisMarkerDelayPs) > 1_000_000_000)
+            throw new ArgumentOutOfRangeException(nameof(BasisMarkerDelayPs), BasisMarkerDelayPs, "The basis marker delay must lie in [-1e9, 1e9] ps.");
         if (DetectorDelaysPs is { } delays)
         {
             if (delays.Length != DetectorChannels.Length)

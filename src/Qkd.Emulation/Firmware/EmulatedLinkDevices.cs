@@ -30,7 +30,8 @@ public sealed class EmulatedLinkDevices : IDisposable
     private int _sessions;
     private bool _disposed;
 
-    /// <param name="baseProfile">The physics the devices do not control; a passive four-detector receiver.</param>
+    /// <param name="baseProfile">The physics the devices do not control: a passive four-detector receiver, or an active
+    /// two-detector one whose detector has a basis modulator (then <paramref name="taggerOptions"/> must wire its basis marker).</param>
     /// <param name="taggerOptions">Wiring, cable delays, sync jitter and free-running dark counts of the tagger inputs.</param>
     /// <param name="seed">Seed of everything random.</param>
     /// <param name="clock">Device time of all three devices; null follows the wall clock.</param>
@@ -41,14 +42,16 @@ public sealed class EmulatedLinkDevices : IDisposable
         ArgumentNullException.ThrowIfNull(baseProfile);
         ArgumentNullException.ThrowIfNull(taggerOptions);
         baseProfile.Validate();
-        if (baseProfile.ReceiverLayout != ReceiverLayout.PassiveFourDetector)
-            throw new ArgumentException($"The emulated devices model a passive four-detector receiver; the profile has {baseProfile.ReceiverLayout}.", nameof(baseProfile));
+        bool active = baseProfile.ReceiverLayout == ReceiverLayout.ActiveTwoDetector;
+        if (active && taggerOptions.BasisMarkerChannel is null)
+            throw new ArgumentException("An active receiver's basis marker must be wired to a tagger input (BasisMarkerChannel).", nameof(taggerOptions));
         _baseProfile = baseProfile;
         _baseTaggerOptions = taggerOptions;
         Seed = seed;
         Clock = clock ?? new WallDeviceClock();
-        int inputs = Math.Max(8, Math.Max(taggerOptions.SyncChannel, taggerOptions.FirstDetectorChannel + baseProfile.DetectorCount - 1) + 1);
-        Detector = new EmulatedSinglePhotonDetectorFirmware($"SPD-{serialSuffix}", baseProfile.DetectorCount, Clock);
+        int inputs = Math.Max(8, Math.Max(Math.Max(taggerOptions.SyncChannel, taggerOptions.BasisMarkerChannel ?? 0),
+            taggerOptions.FirstDetectorChannel + baseProfile.DetectorCount - 1) + 1);
+        Detector = new EmulatedSinglePhotonDetectorFirmware($"SPD-{serialSuffix}", baseProfile.DetectorCount, Clock, basisModulator: active);
         Modulator = new EmulatedLaserModulatorFirmware($"MOD-{serialSuffix}", Clock) { EmissionCheck = CheckEmission };
         Tagger = new EmulatedTimeTaggerFirmware(SourceForStream, $"TT-{serialSuffix}", inputs, Clock);
         Modulator.EmissionStarted += _ =>
@@ -158,6 +161,7 @@ public sealed class EmulatedLinkDevices : IDisposable
             Monitor.PulseAll(_gate);
         }
         Tagger.Dispose(); // cancels its stream, which aborts the session's symbol FIFO if the link waits on it
+        Detector.BasisPattern?.Abort();
         Modulator.Dispose();
         Detector.Dispose();
     }

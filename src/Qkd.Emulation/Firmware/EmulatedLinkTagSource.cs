@@ -202,7 +202,12 @@ public sealed class EmulatedLinkTagSource : ITimeTagSource
         Light = _devices.ImpliedLight();
         TaggerOptions = _devices.ImpliedTaggerOptions();
         _detectorClock = new BobClock(Profile, Light.PulseRateHz);
-        var link = new EmulatedLink(Profile, Light, fifo, EmulatedLinkDevices.LinkSeed(_devices.Seed, _session));
+        // An active receiver measures in the bases Bob's host streams to its detector; a pattern started after the
+        // light came (or never) leaves the gates closed.
+        IReceiverBasisSettings? bob = null;
+        if (Profile.ReceiverLayout == Core.ReceiverLayout.ActiveTwoDetector)
+            bob = _devices.Detector.BasisPattern is { } pattern ? new BasisPatternSettings(pattern, fifo) : new NoBasisSettings();
+        var link = new EmulatedLink(Profile, Light, fifo, EmulatedLinkDevices.LinkSeed(_devices.Seed, _session), bob);
         _tagger = new EmulatedTimeTagger(link, TaggerOptions, EmulatedLinkDevices.TaggerSeed(_devices.Seed, _session));
     }
 }

@@ -11,6 +11,9 @@ public static class MessageNames
     public static string Of(DeviceClass deviceClass, MessageType type) => ((byte)type, deviceClass) switch
     {
         (0x20, DeviceClass.SinglePhotonDetector) => nameof(MessageType.DetectorReadCounts),
+        (0x21, DeviceClass.SinglePhotonDetector) => nameof(MessageType.DetectorStartBasisModulation),
+        (0x22, DeviceClass.SinglePhotonDetector) => nameof(MessageType.DetectorStopBasisModulation),
+        (0x23, DeviceClass.SinglePhotonDetector) => nameof(MessageType.DetectorBasisData),
         (0x20, DeviceClass.LaserModulator) => nameof(MessageType.ModulatorStartEmission),
         (0x21, DeviceClass.LaserModulator) => nameof(MessageType.ModulatorStopEmission),
         (0x22, DeviceClass.LaserModulator) => nameof(MessageType.ModulatorSymbolData),

@@ -24,8 +24,10 @@ namespace Qkd.Emulation.TimeTagging;
 /// <para>Ground truth. <see cref="Read(Span{TimeTag}, Span{TimeTagTruth}, CancellationToken)"/> also writes, for every
 /// tag, the pulse it belongs to and what produced it, for tests; the plain <see cref="Read(Span{TimeTag}, CancellationToken)"/>
 /// skips that. Neither allocates.</para>
-/// <para>Only the passive four-detector receiver is supported: an active receiver's basis setting is drawn inside the
-/// link's click sampler, so Bob could not know it per pulse from the tag stream alone.</para>
+/// <para>An active receiver is supported when its link measures in Bob's own settings (<see cref="EmulatedLink.BobSettings"/>):
+/// then the basis-marker input (<see cref="EmulatedTimeTaggerOptions.BasisMarkerChannel"/>) gets one tag at the slot
+/// where Bob's pattern starts, at that slot's light arrival plus the marker delay, and Bob knows every click's basis
+/// from his choices. A link that draws the settings itself is refused: nothing in the tags would tell Bob the basis.</para>
 /// <para>Deterministic from (link, options, seed). Not thread-safe; one reader.</para>
 /// </remarks>
 public sealed class EmulatedTimeTagger : ITimeTagSource
@@ -62,6 +64,9 @@ public sealed class EmulatedTimeTagger : ITimeTagSource
     private double _nextDarkFraction;
     private ushort _nextDarkChannel;
     private long _lastTime = long.MinValue;
+    private long _markerTime = long.MaxValue;
+    private readonly long _markerPulse;
+    private readonly ushort _markerChannel;
 
     /// <param name="link">A fresh link (nothing emitted yet); the tagger drives it from pulse 0.</param>
     /// <param name="options">Channel wiring, delays, sync and noise; validated here.</param>
@@ -71,9 +76,9 @@ public sealed class EmulatedTimeTagger : ITimeTagSource
     {
         ArgumentNullException.ThrowIfNull(link);
         ArgumentNullException.ThrowIfNull(options);
-        if (link.Layout != ReceiverLayout.PassiveFourDetector)
+        if (link.Layout != ReceiverLayout.PassiveFourDetector && link.BobSettings is null)
             throw new ArgumentException(
-                $"The emulated time tagger supports the {ReceiverLayout.PassiveFourDetector} receiver only; {link.Layout} needs Bob's per-pulse basis, which the tag stream does not carry.",
+                $"The emulated time tagger needs an {link.Layout} link that measures in Bob's own basis settings (the link draws them itself, so the tag stream could not tell Bob the basis).",
                 nameof(link));
         if (link.PulsesEmitted != 0)
             throw new ArgumentException("The link has already emitted clicks; the tagger must start it at pulse 0, where the first sync tag is.", nameof(link));
@@ -106,6 +111,12 @@ public sealed class EmulatedTimeTagger : ITimeTagSource
 
         _nextSyncPulse = 0;
         _nextSyncTime = _endPulse > 0 ? SyncTimeOf(0) : long.MaxValue;
+        if (link.BobSettings is { } bob && options.BasisMarkerChannel is ushort markerChannel && bob.PatternStartPulse < _endPulse)
+        {
+            _markerPulse = bob.PatternStartPulse;
+            _markerChannel = markerChannel;
+            _markerTime = _detectorClock.TimeAt(_markerPulse, 0) + options.BasisMarkerDelayPs;
+        }
 
         // Times past ~4e18 ps (46 days) are out of reach: such an end is "for ever".
         bool endReachable = _endPulse < 4e18 / (link.Light.PulsePeriodPs * 1.001);
@@ -133,6 +144,9 @@ public sealed class EmulatedTimeTagger : ITimeTagSource
 
     /// <summary>Detector tags from the link's clicks written so far (one per detector firing).</summary>
     public long DetectionTags { get; private set; }
+
+    /// <summary>Basis-marker tags written so far (0 or 1).</summary>
+    public long MarkerTags { get; private set; }
 
     /// <summary>Free-running dark-count tags written so far.</summary>
     public long FreeRunningDarkCountTags { get; private set; }
@@ -164,7 +178,7 @@ public sealed class EmulatedTimeTagger : ITimeTagSource
             long detectionTime = _head < _tail ? _pending[_head].TimePs : long.MaxValue;
             long syncTime = _nextSyncTime;
             long darkTime = _nextDarkTime;
-            long time = Math.Min(detectionTime, Math.Min(syncTime, darkTime));
+            long time = Math.Min(Math.Min(detectionTime, _markerTime), Math.Min(syncTime, darkTime));
             if (time > _horizon)
             {
                 // Past the horizon a click not yet emulated could come first: emulate more. (Once the link is done the
@@ -175,7 +189,14 @@ public sealed class EmulatedTimeTagger : ITimeTagSource
             }
             if (time == long.MaxValue) break;
 
-            if (syncTime == time)
+            if (_markerTime == time)
+            {
+                destination[written] = new TimeTag(time, _markerChannel);
+                if (withTruth) truth[written] = new TimeTagTruth(_markerPulse, TimeTagOrigin.BasisMarker);
+                _markerTime = long.MaxValue;
+                MarkerTags++;
+            }
+            else if (syncTime == time)
             {
                 destination[written] = new TimeTag(time, _syncChannel);
                 if (withTruth) truth[written] = new TimeTagTruth(_nextSyncPulse, TimeTagOrigin.Sync);

@@ -44,6 +44,15 @@ public sealed record EmulatedTimeTaggerOptions
     /// </summary>
     public long EndPulse { get; init; } = long.MaxValue;
 
+    /// <summary>
+    /// Tagger input wired to an active receiver's basis-marker output (one tag at the slot where Bob's basis pattern
+    /// starts); null: not wired (passive receivers have none).
+    /// </summary>
+    public ushort? BasisMarkerChannel { get; init; }
+
+    /// <summary>Delay of the basis-marker path on top of the marked slot's light arrival, ps.</summary>
+    public long BasisMarkerDelayPs { get; init; }
+
     /// <summary>The cable delay of detector <paramref name="detector"/>, ps.</summary>
     public long DetectorDelayPs(int detector) => DetectorDelaysPs is { } delays ? delays[detector] : 0;
 
@@ -63,6 +72,10 @@ public sealed record EmulatedTimeTaggerOptions
                 nameof(SyncChannel));
         if (SyncDelayPs < 0)
             throw new ArgumentOutOfRangeException(nameof(SyncDelayPs), SyncDelayPs, "The sync delay must be >= 0 ps.");
+        if (BasisMarkerChannel is ushort marker && (marker == SyncChannel || (marker >= FirstDetectorChannel && marker < FirstDetectorChannel + detectorCount)))
+            throw new ArgumentException($"Basis marker channel {marker} collides with the sync or a detector channel.", nameof(BasisMarkerChannel));
+        if (BasisMarkerDelayPs is < 0 or > 1_000_000_000)
+            throw new ArgumentOutOfRangeException(nameof(BasisMarkerDelayPs), BasisMarkerDelayPs, "The basis marker delay must lie in [0, 1e9] ps.");
         // Consecutive sync tags must stay in order: 40 RMS of jitter fit in one sync interval (a 20-sigma swap per pair).
         double syncIntervalPs = SyncDivider * pulsePeriodPs;
         if (!(SyncJitterRmsPs >= 0) || SyncJitterRmsPs * 40 > syncIntervalPs)

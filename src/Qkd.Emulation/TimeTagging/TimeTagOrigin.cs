@@ -11,4 +11,7 @@ public enum TimeTagOrigin : byte
 
     /// <summary>A free-running dark count of the tagger's detectors, at a uniformly random time (not tied to a pulse).</summary>
     FreeRunningDarkCount = 2,
+
+    /// <summary>The active receiver's basis marker: the slot where Bob's basis pattern starts (pattern index 0).</summary>
+    BasisMarker = 3,
 }

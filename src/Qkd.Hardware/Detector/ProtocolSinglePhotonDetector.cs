@@ -1,3 +1,4 @@
+using Qkd.Core.Symbols;
 using Qkd.Hardware.Devices;
 using Qkd.Protocol;
 using Qkd.Protocol.Messages;
@@ -7,11 +8,21 @@ namespace Qkd.Hardware.Detector;
 
 /// <summary>
 /// <see cref="ISinglePhotonDetector"/> over the wire protocol (firmware-protocols/single-photon-detector.md), on any
-/// transport a connector opens: serial, USB, or an emulated device.
+/// transport a connector opens: serial, USB, or an emulated device. A detector with an active basis modulator is also
+/// an <see cref="IBasisModulator"/>: bases travel as DetectorBasisData frames of <see cref="BasesPerFrame"/> slots,
+/// packed straight into the transport's batch buffer (no copy, no allocation per frame).
 /// </summary>
-public sealed class ProtocolSinglePhotonDetector : ProtocolDevice, ISinglePhotonDetector
+public sealed class ProtocolSinglePhotonDetector : ProtocolDevice, ISinglePhotonDetector, IBasisModulator
 {
+    /// <summary>Slots per DetectorBasisData frame: 2^18 bases = 32 KiB of payload.</summary>
+    public const int BasesPerFrame = 1 << 18;
+
+    private static readonly TimeSpan StopTimeout = TimeSpan.FromSeconds(60);
+
     private volatile bool _blinding;
+    private Thread? _basisStreamer;
+    private TaskCompletionSource _basisStreaming = CompletedSource();
+    private volatile bool _stopBasisStream;
 
     public ProtocolSinglePhotonDetector(IDeviceConnector connector, DeviceConnectionOptions? options = null)
         : base(connector, DeviceClass.SinglePhotonDetector, options)
@@ -62,6 +73,69 @@ public sealed class ProtocolSinglePhotonDetector : ProtocolDevice, ISinglePhoton
         {
             throw new DeviceException(Name, "read counts", e.Message);
         }
+    }
+
+    public Task BasisStreamingCompletion => _basisStreaming.Task;
+
+    public void StartBasisModulation(IBasisChoices bases, long count)
+    {
+        ArgumentNullException.ThrowIfNull(bases);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(count);
+        if (_basisStreamer is { IsAlive: true })
+            throw new InvalidOperationException($"{Name}: the basis modulation is running; stop it first.");
+        Connection.Request(MessageType.DetectorStartBasisModulation, default, "start basis modulation", idempotent: false);
+        _stopBasisStream = false;
+        _basisStreaming = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var connection = Connection;
+        _basisStreamer = new Thread(() => StreamBases(connection, bases, count)) { IsBackground = true, Name = $"qkd-bases {Name}" };
+        _basisStreamer.Start();
+    }
+
+    public StreamSummary StopBasisModulation()
+    {
+        _stopBasisStream = true;
+        _basisStreamer?.Join();
+        byte[] reply = Connection.Request(MessageType.DetectorStopBasisModulation, default, "stop basis modulation", idempotent: false, timeout: StopTimeout);
+        try { return StreamSummary.Read(reply); }
+        catch (PayloadFormatException e) { throw new DeviceException(Name, "stop basis modulation", e.Message); }
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        _stopBasisStream = true;
+        base.Dispose(disposing);
+        _basisStreamer?.Join(TimeSpan.FromSeconds(5));
+    }
+
+    private void StreamBases(DeviceConnection connection, IBasisChoices bases, long count)
+    {
+        try
+        {
+            uint sequence = 0;
+            for (long index = 0; index < count && !_stopBasisStream; index += BasesPerFrame)
+            {
+                // Frames carry whole bytes; the last is padded with slots the device applies after the pattern's end.
+                long slots = Math.Min(BasesPerFrame, count - index);
+                int inFrame = (int)((slots + 7) / 8 * 8);
+                Span<byte> payload = connection.BeginStreamFrame(MessageType.DetectorBasisData, sequence++, BasisBlockCodec.PayloadLength(inFrame));
+                BasisBlockCodec.WriteHeader(payload, index);
+                bases.FillPacked(index, payload[BasisBlockCodec.HeaderLength..]);
+                connection.EndStreamFrame(flush: false);
+            }
+            connection.Flush();
+            _basisStreaming.TrySetResult();
+        }
+        catch (Exception e)
+        {
+            _basisStreaming.TrySetException(e);
+        }
+    }
+
+    private static TaskCompletionSource CompletedSource()
+    {
+        var source = new TaskCompletionSource();
+        source.SetResult();
+        return source;
     }
 
     private void OnEvent(DeviceEvent e)

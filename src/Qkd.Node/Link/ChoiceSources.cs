@@ -14,8 +14,15 @@ namespace Qkd.Node.Link;
 /// </summary>
 public sealed class ChoiceSources : IDisposable
 {
-    private ChoiceSources(ISymbolSource symbols, IRandomSource distiller, IRandomSource toeplitzSeeds, IRandomSource squashing, ulong? seed)
+    private readonly IEntropySource? _entropy;
+    private readonly int _epochPulsesLog2;
+    private readonly List<BasisChoices> _bases = [];
+
+    private ChoiceSources(ISymbolSource symbols, IRandomSource distiller, IRandomSource toeplitzSeeds, IRandomSource squashing, ulong? seed,
+        IEntropySource? entropy = null, int epochPulsesLog2 = RekeyedSymbolSource.DefaultEpochPulsesLog2)
     {
+        _entropy = entropy;
+        _epochPulsesLog2 = epochPulsesLog2;
         Symbols = symbols;
         Distiller = distiller;
         ToeplitzSeeds = toeplitzSeeds;
@@ -90,7 +97,7 @@ public sealed class ChoiceSources : IDisposable
             var distiller = Add(SecureRandomSource.FromEntropy(entropy));
             var toeplitz = Add(SecureRandomSource.FromEntropy(entropy));
             var squashing = Add(SecureRandomSource.FromEntropy(entropy));
-            return new ChoiceSources(symbols, distiller, toeplitz, squashing, null);
+            return new ChoiceSources(symbols, distiller, toeplitz, squashing, null, entropy, epochPulsesLog2);
         }
         catch
         {
@@ -105,9 +112,26 @@ public sealed class ChoiceSources : IDisposable
         }
     }
 
+    /// <summary>
+    /// Bob's basis choices for an active receiver (P(Z) = <paramref name="probabilityZ"/>), of the same kind as the other
+    /// choices: a fresh CSPRNG key, keys from the entropy source re-keyed every epoch, or a named stream of the seed.
+    /// Disposed (keys zeroed) with these sources.
+    /// </summary>
+    /// <param name="length">Pattern indices that will be looked up (the keyed source refuses any beyond).</param>
+    public BasisChoices ReceiverBases(double probabilityZ, long length = long.MaxValue)
+    {
+        var distribution = BasisChoices.DistributionFor(probabilityZ);
+        BasisChoices bases = Seed is ulong seed ? new BasisChoices(new SeededSymbolSource(SplitMix64.Mix(seed ^ 0xB0B_BA5E5), distribution))
+            : _entropy is null ? BasisChoices.Secure(probabilityZ)
+            : new BasisChoices(new RekeyedSymbolSource(distribution, _entropy, _epochPulsesLog2, length));
+        _bases.Add(bases);
+        return bases;
+    }
+
     /// <summary>Zeroes the secure sources' keys (the seeded ones hold nothing secret).</summary>
     public void Dispose()
     {
+        foreach (BasisChoices bases in _bases) bases.Dispose();
         (Symbols as IDisposable)?.Dispose();
         (Distiller as IDisposable)?.Dispose();
         (ToeplitzSeeds as IDisposable)?.Dispose();

@@ -205,8 +205,20 @@ public sealed class EmulatedLinkRunner(EmulatedRunOptions options, ILogger? logg
     /// The emulated tagger's wiring for a run of <paramref name="endPulse"/> pulses (also how recordings are made): the
     /// defaults, with one sync tag every <see cref="LinkSettings.PulsesPerSync"/> pulses.
     /// </summary>
-    public static EmulatedTimeTaggerOptions TaggerOptionsFor(LinkSettings settings, long endPulse) =>
-        new() { EndPulse = endPulse, SyncDivider = settings.PulsesPerSync };
+    /// <summary>
+    /// The emulated tagger's wiring: sync on input 0, detectors from input 1, and an active receiver's basis marker on
+    /// input <see cref="EmulatedBasisMarkerChannel"/>.
+    /// </summary>
+    public static EmulatedTimeTaggerOptions TaggerOptionsFor(LinkSettings settings, long endPulse, ReceiverLayout layout = ReceiverLayout.PassiveFourDetector) =>
+        new()
+        {
+            EndPulse = endPulse,
+            SyncDivider = settings.PulsesPerSync,
+            BasisMarkerChannel = layout == ReceiverLayout.ActiveTwoDetector ? EmulatedBasisMarkerChannel : null,
+        };
+
+    /// <summary>Tagger input of the emulated active receiver's basis marker.</summary>
+    public const ushort EmulatedBasisMarkerChannel = 7;
 
     /// <summary>Pulses covered so far: the emulator's position, or on replay the pulse of the last recovered sync.</summary>
     private static long PulsesSoFar(EmulatedLink link, TimeTagFrontEnd? frontEnd, LinkRig? devices) =>
@@ -242,6 +254,8 @@ public sealed class EmulatedLinkRunner(EmulatedRunOptions options, ILogger? logg
         SyncDelayPs = tagger.SyncDelayPs,
         PathDelayPs = profile.FibreDelayPs,
         GateWidthPs = Math.Min(settings.PulsePeriodPs, Math.Max(200, 8 * Math.Sqrt(profile.TimingJitterRmsPs * profile.TimingJitterRmsPs + tagger.SyncJitterRmsPs * tagger.SyncJitterRmsPs))),
+        BasisMarkerChannel = profile.ReceiverLayout == ReceiverLayout.ActiveTwoDetector ? tagger.BasisMarkerChannel : null,
+        BasisMarkerDelayPs = profile.ReceiverLayout == ReceiverLayout.ActiveTwoDetector ? tagger.BasisMarkerDelayPs : 0,
     };
 
     private static LinkProgress Snapshot(long pulses, long detections, BobDistiller bob, LinkSettings settings, double duration)

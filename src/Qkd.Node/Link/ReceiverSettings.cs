@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Qkd.Acquisition;
 using Qkd.Core;
+using Qkd.Core.Json;
 using Qkd.Emulation;
 using Qkd.Emulation.TimeTagging;
 
@@ -15,10 +16,26 @@ namespace Qkd.Node.Link;
 /// </summary>
 public sealed record ReceiverSettings
 {
+    /// <summary>
+    /// The receiver: "passiveFourDetector" (default; a beam splitter chooses the basis) or "activeTwoDetector" (Bob's
+    /// detector module has a basis modulator fed with his own choices, and a basis-marker output on a tagger input).
+    /// </summary>
+    [JsonConverter(typeof(CamelCaseEnumConverter<ReceiverLayout>))]
+    public ReceiverLayout Layout { get; init; } = ReceiverLayout.PassiveFourDetector;
+
+    /// <summary>Active receiver: probability that Bob chooses Z for a slot. Default 0.5.</summary>
+    public double BasisProbabilityZ { get; init; } = 0.5;
+
+    /// <summary>Active receiver: tagger input of the detector module's basis-marker output.</summary>
+    public int? BasisMarkerChannel { get; init; }
+
+    /// <summary>Active receiver: delay of the basis-marker input relative to the marked slot's light at the detectors, ps.</summary>
+    public long BasisMarkerDelayPs { get; init; }
+
     /// <summary>Tagger input of Alice's sync. Default 0.</summary>
     public int SyncChannel { get; init; }
 
-    /// <summary>Tagger input of each detector, in the receiver's detector order (passive BB84: Z0, Z1, X0, X1). Default 1..4.</summary>
+    /// <summary>Tagger input of each detector, in the receiver's detector order (passive BB84: Z0, Z1, X0, X1; active: 0, 1). Default 1..4.</summary>
     public int[] DetectorChannels { get; init; } = [1, 2, 3, 4];
 
     /// <summary>Cable and electronics delay of each detector input, ps (as <see cref="DetectorChannels"/>); null: all zero.</summary>
@@ -45,6 +62,10 @@ public sealed record ReceiverSettings
         var clock = EmulatedLinkRunner.ClockRecoveryOptionsFor(profile, settings, tagger with { SyncDivider = settings.PulsesPerSync });
         return new ReceiverSettings
         {
+            Layout = profile.ReceiverLayout,
+            BasisProbabilityZ = profile.BobProbabilityZ,
+            BasisMarkerChannel = clock.BasisMarkerChannel,
+            BasisMarkerDelayPs = clock.BasisMarkerDelayPs,
             SyncChannel = clock.SyncChannel,
             DetectorChannels = clock.DetectorChannels.Select(c => (int)c).ToArray(),
             DetectorDelaysPs = clock.DetectorDelaysPs,
@@ -67,17 +88,30 @@ public sealed record ReceiverSettings
         SyncDelayPs = SyncDelayPs,
         PathDelayPs = PathDelayPs,
         GateWidthPs = GateWidthPs,
+        BasisMarkerChannel = Layout == ReceiverLayout.ActiveTwoDetector && BasisMarkerChannel is int marker and >= 0 and <= ushort.MaxValue ? (ushort)marker : null,
+        BasisMarkerDelayPs = Layout == ReceiverLayout.ActiveTwoDetector ? BasisMarkerDelayPs : 0,
     };
 
     /// <summary>Every problem with these settings against <paramref name="link"/>, each naming its field (as in JSON).</summary>
     public IEnumerable<string> Problems(LinkSettings link)
     {
         if (SyncChannel is < 0 or > ushort.MaxValue) yield return $"syncChannel {SyncChannel} is not a tagger input (0..65535)";
-        if (DetectorChannels is null || DetectorChannels.Length != ReceiverLayout.PassiveFourDetector.DetectorCount())
-            yield return $"detectorChannels must list the {ReceiverLayout.PassiveFourDetector.DetectorCount()} detectors of a passive BB84 receiver (Z0, Z1, X0, X1)";
+        bool active = Layout == ReceiverLayout.ActiveTwoDetector;
+        if (!Enum.IsDefined(Layout)) yield return $"layout {(int)Layout} is not \"passiveFourDetector\" or \"activeTwoDetector\"";
+        else if (DetectorChannels is null || DetectorChannels.Length != Layout.DetectorCount())
+            yield return active
+                ? $"detectorChannels must list the {Layout.DetectorCount()} detectors of an active receiver (bit 0, bit 1)"
+                : $"detectorChannels must list the {Layout.DetectorCount()} detectors of a passive BB84 receiver (Z0, Z1, X0, X1)";
         else if (DetectorChannels.Any(c => c is < 0 or > ushort.MaxValue)) yield return "detectorChannels must be tagger inputs (0..65535)";
         if (DetectorEfficiency is double efficiency && !(efficiency > 0 && efficiency <= 1)) yield return $"detectorEfficiency {efficiency} is outside (0, 1]";
         if (DetectorDeadTimePs is long dead && dead is < 0 or > 1_000_000_000) yield return $"detectorDeadTimePs {dead} is outside [0, 1e9]";
+        if (active)
+        {
+            if (BasisMarkerChannel is null) yield return "basisMarkerChannel is required for an active receiver (the tagger input of its basis-marker output)";
+            else if (BasisMarkerChannel is < 0 or > ushort.MaxValue) yield return $"basisMarkerChannel {BasisMarkerChannel} is not a tagger input (0..65535)";
+            if (!(BasisProbabilityZ > 0 && BasisProbabilityZ < 1)) yield return $"basisProbabilityZ {BasisProbabilityZ} is outside (0, 1)";
+        }
+        else if (BasisMarkerChannel is not null) yield return "basisMarkerChannel applies to an active receiver only (layout \"activeTwoDetector\")";
         string? clockProblem = null;
         if (DetectorChannels is { Length: > 0 } && SyncChannel is >= 0 and <= ushort.MaxValue && DetectorChannels.All(c => c is >= 0 and <= ushort.MaxValue))
         {
@@ -100,6 +134,8 @@ public sealed record ReceiverSettings
         nameof(ClockRecoveryOptions.SyncDelayPs) => "syncDelayPs",
         nameof(ClockRecoveryOptions.PathDelayPs) => "pathDelayPs",
         nameof(ClockRecoveryOptions.GateWidthPs) => "gateWidthPs",
+        nameof(ClockRecoveryOptions.BasisMarkerChannel) => "basisMarkerChannel",
+        nameof(ClockRecoveryOptions.BasisMarkerDelayPs) => "basisMarkerDelayPs",
         null => "receiver",
         _ => JsonNamingPolicy.CamelCase.ConvertName(option),
     };
@@ -131,6 +167,11 @@ public sealed record ReceiverSettings
 /// </summary>
 internal sealed class ReceiverSettingsDocument
 {
+    [JsonConverter(typeof(CamelCaseEnumConverter<ReceiverLayout>))]
+    public ReceiverLayout? Layout { get; set; }
+    public double? BasisProbabilityZ { get; set; }
+    public int? BasisMarkerChannel { get; set; }
+    public long? BasisMarkerDelayPs { get; set; }
     public int? SyncChannel { get; set; }
     public int[]? DetectorChannels { get; set; }
     public long[]? DetectorDelaysPs { get; set; }
@@ -143,10 +184,16 @@ internal sealed class ReceiverSettingsDocument
     public ReceiverSettings ToSettings()
     {
         var d = new ReceiverSettings();
+        ReceiverLayout layout = Layout ?? d.Layout;
         return new ReceiverSettings
         {
+            Layout = layout,
+            BasisProbabilityZ = BasisProbabilityZ ?? d.BasisProbabilityZ,
+            BasisMarkerChannel = BasisMarkerChannel,
+            BasisMarkerDelayPs = BasisMarkerDelayPs ?? d.BasisMarkerDelayPs,
             SyncChannel = SyncChannel ?? d.SyncChannel,
-            DetectorChannels = DetectorChannels ?? d.DetectorChannels,
+            // An active receiver has two detectors: its default wiring is inputs 1 and 2.
+            DetectorChannels = DetectorChannels ?? (layout == ReceiverLayout.ActiveTwoDetector ? [1, 2] : d.DetectorChannels),
             DetectorDelaysPs = DetectorDelaysPs,
             SyncDelayPs = SyncDelayPs ?? d.SyncDelayPs,
             PathDelayPs = PathDelayPs ?? d.PathDelayPs,

@@ -4,6 +4,7 @@ using Qkd.Acquisition.Loop;
 using Qkd.Core;
 using Qkd.Distillation;
 using Qkd.Core.Channel;
+using Qkd.Hardware.Detector;
 using Qkd.Hardware.TimeTagger;
 using Qkd.Node.Devices;
 using Qkd.Node.Link;
@@ -24,9 +25,12 @@ namespace Qkd.Node.Service;
 /// emission's light ends in the tagger's time: on a real tagger that streams for ever (dark counts) by stopping it, on
 /// the emulated one when its stream ends. With <paramref name="metrics"/>, every block's outcome and QBER are counted;
 /// the acquisition loop's counters are published for the session either way (meter "Qkd.Acquisition": free while
-/// nobody listens).
+/// nobody listens). An active receiver goes the same way: before the light comes Bob starts his detector's basis
+/// modulation with his own secret basis choices for the whole emission (and the longest fibre delay after it); the
+/// decoder reads each click's basis from the same choices, placed by the basis marker clock recovery finds.
 /// </summary>
-public sealed class BobEnd(NodeConfig config, ITimeTagger tagger, IKeySink pool, ILogger logger, NodeMetrics? metrics = null)
+public sealed class BobEnd(NodeConfig config, ITimeTagger tagger, IKeySink pool, ILogger logger, NodeMetrics? metrics = null,
+    IBasisModulator? basisModulator = null)
 {
     /// <summary>What frame synchronisation found in the last session (public information: the pilot is disclosed).</summary>
     public Distillation.FrameSync.FrameSyncResult? LastFrameSync { get; private set; }
@@ -50,6 +54,41 @@ public sealed class BobEnd(NodeConfig config, ITimeTagger tagger, IKeySink pool,
             await bob.RefuseEmissionAsync(mismatch, cancellationToken).ConfigureAwait(false);
             throw new InvalidDataException($"Session {session}: {mismatch}");
         }
+        bool active = config.ReceiverLayout == ReceiverLayout.ActiveTwoDetector;
+        // The pattern covers the emission and the longest fibre delay after it: the marker is at the first sync slot
+        // after the start, and the light of the emission's last pulse comes at most that much later.
+        long patternSlots = emission.Pulses + (long)Math.Ceiling(EmissionAgreement.MaxFibreDelayPs * emission.PulseRateHz / 1e12) + settings.PulsesPerSync;
+        var bases = active ? choices.ReceiverBases(config.ReceiverBasisProbabilityZ, patternSlots) : null;
+        if (active)
+        {
+            if (basisModulator is null)
+                throw new InvalidOperationException($"Session {session}: the receiver is active but Bob's detector has no basis modulator driver.");
+            basisModulator.StartBasisModulation(bases!, patternSlots);
+        }
+        try
+        {
+            return await ReceiveAsync(channel, session, settings, choices, bases, bob, emission, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            if (active)
+            {
+                try
+                {
+                    var summary = basisModulator!.StopBasisModulation();
+                    logger.LogInformation("Session {Session}: basis modulation stopped after {Bases:N0} bases in {Frames:N0} frames", session, summary.Items, summary.Frames);
+                }
+                catch (Exception e) when (e is Protocol.DeviceException or InvalidOperationException or ObjectDisposedException)
+                {
+                    logger.LogWarning("Stopping the basis modulation failed: {Error}", e.Message);
+                }
+            }
+        }
+    }
+
+    private async Task<SessionSummary> ReceiveAsync(IClassicalChannel channel, long session, LinkSettings settings, ChoiceSources choices,
+        Core.Symbols.IBasisChoices? bases, BobDistiller bob, Distillation.Messages.EmissionAnnouncement emission, CancellationToken cancellationToken)
+    {
         tagger.StartStream();
         // The fibre delay is not known in advance: clock recovery finds the light's phase within the pulse period, and
         // frame synchronisation against the pilot the whole pulses (and any syncs lost at the start).
@@ -67,7 +106,7 @@ public sealed class BobEnd(NodeConfig config, ITimeTagger tagger, IKeySink pool,
         logger.LogInformation("Session {Session}: receiving an emission of {Pulses:N0} pulses ({Pilot:N0} pilot pulses for frame synchronisation)",
             session, emission.Pulses, emission.PilotPulses);
 
-        using var frontEnd = new TimeTagFrontEnd(stream, clock, config.ReceiverLayout, choices.Squashing);
+        using var frontEnd = new TimeTagFrontEnd(stream, clock, config.ReceiverLayout, choices.Squashing, bases: bases);
         using var acquisitionMetrics = new AcquisitionMetrics("tagger", frontEnd.Loop.Counters, () => (frontEnd.RingFill, frontEnd.RingCapacity));
         frontEnd.Loop.SourceDisconnected += e => logger.LogWarning("Tagger disconnected: {Error}", e.Message);
         frontEnd.Start();
@@ -85,6 +124,9 @@ public sealed class BobEnd(NodeConfig config, ITimeTagger tagger, IKeySink pool,
             catch (Protocol.DeviceException e) { logger.LogWarning("Stopping the tagger failed: {Error}", e.Message); }
         }
         LastFrameSync = bob.FrameSync;
+        if (bases is not null)
+            logger.LogInformation("Session {Session}: basis marker at pulse {Marker}; {Before:N0} clicks before it not decoded",
+                session, frontEnd.Clock.BasisMarkerPulse?.ToString() ?? "(not seen)", frontEnd.Decoder.ClicksBeforeBasisMarker);
         if (bob.FrameSync is { Offset: long offset } sync)
             logger.LogInformation("Session {Session}: frame synchronised at offset {Offset} pulses (light arrival phase {Phase:F0} ps), pilot error rate {Rate:P2} " +
                 "over {Sifted:N0} sifted pilot detections; {Pilot:N0} detections on pilot pulses and {Before:N0} before the emission not sifted",

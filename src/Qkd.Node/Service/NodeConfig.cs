@@ -239,7 +239,11 @@ public sealed record NodeConfig
 
     /// <summary>Bob's receiver: a passive four-detector receiver on devices, the emulated profile's otherwise.</summary>
     [JsonIgnore]
-    public Core.ReceiverLayout ReceiverLayout => Devices is not null ? Core.ReceiverLayout.PassiveFourDetector : LinkProfile().ReceiverLayout;
+    public Core.ReceiverLayout ReceiverLayout => Devices is not null ? Receiver?.Layout ?? Core.ReceiverLayout.PassiveFourDetector : LinkProfile().ReceiverLayout;
+
+    /// <summary>An active receiver's probability of choosing Z: the receiver section's on devices, the emulated profile's otherwise.</summary>
+    [JsonIgnore]
+    public double ReceiverBasisProbabilityZ => Devices is not null ? Receiver?.BasisProbabilityZ ?? 0.5 : LinkProfile().BobProbabilityZ;
 
     /// <summary>
     /// How Bob's clock recovery finds the pulse of each tag: from the "receiver" section on devices, from the emulated
@@ -247,7 +251,8 @@ public sealed record NodeConfig
     /// </summary>
     public Acquisition.ClockRecoveryOptions ReceiverClock(LinkSettings settings) => Devices is not null
         ? (Receiver ?? throw new InvalidOperationException("Bob on devices needs a receiver section.")).ClockRecovery(settings)
-        : EmulatedLinkRunner.ClockRecoveryOptionsFor(EmulatedLink().Profile, settings, EmulatedLinkRunner.TaggerOptionsFor(settings, long.MaxValue));
+        : EmulatedLinkRunner.ClockRecoveryOptionsFor(EmulatedLink().Profile, settings,
+            EmulatedLinkRunner.TaggerOptionsFor(settings, long.MaxValue, EmulatedLink().Profile.ReceiverLayout));
 }
 
 /// <param name="Endpoint">Bob listens here, Alice connects here: host:port ("127.0.0.1:7001", "bob.example.net:7001").</param>

@@ -369,7 +369,7 @@ public sealed class QkdNodeService(NodeConfig config, ILoggerFactory loggers, IH
         using var emulated = fibre is null ? null : OpenDevices("emulator", "emulator.fibre", () =>
         {
             var (profile, settings) = config.EmulatedLink();
-            var receiver = EmulatedReceiver.Create(profile, EmulatedLinkRunner.TaggerOptionsFor(settings, long.MaxValue), config.Emulator!.Seed,
+            var receiver = EmulatedReceiver.Create(profile, EmulatedLinkRunner.TaggerOptionsFor(settings, long.MaxValue, profile.ReceiverLayout), config.Emulator!.Seed,
                 fibre, Transport());
             try
             {
@@ -389,7 +389,9 @@ public sealed class QkdNodeService(NodeConfig config, ILoggerFactory loggers, IH
         var outcome = await SessionHandshake.RunAsync(channel, config.LinkId, DistillationProtocol.Version, counter, ledger, initiator: false, _logger, cancellationToken).ConfigureAwait(false);
         devices?.ConnectAndConfigure(config.Receiver); // after a fault broke the last session
         var tagger = emulated?.Tagger ?? devices!.Tagger!;
-        var summary = await new BobEnd(config, tagger, sink, _logger, metrics).RunSessionAsync(channel, outcome.Session, cancellationToken).ConfigureAwait(false);
+        var detector = emulated?.Detector ?? devices!.Detector;
+        var summary = await new BobEnd(config, tagger, sink, _logger, metrics, detector as Hardware.Detector.IBasisModulator)
+            .RunSessionAsync(channel, outcome.Session, cancellationToken).ConfigureAwait(false);
         channel.Complete();
         return summary;
     }
