@@ -30,6 +30,21 @@ public sealed class TwoNodeLinkTests
         await PairOverBenchAsync(folder);
     }
 
+    [Fact(Timeout = 400_000)]
+    public async Task Two_nodes_with_an_active_receiver_on_the_emulated_link_bench_deliver_a_matching_pair()
+    {
+        if (!OperatingSystem.IsLinux()) Assert.Skip("The emulated link bench uses Linux pseudo-terminals.");
+        string folder = Directory.CreateTempSubdirectory("qkd-hil-active-bench").FullName;
+        var settings = EmulatedLinkBench.SettingsFor(EmulatedLinkBench.DefaultPulseRateHz);
+        var (profile, tagger) = EmulatedLinkBench.WithActiveReceiver(Emulation.LinkProfile.Default.WithDistance(EmulatedLinkBench.DefaultDistanceKm), settings,
+            new Emulation.TimeTagging.EmulatedTimeTaggerOptions { DetectorDelaysPs = [1_234, 2_345, 3_456, 4_567] });
+        using var bench = new EmulatedLinkBench(profile, settings, tagger, seed: 12);
+        bench.WriteTo(folder);
+        await PairOverBenchAsync(folder);
+        // The light was measured in the bases Bob's node streamed to his detector.
+        Assert.True(bench.Devices.Detector.LastBasisPattern!.SymbolsReceived > 0);
+    }
+
     [Fact(Timeout = 900_000)]
     public async Task Two_nodes_on_a_hardware_link_bench_deliver_a_matching_pair()
     {

@@ -29,13 +29,20 @@ public static class EmulateCommand
         };
         var distance = new Option<double>("--distance-km") { Description = "Fibre length of the emulated link, km (default 10; 2 with --link-bench).", DefaultValueFactory = _ => 10 };
         var seed = new Option<ulong>("--seed") { Description = "Seed of the emulated physics.", DefaultValueFactory = _ => 1UL };
+        var receiver = new Option<string>("--receiver")
+        {
+            Description = "Bob's receiver on a link bench: passive (four detectors, a beam splitter picks the basis) or active (two detectors and a " +
+                          "basis modulator fed with Bob's own choices, its basis marker on tagger input 7).",
+            DefaultValueFactory = _ => "passive",
+        };
+        receiver.AcceptOnlyFromAmong("passive", "active");
         var hidden = new Option<bool>("--hidden-truth")
         {
             Description = "Put the light off the detectors' default gate and the bases off their default phases, as on an uncalibrated bench (find them with calibrate gate/alignment).",
         };
         var command = new Command("emulate", "Serve the emulated devices on serial ports (pseudo-terminals) until Ctrl-C, as a bench for --bench.")
         {
-            benchOut, linkBench, distance, pulseRate, seed, hidden,
+            benchOut, linkBench, distance, pulseRate, seed, hidden, receiver,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -64,8 +71,14 @@ public static class EmulateCommand
                 error.WriteLine("error: give exactly one of --bench-out FILE (a lab bench) and --link-bench DIR (a two-node link bench).");
                 return 1;
             }
+            bool active = parse.GetValue(receiver) == "active";
+            if (active && parse.GetValue(linkBench) is null)
+            {
+                error.WriteLine("error: --receiver active applies to a link bench (--link-bench DIR); the lab bench has a passive receiver.");
+                return 1;
+            }
             if (parse.GetValue(linkBench) is { } folder)
-                return await ServeLinkBenchAsync(folder.FullName, profile, parse.GetValue(pulseRate), parse.GetValue(seed), output, error, cancellationToken);
+                return await ServeLinkBenchAsync(folder.FullName, profile, parse.GetValue(pulseRate), parse.GetValue(seed), active, output, error, cancellationToken);
             using var bench = new EmulatedSerialBench(profile, EmulatedBench.TaggerOptions, parse.GetValue(seed),
                 parse.GetValue(hidden) ? EmulatedBench.Truth : null);
             string path = parse.GetValue(benchOut)!.FullName;
@@ -79,7 +92,7 @@ public static class EmulateCommand
         return command;
     }
 
-    private static async Task<int> ServeLinkBenchAsync(string folder, LinkProfile profile, double pulseRateHz, ulong seed, TextWriter output,
+    private static async Task<int> ServeLinkBenchAsync(string folder, LinkProfile profile, double pulseRateHz, ulong seed, bool active, TextWriter output,
         TextWriter error, CancellationToken cancellationToken)
     {
         LinkSettings settings;
@@ -93,7 +106,9 @@ public static class EmulateCommand
             error.WriteLine($"error: --pulse-rate-hz: {e.Message}");
             return 1;
         }
-        using var bench = new EmulatedLinkBench(profile, settings, EmulatedBench.TaggerOptions, seed);
+        var taggerOptions = EmulatedBench.TaggerOptions;
+        if (active) (profile, taggerOptions) = EmulatedLinkBench.WithActiveReceiver(profile, settings, taggerOptions);
+        using var bench = new EmulatedLinkBench(profile, settings, taggerOptions, seed);
         try
         {
             bench.WriteTo(folder);
@@ -105,7 +120,7 @@ public static class EmulateCommand
         }
         output.WriteLine($"Link bench in {folder}: Alice's modulator on {bench.AliceBench.Modulator!.SerialPort}; Bob's detector on " +
                          $"{bench.BobBench.Detector!.SerialPort}, tagger on {bench.BobBench.Tagger!.SerialPort}; {settings.PulseRateHz:0.###e0} pulses/s, " +
-                         $"{profile.FibreLengthKm} km. Next: qkd node init --dir DEPLOYMENT --bench {folder}. Ctrl-C or SIGTERM stops.");
+                         $"{profile.FibreLengthKm} km, {(active ? "active receiver (basis marker on tagger input " + EmulatedLinkBench.ActiveBasisMarkerChannel + ")" : "passive receiver")}. Next: qkd node init --dir DEPLOYMENT --bench {folder}. Ctrl-C or SIGTERM stops.");
         await UntilStopped(cancellationToken);
         output.WriteLine("Link bench stopped.");
         return 0;

@@ -43,6 +43,29 @@ public sealed class EmulatedLinkBench : IDisposable
     public static LinkSettings SettingsFor(double pulseRateHz) =>
         LinkSettings.Default with { PulseRateHz = pulseRateHz, PulsesPerSync = DefaultPulsesPerSync, AliceProbabilityZ = 0.6 };
 
+    /// <summary>Tagger input of an active receiver's basis marker on a link bench.</summary>
+    public const ushort ActiveBasisMarkerChannel = 7;
+
+    /// <summary>
+    /// The physics and wiring of an active two-detector receiver in place of the passive one: Bob chooses Z as often as
+    /// Alice prepares it, the two detectors keep the first two inputs' delays, and the basis marker is on
+    /// <see cref="ActiveBasisMarkerChannel"/> with its own cable delay.
+    /// </summary>
+    public static (LinkProfile Profile, EmulatedTimeTaggerOptions Tagger) WithActiveReceiver(LinkProfile profile, LinkSettings settings,
+        EmulatedTimeTaggerOptions tagger, long markerDelayPs = 5_678)
+    {
+        ArgumentNullException.ThrowIfNull(profile);
+        ArgumentNullException.ThrowIfNull(settings);
+        ArgumentNullException.ThrowIfNull(tagger);
+        return (profile with { ReceiverLayout = Core.ReceiverLayout.ActiveTwoDetector, BobProbabilityZ = settings.AliceProbabilityZ },
+            tagger with
+            {
+                DetectorDelaysPs = tagger.DetectorDelaysPs is { } delays ? delays[..2] : null,
+                BasisMarkerChannel = ActiveBasisMarkerChannel,
+                BasisMarkerDelayPs = markerDelayPs,
+            });
+    }
+
     private readonly EmulatedSerialBench _bench;
 
     /// <param name="profile">The physics (fibre length, detectors).</param>
