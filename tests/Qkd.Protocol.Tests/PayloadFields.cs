@@ -19,6 +19,7 @@ public static class PayloadFields
         "Identify.request", "GetStatus.request", "ResetSettings.request", "ResetSettings.response", "DetectorReadCounts.request",
         "ModulatorStartEmission.response", "ModulatorStopEmission.request", "TaggerStartStream.request", "TaggerStartStream.response",
         "TaggerStopStream.request", "RngStartStream.request", "RngStartStream.response", "RngStopStream.request", "RngGetHealth.request",
+        "DetectorStartBasisModulation.request", "DetectorStartBasisModulation.response", "DetectorStopBasisModulation.request",
     ];
 
     public const int MaxPingBytes = 64;
@@ -99,6 +100,14 @@ public static class PayloadFields
                 for (int i = 0; i < symbols.Length; i++) symbols[i] = SymbolBlockCodec.SymbolAt(packed, i).ToString(CultureInfo.InvariantCulture);
                 return $"first_pulse={first} symbols={List(symbols)}";
             }
+            case "BasisData":
+            {
+                long first = BasisBlockCodec.ReadFirstIndex(payload);
+                ReadOnlySpan<byte> packed = payload[BasisBlockCodec.HeaderLength..];
+                var bases = new string[packed.Length * 8];
+                for (int i = 0; i < bases.Length; i++) bases[i] = ((int)BasisBlockCodec.BasisAt(packed, i)).ToString(CultureInfo.InvariantCulture);
+                return $"first_index={first} bases={List(bases)}";
+            }
             case "TagData":
             {
                 var tags = new TimeTag[payload.Length / TagRecordCodec.RecordLength + 1];
@@ -155,6 +164,14 @@ public static class PayloadFields
                 var payload = new byte[SymbolBlockCodec.PayloadLength(symbols.Length)];
                 SymbolBlockCodec.WriteHeader(payload, I(f["first_pulse"]));
                 SymbolBlockCodec.Pack(symbols, payload.AsSpan(SymbolBlockCodec.HeaderLength));
+                return payload;
+            }
+            case "BasisData":
+            {
+                Core.Basis[] bases = Items(f["bases"]).Select(b => (Core.Basis)U(b)).ToArray();
+                var payload = new byte[BasisBlockCodec.PayloadLength(bases.Length)];
+                BasisBlockCodec.WriteHeader(payload, I(f["first_index"]));
+                BasisBlockCodec.Pack(bases, payload.AsSpan(BasisBlockCodec.HeaderLength));
                 return payload;
             }
             case "TagData":

@@ -202,6 +202,13 @@ public static class VectorGenerator
             RR("read-counts", "DetectorReadCounts: 0.1 s window, 4 heads", d, MessageType.DetectorReadCounts, 29,
                 P("read-counts-request", "DetectorReadCounts.request", ""),
                 P("read-counts-response", "DetectorReadCounts.response", "window_ps=100000000000 counts=1523,1498,12,0"));
+            RR("start-basis-modulation", "DetectorStartBasisModulation (active receiver)", d, MessageType.DetectorStartBasisModulation, 30,
+                P("start-basis-modulation-request", "DetectorStartBasisModulation.request", ""),
+                P("start-basis-modulation-response", "DetectorStartBasisModulation.response", ""));
+            F("basis-data-0", "DetectorBasisData stream frame 0: slots 0-15", d, MessageType.DetectorBasisData, FrameFlags.Stream, 0,
+                P("bases-0", "BasisData", "first_index=0 bases=0,1,1,0,0,0,0,1,1,1,1,1,0,0,0,0"));
+            RR("stop-basis-modulation", "DetectorStopBasisModulation: 16 bases in 1 frame", d, MessageType.DetectorStopBasisModulation, 31,
+                P("stop-basis-modulation-request", "DetectorStopBasisModulation.request", ""), P("summary-bases", "StreamSummary", "items=16 frames=1"));
             F("event-detector-blinding", "StatusChanged event 0: BlindingAlarm raised", d, MessageType.StatusChanged, FrameFlags.Event, 0,
                 P("status-changed-blinding", "StatusChanged", "before=0x00000041 after=0x000000C1"));
             F("event-detector-interlock-open", "InterlockChanged event 1: interlock opened", d, MessageType.InterlockChanged, FrameFlags.Event, 1,
@@ -380,6 +387,8 @@ public static class VectorGenerator
             BadPayload("start-emission-4", "ModulatorStartEmission.request", "00000000");
             BadPayload("start-emission-negative", "ModulatorStartEmission.request", "FFFFFFFFFFFFFFFF");
             BadPayload("symbols-7", "SymbolData", "00*7");
+            BadPayload("bases-7", "BasisData", "00*7");
+            BadPayload("bases-negative-first", "BasisData", "FFFFFFFFFFFFFFFF 10");
             BadPayload("symbols-negative-first", "SymbolData", "FFFFFFFFFFFFFFFF 10");
             BadPayload("tags-17", "TagData", "00*17");
             BadPayload("tags-bad-kind", "TagData", "40420F0000000000 0100 04 00 00000000");

@@ -222,6 +222,9 @@ public class VectorTests
         [
             (DeviceClass.SinglePhotonDetector, MessageType.DetectorReadCounts, FrameFlags.None), (DeviceClass.SinglePhotonDetector, MessageType.DetectorReadCounts, FrameFlags.Response),
             (DeviceClass.SinglePhotonDetector, MessageType.InterlockChanged, FrameFlags.Event),
+            (DeviceClass.SinglePhotonDetector, MessageType.DetectorStartBasisModulation, FrameFlags.None), (DeviceClass.SinglePhotonDetector, MessageType.DetectorStartBasisModulation, FrameFlags.Response),
+            (DeviceClass.SinglePhotonDetector, MessageType.DetectorStopBasisModulation, FrameFlags.None), (DeviceClass.SinglePhotonDetector, MessageType.DetectorStopBasisModulation, FrameFlags.Response),
+            (DeviceClass.SinglePhotonDetector, MessageType.DetectorBasisData, FrameFlags.Stream),
             (DeviceClass.LaserModulator, MessageType.ModulatorStartEmission, FrameFlags.None), (DeviceClass.LaserModulator, MessageType.ModulatorStartEmission, FrameFlags.Response),
             (DeviceClass.LaserModulator, MessageType.ModulatorStartEmission, FrameFlags.Response | FrameFlags.Nack),
             (DeviceClass.LaserModulator, MessageType.ModulatorStopEmission, FrameFlags.None), (DeviceClass.LaserModulator, MessageType.ModulatorStopEmission, FrameFlags.Response),

@@ -4,7 +4,7 @@ using Qkd.Protocol.Messages;
 
 namespace Qkd.Emulation.Tests.Firmware;
 
-/// <summary>The emulated single-photon detector: counts, cooler, interlock and bias, blinding.</summary>
+/// <summary>The emulated single-photon detector: counts, cooler, interlock and bias, blinding, an active receiver's basis modulation.</summary>
 public sealed class DetectorFirmwareTests
 {
     private const DeviceClass Detector = DeviceClass.SinglePhotonDetector;
@@ -117,6 +117,57 @@ public sealed class DetectorFirmwareTests
             Assert.True((DeviceStatus.Read(host.Request(Detector, MessageType.GetStatus).Payload).Flags & StatusFlags.BlindingAlarm) != 0);
             device.ClearBlinding();
             Assert.Equal(0u, (uint)(DeviceStatus.Read(host.Request(Detector, MessageType.GetStatus).Payload).Flags & StatusFlags.BlindingAlarm));
+        }
+    }
+
+    [Fact]
+    public void Basis_modulation_keeps_the_hosts_bases_per_slot_and_counts_what_it_received()
+    {
+        var clock = new ManualDeviceClock();
+        using var device = new EmulatedSinglePhotonDetectorFirmware(heads: 2, clock: clock, basisModulator: true);
+        (FirmwareTestHost host, var deviceEnd) = FirmwareTestHost.Connect("active detector");
+        device.Plug(deviceEnd);
+        using (host)
+        {
+            Assert.False(host.Request(Detector, MessageType.DetectorStartBasisModulation).Header.IsNack);
+            Assert.Equal(ErrorCode.InvalidState, host.Request(Detector, MessageType.DetectorStartBasisModulation).Nack.Code);
+            Core.Basis[] bases = Enumerable.Range(0, 64).Select(i => (Core.Basis)((i * 7 / 3) & 1)).ToArray();
+            var payload = new byte[BasisBlockCodec.PayloadLength(64)];
+            BasisBlockCodec.WriteHeader(payload, 0);
+            BasisBlockCodec.Pack(bases, payload.AsSpan(BasisBlockCodec.HeaderLength));
+            host.Send(new FrameHeader(Detector, MessageType.DetectorBasisData, FrameFlags.Stream, 0, (ushort)payload.Length), payload);
+            StreamSummary summary = StreamSummary.Read(host.Request(Detector, MessageType.DetectorStopBasisModulation).Payload);
+            Assert.Equal(new StreamSummary(64, 1), summary);
+            ModulatorSymbolFifo pattern = device.LastBasisPattern!;
+            for (int i = 0; i < 64; i++)
+            {
+                Core.PulseSymbol slot = pattern.SymbolAt(i);
+                Assert.Equal(bases[i], slot.Basis);
+                Assert.Equal(Core.Intensity.Signal, slot.Intensity);
+            }
+            // After the end no slot has a basis (vacuum: the gates are closed there).
+            Assert.Equal(Core.Intensity.Vacuum, pattern.SymbolAt(64).Intensity);
+        }
+    }
+
+    [Fact]
+    public void A_detector_without_a_basis_modulator_refuses_the_basis_messages_and_the_interlock_ends_a_pattern()
+    {
+        (EmulatedSinglePhotonDetectorFirmware plain, FirmwareTestHost plainHost, _) = Attach();
+        using (plain)
+        using (plainHost)
+            Assert.Equal(ErrorCode.UnknownMessage, plainHost.Request(Detector, MessageType.DetectorStartBasisModulation).Nack.Code);
+
+        using var device = new EmulatedSinglePhotonDetectorFirmware(heads: 2, clock: new ManualDeviceClock(), basisModulator: true);
+        (FirmwareTestHost host, var deviceEnd) = FirmwareTestHost.Connect("active detector");
+        device.Plug(deviceEnd);
+        using (host)
+        {
+            Assert.False(host.Request(Detector, MessageType.DetectorStartBasisModulation).Header.IsNack);
+            device.OpenInterlock();
+            Assert.True(device.LastBasisPattern!.IsComplete);
+            Assert.Null(device.BasisPattern);
+            Assert.Equal(ErrorCode.InterlockOpen, host.Request(Detector, MessageType.DetectorStartBasisModulation).Nack.Code);
         }
     }
 }

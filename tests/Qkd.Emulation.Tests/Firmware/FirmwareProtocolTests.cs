@@ -19,7 +19,7 @@ public sealed class FirmwareProtocolTests
 
     internal static FirmwareHost Create(DeviceClass deviceClass, IDeviceClock? clock = null) => deviceClass switch
     {
-        DeviceClass.SinglePhotonDetector => new EmulatedSinglePhotonDetectorFirmware(clock: clock ?? new ManualDeviceClock()),
+        DeviceClass.SinglePhotonDetector => new EmulatedSinglePhotonDetectorFirmware(clock: clock ?? new ManualDeviceClock(), basisModulator: true),
         DeviceClass.LaserModulator => new EmulatedLaserModulatorFirmware(clock: clock ?? new ManualDeviceClock()),
         DeviceClass.RandomNumberGenerator => new EmulatedRandomNumberGeneratorFirmware(clock: clock ?? new ManualDeviceClock()),
         _ => new EmulatedTimeTaggerFirmware(() => new ListTagSource([]), clock: clock ?? new ManualDeviceClock()),
