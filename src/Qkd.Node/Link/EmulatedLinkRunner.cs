@@ -90,11 +90,14 @@ public sealed class EmulatedLinkRunner(EmulatedRunOptions options, ILogger? logg
         IReadOnlyList<string>? deviceLog = null;
         bool finished = false;
         EmulatedLink? physicalLink = null;
-        // Passive receivers take the real path: emulated tagger -> TagData frames -> the driver's reader thread -> the
+        // Every receiver takes the real path: emulated tagger -> TagData frames -> the driver's reader thread -> the
         // one ring -> acquisition loop (on this thread) -> clock recovery -> decoder; a replay: file -> acquisition
-        // thread -> the one ring -> clock recovery -> decoder. An active receiver's basis per pulse is not yet carried
-        // by the tag stream, so it still takes the emulator's clicks directly (with their pulse indices).
-        bool viaTimeTags = profile.ReceiverLayout == ReceiverLayout.PassiveFourDetector;
+        // thread -> the one ring -> clock recovery -> decoder. An active receiver's detector is fed Bob's own basis
+        // choices through its driver, and the decoder reads them back at the basis marker. A recording does not hold
+        // Bob's bases, so an active receiver cannot be replayed.
+        bool active = profile.ReceiverLayout == ReceiverLayout.ActiveTwoDetector;
+        bool viaTimeTags = !(active && options.ReplayFile is not null);
+        var bases = active ? choices.ReceiverBases(profile.BobProbabilityZ, endPulse + settings.PulsesPerSync) : null;
         TimeTagFrontEnd? frontEnd = null;
         DetectionDecoder decoder;
         var clicks = new DetectorClick[ClickBatch];
@@ -104,18 +107,18 @@ public sealed class EmulatedLinkRunner(EmulatedRunOptions options, ILogger? logg
         Task? stopEmission = null;
         if (viaTimeTags)
         {
-            var taggerOptions = TaggerOptionsFor(settings, endPulse);
+            var taggerOptions = TaggerOptionsFor(settings, endPulse, profile.ReceiverLayout);
             ITimeTagSource source;
             if (options.ReplayFile is string file)
                 source = TimeTagFile.Open(file);
             else
             {
                 devices = rig ?? (ownRig = LinkRig.CreateEmulated(profile, taggerOptions with { EndPulse = long.MaxValue }, seed, options.DeviceTransport));
-                (source, stopEmission) = StartDevices(devices, profile, settings, taggerOptions, symbols, endPulse);
+                (source, stopEmission) = StartDevices(devices, profile, settings, taggerOptions, symbols, endPulse, bases);
                 supervisor = new DeviceSupervisor(devices, options.DeviceSupervisionInterval, _logger);
             }
             frontEnd = new TimeTagFrontEnd(source, ClockRecoveryOptionsFor(profile, settings, taggerOptions), profile.ReceiverLayout,
-                choices.Squashing);
+                choices.Squashing, bases: bases);
             decoder = frontEnd.Decoder;
             frontEnd.Start();
         }
@@ -185,6 +188,11 @@ public sealed class EmulatedLinkRunner(EmulatedRunOptions options, ILogger? logg
                         CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
                 }
             }
+            if (active && devices?.Detector is Hardware.Detector.IBasisModulator modulator)
+            {
+                try { modulator.StopBasisModulation(); }
+                catch (Exception e) when (e is Protocol.DeviceException or InvalidOperationException or ObjectDisposedException) { _logger.LogWarning("Stopping the basis modulation failed: {Error}", e.Message); }
+            }
             supervisor?.Dispose();
             deviceReports = devices?.Report();
             deviceLog = supervisor?.Log;
@@ -230,11 +238,18 @@ public sealed class EmulatedLinkRunner(EmulatedRunOptions options, ILogger? logg
     /// task that stops the emission once every symbol is streamed.
     /// </summary>
     private (ITimeTagSource Source, Task StopEmission) StartDevices(LinkRig devices, LinkProfile profile, LinkSettings settings,
-        EmulatedTimeTaggerOptions taggerOptions, Core.Symbols.ISymbolSource symbols, long endPulse)
+        EmulatedTimeTaggerOptions taggerOptions, Core.Symbols.ISymbolSource symbols, long endPulse, Core.Symbols.IBasisChoices? bases)
     {
         devices.Connect();
         devices.Configure(profile, settings, taggerOptions.SyncChannel);
         _logger.LogInformation("Devices: {Modulator}; {Detector}; {Tagger}", devices.Modulator.Name, devices.Detector.Name, devices.Tagger.Name);
+        if (bases is not null)
+        {
+            // Bob's bases go to his detector before the light comes: the pattern starts at the emission's first slot.
+            var modulator = devices.Detector as Hardware.Detector.IBasisModulator
+                            ?? throw new InvalidOperationException($"{devices.Detector.Name} has no basis modulator driver; an active receiver needs one.");
+            modulator.StartBasisModulation(bases, endPulse + settings.PulsesPerSync);
+        }
         var emission = devices.StartEmission(symbols, endPulse);
         return (emission, emission.EmissionStopped);
     }
@@ -357,8 +372,10 @@ public sealed class EmulatedLinkRunner(EmulatedRunOptions options, ILogger? logg
             Aborted = aborted is not null || bob.AbortReason is not null,
             Reason = reason,
             Receiver = new ReceiverReport(profile.ReceiverLayout.ToString(),
-                frontEnd is null ? "emulator clicks (active receiver: basis not in the tag stream yet)"
-                    : options.ReplayFile is null ? $"device drivers over the wire protocol ({devicesDescription}): symbols to the modulator, tags from the tagger into its ring, acquisition loop, clock recovery"
+                frontEnd is null ? "emulator clicks"
+                    : options.ReplayFile is null ? $"device drivers over the wire protocol ({devicesDescription}): symbols to the modulator, " +
+                        (profile.ReceiverLayout == ReceiverLayout.ActiveTwoDetector ? "Bob's bases to his detector's basis modulator, " : "") +
+                        "tags from the tagger into its ring, acquisition loop, clock recovery"
                     : $"replayed time tags ({options.ReplayFile}): acquisition thread, ring, clock recovery",
                 decoder.MultiClicks, decoder.CrossBasisMultiClicks, decoder.InvalidClicks, emulatorCounters,
                 frontEnd?.Clock.Counters.ToDictionary(), frontEnd is null ? null : AcquisitionReport.From(frontEnd)),
