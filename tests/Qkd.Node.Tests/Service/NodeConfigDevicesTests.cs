@@ -57,6 +57,16 @@ public sealed class NodeConfigDevicesTests
     [InlineData("bob", "'devices': { 'detector': { 'serialPort': '/dev/a' }, 'tagger': { 'serialPort': '/dev/b' } }, 'link': { 'pulsesPerSync': 0 }," + Receiver,
         "link.pulsesPerSync must lie in [1, 1048576], got 0")]
     [InlineData("bob", "'emulator': { 'fibre': '127.0.0.1:7002' }," + Receiver, "receiver applies to devices")]
+    [InlineData("bob", "'devices': { 'detector': { 'serialPort': '/dev/a' }, 'tagger': { 'serialPort': '/dev/b' } }, 'receiver': { 'layout': 'activeTwoDetector' },",
+        "receiver.basisMarkerChannel is required for an active receiver")]
+    [InlineData("bob", "'devices': { 'detector': { 'serialPort': '/dev/a' }, 'tagger': { 'serialPort': '/dev/b' } }, 'receiver': { 'layout': 'activeTwoDetector', 'basisMarkerChannel': 2 },",
+        "receiver.basisMarkerChannel: The basis marker is on channel 2, which is the sync or a detector channel.")]
+    [InlineData("bob", "'devices': { 'detector': { 'serialPort': '/dev/a' }, 'tagger': { 'serialPort': '/dev/b' } }, 'receiver': { 'layout': 'activeTwoDetector', 'basisMarkerChannel': 7, 'detectorChannels': [1, 2, 3, 4] },",
+        "receiver.detectorChannels must list the 2 detectors of an active receiver")]
+    [InlineData("bob", "'devices': { 'detector': { 'serialPort': '/dev/a' }, 'tagger': { 'serialPort': '/dev/b' } }, 'receiver': { 'layout': 'activeTwoDetector', 'basisMarkerChannel': 7, 'basisProbabilityZ': 1 },",
+        "receiver.basisProbabilityZ 1 is outside (0, 1)")]
+    [InlineData("bob", "'devices': { 'detector': { 'serialPort': '/dev/a' }, 'tagger': { 'serialPort': '/dev/b' } }, 'receiver': { 'basisMarkerChannel': 7 },",
+        "receiver.basisMarkerChannel applies to an active receiver only")]
     public void Problems_name_the_field(string role, string sections, string problem)
     {
         string path = Write(role, sections.Replace('\'', '"'));
