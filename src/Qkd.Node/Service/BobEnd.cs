@@ -30,7 +30,7 @@ namespace Qkd.Node.Service;
 /// decoder reads each click's basis from the same choices, placed by the basis marker clock recovery finds.
 /// </summary>
 public sealed class BobEnd(NodeConfig config, ITimeTagger tagger, IKeySink pool, ILogger logger, NodeMetrics? metrics = null,
-    IBasisModulator? basisModulator = null)
+    IBasisModulator? basisModulator = null, FrameSyncMetrics? frameSyncMetrics = null)
 {
     /// <summary>What frame synchronisation found in the last session (public information: the pilot is disclosed).</summary>
     public Distillation.FrameSync.FrameSyncResult? LastFrameSync { get; private set; }
@@ -124,6 +124,7 @@ public sealed class BobEnd(NodeConfig config, ITimeTagger tagger, IKeySink pool,
             catch (Protocol.DeviceException e) { logger.LogWarning("Stopping the tagger failed: {Error}", e.Message); }
         }
         LastFrameSync = bob.FrameSync;
+        if (bob.FrameSync is { } found) frameSyncMetrics?.Synchronised(found);
         if (bases is not null)
             logger.LogInformation("Session {Session}: basis marker at pulse {Marker}; {Before:N0} clicks before it not decoded",
                 session, frontEnd.Clock.BasisMarkerPulse?.ToString() ?? "(not seen)", frontEnd.Decoder.ClicksBeforeBasisMarker);

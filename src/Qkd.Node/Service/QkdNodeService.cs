@@ -31,6 +31,7 @@ public sealed class QkdNodeService(NodeConfig config, ILoggerFactory loggers, IH
 {
     private static readonly TimeSpan RetryDelay = TimeSpan.FromSeconds(1);
     private readonly ILogger _logger = loggers.CreateLogger($"qkd.{config.Role}");
+    private FrameSyncMetrics? _frameSyncMetrics;
 
     // Completed when the node is up (pool, pad and servers open and listening), faulted with what kept it from starting.
     private readonly TaskCompletionSource _startedUp = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -118,6 +119,8 @@ public sealed class QkdNodeService(NodeConfig config, ILoggerFactory loggers, IH
         using var pad = Step(NodeStartupFailure.Files, e => FieldNaming(e, "classicalChannel.stateDirectory", ("classicalChannel.preSharedSecretFile", preSharedSecret)),
             () => AuthenticationPadStore.Open(preSharedSecret, stateDirectory, end));
         using var metrics = new NodeMetrics(config.LinkId, config.Role);
+        using var frameSyncMetrics = new FrameSyncMetrics(config.LinkId, config.Role);
+        _frameSyncMetrics = frameSyncMetrics;
         using var padMetrics = metrics.ObservePadStore(pad);
         // A QRNG (optional): its checked entropy keys Alice's symbols with the OS CSPRNG; unhealthy, it holds key generation.
         using var entropyMetrics = new EntropyMetrics(config.LinkId, config.Role);
@@ -390,7 +393,7 @@ public sealed class QkdNodeService(NodeConfig config, ILoggerFactory loggers, IH
         devices?.ConnectAndConfigure(config.Receiver); // after a fault broke the last session
         var tagger = emulated?.Tagger ?? devices!.Tagger!;
         var detector = emulated?.Detector ?? devices!.Detector;
-        var summary = await new BobEnd(config, tagger, sink, _logger, metrics, detector as Hardware.Detector.IBasisModulator)
+        var summary = await new BobEnd(config, tagger, sink, _logger, metrics, detector as Hardware.Detector.IBasisModulator, _frameSyncMetrics)
             .RunSessionAsync(channel, outcome.Session, cancellationToken).ConfigureAwait(false);
         channel.Complete();
         return summary;
