@@ -25,9 +25,12 @@ namespace Qkd.Node.Service;
 /// that breaks (the peer restarted, the link dropped beyond what the channel resumes) ends; the next opens with a
 /// handshake that makes both pools agree again, under a session number neither end has used. Stops gracefully on
 /// SIGTERM (the host's lifetime): the current session is cancelled, the server and stores are closed. With a "metrics"
-/// section, a Prometheus endpoint serves the node's meters (<see cref="MetricsServer"/>).
+/// section, a Prometheus endpoint serves the node's meters (<see cref="MetricsServer"/>). The peripherals' buses come from
+/// <paramref name="buses"/> when the host registers an <see cref="IPeripheralBusFactory"/> (tests: simulated chips), else
+/// from the kernel's devices.
 /// </summary>
-public sealed class QkdNodeService(NodeConfig config, ILoggerFactory loggers, IHostApplicationLifetime lifetime) : BackgroundService
+public sealed class QkdNodeService(NodeConfig config, ILoggerFactory loggers, IHostApplicationLifetime lifetime, IPeripheralBusFactory? buses = null)
+    : BackgroundService
 {
     private static readonly TimeSpan RetryDelay = TimeSpan.FromSeconds(1);
     private readonly ILogger _logger = loggers.CreateLogger($"qkd.{config.Role}");
@@ -210,7 +213,7 @@ public sealed class QkdNodeService(NodeConfig config, ILoggerFactory loggers, IH
             // Peripherals and GPIO lines (optional, on devices): bias set, readings exported, and a gate that stops key
             // generation while the interlock is open or the monitor photodiode sees bright light.
             using var peripherals = Step(NodeStartupFailure.Devices, "devices", () => NodePeripherals.Open(config.Devices?.Peripherals, config.Devices?.Gpio,
-                SystemPeripheralBusFactory.Instance, config.LinkId, config.Role, loggers.CreateLogger("qkd.peripherals")));
+                buses ?? SystemPeripheralBusFactory.Instance, config.LinkId, config.Role, loggers.CreateLogger("qkd.peripherals")));
             // Stopped (and awaited) before the peripherals are disposed: a poll never reads a closed bus.
             await using var polling = config.Devices?.Peripherals is null ? null : new BackgroundLoop(peripherals.RunAsync, stoppingToken);
             _startedUp.TrySetResult();

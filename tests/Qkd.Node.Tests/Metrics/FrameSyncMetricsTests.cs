@@ -18,13 +18,13 @@ public sealed class FrameSyncMetricsTests
         using var http = new HttpClient { BaseAddress = server.BaseAddress };
         var node = new[] { ("link", link), ("role", "bob") };
         // Nothing found yet: no offset is published (not a 0 that would look like a result).
-        Assert.Empty(PrometheusExposition.Parse(await http.GetStringAsync("/metrics", ct)).Find("qkd_node_frame_sync_offset_pulses", node));
+        Assert.Empty(PrometheusExposition.Parse(await http.GetStringAsync("/metrics", ct)).Find("qkd_node_frame_sync_offset", node));
 
         metrics.Synchronised(new FrameSyncResult(3059, -100, 5000, 40_000, 2_000, 38, null));
         metrics.Synchronised(new FrameSyncResult(null, -100, 5000, 0, 0, 0, "none of the 0 detections"));
         var scrape = PrometheusExposition.Parse(await http.GetStringAsync("/metrics", ct));
-        Assert.Equal(3059, scrape.Value("qkd_node_frame_sync_offset_pulses", node));
-        Assert.Equal(0.019, scrape.Value("qkd_node_frame_sync_pilot_error_rate_ratio", node), 9);
+        Assert.Equal(3059, scrape.Value("qkd_node_frame_sync_offset", node));
+        Assert.Equal(0.019, scrape.Value("qkd_node_frame_sync_pilot_error_rate", node), 9);
         Assert.Equal(1, scrape.Value("qkd_node_frame_sync_failures_total", node));
     }
 }
