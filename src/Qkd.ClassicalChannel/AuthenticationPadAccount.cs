@@ -9,11 +9,13 @@ namespace Qkd.ClassicalChannel;
 /// <param name="ConsumedBits">This end's pad bits spent or reserved by the durable cursor (never to be used again).</param>
 /// <param name="TagBitsUsedThisProcess">Pad bits actually put into tags since this process opened the store.</param>
 /// <param name="RemainingBits">This end's pad bits still unused.</param>
-/// <param name="ReplenishCount">How many replenishments were applied (over the store's life).</param>
+/// <param name="ReplenishCount">How many replenishments were applied (over the store's life): the hash key epoch.</param>
+/// <param name="PendingReplenishments">Blocks whose replenishment waits for both ends to hold it (applied at the next handshake).</param>
 public sealed record AuthenticationPadAccount(
     long PreSharedBits,
     long ReplenishedBits,
     long ConsumedBits,
     long TagBitsUsedThisProcess,
     long RemainingBits,
-    long ReplenishCount);
+    long ReplenishCount,
+    long PendingReplenishments = 0);

@@ -14,6 +14,16 @@ public enum ChannelCloseReason
     SessionLost,
     /// <summary>No unused authentication pad left.</summary>
     PadExhausted,
+    /// <summary>
+    /// This end's pad state is older than the peer's (deleted or restored): the pad store is condemned and the node must
+    /// stop (<see cref="AuthenticationPadStore.Stale"/> says what to do).
+    /// </summary>
+    PadStale,
+    /// <summary>
+    /// The peer completed the session (its End was delivered) and has since moved on to a new session: the normal end of
+    /// a session whose last acknowledgements crossed the peer's next handshake.
+    /// </summary>
+    Finished,
     /// <summary>This end was disposed.</summary>
     Disposed,
     /// <summary>Reconnecting gave up (<see cref="TcpClassicalChannelOptions.GiveUpAfter"/>).</summary>

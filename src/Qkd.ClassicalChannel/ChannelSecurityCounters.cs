@@ -8,7 +8,7 @@ public sealed class ChannelSecurityCounters
 {
     private readonly AuthenticationPadStore _pad;
     private readonly long[] _rejected = new long[Enum.GetValues<FrameRejection>().Length];
-    private long _tagsCreated, _tagsChecked, _duplicates, _reconnects, _resent, _wireSent, _wireReceived;
+    private long _tagsCreated, _tagsChecked, _duplicates, _reconnects, _resent, _wireSent, _wireReceived, _mismatches, _notices, _refusedConnections;
 
     internal ChannelSecurityCounters(AuthenticationPadStore pad) => _pad = pad;
 
@@ -22,6 +22,16 @@ public sealed class ChannelSecurityCounters
     public long Truncations => Rejected(FrameRejection.Truncated);
     public long Reflections => Rejected(FrameRejection.Reflected);
     public long Malformed => Rejected(FrameRejection.Malformed);
+    /// <summary>Genuine frames of the node's other channel shown to this one (a cross-channel replay).</summary>
+    public long CrossChannel => Rejected(FrameRejection.CrossChannel);
+    /// <summary>Handshakes of a peer whose pad state is older than this end's (refused and told).</summary>
+    public long StalePeers => Rejected(FrameRejection.StalePeer);
+    /// <summary>First-contact handshakes that showed the two pre-shared secrets differ.</summary>
+    public long SecretMismatches => Interlocked.Read(ref _mismatches);
+    /// <summary>Refusal notices sent (each spends a chunk of the pre-shared notice reserve).</summary>
+    public long NoticesSent => Interlocked.Read(ref _notices);
+    /// <summary>Connections closed at once because too many were waiting to authenticate.</summary>
+    public long ConnectionsRefused => Interlocked.Read(ref _refusedConnections);
     /// <summary>Genuine resent messages the receiver already had (dropped by sequence number; not an attack).</summary>
     public long DuplicatesDropped => Interlocked.Read(ref _duplicates);
     /// <summary>Connections re-established after the first.</summary>
@@ -56,10 +66,14 @@ public sealed class ChannelSecurityCounters
     internal void CountDuplicate() => Interlocked.Increment(ref _duplicates);
     internal void CountReconnect() => Interlocked.Increment(ref _reconnects);
     internal void CountResent() => Interlocked.Increment(ref _resent);
+    internal void CountSecretMismatch() => Interlocked.Increment(ref _mismatches);
+    internal void CountNoticeSent() => Interlocked.Increment(ref _notices);
+    internal void CountConnectionRefused() => Interlocked.Increment(ref _refusedConnections);
     internal void CountWireSent(int bytes) => Interlocked.Add(ref _wireSent, bytes);
     internal void CountWireReceived(int bytes) => Interlocked.Add(ref _wireReceived, bytes);
 
     public override string ToString() =>
         $"tags created {TagsCreated}, checked {TagsChecked}; rejected: forged {Forgeries}, replayed {Replays}, reordered {Reorders}, " +
-        $"truncated {Truncations}, reflected {Reflections}, malformed {Malformed}; duplicates {DuplicatesDropped}, reconnects {Reconnects}, resent {ResentMessages}";
+        $"truncated {Truncations}, reflected {Reflections}, malformed {Malformed}, cross-channel {CrossChannel}, stale peer {StalePeers}; " +
+        $"secret mismatches {SecretMismatches}, notices sent {NoticesSent}, connections refused {ConnectionsRefused}; duplicates {DuplicatesDropped}, reconnects {Reconnects}, resent {ResentMessages}";
 }

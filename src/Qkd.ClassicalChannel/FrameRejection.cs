@@ -15,4 +15,8 @@ public enum FrameRejection
     Reflected,
     /// <summary>Unparseable: wrong version, impossible field, over-long length prefix.</summary>
     Malformed,
+    /// <summary>A genuine frame of this node's other channel (the session channel's on the KME link or the reverse).</summary>
+    CrossChannel,
+    /// <summary>A handshake whose pad position shows the peer's pad state is older than this end's (deleted or restored): refused and told.</summary>
+    StalePeer,
 }

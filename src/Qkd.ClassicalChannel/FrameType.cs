@@ -15,4 +15,10 @@ public enum FrameType : byte
     Ack = 5,
     /// <summary>End of session (Complete): sequenced like data, after the last message.</summary>
     End = 6,
+    /// <summary>
+    /// A handshake refused, with the reason (<see cref="RefusalReason"/>) and the sender's <see cref="PadPosition"/>.
+    /// Authenticated with the pre-shared key and the sender's notice reserve, so a peer whose state was lost (whose
+    /// key epoch and replenished pad are gone) can still check it; bound to the connection's nonces.
+    /// </summary>
+    Refused = 7,
 }

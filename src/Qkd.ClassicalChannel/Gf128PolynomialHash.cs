@@ -75,6 +75,66 @@ public static class Gf128PolynomialHash
         Multiply(h0, h1, k0, k1, out lo, out hi);
     }
 
+    /// <summary>
+    /// The largest multiplicative order that counts as weak: a key whose powers repeat within this many steps makes
+    /// messages of that many blocks collide (H_k of a message and of the same blocks shifted by the order agree).
+    /// </summary>
+    public const long WeakOrderBound = 1L << 40;
+
+    // 2^128 - 1 = 3 * 5 * 17 * 257 * 641 * 65537 * 274177 * 6700417 * 67280421310721: every element's order divides it.
+    private static readonly ulong[] GroupOrderPrimes = [3, 5, 17, 257, 641, 65537, 274177, 6700417, 67280421310721];
+
+    /// <summary>Every divisor of 2^128 - 1 up to <see cref="WeakOrderBound"/>: the orders a weak key could have.</summary>
+    private static readonly ulong[] SmallOrders = SmallDivisors();
+
+    /// <summary>
+    /// A hash key that must not be used: zero (H is then zero for every message: the tag is the bare pad) or of small
+    /// multiplicative order (at most <see cref="WeakOrderBound"/>; 1 among them, which makes H a plain XOR of blocks).
+    /// A uniformly random key is weak with probability below 2^-80; a refreshed key that is weak is skipped (both ends
+    /// decide alike, from the same bits).
+    /// </summary>
+    public static bool IsWeakKey(ReadOnlySpan<byte> hashKey)
+    {
+        if (hashKey.Length != 16) throw new ArgumentException("The hash key is 16 bytes.", nameof(hashKey));
+        ulong k0 = BinaryPrimitives.ReadUInt64LittleEndian(hashKey), k1 = BinaryPrimitives.ReadUInt64LittleEndian(hashKey[8..]);
+        if (k0 == 0 && k1 == 0) return true;
+        foreach (ulong order in SmallOrders)
+        {
+            Power(k0, k1, order, out ulong r0, out ulong r1);
+            if (r0 == 1 && r1 == 0) return true;
+        }
+        return false;
+    }
+
+    /// <summary>k^e by square and multiply.</summary>
+    public static void Power(ulong k0, ulong k1, ulong exponent, out ulong r0, out ulong r1)
+    {
+        ulong a0 = 1, a1 = 0, b0 = k0, b1 = k1;
+        while (exponent != 0)
+        {
+            if ((exponent & 1) != 0) Multiply(a0, a1, b0, b1, out a0, out a1);
+            Multiply(b0, b1, b0, b1, out b0, out b1);
+            exponent >>= 1;
+        }
+        r0 = a0;
+        r1 = a1;
+    }
+
+    private static ulong[] SmallDivisors()
+    {
+        var divisors = new List<ulong>();
+        for (int mask = 1; mask < 1 << GroupOrderPrimes.Length; mask++)
+        {
+            UInt128 d = 1;
+            for (int i = 0; i < GroupOrderPrimes.Length && d <= (UInt128)WeakOrderBound; i++)
+                if ((mask & (1 << i)) != 0) d *= GroupOrderPrimes[i];
+            if (d <= (UInt128)WeakOrderBound) divisors.Add((ulong)d);
+        }
+        divisors.Add(1);
+        divisors.Sort();
+        return [.. divisors];
+    }
+
     /// <summary>a * b in the field (hardware carry-less multiply when present).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Multiply(ulong a0, ulong a1, ulong b0, ulong b1, out ulong r0, out ulong r1)

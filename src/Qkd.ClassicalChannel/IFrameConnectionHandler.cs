@@ -18,4 +18,7 @@ internal interface IFrameConnectionHandler
 
     /// <summary>The connector went <see cref="TcpClassicalChannelOptions.GiveUpAfter"/> without a connection and stopped trying.</summary>
     void ConnectingAbandoned(string reason);
+
+    /// <summary>A delay the connector must wait at least between attempts (null: its usual backoff).</summary>
+    TimeSpan? RetryDelay { get; }
 }

@@ -38,16 +38,8 @@ public sealed class TcpClassicalChannel : IClassicalChannel, IAsyncDisposable
         _options = options;
         var log = logger ?? NullLogger.Instance;
         Security = new ChannelSecurityCounters(pad);
-        _authenticator = new WegmanCarterAuthenticator(pad, options.PadMaterialWait, Security, log);
-        try
-        {
-            _transport = new TcpFrameTransport(options, Security, log);
-        }
-        catch
-        {
-            _authenticator.Dispose(); // the port was busy: nothing else started, but the hash key copy must not linger
-            throw;
-        }
+        _authenticator = new WegmanCarterAuthenticator(pad, options.Channel, Security);
+        _transport = new TcpFrameTransport(options, Security, log);
         _session = new ChannelSession(options, _authenticator, Security, log);
         _transport.Start(_session, _session.Stopping);
     }
@@ -67,6 +59,12 @@ public sealed class TcpClassicalChannel : IClassicalChannel, IAsyncDisposable
     public bool IsConnected => _session.IsConnected;
 
     public ChannelCloseReason CloseReason => _session.CloseReason;
+
+    /// <summary>Which of the node's channels this is.</summary>
+    public ChannelKind Channel => _options.Channel;
+
+    /// <summary>True once a first handshake showed that the two ends' pre-shared secrets differ (logged once, then retried slowly).</summary>
+    public bool SecretMismatch => _session.SecretMismatch;
 
     /// <summary>Messages sent but not yet acknowledged by the peer.</summary>
     public int UnacknowledgedMessages => _session.UnacknowledgedMessages;
@@ -96,6 +94,5 @@ public sealed class TcpClassicalChannel : IClassicalChannel, IAsyncDisposable
         await _session.WaitForAcknowledgementsAsync(_options.CloseLinger).ConfigureAwait(false);
         await _session.DisposeAsync().ConfigureAwait(false);
         await _transport.DisposeAsync().ConfigureAwait(false);
-        _authenticator.Dispose();
     }
 }

@@ -11,6 +11,9 @@ public sealed record TcpClassicalChannelOptions
     /// <summary>Which end this is (fixes its direction and its half of the pad).</summary>
     public required ChannelEnd LocalEnd { get; init; }
 
+    /// <summary>Which of the node's channels this is (written under every tag; picks the channel's pad lanes).</summary>
+    public ChannelKind Channel { get; init; } = ChannelKind.Session;
+
     /// <summary>Listen here (port 0: any free port, see <see cref="TcpClassicalChannel.LocalEndpoint"/>).</summary>
     public IPEndPoint? ListenEndpoint { get; init; }
 
@@ -33,13 +36,31 @@ public sealed record TcpClassicalChannelOptions
     /// </summary>
     public TimeSpan AckDelay { get; init; } = TimeSpan.FromMilliseconds(200);
 
-    /// <summary>How long a frame whose pad is beyond this end's material waits for the node's replenishment.</summary>
-    public TimeSpan PadMaterialWait { get; init; } = TimeSpan.FromSeconds(30);
+    /// <summary>
+    /// Connections accepted but not yet authenticated (in their handshake) at once; beyond it a new connection is closed
+    /// at once and counted, so idle or hostile connections cannot pile up.
+    /// </summary>
+    public int MaxUnauthenticatedConnections { get; init; } = 4;
+
+    /// <summary>After the first handshake showed the pre-shared secrets differ, the connector retries only this often.</summary>
+    public TimeSpan SecretMismatchRetryDelay { get; init; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>A refusal notice (which spends pre-shared reserve) goes out at most this often per channel.</summary>
+    public TimeSpan NoticeInterval { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// The largest payload of one frame: longer messages travel as several frames, each authenticated on its own, so a
+    /// receiver never holds more than this (plus header and tag) of anything it has not authenticated.
+    /// </summary>
+    public const int MaxFragmentBytes = 64 << 10;
+
+    /// <summary>The largest frame body: header, a fragment (or a handshake's pad position) and the tag.</summary>
+    public const int MaxFrameBodyBytes = FrameHeader.Overhead + (MaxFragmentBytes > PadPosition.MaxBytes + 1 ? MaxFragmentBytes : PadPosition.MaxBytes + 1);
 
     /// <summary>On dispose, how long to wait for the peer to acknowledge what was sent.</summary>
     public TimeSpan CloseLinger { get; init; } = TimeSpan.FromSeconds(5);
 
-    /// <summary>Largest message accepted (a longer length prefix is malformed: the connection is reset).</summary>
+    /// <summary>Largest message (the sum of its fragments; a longer one is refused on sending and malformed on receiving).</summary>
     public int MaxMessageBytes { get; init; } = 256 << 20;
 
     public void Validate()
@@ -49,7 +70,9 @@ public sealed record TcpClassicalChannelOptions
         if (!Enum.IsDefined(LocalEnd)) throw new ArgumentOutOfRangeException(nameof(LocalEnd), LocalEnd, "Alice or Bob.");
         if (InitialReconnectDelay <= TimeSpan.Zero || MaxReconnectDelay < InitialReconnectDelay)
             throw new ArgumentOutOfRangeException(nameof(InitialReconnectDelay), "Reconnect delays must be positive with the maximum at least the initial one.");
-        if (HandshakeTimeout <= TimeSpan.Zero || AckDelay <= TimeSpan.Zero || PadMaterialWait < TimeSpan.Zero || CloseLinger < TimeSpan.Zero)
+        if (!Enum.IsDefined(Channel)) throw new ArgumentOutOfRangeException(nameof(Channel), Channel, "Session or KmeLink.");
+        if (MaxUnauthenticatedConnections < 1) throw new ArgumentOutOfRangeException(nameof(MaxUnauthenticatedConnections), MaxUnauthenticatedConnections, "At least one connection must be able to authenticate.");
+        if (HandshakeTimeout <= TimeSpan.Zero || AckDelay <= TimeSpan.Zero || CloseLinger < TimeSpan.Zero || SecretMismatchRetryDelay <= TimeSpan.Zero || NoticeInterval < TimeSpan.Zero)
             throw new ArgumentOutOfRangeException(nameof(HandshakeTimeout), "Timeouts must be positive.");
         if (MaxMessageBytes <= 0 || MaxMessageBytes > int.MaxValue - FrameHeader.Overhead - 4)
             throw new ArgumentOutOfRangeException(nameof(MaxMessageBytes), MaxMessageBytes, "Message size limit out of range.");

@@ -21,6 +21,7 @@ internal sealed class TcpFrameTransport : IAsyncDisposable
     private readonly ChannelEnd _local;
     private readonly TcpListener? _listener;
     private readonly HashSet<Task> _accepted = [];
+    private readonly SemaphoreSlim _unauthenticated;
     private CancellationTokenSource? _stop;
     private Task _run = Task.CompletedTask;
     private int _disposed;
@@ -32,6 +33,7 @@ internal sealed class TcpFrameTransport : IAsyncDisposable
         _security = security;
         _logger = logger;
         _local = options.LocalEnd;
+        _unauthenticated = new SemaphoreSlim(options.MaxUnauthenticatedConnections, options.MaxUnauthenticatedConnections);
         if (options.ListenEndpoint is { } listen)
         {
             _listener = new TcpListener(listen);
@@ -42,6 +44,9 @@ internal sealed class TcpFrameTransport : IAsyncDisposable
 
     /// <summary>The listening endpoint (listener only).</summary>
     public IPEndPoint? LocalEndpoint { get; }
+
+    /// <summary>The largest payload a frame may announce: a fragment (or a handshake's pad position), never a whole large message.</summary>
+    private static int MaxFramePayload => TcpClassicalChannelOptions.MaxFrameBodyBytes - FrameHeader.Overhead;
 
     /// <summary>Starts connecting or accepting in the background until <paramref name="stop"/> or disposal.</summary>
     public void Start(IFrameConnectionHandler handler, CancellationToken stop)
@@ -85,7 +90,7 @@ internal sealed class TcpFrameTransport : IAsyncDisposable
                 {
                     deadline.CancelAfter(_options.HandshakeTimeout);
                     await socket.ConnectAsync(_options.ConnectEndpoint!, deadline.Token).ConfigureAwait(false);
-                    connection = new FrameConnection(socket, _options.MaxMessageBytes, _local, _security, _logger);
+                    connection = new FrameConnection(socket, MaxFramePayload, _local, _security, _logger);
                     established = await handler.HandshakeAsync(connection, deadline.Token).ConfigureAwait(false);
                 }
                 if (established)
@@ -110,7 +115,9 @@ internal sealed class TcpFrameTransport : IAsyncDisposable
                 handler.ConnectingAbandoned($"Classical channel ({_local} end): no connection to {_options.ConnectEndpoint} for {giveUp}; giving up.");
                 break;
             }
-            try { await Task.Delay(delay, stop).ConfigureAwait(false); }
+            // After the first handshake showed the secrets differ, retrying soon cannot help: slow down (and stop logging).
+            var wait = handler.RetryDelay is { } slow && slow > delay ? slow : delay;
+            try { await Task.Delay(wait, stop).ConfigureAwait(false); }
             catch (OperationCanceledException) { break; }
             delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, _options.MaxReconnectDelay.Ticks));
         }
@@ -133,6 +140,14 @@ internal sealed class TcpFrameTransport : IAsyncDisposable
                     _logger.LogDebug("Classical channel ({End}): accept failed: {Error}", _local, e.Message);
                     continue;
                 }
+                if (!_unauthenticated.Wait(0))
+                {
+                    // Too many connections are still to authenticate: this one costs nothing more than its socket.
+                    _security.CountConnectionRefused();
+                    _logger.LogDebug("Classical channel ({End}): {Limit} connections waiting to authenticate; closed a new one", _local, _options.MaxUnauthenticatedConnections);
+                    socket.Close(0);
+                    continue;
+                }
                 Configure(socket);
                 Track(Task.Run(() => ServeAcceptedAsync(handler, socket, stop), CancellationToken.None));
             }
@@ -148,15 +163,18 @@ internal sealed class TcpFrameTransport : IAsyncDisposable
     private async Task ServeAcceptedAsync(IFrameConnectionHandler handler, Socket socket, CancellationToken stop)
     {
         FrameConnection? connection = null;
+        bool slotHeld = true;
         try
         {
-            connection = new FrameConnection(socket, _options.MaxMessageBytes, _local, _security, _logger);
+            connection = new FrameConnection(socket, MaxFramePayload, _local, _security, _logger);
             bool established;
             using (var deadline = CancellationTokenSource.CreateLinkedTokenSource(stop))
             {
                 deadline.CancelAfter(_options.HandshakeTimeout);
                 established = await handler.HandshakeAsync(connection, deadline.Token).ConfigureAwait(false);
             }
+            _unauthenticated.Release();
+            slotHeld = false;
             if (!established) return;
             await handler.ServeAsync(connection, stop).ConfigureAwait(false);
         }
@@ -166,6 +184,7 @@ internal sealed class TcpFrameTransport : IAsyncDisposable
         }
         finally
         {
+            if (slotHeld) _unauthenticated.Release();
             if (connection is not null) connection.Abort();
             else socket.Close(0);
         }

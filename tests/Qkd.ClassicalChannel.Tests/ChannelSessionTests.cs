@@ -65,8 +65,8 @@ public sealed class ChannelSessionTests : IDisposable
             _peerPad = pads.Open(Peer);
             Security = new ChannelSecurityCounters(_pad);
             _peerSecurity = new ChannelSecurityCounters(_peerPad);
-            _authenticator = new WegmanCarterAuthenticator(_pad, TimeSpan.Zero, Security, NullLogger.Instance);
-            _peerAuthenticator = new WegmanCarterAuthenticator(_peerPad, TimeSpan.Zero, _peerSecurity, NullLogger.Instance);
+            _authenticator = new WegmanCarterAuthenticator(_pad, ChannelKind.Session, Security);
+            _peerAuthenticator = new WegmanCarterAuthenticator(_peerPad, ChannelKind.Session, _peerSecurity);
             Session = new ChannelSession(_options, _authenticator, Security, NullLogger.Instance);
         }
 
@@ -87,8 +87,6 @@ public sealed class ChannelSessionTests : IDisposable
         {
             await Session.DisposeAsync();
             foreach (var peer in _peers) peer.Abort();
-            _authenticator.Dispose();
-            _peerAuthenticator.Dispose();
             _pad.Dispose();
             _peerPad.Dispose();
         }

@@ -9,7 +9,7 @@ namespace Qkd.ClassicalChannel.Tests;
 public sealed class FrameConnectionTests : IDisposable
 {
     private const int MaxMessageBytes = 4096;
-    private readonly TestPads _pads = new(padBytes: 64);
+    private readonly TestPads _pads = new(padBytes: 1024);
     private readonly AuthenticationPadStore _pad;
 
     public FrameConnectionTests() => _pad = _pads.Open(ChannelEnd.Alice);

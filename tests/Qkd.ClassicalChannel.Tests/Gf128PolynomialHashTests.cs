@@ -1,3 +1,4 @@
+using CsCheck;
 using System.Security.Cryptography;
 using Qkd.ClassicalChannel;
 
@@ -66,6 +67,36 @@ public sealed class Gf128PolynomialHashTests
         Assert.Equal(6 / Math.Pow(2, 128), Gf128PolynomialHash.ForgeryBound(80)); // 5 blocks + the length block
         Assert.True(Gf128PolynomialHash.ForgeryBound(256L << 20) < Math.Pow(2, -100));
     }
+
+    [Fact]
+    public void Zero_and_keys_of_small_order_are_weak_random_keys_are_not()
+    {
+        Assert.True(Gf128PolynomialHash.IsWeakKey(new byte[16]));
+        Assert.True(Gf128PolynomialHash.IsWeakKey(Element(1, 0))); // order 1: H is a plain XOR of the blocks
+        // Elements of order 3, 5, 255 and 65537 * 641: g^((2^128 - 1) / d) for a random g has order dividing d.
+        UInt128 groupOrder = UInt128.MaxValue;
+        foreach (ulong d in new ulong[] { 3, 5, 255, 65537UL * 641 })
+        {
+            var (g0, g1) = RandomElement();
+            UInt128 e = groupOrder / d;
+            Gf128PolynomialHash.Power(g0, g1, (ulong)(e >> 64), out ulong h0, out ulong h1);
+            for (int i = 0; i < 64; i++) Gf128PolynomialHash.Multiply(h0, h1, h0, h1, out h0, out h1); // ^(2^64)
+            Gf128PolynomialHash.Power(g0, g1, (ulong)e, out ulong l0, out ulong l1);
+            Gf128PolynomialHash.Multiply(h0, h1, l0, l1, out ulong k0, out ulong k1);
+            Gf128PolynomialHash.Power(k0, k1, d, out ulong r0, out ulong r1);
+            Assert.Equal((1UL, 0UL), (r0, r1)); // the construction gives order dividing d
+            Assert.True(Gf128PolynomialHash.IsWeakKey(Element(k0, k1)), $"an element of order dividing {d} passed");
+        }
+        Gen.Byte.Array[16].Sample(key => Assert.False(Gf128PolynomialHash.IsWeakKey(key)), iter: 200);
+    }
+
+    private static (ulong, ulong) RandomElement()
+    {
+        var bytes = RandomNumberGenerator.GetBytes(16);
+        return (BitConverter.ToUInt64(bytes, 0) | 2, BitConverter.ToUInt64(bytes, 8));
+    }
+
+    private static byte[] Element(ulong lo, ulong hi) => [.. BitConverter.GetBytes(lo), .. BitConverter.GetBytes(hi)];
 
     private static string Tag(byte[] key, byte[] message, byte[] pad)
     {

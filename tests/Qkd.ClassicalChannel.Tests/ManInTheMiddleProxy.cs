@@ -34,6 +34,17 @@ public sealed class ManInTheMiddleProxy : IAsyncDisposable
     private readonly Attack[] _armed = new Attack[2];
     private readonly Task _accept;
     private int _attacksDone;
+    private volatile bool _dropTowardsAlice;
+
+    /// <summary>Every frame forwarded towards Bob, whole (length prefix included), in order.</summary>
+    public System.Collections.Concurrent.ConcurrentQueue<byte[]> TowardsBob { get; } = new();
+
+    /// <summary>While set, frames towards Alice are swallowed (Bob's last frames of a session never arrive).</summary>
+    public bool DropTowardsAlice
+    {
+        get => _dropTowardsAlice;
+        set => _dropTowardsAlice = value;
+    }
 
     public ManInTheMiddleProxy(IPEndPoint upstream)
     {
@@ -135,6 +146,8 @@ public sealed class ManInTheMiddleProxy : IAsyncDisposable
                 var frame = new byte[4 + length];
                 prefix.CopyTo(frame, 0);
                 await source.ReadExactlyAsync(frame.AsMemory(4), _stop.Token);
+                if (towardsBob) TowardsBob.Enqueue(frame);
+                else if (_dropTowardsAlice) continue;
                 bool data = frame[4 + 1] == DataType;
                 Attack attack = Attack.None;
                 if (data)

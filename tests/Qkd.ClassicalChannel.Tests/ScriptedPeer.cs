@@ -30,7 +30,7 @@ internal sealed class ScriptedPeer
     {
         var body = await _frames.ReadFrameAsync(cancellationToken);
         Assert.NotNull(body);
-        var frame = await _authenticator.VerifyAsync(body, cancellationToken);
+        var frame = _authenticator.Verify(body);
         Assert.Equal(FrameVerdict.Authentic, frame.Verdict);
         Assert.True(_authenticator.Accept(frame.Header));
         return frame;
@@ -40,7 +40,8 @@ internal sealed class ScriptedPeer
     public async Task SendAsync(FrameType type, long sequence, long acknowledged, byte[]? payload = null, byte flags = 0,
         Guid? session = null, ulong? connectorNonce = null, ulong? listenerNonce = null)
     {
-        payload ??= [];
+        // Handshake frames carry the sender's pad position, as a real peer's do.
+        payload ??= type is FrameType.Hello or FrameType.Welcome or FrameType.Resume ? _authenticator.Pad.Position(_authenticator.Channel).ToBytes() : [];
         var frame = FrameConnection.NewFrame(FrameHeader.Overhead + payload.Length);
         var header = new FrameHeader(type, default, flags, payload.Length, 0, session ?? SessionId, connectorNonce ?? ConnectorNonce,
             listenerNonce ?? ListenerNonce, sequence, acknowledged);

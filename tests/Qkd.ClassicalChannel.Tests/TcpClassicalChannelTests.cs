@@ -183,7 +183,7 @@ public sealed class TcpClassicalChannelTests : IDisposable
     [Fact]
     public async Task Pad_exhaustion_stops_the_channel_with_a_clear_error_and_reuses_nothing()
     {
-        using var pads = new TestPads(padBytes: 2 * 40 * 16); // 40 tags per direction
+        using var pads = new TestPads(padBytes: TestPads.PadBytesForSessionTags(39)); // 39 session tags per direction
         using var alicePad = pads.Open(ChannelEnd.Alice);
         using var bobPad = pads.Open(ChannelEnd.Bob);
         var (alice, bob) = pads.Pair(alicePad, bobPad);
@@ -205,40 +205,45 @@ public sealed class TcpClassicalChannelTests : IDisposable
         Assert.True(failure is AuthenticationPadExhaustedException or ClassicalChannelClosedException, failure.ToString());
         Assert.Contains("exhausted", failure.Message);
         Assert.Equal(ChannelCloseReason.PadExhausted, alice.CloseReason);
-        Assert.Equal(0, alicePad.Account.RemainingBits);
-        Assert.Equal(40, alice.Security.TagsCreated); // every pad used exactly once: the handshake's and one per message
-        Assert.True(sent < 40);
+        Assert.Equal(13 * 128, alicePad.Account.RemainingBits); // only the KME link's lane is left
+        Assert.Equal(39, alice.Security.TagsCreated); // every pad used exactly once: the handshake's and one per message
+        Assert.True(sent < 39);
         await Assert.ThrowsAsync<ClassicalChannelClosedException>(async () => await alice.SendAsync(Message(0), Token));
         var closed = await Assert.ThrowsAsync<ClassicalChannelClosedException>(async () => await alice.ReceiveAsync(Token));
         Assert.Contains("exhausted", closed.Message);
-        Assert.Throws<AuthenticationPadExhaustedException>(() => alicePad.TakeSendIndex());
+        Assert.Throws<AuthenticationPadExhaustedException>(() => alicePad.TakeSendIndex(ChannelKind.Session));
     }
 
     [Fact]
-    public async Task Replenished_pad_lets_the_channel_go_on_and_the_receiver_waits_for_its_own_replenishment()
+    public async Task Replenishment_held_by_both_ends_joins_the_pad_at_the_next_handshake_and_the_channel_goes_on()
     {
-        using var pads = new TestPads(padBytes: 2 * 20 * 16);
+        using var pads = new TestPads(padBytes: TestPads.PadBytesForSessionTags(30));
         using var alicePad = pads.Open(ChannelEnd.Alice);
         using var bobPad = pads.Open(ChannelEnd.Bob);
-        var (alice, bob) = pads.Pair(alicePad, bobPad);
+        ManInTheMiddleProxy? proxy = null;
+        var (alice, bob) = pads.Pair(alicePad, bobPad, bobEndpoint => (proxy = new ManInTheMiddleProxy(bobEndpoint)).Endpoint);
+        await using var _ = proxy!;
         await using var a = alice;
         await using var b = bob;
 
-        var distilled = System.Security.Cryptography.RandomNumberGenerator.GetBytes(2 * 100 * 16);
+        var block = TestPads.Replenishment(groups: 40);
         for (int i = 0; i < 60; i++)
         {
             if (i == 10)
             {
-                // Alice replenishes first and spends the new pad at once; Bob's node replenishes a moment later.
-                Assert.True(alicePad.Replenish(1, distilled));
-                _ = Task.Run(async () => { await Task.Delay(100); bobPad.Replenish(1, distilled); });
+                // The distillers store the block's replenishment (Bob first); it joins at the next handshake.
+                Assert.True(bobPad.AddPending(1, block));
+                Assert.True(alicePad.AddPending(1, block));
+                proxy!.DropConnections();
             }
             await alice.SendAsync(Message(i), Token);
             await ReceiveInOrder(bob, i, i + 1, Token);
         }
-        Assert.Equal(distilled.Length * 8L, bobPad.Account.ReplenishedBits);
-        Assert.Equal(0, bob.Security.RejectedTotal);
-        Assert.True(alicePad.Account.ConsumedBits > 20 * 128);
+        Assert.Equal([1L], bobPad.AppliedBlocks);
+        Assert.Equal([1L], alicePad.AppliedBlocks);
+        Assert.Equal(40 * 128 * 8L, bobPad.Account.ReplenishedBits);
+        Assert.Equal(0, bob.Security.Forgeries);
+        Assert.True(alice.Security.TagsCreated > 30);
     }
 
     [Fact]

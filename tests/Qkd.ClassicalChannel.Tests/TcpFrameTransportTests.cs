@@ -12,7 +12,7 @@ namespace Qkd.ClassicalChannel.Tests;
 /// </summary>
 public sealed class TcpFrameTransportTests : IDisposable
 {
-    private readonly TestPads _pads = new(padBytes: 64);
+    private readonly TestPads _pads = new(padBytes: 1024);
     private readonly AuthenticationPadStore _pad;
     private readonly ChannelSecurityCounters _security;
     private readonly CancellationTokenSource _timeout = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
@@ -62,6 +62,8 @@ public sealed class TcpFrameTransportTests : IDisposable
         }
 
         public void ConnectingAbandoned(string reason) => Abandoned.TrySetResult(reason);
+
+        public TimeSpan? RetryDelay => null;
     }
 
     private static byte[] Body(byte fill) => Enumerable.Repeat(fill, FrameHeader.Overhead + 5).ToArray();

@@ -20,6 +20,28 @@ public sealed class TestPads : IDisposable
     public string Root { get; }
     public string SecretPath { get; }
 
+    /// <summary>
+    /// Pad bytes for a small secret whose session lanes hold exactly <paramref name="sessionTags"/> tags per direction
+    /// (a multiple of 3; one notice chunk per end, as for any secret under 8 KiB).
+    /// </summary>
+    public static int PadBytesForSessionTags(int sessionTags) => 2 * AuthenticationPadStore.ChunkBytes + sessionTags / 3 * AuthenticationPadStore.GroupBytes;
+
+    /// <summary>A replenishment of <paramref name="groups"/> pad groups (plus its hash key) from fresh random bits.</summary>
+    public static byte[] Replenishment(int groups) => RandomNumberGenerator.GetBytes(AuthenticationPadStore.HashKeyBytes + groups * AuthenticationPadStore.GroupBytes);
+
+    /// <summary>
+    /// Both ends hold a block's replenishment and exchange their positions as a handshake would, so both apply it.
+    /// </summary>
+    public static void ReplenishBoth(AuthenticationPadStore alice, AuthenticationPadStore bob, long blockId, byte[] replenishment)
+    {
+        Assert.True(bob.AddPending(blockId, replenishment));
+        Assert.True(alice.AddPending(blockId, replenishment));
+        // Hello (Alice's position) -> Bob applies; Welcome (Bob's) -> Alice applies; Resume -> Bob knows she has.
+        Assert.Equal(PadAgreementVerdict.Agreed, bob.Reconcile(ChannelKind.Session, alice.Position(ChannelKind.Session)).Verdict);
+        Assert.Equal(PadAgreementVerdict.Agreed, alice.Reconcile(ChannelKind.Session, bob.Position(ChannelKind.Session)).Verdict);
+        Assert.Equal(PadAgreementVerdict.Agreed, bob.Reconcile(ChannelKind.Session, alice.Position(ChannelKind.Session)).Verdict);
+    }
+
     public string StateOf(ChannelEnd end, string generation = "") => Path.Combine(Root, $"state-{end}{generation}");
 
     public AuthenticationPadStore Open(ChannelEnd end, string generation = "") => AuthenticationPadStore.Open(SecretPath, StateOf(end, generation), end);
@@ -36,7 +58,6 @@ public sealed class TestPads : IDisposable
         InitialReconnectDelay = TimeSpan.FromMilliseconds(10),
         MaxReconnectDelay = TimeSpan.FromMilliseconds(200),
         AckDelay = TimeSpan.FromMilliseconds(20),
-        PadMaterialWait = TimeSpan.FromSeconds(2),
         CloseLinger = TimeSpan.FromSeconds(2),
     };
 

@@ -4,7 +4,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Qkd.ClassicalChannel.Tests;
 
-/// <summary>The authentication layer alone: sealing, verification, replay and reflection, pad waits and exhaustion.</summary>
+/// <summary>The authentication layer alone: sealing, verification, replay, reflection, channels, key epochs, notices and exhaustion.</summary>
 public sealed class WegmanCarterAuthenticatorTests : IDisposable
 {
     private readonly TestPads _pads = new(padBytes: 2 * 4096 * 16);
@@ -21,15 +21,12 @@ public sealed class WegmanCarterAuthenticatorTests : IDisposable
         _bobPad = _pads.Open(ChannelEnd.Bob);
         _aliceSecurity = new ChannelSecurityCounters(_alicePad);
         _bobSecurity = new ChannelSecurityCounters(_bobPad);
-        // No waiting for pad material: an index beyond it is refused at once.
-        _alice = new WegmanCarterAuthenticator(_alicePad, TimeSpan.Zero, _aliceSecurity, NullLogger.Instance);
-        _bob = new WegmanCarterAuthenticator(_bobPad, TimeSpan.Zero, _bobSecurity, NullLogger.Instance);
+        _alice = new WegmanCarterAuthenticator(_alicePad, ChannelKind.Session, _aliceSecurity);
+        _bob = new WegmanCarterAuthenticator(_bobPad, ChannelKind.Session, _bobSecurity);
     }
 
     public void Dispose()
     {
-        _alice.Dispose();
-        _bob.Dispose();
         _alicePad.Dispose();
         _bobPad.Dispose();
         _pads.Dispose();
@@ -45,8 +42,8 @@ public sealed class WegmanCarterAuthenticatorTests : IDisposable
         return body;
     }
 
-    private ValueTask<FrameVerification> Verify(WegmanCarterAuthenticator authenticator, byte[] body) =>
-        authenticator.VerifyAsync(body, TestContext.Current.CancellationToken);
+    private static ValueTask<FrameVerification> Verify(WegmanCarterAuthenticator authenticator, byte[] body) =>
+        ValueTask.FromResult(authenticator.Verify(body));
 
     [Fact]
     public void A_sealed_body_is_header_payload_and_the_tag_over_both_with_the_sender_s_pad_chunk()
@@ -66,11 +63,11 @@ public sealed class WegmanCarterAuthenticatorTests : IDisposable
             // The header handed in always says Alice and no pad index: the sealer writes its own end and index.
             var body = Seal(sealer, Header(session: session, sequence: 7, acknowledged: 3), payload);
 
-            // Recomputed from the pre-shared file alone: chunk 2i is Alice's i-th pad, 2i+1 Bob's.
+            // Recomputed from the pre-shared file alone: in each group of 8 chunks, 0/2/4 are Alice's session pads, 1/3/5 Bob's.
             var expected = new byte[FrameHeader.Overhead + payload.Length];
             new FrameHeader(FrameType.Data, sender, 0, payload.Length, index, session, 0x1122334455667788, 0x99AABBCCDDEEFF01, 7, 3).Write(expected);
             payload.CopyTo(expected, FrameHeader.Size);
-            var pad = secret.AsSpan(AuthenticationPadStore.HashKeyBytes + (int)(2 * index + (int)sender) * 16, 16);
+            var pad = secret.AsSpan(AuthenticationPadStore.HashKeyBytes + (int)(8 * (index / 3) + 2 * (index % 3) + (int)sender) * 16, 16);
             Gf128PolynomialHash.ComputeTag(hashKey, expected.AsSpan(0, FrameHeader.Size + payload.Length), pad, expected.AsSpan(FrameHeader.Size + payload.Length));
             Assert.Equal(expected, body);
 
@@ -86,7 +83,7 @@ public sealed class WegmanCarterAuthenticatorTests : IDisposable
     [Fact]
     public async Task Every_untampered_frame_is_accepted_and_every_single_bit_flip_is_rejected()
     {
-        var headers = Gen.Select(Gen.Enum<FrameType>(), Gen.Long[0, long.MaxValue], Gen.Long[0, long.MaxValue], Gen.Byte, Gen.Guid)
+        var headers = Gen.Select(Gen.Enum<FrameType>().Where(t => t != FrameType.Refused), Gen.Long[0, long.MaxValue], Gen.Long[0, long.MaxValue], Gen.Byte[0, 7], Gen.Guid)
             .Select((type, sequence, acknowledged, flags, session) => Header(type, sequence, acknowledged, flags, session));
         await Gen.Select(headers, Gen.Byte.Array[0, 100]).SampleAsync(async (header, payload) =>
         {
@@ -119,8 +116,8 @@ public sealed class WegmanCarterAuthenticatorTests : IDisposable
 
         var accepted = await Verify(_bob, second);
         Assert.True(_bob.Accept(accepted.Header));
-        Assert.Equal(FrameVerdict.Foreign, (await Verify(_bob, second)).Verdict);
-        Assert.Equal(FrameVerdict.Foreign, (await Verify(_bob, first)).Verdict); // sealed earlier, overtaken
+        Assert.Equal(FrameVerdict.Replayed, (await Verify(_bob, second)).Verdict);
+        Assert.Equal(FrameVerdict.Replayed, (await Verify(_bob, first)).Verdict); // sealed earlier, overtaken
         Assert.Equal(2, _bobSecurity.Replays);
 
         // Two copies passed verification (two connections): only the first to be accepted counts.
@@ -163,34 +160,98 @@ public sealed class WegmanCarterAuthenticatorTests : IDisposable
     }
 
     [Fact]
-    public async Task A_frame_using_pad_the_receiver_has_not_replenished_yet_waits_for_it()
+    public async Task A_frame_of_the_other_channel_is_refused_as_such()
     {
-        using var pads = new TestPads(padBytes: 2 * 2 * 16); // two tags per direction
+        var kmeAlice = new WegmanCarterAuthenticator(_alicePad, ChannelKind.KmeLink, _aliceSecurity);
+        var kmeBob = new WegmanCarterAuthenticator(_bobPad, ChannelKind.KmeLink, _bobSecurity);
+        var hello = Seal(_alice, Header(FrameType.Hello), []);
+        Assert.Equal(FrameVerdict.Foreign, (await Verify(kmeBob, hello)).Verdict);
+        Assert.Equal(1, _bobSecurity.CrossChannel);
+        Assert.Equal(0, _bobSecurity.Forgeries);
+        // The same on its own channel is authentic, and the two channels' lanes are separate (index 0 on each).
+        Assert.True((await Verify(_bob, hello)).IsAuthentic);
+        var kme = Seal(kmeAlice, Header(FrameType.Hello), []);
+        var verdict = await Verify(kmeBob, kme);
+        Assert.True(verdict.IsAuthentic);
+        Assert.Equal(0, verdict.Header.PadIndex);
+        Assert.Equal(ChannelKind.KmeLink, verdict.Header.Channel);
+    }
+
+    [Fact]
+    public async Task After_a_replenishment_frames_use_the_new_hash_key_and_a_frame_naming_key_or_pad_not_held_is_damaged()
+    {
+        using var pads = new TestPads(padBytes: TestPads.PadBytesForSessionTags(3));
         using var alicePad = pads.Open(ChannelEnd.Alice);
         using var bobPad = pads.Open(ChannelEnd.Bob);
         var aliceSecurity = new ChannelSecurityCounters(alicePad);
         var bobSecurity = new ChannelSecurityCounters(bobPad);
-        using var alice = new WegmanCarterAuthenticator(alicePad, TimeSpan.Zero, aliceSecurity, NullLogger.Instance);
-        // The wait is only a safety net here: the test releases it by replenishing.
-        using var bob = new WegmanCarterAuthenticator(bobPad, TimeSpan.FromMinutes(5), bobSecurity, NullLogger.Instance);
-        using var impatientBob = new WegmanCarterAuthenticator(bobPad, TimeSpan.Zero, bobSecurity, NullLogger.Instance);
+        var alice = new WegmanCarterAuthenticator(alicePad, ChannelKind.Session, aliceSecurity);
+        var bob = new WegmanCarterAuthenticator(bobPad, ChannelKind.Session, bobSecurity);
 
-        Seal(alice, Header(), []);
-        Seal(alice, Header(), []);
+        for (int i = 0; i < 3; i++) Seal(alice, Header(), []);
         var exhausted = Assert.Throws<AuthenticationPadExhaustedException>(() => Seal(alice, Header(), []));
         Assert.Contains("exhausted", exhausted.Message);
-        Assert.Equal(2, aliceSecurity.TagsCreated);
+        Assert.Equal(3, aliceSecurity.TagsCreated);
 
-        var distilled = System.Security.Cryptography.RandomNumberGenerator.GetBytes(4 * 16);
-        Assert.True(alicePad.Replenish(1, distilled));
-        var beyond = Seal(alice, Header(), [5]);
+        var block = TestPads.Replenishment(groups: 1);
+        TestPads.ReplenishBoth(alicePad, bobPad, 1, block);
+        var next = Seal(alice, Header(), [5]);
+        var frame = await Verify(bob, next);
+        Assert.True(frame.IsAuthentic);
+        Assert.Equal(1, frame.Header.KeyEpoch);
+        Assert.Equal(3, frame.Header.PadIndex);
+        // Recomputed with the replenishment's key and pad: stream chunk 8 (the first of the new group) is Alice's.
+        var expected = (byte[])next.Clone();
+        Gf128PolynomialHash.ComputeTag(block.AsSpan(0, 16), expected.AsSpan(0, FrameHeader.Size + 1), block.AsSpan(16, 16), expected.AsSpan(FrameHeader.Size + 1));
+        Assert.Equal(expected, next);
 
-        Assert.Equal(FrameVerdict.Damaged, (await impatientBob.VerifyAsync(beyond, TestContext.Current.CancellationToken)).Verdict);
-        Assert.Equal(1, bobSecurity.Forgeries);
+        // A header naming an epoch Bob has not reached (re-sealed by someone who knows everything, to isolate the check).
+        var future = (byte[])next.Clone();
+        BinaryPrimitives.WriteInt64LittleEndian(future.AsSpan(72), 2);
+        var damaged = await Verify(bob, future);
+        Assert.Equal(FrameVerdict.Damaged, damaged.Verdict);
+        Assert.True(damaged.BeyondMaterial);
+    }
 
-        var waiting = bob.VerifyAsync(beyond, TestContext.Current.CancellationToken).AsTask();
-        Assert.False(waiting.IsCompleted); // nothing but Bob's replenishment can complete it
-        Assert.True(bobPad.Replenish(1, distilled));
-        Assert.True((await waiting).IsAuthentic);
+    [Fact]
+    public async Task A_notice_uses_the_pre_shared_key_and_reserve_so_a_peer_with_a_fresh_state_can_check_it()
+    {
+        var block = TestPads.Replenishment(groups: 4);
+        TestPads.ReplenishBoth(_alicePad, _bobPad, 1, block);
+        // Bob's state is at epoch 1; a fresh Alice (state lost) has only the pre-shared secret.
+        using var freshAlicePad = AuthenticationPadStore.Open(_pads.SecretPath, _pads.StateOf(ChannelEnd.Alice, "-fresh"), ChannelEnd.Alice);
+        var freshAlice = new WegmanCarterAuthenticator(freshAlicePad, ChannelKind.Session, new ChannelSecurityCounters(freshAlicePad));
+        byte[] payload = [(byte)RefusalReason.PadStateOlder, .. _bobPad.Position(ChannelKind.Session).ToBytes()];
+        var notice = new byte[FrameHeader.Overhead + payload.Length];
+        _bob.SealNotice(Header(FrameType.Refused), payload, notice);
+        var verdict = await Verify(freshAlice, notice);
+        Assert.Equal(FrameVerdict.Notice, verdict.Verdict);
+        Assert.Equal(payload, verdict.Payload.ToArray());
+        Assert.Equal(0, verdict.Header.KeyEpoch);
+        // A notice is not a frame of the lane: an ordinary frame of Bob's at epoch 1 is beyond the fresh Alice.
+        Assert.True((await Verify(freshAlice, Seal(_bob, Header(), [1]))).BeyondMaterial);
+        // Tampered, it is damaged.
+        notice[^1] ^= 1;
+        Assert.Equal(FrameVerdict.Damaged, (await Verify(freshAlice, notice)).Verdict);
+    }
+
+    [Fact]
+    public async Task A_first_contact_frame_covers_the_whole_secret_so_a_byte_that_differs_anywhere_fails()
+    {
+        var body = Seal(_alice, Header(FrameType.Hello, flags: FrameHeader.CoversSecretFlag), []);
+        Assert.True((await Verify(_bob, body)).IsAuthentic);
+
+        // Bob's copy of the secret differs in one byte far from any pad chunk used so far.
+        using var pads = new TestPads(padBytes: 2 * 4096 * 16);
+        File.Copy(_pads.SecretPath, pads.SecretPath, overwrite: true);
+        var flipped = File.ReadAllBytes(pads.SecretPath);
+        flipped[flipped.Length / 2] ^= 0x01;
+        File.WriteAllBytes(pads.SecretPath, flipped);
+        using var otherBobPad = pads.Open(ChannelEnd.Bob);
+        var otherBob = new WegmanCarterAuthenticator(otherBobPad, ChannelKind.Session, new ChannelSecurityCounters(otherBobPad));
+        var hello = Seal(_alice, Header(FrameType.Hello, flags: FrameHeader.CoversSecretFlag), []);
+        Assert.Equal(FrameVerdict.Damaged, (await Verify(otherBob, hello)).Verdict);
+        // Without the flag the same pad chunk and key would have verified: the digest is what catches it.
+        Assert.True((await Verify(otherBob, Seal(_alice, Header(FrameType.Hello), []))).IsAuthentic);
     }
 }

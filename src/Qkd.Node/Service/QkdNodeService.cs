@@ -93,6 +93,7 @@ public sealed class QkdNodeService(NodeConfig config, ILoggerFactory loggers, IH
             // Not rethrown: the host would log it again with its stack trace and still exit 0. StartAsync hands a
             // start-up failure to the host; a later one stops the host and stays in Failure for the exit code.
             if (_startedUp.TrySetException(e)) return;
+            if (Failure is not null) return; // already stopping for a reason it named (a stale pad)
             Failure = e;
             _logger.LogCritical("The node failed: {Error}", e.Message);
             _logger.LogDebug(e, "The node failed");
@@ -180,8 +181,10 @@ public sealed class QkdNodeService(NodeConfig config, ILoggerFactory loggers, IH
             _logger.LogWarning("classicalChannel.kmeLinkEndpoint is not set: the KME link uses the channel's port + 1 ({Endpoint}) as before; add \"kmeLinkEndpoint\": \"{Endpoint}\" to classicalChannel (both ends alike) so every port the node uses is in its config",
                 kmeLinkEndpoint, kmeLinkEndpoint);
         var kmeLinkAddress = await kmeLinkEndpoint.ResolveAsync(kmeLinkField, stoppingToken).ConfigureAwait(false);
+        // Pad state older than the peer's (deleted or restored), found by either channel: the node must not go on.
+        _ = pad.Stale.ContinueWith(t => StopOnStalePad(t.Result), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         await using var syncChannel = Step(NodeStartupFailure.Network, kmeLinkField,
-            () => new TcpClassicalChannel(ChannelOptions(end, alice ? kmeLinkEndpoint.ForConnecting() : kmeLinkAddress), pad, loggers.CreateLogger("qkd.kme-link")));
+            () => new TcpClassicalChannel(ChannelOptions(end, alice ? kmeLinkEndpoint.ForConnecting() : kmeLinkAddress, ChannelKind.KmeLink), pad, loggers.CreateLogger("qkd.kme-link")));
         using var syncChannelMetrics = metrics.Channels.Track("kme", syncChannel.Security);
         await using var kmeSync = new KmeSync(syncChannel, pool, loggers.CreateLogger("qkd.kme-link"));
         EtsiKeyDeliveryServer? server = null;
@@ -291,8 +294,21 @@ public sealed class QkdNodeService(NodeConfig config, ILoggerFactory loggers, IH
         }
     }
 
+    /// <summary>
+    /// The authentication pad state turned out older than the peer's: the node stops with a non-zero exit and one line
+    /// saying what to do (the store refuses to open again, so a supervisor's restart stops at once too).
+    /// </summary>
+    private void StopOnStalePad(string message)
+    {
+        var failure = new NodeStartupException(NodeStartupFailure.Files, $"classicalChannel.stateDirectory: {message}");
+        if (_startedUp.TrySetException(failure)) return;
+        Failure ??= failure;
+        _logger.LogCritical("The node stops: {Error}", failure.Message);
+        lifetime.StopApplication();
+    }
+
     /// <summary>Failures of the environment (files, addresses, devices) that a start-up step turns into a named one.</summary>
-    private static bool IsEnvironmental(Exception e) => e is IOException or UnauthorizedAccessException or InvalidDataException
+    private static bool IsEnvironmental(Exception e) => e is IOException or UnauthorizedAccessException or InvalidDataException or AuthenticationPadStaleException
         or OperatorKeyException or System.Data.Common.DbException or System.Security.Cryptography.CryptographicException
         or InvalidOperationException or ArgumentException or SocketException or Protocol.DeviceException;
 
@@ -403,9 +419,9 @@ public sealed class QkdNodeService(NodeConfig config, ILoggerFactory loggers, IH
     }
 
     /// <summary>Alice connects (to an address or a name), Bob listens (on an address).</summary>
-    private static TcpClassicalChannelOptions ChannelOptions(ChannelEnd end, EndPoint endpoint) => end == ChannelEnd.Alice
-        ? new TcpClassicalChannelOptions { LocalEnd = end, ConnectEndpoint = endpoint }
-        : new TcpClassicalChannelOptions { LocalEnd = end, ListenEndpoint = (IPEndPoint)endpoint };
+    private static TcpClassicalChannelOptions ChannelOptions(ChannelEnd end, EndPoint endpoint, ChannelKind channel = ChannelKind.Session) => end == ChannelEnd.Alice
+        ? new TcpClassicalChannelOptions { LocalEnd = end, ConnectEndpoint = endpoint, Channel = channel }
+        : new TcpClassicalChannelOptions { LocalEnd = end, ListenEndpoint = (IPEndPoint)endpoint, Channel = channel };
 
     private EmulatedDeviceTransport Transport() =>
         config.Emulator?.Transport == "pty" ? EmulatedDeviceTransport.PseudoTerminal : EmulatedDeviceTransport.InProcess;

@@ -7,9 +7,12 @@ using Qkd.Core.Keys;
 namespace Qkd.Node.Service;
 
 /// <summary>
-/// Splits every distilled block between the classical channel's authentication and the key pool: its first
-/// <see cref="ReplenishBits"/> bits refill the one-time pad of the Wegman-Carter tags, the rest goes to the pool for
-/// delivery. Both ends split alike, so their pads stay equal; those bits are never delivered.
+/// Splits every distilled block between the classical channel's authentication and the key pool: its first bits (up to
+/// <see cref="ReplenishBits"/>, never more than half the block, cut to a hash key and whole pad groups:
+/// <see cref="AuthenticationPadStore.ReplenishmentBytes"/>) become the block's pending replenishment, the rest goes to
+/// the pool for delivery. Both ends split alike; the pad store applies a replenishment only once a handshake shows both
+/// ends hold it, so the pads stay equal even when a session breaks between the two ends storing the block. Those bits
+/// are never delivered.
 /// </summary>
 public sealed class ReplenishingKeySink(IKeySink pool, AuthenticationPadStore pad, int replenishBits) : IKeySink
 {
@@ -22,14 +25,13 @@ public sealed class ReplenishingKeySink(IKeySink pool, AuthenticationPadStore pa
 
     public void Accept(long blockId, PackedBits key)
     {
-        long take = Math.Min(ReplenishBits, key.Length / 2); // never more than half a block
-        take -= take % 8;
+        long take = 8L * AuthenticationPadStore.ReplenishmentBytes((int)(Math.Min(ReplenishBits, key.Length / 2) / 8)); // never more than half a block
         if (take > 0)
         {
             byte[] pad1 = key.Slice(0, take).ToBytes();
             try
             {
-                if (pad.Replenish(blockId, pad1)) BitsReplenished += take;
+                if (pad.AddPending(blockId, pad1)) BitsReplenished += take;
             }
             finally
             {
