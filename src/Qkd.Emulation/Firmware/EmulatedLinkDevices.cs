@@ -58,6 +58,14 @@ public sealed class EmulatedLinkDevices : IDisposable
         {
             lock (_gate) Monitor.PulseAll(_gate);
         };
+        // While the tagger does not stream, the light of a running emission goes unobserved: a real laser (and an active
+        // receiver's basis modulator) keeps going at the pulse rate, so the hosts' symbols and bases must not wait for a
+        // physics nobody reads (an aborted session stops Bob's tagger early; his stop requests queue behind the streams).
+        Tagger.StreamingChanged += running =>
+        {
+            if (Modulator.CurrentEmission is { } emission) emission.Unobserved = !running;
+            if (Detector.BasisPattern is { } pattern) pattern.Unobserved = !running;
+        };
     }
 
     public ulong Seed { get; }

@@ -183,6 +183,11 @@ public sealed class EmulatedTimeTaggerFirmware : StreamingFirmwareHost
 
     // ---- Streaming thread ----------------------------------------------------------------------------------------
 
+    /// <summary>Raised (under the device lock) when the tag stream starts (true) or stops (false).</summary>
+    public event Action<bool>? StreamingChanged;
+
+    protected override void OnStreamingChanged(bool running) => StreamingChanged?.Invoke(running);
+
     protected override void RunStream(CancellationToken token)
     {
         int sourceGeneration = -1;

@@ -37,6 +37,7 @@ public sealed class ModulatorSymbolFifo : ISymbolSource
     private long _endPulse = long.MaxValue;
     private volatile bool _complete;
     private volatile bool _aborted;
+    private volatile bool _unobserved;
 
     // Reader-only cache of the block being read: the fast path touches nothing shared.
     private byte[]? _readData;
@@ -90,6 +91,29 @@ public sealed class ModulatorSymbolFifo : ISymbolSource
     /// <summary>Frames dropped whole because every pulse in them was received already (or they overlap by an odd count).</summary>
     public long FramesBehind { get; private set; }
 
+    /// <summary>
+    /// Pulses sent while nobody observed the light (<see cref="Unobserved"/>): consumed at once and read as vacuum.
+    /// </summary>
+    public long PulsesUnobserved { get; private set; }
+
+    /// <summary>
+    /// The light goes out but nothing records it (the receiver's tagger is not streaming): a laser keeps firing at its
+    /// pulse rate whoever listens, so the host's symbols are consumed at once instead of waiting for the physics to read
+    /// them (which would stall the host's stream and its stop request behind it), and their pulses read as vacuum.
+    /// </summary>
+    public bool Unobserved
+    {
+        get => _unobserved;
+        set
+        {
+            lock (_gate)
+            {
+                _unobserved = value;
+                Monitor.PulseAll(_gate); // a writer waiting for room gives up its frame
+            }
+        }
+    }
+
     /// <summary>Times the writer waited for the reader to free a block (back-pressure).</summary>
     public long WriterWaits { get; private set; }
 
@@ -115,6 +139,19 @@ public sealed class ModulatorSymbolFifo : ISymbolSource
             }
             packed = packed[(int)(late / 2)..];
             first = expected;
+        }
+        if (_unobserved)
+        {
+            lock (_gate)
+            {
+                // The pulses go out unobserved: no block holds them, so the reader takes them (and any gap) as vacuum.
+                if (_count > 0) _ring[(_head + _count - 1) % _ring.Length].Sealed = true;
+                long end = first + 2L * packed.Length;
+                PulsesUnobserved += end - expected;
+                Volatile.Write(ref _receivedEnd, end);
+                Monitor.PulseAll(_gate);
+            }
+            return true;
         }
         InvalidSymbols += CountInvalid(packed);
         gapPulses = first - expected;
@@ -243,13 +280,13 @@ public sealed class ModulatorSymbolFifo : ISymbolSource
                 tail.Sealed = true;
             }
             bool waited = false;
-            while (_count == _ring.Length && !_aborted && !_complete)
+            while (_count == _ring.Length && !_aborted && !_complete && !_unobserved)
             {
                 if (!waited) WriterWaits++;
                 waited = true;
                 Monitor.Wait(_gate);
             }
-            if (_aborted || _complete) return null;
+            if (_aborted || _complete || (_unobserved && _count == _ring.Length)) return null;
             Block block = _ring[(_head + _count) % _ring.Length];
             block.FirstPulse = pulse;
             block.Bytes = 0;

@@ -78,6 +78,7 @@ public abstract class StreamingFirmwareHost : FirmwareHost
             }
         }
         ChangeFlags(StatusFlags.Running);
+        OnStreamingChanged(true);
         if (_worker is null)
         {
             _worker = new Thread(() => RunStream(_shutdown.Token)) { IsBackground = true, Name = $"{Describe()} stream" };
@@ -99,7 +100,13 @@ public abstract class StreamingFirmwareHost : FirmwareHost
             }
         }
         ChangeFlags(StatusFlags.None, StatusFlags.Running);
+        OnStreamingChanged(false);
         return FirmwareReply.Ok(summary.ToPayload());
+    }
+
+    /// <summary>The stream started (true) or stopped (false), by the host or the device. Under the device lock.</summary>
+    protected virtual void OnStreamingChanged(bool running)
+    {
     }
 
     /// <summary>
@@ -119,6 +126,7 @@ public abstract class StreamingFirmwareHost : FirmwareHost
                 }
             }
             ChangeFlags(StatusFlags.None, StatusFlags.Running);
+            OnStreamingChanged(false);
         }
     }
 

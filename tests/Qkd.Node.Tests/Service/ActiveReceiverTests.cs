@@ -28,10 +28,13 @@ public class ActiveReceiverTests
         }
     }
 
-    private static string ActiveProfile(string dir)
+    private static string ActiveProfile(string dir, Emulation.EavesdropperSpec? eve = null)
     {
         string path = Path.Combine(dir, "active-link.json");
-        File.WriteAllText(path, (Emulation.LinkProfile.Default with { ReceiverLayout = ReceiverLayout.ActiveTwoDetector, BobProbabilityZ = 0.7 }).ToJson());
+        File.WriteAllText(path, (Emulation.LinkProfile.Default with
+        {
+            ReceiverLayout = ReceiverLayout.ActiveTwoDetector, BobProbabilityZ = 0.7, Eavesdropper = eve ?? Emulation.EavesdropperSpec.None,
+        }).ToJson());
         return path;
     }
 
@@ -91,6 +94,36 @@ public class ActiveReceiverTests
         Assert.Equal(bobSummary.SecretBits, aliceSummary.SecretBits);
         Assert.Equal(alicePool.Blocks.Keys, bobPool.Blocks.Keys);
         foreach (var (id, key) in alicePool.Blocks) Assert.Equal(key, bobPool.Blocks[id]);
+    }
+
+    [Fact(Timeout = 300_000)]
+    public async Task An_intercept_resend_attack_aborts_the_session_at_both_ends_and_nothing_waits_for_unobserved_light()
+    {
+        string dir = Directory.CreateTempSubdirectory("qkd-active").FullName;
+        string profilePath = ActiveProfile(dir, Emulation.EavesdropperSpec.InterceptResend());
+        var aliceConfig = Config("alice", dir, profilePath, null) with { DurationSeconds = 0.5 };
+        var bobConfig = Config("bob", dir, profilePath, null) with { DurationSeconds = 0.5 };
+        var profile = bobConfig.LinkProfile();
+        var pool = new RecordingPool();
+        using var receiver = EmulatedReceiver.Create(profile, EmulatedLinkRunner.TaggerOptionsFor(bobConfig.LinkSettings(), long.MaxValue, profile.ReceiverLayout), 13,
+            new IPEndPoint(IPAddress.Loopback, 0));
+        using var transmitter = EmulatedTransmitter.Create(receiver.Fibre.EndPoint);
+        receiver.ConnectAndConfigure(profile, 0);
+        var alice = new AliceEnd(aliceConfig, transmitter.Modulator, pool, NullLogger.Instance);
+        var bob = new BobEnd(bobConfig, receiver.Tagger, pool, NullLogger.Instance, basisModulator: (Hardware.Detector.IBasisModulator)receiver.Detector);
+        var (aliceChannel, bobChannel) = InMemoryClassicalChannel.CreatePair();
+        var ct = TestContext.Current.CancellationToken;
+        var aliceRun = Task.Run(() => alice.RunSessionAsync(aliceChannel, 1, ct), ct);
+        var bobSummary = await bob.RunSessionAsync(bobChannel, 1, ct);
+        var aliceSummary = await aliceRun;
+
+        // Eve measured every pulse in a random basis: about 25% errors in the bases Bob chose, and no key at all.
+        Assert.StartsWith("aborted", bobSummary.Closing);
+        Assert.Equal(bobSummary.Closing, aliceSummary.Closing);
+        Assert.Equal(0, bobSummary.SecretBits);
+        Assert.Empty(pool.Blocks);
+        // Bob stopped listening early; the rest of Alice's light (and of his bases) went out unobserved instead of stalling her.
+        Assert.True(receiver.Devices.CurrentSession!.Emission!.PulsesUnobserved > 0);
     }
 
     [Fact(Timeout = 300_000)]
