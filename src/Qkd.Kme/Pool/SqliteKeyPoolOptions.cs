@@ -21,4 +21,17 @@ public sealed record SqliteKeyPoolOptions
 
     /// <summary>How long an operation waits for a lock held by another process on the same file (e.g. `qkd keys status`).</summary>
     public TimeSpan BusyTimeout { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// The store's generation file (<see cref="SqliteKeyPool.GenerationFilePath"/>), which lets the pool refuse a database put
+    /// back from an older copy. Null: the database path + ".generation". Keep it out of backups of the database, or put it
+    /// on another volume, so that restoring a backup cannot put back an old generation with it.
+    /// </summary>
+    public string? GenerationFilePath { get; init; }
+
+    /// <summary>
+    /// Under continuous load, the most delivery transactions between two truncating checkpoints that clear consumed keys
+    /// from the -wal file (an idle pool clears them after every delivery).
+    /// </summary>
+    public int ScrubEveryBatches { get; init; } = 32;
 }
