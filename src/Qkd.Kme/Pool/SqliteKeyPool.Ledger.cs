@@ -18,6 +18,7 @@ public sealed partial class SqliteKeyPool
     private StoreGenerationFile _generationFile = null!;
     private SqliteCommand _updateGeneration = null!;
     private long _generation;          // delivery transactions committed (meta 'generation')
+    private bool _migratedNow;         // opened a schema 1 store, which never had a generation file
 
     /// <summary>Rows refused since the pool opened: copied back after their key was consumed, or not where they belong.</summary>
     public long RowsRefused
@@ -44,7 +45,7 @@ public sealed partial class SqliteKeyPool
         string path = GenerationFilePath;
         if (createdNow && File.Exists(path))
             File.Delete(path); // left by a store that was at this path before: a new store has delivered nothing
-        else if (!createdNow && _generation > 0 && !File.Exists(path))
+        else if (!createdNow && !_migratedNow && !File.Exists(path))
             throw new KeyStoreRolledBackException(
                 $"Key pool {DatabasePath}: its generation file {path} is missing, so whether this database is the latest copy cannot be checked " +
                 "(keys in an older copy may have been delivered already). Put the file back beside the database, or move both away and start with a fresh store.");
@@ -182,6 +183,7 @@ public sealed partial class SqliteKeyPool
             setConsumed.ExecuteNonQuery();
         }
         Execute("INSERT INTO meta(name, value) VALUES ('generation', 0)", tx);
+        _migratedNow = true;
         Execute($"UPDATE meta SET value = {SchemaVersion} WHERE name = 'schema_version'", tx);
         _logger.LogInformation("Key pool {Path}: migrated to schema {Version} (delivery ledger: consumed keys per block, key indices)", DatabasePath, SchemaVersion);
     }
