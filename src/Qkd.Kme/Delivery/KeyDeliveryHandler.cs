@@ -19,7 +19,10 @@ namespace Qkd.Kme.Delivery;
 public sealed partial class KeyDeliveryHandler
 {
     private const string Prefix = "/api/v1/keys/";
-    private readonly ConditionalWeakTable<X509Certificate2, AuthenticatedSae> _authenticated = new();
+    private readonly ConditionalWeakTable<X509Certificate2, Authenticated> _authenticated = new();
+
+    /// <summary>An SAE authenticated on a connection, under the revocation lists of that moment.</summary>
+    private sealed record Authenticated(AuthenticatedSae Sae, int RevocationVersion);
 
     private readonly KeyDeliveryOptions _options;
     private readonly IKeyPool _pool;
@@ -106,12 +109,15 @@ public sealed partial class KeyDeliveryHandler
     private AuthenticatedSae Authenticate(HttpContext context)
     {
         // Kestrel keeps one certificate object per TLS connection and never renegotiates on it, so the chain is built
-        // once per connection; the table holds no connection alive. Expiry is rechecked on every request.
+        // once per connection; the table holds no connection alive. Expiry is rechecked on every request, and the whole
+        // check again once the revocation lists have changed.
         var certificate = context.Connection.ClientCertificate;
-        if (certificate is not null && _authenticated.TryGetValue(certificate, out var cached) && certificate.NotAfter > DateTime.Now)
-            return cached;
+        if (certificate is not null && _authenticated.TryGetValue(certificate, out var cached) && certificate.NotAfter > DateTime.Now
+            && cached.RevocationVersion == _authenticator.RevocationVersion)
+            return cached.Sae;
+        int version = _authenticator.RevocationVersion;
         var sae = _authenticator.Authenticate(certificate);
-        _authenticated.AddOrUpdate(certificate!, sae);
+        _authenticated.AddOrUpdate(certificate!, new Authenticated(sae, version));
         return sae;
     }
 
