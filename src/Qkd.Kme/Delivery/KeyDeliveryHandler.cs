@@ -250,6 +250,7 @@ public sealed partial class KeyDeliveryHandler
 
     private async Task<ReadOnlyMemory<byte>> ReadBodyAsync(HttpContext context)
     {
+        RequireJsonContentType(context.Request);
         // Bodies carry only IDs and counts, never key material, so they need no zeroising.
         PipeReader reader = context.Request.BodyReader;
         while (true)
@@ -276,6 +277,28 @@ public sealed partial class KeyDeliveryHandler
                 return body;
             }
             reader.AdvanceTo(result.Buffer.Start, result.Buffer.End);
+        }
+    }
+
+    /// <summary>
+    /// A POST body must be declared application/json (charset, if given, UTF-8); a POST without a body and without a
+    /// Content-Type asks for the defaults. Anything else is a 400 naming Content-Type, before the body is read.
+    /// </summary>
+    private static void RequireJsonContentType(HttpRequest request)
+    {
+        string? contentType = request.ContentType;
+        if (contentType is null)
+        {
+            if (request.ContentLength is 0 || (request.ContentLength is null && !request.Headers.TransferEncoding.Any()))
+                return;
+            throw KeyDeliveryException.BadParameter("Content-Type", "the request has a body but no Content-Type: it must be application/json");
+        }
+        if (!Microsoft.Net.Http.Headers.MediaTypeHeaderValue.TryParse(contentType, out var mediaType)
+            || !mediaType.MediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase)
+            || (mediaType.Charset.HasValue && !mediaType.Charset.Equals("utf-8", StringComparison.OrdinalIgnoreCase)))
+        {
+            string shown = contentType.Length <= 64 ? contentType : contentType[..64] + "...";
+            throw KeyDeliveryException.BadParameter("Content-Type", $"Content-Type '{shown}' is not JSON: the request body must be application/json (UTF-8)");
         }
     }
 
