@@ -108,13 +108,18 @@ public sealed partial class SqliteKeyPool
         return true;
     }
 
-    /// <summary>After that commit: the generation file brought up to it before any caller sees a key (synchronous=FULL).</summary>
+    /// <summary>
+    /// After that commit: with synchronous=FULL (the commit is durable) the generation file is brought up to it every
+    /// <see cref="SqliteKeyPoolOptions.GenerationRecordEvery"/> transactions, before any caller of the transaction sees a
+    /// key; scrubs and a clean close record the exact count in between.
+    /// </summary>
     private void AfterCommit(bool consumed)
     {
         if (!consumed) return;
         _generation++;
         ConsumedCommitted();
-        if (Options.Durability == KeyPoolDurability.Full) AdvanceGenerationFile();
+        if (Options.Durability == KeyPoolDurability.Full && _generation - _generationFile.Generation >= Options.GenerationRecordEvery)
+            AdvanceGenerationFile();
     }
 
     private void AdvanceGenerationFile()

@@ -10,15 +10,18 @@ namespace Qkd.Kme.Pool;
 /// (where the deleted rows are zeroes) and the -wal file is cut to zero bytes.
 /// </summary>
 /// <remarks>
-/// <para>When: on the writer thread right after it has answered a batch that consumed keys, once no other operation is
-/// waiting (so an idle pool is clean within one checkpoint of its last delivery), and under continuous load at least
-/// every <see cref="SqliteKeyPoolOptions.ScrubEveryBatches"/> such batches. A checkpoint cannot truncate while another
-/// connection (`qkd keys status`, another process) reads an older snapshot; it is then retried on a timer.</para>
+/// <para>When: once the writer has answered a batch that consumed keys and stays idle for
+/// <see cref="ScrubIdleDelay"/> (so an idle pool is clean within milliseconds of its last delivery, while a busy one is
+/// not checkpointed at every short gap between batches), and under continuous load at least every
+/// <see cref="SqliteKeyPoolOptions.ScrubEveryBatches"/> such batches. A checkpoint cannot truncate while another
+/// connection (`qkd keys status`, another process) reads an older snapshot; it is then retried every
+/// <see cref="ScrubRetryInterval"/>.</para>
 /// <para>The -shm file holds only the log's index (page numbers, never page contents).</para>
 /// </remarks>
 public sealed partial class SqliteKeyPool
 {
     private static readonly TimeSpan ScrubRetryInterval = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan ScrubIdleDelay = TimeSpan.FromMilliseconds(10);
 
     // All under _gate.
     private long _consumingTransactions;   // committed transactions that deleted keys
@@ -56,15 +59,30 @@ public sealed partial class SqliteKeyPool
         _consumingSinceScrub++;
     }
 
-    /// <summary>On the writer thread after a batch was answered: scrubs when the queue is empty or enough batches have passed.</summary>
+    /// <summary>On the writer thread after a batch was answered: scrubs after enough batches, or soon if the writer stays idle.</summary>
     private void ScrubIfDue()
     {
-        bool idle;
-        lock (_queueGate) idle = _queue.Count == 0;
         lock (_gate)
         {
             if (_disposed || _scrubbedThrough >= _consumingTransactions) return;
-            if (!idle && _consumingSinceScrub < Options.ScrubEveryBatches) return;
+            if (_consumingSinceScrub >= Options.ScrubEveryBatches)
+            {
+                Scrub();
+                return;
+            }
+            _scrubRetry ??= new Timer(_ => ScrubWhenIdle(), null, Timeout.Infinite, Timeout.Infinite);
+            _scrubRetry.Change(ScrubIdleDelay, Timeout.InfiniteTimeSpan);
+        }
+    }
+
+    /// <summary>The timer: scrubs unless the writer is busy again (it then comes back here after its batch).</summary>
+    private void ScrubWhenIdle()
+    {
+        lock (_queueGate)
+            if (_writerActive || _queue.Count > 0) return;
+        lock (_gate)
+        {
+            if (_disposed || _scrubbedThrough >= _consumingTransactions) return;
             Scrub();
         }
     }
@@ -89,14 +107,15 @@ public sealed partial class SqliteKeyPool
         if (busy != 0)
         {
             _scrubsDeferred++;
-            _scrubRetry ??= new Timer(_ => RetryScrub(), null, Timeout.Infinite, Timeout.Infinite);
+            _scrubRetry ??= new Timer(_ => ScrubWhenIdle(), null, Timeout.Infinite, Timeout.Infinite);
             _scrubRetry.Change(ScrubRetryInterval, Timeout.InfiniteTimeSpan);
             return false;
         }
         _scrubbedThrough = through;
         _consumingSinceScrub = 0;
-        // With synchronous=NORMAL a commit is durable only once checkpointed: only now may the generation file move on.
-        if (Options.Durability == KeyPoolDurability.Normal) AdvanceGenerationFile();
+        // Everything is in the database file and synced now (with synchronous=NORMAL, the first point where the
+        // transactions are durable): the generation file may record the exact count.
+        AdvanceGenerationFile();
         for (int i = _scrubWaiters.Count - 1; i >= 0; i--)
         {
             if (_scrubWaiters[i].Through > through) continue;
@@ -106,15 +125,6 @@ public sealed partial class SqliteKeyPool
         return true;
     }
 
-    private void RetryScrub()
-    {
-        lock (_gate)
-        {
-            if (_disposed || _scrubbedThrough >= _consumingTransactions) return;
-            Scrub();
-        }
-    }
-
     /// <summary>At dispose (under _gate, before the connection closes): a last scrub, and waiters released.</summary>
     private void ScrubOnClose()
     {
@@ -122,6 +132,8 @@ public sealed partial class SqliteKeyPool
         _scrubRetry = null;
         if (_scrubbedThrough < _consumingTransactions) Scrub();
         _scrubRetry?.Dispose();
+        // A clean stop records the exact count (with FULL every commit is durable, scrubbed or not).
+        if (Options.Durability == KeyPoolDurability.Full) AdvanceGenerationFile();
         foreach (var (_, done) in _scrubWaiters) done.TrySetException(new ObjectDisposedException(nameof(SqliteKeyPool)));
         _scrubWaiters.Clear();
     }

@@ -34,4 +34,12 @@ public sealed record SqliteKeyPoolOptions
     /// from the -wal file (an idle pool clears them after every delivery).
     /// </summary>
     public int ScrubEveryBatches { get; init; } = 32;
+
+    /// <summary>
+    /// Under continuous load (synchronous=FULL), the most delivery transactions between two writes of the generation file:
+    /// a database put back from a copy taken within this many transactions of a crash is not recognised as older. An
+    /// idle pool records the exact count after every delivery (with its scrub), and a pool closed cleanly at close.
+    /// 1 records every transaction (an extra flush to disk per delivery transaction).
+    /// </summary>
+    public int GenerationRecordEvery { get; init; } = 64;
 }

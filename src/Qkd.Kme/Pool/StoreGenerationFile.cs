@@ -5,18 +5,18 @@ using Microsoft.Win32.SafeHandles;
 namespace Qkd.Kme.Pool;
 
 /// <summary>
-/// A small file beside the key pool (the database path + ".generation") holding the highest delivery generation the
-/// store has reached: the database counts its delivery transactions (meta 'generation', in the same transaction as the
-/// deletions), and this file is brought up to that count before the keys of a transaction are handed out. A database
-/// put back from an older copy has a lower count than the file and is refused at open: keys it still holds may have
-/// been delivered since the copy was made.
+/// A small file beside the key pool (the database path + ".generation") holding a delivery generation the store is known
+/// to have reached durably: the database counts its delivery transactions (meta 'generation', in the same transaction as
+/// the deletions), and the pool records that count here when it is idle, when it closes, and under load every few
+/// transactions (<see cref="SqliteKeyPoolOptions.GenerationRecordEvery"/>). A database put back from an older copy has a
+/// lower count than the file and is refused at open: keys it still holds may have been delivered since the copy was
+/// made.
 /// </summary>
 /// <remarks>
 /// <para>The file is written in place in two alternating 64-byte slots, each with the store's ID (its salt) and a
 /// checksum (SHA-256, first 8 bytes), and read as the valid slot with the higher count: a write torn by a crash leaves the other slot, and a file
 /// from another store is recognised as such.</para>
-/// <para>A database newer than the file is normal (a crash between the commit and the file's write, or a write that
-/// failed; those keys were not handed out). Restoring the file together with the database is not detected here; keep
+/// <para>A database newer than the file is normal (deliveries since the last record, then a crash). Restoring the file together with the database is not detected here; keep
 /// the file out of such backups, or on another volume (<see cref="SqliteKeyPoolOptions.GenerationFilePath"/>).</para>
 /// </remarks>
 internal sealed class StoreGenerationFile : IDisposable
