@@ -21,7 +21,7 @@ public sealed class ClientRevocationCheck
     private readonly IReadOnlyList<string> _paths;
     private readonly X509Certificate2Collection _trustedCas;
     private readonly Lock _gate = new();
-    private IReadOnlyList<ClientCertificateRevocationList> _lists;
+    private volatile IReadOnlyList<ClientCertificateRevocationList> _lists;
     private DateTime[] _writeTimes;
     private long _nextLook;
     private readonly long _recheckMilliseconds;
@@ -42,10 +42,7 @@ public sealed class ClientRevocationCheck
         _lists = paths.Select(p => ClientCertificateRevocationList.Load(p, trustedCas)).ToArray();
     }
 
-    public IReadOnlyList<ClientCertificateRevocationList> Lists
-    {
-        get { lock (_gate) return _lists; }
-    }
+    public IReadOnlyList<ClientCertificateRevocationList> Lists => _lists;
 
     /// <summary>Changes whenever the lists are read again (asking looks whether a file changed).</summary>
     public int Version

@@ -40,7 +40,6 @@ public sealed partial class SqliteKeyPool
     {
         _ledger = new DeliveryLedger(_db, Options.LinkId, Options.Role);
         _updateGeneration = Command("UPDATE meta SET value = $g WHERE name = 'generation'", "$g");
-        _generation = Convert.ToInt64(Scalar("SELECT value FROM meta WHERE name = 'generation'"));
 
         string path = GenerationFilePath;
         if (createdNow && File.Exists(path))
@@ -52,6 +51,9 @@ public sealed partial class SqliteKeyPool
         _generationFile = StoreGenerationFile.Open(path, storeId);
         try
         {
+            // Read after the file: a node running on this store records in the file only counts its database already has,
+            // so a second reader (`qkd keys status`) never sees the file ahead of a database that is not older.
+            _generation = Convert.ToInt64(Scalar("SELECT value FROM meta WHERE name = 'generation'"));
             if (_generation < _generationFile.Generation)
                 throw new KeyStoreRolledBackException(
                     $"Key pool {DatabasePath} is older than its generation file {path} (delivery generation {_generation} < {_generationFile.Generation}): " +
@@ -70,8 +72,26 @@ public sealed partial class SqliteKeyPool
     /// <summary>Deletes every row the ledger refuses (copied back, altered, or in the wrong table), logging each; one transaction.</summary>
     private void RefuseMisplacedRows()
     {
-        using var tx = _db.BeginTransaction();
+        // Read without the write lock (a node may be running on this store while `qkd keys status` opens it); only rows
+        // to refuse take a write transaction.
         var refused = new List<(string Table, long Seq, Guid Id, string Why)>();
+        using (var read = _db.BeginTransaction(deferred: true))
+            FindMisplacedRows(read, refused);
+        _ledger.Abandon();
+        if (refused.Count == 0) return;
+        using var tx = _db.BeginTransaction();
+        foreach (var (table, seq, id, why) in refused)
+        {
+            Execute($"DELETE FROM {table} WHERE seq = {seq}", tx);
+            _ledger.Refused();
+            _logger.LogError("Key pool {Path}: key {KeyId} in {Table} refused and removed: {Reason}", DatabasePath, id, table, why);
+        }
+        tx.Commit();
+        ConsumedCommitted();
+    }
+
+    private void FindMisplacedRows(SqliteTransaction tx, List<(string Table, long Seq, Guid Id, string Why)> refused)
+    {
         foreach (var (table, asMaster) in new[] { ("master_keys", true), ("peer_keys", false) })
         {
             using var cmd = _db.CreateCommand();
@@ -86,15 +106,6 @@ public sealed partial class SqliteKeyPool
                     refused.Add((table, reader.GetInt64(0), id, why));
             }
         }
-        _ledger.Abandon();
-        foreach (var (table, seq, id, why) in refused)
-        {
-            Execute($"DELETE FROM {table} WHERE seq = {seq}", tx);
-            _ledger.Refused();
-            _logger.LogError("Key pool {Path}: key {KeyId} in {Table} refused and removed: {Reason}", DatabasePath, id, table, why);
-        }
-        tx.Commit();
-        if (refused.Count > 0) ConsumedCommitted();
     }
 
     /// <summary>Before a batch commits: its consumed keys marked, the generation counted (true when it consumed keys).</summary>

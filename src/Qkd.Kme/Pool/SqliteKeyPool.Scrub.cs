@@ -130,10 +130,18 @@ public sealed partial class SqliteKeyPool
     {
         _scrubRetry?.Dispose();
         _scrubRetry = null;
-        if (_scrubbedThrough < _consumingTransactions) Scrub();
+        try
+        {
+            if (_scrubbedThrough < _consumingTransactions) Scrub();
+            // A clean stop records the exact count (with FULL every commit is durable, scrubbed or not).
+            if (Options.Durability == KeyPoolDurability.Full) AdvanceGenerationFile();
+        }
+        catch (IOException e)
+        {
+            // Closing must not throw; the next open still checks against the last count recorded.
+            _logger.LogError("Key pool {Path}: closing: {Error}", DatabasePath, e.Message);
+        }
         _scrubRetry?.Dispose();
-        // A clean stop records the exact count (with FULL every commit is durable, scrubbed or not).
-        if (Options.Durability == KeyPoolDurability.Full) AdvanceGenerationFile();
         foreach (var (_, done) in _scrubWaiters) done.TrySetException(new ObjectDisposedException(nameof(SqliteKeyPool)));
         _scrubWaiters.Clear();
     }
