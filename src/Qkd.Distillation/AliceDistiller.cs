@@ -364,6 +364,7 @@ public sealed class AliceDistiller
         if (_block is null) return;
         _block.Key.Clear();
         foreach (var frame in _block.FrameBits) frame.Clear();
+        foreach (var responder in _block.Frames) responder.Zeroise(); // its frame copy and permuted pass copies
         _block.SecretKey?.Clear();
         _block = null;
     }

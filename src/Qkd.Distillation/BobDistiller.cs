@@ -555,9 +555,9 @@ public sealed class BobDistiller
         var seeds = correction.Seeds;
 
         var frameBits = new PackedBits[frameCount];
+        var correctors = new CascadeCorrector[frameCount];
         try
         {
-            var correctors = new CascadeCorrector[frameCount];
             for (int f = 0; f < frameCount; f++)
             {
                 long start = BlockMath.FrameStart(key.Length, frameCount, f);
@@ -573,6 +573,7 @@ public sealed class BobDistiller
         finally
         {
             foreach (var bits in frameBits) bits?.Clear();
+            foreach (var corrector in correctors) corrector?.Zeroise(); // the pass copies of Bob's bits
         }
     }
 }

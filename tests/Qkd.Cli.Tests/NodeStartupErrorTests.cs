@@ -114,6 +114,64 @@ public sealed class NodeStartupErrorTests : IDisposable
     }
 
     [Fact]
+    public async Task Thirty_two_hex_characters_are_not_an_operator_key_even_for_a_fresh_store()
+    {
+        string key = Path.Combine(_dir, "bob-operator.key");
+        File.WriteAllText(key, "0123456789abcdef0123456789abcdef");
+        File.SetUnixFileMode(key, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        var (code, line) = await Start("bob", Config("bob"));
+        Assert.Equal(NodeExitCode.Files, code);
+        Assert.StartsWith("error: keyPool.operatorKeyFile: ", line);
+        Assert.Contains(key, line);
+        Assert.Contains("32 hex digits are 16 bytes", line);
+        Assert.False(File.Exists(Path.Combine(_dir, "bob-keys.db"))); // no store was created with it
+    }
+
+    [Fact]
+    public async Task A_key_pool_put_back_from_an_older_copy_is_a_file_error_naming_both_files()
+    {
+        var node = NodeConfig.Load(Config("bob"));
+        string database = node.PathOf(node.KeyPool.Database);
+        var options = new Kme.Pool.SqliteKeyPoolOptions
+        {
+            DatabasePath = database, LinkId = node.LinkId, Role = Kme.Pool.KmeRole.Bob, KeySizeBits = node.KeyPool.KeySizeBits,
+        };
+        using (var key = Kme.Pool.OperatorKey.FromFile(node.PathOf(node.KeyPool.OperatorKeyFile!)))
+        {
+            var bits = new byte[node.KeyPool.KeySizeBits / 8 * 4];
+            new Random(3).NextBytes(bits);
+            using (var pool = new Kme.Pool.SqliteKeyPool(options, key))
+                pool.Accept(0, Core.Bits.PackedBits.FromBytes(bits, bits.Length * 8L));
+            File.Copy(database, database + ".backup");
+            using (var pool = new Kme.Pool.SqliteKeyPool(options, key))
+                pool.TakeAsMaster("sae-bob-1", "sae-alice-1", 1);
+        }
+        File.Copy(database + ".backup", database, overwrite: true);
+
+        var (code, line) = await Start("bob", Config("bob"));
+        Assert.Equal(NodeExitCode.Files, code);
+        Assert.StartsWith("error: keyPool.database: ", line);
+        Assert.Contains(database + ".generation", line);
+        Assert.Contains("earlier copy", line);
+    }
+
+    [Fact]
+    public async Task A_client_CRL_that_is_missing_or_not_a_CRL_is_a_file_error_naming_the_field()
+    {
+        Edit("alice", json => json["keyDelivery"]!["clientCrlPaths"] = new JsonArray("sae-ca.crl"));
+        var (code, line) = await Start("alice", Config("alice"));
+        Assert.Equal(NodeExitCode.Files, code);
+        Assert.StartsWith("error: keyDelivery.clientCrlPaths: ", line);
+        Assert.Contains(Path.Combine(_dir, "sae-ca.crl"), line);
+
+        File.WriteAllText(Path.Combine(_dir, "sae-ca.crl"), "-----BEGIN X509 CRL-----\nAAAA\n-----END X509 CRL-----\n");
+        (code, line) = await Start("alice", Config("alice"));
+        Assert.Equal(NodeExitCode.Files, code);
+        Assert.StartsWith("error: keyDelivery.clientCrlPaths: ", line);
+        Assert.Contains("not a readable X.509 CRL", line);
+    }
+
+    [Fact]
     public async Task An_operator_key_variable_that_is_not_set_is_a_configuration_error()
     {
         string variable = "QKD_TEST_UNSET_" + Guid.NewGuid().ToString("N");

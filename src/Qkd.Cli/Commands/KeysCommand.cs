@@ -45,7 +45,8 @@ public static class KeysCommand
                 output.WriteLine($"  capacity (max_key_count)                   {pool.MaxKeyCount,12:N0}");
                 return 0;
             }
-            catch (Exception e) when (e is InvalidDataException or IOException or OperatorKeyException or UnauthorizedAccessException)
+            catch (Exception e) when (e is InvalidDataException or IOException or OperatorKeyException or UnauthorizedAccessException
+                                       or InvalidOperationException or System.Data.Common.DbException)
             {
                 error.WriteLine($"error: {e.Message}");
                 return 1;

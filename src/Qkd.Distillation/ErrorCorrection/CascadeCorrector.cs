@@ -98,6 +98,18 @@ public sealed class CascadeCorrector
         };
     }
 
+    /// <summary>
+    /// Overwrites every pass's copy of Bob's bits (raw key in permuted order) with zeros; Bob's frame itself is the
+    /// caller's to clear. Call once the frame is corrected and copied out.
+    /// </summary>
+    public void Zeroise()
+    {
+        foreach (var pass in _passes) pass?.Zeroise();
+    }
+
+    /// <summary>The pass copies of Bob's bits built so far, for the tests.</summary>
+    internal IReadOnlyList<ulong[]> PassCopies => [.. _passes.Select(p => p?.PassBitsIfBuilt).OfType<ulong[]>()];
+
     /// <summary>Builds Bob's view of the pass, learns Alice's block parities in one round and starts a chain per odd block.</summary>
     private async ValueTask OpenPassAsync(int p, IParityOracle oracle, CancellationToken cancellationToken)
     {

@@ -7,7 +7,8 @@ namespace Qkd.Distillation.ErrorCorrection;
 /// discloses, which is the leakage privacy amplification has to remove. Each pass's permuted copy of the frame is
 /// built on the first query that needs it, so a range parity is a word-wise popcount (the half-frame parities of
 /// a final pass come straight from its subset mask, without a copy). Not thread-safe: one frame is answered one
-/// batch at a time.
+/// batch at a time. The frame copy and the pass copies are raw key: <see cref="Zeroise"/> clears them once the
+/// block is done.
 /// </summary>
 public sealed class CascadeResponder
 {
@@ -44,6 +45,7 @@ public sealed class CascadeResponder
         if (parities.Length != queries.Length)
             throw new ArgumentException($"{parities.Length} parity slots for {queries.Length} queries.", nameof(parities));
         Check(queries);
+        if (_zeroised) throw new InvalidOperationException("This responder's frame was zeroised; its block is done.");
         for (int i = 0; i < queries.Length; i++)
         {
             var q = queries[i];
@@ -73,6 +75,23 @@ public sealed class CascadeResponder
                 throw new ArgumentException($"Query {i} asks for range [{q.Start}, {(long)q.Start + q.Length}) of pass {q.Pass}, which is not a non-empty range inside the {n}-bit frame.", nameof(queries));
         }
     }
+
+    /// <summary>Overwrites the frame copy and every pass copy with zeros; the responder answers nothing afterwards.</summary>
+    public void Zeroise()
+    {
+        Array.Clear(_frame);
+        for (int p = 0; p < _passBits.Length; p++)
+        {
+            if (_passBits[p] is { } bits) Array.Clear(bits);
+            _passBits[p] = null;
+        }
+        _zeroised = true;
+    }
+
+    private bool _zeroised;
+
+    /// <summary>The arrays holding key bits (the frame copy and the pass copies built so far), for the tests.</summary>
+    internal IReadOnlyList<ulong[]> KeyCopies => [_frame, .. _passBits.OfType<ulong[]>()];
 
     private ulong[] PassBits(int pass)
     {

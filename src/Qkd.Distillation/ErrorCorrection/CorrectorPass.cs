@@ -25,6 +25,16 @@ internal sealed class CorrectorPass
     private readonly PackedBits _frame;   // Bob's frame in frame order, corrected in place by the corrector
     private ulong[]? _bits;               // Bob's bits in this pass's order, kept in sync once built
 
+    internal ulong[]? PassBitsIfBuilt => _bits;
+
+    /// <summary>Overwrites Bob's bits in pass order (raw key) and his block parities with zeros.</summary>
+    public void Zeroise()
+    {
+        if (_bits is not null) Array.Clear(_bits);
+        _bits = null;
+        Array.Clear(_bobBlocks);
+    }
+
     public CorrectorPass(int index, CascadePassLayout layout, CascadePermutation permutation, PackedBits frame)
     {
         Index = index;

@@ -6,7 +6,9 @@ namespace Qkd.Distillation.Sifting;
 /// <summary>
 /// The sifted records of one basis, in sifting order, waiting to be cut into blocks: one bit and one intensity class
 /// per record. Both ends append in the same order, so "the first N records" names the same pulses at Alice and Bob.
-/// Storage grows by doubling and is reused across blocks.
+/// Storage grows by doubling and is reused across blocks. The bits are raw key: every copy made here (the working copies
+/// of <see cref="TakeFront"/>, the old arrays left behind by growing) is zeroised, and <see cref="Zeroise"/> clears the
+/// storage itself.
 /// </summary>
 public sealed class SiftedBuffer
 {
@@ -14,6 +16,9 @@ public sealed class SiftedBuffer
     private byte[] _intensities = new byte[65536];
 
     public long Count { get; private set; }
+
+    /// <summary>The array holding the bits now, for the tests.</summary>
+    internal ulong[] Storage => _bits;
 
     public void Append(byte bit, Intensity intensity)
     {
@@ -29,6 +34,7 @@ public sealed class SiftedBuffer
     {
         if (count < 0 || count > Count)
             throw new ArgumentOutOfRangeException(nameof(count), count, $"Only {Count} sifted records are buffered.");
+        // FromWords wraps the storage (no copy); Slice copies. The leftover's copy is zeroised once moved to the front.
         var all = PackedBits.FromWords(_bits, Count);
         var taken = all.Slice(0, count);
         var rest = all.Slice(count, Count - count);
@@ -37,6 +43,7 @@ public sealed class SiftedBuffer
         long remaining = Count - count;
         Array.Clear(_bits);
         rest.Words.CopyTo(_bits);
+        rest.Clear();
         _intensities.AsSpan((int)count, (int)remaining).CopyTo(_intensities);
         Count = remaining;
         return (taken, intensities);
@@ -53,6 +60,10 @@ public sealed class SiftedBuffer
     {
         int newCapacity = checked(_intensities.Length * 2);
         Array.Resize(ref _intensities, newCapacity);
-        Array.Resize(ref _bits, PackedBits.WordCount(newCapacity));
+        // Not Array.Resize: the old array would be left to the GC with the bits in it.
+        var bits = new ulong[PackedBits.WordCount(newCapacity)];
+        _bits.CopyTo(bits, 0);
+        Array.Clear(_bits);
+        _bits = bits;
     }
 }

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Security;
 using System.Security.Authentication;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -15,8 +16,9 @@ using Qkd.Kme.Pool;
 namespace Qkd.Kme.Delivery;
 
 /// <summary>
-/// One KME's ETSI GS QKD 014 key-delivery server: Kestrel, HTTPS only (TLS 1.2/1.3, HTTP/1.1 and HTTP/2), a client
-/// certificate required on every connection. Usage: construct, <see cref="StartAsync"/>, read
+/// One KME's ETSI GS QKD 014 key-delivery server: Kestrel, HTTPS only with forward-secret suites (TLS 1.3, or TLS 1.2
+/// with ECDHE and an AEAD cipher: <see cref="ForwardSecretSuites"/>), HTTP/1.1 and HTTP/2, a client certificate
+/// required on every connection. Usage: construct, <see cref="StartAsync"/>, read
 /// <see cref="BaseAddress"/>, and <see cref="StopAsync"/> or dispose.
 /// </summary>
 /// <remarks>
@@ -72,7 +74,10 @@ public sealed class EtsiKeyDeliveryServer : IAsyncDisposable
                 listen.UseHttps(new HttpsConnectionAdapterOptions
                 {
                     ServerCertificate = certificates.ServerCertificate,
-                    SslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13,
+                    // Where the TLS library lets us choose suites (OpenSSL: Linux, FreeBSD), TLS 1.2 keeps only ECDHE
+                    // suites; elsewhere TLS 1.2 is off, since its defaults include RSA key exchange (no forward secrecy).
+                    SslProtocols = ForwardSecretSuites is null ? SslProtocols.Tls13 : SslProtocols.Tls12 | SslProtocols.Tls13,
+                    OnAuthenticate = (_, ssl) => ssl.CipherSuitesPolicy = ForwardSecretSuites,
                     ClientCertificateMode = ClientCertificateMode.RequireCertificate,
                     CheckCertificateRevocation = false,
                     // Trust is decided per request against the configured CAs only (see remarks), never system roots.
@@ -82,12 +87,32 @@ public sealed class EtsiKeyDeliveryServer : IAsyncDisposable
         });
         _app = builder.Build();
 
-        var authenticator = new SaeAuthenticator(options, certificates.TrustedClientCas);
+        var authenticator = new SaeAuthenticator(options, certificates.TrustedClientCas, certificates.Revocation);
         var lifetime = _app.Services.GetRequiredService<IHostApplicationLifetime>();
         var handler = new KeyDeliveryHandler(options, pool, notifier, authenticator,
             loggerFactory.CreateLogger("Qkd.Kme.Delivery"), lifetime.ApplicationStopping);
         _app.Run(handler.HandleAsync);
     }
+
+    /// <summary>
+    /// The suites offered: TLS 1.3's (all forward secret) and TLS 1.2's ECDHE suites with AES-GCM or ChaCha20-Poly1305,
+    /// for ECDSA and RSA server keys. Null on platforms whose TLS library takes no suite list (the server then offers
+    /// TLS 1.3 only).
+    /// </summary>
+    public static CipherSuitesPolicy? ForwardSecretSuites { get; } = OperatingSystem.IsLinux() || OperatingSystem.IsFreeBSD()
+        ? new CipherSuitesPolicy(
+        [
+            TlsCipherSuite.TLS_AES_256_GCM_SHA384,
+            TlsCipherSuite.TLS_AES_128_GCM_SHA256,
+            TlsCipherSuite.TLS_CHACHA20_POLY1305_SHA256,
+            TlsCipherSuite.TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+            TlsCipherSuite.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+            TlsCipherSuite.TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
+            TlsCipherSuite.TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+            TlsCipherSuite.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+            TlsCipherSuite.TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
+        ])
+        : null;
 
     /// <summary>https://address:port actually bound (the real port when <see cref="KeyDeliveryOptions.Port"/> is 0); set by <see cref="StartAsync"/>.</summary>
     public Uri BaseAddress { get; private set; } = new("https://unstarted.invalid/");

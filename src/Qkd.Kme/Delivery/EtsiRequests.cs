@@ -6,13 +6,21 @@ namespace Qkd.Kme.Delivery;
 internal sealed record KeyRequest(int? Number, int? Size, IReadOnlyList<string> AdditionalSlaveSaeIds, IReadOnlyList<string> MandatoryExtensions);
 
 /// <summary>
-/// Reads the POST bodies of ETSI GS QKD 014 (Key request 6.2, Key IDs 6.4). A body that is not JSON, or a field of the
-/// wrong type, is a 400 naming the field. Unknown fields and the *_extension / extension_optional fields are ignored,
-/// as the spec lets a KME do.
+/// Reads the POST bodies of ETSI GS QKD 014 (Key request 6.2, Key IDs 6.4). A body that is not JSON, a field of the
+/// wrong type, a field the spec does not define or a field given twice is a 400 naming the field: a misspelt
+/// "additional_slave_SAE_ID" must not quietly become an ordinary request. The *_extension and extension_optional
+/// fields are accepted and not acted on, as the spec lets a KME do.
 /// </summary>
 internal static class EtsiRequests
 {
     private static readonly JsonDocumentOptions DocumentOptions = new() { MaxDepth = 16 };
+
+    /// <summary>The fields of a Key request (6.2).</summary>
+    private static readonly string[] KeyRequestFields = ["number", "size", "additional_slave_SAE_IDs", "extension_mandatory", "extension_optional"];
+
+    /// <summary>The fields of Key IDs (6.4) and of each of its entries.</summary>
+    private static readonly string[] KeyIdsFields = ["key_IDs", "key_IDs_extension"];
+    private static readonly string[] KeyIdFields = ["key_ID", "key_ID_extension"];
 
     public static KeyRequest ParseKeyRequest(ReadOnlyMemory<byte> body)
     {
@@ -21,6 +29,7 @@ internal static class EtsiRequests
             return new KeyRequest(null, null, [], []);
         using var doc = Parse(body);
         var root = doc.RootElement;
+        RequireKnownFields(root, KeyRequestFields, "a Key request");
         int? number = OptionalInt(root, "number");
         int? size = OptionalInt(root, "size");
         var additional = new List<string>();
@@ -56,6 +65,7 @@ internal static class EtsiRequests
     public static IReadOnlyList<Guid> ParseKeyIds(ReadOnlyMemory<byte> body)
     {
         using var doc = Parse(body);
+        RequireKnownFields(doc.RootElement, KeyIdsFields, "Key IDs");
         if (!doc.RootElement.TryGetProperty("key_IDs", out var ids) || ids.ValueKind != JsonValueKind.Array)
             throw KeyDeliveryException.BadParameter("key_IDs", "the body must hold key_IDs, an array of {\"key_ID\": UUID} objects");
         var result = new List<Guid>(ids.GetArrayLength());
@@ -63,6 +73,7 @@ internal static class EtsiRequests
         {
             if (item.ValueKind != JsonValueKind.Object || !item.TryGetProperty("key_ID", out var id) || id.ValueKind != JsonValueKind.String)
                 throw KeyDeliveryException.BadParameter("key_IDs", "every key_IDs entry must be an object with a key_ID string");
+            RequireKnownFields(item, KeyIdFields, "a key_IDs entry");
             result.Add(ParseKeyId(id.GetString()!));
         }
         return result;
@@ -100,6 +111,22 @@ internal static class EtsiRequests
         catch (JsonException e)
         {
             throw KeyDeliveryException.BadParameter("body", $"the request body is not valid JSON ({e.Message})");
+        }
+    }
+
+    /// <summary>Every field of <paramref name="value"/> is one of <paramref name="known"/> (exact case), and none appears twice.</summary>
+    private static void RequireKnownFields(JsonElement value, string[] known, string what)
+    {
+        int seen = 0;
+        foreach (var property in value.EnumerateObject())
+        {
+            int i = Array.IndexOf(known, property.Name);
+            if (i < 0)
+                throw KeyDeliveryException.BadParameter(Truncate(property.Name),
+                    $"unknown field '{Truncate(property.Name)}' in {what}; its fields are {string.Join(", ", known)} (names are case-sensitive)");
+            if ((seen & (1 << i)) != 0)
+                throw KeyDeliveryException.BadParameter(property.Name, $"field '{property.Name}' appears twice in {what}");
+            seen |= 1 << i;
         }
     }
 

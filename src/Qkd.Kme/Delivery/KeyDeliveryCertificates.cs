@@ -6,7 +6,7 @@ namespace Qkd.Kme.Delivery;
 /// <summary>The server certificate (with its private key) and the CAs trusted to issue SAE client certificates.</summary>
 public sealed class KeyDeliveryCertificates : IDisposable
 {
-    public KeyDeliveryCertificates(X509Certificate2 serverCertificate, X509Certificate2Collection trustedClientCas)
+    public KeyDeliveryCertificates(X509Certificate2 serverCertificate, X509Certificate2Collection trustedClientCas, ClientRevocationCheck? revocation = null)
     {
         if (!serverCertificate.HasPrivateKey)
             throw new ArgumentException($"Server certificate {serverCertificate.Subject} has no private key.", nameof(serverCertificate));
@@ -14,7 +14,11 @@ public sealed class KeyDeliveryCertificates : IDisposable
             throw new ArgumentException("At least one trusted client CA is required.", nameof(trustedClientCas));
         ServerCertificate = serverCertificate;
         TrustedClientCas = trustedClientCas;
+        Revocation = revocation;
     }
+
+    /// <summary>The configured CRLs of the client CAs; null when none is configured.</summary>
+    public ClientRevocationCheck? Revocation { get; }
 
     public X509Certificate2 ServerCertificate { get; }
 
@@ -33,7 +37,8 @@ public sealed class KeyDeliveryCertificates : IDisposable
                 throw new InvalidOperationException($"Trusted client CA file {path} holds no certificate.");
             cas.AddRange(loaded);
         }
-        return new KeyDeliveryCertificates(server, cas);
+        var revocation = options.ClientCrlPaths.Count == 0 ? null : new ClientRevocationCheck(options.ClientCrlPaths, cas);
+        return new KeyDeliveryCertificates(server, cas, revocation);
     }
 
     private static X509Certificate2 LoadServerCertificate(KeyDeliveryOptions options)

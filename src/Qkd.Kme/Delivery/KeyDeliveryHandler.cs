@@ -19,7 +19,10 @@ namespace Qkd.Kme.Delivery;
 public sealed partial class KeyDeliveryHandler
 {
     private const string Prefix = "/api/v1/keys/";
-    private readonly ConditionalWeakTable<X509Certificate2, AuthenticatedSae> _authenticated = new();
+    private readonly ConditionalWeakTable<X509Certificate2, Authenticated> _authenticated = new();
+
+    /// <summary>An SAE authenticated on a connection, under the revocation lists of that moment.</summary>
+    private sealed record Authenticated(AuthenticatedSae Sae, int RevocationVersion);
 
     private readonly KeyDeliveryOptions _options;
     private readonly IKeyPool _pool;
@@ -106,12 +109,15 @@ public sealed partial class KeyDeliveryHandler
     private AuthenticatedSae Authenticate(HttpContext context)
     {
         // Kestrel keeps one certificate object per TLS connection and never renegotiates on it, so the chain is built
-        // once per connection; the table holds no connection alive. Expiry is rechecked on every request.
+        // once per connection; the table holds no connection alive. Expiry is rechecked on every request, and the whole
+        // check again once the revocation lists have changed.
         var certificate = context.Connection.ClientCertificate;
-        if (certificate is not null && _authenticated.TryGetValue(certificate, out var cached) && certificate.NotAfter > DateTime.Now)
-            return cached;
+        if (certificate is not null && _authenticated.TryGetValue(certificate, out var cached) && certificate.NotAfter > DateTime.Now
+            && cached.RevocationVersion == _authenticator.RevocationVersion)
+            return cached.Sae;
+        int version = _authenticator.RevocationVersion;
         var sae = _authenticator.Authenticate(certificate);
-        _authenticated.AddOrUpdate(certificate!, sae);
+        _authenticated.AddOrUpdate(certificate!, new Authenticated(sae, version));
         return sae;
     }
 
@@ -244,6 +250,7 @@ public sealed partial class KeyDeliveryHandler
 
     private async Task<ReadOnlyMemory<byte>> ReadBodyAsync(HttpContext context)
     {
+        RequireJsonContentType(context.Request);
         // Bodies carry only IDs and counts, never key material, so they need no zeroising.
         PipeReader reader = context.Request.BodyReader;
         while (true)
@@ -270,6 +277,28 @@ public sealed partial class KeyDeliveryHandler
                 return body;
             }
             reader.AdvanceTo(result.Buffer.Start, result.Buffer.End);
+        }
+    }
+
+    /// <summary>
+    /// A POST body must be declared application/json (charset, if given, UTF-8); a POST without a body and without a
+    /// Content-Type asks for the defaults. Anything else is a 400 naming Content-Type, before the body is read.
+    /// </summary>
+    private static void RequireJsonContentType(HttpRequest request)
+    {
+        string? contentType = request.ContentType;
+        if (contentType is null)
+        {
+            if (request.ContentLength is 0 || (request.ContentLength is null && !request.Headers.TransferEncoding.Any()))
+                return;
+            throw KeyDeliveryException.BadParameter("Content-Type", "the request has a body but no Content-Type: it must be application/json");
+        }
+        if (!Microsoft.Net.Http.Headers.MediaTypeHeaderValue.TryParse(contentType, out var mediaType)
+            || !mediaType.MediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase)
+            || (mediaType.Charset.HasValue && !mediaType.Charset.Equals("utf-8", StringComparison.OrdinalIgnoreCase)))
+        {
+            string shown = contentType.Length <= 64 ? contentType : contentType[..64] + "...";
+            throw KeyDeliveryException.BadParameter("Content-Type", $"Content-Type '{shown}' is not JSON: the request body must be application/json (UTF-8)");
         }
     }
 

@@ -29,6 +29,14 @@ public sealed record KeyDeliveryOptions
     /// </summary>
     public IReadOnlyList<string> TrustedClientCaPaths { get; init; } = [];
 
+    /// <summary>
+    /// Certificate revocation lists (PEM or DER files) of the CAs in <see cref="TrustedClientCaPaths"/>. A client
+    /// certificate whose issuer has a list here is refused (401) when the list names it or is past its nextUpdate. Each
+    /// list must be signed by one of the trusted CAs. The files are read again when they change. Empty: no revocation
+    /// check (an SAE is then revoked by removing it from <see cref="LocalSaes"/>).
+    /// </summary>
+    public IReadOnlyList<string> ClientCrlPaths { get; init; } = [];
+
     /// <summary>This KME's ID (ETSI source_KME_ID).</summary>
     public string KmeId { get; init; } = "";
 

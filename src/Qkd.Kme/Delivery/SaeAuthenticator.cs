@@ -15,8 +15,10 @@ public sealed record AuthenticatedSae(string SaeId, SaeAttachment Attachment);
 
 /// <summary>
 /// Turns a TLS client certificate into an SAE ID: the chain must end at one of the configured CAs (never a system
-/// root) and be valid for client authentication now; then the certificate's thumbprint or subject CN must name a
-/// configured SAE. Anything else is a 401.
+/// root) and be valid now; the certificate must carry the clientAuth extended key usage (a certificate without the
+/// extension, which X509Chain would take as valid for every purpose, is refused); no configured CRL may revoke it
+/// (<see cref="ClientRevocationCheck"/>); then its thumbprint or subject CN must name a configured SAE. Anything else
+/// is a 401.
 /// </summary>
 public sealed class SaeAuthenticator
 {
@@ -27,10 +29,13 @@ public sealed class SaeAuthenticator
     private readonly Dictionary<string, AuthenticatedSae> _byCommonName = new(StringComparer.Ordinal);
     private readonly Dictionary<string, SaeAttachment> _attachmentById = new(StringComparer.Ordinal);
 
-    public SaeAuthenticator(KeyDeliveryOptions options, X509Certificate2Collection trustedCas)
+    private readonly ClientRevocationCheck? _revocation;
+
+    public SaeAuthenticator(KeyDeliveryOptions options, X509Certificate2Collection trustedCas, ClientRevocationCheck? revocation = null)
     {
         options.Validate();
         _trustedCas = trustedCas;
+        _revocation = revocation;
         Add(options.LocalSaes, SaeAttachment.Local);
         Add(options.PeerSaes, SaeAttachment.Peer);
     }
@@ -47,6 +52,9 @@ public sealed class SaeAuthenticator
                 _byCommonName[cn] = who;
         }
     }
+
+    /// <summary>Changes when the revocation lists are read again: an SAE authenticated before must be checked again.</summary>
+    public int RevocationVersion => _revocation?.Version ?? 0;
 
     /// <summary>Where the SAE with this ID is attached, or null when no such SAE is configured.</summary>
     public SaeAttachment? AttachmentOf(string saeId) =>
@@ -67,22 +75,33 @@ public sealed class SaeAuthenticator
         throw KeyDeliveryException.Unauthorized("the client certificate does not identify an SAE known to this KME");
     }
 
+    /// <summary>An explicit EKU extension listing clientAuth: absence of the extension does not count.</summary>
+    private static bool HasClientAuthUsage(X509Certificate2 certificate)
+    {
+        foreach (var extension in certificate.Extensions)
+            if (extension is X509EnhancedKeyUsageExtension eku)
+                foreach (var oid in eku.EnhancedKeyUsages)
+                    if (oid.Value == ClientAuthentication.Value) return true;
+        return false;
+    }
+
     /// <summary>Null when the chain is good, else why not (for the 401 message; names no secrets).</summary>
     private string? ChainProblem(X509Certificate2 certificate)
     {
         using var chain = new X509Chain();
         chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
         chain.ChainPolicy.CustomTrustStore.AddRange(_trustedCas);
-        // No CRL or OCSP is configured for SAE certificates; revocation is by removing the SAE from the settings.
+        // Revocation against the operator's CRLs is checked below (ClientRevocationCheck): X509Chain takes none from us.
         chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
         chain.ChainPolicy.ApplicationPolicy.Add(ClientAuthentication);
         chain.ChainPolicy.VerificationTime = DateTime.Now;
         try
         {
-            if (chain.Build(certificate))
-                return null;
-            var statuses = chain.ChainStatus.Select(s => s.Status.ToString()).Distinct();
-            return string.Join(", ", statuses);
+            if (!HasClientAuthUsage(certificate))
+                return "it lacks the clientAuth extended key usage (1.3.6.1.5.5.7.3.2)";
+            if (!chain.Build(certificate))
+                return string.Join(", ", chain.ChainStatus.Select(s => s.Status.ToString()).Distinct());
+            return _revocation?.Problem(chain.ChainElements, DateTimeOffset.UtcNow);
         }
         finally
         {

@@ -30,6 +30,10 @@ public sealed class KeyPoolMetrics : IDisposable
         _meter.CreateObservableCounter("qkd.keypool.delivered_as_master", () => M(s => s.KeysDeliveredAsMaster), "{key}");
         _meter.CreateObservableCounter("qkd.keypool.delivered_as_slave", () => M(s => s.KeysDeliveredAsSlave), "{key}");
         _meter.CreateObservableCounter("qkd.keypool.reservations_recorded", () => M(s => s.ReservationsRecorded), "{key}");
+        // Since the pool opened: key rows refused by the delivery ledger (copied back, moved, altered), and truncating
+        // checkpoints another reader held up (consumed keys stayed in the -wal file until the retry).
+        _meter.CreateObservableCounter("qkd.keypool.rows_refused", () => new Measurement<long>(pool.RowsRefused, tags), "{row}", "Key rows refused: put back after consumption, or not where they belong");
+        _meter.CreateObservableCounter("qkd.keypool.scrubs_deferred", () => new Measurement<long>(pool.ScrubsDeferred, tags), "{checkpoint}", "Checkpoints clearing consumed keys from the -wal file that had to wait for another reader");
 
         // Group commit: how many delivery operations shared one transaction, and how long its commit (the fsync) took.
         _batchOperations = _meter.CreateHistogram<int>("qkd.keypool.commit_batch_operations", "{operation}", "Delivery operations committed in one transaction");

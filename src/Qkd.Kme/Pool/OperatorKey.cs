@@ -3,10 +3,19 @@ using System.Security.Cryptography;
 namespace Qkd.Kme.Pool;
 
 /// <summary>
-/// The 32-byte secret the operator provides to encrypt key material at rest, read from a file (32 raw bytes or 64 hex
-/// digits, readable by the service user only) or an environment variable (64 hex digits). The bytes are zeroised on
-/// <see cref="Dispose"/>; the pool keeps its own copy, so the caller may dispose this once the pool is open.
+/// The 32-byte secret the operator provides to encrypt key material at rest, read from a file (exactly 32 raw bytes,
+/// or exactly 64 hex digits with at most one line ending after them; readable by the service user only) or an
+/// environment variable (64 hex digits). The bytes are zeroised on <see cref="Dispose"/>; the pool keeps its own copy,
+/// so the caller may dispose this once the pool is open.
 /// </summary>
+/// <remarks>
+/// <para>The two file forms never overlap: a 32-byte file that is all text (32 hex digits are only 16 bytes, a
+/// passphrase is not a key) is refused rather than taken as raw bytes; 32 random bytes are all printable with
+/// probability about 10^-14.</para>
+/// <para>Hex is decoded straight from the file's bytes into the key, and every buffer that held the file is zeroised;
+/// no string of the key is made. An environment variable's value is a string the runtime keeps for the process's
+/// life (and the operating system in the process's environment): prefer the file.</para>
+/// </remarks>
 public sealed class OperatorKey : IDisposable
 {
     public const int Length = 32;
@@ -61,18 +70,37 @@ public sealed class OperatorKey : IDisposable
         byte[] raw = File.ReadAllBytes(path);
         try
         {
-            if (raw.Length == Length)
-                return new OperatorKey((byte[])raw.Clone(), source);
-            var text = System.Text.Encoding.ASCII.GetString(raw).AsSpan().Trim();
-            if (text.Length == 2 * Length && IsHex(text))
-                return new OperatorKey(Convert.FromHexString(text), source);
-            throw new OperatorKeyException(
-                $"Operator key {source} holds {raw.Length} bytes: expected {Length} raw bytes or {2 * Length} hex digits.");
+            return Parse(raw, source);
         }
         finally
         {
             CryptographicOperations.ZeroMemory(raw);
         }
+    }
+
+    /// <summary>The contents of a key file: exactly 32 raw bytes, or exactly 64 hex digits and at most one line ending.</summary>
+    internal static OperatorKey Parse(ReadOnlySpan<byte> content, string source)
+    {
+        if (content.Length == Length)
+        {
+            if (IsText(content))
+                throw new OperatorKeyException(
+                    $"Operator key {source} holds {Length} characters of text{(IsHexDigits(content) ? $" ({Length} hex digits are {Length / 2} bytes)" : "")}: " +
+                    $"an operator key file holds exactly {Length} raw bytes or exactly {2 * Length} hex digits. Write a new one with `qkd keys init` or `openssl rand -hex {Length}`.");
+            return new OperatorKey(content.ToArray(), source);
+        }
+        var digits = content;
+        if (digits.EndsWith("\r\n"u8)) digits = digits[..^2];
+        else if (digits.EndsWith("\n"u8)) digits = digits[..^1];
+        if (digits.Length == 2 * Length && IsHexDigits(digits))
+        {
+            var key = new byte[Length];
+            for (int i = 0; i < Length; i++) key[i] = (byte)((Nibble(digits[2 * i]) << 4) | Nibble(digits[2 * i + 1]));
+            return new OperatorKey(key, source);
+        }
+        throw new OperatorKeyException(
+            $"Operator key {source} holds {content.Length} bytes{(IsText(content) ? " of text" : "")}: expected exactly {Length} raw bytes, " +
+            $"or exactly {2 * Length} hex digits (one line ending after them allowed, nothing else).");
     }
 
     /// <summary>Reads the key as 64 hex digits from the environment variable <paramref name="variable"/>.</summary>
@@ -111,15 +139,24 @@ public sealed class OperatorKey : IDisposable
         if (!OperatingSystem.IsWindows())
             options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
         byte[] key = RandomNumberGenerator.GetBytes(Length);
+        byte[] line = new byte[2 * Length + 1];
         try
         {
+            // Hex encoded by hand into a buffer that is zeroised: a string of the key would stay on the heap.
+            for (int i = 0; i < Length; i++)
+            {
+                line[2 * i] = HexDigit(key[i] >> 4);
+                line[2 * i + 1] = HexDigit(key[i] & 0xF);
+            }
+            line[^1] = (byte)'\n';
             using var stream = new FileStream(path, options);
-            stream.Write(System.Text.Encoding.ASCII.GetBytes(Convert.ToHexString(key) + "\n"));
+            stream.Write(line);
             stream.Flush(flushToDisk: true);
         }
         finally
         {
             CryptographicOperations.ZeroMemory(key);
+            CryptographicOperations.ZeroMemory(line);
         }
     }
 
@@ -129,6 +166,29 @@ public sealed class OperatorKey : IDisposable
         _disposed = true;
         CryptographicOperations.ZeroMemory(_bytes);
     }
+
+    private static bool IsText(ReadOnlySpan<byte> content)
+    {
+        foreach (byte b in content)
+            if (b is < 0x20 or > 0x7E && b is not ((byte)'\n' or (byte)'\r' or (byte)'\t')) return false;
+        return true;
+    }
+
+    private static bool IsHexDigits(ReadOnlySpan<byte> content)
+    {
+        foreach (byte b in content)
+            if (!char.IsAsciiHexDigit((char)b)) return false;
+        return true;
+    }
+
+    private static int Nibble(byte digit) => digit switch
+    {
+        >= (byte)'0' and <= (byte)'9' => digit - '0',
+        >= (byte)'a' and <= (byte)'f' => digit - 'a' + 10,
+        _ => digit - 'A' + 10,
+    };
+
+    private static byte HexDigit(int nibble) => (byte)(nibble < 10 ? '0' + nibble : 'a' + nibble - 10);
 
     private static bool IsHex(ReadOnlySpan<char> text)
     {

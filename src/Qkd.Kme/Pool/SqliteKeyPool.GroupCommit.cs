@@ -128,6 +128,7 @@ public sealed partial class SqliteKeyPool
             foreach (var op in batch) op.Complete();
             batch.Clear();
             lock (_queueGate) _spareQueue = batch;
+            ScrubIfDue(); // SqliteKeyPool.Scrub.cs: consumed keys out of the -wal file once the queue is idle
         }
     }
 
@@ -174,10 +175,12 @@ public sealed partial class SqliteKeyPool
 
                 if (succeeded == 0)
                 {
+                    _ledger.Abandon();
                     tx.Rollback();
                     return;
                 }
                 UpdateStats(tx, total.Counters);
+                bool consumed = BeforeCommit(tx, total); // SqliteKeyPool.Ledger.cs: consumed keys marked, generation counted
                 long commitStart = Stopwatch.GetTimestamp();
                 tx.Commit();
                 _metrics.RecordCommit(batch.Count, Stopwatch.GetElapsedTime(commitStart));
@@ -186,9 +189,11 @@ public sealed partial class SqliteKeyPool
                 _held += total.Held;
                 _reservations += total.Reservations;
                 _counters.Add(total.Counters);
+                AfterCommit(consumed); // the generation file, before any caller sees a key
             }
             catch (Exception e)
             {
+                _ledger.Abandon();
                 // Nothing of this batch was committed: every operation still standing fails, its keys zeroised.
                 foreach (var op in batch)
                     if (op.Failure is null)

@@ -26,7 +26,7 @@ namespace Qkd.Kme.Pool;
 /// </remarks>
 public sealed partial class SqliteKeyPool : IKeyPool
 {
-    private const long SchemaVersion = 1;
+    private const long SchemaVersion = 2;
 
     private readonly SqliteConnection _db;
     private readonly KeyMaterialProtector _protector;
@@ -86,7 +86,7 @@ public sealed partial class SqliteKeyPool : IKeyPool
         {
             _db.Open();
             ConfigureConnection(options);
-            byte[] salt = CreateOrCheckSchema(options, operatorKey, out byte[] check);
+            byte[] salt = CreateOrCheckSchema(options, operatorKey, out byte[] check, out bool created);
             _protector = new KeyMaterialProtector(operatorKey, salt);
             if (!_protector.Verifies(check))
             {
@@ -95,6 +95,20 @@ public sealed partial class SqliteKeyPool : IKeyPool
                     $"Key pool {DatabasePath}: the operator key from {operatorKey.Source} is not the key this store was created with " +
                     "(its verification record fails authentication). Start with the right key; nothing was read or changed.");
             }
+            try
+            {
+                OpenLedger(salt, created);
+            }
+            catch
+            {
+                _protector.Dispose();
+                throw;
+            }
+        }
+        catch (SqliteException e)
+        {
+            _db.Dispose();
+            throw NamingThePath(e);
         }
         catch
         {
@@ -106,13 +120,14 @@ public sealed partial class SqliteKeyPool : IKeyPool
         _insertBlock = Command(
             "INSERT INTO blocks(block_id, key_bits, keys_stored, keys_dropped, remainder_bits) VALUES ($b, $bits, $stored, $dropped, $rem)",
             "$b", "$bits", "$stored", "$dropped", "$rem");
-        _insertMasterKey = Command("INSERT INTO master_keys(key_id, block_id, sealed) VALUES ($id, $b, $s)", "$id", "$b", "$s");
-        _insertPeerKey = Command("INSERT INTO peer_keys(key_id, block_id, sealed) VALUES ($id, $b, $s)", "$id", "$b", "$s");
-        _selectOldestMaster = Command("SELECT seq, key_id, block_id, sealed FROM master_keys ORDER BY seq LIMIT $n", "$n");
+        _insertMasterKey = Command("INSERT INTO master_keys(key_id, block_id, sealed, key_index) VALUES ($id, $b, $s, $i)", "$id", "$b", "$s", "$i");
+        _insertPeerKey = Command("INSERT INTO peer_keys(key_id, block_id, sealed, key_index) VALUES ($id, $b, $s, $i)", "$id", "$b", "$s", "$i");
+        // Oldest first, read lazily (rowid order, no sort): a refused row is skipped and the next one read.
+        _selectOldestMaster = Command("SELECT seq, key_id, block_id, sealed, key_index FROM master_keys ORDER BY seq");
         _deleteMasterUpTo = Command("DELETE FROM master_keys WHERE seq <= $seq", "$seq");
         _selectPeerKey = Command("SELECT block_id, sealed FROM peer_keys WHERE key_id = $id", "$id");
         _selectReservedPeerKey = Command(
-            "SELECT r.master_sae, r.slave_sae, p.block_id, p.sealed FROM reservations r LEFT JOIN peer_keys p ON p.key_id = r.key_id WHERE r.key_id = $id", "$id");
+            "SELECT r.master_sae, r.slave_sae, p.block_id, p.sealed, p.key_index FROM reservations r LEFT JOIN peer_keys p ON p.key_id = r.key_id WHERE r.key_id = $id", "$id");
         _deletePeerKey = Command("DELETE FROM peer_keys WHERE key_id = $id", "$id");
         _selectReservation = Command("SELECT master_sae, slave_sae FROM reservations WHERE key_id = $id", "$id");
         _insertReservation = Command("INSERT INTO reservations(key_id, master_sae, slave_sae) VALUES ($id, $m, $s)", "$id", "$m", "$s");
@@ -203,6 +218,18 @@ public sealed partial class SqliteKeyPool : IKeyPool
     /// </summary>
     public long DiscardBlocks(IReadOnlyCollection<long> blockIds)
     {
+        try
+        {
+            return DiscardStoredBlocks(blockIds);
+        }
+        catch (SqliteException e)
+        {
+            throw NamingThePath(e);
+        }
+    }
+
+    private long DiscardStoredBlocks(IReadOnlyCollection<long> blockIds)
+    {
         ArgumentNullException.ThrowIfNull(blockIds);
         lock (_gate)
         {
@@ -220,7 +247,10 @@ public sealed partial class SqliteKeyPool : IKeyPool
                 Execute($"DELETE FROM blocks WHERE block_id = {block}", tx);
             }
             Execute($"UPDATE stats SET keys_discarded = keys_discarded + {master + peer} WHERE id = 1", tx);
+            bool consumed = BeforeCommit(tx, new MirrorChange { Available = -master, Held = -peer });
             tx.Commit();
+            AfterCommit(consumed);
+            if (consumed) Scrub();
             _available -= master;
             _held -= peer;
             _reservations -= reservations;
@@ -247,6 +277,18 @@ public sealed partial class SqliteKeyPool : IKeyPool
     }
 
     public void Accept(long blockId, PackedBits key)
+    {
+        try
+        {
+            AcceptBlock(blockId, key);
+        }
+        catch (SqliteException e)
+        {
+            throw NamingThePath(e);
+        }
+    }
+
+    private void AcceptBlock(long blockId, PackedBits key)
     {
         ArgumentNullException.ThrowIfNull(key);
         long keyCountLong = key.Length / KeySizeBits;
@@ -312,6 +354,8 @@ public sealed partial class SqliteKeyPool : IKeyPool
                 for (int i = 0; i < keyCount; i++)
                 {
                     var id = KeyIds.For(Options.LinkId, blockId, i);
+                    _insertMasterKey.Parameters[3].Value = i;
+                    _insertPeerKey.Parameters[3].Value = i;
                     id.TryWriteBytes(keyId, bigEndian: true, out _);
                     _protector.Seal(id, blockId, bytes.AsSpan(i * _keyBytes, _keyBytes), sealedKey);
                     if (KeyIds.MasterOf(i) == Role)
@@ -409,32 +453,51 @@ public sealed partial class SqliteKeyPool : IKeyPool
         try
         {
             _selectOldestMaster.Transaction = tx;
-            _selectOldestMaster.Parameters[0].Value = count;
             long lastSeq = long.MinValue;
+            var taken = new List<(long Block, long Index)>(count);
+            List<(Guid Id, string Why)>? refused = null;
             using (var reader = _selectOldestMaster.ExecuteReader())
             {
-                while (reader.Read())
+                while (keys.Count < count && reader.Read())
                 {
                     lastSeq = reader.GetInt64(0);
                     var id = new Guid((byte[])reader.GetValue(1), bigEndian: true);
+                    long blockId = reader.GetInt64(2);
+                    long? index = reader.IsDBNull(4) ? null : reader.GetInt64(4);
+                    // A refused row is skipped here and deleted with the taken ones below (it lies in their seq range).
+                    if (_ledger.Check(tx, id, blockId, index, asMaster: true) is { } why)
+                    {
+                        (refused ??= []).Add((id, why));
+                        continue;
+                    }
                     var plain = new byte[_keyBytes];
                     keys.Add(new DeliveredKey(id, plain));
-                    _protector.Open(id, reader.GetInt64(2), (byte[])reader.GetValue(3), plain);
+                    _protector.Open(id, blockId, (byte[])reader.GetValue(3), plain);
+                    taken.Add((blockId, index!.Value));
                 }
             }
             if (keys.Count != count)
+            {
+                if (refused is not null) throw new KeyPoolExhaustedException(count, keys.Count);
                 throw new InvalidOperationException($"Key pool {DatabasePath}: expected {count} master keys, found {keys.Count}; the store was changed outside this pool.");
+            }
 
             _deleteMasterUpTo.Transaction = tx;
             _deleteMasterUpTo.Parameters[0].Value = lastSeq;
             _deleteMasterUpTo.ExecuteNonQuery();
+            foreach (var (blockId, index) in taken) _ledger.MarkConsumed(tx, blockId, index);
+            foreach (var (id, why) in refused ?? [])
+            {
+                _ledger.Refused();
+                _logger.LogError("Key pool {Path}: key {KeyId} refused and removed, not delivered: {Reason}", DatabasePath, id, why);
+            }
+            change = new MirrorChange { Available = -count - (refused?.Count ?? 0), Counters = new Counters { DeliveredMaster = count } };
         }
         catch
         {
             ZeroiseKeys(keys);
             throw;
         }
-        change = new MirrorChange { Available = -count, Counters = new Counters { DeliveredMaster = count } };
         return keys;
     }
 
@@ -483,7 +546,7 @@ public sealed partial class SqliteKeyPool : IKeyPool
         var keys = new List<DeliveredKey>(keyIds.Count);
         try
         {
-            var rows = new List<(byte[] IdBytes, long BlockId, byte[] Sealed)>(keyIds.Count);
+            var rows = new List<(byte[] IdBytes, long BlockId, byte[] Sealed, long Index)>(keyIds.Count);
             foreach (var id in keyIds)
             {
                 var idBytes = id.ToByteArray(bigEndian: true);
@@ -492,6 +555,7 @@ public sealed partial class SqliteKeyPool : IKeyPool
                 _selectReservedPeerKey.Parameters[0].Value = idBytes;
                 (string Master, string Slave)? reservation = null;
                 long blockId = 0;
+                long? index = null;
                 byte[]? sealedKey = null;
                 using (var reader = _selectReservedPeerKey.ExecuteReader())
                 {
@@ -502,6 +566,7 @@ public sealed partial class SqliteKeyPool : IKeyPool
                         {
                             blockId = reader.GetInt64(2);
                             sealedKey = (byte[])reader.GetValue(3);
+                            index = reader.IsDBNull(4) ? null : reader.GetInt64(4);
                         }
                     }
                 }
@@ -514,7 +579,13 @@ public sealed partial class SqliteKeyPool : IKeyPool
                     throw new KeyNotFoundException($"Key {id} is not reserved for SAE {slaveSaeId} by master SAE {masterSaeId}.");
                 if (sealedKey is null)
                     throw new KeyNotFoundException($"Key {id} is reserved for SAE {slaveSaeId} but not yet stored at this KME (its block has not been distilled here yet).");
-                rows.Add((idBytes, blockId, sealedKey));
+                if (_ledger.Check(tx, id, blockId, index, asMaster: false) is { } why)
+                {
+                    _ledger.Refused();
+                    _logger.LogError("Key pool {Path}: key {KeyId} refused, not delivered: {Reason}", DatabasePath, id, why);
+                    throw new KeyNotFoundException($"Key {id} is refused: {why}.");
+                }
+                rows.Add((idBytes, blockId, sealedKey, index!.Value));
             }
 
             for (int i = 0; i < rows.Count; i++)
@@ -531,6 +602,7 @@ public sealed partial class SqliteKeyPool : IKeyPool
                 _deletePeerKey.ExecuteNonQuery();
                 _deleteReservation.Parameters[0].Value = row.IdBytes;
                 _deleteReservation.ExecuteNonQuery();
+                _ledger.MarkConsumed(tx, row.BlockId, row.Index);
             }
             change = new MirrorChange { Held = -rows.Count, Reservations = -rows.Count, Counters = new Counters { DeliveredSlave = rows.Count } };
         }
@@ -549,8 +621,12 @@ public sealed partial class SqliteKeyPool : IKeyPool
         lock (_gate)
         {
             if (_disposed) return;
+            ScrubOnClose();
             _disposed = true;
             _metrics.Dispose();
+            _ledger.Dispose();
+            _updateGeneration.Dispose();
+            _generationFile.Dispose();
             foreach (var cmd in new[]
                      {
                          _selectBlock, _insertBlock, _insertMasterKey, _insertPeerKey, _selectOldestMaster, _deleteMasterUpTo,
@@ -621,15 +697,16 @@ public sealed partial class SqliteKeyPool : IKeyPool
         Execute($"PRAGMA busy_timeout = {(long)options.BusyTimeout.TotalMilliseconds}");
     }
 
-    private byte[] CreateOrCheckSchema(SqliteKeyPoolOptions options, OperatorKey operatorKey, out byte[] check)
+    private byte[] CreateOrCheckSchema(SqliteKeyPoolOptions options, OperatorKey operatorKey, out byte[] check, out bool created)
     {
+        created = false;
         using var tx = _db.BeginTransaction();
         Execute("""
             CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID;
             CREATE TABLE IF NOT EXISTS blocks (block_id INTEGER PRIMARY KEY, key_bits INTEGER NOT NULL, keys_stored INTEGER NOT NULL,
-                keys_dropped INTEGER NOT NULL, remainder_bits INTEGER NOT NULL);
-            CREATE TABLE IF NOT EXISTS master_keys (seq INTEGER PRIMARY KEY, key_id BLOB NOT NULL, block_id INTEGER NOT NULL, sealed BLOB NOT NULL);
-            CREATE TABLE IF NOT EXISTS peer_keys (seq INTEGER PRIMARY KEY, key_id BLOB NOT NULL, block_id INTEGER NOT NULL, sealed BLOB NOT NULL);
+                keys_dropped INTEGER NOT NULL, remainder_bits INTEGER NOT NULL, consumed BLOB);
+            CREATE TABLE IF NOT EXISTS master_keys (seq INTEGER PRIMARY KEY, key_id BLOB NOT NULL, block_id INTEGER NOT NULL, sealed BLOB NOT NULL, key_index INTEGER);
+            CREATE TABLE IF NOT EXISTS peer_keys (seq INTEGER PRIMARY KEY, key_id BLOB NOT NULL, block_id INTEGER NOT NULL, sealed BLOB NOT NULL, key_index INTEGER);
             CREATE UNIQUE INDEX IF NOT EXISTS peer_keys_by_id ON peer_keys (key_id);
             CREATE TABLE IF NOT EXISTS reservations (key_id BLOB PRIMARY KEY, master_sae TEXT NOT NULL, slave_sae TEXT NOT NULL) WITHOUT ROWID;
             CREATE TABLE IF NOT EXISTS stats (id INTEGER PRIMARY KEY CHECK (id = 1), blocks_stored INTEGER NOT NULL DEFAULT 0,
@@ -662,8 +739,10 @@ public sealed partial class SqliteKeyPool : IKeyPool
             InsertMeta(tx, "key_size_bits", (long)options.KeySizeBits);
             InsertMeta(tx, "salt", salt);
             InsertMeta(tx, "operator_key_check", check);
+            InsertMeta(tx, "generation", 0L);
             Execute("INSERT INTO stats(id) VALUES (1)", tx);
             tx.Commit();
+            created = true;
             _logger.LogInformation("Key pool {Path} created for link {LinkId} as {Role}, {KeySize}-bit keys", DatabasePath, options.LinkId, options.Role, options.KeySizeBits);
             return salt;
         }
@@ -671,7 +750,7 @@ public sealed partial class SqliteKeyPool : IKeyPool
         object Get(string name) => meta.TryGetValue(name, out var v)
             ? v
             : throw new InvalidOperationException($"Key pool {DatabasePath} lacks its '{name}' record: not a key pool of this node, or damaged.");
-        if (Get("schema_version") is not long version || version != SchemaVersion)
+        if (Get("schema_version") is not long version || version is not (1 or SchemaVersion))
             throw new InvalidOperationException($"Key pool {DatabasePath} has schema version {Get("schema_version")}; this node reads version {SchemaVersion}.");
         if (Get("link_id") is not string linkId || linkId != options.LinkId)
             throw new InvalidOperationException($"Key pool {DatabasePath} belongs to link '{Get("link_id")}', not '{options.LinkId}'.");
@@ -681,6 +760,7 @@ public sealed partial class SqliteKeyPool : IKeyPool
             throw new InvalidOperationException($"Key pool {DatabasePath} holds {Get("key_size_bits")}-bit keys; the configuration asks for {options.KeySizeBits}. The key size is fixed when a store is created.");
         check = Get("operator_key_check") as byte[] ?? throw new InvalidOperationException($"Key pool {DatabasePath}: damaged operator key check record.");
         var storedSalt = Get("salt") as byte[] ?? throw new InvalidOperationException($"Key pool {DatabasePath}: damaged salt record.");
+        if (version == 1) MigrateFromSchema1(tx);
         tx.Commit();
         return storedSalt;
     }
@@ -774,6 +854,12 @@ public sealed partial class SqliteKeyPool : IKeyPool
     }
 
     private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(_disposed, this);
+
+    /// <summary>SQLite's own messages do not say which file; the operator needs to know (same error code kept).</summary>
+    private SqliteException NamingThePath(SqliteException e) =>
+        e.Message.Contains(DatabasePath, StringComparison.Ordinal)
+            ? e
+            : new SqliteException($"Key pool {DatabasePath}: {e.Message}", e.SqliteErrorCode, e.SqliteExtendedErrorCode);
 
     /// <summary>The lifetime counters (also the deltas one transaction adds to them).</summary>
     private struct Counters

@@ -21,4 +21,25 @@ public sealed record SqliteKeyPoolOptions
 
     /// <summary>How long an operation waits for a lock held by another process on the same file (e.g. `qkd keys status`).</summary>
     public TimeSpan BusyTimeout { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// The store's generation file (<see cref="SqliteKeyPool.GenerationFilePath"/>), which lets the pool refuse a database put
+    /// back from an older copy. Null: the database path + ".generation". Keep it out of backups of the database, or put it
+    /// on another volume, so that restoring a backup cannot put back an old generation with it.
+    /// </summary>
+    public string? GenerationFilePath { get; init; }
+
+    /// <summary>
+    /// Under continuous load, the most delivery transactions between two truncating checkpoints that clear consumed keys
+    /// from the -wal file (an idle pool clears them after every delivery).
+    /// </summary>
+    public int ScrubEveryBatches { get; init; } = 32;
+
+    /// <summary>
+    /// Under continuous load (synchronous=FULL), the most delivery transactions between two writes of the generation file:
+    /// a database put back from a copy taken within this many transactions of a crash is not recognised as older. An
+    /// idle pool records the exact count after every delivery (with its scrub), and a pool closed cleanly at close.
+    /// 1 records every transaction (an extra flush to disk per delivery transaction).
+    /// </summary>
+    public int GenerationRecordEvery { get; init; } = 64;
 }

@@ -203,11 +203,13 @@ public sealed class QkdNodeService(NodeConfig config, ILoggerFactory loggers, IH
                     ServerCertificatePath = config.PathOf(delivery.ServerCertificatePath),
                     ServerKeyPath = delivery.ServerKeyPath is null ? null : config.PathOf(delivery.ServerKeyPath),
                     TrustedClientCaPaths = delivery.TrustedClientCaPaths.Select(config.PathOf).ToArray(),
+                    ClientCrlPaths = delivery.ClientCrlPaths.Select(config.PathOf).ToArray(),
                 };
                 server = Step(NodeStartupFailure.Files,
                     e => FieldNaming(e, "keyDelivery",
                         [("keyDelivery.serverKeyPath", resolved.ServerKeyPath), ("keyDelivery.serverCertificatePath", resolved.ServerCertificatePath),
-                         .. resolved.TrustedClientCaPaths.Select(path => ("keyDelivery.trustedClientCaPaths", (string?)path))]),
+                         .. resolved.TrustedClientCaPaths.Select(path => ("keyDelivery.trustedClientCaPaths", (string?)path)),
+                         .. resolved.ClientCrlPaths.Select(path => ("keyDelivery.clientCrlPaths", (string?)path))]),
                     () => new EtsiKeyDeliveryServer(resolved, pool, kmeSync, loggers));
                 await StepAsync(NodeStartupFailure.Network, "keyDelivery.port", () => server.StartAsync(stoppingToken)).ConfigureAwait(false);
                 KeyDeliveryAddress = server.BaseAddress;

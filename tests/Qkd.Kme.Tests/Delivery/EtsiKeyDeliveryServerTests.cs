@@ -192,7 +192,8 @@ public sealed class EtsiKeyDeliveryServerTests : IClassFixture<EtsiKeyDeliverySe
         { "GET", "/api/v1/keys/sae-bob-1/dec_keys?key_ID=6f1c2d3e-0000-8000-8000-000000000001", null, "key_IDs" },
         { "POST", "/api/v1/keys/sae-bob-1/dec_keys", """{"key_IDs": [{"key_ID": "xyz"}]}""", "key_ID" },
         { "POST", "/api/v1/keys/sae-bob-1/dec_keys", """{"key_IDs": []}""", "key_IDs" },
-        { "POST", "/api/v1/keys/sae-bob-1/dec_keys", """{"keys": []}""", "key_IDs" },
+        { "POST", "/api/v1/keys/sae-bob-1/dec_keys", """{"keys": []}""", "keys" },               // not a field of Key IDs
+        { "POST", "/api/v1/keys/sae-bob-1/dec_keys", """{}""", "key_IDs" },
         { "POST", "/api/v1/keys/sae-bob-1/dec_keys", """{"key_IDs": [{"key_ID": "6f1c2d3e-0000-8000-8000-000000000001"}, {"key_ID": "6f1c2d3e-0000-8000-8000-000000000001"}]}""", "key_IDs" },
         { "GET", "/api/v1/keys/sae-nobody/dec_keys?key_ID=6f1c2d3e-0000-8000-8000-000000000001", null, "master_SAE_ID" },
     };

@@ -53,9 +53,52 @@ public sealed class OperatorKeyTests : IDisposable
     {
         Assert.Contains("does not exist", Assert.Throws<OperatorKeyException>(() => OperatorKey.FromFile(Path.Combine(_bed.Dir, "none.key"))).Message);
         string shortFile = WriteKeyFile("short.key", new byte[20], OwnerOnly);
-        Assert.Contains("expected 32 raw bytes or 64 hex digits", Assert.Throws<OperatorKeyException>(() => OperatorKey.FromFile(shortFile)).Message);
+        Assert.Contains("expected exactly 32 raw bytes, or exactly 64 hex digits", Assert.Throws<OperatorKeyException>(() => OperatorKey.FromFile(shortFile)).Message);
         Assert.Throws<OperatorKeyException>(() => OperatorKey.FromHex(new string('g', 64)));
         Assert.Throws<OperatorKeyException>(() => OperatorKey.FromHex("00"));
+    }
+
+    [Fact]
+    public void Thirty_two_hex_digits_are_not_taken_as_thirty_two_raw_bytes_and_the_error_names_the_file()
+    {
+        // The case: 32 hex characters (16 bytes written as hex) once opened a fresh store as 32 raw bytes.
+        string hex32 = WriteKeyFile("hex32.key", System.Text.Encoding.ASCII.GetBytes(Convert.ToHexString(RandomNumberGenerator.GetBytes(16))), OwnerOnly);
+        var e = Assert.Throws<OperatorKeyException>(() => OperatorKey.FromFile(hex32));
+        Assert.Contains(Path.GetFullPath(hex32), e.Message);
+        Assert.Contains("32 hex digits are 16 bytes", e.Message);
+        Assert.False(File.Exists(_bed.PathOf(KmeRole.Alice))); // nothing was created
+
+        string passphrase = WriteKeyFile("pass.key", "correct horse battery staple 123"u8.ToArray(), OwnerOnly);
+        Assert.Contains("characters of text", Assert.Throws<OperatorKeyException>(() => OperatorKey.FromFile(passphrase)).Message);
+    }
+
+    [Theory]
+    [InlineData("", true)]
+    [InlineData("\n", true)]
+    [InlineData("\r\n", true)]
+    [InlineData("\n\n", false)]
+    [InlineData(" ", false)]
+    [InlineData("00", false)]
+    [InlineData("!", false)]
+    public void Sixty_four_hex_digits_with_at_most_one_line_ending_and_nothing_else(string suffix, bool accepted)
+    {
+        byte[] raw = RandomNumberGenerator.GetBytes(32);
+        string path = WriteKeyFile("hex64.key", System.Text.Encoding.ASCII.GetBytes(Convert.ToHexString(raw) + suffix), OwnerOnly);
+        if (accepted)
+        {
+            using var fromHex = OperatorKey.FromFile(path);
+            using var fromRaw = OperatorKey.FromBytes(raw);
+            // Same key: a store created with one opens with the other.
+            using (var pool = new SqliteKeyPool(_bed.Options(KmeRole.Alice), fromHex)) pool.Accept(0, KeyPoolTestBed.Block(0, 2));
+            using (var pool = new SqliteKeyPool(_bed.Options(KmeRole.Alice), fromRaw)) Assert.Equal(1, pool.AvailableAsMaster);
+        }
+        else
+        {
+            var e = Assert.Throws<OperatorKeyException>(() => OperatorKey.FromFile(path));
+            Assert.Contains(Path.GetFullPath(path), e.Message);
+        }
+        string leading = WriteKeyFile("lead.key", System.Text.Encoding.ASCII.GetBytes(" " + Convert.ToHexString(raw)), OwnerOnly);
+        Assert.Throws<OperatorKeyException>(() => OperatorKey.FromFile(leading));
     }
 
     [Fact]

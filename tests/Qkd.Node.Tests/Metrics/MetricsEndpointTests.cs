@@ -85,6 +85,8 @@ public class MetricsEndpointTests
         Assert.True(scrape.Value("qkd_channel_pad_remaining_bits", node) > 0);
         Assert.Equal(16, scrape.Value("qkd_keypool_keys_stored_total", node)); // 4096 bits in 256-bit keys
         Assert.Equal(16, scrape.Value("qkd_keypool_held_for_peer", node) + scrape.Value("qkd_keypool_available_as_master", node)); // split between directions
+        Assert.Equal(0, scrape.Value("qkd_keypool_rows_refused_total", node)); // the delivery ledger's alarm, exported
+        Assert.Equal(0, scrape.Value("qkd_keypool_scrubs_deferred_total", node));
         Assert.Equal(0.75, scrape.Value("qkd_acquisition_ring_fill", ("source", source)));
         Assert.Equal(0, scrape.Value("qkd_acquisition_dropped_total", ("source", source)));
 
