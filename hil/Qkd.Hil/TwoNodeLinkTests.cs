@@ -54,11 +54,32 @@ public sealed class TwoNodeLinkTests
         await PairOverBenchAsync(folder);
     }
 
-    /// <summary>A node as `qkd alice`/`qkd bob` host it (without console logging).</summary>
-    private static IHost NodeHost(string configPath)
+    /// <summary>Keeps the nodes' log lines (information and above) to report them when a pair does not come.</summary>
+    private sealed class LogTail : ILoggerProvider
+    {
+        public System.Collections.Concurrent.ConcurrentQueue<string> Lines { get; } = new();
+
+        public ILogger CreateLogger(string categoryName) => new Logger(this, categoryName);
+
+        public void Dispose() { }
+
+        private sealed class Logger(LogTail tail, string category) : ILogger
+        {
+            public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+
+            public bool IsEnabled(LogLevel logLevel) => logLevel >= LogLevel.Information;
+
+            public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
+                tail.Lines.Enqueue($"{DateTime.UtcNow:HH:mm:ss.fff} {logLevel} {category}: {formatter(state, exception)}");
+        }
+    }
+
+    /// <summary>A node as `qkd alice`/`qkd bob` host it (its log kept in <paramref name="log"/>, not on the console).</summary>
+    private static IHost NodeHost(string configPath, LogTail log)
     {
         var builder = Host.CreateApplicationBuilder();
         builder.Logging.ClearProviders();
+        builder.Logging.AddProvider(log);
         builder.Services.AddSingleton(NodeConfig.Load(configPath));
         builder.Services.AddHostedService<QkdNodeService>();
         return builder.Build();
@@ -68,11 +89,12 @@ public sealed class TwoNodeLinkTests
     {
         var ct = TestContext.Current.CancellationToken;
         string deployment = Directory.CreateTempSubdirectory("qkd-hil-two-nodes").FullName;
-        int basePort = 30_000 + Random.Shared.Next(0, 6_000) * 5;
+        int basePort = Qkd.Cli.Tests.FreePorts.Block();
         var (alicePath, bobPath) = NodeSetup.Write(deployment, basePort, NodeSetup.BenchSessionSeconds, sessions: 0, NodeSetup.BenchBlockSizeBits,
             benchDirectory: benchFolder);
-        using var bobHost = NodeHost(bobPath);
-        using var aliceHost = NodeHost(alicePath);
+        var log = new LogTail();
+        using var bobHost = NodeHost(bobPath, log);
+        using var aliceHost = NodeHost(alicePath, log);
         // StartAsync returns once each node is up (pool, pad, key delivery, KME link, devices open).
         await bobHost.StartAsync(ct);
         await aliceHost.StartAsync(ct);
@@ -103,6 +125,11 @@ public sealed class TwoNodeLinkTests
             }
             var redeemed = await slave.GetKeysWithIdsAsync(NodeSetup.MasterSae, [issued.Id], ct);
             Assert.Equal(issued.Key, Assert.Single(redeemed).Key);
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            // The test's time ran out: say what the nodes were doing.
+            throw new TimeoutException("no matching pair before the test's timeout; the nodes' last log lines:\n" + string.Join("\n", log.Lines.TakeLast(60)));
         }
         finally
         {

@@ -38,7 +38,7 @@ public sealed class LinkBenchTests : IDisposable
         var emulate = Start("emulate", "--link-bench", bench);
         emulate.WaitFor("Link bench in", TimeSpan.FromSeconds(60));
 
-        int basePort = 20_000 + Random.Shared.Next(0, 8_000) * 5;
+        int basePort = Qkd.Cli.Tests.FreePorts.Block();
         var init = Start("node", "init", "--dir", deployment, "--base-port", basePort.ToString(), "--sessions", "0", "--bench", bench);
         Assert.True(init.Process.WaitForExit(TimeSpan.FromSeconds(60)), "node init did not finish");
         Assert.True(init.Process.ExitCode == 0, init.Output);

@@ -37,7 +37,7 @@ public sealed class TwoProcessTests : IDisposable
     [Fact(Timeout = 240_000)]
     public void Bob_killed_mid_run_and_restarted_leaves_both_pools_agreeing_and_nothing_duplicated()
     {
-        int basePort = 20_000 + Random.Shared.Next(0, 8_000) * 5;
+        int basePort = Qkd.Cli.Tests.FreePorts.Block();
         NodeSetup.Write(_dir, basePort, durationSeconds: 0.4, sessions: 3, blockSizeBits: 1 << 20);
         // Bob serves as long as Alice wants sessions.
         string bobConfig = Path.Combine(_dir, "bob.json");

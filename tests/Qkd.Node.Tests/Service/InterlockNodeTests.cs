@@ -81,7 +81,7 @@ public sealed class InterlockNodeTests
         };
         File.WriteAllText(Path.Combine(folder, EmulatedLinkBench.BobFile), (bench.BobBench with { Gpio = gpio }).ToJson());
         string deployment = Directory.CreateTempSubdirectory("qkd-interlock-nodes").FullName;
-        int basePort = 36_000 + Random.Shared.Next(0, 4_000) * 5;
+        int basePort = Qkd.Cli.Tests.FreePorts.Block();
         // Short sessions (3 s of link time): the test needs sessions to start and end, not key.
         var (alicePath, bobPath) = NodeSetup.Write(deployment, basePort, 3, sessions: 0, NodeSetup.BenchBlockSizeBits, benchDirectory: folder);
         var bobLog = new CapturingLoggerProvider();
