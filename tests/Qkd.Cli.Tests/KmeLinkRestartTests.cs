@@ -21,7 +21,7 @@ namespace Qkd.Cli.Tests;
 [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
 public sealed class KmeLinkRestartTests : IDisposable
 {
-    private const string LinkUp = "KME link up";
+    private const string LinkUp = "KME link up", Serving = "key delivery on";
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(120); // a safety net for a loaded machine, not a measurement
     private readonly string _dir = Directory.CreateTempSubdirectory("qkd-kme-restart").FullName;
     private readonly List<QkdProcess> _nodes = [];
@@ -70,8 +70,11 @@ public sealed class KmeLinkRestartTests : IDisposable
         FillPools();
 
         var nodes = new Dictionary<string, QkdProcess> { ["bob"] = Start("bob"), ["alice"] = Start("alice") };
-        nodes["alice"].WaitForCount(LinkUp, 1, Patience);
-        nodes["bob"].WaitForCount(LinkUp, 1, Patience);
+        foreach (var node in nodes.Values)
+        {
+            node.WaitFor(Serving, Patience);
+            node.WaitForCount(LinkUp, 1, Patience);
+        }
 
         using var aliceMaster = Client(NodeSetup.MasterSae, _basePort + 3);
         using var bobSlave = Client(NodeSetup.SlaveSae, _basePort + 4);
@@ -125,6 +128,7 @@ public sealed class KmeLinkRestartTests : IDisposable
             if (!kill) Assert.Equal(0, node.Process.ExitCode);
 
             nodes[role] = Start(role);
+            nodes[role].WaitFor(Serving, Patience);
             nodes[role].WaitForCount(LinkUp, 1, Patience);
             nodes[other].WaitForCount(LinkUp, otherUps + 1, Patience); // the untouched end reconnected by itself
             await PairBothWays();
