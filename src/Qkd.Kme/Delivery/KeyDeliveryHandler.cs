@@ -291,7 +291,9 @@ public sealed partial class KeyDeliveryHandler
         response.BodyWriter.Write(buffer.WrittenMemory.Span);
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "{Method} {Path} SAE {SaeId}: {Status}, {KeyCount} keys")]
+    // Debug: a deployment serves tens of thousands of requests a second, and a line each would be most of the work
+    // (the pool's delivered_as_master / delivered_as_slave metrics count them). Refusals and failures stay visible.
+    [LoggerMessage(Level = LogLevel.Debug, Message = "{Method} {Path} SAE {SaeId}: {Status}, {KeyCount} keys")]
     private partial void LogServed(string method, string path, string saeId, int status, int keyCount);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "{Method} {Path} SAE {SaeId}: {Status} {Reason}")]

@@ -56,16 +56,48 @@ public sealed partial class SqliteKeyPool
         }
     }
 
-    public async ValueTask ForgetReservationAsync(Guid reservationId)
+    /// <summary>
+    /// Queues the outbox entry for deletion. Every entry queued until the writer gets to it goes in one operation (one
+    /// per group commit at most, however many enc_keys were answered), so confirming costs the writer next to nothing.
+    /// </summary>
+    public ValueTask ForgetReservationAsync(Guid reservationId)
     {
-        byte[] id = reservationId.ToByteArray(bigEndian: true);
-        await WriteAsync((SqliteTransaction tx, long _, out MirrorChange change) =>
+        Task batch;
+        lock (_forgetGate)
         {
-            _deleteOutbox.Transaction = tx;
+            _forgetQueue.Add(reservationId.ToByteArray(bigEndian: true));
+            // One deletion operation waits in the writer's queue at a time; it takes whatever was queued by then.
+            _forgetBatch ??= WriteAsync<object?>(StageForget);
+            batch = _forgetBatch;
+        }
+        return new ValueTask(batch);
+    }
+
+    private readonly object _forgetGate = new();
+    private List<byte[]> _forgetQueue = [];
+    private List<byte[]> _forgetSpare = [];
+    private Task<object?>? _forgetBatch;
+
+    private object? StageForget(SqliteTransaction tx, long available, out MirrorChange change)
+    {
+        List<byte[]> ids;
+        lock (_forgetGate)
+        {
+            ids = _forgetQueue;
+            _forgetQueue = _forgetSpare;
+            _forgetBatch = null; // forgets queued from now on go in the next operation
+        }
+        _deleteOutbox.Transaction = tx;
+        long deleted = 0;
+        foreach (var id in ids)
+        {
             _deleteOutbox.Parameters[0].Value = id;
-            change = new MirrorChange { Outbox = -_deleteOutbox.ExecuteNonQuery() };
-            return (object?)null;
-        }).ConfigureAwait(false);
+            deleted += _deleteOutbox.ExecuteNonQuery();
+        }
+        ids.Clear();
+        lock (_forgetGate) _forgetSpare = ids;
+        change = new MirrorChange { Outbox = -deleted };
+        return null;
     }
 
     /// <summary>
