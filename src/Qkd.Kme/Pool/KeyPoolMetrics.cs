@@ -30,6 +30,9 @@ public sealed class KeyPoolMetrics : IDisposable
         _meter.CreateObservableCounter("qkd.keypool.delivered_as_master", () => M(s => s.KeysDeliveredAsMaster), "{key}");
         _meter.CreateObservableCounter("qkd.keypool.delivered_as_slave", () => M(s => s.KeysDeliveredAsSlave), "{key}");
         _meter.CreateObservableCounter("qkd.keypool.reservations_recorded", () => M(s => s.ReservationsRecorded), "{key}");
+        _meter.CreateObservableCounter("qkd.keypool.keys_expired", () => M(s => s.KeysExpired), "{key}", "Keys reserved for a slave SAE that did not redeem them in time, deleted");
+        _meter.CreateObservableGauge("qkd.keypool.reservations_outstanding", () => M(s => s.ReservationsOutstanding), "{reservation}",
+            "This KME's enc_keys reservations not yet confirmed by the peer KME (sent again when the KME link is back)");
 
         // Group commit: how many delivery operations shared one transaction, and how long its commit (the fsync) took.
         _batchOperations = _meter.CreateHistogram<int>("qkd.keypool.commit_batch_operations", "{operation}", "Delivery operations committed in one transaction");
