@@ -63,9 +63,13 @@ sealed class DeployedNodes : IAsyncDisposable
                    Mode = FileMode.CreateNew, Access = FileAccess.Write, UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
                }))
             f.Write(RandomNumberGenerator.GetBytes(AuthenticationPadStore.HashKeyBytes + (64 << 20)));
-        var alice = JsonNode.Parse(File.ReadAllText(Path.Combine(directory, "alice.json")))!;
-        alice["classicalChannel"]!["endpoint"] = $"127.0.0.1:{basePort + 5}";
-        File.WriteAllText(Path.Combine(directory, "alice.json"), alice.ToJsonString());
+        foreach (string role in new[] { "alice", "bob" })
+        {
+            var config = JsonNode.Parse(File.ReadAllText(Path.Combine(directory, role + ".json")))!;
+            if (role == "alice") config["classicalChannel"]!["endpoint"] = $"127.0.0.1:{basePort + 5}"; // key generation idles
+            config["metrics"] = new JsonObject { ["listen"] = "127.0.0.1:0" }; // the group commit's figures, scraped below
+            File.WriteAllText(Path.Combine(directory, role + ".json"), config.ToJsonString());
+        }
 
         var fill = Stopwatch.StartNew();
         const int keysPerBlock = 1024;
@@ -97,6 +101,40 @@ sealed class DeployedNodes : IAsyncDisposable
 
     public HttpClient Client(string sae, int port, Version version) => KmeLink.CreateClient(new Uri($"https://127.0.0.1:{port}"),
         X509CertificateLoader.LoadPkcs12FromFile(Path.Combine(_directory, sae + ".pfx"), null), _ca, version);
+
+    private readonly Dictionary<string, Uri> _metrics = [];
+
+    /// <summary>The group commit's counters of each node (sums and counts of its histograms), from its Prometheus endpoint.</summary>
+    public async Task<Dictionary<string, double>> ScrapeAsync()
+    {
+        var totals = new Dictionary<string, double>();
+        using var http = new HttpClient();
+        foreach (var (role, uri) in _metrics)
+            foreach (string line in (await http.GetStringAsync(uri)).Split('\n'))
+            {
+                if (!line.StartsWith("qkd_keypool_commit", StringComparison.Ordinal)) continue;
+                int brace = line.IndexOf('{'), space = line.LastIndexOf(' ');
+                string name = line[..(brace > 0 ? brace : line.IndexOf(' '))];
+                if (!(name.EndsWith("_sum") || name.EndsWith("_count"))) continue;
+                totals[role + " " + name] = totals.GetValueOrDefault(role + " " + name) + double.Parse(line[(space + 1)..], System.Globalization.CultureInfo.InvariantCulture);
+            }
+        return totals;
+    }
+
+    /// <summary>Per node: commits per second, operations per commit and time per commit over the measured window.</summary>
+    public async Task ReportCommitsAsync(Dictionary<string, double> before, double wall)
+    {
+        var after = await ScrapeAsync();
+        double Delta(string key) => after.GetValueOrDefault(key) - before.GetValueOrDefault(key);
+        foreach (string role in _metrics.Keys.Order())
+        {
+            string ops = after.Keys.FirstOrDefault(k => k.StartsWith(role + " ") && k.Contains("batch_operations") && k.EndsWith("_sum")) ?? "";
+            string duration = after.Keys.FirstOrDefault(k => k.StartsWith(role + " ") && k.Contains("duration") && k.EndsWith("_sum")) ?? "";
+            double commits = Delta(ops.Replace("_sum", "_count")), operations = Delta(ops), seconds = Delta(duration);
+            Console.WriteLine($"node {role} group commit: {commits / wall:N0} commits/s, {operations / Math.Max(1, commits):F1} operations per commit, " +
+                              $"commit {seconds * 1e6 / Math.Max(1, commits):F0} us each ({seconds / wall:P0} of the time committing)");
+        }
+    }
 
     /// <summary>Log lines the nodes wrote during the run, and any warning or failure among them.</summary>
     public void Report(double wall)
@@ -135,6 +173,7 @@ sealed class DeployedNodes : IAsyncDisposable
                 if (line.Contains(" warn:") || line.Contains(" fail:") || line.Contains(" crit:") || line.StartsWith("error")) _notable[role].Add(line);
                 // Ready: the ETSI server listens (it starts after the KME link) and the link is up.
                 if (line.Contains("KME link up")) _linkUp.Add(role + " link");
+                if (line.IndexOf("Prometheus metrics on ", StringComparison.Ordinal) is int at and >= 0) _metrics[role] = new Uri(line[(at + "Prometheus metrics on ".Length)..].Trim());
                 if (line.Contains("key delivery on")) _linkUp.Add(role + " server");
                 Monitor.PulseAll(_lines);
             }

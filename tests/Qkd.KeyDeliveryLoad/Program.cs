@@ -89,6 +89,7 @@ await Task.Delay(TimeSpan.FromSeconds(settings.Warmup));
 var self = Process.GetCurrentProcess();
 var cpuFrom = self.TotalProcessorTime;
 commits.Reset();
+var nodeCommitsFrom = nodes is null ? null : await nodes.ScrapeAsync();
 var kmeCpuFrom = kmes?.TotalProcessorTime ?? nodes?.TotalProcessorTime ?? TimeSpan.Zero;
 var wallFrom = Stopwatch.GetTimestamp();
 var results = await Task.WhenAll(workers);
@@ -115,6 +116,7 @@ Report("enc_keys", enc);
 Report("dec_keys", dec);
 Report("pair (enc+dec)", pair);
 commits.Report(wall);
+if (nodes is not null) await nodes.ReportCommitsAsync(nodeCommitsFrom!, wall);
 nodes?.Report(wall);
 
 foreach (var c in masters.Concat(slaves)) c.Dispose();
