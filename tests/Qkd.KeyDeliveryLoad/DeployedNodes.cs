@@ -159,6 +159,13 @@ sealed class DeployedNodes : IAsyncDisposable
         if (verbose) start.ArgumentList.Add("--verbose");
         var process = Process.Start(start)!;
         _nodes[role] = process;
+        // Whatever ends this tool (an exception included), the nodes end with it.
+        void Stop()
+        {
+            try { if (!process.HasExited) process.Kill(); } catch (InvalidOperationException) { }
+        }
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => Stop();
+        AppDomain.CurrentDomain.UnhandledException += (_, _) => Stop();
         lock (_lines)
         {
             _lines[role] = 0;
