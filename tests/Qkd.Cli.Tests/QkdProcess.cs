@@ -69,6 +69,34 @@ public sealed class QkdProcess : IDisposable
             }
     }
 
+    /// <summary>How often <paramref name="fragment"/> occurs in the output so far.</summary>
+    public int Count(string fragment)
+    {
+        lock (_output) return Occurrences(_output.ToString(), fragment);
+    }
+
+    /// <summary>Waits until the output contains <paramref name="fragment"/> at least <paramref name="count"/> times.</summary>
+    /// <exception cref="InvalidOperationException">The process exited first.</exception>
+    /// <exception cref="TimeoutException">Not within <paramref name="timeout"/>.</exception>
+    public void WaitForCount(string fragment, int count, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        lock (_output)
+            while (Occurrences(_output.ToString(), fragment) < count)
+            {
+                if (Process.HasExited) throw new InvalidOperationException($"the process exited ({Process.ExitCode}) before \"{fragment}\" x{count}:\n{_output}");
+                if (DateTime.UtcNow > deadline) throw new TimeoutException($"no \"{fragment}\" x{count} within {timeout}:\n{_output}");
+                Monitor.Wait(_output, TimeSpan.FromMilliseconds(500));
+            }
+    }
+
+    private static int Occurrences(string text, string fragment)
+    {
+        int n = 0;
+        for (int at = text.IndexOf(fragment, StringComparison.Ordinal); at >= 0; at = text.IndexOf(fragment, at + fragment.Length, StringComparison.Ordinal)) n++;
+        return n;
+    }
+
     /// <summary>Sends SIGTERM (a graceful stop, as systemd and Ctrl-C do).</summary>
     public void Terminate()
     {

@@ -1,10 +1,13 @@
 // Key pairs/s delivered through the ETSI GS QKD 014 API and latency under concurrent clients, on loopback.
 // One pair = enc_keys at Alice's KME (master SAE) + dec_keys at Bob's KME (slave SAE) for the same key_IDs, the bytes
 // compared. By default both KMEs and all clients share this process; --split runs the two KMEs in a child process so
-// the KMEs' CPU per pair is measured apart from the clients'.
+// the KMEs' CPU per pair is measured apart from the clients'. --deployed runs the KMEs as deployed instead: two real
+// nodes (`qkd bob`, `qkd alice` from `qkd node init`, durable pools, the KME link over the authenticated TCP channel),
+// their pools filled with the same blocks and key generation idle, so every enc_keys crosses the real KME link.
 //
 //   dotnet run -c Release --project tests/Qkd.KeyDeliveryLoad -- [--clients 16] [--seconds 10] [--warmup 2]
 //       [--number 1] [--pool memory|sqlite-full|sqlite-normal] [--http 1.1|2] [--keys total keys in each pool] [--split]
+//       [--deployed [--verbose-nodes]]
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using System.Net;
@@ -13,6 +16,7 @@ using System.Text;
 using System.Text.Json;
 using Qkd.Kme.Pool;
 using Qkd.Kme.Tests.Delivery;
+using Qkd.Node.Service;
 
 var settings = Settings.Parse(args);
 if (settings.ServeDirectory is { } serveDirectory)
@@ -26,7 +30,17 @@ Process? kmes = null;
 KmeLink? link = null;
 TestCertificates? certificates = null;
 var fill = Stopwatch.StartNew();
-if (settings.Split)
+string[] masterIds = KmeLink.AliceSaeIds, slaveIds = KmeLink.BobSaeIds;
+DeployedNodes? nodes = null;
+if (settings.Deployed)
+{
+    nodes = await DeployedNodes.StartAsync(settings.KeysNeeded, settings.VerboseNodes);
+    masterIds = [NodeSetup.MasterSae];
+    slaveIds = [NodeSetup.SlaveSae];
+    masters = [nodes.Client(NodeSetup.MasterSae, nodes.AlicePort, version)];
+    slaves = [nodes.Client(NodeSetup.SlaveSae, nodes.BobPort, version)];
+}
+else if (settings.Split)
 {
     string directory = Directory.CreateTempSubdirectory("qkd-kd-load-").FullName;
     var start = new ProcessStartInfo(Environment.ProcessPath!) { RedirectStandardInput = true, RedirectStandardOutput = true };
@@ -75,13 +89,14 @@ await Task.Delay(TimeSpan.FromSeconds(settings.Warmup));
 var self = Process.GetCurrentProcess();
 var cpuFrom = self.TotalProcessorTime;
 commits.Reset();
-var kmeCpuFrom = kmes?.TotalProcessorTime ?? TimeSpan.Zero;
+var nodeCommitsFrom = nodes is null ? null : await nodes.ScrapeAsync();
+var kmeCpuFrom = kmes?.TotalProcessorTime ?? nodes?.TotalProcessorTime ?? TimeSpan.Zero;
 var wallFrom = Stopwatch.GetTimestamp();
 var results = await Task.WhenAll(workers);
 self.Refresh();
 var cpu = self.TotalProcessorTime - cpuFrom;
 kmes?.Refresh();
-var kmeCpu = kmes is null ? TimeSpan.Zero : kmes.TotalProcessorTime - kmeCpuFrom;
+var kmeCpu = kmes is not null ? kmes.TotalProcessorTime - kmeCpuFrom : nodes is not null ? nodes.TotalProcessorTime - kmeCpuFrom : TimeSpan.Zero;
 double wall = Stopwatch.GetElapsedTime(wallFrom).TotalSeconds;
 commitListener.Dispose();
 
@@ -92,7 +107,7 @@ var pair = Merge(results.Select(r => r.Pair));
 Console.WriteLine($"key pairs delivered: {pairs:N0} in {settings.Seconds} s = {pairs / (double)settings.Seconds:N0} pairs/s " +
                   $"({pair.Length / (double)settings.Seconds:N0} enc+dec request pairs/s), mismatches {results.Sum(r => r.Mismatches)}, errors {results.Sum(r => r.Errors)}");
 double PerPair(TimeSpan t) => t.TotalMilliseconds * 1000 / Math.Max(1, pairs);
-if (kmes is null)
+if (kmes is null && nodes is null)
     Console.WriteLine($"CPU (both KMEs and all clients): {PerPair(cpu):F1} us per key pair, {cpu.TotalSeconds / wall:F2} cores busy of {Environment.ProcessorCount}");
 else
     Console.WriteLine($"CPU: both KMEs {PerPair(kmeCpu):F1} us per key pair ({kmeCpu.TotalSeconds / wall:F2} cores), " +
@@ -101,6 +116,8 @@ Report("enc_keys", enc);
 Report("dec_keys", dec);
 Report("pair (enc+dec)", pair);
 commits.Report(wall);
+if (nodes is not null) await nodes.ReportCommitsAsync(nodeCommitsFrom!, wall);
+nodes?.Report(wall);
 
 foreach (var c in masters.Concat(slaves)) c.Dispose();
 if (kmes is not null)
@@ -109,6 +126,7 @@ if (kmes is not null)
     await kmes.WaitForExitAsync();
 }
 if (link is not null) await link.DisposeAsync();
+if (nodes is not null) await nodes.DisposeAsync();
 certificates?.Dispose();
 return results.Sum(r => r.Mismatches + r.Errors) == 0 ? 0 : 1;
 
@@ -165,7 +183,7 @@ async Task<WorkerResult> Worker(int w)
 {
     var master = masters[w % masters.Length];
     var slave = slaves[w % slaves.Length];
-    string masterId = KmeLink.AliceSaeIds[w % masters.Length], slaveId = KmeLink.BobSaeIds[w % slaves.Length];
+    string masterId = masterIds[w % masters.Length], slaveId = slaveIds[w % slaves.Length];
     string encUrl = $"/api/v1/keys/{slaveId}/enc_keys?number={settings.Number}";
     string decUrl = $"/api/v1/keys/{masterId}/dec_keys";
     var result = new WorkerResult();
@@ -277,9 +295,10 @@ sealed class WorkerResult
     public List<long> Pair { get; } = new(1 << 16);
 }
 
-sealed record Settings(int Clients, int Seconds, int Warmup, int Number, string Pool, string Http, long? Keys, bool Split, string? ServeDirectory)
+sealed record Settings(int Clients, int Seconds, int Warmup, int Number, string Pool, string Http, long? Keys, bool Split, string? ServeDirectory,
+    bool Deployed = false, bool VerboseNodes = false)
 {
-    public long KeysNeeded => Keys ?? (Pool == "memory" ? 2_000_000 : 400_000);
+    public long KeysNeeded => Keys ?? (Pool == "memory" && !Deployed ? 2_000_000 : 400_000);
 
     public static Settings Parse(string[] args)
     {
@@ -287,6 +306,8 @@ sealed record Settings(int Clients, int Seconds, int Warmup, int Number, string 
         for (int i = 0; i < args.Length; i++)
         {
             if (args[i] == "--split") { s = s with { Split = true }; continue; }
+            if (args[i] == "--deployed") { s = s with { Deployed = true, Pool = "node" }; continue; }
+            if (args[i] == "--verbose-nodes") { s = s with { VerboseNodes = true }; continue; }
             string value = i + 1 < args.Length ? args[i + 1] : throw new ArgumentException($"{args[i]} needs a value");
             s = args[i] switch
             {

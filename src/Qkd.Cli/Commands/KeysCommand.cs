@@ -27,13 +27,15 @@ public static class KeysCommand
                     Role = node.IsAlice ? KmeRole.Alice : KmeRole.Bob,
                     KeySizeBits = node.KeyPool.KeySizeBits,
                     MaxKeyCount = node.KeyPool.MaxKeyCount,
+                    ReservationExpiry = TimeSpan.FromSeconds(node.KeyPool.ReservationExpirySeconds),
                 }, key);
+                var stats = pool.Statistics;
                 var pending = pool.PendingReservationsBySlaveSae();
                 string peer = node.KeyDelivery?.PeerKmeId ?? "peer";
                 if (parse.GetValue(json))
                 {
                     var status = new KeyPoolStatus(node.LinkId, node.Role, node.KeyDelivery?.KmeId, peer, pool.KeySizeBits, pool.AvailableAsMaster,
-                        pool.HeldForPeer, pool.MaxKeyCount, pending, pool.StoredBlockIds().Count);
+                        pool.HeldForPeer, pool.MaxKeyCount, pending, pool.StoredBlockIds().Count, stats.ReservationsOutstanding, stats.KeysExpired);
                     output.WriteLine(JsonSerializer.Serialize(status, CliJson.Default.KeyPoolStatus));
                     return 0;
                 }
@@ -41,6 +43,8 @@ public static class KeysCommand
                 output.WriteLine($"  to hand out by enc_keys (this KME master)   {pool.AvailableAsMaster,12:N0}");
                 output.WriteLine($"  held for dec_keys (peer KME master)        {pool.HeldForPeer,12:N0}");
                 foreach (var (sae, count) in pending) output.WriteLine($"    reserved for slave SAE {sae,-20} {count,12:N0}");
+                output.WriteLine($"  reservations awaiting the peer KME         {stats.ReservationsOutstanding,12:N0}");
+                output.WriteLine($"  keys expired unredeemed (after {node.KeyPool.ReservationExpirySeconds:0} s)    {stats.KeysExpired,12:N0}");
                 output.WriteLine($"  blocks in the pool                         {pool.StoredBlockIds().Count,12:N0}");
                 output.WriteLine($"  capacity (max_key_count)                   {pool.MaxKeyCount,12:N0}");
                 return 0;

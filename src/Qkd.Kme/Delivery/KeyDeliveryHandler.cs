@@ -166,6 +166,10 @@ public sealed partial class KeyDeliveryHandler
             throw KeyDeliveryException.BadParameter("extension_mandatory",
                 $"mandatory extension(s) not supported: {string.Join(", ", request.MandatoryExtensions)}");
 
+        // Checked before any key is taken: a client retrying through a link outage must not use keys up.
+        if (!_notifier.IsPeerReachable)
+            throw KeyDeliveryException.Unavailable("the KME link to the peer KME is down (it reconnects by itself); no key was taken, try again");
+
         IReadOnlyList<DeliveredKey> keys;
         try
         {
@@ -179,18 +183,19 @@ public sealed partial class KeyDeliveryHandler
 
         try
         {
-            var ids = new Guid[keys.Count];
-            for (int i = 0; i < ids.Length; i++) ids[i] = keys[i].Id;
+            var reserved = new ReservedKey[keys.Count];
+            for (int i = 0; i < reserved.Length; i++) reserved[i] = new ReservedKey(keys[i].Id, keys[i].BlockId);
             try
             {
                 // Not the request's token: once keys are taken, a client hanging up must not stop the peer learning it.
-                await _notifier.NotifyAsync(caller.SaeId, slaveSaeId, ids, _stopping);
+                await _notifier.NotifyAsync(caller.SaeId, slaveSaeId, reserved, _stopping);
             }
             catch (Exception e)
             {
                 // The keys are taken but the peer may not know them: never hand them out (they are zeroised below).
-                LogNotifyFailed(e, caller.SaeId, slaveSaeId, keys.Count);
-                throw KeyDeliveryException.Unavailable("the reservation could not reach the peer KME; the keys were discarded, try again");
+                // A durable pool keeps the reservation in its outbox; the link delivers it later and it expires unused.
+                LogNotifyFailed(e.Message, caller.SaeId, slaveSaeId, keys.Count);
+                throw KeyDeliveryException.Unavailable("the reservation could not be confirmed by the peer KME; these keys are not handed out, try again");
             }
             int keyBytes = _pool.KeySizeBits / 8;
             await WriteAsync(context, 200, EtsiJson.KeyContainerSize(keys.Count, keyBytes), w => EtsiJson.WriteKeyContainer(w, keys));
@@ -315,7 +320,9 @@ public sealed partial class KeyDeliveryHandler
         response.BodyWriter.Write(buffer.WrittenMemory.Span);
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "{Method} {Path} SAE {SaeId}: {Status}, {KeyCount} keys")]
+    // Debug: a deployment serves tens of thousands of requests a second, and a line each would be most of the work
+    // (the pool's delivered_as_master / delivered_as_slave metrics count them). Refusals and failures stay visible.
+    [LoggerMessage(Level = LogLevel.Debug, Message = "{Method} {Path} SAE {SaeId}: {Status}, {KeyCount} keys")]
     private partial void LogServed(string method, string path, string saeId, int status, int keyCount);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "{Method} {Path} SAE {SaeId}: {Status} {Reason}")]
@@ -327,6 +334,6 @@ public sealed partial class KeyDeliveryHandler
     [LoggerMessage(Level = LogLevel.Error, Message = "{Method} {Path} SAE {SaeId}: 503, the KME failed")]
     private partial void LogFailed(Exception exception, string method, string path, string saeId);
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "Reservation of {KeyCount} keys (master SAE {MasterSaeId}, slave SAE {SlaveSaeId}) did not reach the peer KME; the keys were discarded")]
-    private partial void LogNotifyFailed(Exception exception, string masterSaeId, string slaveSaeId, int keyCount);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Reservation of {KeyCount} keys (master SAE {MasterSaeId}, slave SAE {SlaveSaeId}) was not confirmed by the peer KME ({Reason}); the keys are not handed out")]
+    private partial void LogNotifyFailed(string reason, string masterSaeId, string slaveSaeId, int keyCount);
 }

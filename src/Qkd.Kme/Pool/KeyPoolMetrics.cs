@@ -34,6 +34,9 @@ public sealed class KeyPoolMetrics : IDisposable
         // checkpoints another reader held up (consumed keys stayed in the -wal file until the retry).
         _meter.CreateObservableCounter("qkd.keypool.rows_refused", () => new Measurement<long>(pool.RowsRefused, tags), "{row}", "Key rows refused: put back after consumption, or not where they belong");
         _meter.CreateObservableCounter("qkd.keypool.scrubs_deferred", () => new Measurement<long>(pool.ScrubsDeferred, tags), "{checkpoint}", "Checkpoints clearing consumed keys from the -wal file that had to wait for another reader");
+        _meter.CreateObservableCounter("qkd.keypool.keys_expired", () => M(s => s.KeysExpired), "{key}", "Keys reserved for a slave SAE that did not redeem them in time, deleted");
+        _meter.CreateObservableGauge("qkd.keypool.reservations_outstanding", () => M(s => s.ReservationsOutstanding), "{reservation}",
+            "This KME's enc_keys reservations not yet confirmed by the peer KME (sent again when the KME link is back)");
 
         // Group commit: how many delivery operations shared one transaction, and how long its commit (the fsync) took.
         _batchOperations = _meter.CreateHistogram<int>("qkd.keypool.commit_batch_operations", "{operation}", "Delivery operations committed in one transaction");

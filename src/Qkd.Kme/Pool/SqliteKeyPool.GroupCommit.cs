@@ -52,7 +52,7 @@ public sealed partial class SqliteKeyPool
     /// <summary>What an operation changes in the committed mirrors, applied only once its batch has committed.</summary>
     private struct MirrorChange
     {
-        public long Available, Held, Reservations;
+        public long Available, Held, Reservations, Outbox;
         public Counters Counters;
 
         public void Add(in MirrorChange c)
@@ -60,6 +60,7 @@ public sealed partial class SqliteKeyPool
             Available += c.Available;
             Held += c.Held;
             Reservations += c.Reservations;
+            Outbox += c.Outbox;
             Counters.Add(c.Counters);
         }
     }
@@ -188,6 +189,7 @@ public sealed partial class SqliteKeyPool
                 _available += total.Available;
                 _held += total.Held;
                 _reservations += total.Reservations;
+                _outbox += total.Outbox;
                 _counters.Add(total.Counters);
                 AfterCommit(consumed); // the generation file, before any caller sees a key
             }

@@ -14,8 +14,10 @@ namespace Qkd.Kme.Pool;
 /// <remarks>
 /// <para>Tables: master_keys (keys this KME hands out by enc_keys, in arrival order; taken oldest first, so a delivery
 /// deletes a contiguous run of rows and touches few pages), peer_keys (keys whose master is the peer, held for dec_keys,
-/// appended in arrival order with an index by key ID for dec_keys), reservations (the peer's enc_keys, by key ID; kept apart from peer_keys because a
-/// reservation can arrive before this end has stored the block), blocks (every block seen, which makes
+/// appended in arrival order with an index by key ID for dec_keys), reservations (the peer's enc_keys, by key ID, with the
+/// key's block and when it was recorded; kept apart from peer_keys because a reservation can arrive before this end has
+/// stored the block), outbox (this KME's own enc_keys reservations until the peer confirms them, one row per enc_keys:
+/// see SqliteKeyPool.Reservations.cs), blocks (every block seen, which makes
 /// <see cref="Accept"/> idempotent) and stats (the lifetime counters, updated in the same transactions).</para>
 /// <para>Concurrency: one connection guarded by a lock. SQLite has a single writer anyway and every operation writes,
 /// so a pool of connections would only queue on the database lock instead of ours; one connection also keeps its
@@ -48,6 +50,9 @@ public sealed partial class SqliteKeyPool : IKeyPool
     private readonly SqliteCommand _insertReservation;
     private readonly SqliteCommand _deleteReservation;
     private readonly SqliteCommand _updateStats;
+    private readonly SqliteCommand _insertOutbox;
+    private readonly SqliteCommand _deleteOutbox;
+    private readonly SqliteCommand _selectBlockStored;
 
     // Mirrors of what is committed, changed only after a commit succeeds.
     private Counters _counters;
@@ -55,6 +60,7 @@ public sealed partial class SqliteKeyPool : IKeyPool
     private long _held;
     private long _reservations;
     private long _keysDiscarded;
+    private long _outbox;
     private bool _disposed;
 
     public SqliteKeyPool(SqliteKeyPoolOptions options, OperatorKey operatorKey, ILogger<SqliteKeyPool>? logger = null)
@@ -67,6 +73,11 @@ public sealed partial class SqliteKeyPool : IKeyPool
             throw new ArgumentOutOfRangeException(nameof(options), options.KeySizeBits, "KeySizeBits must be a multiple of 8 between 8 and 65536.");
         if (options.MaxKeyCount < 1)
             throw new ArgumentOutOfRangeException(nameof(options), options.MaxKeyCount, "MaxKeyCount must be at least 1.");
+        if (options.ReservationExpiry <= TimeSpan.Zero)
+            throw new ArgumentOutOfRangeException(nameof(options), options.ReservationExpiry, "ReservationExpiry must be positive.");
+        ArgumentNullException.ThrowIfNull(options.TimeProvider);
+        if (options.ExpirySweepInterval is { } sweep && sweep <= TimeSpan.Zero)
+            throw new ArgumentOutOfRangeException(nameof(options), sweep, "ExpirySweepInterval must be positive.");
 
         Options = options;
         DatabasePath = Path.GetFullPath(options.DatabasePath);
@@ -127,27 +138,35 @@ public sealed partial class SqliteKeyPool : IKeyPool
         _deleteMasterUpTo = Command("DELETE FROM master_keys WHERE seq <= $seq", "$seq");
         _selectPeerKey = Command("SELECT block_id, sealed FROM peer_keys WHERE key_id = $id", "$id");
         _selectReservedPeerKey = Command(
-            "SELECT r.master_sae, r.slave_sae, p.block_id, p.sealed, p.key_index FROM reservations r LEFT JOIN peer_keys p ON p.key_id = r.key_id WHERE r.key_id = $id", "$id");
+            "SELECT r.master_sae, r.slave_sae, p.block_id, p.sealed, p.key_index, r.recorded_at FROM reservations r LEFT JOIN peer_keys p ON p.key_id = r.key_id WHERE r.key_id = $id", "$id");
         _deletePeerKey = Command("DELETE FROM peer_keys WHERE key_id = $id", "$id");
         _selectReservation = Command("SELECT master_sae, slave_sae FROM reservations WHERE key_id = $id", "$id");
-        _insertReservation = Command("INSERT INTO reservations(key_id, master_sae, slave_sae) VALUES ($id, $m, $s)", "$id", "$m", "$s");
+        _insertReservation = Command("INSERT INTO reservations(key_id, master_sae, slave_sae, block_id, recorded_at) VALUES ($id, $m, $s, $b, $t)",
+            "$id", "$m", "$s", "$b", "$t");
         _deleteReservation = Command("DELETE FROM reservations WHERE key_id = $id", "$id");
         _updateStats = Command(
             "UPDATE stats SET blocks_stored = blocks_stored + $a, blocks_duplicate = blocks_duplicate + $b, " +
             "blocks_dropped_full = blocks_dropped_full + $c, keys_stored = keys_stored + $d, keys_dropped_full = keys_dropped_full + $e, " +
             "remainder_bits_dropped = remainder_bits_dropped + $f, delivered_master = delivered_master + $g, " +
-            "delivered_slave = delivered_slave + $h, reservations_recorded = reservations_recorded + $i WHERE id = 1",
-            "$a", "$b", "$c", "$d", "$e", "$f", "$g", "$h", "$i");
+            "delivered_slave = delivered_slave + $h, reservations_recorded = reservations_recorded + $i, " +
+            "keys_expired = keys_expired + $j, reservations_expired = reservations_expired + $k WHERE id = 1",
+            "$a", "$b", "$c", "$d", "$e", "$f", "$g", "$h", "$i", "$j", "$k");
+        _insertOutbox = Command("INSERT INTO outbox(first_key, master_sae, slave_sae, keys, taken_at) VALUES ($k, $m, $s, $keys, $t)",
+            "$k", "$m", "$s", "$keys", "$t");
+        _deleteOutbox = Command("DELETE FROM outbox WHERE first_key = $k", "$k");
+        _selectBlockStored = Command("SELECT keys_stored FROM blocks WHERE block_id = $b", "$b");
 
         LoadMirrors();
         _metrics = new KeyPoolMetrics(this, options.LinkId, options.Role);
         StartWriter();
+        StartExpiry();
         var stats = Statistics;
         if (!stats.IsConsistent)
             _logger.LogError("Key pool {Path}: counters disagree with the rows present ({Stats}); keys may have been removed outside the node", DatabasePath, stats);
         _logger.LogInformation(
-            "Key pool {Path} open for link {LinkId} as {Role}: {Available} keys available as master, {Held} held for the peer, {Pending} peer reservations pending",
-            DatabasePath, options.LinkId, options.Role, _available, _held, _reservations);
+            "Key pool {Path} open for link {LinkId} as {Role}: {Available} keys available as master, {Held} held for the peer, {Pending} peer reservations pending, " +
+            "{Outbox} of its own reservations to confirm with the peer; reservations expire after {Expiry}",
+            DatabasePath, options.LinkId, options.Role, _available, _held, _reservations, _outbox, options.ReservationExpiry);
     }
 
     public SqliteKeyPoolOptions Options { get; }
@@ -179,7 +198,7 @@ public sealed partial class SqliteKeyPool : IKeyPool
                 var c = _counters;
                 return new KeyPoolStatistics(_available, _held, _reservations, MaxKeyCount, c.BlocksStored, c.BlocksDuplicate,
                     c.BlocksDroppedFull, c.KeysStored, c.KeysDroppedFull, c.RemainderBitsDropped, c.DeliveredMaster,
-                    c.DeliveredSlave, c.ReservationsRecorded, _keysDiscarded);
+                    c.DeliveredSlave, c.ReservationsRecorded, _keysDiscarded, c.KeysExpired, c.ReservationsExpired, _outbox);
             }
         }
     }
@@ -240,8 +259,10 @@ public sealed partial class SqliteKeyPool : IKeyPool
             {
                 master += Convert.ToInt64(Scalar($"SELECT COUNT(*) FROM master_keys WHERE block_id = {block}", tx));
                 peer += Convert.ToInt64(Scalar($"SELECT COUNT(*) FROM peer_keys WHERE block_id = {block}", tx));
-                reservations += Convert.ToInt64(Scalar($"SELECT COUNT(*) FROM reservations WHERE key_id IN (SELECT key_id FROM peer_keys WHERE block_id = {block})", tx));
-                Execute($"DELETE FROM reservations WHERE key_id IN (SELECT key_id FROM peer_keys WHERE block_id = {block})", tx);
+                // A reservation names its block (or, recorded before blocks were sent along, is found through its key).
+                const string ofBlock = "block_id = {0} OR key_id IN (SELECT key_id FROM peer_keys WHERE block_id = {0})";
+                reservations += Convert.ToInt64(Scalar($"SELECT COUNT(*) FROM reservations WHERE {string.Format(ofBlock, block)}", tx));
+                Execute($"DELETE FROM reservations WHERE {string.Format(ofBlock, block)}", tx);
                 Execute($"DELETE FROM master_keys WHERE block_id = {block}", tx);
                 Execute($"DELETE FROM peer_keys WHERE block_id = {block}", tx);
                 Execute($"DELETE FROM blocks WHERE block_id = {block}", tx);
@@ -400,20 +421,29 @@ public sealed partial class SqliteKeyPool : IKeyPool
         ArgumentException.ThrowIfNullOrEmpty(slaveSaeId);
         ArgumentOutOfRangeException.ThrowIfLessThan(count, 1);
 
-        var keys = await WriteAsync((SqliteTransaction tx, long available, out MirrorChange change) => StageTakeAsMaster(tx, available, count, out change), ZeroiseKeys)
+        var keys = await WriteAsync((SqliteTransaction tx, long available, out MirrorChange change) =>
+                StageTakeAsMaster(tx, available, masterSaeId, slaveSaeId, count, out change), ZeroiseKeys)
             .ConfigureAwait(false);
         _logger.LogDebug("Key pool: {Count} keys delivered as master to SAE {Master}, reserved for SAE {Slave}", count, masterSaeId, slaveSaeId);
         return keys;
     }
 
-    public async ValueTask RecordPeerReservationAsync(string masterSaeId, string slaveSaeId, IReadOnlyList<Guid> keyIds)
+    public ValueTask RecordPeerReservationAsync(string masterSaeId, string slaveSaeId, IReadOnlyList<Guid> keyIds)
+    {
+        ArgumentNullException.ThrowIfNull(keyIds);
+        var keys = new ReservedKey[keyIds.Count];
+        for (int i = 0; i < keys.Length; i++) keys[i] = new ReservedKey(keyIds[i], null);
+        return RecordPeerReservationAsync(masterSaeId, slaveSaeId, keys);
+    }
+
+    public async ValueTask RecordPeerReservationAsync(string masterSaeId, string slaveSaeId, IReadOnlyList<ReservedKey> keys)
     {
         ArgumentException.ThrowIfNullOrEmpty(masterSaeId);
         ArgumentException.ThrowIfNullOrEmpty(slaveSaeId);
-        ArgumentNullException.ThrowIfNull(keyIds);
-        if (keyIds.Count == 0) return;
+        ArgumentNullException.ThrowIfNull(keys);
+        if (keys.Count == 0) return;
 
-        await WriteAsync((SqliteTransaction tx, long _, out MirrorChange change) => StagePeerReservation(tx, masterSaeId, slaveSaeId, keyIds, out change))
+        await WriteAsync((SqliteTransaction tx, long _, out MirrorChange change) => StagePeerReservation(tx, masterSaeId, slaveSaeId, keys, out change))
             .ConfigureAwait(false);
     }
 
@@ -444,8 +474,11 @@ public sealed partial class SqliteKeyPool : IKeyPool
     // The stages below refuse (throw) only before their first write, so a refused operation leaves nothing to roll back
     // and the others in its batch go on (SqliteKeyPool.GroupCommit.cs checks this and fails the batch if one did not).
 
-    /// <summary>enc_keys inside a write batch: the oldest <paramref name="count"/> master keys, deleted (not yet committed).</summary>
-    private IReadOnlyList<DeliveredKey> StageTakeAsMaster(SqliteTransaction tx, long available, int count, out MirrorChange change)
+    /// <summary>
+    /// enc_keys inside a write batch: the oldest <paramref name="count"/> master keys, deleted, and the reservation put
+    /// in the outbox (not yet committed).
+    /// </summary>
+    private IReadOnlyList<DeliveredKey> StageTakeAsMaster(SqliteTransaction tx, long available, string masterSaeId, string slaveSaeId, int count, out MirrorChange change)
     {
         if (count > available) throw new KeyPoolExhaustedException(count, available);
 
@@ -471,7 +504,7 @@ public sealed partial class SqliteKeyPool : IKeyPool
                         continue;
                     }
                     var plain = new byte[_keyBytes];
-                    keys.Add(new DeliveredKey(id, plain));
+                    keys.Add(new DeliveredKey(id, plain) { BlockId = blockId });
                     _protector.Open(id, blockId, (byte[])reader.GetValue(3), plain);
                     taken.Add((blockId, index!.Value));
                 }
@@ -491,7 +524,9 @@ public sealed partial class SqliteKeyPool : IKeyPool
                 _ledger.Refused();
                 _logger.LogError("Key pool {Path}: key {KeyId} refused and removed, not delivered: {Reason}", DatabasePath, id, why);
             }
-            change = new MirrorChange { Available = -count - (refused?.Count ?? 0), Counters = new Counters { DeliveredMaster = count } };
+            // The reservation goes out in the same transaction as the take: sent again on every reconnect until the peer has it.
+            InsertOutbox(tx, masterSaeId, slaveSaeId, keys);
+            change = new MirrorChange { Available = -count - (refused?.Count ?? 0), Outbox = 1, Counters = new Counters { DeliveredMaster = count } };
         }
         catch
         {
@@ -501,13 +536,18 @@ public sealed partial class SqliteKeyPool : IKeyPool
         return keys;
     }
 
-    /// <summary>The peer's reservation inside a write batch.</summary>
-    private object? StagePeerReservation(SqliteTransaction tx, string masterSaeId, string slaveSaeId, IReadOnlyList<Guid> keyIds, out MirrorChange change)
+    /// <summary>
+    /// The peer's reservation inside a write batch. Per key: already reserved for the same SAE pair (the peer repeating
+    /// itself) or, with its block named, a block stored here whose key is gone (handed out, expired, discarded: a
+    /// repeat after the fact) is skipped; reserved for another pair, or of a block this pool dropped when it was full,
+    /// refuses the whole reservation; anything else is recorded, stamped with the time (for expiry).
+    /// </summary>
+    private object? StagePeerReservation(SqliteTransaction tx, string masterSaeId, string slaveSaeId, IReadOnlyList<ReservedKey> keys, out MirrorChange change)
     {
         // Every ID checked before the first insert: a refused reservation writes nothing (the batch relies on it).
-        var toInsert = new List<byte[]>(keyIds.Count);
-        HashSet<Guid>? seen = keyIds.Count > 1 ? new HashSet<Guid>(keyIds.Count) : null;
-        foreach (var id in keyIds)
+        var toInsert = new List<(byte[] Id, long? Block)>(keys.Count);
+        HashSet<Guid>? seen = keys.Count > 1 ? new HashSet<Guid>(keys.Count) : null;
+        foreach (var (id, block) in keys)
         {
             if (seen is not null && !seen.Add(id)) continue;
             var idBytes = id.ToByteArray(bigEndian: true);
@@ -515,17 +555,32 @@ public sealed partial class SqliteKeyPool : IKeyPool
             if (existing is { } r)
             {
                 if (r.Master == masterSaeId && r.Slave == slaveSaeId) continue; // the peer repeating itself after a reconnect
-                throw new InvalidOperationException(
+                throw new ReservationRefusedException(
                     $"Key {id} is already reserved for another SAE pair; the peer's reservation for master SAE {masterSaeId} / slave SAE {slaveSaeId} is refused. Nothing was recorded.");
             }
-            toInsert.Add(idBytes);
+            if (block is { } blockId && !PeerKeyStored(tx, idBytes))
+            {
+                _selectBlockStored.Transaction = tx;
+                _selectBlockStored.Parameters[0].Value = blockId;
+                if (_selectBlockStored.ExecuteScalar() is long stored)
+                {
+                    if (stored == 0)
+                        throw new ReservationRefusedException(
+                            $"Key {id} belongs to block {blockId}, which this KME dropped because its pool was full; the reservation is refused. Nothing was recorded.");
+                    continue; // stored here once and gone since: delivered, expired or discarded, never brought back
+                }
+                // The block has not reached this pool yet: recorded, waiting for it (or for expiry).
+            }
+            toInsert.Add((idBytes, block));
         }
         _insertReservation.Transaction = tx;
         _insertReservation.Parameters[1].Value = masterSaeId;
         _insertReservation.Parameters[2].Value = slaveSaeId;
-        foreach (var idBytes in toInsert)
+        _insertReservation.Parameters[4].Value = NowMilliseconds;
+        foreach (var (idBytes, block) in toInsert)
         {
             _insertReservation.Parameters[0].Value = idBytes;
+            _insertReservation.Parameters[3].Value = block is { } b ? b : DBNull.Value;
             _insertReservation.ExecuteNonQuery();
         }
         change = new MirrorChange { Reservations = toInsert.Count, Counters = new Counters { ReservationsRecorded = toInsert.Count } };
@@ -554,7 +609,7 @@ public sealed partial class SqliteKeyPool : IKeyPool
                 _selectReservedPeerKey.Transaction = tx;
                 _selectReservedPeerKey.Parameters[0].Value = idBytes;
                 (string Master, string Slave)? reservation = null;
-                long blockId = 0;
+                long blockId = 0, recordedAt = 0;
                 long? index = null;
                 byte[]? sealedKey = null;
                 using (var reader = _selectReservedPeerKey.ExecuteReader())
@@ -562,6 +617,7 @@ public sealed partial class SqliteKeyPool : IKeyPool
                     if (reader.Read())
                     {
                         reservation = (reader.GetString(0), reader.GetString(1));
+                        recordedAt = reader.GetInt64(5);
                         if (!reader.IsDBNull(2))
                         {
                             blockId = reader.GetInt64(2);
@@ -577,6 +633,8 @@ public sealed partial class SqliteKeyPool : IKeyPool
                         : $"Key {id} is not (yet) reserved for SAE {slaveSaeId}: the master's reservation has not reached this KME.");
                 if (reservation.Value.Master != masterSaeId || reservation.Value.Slave != slaveSaeId)
                     throw new KeyNotFoundException($"Key {id} is not reserved for SAE {slaveSaeId} by master SAE {masterSaeId}.");
+                if (recordedAt <= ExpiredBefore)
+                    throw new KeyNotFoundException($"Key {id} was reserved for SAE {slaveSaeId} longer ago than the reservation expiry ({Options.ReservationExpiry}) and has expired.");
                 if (sealedKey is null)
                     throw new KeyNotFoundException($"Key {id} is reserved for SAE {slaveSaeId} but not yet stored at this KME (its block has not been distilled here yet).");
                 if (_ledger.Check(tx, id, blockId, index, asMaster: false) is { } why)
@@ -617,6 +675,7 @@ public sealed partial class SqliteKeyPool : IKeyPool
 
     public void Dispose()
     {
+        StopExpiry();
         StopWriter();
         lock (_gate)
         {
@@ -631,7 +690,7 @@ public sealed partial class SqliteKeyPool : IKeyPool
                      {
                          _selectBlock, _insertBlock, _insertMasterKey, _insertPeerKey, _selectOldestMaster, _deleteMasterUpTo,
                          _selectPeerKey, _selectReservedPeerKey, _deletePeerKey, _selectReservation, _insertReservation, _deleteReservation,
-                         _updateStats,
+                         _updateStats, _insertOutbox, _deleteOutbox, _selectBlockStored,
                      })
                 cmd.Dispose();
             _db.Dispose();
@@ -716,8 +775,18 @@ public sealed partial class SqliteKeyPool : IKeyPool
                 reservations_recorded INTEGER NOT NULL DEFAULT 0);
             """, tx);
         // Added with the session handshake: keys discarded because the peer never stored their block.
-        if (Convert.ToInt64(Scalar("SELECT COUNT(*) FROM pragma_table_info('stats') WHERE name = 'keys_discarded'", tx)) == 0)
-            Execute("ALTER TABLE stats ADD COLUMN keys_discarded INTEGER NOT NULL DEFAULT 0", tx);
+        AddColumnIfMissing(tx, "stats", "keys_discarded", "INTEGER NOT NULL DEFAULT 0");
+        // Added with the reservation outbox and expiry: reservations name their block and when they were recorded
+        // (those from before count from now), this KME's own reservations wait in the outbox until the peer confirms.
+        AddColumnIfMissing(tx, "stats", "keys_expired", "INTEGER NOT NULL DEFAULT 0");
+        AddColumnIfMissing(tx, "stats", "reservations_expired", "INTEGER NOT NULL DEFAULT 0");
+        AddColumnIfMissing(tx, "reservations", "block_id", "INTEGER");
+        if (AddColumnIfMissing(tx, "reservations", "recorded_at", "INTEGER NOT NULL DEFAULT 0"))
+            Execute($"UPDATE reservations SET recorded_at = {NowMilliseconds}", tx);
+        Execute("""
+            CREATE TABLE IF NOT EXISTS outbox (first_key BLOB PRIMARY KEY, master_sae TEXT NOT NULL, slave_sae TEXT NOT NULL,
+                keys BLOB NOT NULL, taken_at INTEGER NOT NULL) WITHOUT ROWID;
+            """, tx);
 
         var meta = new Dictionary<string, object>(StringComparer.Ordinal);
         using (var cmd = _db.CreateCommand())
@@ -765,14 +834,23 @@ public sealed partial class SqliteKeyPool : IKeyPool
         return storedSalt;
     }
 
+    /// <summary>Adds a column a store created by an earlier version lacks; true when it was added.</summary>
+    private bool AddColumnIfMissing(SqliteTransaction tx, string table, string column, string definition)
+    {
+        if (Convert.ToInt64(Scalar($"SELECT COUNT(*) FROM pragma_table_info('{table}') WHERE name = '{column}'", tx)) != 0) return false;
+        Execute($"ALTER TABLE {table} ADD COLUMN {column} {definition}", tx);
+        return true;
+    }
+
     private void LoadMirrors()
     {
         _available = (long)Scalar("SELECT COUNT(*) FROM master_keys")!;
         _held = (long)Scalar("SELECT COUNT(*) FROM peer_keys")!;
         _reservations = (long)Scalar("SELECT COUNT(*) FROM reservations")!;
+        _outbox = (long)Scalar("SELECT COUNT(*) FROM outbox")!;
         using var cmd = _db.CreateCommand();
         cmd.CommandText = "SELECT blocks_stored, blocks_duplicate, blocks_dropped_full, keys_stored, keys_dropped_full, " +
-                          "remainder_bits_dropped, delivered_master, delivered_slave, reservations_recorded FROM stats WHERE id = 1";
+                          "remainder_bits_dropped, delivered_master, delivered_slave, reservations_recorded, keys_expired, reservations_expired FROM stats WHERE id = 1";
         using var reader = cmd.ExecuteReader();
         if (!reader.Read()) throw new InvalidOperationException($"Key pool {DatabasePath} lacks its counters row: damaged.");
         _counters = new Counters
@@ -780,6 +858,7 @@ public sealed partial class SqliteKeyPool : IKeyPool
             BlocksStored = reader.GetInt64(0), BlocksDuplicate = reader.GetInt64(1), BlocksDroppedFull = reader.GetInt64(2),
             KeysStored = reader.GetInt64(3), KeysDroppedFull = reader.GetInt64(4), RemainderBitsDropped = reader.GetInt64(5),
             DeliveredMaster = reader.GetInt64(6), DeliveredSlave = reader.GetInt64(7), ReservationsRecorded = reader.GetInt64(8),
+            KeysExpired = reader.GetInt64(9), ReservationsExpired = reader.GetInt64(10),
         };
         _keysDiscarded = Convert.ToInt64(Scalar("SELECT keys_discarded FROM stats WHERE id = 1"));
     }
@@ -816,6 +895,8 @@ public sealed partial class SqliteKeyPool : IKeyPool
         p[6].Value = d.DeliveredMaster;
         p[7].Value = d.DeliveredSlave;
         p[8].Value = d.ReservationsRecorded;
+        p[9].Value = d.KeysExpired;
+        p[10].Value = d.ReservationsExpired;
         _updateStats.ExecuteNonQuery();
     }
 
@@ -865,7 +946,7 @@ public sealed partial class SqliteKeyPool : IKeyPool
     private struct Counters
     {
         public long BlocksStored, BlocksDuplicate, BlocksDroppedFull, KeysStored, KeysDroppedFull, RemainderBitsDropped;
-        public long DeliveredMaster, DeliveredSlave, ReservationsRecorded;
+        public long DeliveredMaster, DeliveredSlave, ReservationsRecorded, KeysExpired, ReservationsExpired;
 
         public void Add(in Counters d)
         {
@@ -878,6 +959,8 @@ public sealed partial class SqliteKeyPool : IKeyPool
             DeliveredMaster += d.DeliveredMaster;
             DeliveredSlave += d.DeliveredSlave;
             ReservationsRecorded += d.ReservationsRecorded;
+            KeysExpired += d.KeysExpired;
+            ReservationsExpired += d.ReservationsExpired;
         }
     }
 }

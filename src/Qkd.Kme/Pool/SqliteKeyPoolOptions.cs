@@ -19,6 +19,23 @@ public sealed record SqliteKeyPoolOptions
 
     public KeyPoolDurability Durability { get; init; } = KeyPoolDurability.Full;
 
+    /// <summary>
+    /// How long a key reserved by the peer's enc_keys waits for its slave SAE's dec_keys: after this it is deleted (and
+    /// counted as expired), so keys an SAE never redeems are not held for ever. The master's KME holds nothing for such
+    /// a key (it handed the key out at enc_keys), so expiring it here removes it at both ends; both nodes of a link
+    /// are configured alike. Default one hour.
+    /// </summary>
+    public TimeSpan ReservationExpiry { get; init; } = DefaultReservationExpiry;
+
+    public static readonly TimeSpan DefaultReservationExpiry = TimeSpan.FromHours(1);
+
+    /// <summary>How often expired reservations are swept out (null: an eighth of the expiry, between 1 s and 1 min).
+    /// dec_keys refuses an expired reservation whether or not the sweep has run.</summary>
+    public TimeSpan? ExpirySweepInterval { get; init; }
+
+    /// <summary>The clock that stamps reservations and drives expiry (tests move a fake one).</summary>
+    public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
+
     /// <summary>How long an operation waits for a lock held by another process on the same file (e.g. `qkd keys status`).</summary>
     public TimeSpan BusyTimeout { get; init; } = TimeSpan.FromSeconds(5);
 

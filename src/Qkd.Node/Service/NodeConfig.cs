@@ -163,6 +163,8 @@ public sealed record NodeConfig
             if ((KeyPool.OperatorKeyFile is null) == (KeyPool.OperatorKeyEnvironmentVariable is null))
                 yield return "keyPool needs exactly one of operatorKeyFile and operatorKeyEnvironmentVariable";
             if (KeyPool.KeySizeBits is < 64 or > 8192 || KeyPool.KeySizeBits % 8 != 0) yield return $"keyPool.keySizeBits {KeyPool.KeySizeBits} must be a multiple of 8 in 64..8192";
+            if (!(KeyPool.ReservationExpirySeconds >= 1 && KeyPool.ReservationExpirySeconds <= 30 * 86400))
+                yield return $"keyPool.reservationExpirySeconds {KeyPool.ReservationExpirySeconds} is outside [1, 2592000] (30 days)";
         }
         if ((Emulator is null) == (Devices is null)) yield return "exactly one of \"devices\" (real devices) and \"emulator\" is required";
         if (Emulator is not null)
@@ -274,8 +276,10 @@ public sealed record ClassicalChannelConfig(string Endpoint, string PreSharedSec
 /// <param name="Database">SQLite file of the key pool.</param>
 /// <param name="OperatorKeyFile">The key that encrypts key material at rest (32 bytes, hex or raw, mode 0600).</param>
 /// <param name="OperatorKeyEnvironmentVariable">Or: the environment variable holding it (hex).</param>
+/// <param name="ReservationExpirySeconds">How long a key reserved by the peer's enc_keys waits for its slave SAE's
+/// dec_keys before it is deleted (at this end; the master's end holds nothing more for it). Give both nodes the same.</param>
 public sealed record KeyPoolConfig(string Database, string? OperatorKeyFile = null, string? OperatorKeyEnvironmentVariable = null,
-    int KeySizeBits = 256, long MaxKeyCount = 10_000_000);
+    int KeySizeBits = 256, long MaxKeyCount = 10_000_000, double ReservationExpirySeconds = 3600);
 
 /// <param name="Fibre">The emulated fibre, host:port: Bob listens, Alice's light goes there.</param>
 /// <param name="Profile">Link profile JSON (relative to the config file); null: built-in.</param>

@@ -118,6 +118,7 @@ public sealed class QkdNodeService(NodeConfig config, ILoggerFactory loggers, IH
             Role = alice ? KmeRole.Alice : KmeRole.Bob,
             KeySizeBits = config.KeyPool.KeySizeBits,
             MaxKeyCount = config.KeyPool.MaxKeyCount,
+            ReservationExpiry = TimeSpan.FromSeconds(config.KeyPool.ReservationExpirySeconds),
         }, operatorKey, loggers.CreateLogger<SqliteKeyPool>()));
         string preSharedSecret = config.PathOf(config.ClassicalChannel.PreSharedSecretFile);
         using var pad = Step(NodeStartupFailure.Files, e => FieldNaming(e, "classicalChannel.stateDirectory", ("classicalChannel.preSharedSecretFile", preSharedSecret)),
@@ -183,10 +184,22 @@ public sealed class QkdNodeService(NodeConfig config, ILoggerFactory loggers, IH
         var kmeLinkAddress = await kmeLinkEndpoint.ResolveAsync(kmeLinkField, stoppingToken).ConfigureAwait(false);
         // Pad state older than the peer's (deleted or restored), found by either channel: the node must not go on.
         _ = pad.Stale.ContinueWith(t => StopOnStalePad(t.Result), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
-        await using var syncChannel = Step(NodeStartupFailure.Network, kmeLinkField,
-            () => new TcpClassicalChannel(ChannelOptions(end, alice ? kmeLinkEndpoint.ForConnecting() : kmeLinkAddress, ChannelKind.KmeLink), pad, loggers.CreateLogger("qkd.kme-link")));
-        using var syncChannelMetrics = metrics.Channels.Track("kme", syncChannel.Security);
-        await using var kmeSync = new KmeSync(syncChannel, pool, loggers.CreateLogger("qkd.kme-link"));
+        EndPoint kmeLinkTarget = alice ? kmeLinkEndpoint.ForConnecting() : kmeLinkAddress;
+        var kmeLinkLog = loggers.CreateLogger("qkd.kme-link");
+        // One channel per session of the KME link: when the peer restarts the session ends for good (SessionLost) and
+        // the link opens the next one itself. The first opens now, so a port another program holds stops the start-up.
+        KmeLinkChannel OpenKmeLink()
+        {
+            var channel = new TcpClassicalChannel(ChannelOptions(end, kmeLinkTarget, ChannelKind.KmeLink), pad, kmeLinkLog);
+            var tracking = metrics.Channels.Track("kme", channel.Security);
+            return new KmeLinkChannel(channel, () => channel.IsConnected, async () =>
+            {
+                await channel.DisposeAsync().ConfigureAwait(false);
+                tracking.Dispose();
+            });
+        }
+        var firstKmeLink = Step(NodeStartupFailure.Network, kmeLinkField, OpenKmeLink);
+        await using var kmeSync = new PeerKmeLink(firstKmeLink, OpenKmeLink, pool, kmeLinkLog);
         EtsiKeyDeliveryServer? server = null;
         try
         {

@@ -303,8 +303,21 @@ public sealed class EtsiKeyDeliveryServerTests : IClassFixture<EtsiKeyDeliverySe
 
         var error = await Json(await master.GetAsync("/api/v1/keys/sae-bob-1/enc_keys?number=2", Ct), HttpStatusCode.ServiceUnavailable);
 
-        Assert.Contains("could not reach the peer KME", error.GetProperty("message").GetString());
-        Assert.Equal(before - 2, link.AlicePool.AvailableAsMaster); // taken and discarded: never handed out twice
+        Assert.Contains("could not be confirmed by the peer KME", error.GetProperty("message").GetString());
+        Assert.Equal(before - 2, link.AlicePool.AvailableAsMaster); // taken and not handed out: never handed out twice
+    }
+
+    [Fact]
+    public async Task A_KME_link_known_to_be_down_gets_503_before_any_key_is_taken()
+    {
+        await using var link = await StartLink(aliceNotifier: new LinkDownNotifier());
+        var master = link.Client(link.Alice, "sae-alice-1");
+        long before = link.AlicePool.AvailableAsMaster;
+
+        var error = await Json(await master.GetAsync("/api/v1/keys/sae-bob-1/enc_keys?number=2", Ct), HttpStatusCode.ServiceUnavailable);
+
+        Assert.Contains("KME link to the peer KME is down", error.GetProperty("message").GetString());
+        Assert.Equal(before, link.AlicePool.AvailableAsMaster); // a client retrying through an outage uses no key up
     }
 
     [Fact]

@@ -78,7 +78,7 @@ public sealed class InMemoryKeyPool(KmeRole role, string linkId, int keySizeBits
         {
             foreach (var id in keyIds)
                 if (!_forPeer.TryGetValue(id, out var k) || k.Master is not null)
-                    throw new InvalidOperationException($"Key {id} is not held for the peer or is already reserved.");
+                    throw new ReservationRefusedException($"Key {id} is not held for the peer or is already reserved.");
             foreach (var id in keyIds)
             {
                 _forPeer[id].Master = masterSaeId;

@@ -11,17 +11,26 @@ public sealed class PoolReservationNotifier(IKeyPool peer) : IReservationNotifie
 {
     public int Notifications;
 
-    public async ValueTask NotifyAsync(string masterSaeId, string slaveSaeId, IReadOnlyList<Guid> keyIds, CancellationToken cancellationToken)
+    public async ValueTask NotifyAsync(string masterSaeId, string slaveSaeId, IReadOnlyList<ReservedKey> keys, CancellationToken cancellationToken)
     {
-        await peer.RecordPeerReservationAsync(masterSaeId, slaveSaeId, keyIds);
+        await peer.RecordPeerReservationAsync(masterSaeId, slaveSaeId, keys);
         Interlocked.Increment(ref Notifications);
     }
+}
+
+/// <summary>A KME link that knows it is down (no connection to the peer).</summary>
+public sealed class LinkDownNotifier : IReservationNotifier
+{
+    public bool IsPeerReachable => false;
+
+    public ValueTask NotifyAsync(string masterSaeId, string slaveSaeId, IReadOnlyList<ReservedKey> keys, CancellationToken cancellationToken) =>
+        throw new InvalidOperationException("enc_keys must not reserve while the link is down");
 }
 
 /// <summary>A peer that cannot be reached.</summary>
 public sealed class UnreachablePeerNotifier : IReservationNotifier
 {
-    public ValueTask NotifyAsync(string masterSaeId, string slaveSaeId, IReadOnlyList<Guid> keyIds, CancellationToken cancellationToken) =>
+    public ValueTask NotifyAsync(string masterSaeId, string slaveSaeId, IReadOnlyList<ReservedKey> keys, CancellationToken cancellationToken) =>
         throw new IOException("classical channel down");
 }
 

@@ -71,10 +71,11 @@ public sealed class KmeSyncTests : IDisposable
     }
 
     /// <summary>enc_keys at Alice's KME: takes keys as master and waits until Bob's KME has recorded them.</summary>
-    private static async Task<IReadOnlyList<DeliveredKey>> EncKeys(IKeyPool alice, KmeSync sync, int count)
+    private static async Task<IReadOnlyList<DeliveredKey>> EncKeys(IKeyPool alice, KmeSync sync, int count, string slave = Slave)
     {
-        var keys = await alice.TakeAsMasterAsync(Master, Slave, count);
-        await sync.NotifyAsync(Master, Slave, keys.Select(k => k.Id).ToArray(), CancellationToken.None);
+        var keys = await alice.TakeAsMasterAsync(Master, slave, count);
+        var outcome = await sync.ReserveAsync(Master, slave, keys.Select(k => new ReservedKey(k.Id, k.BlockId)).ToArray(), CancellationToken.None);
+        if (outcome != ReservationOutcome.Recorded) throw new InvalidOperationException($"the peer answered {outcome}");
         return keys;
     }
 
@@ -93,6 +94,8 @@ public sealed class KmeSyncTests : IDisposable
 
         Assert.Equal(requests, aliceSync.ReservationsSent);
         Assert.Equal(requests, bobSync.ReservationsRecorded);
+        // Batched: never more messages than reservations plus the Hello (fewer whenever requests overlapped).
+        Assert.InRange(aliceSync.MessagesSent, 1, requests + 1);
         Assert.Equal(0, bobSync.ReservationsRefused);
         // Every reservation is durable at Bob's KME: the slave SAE redeems each key, with the master's bytes.
         foreach (var keys in delivered)
@@ -118,8 +121,8 @@ public sealed class KmeSyncTests : IDisposable
         var tasks = Enumerable.Range(0, requests).Select(i => Task.Run(async () =>
         {
             if (i != refusedAt) return await EncKeys(alice, aliceSync, 1);
-            await aliceSync.NotifyAsync(Master, "sae-bob-2", [taken[0].Id], CancellationToken.None);
-            return [];
+            var outcome = await aliceSync.ReserveAsync(Master, "sae-bob-2", [new ReservedKey(taken[0].Id, taken[0].BlockId)], CancellationToken.None);
+            throw new InvalidOperationException($"the peer {outcome.ToString().ToLowerInvariant()} it");
         })).ToArray();
         await Assert.ThrowsAnyAsync<Exception>(async () => await Task.WhenAll(tasks));
 
@@ -128,7 +131,7 @@ public sealed class KmeSyncTests : IDisposable
             if (i == refusedAt)
             {
                 var e = await Assert.ThrowsAsync<InvalidOperationException>(() => tasks[i]);
-                Assert.Contains("refused", e.Message);
+                Assert.Contains("refused", e.Message, StringComparison.OrdinalIgnoreCase);
             }
             else
             {
@@ -146,7 +149,7 @@ public sealed class KmeSyncTests : IDisposable
     {
         var alice = TestPools.InMemory(KmeRole.Alice);
         using var bob = new GatedPool(TestPools.InMemory(KmeRole.Bob)) { Target = KmeSync.MaxInFlight };
-        Feed(alice, bob, blocks: 2, keysPerBlock: 1024);
+        Feed(alice, bob, blocks: 4, keysPerBlock: 1024);
         var (aliceEnd, bobEnd) = InMemoryClassicalChannel.CreatePair();
         await using var aliceSync = new KmeSync(aliceEnd, alice, NullLogger.Instance);
         await using var bobSync = new KmeSync(bobEnd, bob, NullLogger.Instance);

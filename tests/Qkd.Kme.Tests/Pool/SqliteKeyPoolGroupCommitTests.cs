@@ -87,7 +87,7 @@ public sealed class SqliteKeyPoolGroupCommitTests : IDisposable
         Assert.Equal([Id(0), Id(2)], byName["dec 0 2"].KeyIds);
         Assert.IsType<KeyNotFoundException>(byName["dec 0 again"].Failure);
         Assert.IsType<KeyNotFoundException>(byName["dec 4 wrong SAE"].Failure);
-        Assert.IsType<InvalidOperationException>(byName["reserve 6 and a taken 4"].Failure);
+        Assert.IsType<ReservationRefusedException>(byName["reserve 6 and a taken 4"].Failure);
         Assert.IsType<KeyNotFoundException>(byName["dec 6"].Failure); // its reservation was rolled back with the failed operation
         Assert.Equal([Id(4)], byName["dec 4"].KeyIds);
         Assert.IsType<ArgumentException>(byName["dec twice in one request"].Failure);
@@ -145,7 +145,7 @@ public sealed class SqliteKeyPoolGroupCommitTests : IDisposable
                 Expect<KeyNotFoundException>(() => bob.TakeAsSlave(master, slave, ids), "dec before reservation");
                 bob.RecordPeerReservation(master, slave, ids);
                 Expect<KeyNotFoundException>(() => bob.TakeAsSlave(master, $"other{c}", ids), "dec by another SAE");
-                Expect<InvalidOperationException>(() => { bob.RecordPeerReservation("intruder", slave, ids); return null; }, "conflicting reservation");
+                Expect<ReservationRefusedException>(() => { bob.RecordPeerReservation("intruder", slave, ids); return null; }, "conflicting reservation");
                 foreach (var k in bob.TakeAsSlave(master, slave, ids)) decDelivered.Add((k.Id, k.Key, c));
                 Expect<KeyNotFoundException>(() => bob.TakeAsSlave(master, slave, ids), "dec twice");
             }
@@ -195,7 +195,7 @@ public sealed class SqliteKeyPoolGroupCommitTests : IDisposable
         bob.RecordPeerReservation("a", "b", [Id(0), Id(2), Id(0)]);
         Assert.Equal(2, bob.Statistics.PeerReservationsPending);
         // Key 2 is reserved for another pair: the whole reservation is refused, key 4 is not recorded either.
-        Assert.Throws<InvalidOperationException>(() => bob.RecordPeerReservation("a", "c", [Id(4), Id(2)]));
+        Assert.Throws<ReservationRefusedException>(() => bob.RecordPeerReservation("a", "c", [Id(4), Id(2)]));
         Assert.Throws<KeyNotFoundException>(() => bob.TakeAsSlave("a", "c", [Id(4)]));
         Assert.Equal([Id(0), Id(2)], bob.TakeAsSlave("a", "b", [Id(0), Id(2)]).Select(k => k.Id));
         var s = bob.Statistics;

@@ -150,7 +150,7 @@ public sealed class SqliteKeyPoolTests : IDisposable
         var ids = alice.TakeAsMaster("m", "s", 2).Select(k => k.Id).ToArray();
         bob.RecordPeerReservation("m", "s", [ids[0]]);
 
-        Assert.Throws<InvalidOperationException>(() => bob.RecordPeerReservation("m", "other", [ids[1], ids[0]]));
+        Assert.Throws<ReservationRefusedException>(() => bob.RecordPeerReservation("m", "other", [ids[1], ids[0]]));
         Assert.Equal(1, bob.Statistics.PeerReservationsPending); // ids[1] was not recorded either
         Assert.Equal(new Dictionary<string, long> { ["s"] = 1 }, bob.PendingReservationsBySlaveSae());
     }
