@@ -132,7 +132,9 @@ public sealed class KeyPoolRemanenceTests : IDisposable
         var row = before[1];
         Sql(path, "INSERT INTO peer_keys(key_id, block_id, sealed, key_index) VALUES ($id, $b, $s, $i)",
             ("$id", row.KeyId), ("$b", row.Block), ("$s", row.Sealed), ("$i", row.Index));
-        Sql(path, "INSERT INTO reservations(key_id, master_sae, slave_sae) VALUES ($id, 'sae-a', 'sae-b')", ("$id", row.KeyId));
+        // Put back as it was (the reservation recorded just now, so expiry is not what refuses it).
+        Sql(path, "INSERT INTO reservations(key_id, master_sae, slave_sae, block_id, recorded_at) VALUES ($id, 'sae-a', 'sae-b', $b, CAST(strftime('%s','now') AS INTEGER) * 1000)",
+            ("$id", row.KeyId), ("$b", row.Block));
 
         var refused = await Assert.ThrowsAsync<KeyNotFoundException>(async () => await bob.TakeAsSlaveAsync("sae-a", "sae-b", [id]));
         Assert.Contains("already consumed", refused.Message);
