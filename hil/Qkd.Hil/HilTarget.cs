@@ -89,7 +89,7 @@ public sealed record HilTarget
     public LinkRig CreateRig(LinkProfile profile, LinkSettings settings, ulong seed)
     {
         if (IsEmulated)
-            return LinkRig.CreateEmulated(profile, EmulatedLinkRunner.TaggerOptionsFor(settings, long.MaxValue), seed,
+            return LinkRig.CreateEmulated(profile, EmulatedSetup.TaggerOptionsFor(settings, long.MaxValue), seed,
                 Transport == "pty" ? EmulatedDeviceTransport.PseudoTerminal : EmulatedDeviceTransport.InProcess);
         return Devices!.CreateRig(source: SourceFile);
     }

@@ -1,3 +1,7 @@
+using Qkd.Hardware.Peripherals;
+using Qkd.ClassicalChannel;
+using Qkd.Hardware.RandomNumberGenerator;
+using Qkd.Lab.Run;
 using Qkd.Node.Devices;
 using Qkd.Node.Link;
 

@@ -53,10 +53,10 @@ public static class AlignmentSweep
     public static QberTally MeasureQber(LinkRig rig, LinkProfile profile, LinkSettings settings, ISymbolSource symbols, long pulses, ulong seed,
         CancellationToken cancellationToken)
     {
-        var taggerOptions = EmulatedLinkRunner.TaggerOptionsFor(settings, long.MaxValue);
+        var taggerOptions = EmulatedSetup.TaggerOptionsFor(settings, long.MaxValue);
         var emission = rig.StartEmission(symbols, pulses);
         var tally = new QberTally();
-        using (var frontEnd = new TimeTagFrontEnd(emission, EmulatedLinkRunner.ClockRecoveryOptionsFor(profile, settings, taggerOptions), profile.ReceiverLayout,
+        using (var frontEnd = new TimeTagFrontEnd(emission, EmulatedSetup.ClockRecoveryOptionsFor(profile, settings, taggerOptions), profile.ReceiverLayout,
                    Xoshiro256StarStar.ForStream(seed, "lab-squashing")))
         {
             frontEnd.Start();

@@ -1,3 +1,7 @@
+using Qkd.Hardware.Peripherals;
+using Qkd.ClassicalChannel;
+using Qkd.Hardware.RandomNumberGenerator;
+using Qkd.Lab.Run;
 using System.Globalization;
 using Qkd.Acquisition.Replay;
 using Qkd.Core.TimeTags;
@@ -81,8 +85,8 @@ public static class LabTagCapture
                 if (long.TryParse(header.FindMetadata(Recording.PulsesKey), NumberStyles.None, CultureInfo.InvariantCulture, out long p)) pulses = p;
             }
             var (tags, count) = ReadAll(source, 1 << 20, cancellationToken);
-            // Recordings are made with the run's tagger wiring (EmulatedLinkRunner.TaggerOptionsFor).
-            var tagger = settings is not null && pulses is long end ? EmulatedLinkRunner.TaggerOptionsFor(settings, end) : null;
+            // Recordings are made with the run's tagger wiring (EmulatedSetup.TaggerOptionsFor).
+            var tagger = settings is not null && pulses is long end ? EmulatedSetup.TaggerOptionsFor(settings, end) : null;
             var symbols = settings is not null && seed is ulong sd ? EmulatedSetup.AliceSymbols(settings, sd) : null;
             return new LabCapture(tags, count, $"replay {file}", profile, tagger, seed, pulses, symbols) { Settings = settings };
         }

@@ -22,10 +22,10 @@ public static class LinkMonitor
     public static IReadOnlyList<MonitorSnapshot> Run(LinkRig rig, LinkProfile profile, LinkSettings settings, ISymbolSource symbols, long pulses,
         TimeSpan interval, Action<MonitorSnapshot> onSnapshot, CancellationToken cancellationToken)
     {
-        var taggerOptions = EmulatedLinkRunner.TaggerOptionsFor(settings, long.MaxValue);
+        var taggerOptions = EmulatedSetup.TaggerOptionsFor(settings, long.MaxValue);
         var snapshots = new List<MonitorSnapshot>();
         var emission = rig.StartEmission(symbols, pulses);
-        using var frontEnd = new TimeTagFrontEnd(emission, EmulatedLinkRunner.ClockRecoveryOptionsFor(profile, settings, taggerOptions), profile.ReceiverLayout,
+        using var frontEnd = new TimeTagFrontEnd(emission, EmulatedSetup.ClockRecoveryOptionsFor(profile, settings, taggerOptions), profile.ReceiverLayout,
             Xoshiro256StarStar.ForStream(1, "monitor-squashing"));
         frontEnd.Start();
         var watch = Stopwatch.StartNew();

@@ -44,12 +44,12 @@ public class FrontEndBenchmarks
         var profile = LinkProfile.Default;
         var settings = LinkSettings.Default;
         var link = new EmulatedLink(profile, settings.Light, new SeededSymbolSource(1, settings.SymbolDistribution()), 2);
-        var wiring = EmulatedLinkRunner.TaggerOptionsFor(settings, long.MaxValue);
+        var wiring = EmulatedSetup.TaggerOptionsFor(settings, long.MaxValue);
         var tagger = new EmulatedTimeTagger(link, wiring, 3);
         _tags = new TimeTag[TagCount];
         for (int filled = 0; filled < TagCount;)
             filled += tagger.Read(_tags.AsSpan(filled));
-        _clock = EmulatedLinkRunner.ClockRecoveryOptionsFor(profile, settings, wiring);
+        _clock = EmulatedSetup.ClockRecoveryOptionsFor(profile, settings, wiring);
     }
 
     [Benchmark(OperationsPerInvoke = TagCount)]

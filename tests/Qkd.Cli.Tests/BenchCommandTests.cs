@@ -48,7 +48,7 @@ public sealed class BenchCommandTests : IDisposable
     [Fact(Timeout = 120_000)]
     public async Task Gate_sweep_and_monitor_drive_a_bench()
     {
-        using var bench = new EmulatedSerialBench(EmulatedBench.Profile(10), EmulatedLinkRunner.TaggerOptionsFor(LinkSettings.Default, long.MaxValue), 4, EmulatedBench.Truth);
+        using var bench = new EmulatedSerialBench(EmulatedBench.Profile(10), EmulatedSetup.TaggerOptionsFor(LinkSettings.Default, long.MaxValue), 4, EmulatedBench.Truth);
         string file = BenchFile(bench);
 
         var (code, output, error) = await Run("calibrate", "gate", "--bench", file, "--from-ps", "29000", "--to-ps", "33000", "--step-ps", "500",

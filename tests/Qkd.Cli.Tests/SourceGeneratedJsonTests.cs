@@ -1,3 +1,7 @@
+using Qkd.Hardware.Peripherals;
+using Qkd.ClassicalChannel;
+using Qkd.Hardware.RandomNumberGenerator;
+using Qkd.Lab.Run;
 using System.Collections;
 using System.Text.Json;
 using System.Text.Json.Serialization;

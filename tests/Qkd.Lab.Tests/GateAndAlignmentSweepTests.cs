@@ -12,7 +12,7 @@ public class GateAndAlignmentSweepTests
 {
     private static LinkRig Rig(LinkProfile profile, EmulatedLabTruth truth)
     {
-        var rig = LinkRig.CreateEmulated(profile, EmulatedLinkRunner.TaggerOptionsFor(LinkSettings.Default, long.MaxValue), 3, truth: truth);
+        var rig = LinkRig.CreateEmulated(profile, EmulatedSetup.TaggerOptionsFor(LinkSettings.Default, long.MaxValue), 3, truth: truth);
         rig.Connect();
         rig.Configure(profile, LinkSettings.Default, 0);
         return rig;

@@ -43,7 +43,7 @@ internal sealed class RigSource
     {
         var rig = bench is not null
             ? bench.CreateRig()
-            : LinkRig.CreateEmulated(profile, EmulatedLinkRunner.TaggerOptionsFor(settings, long.MaxValue), seed, truth: truth);
+            : LinkRig.CreateEmulated(profile, EmulatedSetup.TaggerOptionsFor(settings, long.MaxValue), seed, truth: truth);
         try
         {
             rig.Connect();

@@ -1,3 +1,8 @@
+using Qkd.Hardware.Peripherals;
+using Qkd.Node.Devices;
+using Qkd.ClassicalChannel;
+using Qkd.Hardware.RandomNumberGenerator;
+using Qkd.Lab.Run;
 using System.Globalization;
 using Qkd.Node.Link;
 

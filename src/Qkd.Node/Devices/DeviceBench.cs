@@ -1,3 +1,4 @@
+using Qkd.Hardware.Peripherals;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using System.Text.Json.Serialization.Metadata;

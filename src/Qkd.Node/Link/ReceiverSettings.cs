@@ -59,7 +59,7 @@ public sealed record ReceiverSettings
     /// <summary>The emulated receiver's wiring and timing: what a lab engineer would measure on it.</summary>
     public static ReceiverSettings ForEmulated(LinkProfile profile, LinkSettings settings, EmulatedTimeTaggerOptions tagger)
     {
-        var clock = EmulatedLinkRunner.ClockRecoveryOptionsFor(profile, settings, tagger with { SyncDivider = settings.PulsesPerSync });
+        var clock = EmulatedSetup.ClockRecoveryOptionsFor(profile, settings, tagger with { SyncDivider = settings.PulsesPerSync });
         return new ReceiverSettings
         {
             Layout = profile.ReceiverLayout,

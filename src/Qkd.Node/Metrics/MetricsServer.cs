@@ -1,3 +1,4 @@
+using Qkd.Hardware.Peripherals;
 using System.Net;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;

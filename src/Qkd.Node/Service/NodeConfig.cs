@@ -253,8 +253,8 @@ public sealed record NodeConfig
     /// </summary>
     public Acquisition.ClockRecoveryOptions ReceiverClock(LinkSettings settings) => Devices is not null
         ? (Receiver ?? throw new InvalidOperationException("Bob on devices needs a receiver section.")).ClockRecovery(settings)
-        : EmulatedLinkRunner.ClockRecoveryOptionsFor(EmulatedLink().Profile, settings,
-            EmulatedLinkRunner.TaggerOptionsFor(settings, long.MaxValue, EmulatedLink().Profile.ReceiverLayout));
+        : EmulatedSetup.ClockRecoveryOptionsFor(EmulatedLink().Profile, settings,
+            EmulatedSetup.TaggerOptionsFor(settings, long.MaxValue, EmulatedLink().Profile.ReceiverLayout));
 }
 
 /// <param name="Endpoint">Bob listens here, Alice connects here: host:port ("127.0.0.1:7001", "bob.example.net:7001").</param>

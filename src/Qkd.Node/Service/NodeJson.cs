@@ -1,3 +1,4 @@
+using Qkd.Hardware.Peripherals;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using System.Text.Json.Serialization.Metadata;
@@ -34,13 +35,13 @@ internal sealed partial class NodeJson : JsonSerializerContext
             .WithAddedModifier(InitOnlyDefaults.For<Kme.Delivery.KeyDeliveryOptions>())
             .WithAddedModifier(InitOnlyDefaults.For<Devices.DeviceBench>())
             .WithAddedModifier(InitOnlyDefaults.For<Devices.DeviceAddress>())
-            .WithAddedModifier(InitOnlyDefaults.For<Devices.PeripheralsConfig>())
-            .WithAddedModifier(InitOnlyDefaults.For<Devices.BiasDacConfig>())
-            .WithAddedModifier(InitOnlyDefaults.For<Devices.TemperatureSensorConfig>())
-            .WithAddedModifier(InitOnlyDefaults.For<Devices.MonitorAdcConfig>())
-            .WithAddedModifier(InitOnlyDefaults.For<Devices.GpioLinesConfig>())
-            .WithAddedModifier(InitOnlyDefaults.For<Devices.InterlockLineConfig>())
-            .WithAddedModifier(InitOnlyDefaults.For<Devices.GateEnableLineConfig>()),
+            .WithAddedModifier(InitOnlyDefaults.For<Hardware.Peripherals.PeripheralsConfig>())
+            .WithAddedModifier(InitOnlyDefaults.For<Hardware.Peripherals.BiasDacConfig>())
+            .WithAddedModifier(InitOnlyDefaults.For<Hardware.Peripherals.TemperatureSensorConfig>())
+            .WithAddedModifier(InitOnlyDefaults.For<Hardware.Peripherals.MonitorAdcConfig>())
+            .WithAddedModifier(InitOnlyDefaults.For<Hardware.Peripherals.GpioLinesConfig>())
+            .WithAddedModifier(InitOnlyDefaults.For<Hardware.Peripherals.InterlockLineConfig>())
+            .WithAddedModifier(InitOnlyDefaults.For<Hardware.Peripherals.GateEnableLineConfig>()),
     };
 
     private static JsonSerializerOptions? s_readOptions;

@@ -1,3 +1,5 @@
+using Qkd.Hardware.RandomNumberGenerator;
+using Qkd.Hardware.Peripherals;
 using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.Hosting;
@@ -406,7 +408,7 @@ public sealed class QkdNodeService(NodeConfig config, ILoggerFactory loggers, IH
         using var emulated = fibre is null ? null : OpenDevices("emulator", "emulator.fibre", () =>
         {
             var (profile, settings) = config.EmulatedLink();
-            var receiver = EmulatedReceiver.Create(profile, EmulatedLinkRunner.TaggerOptionsFor(settings, long.MaxValue, profile.ReceiverLayout), config.Emulator!.Seed,
+            var receiver = EmulatedReceiver.Create(profile, EmulatedSetup.TaggerOptionsFor(settings, long.MaxValue, profile.ReceiverLayout), config.Emulator!.Seed,
                 fibre, Transport());
             try
             {

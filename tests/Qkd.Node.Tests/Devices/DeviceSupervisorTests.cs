@@ -1,3 +1,7 @@
+using Qkd.Hardware.Peripherals;
+using Qkd.ClassicalChannel;
+using Qkd.Hardware.RandomNumberGenerator;
+using Qkd.Lab.Run;
 using Qkd.Emulation;
 using Qkd.Protocol;
 using Qkd.Node.Devices;
@@ -13,7 +17,7 @@ public sealed class DeviceSupervisorTests
     {
         var profile = LinkProfile.Default;
         // Short reply timeouts and no retries: a hung device costs a supervision round about half a second.
-        var rig = LinkRig.CreateEmulated(profile, EmulatedLinkRunner.TaggerOptionsFor(LinkSettings.Default, long.MaxValue), 1,
+        var rig = LinkRig.CreateEmulated(profile, EmulatedSetup.TaggerOptionsFor(LinkSettings.Default, long.MaxValue), 1,
             connectionOptions: new DeviceConnectionOptions { ReplyTimeout = TimeSpan.FromMilliseconds(500), Retries = 0 });
         rig.Connect();
         return rig;

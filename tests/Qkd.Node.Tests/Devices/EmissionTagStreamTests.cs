@@ -119,7 +119,7 @@ public sealed class EmissionTagStreamTests
         // capture goes through the same window, so compare with the raw tagger stream of the same run instead.
         var profile = LinkProfile.Default.WithDistance(10);
         var settings = LinkSettings.Default;
-        var wiring = EmulatedLinkRunner.TaggerOptionsFor(settings, long.MaxValue);
+        var wiring = EmulatedSetup.TaggerOptionsFor(settings, long.MaxValue);
         const long pulses = 3_000_000;
         List<TimeTag> Run(bool window)
         {

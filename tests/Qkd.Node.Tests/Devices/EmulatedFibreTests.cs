@@ -44,7 +44,7 @@ public class EmulatedFibreTests
     public void Light_down_the_fibre_gives_the_tags_of_the_one_process_rig()
     {
         var symbols = EmulatedSetup.AliceSymbols(Settings, Seed);
-        var taggerOptions = EmulatedLinkRunner.TaggerOptionsFor(Settings, Pulses);
+        var taggerOptions = EmulatedSetup.TaggerOptionsFor(Settings, Pulses);
 
         List<TimeTag> viaFibre;
         using (var receiver = EmulatedReceiver.Create(Profile, taggerOptions, Seed, new IPEndPoint(IPAddress.Loopback, 0)))

@@ -11,7 +11,7 @@ public class LabTruthTests
     private static LinkRig Rig(EmulatedLabTruth truth)
     {
         var profile = LinkProfile.Default;
-        var rig = LinkRig.CreateEmulated(profile, EmulatedLinkRunner.TaggerOptionsFor(LinkSettings.Default, long.MaxValue), 1, truth: truth);
+        var rig = LinkRig.CreateEmulated(profile, EmulatedSetup.TaggerOptionsFor(LinkSettings.Default, long.MaxValue), 1, truth: truth);
         rig.Connect();
         rig.Configure(profile, LinkSettings.Default, 0);
         return rig;

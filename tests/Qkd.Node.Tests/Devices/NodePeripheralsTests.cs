@@ -1,3 +1,4 @@
+using Qkd.Hardware.Peripherals;
 using System.Device.Gpio;
 using Qkd.Hardware.Gpio;
 using Qkd.Node.Devices;

@@ -1,3 +1,4 @@
+using Qkd.Hardware.Peripherals;
 using Qkd.Node.Devices;
 
 namespace Qkd.Node.Tests.Devices;

@@ -1,3 +1,7 @@
+using Qkd.Hardware.Peripherals;
+using Qkd.Node.Devices;
+using Qkd.Hardware.RandomNumberGenerator;
+using Qkd.Lab.Run;
 using System.Diagnostics;
 using Qkd.ClassicalChannel.Tests;
 using Qkd.Acquisition;

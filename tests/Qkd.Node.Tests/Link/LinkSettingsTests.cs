@@ -161,7 +161,7 @@ public sealed class LinkSettingsTests
     public void The_emulated_physics_takes_the_light_from_the_settings_the_modulator_is_configured_with()
     {
         var settings = LinkSettings.Default with { PulseRateHz = 2e9, SignalMeanPhotonNumber = 0.6, DecoyMeanPhotonNumber = 0.2, PulsesPerSync = 2048 };
-        using var rig = LinkRig.CreateEmulated(LinkProfile.Default, EmulatedLinkRunner.TaggerOptionsFor(settings, long.MaxValue), 1);
+        using var rig = LinkRig.CreateEmulated(LinkProfile.Default, EmulatedSetup.TaggerOptionsFor(settings, long.MaxValue), 1);
         rig.Connect();
         rig.Configure(LinkProfile.Default, settings, 0);
         var devices = rig.Emulated!;

@@ -1,3 +1,4 @@
+using Qkd.Hardware.Peripherals;
 using System.Net;
 using System.Device.Gpio;
 using Qkd.Node.Devices;

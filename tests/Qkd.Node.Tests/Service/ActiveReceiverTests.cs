@@ -65,7 +65,7 @@ public class ActiveReceiverTests
         var alicePool = new RecordingPool();
         var bobPool = new RecordingPool();
 
-        using var receiver = EmulatedReceiver.Create(profile, EmulatedLinkRunner.TaggerOptionsFor(settings, long.MaxValue, profile.ReceiverLayout), 13,
+        using var receiver = EmulatedReceiver.Create(profile, EmulatedSetup.TaggerOptionsFor(settings, long.MaxValue, profile.ReceiverLayout), 13,
             new IPEndPoint(IPAddress.Loopback, 0));
         using var transmitter = EmulatedTransmitter.Create(receiver.Fibre.EndPoint);
         receiver.ConnectAndConfigure(profile, 0);
@@ -105,7 +105,7 @@ public class ActiveReceiverTests
         var bobConfig = Config("bob", dir, profilePath, null) with { DurationSeconds = 0.5 };
         var profile = bobConfig.LinkProfile();
         var pool = new RecordingPool();
-        using var receiver = EmulatedReceiver.Create(profile, EmulatedLinkRunner.TaggerOptionsFor(bobConfig.LinkSettings(), long.MaxValue, profile.ReceiverLayout), 13,
+        using var receiver = EmulatedReceiver.Create(profile, EmulatedSetup.TaggerOptionsFor(bobConfig.LinkSettings(), long.MaxValue, profile.ReceiverLayout), 13,
             new IPEndPoint(IPAddress.Loopback, 0));
         using var transmitter = EmulatedTransmitter.Create(receiver.Fibre.EndPoint);
         receiver.ConnectAndConfigure(profile, 0);
@@ -133,7 +133,7 @@ public class ActiveReceiverTests
         var bobConfig = Config("bob", dir, ActiveProfile(dir), 5);
         var aliceConfig = Config("alice", dir, ActiveProfile(dir), 5);
         var profile = bobConfig.LinkProfile();
-        using var receiver = EmulatedReceiver.Create(profile, EmulatedLinkRunner.TaggerOptionsFor(bobConfig.LinkSettings(), long.MaxValue, profile.ReceiverLayout), 13,
+        using var receiver = EmulatedReceiver.Create(profile, EmulatedSetup.TaggerOptionsFor(bobConfig.LinkSettings(), long.MaxValue, profile.ReceiverLayout), 13,
             new IPEndPoint(IPAddress.Loopback, 0));
         using var transmitter = EmulatedTransmitter.Create(receiver.Fibre.EndPoint);
         receiver.ConnectAndConfigure(profile, 0);

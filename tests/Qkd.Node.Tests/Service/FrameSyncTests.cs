@@ -51,7 +51,7 @@ public class FrameSyncTests
         var alicePool = new RecordingPool();
         var bobPool = new RecordingPool();
 
-        using var receiver = EmulatedReceiver.Create(profile, EmulatedLinkRunner.TaggerOptionsFor(settings, long.MaxValue), 11, new IPEndPoint(IPAddress.Loopback, 0));
+        using var receiver = EmulatedReceiver.Create(profile, EmulatedSetup.TaggerOptionsFor(settings, long.MaxValue), 11, new IPEndPoint(IPAddress.Loopback, 0));
         using var transmitter = EmulatedTransmitter.Create(receiver.Fibre.EndPoint);
         receiver.ConnectAndConfigure(profile, 0);
         const int lostSyncs = 3;
@@ -87,7 +87,7 @@ public class FrameSyncTests
         var profile = bobConfig.LinkProfile();
         var pool = new RecordingPool();
 
-        using var receiver = EmulatedReceiver.Create(profile, EmulatedLinkRunner.TaggerOptionsFor(bobConfig.LinkSettings(), long.MaxValue), 11, new IPEndPoint(IPAddress.Loopback, 0));
+        using var receiver = EmulatedReceiver.Create(profile, EmulatedSetup.TaggerOptionsFor(bobConfig.LinkSettings(), long.MaxValue), 11, new IPEndPoint(IPAddress.Loopback, 0));
         using var transmitter = EmulatedTransmitter.Create(receiver.Fibre.EndPoint);
         receiver.ConnectAndConfigure(profile, 0);
         // The detectors are blind (bias off): syncs arrive, no photon is ever detected.

@@ -1,3 +1,4 @@
+using Qkd.Hardware.Peripherals;
 using System.Collections.Concurrent;
 using System.Device.Gpio;
 using Microsoft.Extensions.DependencyInjection;

@@ -1,3 +1,4 @@
+using Qkd.Hardware.Peripherals;
 using Qkd.Node.Devices;
 using Qkd.Node.Link;
 using Qkd.Node.Service;

@@ -53,7 +53,7 @@ public class QrngSessionTests
         await qrng.WaitUntilHealthyAsync(ct);
         var alicePool = new RecordingPool();
         var bobPool = new RecordingPool();
-        using var receiver = EmulatedReceiver.Create(profile, EmulatedLinkRunner.TaggerOptionsFor(settings, long.MaxValue), 17, new IPEndPoint(IPAddress.Loopback, 0));
+        using var receiver = EmulatedReceiver.Create(profile, EmulatedSetup.TaggerOptionsFor(settings, long.MaxValue), 17, new IPEndPoint(IPAddress.Loopback, 0));
         using var transmitter = EmulatedTransmitter.Create(receiver.Fibre.EndPoint);
         receiver.ConnectAndConfigure(profile, 0);
         var alice = new AliceEnd(aliceConfig, transmitter.Modulator, alicePool, NullLogger.Instance, qrng);

@@ -61,7 +61,7 @@ public class TwoEndsTests
         var aliceCounter = new SessionCounter(Path.Combine(dir, "alice"));
         var bobCounter = new SessionCounter(Path.Combine(dir, "bob"));
 
-        using var receiver = EmulatedReceiver.Create(profile, EmulatedLinkRunner.TaggerOptionsFor(LinkSettings.Default, long.MaxValue), 5, new IPEndPoint(IPAddress.Loopback, 0));
+        using var receiver = EmulatedReceiver.Create(profile, EmulatedSetup.TaggerOptionsFor(LinkSettings.Default, long.MaxValue), 5, new IPEndPoint(IPAddress.Loopback, 0));
         using var transmitter = EmulatedTransmitter.Create(receiver.Fibre.EndPoint);
         receiver.ConnectAndConfigure(profile, 0);
         var alice = new AliceEnd(aliceConfig, transmitter.Modulator, alicePool, NullLogger.Instance);

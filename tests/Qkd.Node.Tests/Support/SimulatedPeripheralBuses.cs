@@ -1,3 +1,4 @@
+using Qkd.Hardware.Peripherals;
 using System.Device.Gpio;
 using System.Device.I2c;
 using System.Device.Spi;

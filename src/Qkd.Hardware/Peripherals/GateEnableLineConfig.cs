@@ -1,4 +1,4 @@
-namespace Qkd.Node.Devices;
+namespace Qkd.Hardware.Peripherals;
 
 /// <summary>The detector gate-enable output: on while a session emits or receives and key generation is allowed, off otherwise (and at start and stop).</summary>
 public sealed record GateEnableLineConfig

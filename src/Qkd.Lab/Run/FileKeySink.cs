@@ -1,8 +1,10 @@
+using Qkd.Node.Devices;
+using Qkd.Node.Link;
 using System.Security.Cryptography;
 using Qkd.Core.Bits;
 using Qkd.Core.Keys;
 
-namespace Qkd.Node.Link;
+namespace Qkd.Lab.Run;
 
 /// <summary>
 /// The key files of a one-process emulated run (<c>qkd run --keys-dir</c>): one file per distilled block, readable only by

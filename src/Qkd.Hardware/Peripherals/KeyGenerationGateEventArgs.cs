@@ -1,4 +1,4 @@
-namespace Qkd.Node.Devices;
+namespace Qkd.Hardware.Peripherals;
 
 /// <summary>A change of <see cref="IKeyGenerationGate.MayGenerate"/>: the new state and, when blocked, why.</summary>
 public sealed class KeyGenerationGateEventArgs(bool allowed, string reason) : EventArgs

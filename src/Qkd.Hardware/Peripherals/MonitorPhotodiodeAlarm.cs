@@ -1,4 +1,4 @@
-namespace Qkd.Node.Devices;
+namespace Qkd.Hardware.Peripherals;
 
 /// <summary>
 /// The bright-light alarm on the monitor photodiode, with hysteresis: it trips when a reading exceeds the threshold and

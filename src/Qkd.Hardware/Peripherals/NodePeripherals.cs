@@ -5,10 +5,9 @@ using Qkd.Hardware.Bindings.Ad5328;
 using Qkd.Hardware.Bindings.Ads1115;
 using Qkd.Hardware.Bindings.Mcp9808;
 using Qkd.Hardware.Gpio;
-using Qkd.Node.Metrics;
 using Qkd.Protocol;
 
-namespace Qkd.Node.Devices;
+namespace Qkd.Hardware.Peripherals;
 
 /// <summary>
 /// The node's peripherals and GPIO lines, opened from its config (<see cref="PeripheralsConfig"/>,

@@ -1,8 +1,7 @@
 using System.Diagnostics.Metrics;
 using Qkd.Hardware.Gpio;
-using Qkd.Node.Devices;
 
-namespace Qkd.Node.Metrics;
+namespace Qkd.Hardware.Peripherals;
 
 /// <summary>
 /// The peripherals' instruments (meter "Qkd.Node.Peripherals"), read from <see cref="NodePeripherals"/> when a listener

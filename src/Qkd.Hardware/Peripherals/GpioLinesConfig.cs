@@ -1,4 +1,4 @@
-namespace Qkd.Node.Devices;
+namespace Qkd.Hardware.Peripherals;
 
 /// <summary>
 /// The GPIO lines the node uses (the "gpio" section of a node's devices), each optional, each named by GPIO chip

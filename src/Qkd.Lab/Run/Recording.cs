@@ -1,3 +1,5 @@
+using Qkd.Node.Devices;
+using Qkd.Node.Link;
 using System.Globalization;
 using Qkd.Acquisition.Replay;
 using Qkd.Core.Random;
@@ -6,7 +8,7 @@ using Qkd.Core.TimeTags;
 using Qkd.Emulation;
 using Qkd.Emulation.TimeTagging;
 
-namespace Qkd.Node.Link;
+namespace Qkd.Lab.Run;
 
 /// <summary>
 /// Records an emulated link's time-tag stream to a file in our format, with what a replay needs to distil it in the
@@ -33,7 +35,7 @@ public static class Recording
         long endPulse = options.Pulses;
         var symbols = EmulatedSetup.AliceSymbols(settings, seed);
         var link = EmulatedSetup.Link(profile, settings, symbols, seed);
-        var taggerOptions = EmulatedLinkRunner.TaggerOptionsFor(settings, endPulse);
+        var taggerOptions = EmulatedSetup.TaggerOptionsFor(settings, endPulse);
         var tagger = EmulatedSetup.Tagger(link, taggerOptions, seed);
 
         var channels = new List<TimeTagChannelDescription> { new(taggerOptions.SyncChannel, "sync (Alice clock / " + taggerOptions.SyncDivider + ")", TimeTagChannelRole.Sync) };

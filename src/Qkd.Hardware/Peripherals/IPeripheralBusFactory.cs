@@ -2,7 +2,7 @@ using System.Device.Gpio;
 using System.Device.I2c;
 using System.Device.Spi;
 
-namespace Qkd.Node.Devices;
+namespace Qkd.Hardware.Peripherals;
 
 /// <summary>
 /// Opens the buses the node's peripherals sit on. <see cref="SystemPeripheralBusFactory"/> opens the kernel's devices

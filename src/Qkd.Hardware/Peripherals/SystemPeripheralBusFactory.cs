@@ -3,7 +3,7 @@ using System.Device.Gpio.Drivers;
 using System.Device.I2c;
 using System.Device.Spi;
 
-namespace Qkd.Node.Devices;
+namespace Qkd.Hardware.Peripherals;
 
 /// <summary>The host's buses through System.Device.Gpio: /dev/i2c-N, /dev/spidevB.C and /dev/gpiochipN (libgpiod).</summary>
 public sealed class SystemPeripheralBusFactory : IPeripheralBusFactory

@@ -1,3 +1,5 @@
+using Qkd.Node.Devices;
+using Qkd.Node.Link;
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -16,7 +18,7 @@ using Qkd.Kme.Pool;
 using Qkd.Protocol;
 using Qkd.ClassicalChannel;
 
-namespace Qkd.Node.Link;
+namespace Qkd.Lab.Run;
 
 /// <summary>
 /// Runs both ends of a link in one process. For a passive receiver the link runs through the device drivers: Alice's
@@ -107,7 +109,7 @@ public sealed class EmulatedLinkRunner(EmulatedRunOptions options, ILogger? logg
         Task? stopEmission = null;
         if (viaTimeTags)
         {
-            var taggerOptions = TaggerOptionsFor(settings, endPulse, profile.ReceiverLayout);
+            var taggerOptions = EmulatedSetup.TaggerOptionsFor(settings, endPulse, profile.ReceiverLayout);
             ITimeTagSource source;
             if (options.ReplayFile is string file)
                 source = TimeTagFile.Open(file);
@@ -117,7 +119,7 @@ public sealed class EmulatedLinkRunner(EmulatedRunOptions options, ILogger? logg
                 (source, stopEmission) = StartDevices(devices, profile, settings, taggerOptions, symbols, endPulse, bases);
                 supervisor = new DeviceSupervisor(devices, options.DeviceSupervisionInterval, _logger);
             }
-            frontEnd = new TimeTagFrontEnd(source, ClockRecoveryOptionsFor(profile, settings, taggerOptions), profile.ReceiverLayout,
+            frontEnd = new TimeTagFrontEnd(source, EmulatedSetup.ClockRecoveryOptionsFor(profile, settings, taggerOptions), profile.ReceiverLayout,
                 choices.Squashing, bases: bases);
             decoder = frontEnd.Decoder;
             frontEnd.Start();
@@ -213,21 +215,6 @@ public sealed class EmulatedLinkRunner(EmulatedRunOptions options, ILogger? logg
     /// The emulated tagger's wiring for a run of <paramref name="endPulse"/> pulses (also how recordings are made): the
     /// defaults, with one sync tag every <see cref="LinkSettings.PulsesPerSync"/> pulses.
     /// </summary>
-    /// <summary>
-    /// The emulated tagger's wiring: sync on input 0, detectors from input 1, and an active receiver's basis marker on
-    /// input <see cref="EmulatedBasisMarkerChannel"/>.
-    /// </summary>
-    public static EmulatedTimeTaggerOptions TaggerOptionsFor(LinkSettings settings, long endPulse, ReceiverLayout layout = ReceiverLayout.PassiveFourDetector) =>
-        new()
-        {
-            EndPulse = endPulse,
-            SyncDivider = settings.PulsesPerSync,
-            BasisMarkerChannel = layout == ReceiverLayout.ActiveTwoDetector ? EmulatedBasisMarkerChannel : null,
-        };
-
-    /// <summary>Tagger input of the emulated active receiver's basis marker.</summary>
-    public const ushort EmulatedBasisMarkerChannel = 7;
-
     /// <summary>Pulses covered so far: the emulator's position, or on replay the pulse of the last recovered sync.</summary>
     private static long PulsesSoFar(EmulatedLink link, TimeTagFrontEnd? frontEnd, LinkRig? devices) =>
         frontEnd is null ? link.PulsesEmitted : Math.Max(0, frontEnd.Clock.LastSyncPulse);
@@ -254,24 +241,6 @@ public sealed class EmulatedLinkRunner(EmulatedRunOptions options, ILogger? logg
         return (emission, emission.EmissionStopped);
     }
 
-    /// <summary>
-    /// Clock recovery for the emulated tagger's wiring: Alice's pulse rate, sync on channel 0, detectors from channel
-    /// 1, light arriving one fibre delay after its pulse, and a gate of eight jitter widths (at least 200 ps) around the
-    /// expected arrival.
-    /// </summary>
-    public static ClockRecoveryOptions ClockRecoveryOptionsFor(LinkProfile profile, LinkSettings settings, EmulatedTimeTaggerOptions tagger) => new()
-    {
-        PulseRateHz = settings.PulseRateHz,
-        SyncChannel = tagger.SyncChannel,
-        SyncDivider = tagger.SyncDivider,
-        DetectorChannels = Enumerable.Range(0, profile.ReceiverLayout.DetectorCount()).Select(d => (ushort)(tagger.FirstDetectorChannel + d)).ToArray(),
-        DetectorDelaysPs = tagger.DetectorDelaysPs,
-        SyncDelayPs = tagger.SyncDelayPs,
-        PathDelayPs = profile.FibreDelayPs,
-        GateWidthPs = Math.Min(settings.PulsePeriodPs, Math.Max(200, 8 * Math.Sqrt(profile.TimingJitterRmsPs * profile.TimingJitterRmsPs + tagger.SyncJitterRmsPs * tagger.SyncJitterRmsPs))),
-        BasisMarkerChannel = profile.ReceiverLayout == ReceiverLayout.ActiveTwoDetector ? tagger.BasisMarkerChannel : null,
-        BasisMarkerDelayPs = profile.ReceiverLayout == ReceiverLayout.ActiveTwoDetector ? tagger.BasisMarkerDelayPs : 0,
-    };
 
     private static LinkProgress Snapshot(long pulses, long detections, BobDistiller bob, LinkSettings settings, double duration)
     {

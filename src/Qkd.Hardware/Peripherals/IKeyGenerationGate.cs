@@ -1,4 +1,4 @@
-namespace Qkd.Node.Devices;
+namespace Qkd.Hardware.Peripherals;
 
 /// <summary>
 /// What the node service asks before and during key generation: whether the safety and security monitors allow it

@@ -1,8 +1,13 @@
+using Qkd.ClassicalChannel;
+using Qkd.Hardware.RandomNumberGenerator;
+using Qkd.Lab.Run;
+using Qkd.Node.Devices;
+using Qkd.Node.Link;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Qkd.Emulation;
 
-namespace Qkd.Node.Link;
+namespace Qkd.Lab.Run;
 
 /// <summary>
 /// The machine-readable summary of a link run (`--report report.json`). Contains no key material.
@@ -49,7 +54,7 @@ public sealed record LinkReport
     public required ReceiverReport Receiver { get; init; }
     public required ClassicalChannelReport ClassicalChannel { get; init; }
     /// <summary>The devices the link ran on (identity, connection and stream counters); null without devices (direct emulation, replay).</summary>
-    public IReadOnlyList<Devices.DeviceReport>? Devices { get; init; }
+    public IReadOnlyList<DeviceReport>? Devices { get; init; }
 
     /// <summary>What happened to the devices during the run (disconnects, reconnects, overflows, faults), in order.</summary>
     public IReadOnlyList<string>? DeviceLog { get; init; }

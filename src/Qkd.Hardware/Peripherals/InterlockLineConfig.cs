@@ -1,6 +1,6 @@
 using Qkd.Hardware.Gpio;
 
-namespace Qkd.Node.Devices;
+namespace Qkd.Hardware.Peripherals;
 
 /// <summary>
 /// The safety interlock input (enclosure lid, fibre patch panel). Default wiring: a normally-closed switch to ground

@@ -1,6 +1,6 @@
 using Qkd.Hardware.Bindings.Ad5328;
 
-namespace Qkd.Node.Devices;
+namespace Qkd.Hardware.Peripherals;
 
 /// <summary>
 /// Where the modulator's bias is set: one channel of an AD5328 DAC on SPI (/dev/spidev{spiBus}.{chipSelect}), its

@@ -1,4 +1,4 @@
-namespace Qkd.Node.Link;
+namespace Qkd.Lab.Run;
 
 /// <summary>A snapshot of a running link for the live progress line.</summary>
 public sealed record LinkProgress(

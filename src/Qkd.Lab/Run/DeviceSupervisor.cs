@@ -1,10 +1,12 @@
+using Qkd.Node.Devices;
+using Qkd.Node.Link;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Qkd.Hardware.Devices;
 using Qkd.Protocol;
 using Qkd.Protocol.Messages;
 
-namespace Qkd.Node.Devices;
+namespace Qkd.Lab.Run;
 
 /// <summary>
 /// Watches a link's devices while it runs, the way an unattended service must: polls each device's status, reconnects a

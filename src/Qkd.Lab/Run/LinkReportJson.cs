@@ -1,9 +1,11 @@
+using Qkd.Node.Devices;
+using Qkd.Node.Link;
 using System.Text.Json.Serialization;
 using Qkd.Core;
 using Qkd.Core.Json;
 using Qkd.Emulation;
 
-namespace Qkd.Node.Link;
+namespace Qkd.Lab.Run;
 
 /// <summary>
 /// The JSON of a run report (`--report report.json`): camelCase, indented, null fields written, enums as camelCase

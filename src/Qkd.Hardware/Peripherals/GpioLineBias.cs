@@ -1,6 +1,6 @@
 using System.Text.Json.Serialization;
 
-namespace Qkd.Node.Devices;
+namespace Qkd.Hardware.Peripherals;
 
 /// <summary>The bias resistor an input line is opened with ("pullUp", "pullDown", "none").</summary>
 [JsonConverter(typeof(JsonStringEnumConverter<GpioLineBias>))]

@@ -1,6 +1,6 @@
 using System.Text.Json.Serialization;
 
-namespace Qkd.Node.Devices;
+namespace Qkd.Hardware.Peripherals;
 
 /// <summary>A GPIO line's electrical level in the config ("low" / "high").</summary>
 [JsonConverter(typeof(JsonStringEnumConverter<GpioLineLevel>))]

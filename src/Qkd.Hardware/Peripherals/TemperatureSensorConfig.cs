@@ -1,6 +1,6 @@
 using Qkd.Hardware.Bindings.Mcp9808;
 
-namespace Qkd.Node.Devices;
+namespace Qkd.Hardware.Peripherals;
 
 /// <summary>The MCP9808 temperature sensor on the detector housing: its I2C bus (/dev/i2c-{i2cBus}) and address (0x18..0x1F = 24..31).</summary>
 public sealed record TemperatureSensorConfig

@@ -1,6 +1,8 @@
+using Qkd.Node.Devices;
+using Qkd.Node.Link;
 using Qkd.Emulation;
 
-namespace Qkd.Node.Link;
+namespace Qkd.Lab.Run;
 
 /// <summary>What `qkd run --emulator` needs: the link's physics and settings, and how long and how to run it.</summary>
 public sealed record EmulatedRunOptions

@@ -1,6 +1,7 @@
+using Qkd.Hardware.RandomNumberGenerator;
 using System.Diagnostics.Metrics;
 
-namespace Qkd.Node.Metrics;
+namespace Qkd.Hardware.RandomNumberGenerator;
 
 /// <summary>
 /// The health of a node's QRNG as metrics, on the node's meter ("Qkd.Node", so the scrape endpoint serves them with the
@@ -13,7 +14,7 @@ namespace Qkd.Node.Metrics;
 public sealed class EntropyMetrics : IDisposable
 {
     /// <summary>The node's meter name: the scrape endpoint exports it already.</summary>
-    public const string MeterName = NodeMetrics.MeterName;
+    public const string MeterName = "Qkd.Node"; // exported with the node's own instruments
 
     /// <summary>The "test" tag values.</summary>
     public static IReadOnlyList<string> Tests { get; } =

@@ -1,4 +1,4 @@
-namespace Qkd.Node.Devices;
+namespace Qkd.Hardware.Peripherals;
 
 /// <summary>
 /// The chips around the optics that the node reads and sets (the "peripherals" section of a node's devices), each

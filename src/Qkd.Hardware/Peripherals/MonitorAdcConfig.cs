@@ -1,6 +1,6 @@
 using Qkd.Hardware.Bindings.Ads1115;
 
-namespace Qkd.Node.Devices;
+namespace Qkd.Hardware.Peripherals;
 
 /// <summary>
 /// The ADS1115 input that reads the monitor photodiode (a tap of the light entering the receiver, or leaving the

@@ -1,7 +1,6 @@
 using System.Diagnostics.Metrics;
-using Qkd.ClassicalChannel;
 
-namespace Qkd.Node.Metrics;
+namespace Qkd.ClassicalChannel;
 
 /// <summary>
 /// Sums the security counters of the node's classical channels for export. A session channel lives for one session,
@@ -26,7 +25,7 @@ public sealed class ChannelSecurityTally(KeyValuePair<string, object?>[] nodeTag
         }
     }
 
-    internal IEnumerable<Measurement<long>> ObserveRejected()
+    public IEnumerable<Measurement<long>> ObserveRejected()
     {
         lock (_gate)
         {
@@ -42,7 +41,7 @@ public sealed class ChannelSecurityTally(KeyValuePair<string, object?>[] nodeTag
         }
     }
 
-    internal IEnumerable<Measurement<long>> ObserveReconnects()
+    public IEnumerable<Measurement<long>> ObserveReconnects()
     {
         lock (_gate)
         {
