@@ -1,11 +1,10 @@
 using System.Net;
 using Microsoft.Extensions.Logging.Abstractions;
-using Qkd.Core.Bits;
-using Qkd.Core.Keys;
 using Qkd.ClassicalChannel;
 using Qkd.Node.Devices;
 using Qkd.Node.Link;
 using Qkd.Node.Service;
+using Qkd.Node.Tests.Support;
 
 namespace Qkd.Node.Tests.Service;
 
@@ -16,16 +15,6 @@ namespace Qkd.Node.Tests.Service;
 /// </summary>
 public class FrameSyncTests
 {
-    private sealed class RecordingPool : IKeySink
-    {
-        public readonly SortedDictionary<long, byte[]> Blocks = new();
-
-        public void Accept(long blockId, PackedBits key)
-        {
-            lock (Blocks) Blocks.Add(blockId, key.ToBytes());
-        }
-    }
-
     private static NodeConfig Config(string role, string dir, double distanceKm, double seconds) => new()
     {
         Role = role,

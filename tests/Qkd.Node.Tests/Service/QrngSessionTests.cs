@@ -1,13 +1,12 @@
 using System.Net;
 using Microsoft.Extensions.Logging.Abstractions;
 using Qkd.ClassicalChannel;
-using Qkd.Core.Bits;
-using Qkd.Core.Keys;
 using Qkd.Core.Symbols;
 using Qkd.Node.Devices;
 using Qkd.Node.Entropy;
 using Qkd.Node.Link;
 using Qkd.Node.Service;
+using Qkd.Node.Tests.Support;
 
 namespace Qkd.Node.Tests.Service;
 
@@ -18,16 +17,6 @@ namespace Qkd.Node.Tests.Service;
 /// </summary>
 public class QrngSessionTests
 {
-    private sealed class RecordingPool : IKeySink
-    {
-        public readonly SortedDictionary<long, byte[]> Blocks = new();
-
-        public void Accept(long blockId, PackedBits key)
-        {
-            lock (Blocks) Blocks.Add(blockId, key.ToBytes());
-        }
-    }
-
     private static NodeConfig Config(string role, string dir) => new()
     {
         Role = role,
