@@ -71,6 +71,12 @@ public sealed class PtuHeader
     /// <summary>MeasDesc_Resolution: the T3 dtime bin width in seconds (absent or unused in T2).</summary>
     public double? ResolutionSeconds { get; }
 
+    /// <summary>
+    /// TTResult_SyncRate, the rate on the sync input in counts per second, when the file states a positive one. Measured
+    /// at the input, before any sync divider: for pulsed light, the laser's repetition rate.
+    /// </summary>
+    public long? SyncRateHz => Entries.TryGetValue("TTResult_SyncRate", out object? value) && value is long rate && rate > 0 ? rate : null;
+
     /// <summary>TTResult_NumberOfRecords, if the file states it.</summary>
     public long? NumberOfRecords { get; }
 

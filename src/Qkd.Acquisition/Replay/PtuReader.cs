@@ -12,10 +12,17 @@ namespace Qkd.Acquisition.Replay;
 /// is at nsync × period + dtime × resolution. Both counters wrap after a few bits; "overflow" records add whole
 /// wrap periods to a 64-bit accumulator, which is how the timestamps are extended without loss. They are time-base
 /// extensions, not lost data, so they do not become <see cref="TimeTagKind.OverflowBegin"/> tags. Marker records
-/// (external TTL inputs) are skipped and counted. Arithmetic is exact: resolutions are held in femtoseconds and
-/// products in 128 bits, then rounded once to picoseconds.
+/// (external TTL inputs) are skipped and counted. Arithmetic is exact: each resolution is held as a fraction of
+/// picoseconds (<see cref="RationalPicoseconds"/>: a 39 MHz sync period is 10^6/39 ps, not a rounded number of
+/// femtoseconds) and a time is one 128-bit integer sum over their common denominator, rounded once to picoseconds.
 /// </para>
-/// Tags come out in file order (T3 events of one sync period are as the hardware stored them).
+/// <para>
+/// T3 records come in sync order but not in time order: dtime can exceed the sync period (a sync divider) and
+/// channels of one period are stored as the hardware delivered them. The reader merges them by true time in a
+/// <see cref="ReorderWindow"/>: a tag is handed out once a record of a later sync shows that no tag still to come can
+/// precede it, so tags come out in non-decreasing time order as <see cref="ITimeTagSource"/> promises. A tag the
+/// window cannot place (earlier than one already handed out) is dropped and counted in <see cref="TagsNotPlaced"/>.
+/// </para>
 /// </summary>
 public sealed class PtuReader : ITimeTagSource, IDisposable
 {
@@ -33,8 +40,12 @@ public sealed class PtuReader : ITimeTagSource, IDisposable
     private readonly string _file;
     private readonly PtuReaderOptions _options;
     private readonly PtuRecordFormat _format;
-    private readonly long _unitFs;
-    private readonly long _dtimeFs;
+    private readonly RationalPicoseconds _unit;
+    private readonly RationalPicoseconds _dtimeUnit;
+    private readonly ReorderWindow? _window;
+    private long _horizonPs = long.MinValue;
+    private bool _ended;
+    private TimeTagFileFormatException? _failure;
     private readonly byte[] _buffer = new byte[BufferRecords * RecordBytes];
     private int _bufferPosition;
     private int _bufferLength;
@@ -71,8 +82,17 @@ public sealed class PtuReader : ITimeTagSource, IDisposable
             throw;
         }
         _format = Header.Format;
-        _unitFs = ToFemtoseconds(Header.GlobalResolutionSeconds);
-        _dtimeFs = Header.IsT3 ? ToFemtoseconds(Header.ResolutionSeconds!.Value) : 0;
+        try
+        {
+            _unit = RationalPicoseconds.FromSeconds(Header.GlobalResolutionSeconds);
+            _dtimeUnit = Header.IsT3 ? RationalPicoseconds.FromSeconds(Header.ResolutionSeconds!.Value) : default;
+        }
+        catch (ArgumentOutOfRangeException e)
+        {
+            if (!leaveOpen) stream.Dispose();
+            throw new TimeTagFileFormatException(file, Header.DataOffset, $"the header's resolution is unusable: {e.Message}");
+        }
+        if (Header.IsT3) _window = new ReorderWindow(options.ReorderWindowTags);
     }
 
     /// <summary>Opens <paramref name="path"/> and reads its header.</summary>
@@ -95,10 +115,80 @@ public sealed class PtuReader : ITimeTagSource, IDisposable
     /// <summary>Overflow records applied to the time base.</summary>
     public long OverflowRecords { get; private set; }
 
+    /// <summary>T3: tags dropped because a tag later than them had already been handed out (the file is out of time
+    /// order by more than the reorder window can mend). Always 0 for T2.</summary>
+    public long TagsNotPlaced => _window?.NotPlaced ?? 0;
+
+    /// <summary>T3: most tags that waited in the reorder window at once (how far the file is from time order).</summary>
+    public int ReorderBacklogPeak => _window?.Peak ?? 0;
+
+    /// <summary>The sync period (T3) or time-tag unit (T2) as the exact fraction of picoseconds the reader uses.</summary>
+    public RationalPicoseconds GlobalResolution => _unit;
+
     /// <exception cref="TimeTagFileFormatException">The data is truncated (fewer records than the header states, or a
     /// partial record) or a record is impossible for the device. Tags decoded before the problem are returned first;
     /// the next call throws.</exception>
     public int Read(Span<TimeTag> destination, CancellationToken cancellationToken = default)
+    {
+        int written = _window is null ? ReadInFileOrder(destination, cancellationToken) : ReadMerged(destination, cancellationToken);
+        TagsRead += written;
+        return written;
+    }
+
+    /// <summary>T3: records through the reorder window, tags out in time order.</summary>
+    private int ReadMerged(Span<TimeTag> destination, CancellationToken cancellationToken)
+    {
+        var window = _window!;
+        int written = 0;
+        while (written < destination.Length)
+        {
+            window.Release(_horizonPs, destination, ref written);
+            if (written == destination.Length) break;
+            // Room for one record's tags (a sync and an event); otherwise the earliest goes out early.
+            if (window.Count > window.Capacity - 2 && window.ReleaseEarliest(out var early))
+            {
+                destination[written++] = early;
+                continue;
+            }
+            if (_ended)
+            {
+                if (window.Count == 0) break;
+                _horizonPs = long.MaxValue;
+                continue;
+            }
+            if (Header.NumberOfRecords is long total && _recordsConsumed == total)
+            {
+                _ended = true;
+                continue;
+            }
+            if (_bufferLength - _bufferPosition < RecordBytes)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                if (!Refill())
+                {
+                    _ended = true;
+                    _failure = Truncation();
+                    continue;
+                }
+            }
+            uint record = BinaryPrimitives.ReadUInt32LittleEndian(_buffer.AsSpan(_bufferPosition));
+            string? problem = Decode(record, destination, ref written);
+            if (problem is not null)
+            {
+                _ended = true;
+                _failure = new TimeTagFileFormatException(_file, RecordOffset(_recordsConsumed), $"record {_recordsConsumed} (0x{record:X8}): {problem}");
+                continue;
+            }
+            _bufferPosition += RecordBytes;
+            _recordsConsumed++;
+        }
+        // Tags decoded before a problem go out first; the call after them throws.
+        if (written == 0 && _failure is not null) throw _failure;
+        return written;
+    }
+
+    /// <summary>T2: tags in file order (the hardware writes them in time order).</summary>
+    private int ReadInFileOrder(Span<TimeTag> destination, CancellationToken cancellationToken)
     {
         int written = 0;
         if (_hasPending && destination.Length > 0)
@@ -129,7 +219,6 @@ public sealed class PtuReader : ITimeTagSource, IDisposable
             _bufferPosition += RecordBytes;
             _recordsConsumed++;
         }
-        TagsRead += written;
         return written;
     }
 
@@ -163,9 +252,9 @@ public sealed class PtuReader : ITimeTagSource, IDisposable
                 if (channel == 15)
                 {
                     if (dtime == 0) Overflow(PicoHarpT3Period);
-                    else MarkersSkipped++;
+                    else SyncSeen(_overflow + nsync, markers: true);
                 }
-                else if (channel is >= 1 and <= 4) EmitT3(nsync, dtime, Detector(channel), destination, ref written);
+                else if (channel is >= 1 and <= 4) EmitT3(nsync, dtime, Detector(channel));
                 else return $"channel {channel} does not exist in PicoHarp 300 T3 records (1-4 = router inputs, 15 = special)";
                 return null;
             }
@@ -191,13 +280,13 @@ public sealed class PtuReader : ITimeTagSource, IDisposable
             {
                 bool special = (record >> 31) != 0;
                 uint channel = (record >> 25) & 0x3F, dtime = (record >> 10) & 0x7FFF, nsync = record & 0x3FF;
-                if (!special) EmitT3(nsync, dtime, Detector(channel + 1), destination, ref written);
+                if (!special) EmitT3(nsync, dtime, Detector(channel + 1));
                 else if (channel == 0x3F)
                 {
                     if (_format == PtuRecordFormat.HydraHarpV1T3) Overflow(HydraHarpT3Period);
                     else Overflow(HydraHarpT3Period * (long)Math.Max(nsync, 1u));
                 }
-                else if (channel is >= 1 and <= 15) MarkersSkipped++;
+                else if (channel is >= 1 and <= 15) SyncSeen(_overflow + nsync, markers: true);
                 else return $"special channel code {channel} is undefined in T3 (1-15 = markers, 63 = overflow)";
                 return null;
             }
@@ -210,22 +299,36 @@ public sealed class PtuReader : ITimeTagSource, IDisposable
     {
         _overflow += units;
         OverflowRecords++;
+        // T3: every later record is at or after the first sync of the new wrap.
+        if (_window is not null) SyncSeen(_overflow, markers: false);
+    }
+
+    /// <summary>
+    /// T3: a record of sync <paramref name="sync"/> was read. Records come in sync order and every event is at or after
+    /// its sync, so no tag still to come precedes that sync's time: the window may release up to it.
+    /// </summary>
+    private void SyncSeen(long sync, bool markers)
+    {
+        if (markers) MarkersSkipped++;
+        long time = _unit.Times(sync);
+        if (time > _horizonPs) _horizonPs = time;
     }
 
     private ushort Detector(uint input) => (ushort)(_options.FirstDetectorChannel + input - 1);
 
-    private TimeTag T2Tag(uint time, ushort channel) => new(Picoseconds((Int128)(_overflow + time) * _unitFs), channel);
+    private TimeTag T2Tag(uint time, ushort channel) => new(_unit.Times(_overflow + time), channel);
 
-    private void EmitT3(uint nsync, uint dtime, ushort channel, Span<TimeTag> destination, ref int written)
+    /// <summary>T3 event: its sync tag (once per sync period with events) and the event go into the reorder window.</summary>
+    private void EmitT3(uint nsync, uint dtime, ushort channel)
     {
         long sync = _overflow + nsync;
-        Int128 syncFs = (Int128)sync * _unitFs;
-        if (_options.EmitSyncTagsInT3 && sync != _lastSyncEmitted)
+        SyncSeen(sync, markers: false);
+        if (_options.EmitSyncTagsInT3 && sync > _lastSyncEmitted)
         {
-            Emit(new TimeTag(Picoseconds(syncFs), _options.SyncChannel), destination, ref written);
+            _window!.Add(new TimeTag(_unit.Times(sync), _options.SyncChannel));
             _lastSyncEmitted = sync;
         }
-        Emit(new TimeTag(Picoseconds(syncFs + (Int128)dtime * _dtimeFs), channel), destination, ref written);
+        _window!.Add(new TimeTag(_unit.Plus(sync, _dtimeUnit, dtime), channel));
     }
 
     /// <summary>Writes the tag, or parks it for the next call when the caller's span is full (a T3 record can yield two).</summary>
@@ -238,11 +341,6 @@ public sealed class PtuReader : ITimeTagSource, IDisposable
             _hasPending = true;
         }
     }
-
-    /// <summary>Femtoseconds to picoseconds, rounding half up.</summary>
-    private static long Picoseconds(Int128 femtoseconds) => (long)((femtoseconds + 500) / 1000);
-
-    private static long ToFemtoseconds(double seconds) => checked((long)Math.Round(seconds * 1e15));
 
     private long RecordOffset(long record) => Header.DataOffset + record * RecordBytes;
 
@@ -268,12 +366,19 @@ public sealed class PtuReader : ITimeTagSource, IDisposable
 
     private void ThrowIfTruncated()
     {
+        if (Truncation() is { } problem) throw problem;
+    }
+
+    /// <summary>The truncation the data ends with, or null when it ends cleanly.</summary>
+    private TimeTagFileFormatException? Truncation()
+    {
         int partial = _bufferLength - _bufferPosition;
         if (Header.NumberOfRecords is long total && _recordsConsumed < total)
-            throw new TimeTagFileFormatException(_file, RecordOffset(_recordsConsumed) + partial,
+            return new TimeTagFileFormatException(_file, RecordOffset(_recordsConsumed) + partial,
                 $"the file ends after {_recordsConsumed} of the {total} records its header announces: it is truncated.");
         if (partial > 0)
-            throw new TimeTagFileFormatException(_file, RecordOffset(_recordsConsumed),
+            return new TimeTagFileFormatException(_file, RecordOffset(_recordsConsumed),
                 $"the file ends with a partial {partial}-byte record: it is truncated.");
+        return null;
     }
 }

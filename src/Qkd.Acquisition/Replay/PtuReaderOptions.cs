@@ -22,8 +22,17 @@ public sealed record PtuReaderOptions
     /// </summary>
     public bool EmitSyncTagsInT3 { get; init; } = true;
 
+    /// <summary>
+    /// T3 only: most tags the reorder window holds while merging records by true time (sync time + dtime). Only the
+    /// tags within one largest dtime of each other wait there (a few at any real count rate); the bound keeps a
+    /// garbled file from growing it without end. 65,536 tags take 1.5 MB, allocated once.
+    /// </summary>
+    public int ReorderWindowTags { get; init; } = 1 << 16;
+
     internal void Validate()
     {
+        if (ReorderWindowTags < 2)
+            throw new ArgumentOutOfRangeException(nameof(ReorderWindowTags), ReorderWindowTags, "The reorder window must hold at least 2 tags (a sync and an event).");
         if (FirstDetectorChannel + MaxDetectorInputs - 1 > ushort.MaxValue)
             throw new ArgumentOutOfRangeException(nameof(FirstDetectorChannel), FirstDetectorChannel,
                 $"Detector inputs 1-{MaxDetectorInputs} must map below {ushort.MaxValue}.");

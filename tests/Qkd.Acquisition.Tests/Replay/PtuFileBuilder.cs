@@ -12,7 +12,8 @@ internal sealed class PtuFileBuilder
 {
     private readonly MemoryStream _stream = new();
 
-    public PtuFileBuilder(uint recordType, double globalResolution, double? resolution = null, long? numberOfRecords = null)
+    public PtuFileBuilder(uint recordType, double globalResolution, double? resolution = null, long? numberOfRecords = null,
+        long? syncRateHz = null)
     {
         _stream.Write("PQTTTR\0\0"u8);
         _stream.Write("1.0.00\0\0"u8);
@@ -24,6 +25,7 @@ internal sealed class PtuFileBuilder
         Entry("HW_InpChan_Enabled", 0, 0x00000008, 1);
         Entry("HW_InpChan_Enabled", 1, 0x00000008, 1);
         if (numberOfRecords is long n) Entry("TTResult_NumberOfRecords", -1, 0x10000008, n);
+        if (syncRateHz is long rate) Entry("TTResult_SyncRate", -1, 0x10000008, rate);
         Entry("Header_End", -1, 0xFFFF0008, 0);
     }
 

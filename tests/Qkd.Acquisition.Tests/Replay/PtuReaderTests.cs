@@ -51,7 +51,8 @@ public class PtuReaderTests
         long second = (65_536L + 3) * 12_500;
         Assert.Equal(
         [
-            new TimeTag(62_500, 0), new TimeTag(62_900, 1), new TimeTag(62_540, 2),
+            // Input 2's event (dtime 10) precedes input 1's (dtime 100) of the same period: out in time order.
+            new TimeTag(62_500, 0), new TimeTag(62_540, 2), new TimeTag(62_900, 1),
             new TimeTag(second, 0), new TimeTag(second, 3), new TimeTag(second + 4095 * 4, 4),
         ], tags);
         Assert.Equal(1, reader.MarkersSkipped);
@@ -122,14 +123,15 @@ public class PtuReaderTests
             HydraT3(false, 0, 1, 0),
             HydraT3(true, 15, 0, 0)).ToArray();
         var tags = Decode(file, out var reader, options: new PtuReaderOptions { SyncChannel = 100, FirstDetectorChannel = 10 });
-        BigInteger periodFs = new(Math.Round(period * 1e15)), resolutionFs = 25_000;
-        long Ps(BigInteger fs) => (long)((fs + 500) / 1000);
+        // Exactly 10^6/39 ps per sync and 25 ps per dtime bin, rounded once.
+        long Ps(BigInteger syncs, BigInteger dtime) => (long)((2 * (syncs * 1_000_000 + dtime * 25 * 39) + 39) / (2 * 39));
         BigInteger sync1 = 2 * 1023 * 1024 + 999, sync2 = (2 * 1023 + 1) * 1024;
         Assert.Equal(
         [
-            new TimeTag(Ps(sync1 * periodFs), 100), new TimeTag(Ps(sync1 * periodFs + 12_345 * resolutionFs), 13),
-            new TimeTag(Ps(sync2 * periodFs), 100), new TimeTag(Ps(sync2 * periodFs + resolutionFs), 10),
+            new TimeTag(Ps(sync1, 0), 100), new TimeTag(Ps(sync1, 12_345), 13),
+            new TimeTag(Ps(sync2, 0), 100), new TimeTag(Ps(sync2, 1), 10),
         ], tags);
+        Assert.Equal((1_000_000L, 39L), (reader.GlobalResolution.Numerator, reader.GlobalResolution.Denominator));
         Assert.Equal(1, reader.MarkersSkipped);
         Assert.Equal(3, reader.OverflowRecords);
     }
