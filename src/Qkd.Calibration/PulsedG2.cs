@@ -9,10 +9,11 @@ namespace Qkd.Calibration;
 /// windows tile the range; a bin cut by a window edge is shared in proportion to its overlap. A difference τ
 /// accumulates pairs over T - |τ| of a capture of length T, so each area is scaled by T / (T - |τ_k|).
 /// <para>
-/// The zero-delay peak is the comb tooth nearest zero delay, located from the data: the comb's phase is the
-/// circular mean of every pair's difference modulo P (a flat background adds nothing to it), so detector skew
-/// (the HBT peak of a real HydraHarp file at -1.06 ns) moves the windows with it, and an empty central peak (single
-/// photons) is found from its side peaks.
+/// The zero-delay peak is the comb tooth nearest the expected zero delay (0 ps unless the channels' delays are known),
+/// located from the data: the comb's phase is the circular mean of every pair's difference modulo P (a flat background
+/// adds nothing to it), so detector skew (the HBT peak of a real HydraHarp file at -1.06 ns) moves the windows with it,
+/// and an empty central peak (single photons) is found from its side peaks. A skew beyond half a period cannot be told
+/// from the comb: the expected zero delay (the difference of the channels' calibrated delays) says which tooth it is.
 /// </para>
 /// <para>
 /// Uncertainty, Poisson: var g2 = max(A_0, 1) / m^2 + g2^2 / S, with m the mean side-peak area and S the side-peak pairs
@@ -52,7 +53,9 @@ public sealed record PulsedG2(
     /// </summary>
     /// <param name="pulsePeriodPs">P, the light's pulse period on the tagger's clock.</param>
     /// <param name="durationPs">T, the span of the tags the histogram was filled from.</param>
-    public static Refusable<PulsedG2> Estimate(TimeDifferenceHistogram histogram, double pulsePeriodPs, double durationPs)
+    /// <param name="expectedZeroPs">Where zero delay is expected (stop channel's delay minus start channel's): the zero-delay
+    /// peak is the tooth nearest it.</param>
+    public static Refusable<PulsedG2> Estimate(TimeDifferenceHistogram histogram, double pulsePeriodPs, double durationPs, double expectedZeroPs = 0)
     {
         ArgumentNullException.ThrowIfNull(histogram);
         if (histogram.Mode != PairingMode.AllPairs)
@@ -78,12 +81,16 @@ public sealed record PulsedG2(
         }
         if (total == 0)
             return Refusable<PulsedG2>.Refused($"no pair between the channels within [{min}, {max}) ps: g2(0) needs at least {MinimumSidePeakPairs} side-peak pairs");
+        if (total < MinimumSidePeakPairs)
+            return Refusable<PulsedG2>.Refused($"g2(0) needs at least {MinimumSidePeakPairs:F0} side-peak pairs (the accidental level to 10 %); " +
+                $"this capture has {total:F0} pairs in all within [{min}, {max}) ps: capture at least {MinimumSidePeakPairs / total:F1} times as much data");
         double contrast = Math.Sqrt(sumCos * sumCos + sumSin * sumSin) / total;
         // Without a comb the resultant of N pairs is a random walk of length ~1/sqrt(N): five times that is a comb.
         if (contrast < 5 / Math.Sqrt(total))
             return Refusable<PulsedG2>.Refused($"no pulse comb at a period of {pulsePeriodPs:F1} ps in {total:N0} pairs (contrast {contrast:F3}): " +
                 "the light is not pulsed at that period, or there are too few pairs to see it (measure as continuous light, or capture longer)");
-        double zero = Math.Atan2(sumSin, sumCos) / (2 * Math.PI) * pulsePeriodPs; // in (-P/2, P/2]
+        double phase = Math.Atan2(sumSin, sumCos) / (2 * Math.PI) * pulsePeriodPs; // in (-P/2, P/2]
+        double zero = phase + Math.Round((expectedZeroPs - phase) / pulsePeriodPs) * pulsePeriodPs;
 
         // Whole windows [c_k - P/2, c_k + P/2) inside the range.
         int kLow = (int)Math.Ceiling((min - zero) / pulsePeriodPs + 0.5), kHigh = (int)Math.Floor((max - zero) / pulsePeriodPs - 0.5);

@@ -32,6 +32,13 @@ public sealed record LabCapture(
     /// <summary>What Alice's transmitter was set to (emulator; a recording's metadata), or null when unknown.</summary>
     public Node.Link.LinkSettings? Settings { get; init; }
 
+    /// <summary>The light's pulse period as the replayed file states it (a PTU's 1 / TTResult_SyncRate, or its T3 sync
+    /// period), ps; null when the source says nothing.</summary>
+    public double? SourcePulsePeriodPs { get; init; }
+
+    /// <summary>Tags of the replayed file dropped because they could not be placed in time order (PTU T3 reorder window).</summary>
+    public long TagsNotPlaced { get; init; }
+
     /// <summary>The captured tags (the array may be longer than <see cref="Count"/>).</summary>
     public ReadOnlySpan<TimeTag> Span => Tags.AsSpan(0, Count);
 

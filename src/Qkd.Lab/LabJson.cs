@@ -21,4 +21,5 @@ namespace Qkd.Lab;
 [JsonSerializable(typeof(SweepReports.AlignmentReport))]
 [JsonSerializable(typeof(MonitorReport.Report), TypeInfoPropertyName = "MonitorReport")]
 [JsonSerializable(typeof(TimeCorrelation.Report), TypeInfoPropertyName = "TimeCorrelationReport")]
+[JsonSerializable(typeof(G2Correlation.Report), TypeInfoPropertyName = "G2CorrelationReport")]
 internal sealed partial class LabJson : JsonSerializerContext;

@@ -88,7 +88,15 @@ public static class LabTagCapture
             // Recordings are made with the run's tagger wiring (EmulatedSetup.TaggerOptionsFor).
             var tagger = settings is not null && pulses is long end ? EmulatedSetup.TaggerOptionsFor(settings, end) : null;
             var symbols = settings is not null && seed is ulong sd ? EmulatedSetup.AliceSymbols(settings, sd) : null;
-            return new LabCapture(tags, count, $"replay {file}", profile, tagger, seed, pulses, symbols) { Settings = settings };
+            // A PTU file states its laser's rate (the sync input, before any divider) or at least its T3 sync period.
+            var ptu = source as PtuReader;
+            double? period = ptu?.Header.SyncRateHz is long rate ? 1e12 / rate : ptu?.Header.IsT3 == true ? ptu.GlobalResolution.ToDouble() : null;
+            return new LabCapture(tags, count, $"replay {file}", profile, tagger, seed, pulses, symbols)
+            {
+                Settings = settings,
+                SourcePulsePeriodPs = period,
+                TagsNotPlaced = ptu?.TagsNotPlaced ?? 0,
+            };
         }
         finally
         {

@@ -3,7 +3,8 @@ using Qkd.Lab;
 
 namespace Qkd.Cli.Commands;
 
-/// <summary>`qkd histogram` and `qkd correlate CH1 CH2`: time-difference histogram and g2 over live (emulated) or recorded tags.</summary>
+/// <summary>`qkd histogram` and `qkd correlate CH1 CH2`: time-difference histogram and g2 (pulsed or continuous light) over
+/// live (emulated) or recorded tags.</summary>
 public static class TimeCorrelationCommands
 {
     public static Command Histogram()
@@ -24,15 +25,74 @@ public static class TimeCorrelationCommands
     public static Command Correlate()
     {
         var support = new LabCommandSupport();
-        var first = new Argument<ushort>("CH1") { Description = "First channel." };
-        var second = new Argument<ushort>("CH2") { Description = "Second channel." };
-        var (min, max, bin) = Range(-20_000, 20_000, 100);
-        var command = new Command("correlate", "g2 coincidence between two channels (normalised time-difference histogram).") { first, second, min, max, bin };
+        var first = new Argument<ushort>("CH1") { Description = "First channel (t1)." };
+        var second = new Argument<ushort>("CH2") { Description = "Second channel (t2); differences are t2 - t1." };
+        var light = new Option<string>("--light")
+        {
+            Description = "pulsed: g2(0) = zero-delay peak area / mean side-peak area; continuous: g2 = pairs / (N1 N2 w / T); " +
+                "auto: pulsed when a pulse period is known (--period-ps, the capture's settings, the file's header, the sync channel).",
+            DefaultValueFactory = _ => "auto",
+        };
+        light.AcceptOnlyFromAmong("auto", "pulsed", "continuous");
+        var period = new Option<double?>("--period-ps") { Description = "The light's pulse period, ps (pulsed light; overrides what the capture states)." };
+        var zero = new Option<double?>("--zero-ps")
+        {
+            Description = "Where zero delay is expected, ps: CH2's delay minus CH1's (calibrate delays); the zero-delay peak of pulsed light " +
+                "is the one nearest it. Default 0 (the emulator: its detector delays).",
+        };
+        var min = new Option<long?>("--min-ps") { Description = "Smallest time difference, ps (default -20000, pulsed: -11 periods)." };
+        var max = new Option<long?>("--max-ps") { Description = "Largest time difference, ps (default 20000, pulsed: 11 periods)." };
+        var bin = new Option<long?>("--bin-ps") { Description = "Bin width, ps (default 100, pulsed: at most a twentieth of the period)." };
+        var command = new Command("correlate", "g2 between two channels: pulsed light by peak areas, continuous light by the accidental level; " +
+            "refused (exit 1) when the counts cannot support it.") { first, second, light, period, zero, min, max, bin };
         support.AddTo(command);
-        command.SetAction((parse, ct) => Run(parse, support, ct, capture => TimeCorrelation.Run(capture, parse.GetValue(first), parse.GetValue(second),
-            parse.GetValue(min), parse.GetValue(max), parse.GetValue(bin), normalise: true, parse.GetValue(support.Output)!.FullName),
-            r => $"g2(0) between channels {r.StartChannel} and {r.StopChannel}: {r.G2AtZero:F3} ({r.Pairs:N0} pairs); plot {r.Plot}"));
+        command.SetAction((parse, ct) =>
+        {
+            TextWriter output = parse.InvocationConfiguration.Output, error = parse.InvocationConfiguration.Error;
+            var (capture, problem) = support.Capture(parse, ct);
+            if (capture is null)
+            {
+                error.WriteLine($"error: {problem}");
+                return Task.FromResult(1);
+            }
+            try
+            {
+                ReportUnplaced(capture, error);
+                var report = G2Correlation.Run(capture, parse.GetValue(first), parse.GetValue(second),
+                    new G2Correlation.Options(parse.GetValue(light)!, parse.GetValue(period), parse.GetValue(min), parse.GetValue(max), parse.GetValue(bin),
+                        parse.GetValue(zero)),
+                    parse.GetValue(support.Output)!.FullName);
+                if (parse.GetValue(support.Json)) output.WriteLine(LabReport.Serialize(report));
+                if (report.Refusal is string refusal)
+                {
+                    error.WriteLine($"error: g2(0) between channels {report.StartChannel} and {report.StopChannel} ({report.Light} light) refused: {refusal}. Plot {report.Plot}");
+                    return Task.FromResult(1);
+                }
+                if (!parse.GetValue(support.Json)) output.WriteLine(CorrelationSummary(report));
+                return Task.FromResult(0);
+            }
+            catch (ArgumentException e)
+            {
+                error.WriteLine($"error: {e.Message}");
+                return Task.FromResult(1);
+            }
+        });
         return command;
+    }
+
+    private static string CorrelationSummary(G2Correlation.Report r) => r.Light == "pulsed"
+        ? $"g2(0) between channels {r.StartChannel} and {r.StopChannel}: {r.G2AtZero:F3} ± {r.G2Uncertainty:F3} (pulsed light, period {r.PulsePeriodPs:F1} ps " +
+          $"from {r.LightFrom}; zero-delay peak at {r.ZeroDelayPs:F0} ps; {r.CentralPeakPairs:F0} pairs in it over a mean of {r.MeanSidePeakPairs:F1} " +
+          $"in {r.SidePeaks} side peaks); plot {r.Plot}"
+        : $"g2(0) between channels {r.StartChannel} and {r.StopChannel}: {r.G2AtZero:F3} ± {r.G2Uncertainty:F3} (continuous light: {r.CentralPeakPairs:F0} pairs " +
+          $"in the 0 ps bin over an accidental level of {r.AccidentalPairsPerBin:F1} per {r.BinWidthPs} ps bin); plot {r.Plot}";
+
+    /// <summary>Tags the replayed file lost to its reorder window are said, never silently dropped.</summary>
+    private static void ReportUnplaced(LabCapture capture, TextWriter error)
+    {
+        if (capture.TagsNotPlaced > 0)
+            error.WriteLine($"warning: {capture.TagsNotPlaced:N0} tags of {capture.Source} could not be placed in time order and were dropped " +
+                "(out of order by more than the PTU reader's reorder window)");
     }
 
     private static (Option<long> Min, Option<long> Max, Option<long> Bin) Range(long min, long max, long bin) => (
@@ -52,6 +112,7 @@ public static class TimeCorrelationCommands
         }
         try
         {
+            ReportUnplaced(capture, error);
             var report = measure(capture);
             output.WriteLine(parse.GetValue(support.Json) ? LabReport.Serialize(report) : summary(report));
             return Task.FromResult(0);
