@@ -76,9 +76,13 @@ public sealed class LabReplayTests : IDisposable
 
         Assert.True(code == 0, error);
         using var report = JsonDocument.Parse(output);
-        CalibrateSweepCommandTests.AssertMatchesSchema(report.RootElement, "time-correlation.schema.json");
-        var g2 = report.RootElement.GetProperty("g2").EnumerateArray().Select(v => v.GetDouble()).ToList();
-        Assert.InRange(g2.Take(g2.Count / 4).Average(), 0.8, 1.2);
+        CalibrateSweepCommandTests.AssertMatchesSchema(report.RootElement, "correlation.schema.json");
+        // The recording's metadata says pulsed light; g2(0) is the decoy modulation's <mu^2> / <mu>^2 (about 1.28).
+        var root = report.RootElement;
+        Assert.Equal("pulsed", root.GetProperty("light").GetString());
+        double truth = (0.65 * 0.25 + 0.25 * 0.0225) / Math.Pow(0.65 * 0.5 + 0.25 * 0.15, 2);
+        double g2 = root.GetProperty("g2AtZero").GetDouble(), sigma = root.GetProperty("g2Uncertainty").GetDouble();
+        Assert.True(Math.Abs(g2 - truth) < 4 * sigma, $"g2(0) {g2} +- {sigma}, truth {truth:F3}");
         LabCommandTests.AssertPng(report.RootElement.GetProperty("plot").GetString()!);
     }
 
