@@ -136,7 +136,7 @@ public static class AlignmentSweep
                     $"{significance.RequiredSigmas:F1} are needed for {steps.Count} steps; ") +
                     (double.IsFinite(significance.DataFactorNeeded)
                         ? string.Create(CultureInfo.InvariantCulture,
-                            $"if the curve is real, about {Math.Ceiling(significance.DataFactorNeeded * pulsesPerStep):N0} pulses per step (--pulses) would show it, or sweep a wider range."
+                            $"if the curve is real, about {Math.Ceiling(significance.DataFactorNeeded * pulsesPerStep):N0} pulses per step (--pulses) would show it, or sweep a wider range.")
                         : "the QBER does not change over the range: sweep a wider range."),
             };
         var best = steps[significance.Best];
