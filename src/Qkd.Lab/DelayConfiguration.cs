@@ -20,6 +20,8 @@ public sealed record DelayConfiguration(ushort SyncChannel, ushort[] DetectorCha
     public double? PathDelayPs { get; init; }
 
     /// <summary>Input delays that cancel the measured ones (channel order of <see cref="DetectorChannels"/>), ps.</summary>
+    /// <remarks>Derived, so not written: the file must read as a node's receiver settings, which know no such field.</remarks>
+    [System.Text.Json.Serialization.JsonIgnore]
     public long[] CompensatingInputDelaysPs => DetectorDelaysPs.Select(d => -d).ToArray();
 
     /// <summary>The tagger wiring with these delays (detector d is channel FirstDetectorChannel + d).</summary>
