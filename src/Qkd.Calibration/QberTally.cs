@@ -33,4 +33,20 @@ public sealed class QberTally
 
     /// <summary>Errors over sifted bits in <paramref name="basis"/>; NaN before any sifted bit.</summary>
     public double Qber(Basis basis) => _sifted[(int)basis] > 0 ? (double)_errors[(int)basis] / _sifted[(int)basis] : double.NaN;
+
+    /// <summary>The standard uncertainty of <see cref="Qber"/>; NaN before any sifted bit (<see cref="Uncertainty(long, long)"/>).</summary>
+    public double Uncertainty(Basis basis) => Uncertainty(_errors[(int)basis], _sifted[(int)basis]);
+
+    /// <summary>
+    /// The standard uncertainty of a QBER of <paramref name="errors"/> in <paramref name="sifted"/> bits: the standard
+    /// deviation of its Beta(e + 1, n - e + 1) posterior (a uniform prior), sqrt(a b / ((a + b)^2 (a + b + 1))). Close to
+    /// the binomial sqrt(q (1 - q) / n) for many errors, but never 0: no error in 100 bits is not a QBER known exactly.
+    /// NaN without a sifted bit.
+    /// </summary>
+    public static double Uncertainty(long errors, long sifted)
+    {
+        if (sifted <= 0) return double.NaN;
+        double a = errors + 1.0, b = sifted - errors + 1.0, n = a + b;
+        return Math.Sqrt(a * b / (n * n * (n + 1)));
+    }
 }

@@ -41,17 +41,26 @@ public sealed class LinkModel
     /// <summary>Y1 = 1 - (1 - Y0)(1 - eta): probability of a click given exactly one photon was sent.</summary>
     public double SinglePhotonYield => 1 - (1 - BackgroundYield) * (1 - Transmittance);
 
-    /// <summary>e1 = (Y0/2 + e_mis * eta) / Y1: error rate of single-photon clicks.</summary>
-    public double SinglePhotonErrorRate => (BackgroundYield / 2 + _profile.MisalignmentError * Transmittance) / SinglePhotonYield;
+    /// <summary>e1 = (Y0/2 + e_mis * eta) / Y1: error rate of single-photon clicks in the X basis (what the decoy analysis bounds).</summary>
+    public double SinglePhotonErrorRate => SinglePhotonErrorRateIn(Basis.X);
+
+    /// <summary>e1 in <paramref name="basis"/>, with that basis's misalignment.</summary>
+    public double SinglePhotonErrorRateIn(Basis basis) => (BackgroundYield / 2 + _profile.Misalignment(basis) * Transmittance) / SinglePhotonYield;
 
     /// <summary>Q_k = Y0 + 1 - exp(-eta mu_k): probability that a pulse of intensity k gives a click.</summary>
     public double Gain(Intensity intensity) => BackgroundYield + DetectedLight(intensity);
 
-    /// <summary>E_k Q_k = Y0/2 + e_mis (1 - exp(-eta mu_k)): probability of an erroneous sifted click, per sifted pulse.</summary>
-    public double ErrorGain(Intensity intensity) => BackgroundYield / 2 + _profile.MisalignmentError * DetectedLight(intensity);
+    /// <summary>E_k Q_k = Y0/2 + e_mis (1 - exp(-eta mu_k)): probability of an erroneous sifted click, per sifted pulse, in the Z (key) basis.</summary>
+    public double ErrorGain(Intensity intensity) => ErrorGain(intensity, Basis.Z);
 
-    /// <summary>E_k: the quantum bit error rate of sifted clicks of intensity k.</summary>
+    /// <summary>E_k Q_k in <paramref name="basis"/>, with that basis's misalignment.</summary>
+    public double ErrorGain(Intensity intensity, Basis basis) => BackgroundYield / 2 + _profile.Misalignment(basis) * DetectedLight(intensity);
+
+    /// <summary>E_k: the quantum bit error rate of sifted clicks of intensity k in the Z (key) basis.</summary>
     public double ErrorRate(Intensity intensity) => ErrorGain(intensity) / Gain(intensity);
+
+    /// <summary>E_k in <paramref name="basis"/>.</summary>
+    public double ErrorRate(Intensity intensity, Basis basis) => ErrorGain(intensity, basis) / Gain(intensity);
 
     /// <summary>Expected clicks per second over all intensities.</summary>
     public double ClickRatePerSecond =>

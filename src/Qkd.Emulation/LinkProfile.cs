@@ -42,7 +42,19 @@ public sealed record LinkProfile
     public double AfterpulseDecayPs { get; init; } = 50_000;
     public long DeadTimePs { get; init; } = 20_000;
     public double TimingJitterRmsPs { get; init; } = 40;
+    /// <summary>e_mis of both bases unless <see cref="MisalignmentErrorZ"/> or <see cref="MisalignmentErrorX"/> overrides it.</summary>
     public double MisalignmentError { get; init; } = 0.01;
+
+    /// <summary>
+    /// e_mis of the Z basis alone; null: <see cref="MisalignmentError"/>. Each basis has its own optics (phase or
+    /// polarisation reference), so aligning one must not move the other's error rate.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public double? MisalignmentErrorZ { get; init; }
+
+    /// <summary>e_mis of the X basis alone; null: <see cref="MisalignmentError"/>.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public double? MisalignmentErrorX { get; init; }
 
     // ---- Clocks ----------------------------------------------------------------------------------------------
     public long ClockOffsetPs { get; init; } = 1_000_000;
@@ -76,6 +88,9 @@ public sealed record LinkProfile
 
     [JsonIgnore]
     public int DetectorCount => ReceiverLayout.DetectorCount();
+
+    /// <summary>e_mis in <paramref name="basis"/>: its own value when set, else <see cref="MisalignmentError"/>.</summary>
+    public double Misalignment(Basis basis) => (basis == Basis.Z ? MisalignmentErrorZ : MisalignmentErrorX) ?? MisalignmentError;
 
     /// <summary>The same link with a different fibre length.</summary>
     public LinkProfile WithDistance(double km) => this with { FibreLengthKm = km };
@@ -143,6 +158,8 @@ public sealed record LinkProfile
         Require(DeadTimePs >= 0, nameof(DeadTimePs), DeadTimePs, "must be >= 0");
         Require(TimingJitterRmsPs >= 0 && double.IsFinite(TimingJitterRmsPs), nameof(TimingJitterRmsPs), TimingJitterRmsPs, "must be >= 0");
         Require(MisalignmentError >= 0 && MisalignmentError <= 0.5, nameof(MisalignmentError), MisalignmentError, "must lie in [0, 0.5]");
+        if (MisalignmentErrorZ is double z) Require(z >= 0 && z <= 0.5, nameof(MisalignmentErrorZ), z, "must lie in [0, 0.5]");
+        if (MisalignmentErrorX is double x) Require(x >= 0 && x <= 0.5, nameof(MisalignmentErrorX), x, "must lie in [0, 0.5]");
 
         Require(Math.Abs(ClockDriftPpm) <= 1000, nameof(ClockDriftPpm), ClockDriftPpm, "must lie in [-1000, 1000]");
         Require(Enum.IsDefined(ReceiverLayout), nameof(ReceiverLayout), (int)ReceiverLayout,

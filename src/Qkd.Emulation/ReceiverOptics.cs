@@ -5,20 +5,22 @@ namespace Qkd.Emulation;
 /// <summary>
 /// How Bob's optics share the light of a pulse among his detectors, as a fraction r_d of the detected light
 /// (sum over d is 1). With Bob's measurement basis equal to the prepared one, 1 - e_mis goes to the detector of the
-/// prepared bit and e_mis to the other; in the conjugate basis half goes to each. A passive receiver additionally
+/// prepared bit and e_mis to the other, e_mis being that basis's own misalignment; in the conjugate basis half goes to each. A passive receiver additionally
 /// multiplies by its beam splitter ratio (bobProbabilityZ to the Z pair); an active one measures in the basis its
 /// modulator picked for the pulse.
 /// </summary>
 internal sealed class ReceiverOptics
 {
-    private readonly double _misalignment;
+    private readonly double _misalignmentZ;
+    private readonly double _misalignmentX;
     private readonly double _bobProbabilityZ;
 
     public ReceiverOptics(LinkProfile profile)
     {
         Layout = profile.ReceiverLayout;
         DetectorCount = Layout.DetectorCount();
-        _misalignment = profile.MisalignmentError;
+        _misalignmentZ = profile.Misalignment(Basis.Z);
+        _misalignmentX = profile.Misalignment(Basis.X);
         _bobProbabilityZ = profile.BobProbabilityZ;
         BasisSettings = Layout == ReceiverLayout.ActiveTwoDetector
             ? [Basis.Z, Basis.X]
@@ -52,5 +54,7 @@ internal sealed class ReceiverOptics
     }
 
     private double Route(Basis prepared, int bit, Basis measured, int outcome) =>
-        prepared != measured ? 0.5 : outcome == bit ? 1.0 - _misalignment : _misalignment;
+        prepared != measured ? 0.5 : outcome == bit ? 1.0 - Misalignment(prepared) : Misalignment(prepared);
+
+    private double Misalignment(Basis basis) => basis == Basis.Z ? _misalignmentZ : _misalignmentX;
 }

@@ -49,7 +49,7 @@ public static class DelayCalibration
             detectors.Add(Row(capture, detector, plot));
             delays[d] = detector.DelayPs is double delay ? (long)Math.Round(delay) : 0;
         }
-        var configuration = new DelayConfiguration(options.SyncChannel, options.DetectorChannels.ToArray(), delays);
+        var configuration = new DelayConfiguration(options.SyncChannel, options.DetectorChannels.ToArray(), delays) { PathDelayPs = options.PathDelayPs };
         if (configurationFile is not null) configuration.Save(configurationFile);
         var report = new DelayCalibrationReport(LabReport.SchemaPath(SchemaName), capture.Source,
             "detector tag minus preceding sync tag minus the fibre delay, folded onto the pulse period measured from the sync tags; " +

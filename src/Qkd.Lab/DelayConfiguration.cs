@@ -12,7 +12,16 @@ namespace Qkd.Lab;
 /// </summary>
 public sealed record DelayConfiguration(ushort SyncChannel, ushort[] DetectorChannels, long[] DetectorDelaysPs)
 {
+    /// <summary>
+    /// The light path (fibre) the delays are relative to, ps of Alice's time: a detector's light arrives this plus its
+    /// delay after its pulse's sync. Null in files written before it was recorded. Its JSON name is the node's
+    /// receiver settings' (<c>pathDelayPs</c>), as are the others': the file reads as a node's "receiver" section.
+    /// </summary>
+    public double? PathDelayPs { get; init; }
+
     /// <summary>Input delays that cancel the measured ones (channel order of <see cref="DetectorChannels"/>), ps.</summary>
+    /// <remarks>Derived, so not written: the file must read as a node's receiver settings, which know no such field.</remarks>
+    [System.Text.Json.Serialization.JsonIgnore]
     public long[] CompensatingInputDelaysPs => DetectorDelaysPs.Select(d => -d).ToArray();
 
     /// <summary>The tagger wiring with these delays (detector d is channel FirstDetectorChannel + d).</summary>

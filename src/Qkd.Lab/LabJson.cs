@@ -16,6 +16,7 @@ namespace Qkd.Lab;
     NumberHandling = JsonNumberHandling.AllowReadingFromString | JsonNumberHandling.AllowNamedFloatingPointLiterals)]
 [JsonSerializable(typeof(DelayCalibrationReport))]
 [JsonSerializable(typeof(DelayConfiguration))]
+[JsonSerializable(typeof(BenchCalibration))]
 [JsonSerializable(typeof(DetectorCalibrationReport))]
 [JsonSerializable(typeof(SweepReports.GateReport))]
 [JsonSerializable(typeof(SweepReports.AlignmentReport))]

@@ -105,7 +105,7 @@ public static class LabTagCapture
     }
 
     /// <summary>Reads until the source ends; the array doubles when full (never a per-tag allocation).</summary>
-    private static (TimeTag[] Tags, int Count) ReadAll(ITimeTagSource source, long expected, CancellationToken cancellationToken)
+    internal static (TimeTag[] Tags, int Count) ReadAll(ITimeTagSource source, long expected, CancellationToken cancellationToken)
     {
         var tags = new TimeTag[(int)Math.Clamp(expected, Batch, 1L << 26)];
         int count = 0;
@@ -124,7 +124,7 @@ public static class LabTagCapture
         }
     }
 
-    private static long EstimateTags(LinkProfile profile, LinkSettings settings, long pulses)
+    internal static long EstimateTags(LinkProfile profile, LinkSettings settings, long pulses)
     {
         double perPulse = settings.SignalMeanPhotonNumber * profile.TotalTransmittance + profile.DarkCountProbabilityPerPulse * profile.DetectorCount;
         return (long)(pulses * (perPulse * 1.2 + 1.0 / settings.PulsesPerSync)) + Batch;

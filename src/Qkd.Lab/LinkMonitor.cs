@@ -14,19 +14,21 @@ namespace Qkd.Lab;
 /// <summary>
 /// What `qkd monitor` watches: a link's tag stream through the real acquisition path (tagger driver and its ring, the
 /// acquisition loop reading it, clock recovery, decoder), summarised every interval into count rates per channel, the
-/// sync rate, ring fill, losses and, with Alice's emission log at hand, the live QBER per basis
-/// (<see cref="CountRateMeter"/>, <see cref="QberTally"/>). Runs until cancelled or the emission ends.
+/// sync rate, ring fill, losses and, with Alice's emission log at hand, the live QBER per basis with its uncertainty
+/// (<see cref="CountRateMeter"/>, <see cref="QberTally"/>). Runs until cancelled or the emission ends. Each detector
+/// tag is placed on its pulse with the receiver's timing (<see cref="LabReceiverTiming"/>: the calibrated cable
+/// delays): without it a bench with nanosecond cables sifts dark counts against the wrong pulses. The share of detector
+/// tags inside the acceptance gate is reported with every refresh, so a wrong timing shows.
 /// </summary>
 public static class LinkMonitor
 {
-    public static IReadOnlyList<MonitorSnapshot> Run(LinkRig rig, LinkProfile profile, LinkSettings settings, ISymbolSource symbols, long pulses,
-        TimeSpan interval, Action<MonitorSnapshot> onSnapshot, CancellationToken cancellationToken)
+    public static IReadOnlyList<MonitorSnapshot> Run(LinkRig rig, LinkProfile profile, LinkSettings settings, LabReceiverTiming timing, ISymbolSource symbols,
+        long pulses, TimeSpan interval, Action<MonitorSnapshot> onSnapshot, CancellationToken cancellationToken)
     {
-        var taggerOptions = EmulatedSetup.TaggerOptionsFor(settings, long.MaxValue);
+        ArgumentNullException.ThrowIfNull(timing);
         var snapshots = new List<MonitorSnapshot>();
         var emission = rig.StartEmission(symbols, pulses);
-        using var frontEnd = new TimeTagFrontEnd(emission, EmulatedSetup.ClockRecoveryOptionsFor(profile, settings, taggerOptions), profile.ReceiverLayout,
-            Xoshiro256StarStar.ForStream(1, "monitor-squashing"));
+        using var frontEnd = new TimeTagFrontEnd(emission, timing.Clock, profile.ReceiverLayout, Xoshiro256StarStar.ForStream(1, "monitor-squashing"));
         frontEnd.Start();
         var watch = Stopwatch.StartNew();
         var rates = new CountRateMeter(Qkd.Acquisition.Loop.AcquisitionCounters.MaxChannels);
@@ -55,11 +57,20 @@ public static class LinkMonitor
                 var acquisition = frontEnd.Loop.Counters.Snapshot();
                 double[] ratesHz = rates.Rates(acquisition.TagsPerChannel, seconds);
                 var streamCounters = rig.Tagger.StreamCounters;
-                var snapshot = new MonitorSnapshot(now, ratesHz, ratesHz[taggerOptions.SyncChannel], frontEnd.RingFill, frontEnd.RingCapacity,
+                var clock = frontEnd.Clock.Counters; // read on this thread, the clock recovery's one consumer
+                long placed = clock.AssignedTags + clock.OutOfGate;
+                var snapshot = new MonitorSnapshot(now, ratesHz, ratesHz[timing.Clock.SyncChannel], frontEnd.RingFill, frontEnd.RingCapacity,
                     // The tagger's ring is the one ring: its discards are in DroppedByRing.
                     acquisition.DroppedByRing + acquisition.MissedEvents,
                     acquisition.Overflows + Interlocked.Read(ref streamCounters.FramesLost),
-                    LabReport.Finite(qber.Qber(Basis.Z)), LabReport.Finite(qber.Qber(Basis.X)), detections);
+                    LabReport.Finite(qber.Qber(Basis.Z)), LabReport.Finite(qber.Qber(Basis.X)), detections)
+                {
+                    QberZUncertainty = LabReport.Finite(qber.Uncertainty(Basis.Z)),
+                    QberXUncertainty = LabReport.Finite(qber.Uncertainty(Basis.X)),
+                    SiftedZ = qber.Sifted(Basis.Z),
+                    SiftedX = qber.Sifted(Basis.X),
+                    InGateFraction = placed > 0 ? (double)clock.AssignedTags / placed : null,
+                };
                 lastTime = now;
                 snapshots.Add(snapshot);
                 onSnapshot(snapshot);

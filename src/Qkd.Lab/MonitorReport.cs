@@ -1,12 +1,23 @@
 
 namespace Qkd.Lab;
 
-/// <summary>`qkd monitor`'s record of a session: every refresh, and a plot of the count rates over time.</summary>
+/// <summary>
+/// `qkd monitor`'s record of a session: every refresh, where the receiver timing came from, and a plot of the count
+/// rates over time (its schema: Schemas/monitor.schema.json).
+/// </summary>
 public static class MonitorReport
 {
-    public sealed record Report(string Kind, double Seconds, IReadOnlyList<MonitorSnapshot> Snapshots, string Plot);
+    public const string SchemaName = "monitor";
 
-    public static Report Write(IReadOnlyList<MonitorSnapshot> snapshots, string directory)
+    /// <param name="Timing">Where the detector delays came from (<see cref="LabReceiverTiming.Source"/>).</param>
+    /// <param name="DistanceKm">Fibre length the measurement assumed, km.</param>
+    public sealed record Report(string Kind, double Seconds, IReadOnlyList<MonitorSnapshot> Snapshots, string Plot)
+    {
+        public string? Timing { get; init; }
+        public double? DistanceKm { get; init; }
+    }
+
+    public static Report Write(IReadOnlyList<MonitorSnapshot> snapshots, string directory, LabReceiverTiming? timing = null, double? distanceKm = null)
     {
         Directory.CreateDirectory(directory);
         string png = Path.Combine(directory, "monitor-rates.png");
@@ -25,7 +36,7 @@ public static class MonitorReport
         plot.XLabel("Time since start (s)");
         plot.YLabel("Rate (kHz)");
         plot.SavePng(png, 1000, 600);
-        var report = new Report("monitor", times.LastOrDefault(), snapshots, png);
+        var report = new Report("monitor", times.LastOrDefault(), snapshots, png) { Timing = timing?.Source, DistanceKm = LabReport.Finite(distanceKm) };
         File.WriteAllText(Path.Combine(directory, "monitor.json"), ToJson(report));
         return report;
     }

@@ -8,4 +8,21 @@ namespace Qkd.Lab;
 /// <param name="Dropped">Tags lost so far by any cause the stack counts (ring drops, device overflows, lost frames).</param>
 /// <param name="QberZ">QBER of the Z basis since the start (sifted against the emission log), null before the first sifted bit.</param>
 public sealed record MonitorSnapshot(TimeSpan Elapsed, IReadOnlyList<double> RatesHz, double SyncRateHz, int RingFill, int RingCapacity,
-    long Dropped, long Overflows, double? QberZ, double? QberX, long Detections);
+    long Dropped, long Overflows, double? QberZ, double? QberX, long Detections)
+{
+    /// <summary>Standard uncertainty of <see cref="QberZ"/> (Calibration's QberTally.Uncertainty); null with it.</summary>
+    public double? QberZUncertainty { get; init; }
+
+    public double? QberXUncertainty { get; init; }
+
+    /// <summary>Bits sifted in Z since the start (what <see cref="QberZ"/> is measured on).</summary>
+    public long SiftedZ { get; init; }
+
+    public long SiftedX { get; init; }
+
+    /// <summary>
+    /// Share of the detector tags placed so far that fell inside the acceptance gate of their pulse slot; null before
+    /// the first. Far below 1 (with dark counts the only tags left) the receiver timing is wrong: calibrate the delays.
+    /// </summary>
+    public double? InGateFraction { get; init; }
+}

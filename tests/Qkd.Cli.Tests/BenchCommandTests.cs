@@ -51,16 +51,17 @@ public sealed class BenchCommandTests : IDisposable
         using var bench = new EmulatedSerialBench(EmulatedBench.Profile(10), EmulatedSetup.TaggerOptionsFor(LinkSettings.Default, long.MaxValue), 4, EmulatedBench.Truth);
         string file = BenchFile(bench);
 
+        string calibration = Path.Combine(_dir, "bench-calibration.json");
         var (code, output, error) = await Run("calibrate", "gate", "--bench", file, "--from-ps", "29000", "--to-ps", "33000", "--step-ps", "500",
-            "--pulses", "1000000", "--out", _dir, "--json");
+            "--pulses", "1000000", "--write-config", calibration, "--out", _dir, "--json");
         Assert.True(code == 0, error);
+        double truth = EmulatedBench.Truth.LightArrivalPs!.Value - 500; // gate centred on the light
         using (var report = JsonDocument.Parse(output))
-        {
-            double truth = EmulatedBench.Truth.LightArrivalPs!.Value - 500; // gate centred on the light
             Assert.InRange(report.RootElement.GetProperty("optimumGateDelayPs").GetInt64(), truth - 500, truth + 500);
-        }
+        Assert.InRange(Qkd.Lab.BenchCalibration.Load(calibration).GateDelayPs!.Value, truth - 500, truth + 500);
 
-        (code, output, error) = await Run("monitor", "--bench", file, "--duration-s", "0.002", "--interval-ms", "50", "--json", "--out", _dir);
+        // The sweep left the gate at its last step, off the light: the monitor sets the calibrated gate back (--config).
+        (code, output, error) = await Run("monitor", "--bench", file, "--config", calibration, "--duration-s", "0.002", "--interval-ms", "50", "--json", "--out", _dir);
         Assert.True(code == 0, error);
         using (var report = JsonDocument.Parse(output))
             Assert.NotEmpty(report.RootElement.GetProperty("snapshots").EnumerateArray());

@@ -14,12 +14,21 @@ public static class MonitorCommand
     {
         var source = new RigSource();
         var duration = new Option<double>("--duration-s") { Description = "Link time to emit, seconds (Ctrl-C stops earlier).", DefaultValueFactory = _ => 2.0 };
-        var distance = new Option<double>("--distance-km") { Description = "Fibre length of the emulated link, km.", DefaultValueFactory = _ => 25 };
+        var distance = new Option<double>("--distance-km")
+        {
+            Description = "Fibre length, km: the emulated bench's, or a device bench's (what the detector delays are measured against; `qkd emulate` serves 10 km).",
+            DefaultValueFactory = _ => 10,
+        };
         var interval = new Option<int>("--interval-ms") { Description = "Refresh interval, ms.", DefaultValueFactory = _ => 500 };
         var json = new Option<bool>("--json") { Description = "No live view: print the JSON report at the end." };
         var output = new Option<DirectoryInfo>("--out") { Description = "Where the report and plot go.", DefaultValueFactory = _ => new DirectoryInfo("monitor") };
-        var command = new Command("monitor", "Live count rates per channel, sync rate, ring fill, drops and QBER.") { duration, distance, interval, json, output };
+        var config = new Option<FileInfo?>("--config")
+        {
+            Description = "Set the gate and basis phases found by `qkd calibrate gate|alignment --write-config FILE` before monitoring.",
+        };
+        var command = new Command("monitor", "Live count rates per channel, sync rate, ring fill, drops and QBER.") { duration, distance, interval, config, json, output };
         source.AddTo(command);
+        source.AddTimingTo(command);
         command.SetAction((parse, cancellationToken) =>
         {
             TextWriter writer = parse.InvocationConfiguration.Output, error = parse.InvocationConfiguration.Error;
@@ -34,14 +43,37 @@ public static class MonitorCommand
                 error.WriteLine("error: --interval-ms must lie in 50..60000 and --duration-s in (0, 3600].");
                 return Task.FromResult(1);
             }
-            var profile = LinkProfile.Default.WithDistance(parse.GetValue(distance));
-            var settings = LinkSettings.Default;
-            LinkRig rig;
+            LinkProfile profile;
             try
             {
-                rig = RigSource.Open(bench, profile, settings, 7);
+                profile = EmulatedBench.Profile(parse.GetValue(distance));
+                profile.Validate();
             }
-            catch (Exception e) when (e is Protocol.DeviceException or IOException or UnauthorizedAccessException)
+            catch (LinkProfileException e)
+            {
+                error.WriteLine($"error: --distance-km: {e.Message}");
+                return Task.FromResult(1);
+            }
+            var settings = LinkSettings.Default;
+            LinkRig rig;
+            LabReceiverTiming timing;
+            try
+            {
+                var calibration = parse.GetValue(config) is { } file ? BenchCalibration.Load(file.FullName) : null;
+                var delays = source.DelayFile(parse);
+                rig = RigSource.Open(bench, profile, settings, 7, syncChannel: delays?.SyncChannel ?? 0);
+                try
+                {
+                    calibration?.ApplyTo(rig);
+                    timing = source.Timing(parse, delays, rig, profile, settings, 8, cancellationToken);
+                }
+                catch
+                {
+                    rig.Dispose();
+                    throw;
+                }
+            }
+            catch (Exception e) when (e is Protocol.DeviceException or IOException or UnauthorizedAccessException or ArgumentException or InvalidOperationException)
             {
                 error.WriteLine($"error: {e.Message}");
                 return Task.FromResult(1);
@@ -58,7 +90,7 @@ public static class MonitorCommand
                 snapshots = [];
                 AnsiConsole.Live(table).Start(context =>
                 {
-                    snapshots = LinkMonitor.Run(rig, profile, settings, symbols, pulses, every, s =>
+                    snapshots = LinkMonitor.Run(rig, profile, settings, timing, symbols, pulses, every, s =>
                     {
                         Render(table, s);
                         context.Refresh();
@@ -66,16 +98,20 @@ public static class MonitorCommand
                 });
             }
             else
-                snapshots = LinkMonitor.Run(rig, profile, settings, symbols, pulses, every, _ => { }, cancellationToken);
+                snapshots = LinkMonitor.Run(rig, profile, settings, timing, symbols, pulses, every, _ => { }, cancellationToken);
 
-            var report = MonitorReport.Write(snapshots, parse.GetValue(output)!.FullName);
+            var report = MonitorReport.Write(snapshots, parse.GetValue(output)!.FullName, timing, profile.FibreLengthKm);
             if (parse.GetValue(json)) writer.WriteLine(MonitorReport.ToJson(report));
             else if (snapshots.Count > 0)
             {
                 var last = snapshots[^1];
                 var full = snapshots.Count > 1 ? snapshots[^2] : last; // the final refresh may cover only a sliver of time
                 writer.WriteLine($"Monitored {report.Seconds:F1} s: {last.Detections:N0} detections, sync {full.SyncRateHz / 1e3:F1} kHz, " +
-                    $"QBER Z {Percent(last.QberZ)} X {Percent(last.QberX)}, {last.Dropped} tags lost; plot {report.Plot}");
+                    $"QBER Z {Percent(last.QberZ, last.QberZUncertainty)} X {Percent(last.QberX, last.QberXUncertainty)}, " +
+                    $"{Share(last.InGateFraction)} of detector tags in the gate, {last.Dropped} tags lost; timing {timing.Source}; plot {report.Plot}");
+                if (last.InGateFraction is < 0.5)
+                    error.WriteLine($"warning: only {Share(last.InGateFraction)} of the detector tags fell inside their pulse's gate: the receiver timing " +
+                                    "does not match the devices (calibrate the delays, check --distance-km); the QBER above is not the link's.");
             }
             return Task.FromResult(0);
         });
@@ -92,10 +128,14 @@ public static class MonitorCommand
         }
         table.AddRow("ring", $"{s.RingFill:N0} / {s.RingCapacity:N0}", "");
         table.AddRow("lost", $"{s.Dropped:N0} tags, {s.Overflows} overflows", "");
-        table.AddRow("QBER", $"Z {Percent(s.QberZ)}  X {Percent(s.QberX)}", "");
+        table.AddRow("QBER", $"Z {Percent(s.QberZ, s.QberZUncertainty)}  X {Percent(s.QberX, s.QberXUncertainty)}", "");
+        table.AddRow("in gate", Share(s.InGateFraction), "");
         table.AddRow("elapsed", $"{s.Elapsed.TotalSeconds:F1} s, {s.Detections:N0} detections", "");
     }
 
-    /// <summary>A QBER as a percentage; "n/a" before the first sifted bit of its basis.</summary>
-    private static string Percent(double? qber) => qber is double q ? $"{100 * q:F2} %" : "n/a";
+    /// <summary>A QBER as a percentage with its uncertainty; "n/a" before the first sifted bit of its basis.</summary>
+    private static string Percent(double? qber, double? uncertainty) =>
+        qber is double q ? uncertainty is double u ? $"{100 * q:F2} ± {100 * u:F2} %" : $"{100 * q:F2} %" : "n/a";
+
+    private static string Share(double? fraction) => fraction is double f ? $"{100 * f:F1} %" : "n/a";
 }

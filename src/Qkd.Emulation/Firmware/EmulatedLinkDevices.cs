@@ -106,20 +106,30 @@ public sealed class EmulatedLinkDevices : IDisposable
         }
         double gateFactor = 0;
         for (int h = 0; h < heads; h++) gateFactor += GateTransmission(h);
-        double misalignment = _baseProfile.MisalignmentError;
-        if (Truth.OptimalPhaseMilliradians is { } optimal)
-        {
-            // A phase (polarisation) offset d in a basis flips a photon's outcome with probability sin^2(d/2).
-            double z = Math.Sin((Modulator.PhaseMilliradians(0) - optimal[0]) / 2000.0);
-            double x = Math.Sin((Modulator.PhaseMilliradians(1) - optimal[1]) / 2000.0);
-            misalignment = Math.Min(0.5, misalignment + (z * z + x * x) / 2);
-        }
-        return _baseProfile with
+        var implied = _baseProfile with
         {
             DetectorEfficiency = Math.Max(1e-9, efficiency / heads * gateFactor / heads),
             DeadTimePs = (long)Math.Round(deadTime / heads),
-            MisalignmentError = misalignment,
         };
+        if (Truth.OptimalPhaseMilliradians is not { } optimal) return implied;
+        // Each basis has its own phase (polarisation) reference: an offset d in a basis flips that basis's photons with
+        // probability sin^2(d/2), on top of (independently of) its base misalignment; the other basis is untouched.
+        return implied with
+        {
+            MisalignmentErrorZ = WithPhaseOffset(_baseProfile.Misalignment(Basis.Z), Modulator.PhaseMilliradians(0) - optimal[0]),
+            MisalignmentErrorX = WithPhaseOffset(_baseProfile.Misalignment(Basis.X), Modulator.PhaseMilliradians(1) - optimal[1]),
+        };
+    }
+
+    /// <summary>
+    /// A base flip probability <paramref name="e"/> and an independent flip of probability sin^2(d/2) from a phase offset
+    /// of <paramref name="offsetMilliradians"/>: the outcome flips when exactly one of them does (at most 1/2).
+    /// </summary>
+    internal static double WithPhaseOffset(double e, double offsetMilliradians)
+    {
+        double s = Math.Sin(offsetMilliradians / 2000.0);
+        double flip = s * s;
+        return Math.Min(0.5, e * (1 - flip) + flip * (1 - e));
     }
 
     /// <summary>
