@@ -32,11 +32,12 @@ public sealed record TimeTagFileDamage(
         string tags = TagsLost is long n ? string.Create(c, $", {n:N0} tags lost") : "";
         string span = FromPs is long from && ToPs is long to
             ? string.Create(c, $", {(to - from) / 1e12:G4} s of tags missing (from {from / 1e12:F6} s to {to / 1e12:F6} s)")
-            : FromPs is long last ? string.Create(c, $", nothing after {last / 1e12:F6} s")
-            : ToPs is long first ? string.Create(c, $", nothing before {first / 1e12:F6} s") : "";
+            : ToPs is long first ? string.Create(c, $", before the first intact tag at {first / 1e12:F6} s")
+            : Kind == TimeTagFileDamageKind.Truncated ? (FromPs is long last ? string.Create(c, $", last intact tag at {last / 1e12:F6} s") : "")
+            : Kind == TimeTagFileDamageKind.CorruptChunks ? ", running to the end of the file" : "";
         return Kind switch
         {
-            TimeTagFileDamageKind.Truncated => string.Create(c, $"truncated at byte {ByteOffset:N0} (no trailer: {Detail}){tags}{span}"),
+            TimeTagFileDamageKind.Truncated => string.Create(c, $"truncated at byte {ByteOffset:N0} (no trailer: {Detail}{span})"),
             TimeTagFileDamageKind.MissingChunks => string.Create(c, $"gap at byte {ByteOffset:N0} ({Detail}){tags}{span}"),
             _ => string.Create(c, $"{Chunks ?? 1} corrupt chunk{(Chunks is null or 1 ? "" : "s")} at byte {ByteOffset:N0} ({Detail}){tags}{span}"),
         };
