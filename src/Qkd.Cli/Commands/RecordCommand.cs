@@ -80,7 +80,7 @@ public static class RecordCommand
                     : (LinkProfile.Default, LinkSettings.Default);
                 if (parse.GetValue(distance) is double km) linkProfile = linkProfile.WithDistance(km);
                 if (benchPath is not null)
-                    return Task.FromResult(RecordBench(benchPath, linkProfile, settings, parse.GetValue(duration), parse.GetValue(seed), path,
+                    return Task.FromResult(RecordBench(benchPath, linkProfile, parse.GetValue(distance) is not null, settings, parse.GetValue(duration), parse.GetValue(seed), path,
                         parse.GetValue(lightBlocked), o, cancellationToken));
                 if (parse.GetValue(eavesdropper) is string eve) linkProfile = linkProfile with { Eavesdropper = EavesdropperSpec.Parse(eve) };
                 // The shutter is loss in the receiver, as in the lab: Alice still emits and the sync still runs.
@@ -118,7 +118,7 @@ public static class RecordCommand
     /// Records the devices of a bench file, or of a link-bench folder (Alice's modulator, Bob's detector and tagger, with
     /// the folder's link settings and receiver wiring), through the drivers.
     /// </summary>
-    private static int RecordBench(FileSystemInfo benchPath, LinkProfile profile, LinkSettings settings, double durationSeconds, ulong seed, string path,
+    private static int RecordBench(FileSystemInfo benchPath, LinkProfile profile, bool distanceGiven, LinkSettings settings, double durationSeconds, ulong seed, string path,
         bool lightBlocked, TextWriter output, CancellationToken cancellationToken)
     {
         DeviceBench devices;
@@ -137,6 +137,10 @@ public static class RecordCommand
             settings = linkSettings with { BlockSizeBits = settings.BlockSizeBits };
             receiver = bobReceiver;
             profile = profile with { ReceiverLayout = bobReceiver.Layout };
+            // The bench's measured path delay says how much fibre there is, unless the user said otherwise: the recorded
+            // profile then describes this bench, not the built-in 25 km.
+            if (!distanceGiven && bobReceiver.PathDelayPs > 0 && profile.FibreLengthKm > 0)
+                profile = profile.WithDistance(Math.Round(bobReceiver.PathDelayPs / (profile.FibreDelayPs / profile.FibreLengthKm), 3));
         }
         else
             devices = DeviceBench.Load(benchPath.FullName);
