@@ -25,6 +25,15 @@ public sealed record DetectorCalibrationOptions
     /// <summary>A time-tag file with the light blocked, analysed instead of the emulator's dark capture.</summary>
     public string? ReplayFile { get; init; }
 
+    /// <summary>Analyse a truncated or damaged <see cref="ReplayFile"/> over the time it covers instead of refusing it.</summary>
+    public bool AcceptDamaged { get; init; }
+
+    /// <summary>
+    /// The user states that <see cref="ReplayFile"/> was taken with the light blocked, for a file whose metadata says
+    /// nothing about it; a file that says the light was on is refused whatever this says.
+    /// </summary>
+    public bool LightOffConfirmed { get; init; }
+
     /// <summary>Source mean photon number per pulse for the efficiency capture; null: no efficiency measurement.</summary>
     public double? MeanPhotonNumber { get; init; }
 

@@ -29,6 +29,7 @@ public static class DetectorCalibrationRun
         var profile = options.Profile;
         var settings = options.Settings;
         if (options.LossDb is double lossDb) profile = profile with { FibreLengthKm = 0, BobInternalLossDb = lossDb };
+        if (options.ReplayFile is string replayFile) Qkd.Lab.Run.Recording.RequireLightBlocked(replayFile, options.LightOffConfirmed);
 
         var darkCapture = LabTagCapture.Capture(new LabCaptureOptions
         {
@@ -38,6 +39,7 @@ public static class DetectorCalibrationRun
             Seed = options.Seed,
             Pulses = options.Pulses,
             ReplayFile = options.ReplayFile,
+            AcceptDamaged = options.AcceptDamaged,
         }, cancellationToken);
         var truth = darkCapture.Profile ?? (options.ReplayFile is null ? profile : null);
         var tagger = darkCapture.TaggerOptions ?? options.Tagger;

@@ -39,16 +39,26 @@ public sealed record LabCapture(
     /// <summary>Tags of the replayed file dropped because they could not be placed in time order (PTU T3 reorder window).</summary>
     public long TagsNotPlaced { get; init; }
 
+    /// <summary>
+    /// A replayed recording's completeness (our format; null for a capture or a PTU file). A damaged one is only
+    /// captured when the damage was accepted; then <see cref="Pulses"/> and <see cref="DurationPs"/> are those of the
+    /// time its intact tags cover.
+    /// </summary>
+    public Run.RecordingIntegrityReport? Recording { get; init; }
+
+    /// <summary>Link time lost between intact tags of a damaged recording, ps (0 otherwise): not part of <see cref="DurationPs"/>.</summary>
+    public long InteriorLostPs { get; init; }
+
     /// <summary>The captured tags (the array may be longer than <see cref="Count"/>).</summary>
     public ReadOnlySpan<TimeTag> Span => Tags.AsSpan(0, Count);
 
-    /// <summary>Time from the first to the last event tag, ps (0 with fewer than two tags).</summary>
+    /// <summary>Time from the first to the last event tag, ps (0 with fewer than two tags), less what a damaged recording lost in between.</summary>
     public long DurationPs
     {
         get
         {
             var tags = Span;
-            return tags.Length < 2 ? 0 : tags[^1].TimePs - tags[0].TimePs;
+            return tags.Length < 2 ? 0 : Math.Max(0, tags[^1].TimePs - tags[0].TimePs - InteriorLostPs);
         }
     }
 

@@ -32,6 +32,12 @@ public sealed record LabCaptureOptions
     public string? ReplayFile { get; init; }
 
     /// <summary>
+    /// Measure a truncated or damaged replay file over the time its intact tags cover instead of refusing it
+    /// (<see cref="Run.DamagedRecordingException"/>); the damage is in <see cref="LabCapture.Recording"/> and its source.
+    /// </summary>
+    public bool AcceptDamaged { get; init; }
+
+    /// <summary>
     /// Real devices (or emulated ones behind serial ports) to measure instead of the emulator: the same drivers, settings
     /// and emission, from the bench file's devices. <see cref="Tagger"/> then only gives the sync channel.
     /// </summary>

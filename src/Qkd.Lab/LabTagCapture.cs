@@ -25,7 +25,7 @@ public static class LabTagCapture
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
-        return options.ReplayFile is string file ? Replay(file, cancellationToken) : Emulate(options, cancellationToken);
+        return options.ReplayFile is string file ? Replay(file, options.AcceptDamaged, cancellationToken) : Emulate(options, cancellationToken);
     }
 
     private static LabCapture Emulate(LabCaptureOptions options, CancellationToken cancellationToken)
@@ -64,7 +64,12 @@ public static class LabTagCapture
             };
     }
 
-    private static LabCapture Replay(string file, CancellationToken cancellationToken)
+    /// <summary>
+    /// Every tag of the file. A recording of ours is checked whole as it is read: a truncated or damaged one is
+    /// refused (<see cref="DamagedRecordingException"/>) unless <paramref name="acceptDamaged"/>, and an accepted one
+    /// is measured over the time it covers, its damage named in the capture's source.
+    /// </summary>
+    private static LabCapture Replay(string file, bool acceptDamaged, CancellationToken cancellationToken)
     {
         var source = TimeTagFile.Open(file);
         try
@@ -91,11 +96,28 @@ public static class LabTagCapture
             // A PTU file states its laser's rate (the sync input, before any divider) or at least its T3 sync period.
             var ptu = source as PtuReader;
             double? period = ptu?.Header.SyncRateHz is long rate ? 1e12 / rate : ptu?.Header.IsT3 == true ? ptu.GlobalResolution.ToDouble() : null;
-            return new LabCapture(tags, count, $"replay {file}", profile, tagger, seed, pulses, symbols)
+            RecordingIntegrityReport? integrity = null;
+            long interiorLostPs = 0;
+            string sourceName = $"replay {file}";
+            if (source is TimeTagFileReader checkedReader)
+            {
+                var found = checkedReader.Integrity;
+                integrity = RecordingIntegrityReport.From(file, found, settings is not null && pulses is long claimed ? claimed / settings.PulseRateHz : null, acceptDamaged);
+                integrity.ThrowIfRefused();
+                if (!integrity.Intact)
+                {
+                    interiorLostPs = found.InteriorLostPs;
+                    if (settings is not null) pulses = Math.Min(pulses ?? long.MaxValue, (long)Math.Round(integrity.CoveredSeconds * settings.PulseRateHz));
+                    sourceName += $" ({integrity.Summary()}; {RecordingIntegrityReport.AcceptedNote})";
+                }
+            }
+            return new LabCapture(tags, count, sourceName, profile, tagger, seed, pulses, symbols)
             {
                 Settings = settings,
                 SourcePulsePeriodPs = period,
                 TagsNotPlaced = ptu?.TagsNotPlaced ?? 0,
+                Recording = integrity,
+                InteriorLostPs = interiorLostPs,
             };
         }
         finally

@@ -6,14 +6,26 @@ namespace Qkd.Acquisition.Replay;
 /// <summary>
 /// Replays a QKD time-tag file (firmware-protocols/time-tag-file.md) as an <see cref="ITimeTagSource"/>. A damaged
 /// header is an error (<see cref="TimeTagFileFormatException"/>); a damaged chunk is never replayed: it is counted in
-/// <see cref="CorruptChunks"/> and the reader resynchronises on the next intact chunk header. Reads the stream
-/// sequentially through one reused buffer and decodes each chunk into one reused tag array, so nothing is allocated
-/// per tag. Not thread-safe: one consumer (the acquisition thread) reads it.
+/// <see cref="CorruptChunks"/> and the reader resynchronises on the next intact chunk header. Every damaged stretch
+/// (corrupt chunks, chunks missing, a missing trailer) is recorded with its place, its tags and its time in
+/// <see cref="Integrity"/>, so a replay can say what it lost instead of passing a cut file off as whole. Reads the
+/// stream sequentially through one reused buffer and decodes each chunk into one reused tag array, so nothing is
+/// allocated per tag. Not thread-safe: one consumer (the acquisition thread) reads it.
 /// </summary>
 public sealed class TimeTagFileReader : ITimeTagSource, IDisposable
 {
     private const int InitialBufferBytes = 1 << 16;
     private const int MaxPayloadBytes = TimeTagFileLayout.MaxRecordsPerChunk * TimeTagFileLayout.MaxRecordBytes;
+
+    /// <summary>
+    /// A jump in time at a chunk boundary longer than this many mean tag intervals is tags missing, not physics: a
+    /// Poisson stream has such a gap with probability e^-256, a periodic sync bounds natural gaps to its period, and a
+    /// chunk cut out of the file (8192 tags by default) leaves a gap of thousands of intervals.
+    /// </summary>
+    public const int GapFactor = 256;
+
+    /// <summary>Tags needed before the mean interval is trusted for <see cref="GapFactor"/>.</summary>
+    private const int TagsBeforeGapCheck = 64;
 
     private readonly Stream _stream;
     private readonly bool _leaveOpen;
@@ -26,6 +38,27 @@ public sealed class TimeTagFileReader : ITimeTagSource, IDisposable
     private TimeTag[] _chunkTags = new TimeTag[1024];
     private int _chunkCount;
     private int _chunkNext;
+
+    // Integrity: absolute offsets, the intact tags' time span, and the damaged stretches found so far.
+    private long _bytesDiscarded;
+    private long _tagsDecoded;
+    private long _firstPs;
+    private long _lastPs;
+    private bool _inOverflow;
+    private long? _trailerChunkCount;
+    private readonly List<TimeTagFileDamage> _damage = [];
+    private OpenDamage? _open;
+
+    /// <summary>A corrupt stretch still being scanned: it closes at the next intact chunk (or the end of the file).</summary>
+    private sealed class OpenDamage(long offset, long? fromPs, string detail)
+    {
+        public long Offset { get; } = offset;
+        public long? FromPs { get; } = fromPs;
+        public int Chunks { get; set; }
+        public long Tags { get; set; }
+        public bool TagsUnknown { get; set; }
+        public string Detail { get; set; } = detail;
+    }
 
     /// <param name="stream">The recording; read sequentially, never seeked.</param>
     /// <param name="file">The file name for errors and <see cref="Name"/>.</param>
@@ -86,6 +119,42 @@ public sealed class TimeTagFileReader : ITimeTagSource, IDisposable
     /// <summary>The tag count the writer recorded in the trailer, once it has been read; compare with <see cref="TagsRead"/>.</summary>
     public long? TrailerTagCount { get; private set; }
 
+    /// <summary>Whether the reader has reached the trailer or the end of the file.</summary>
+    public bool ReadToEnd => _finished;
+
+    /// <summary>
+    /// What was found so far about the file's completeness: the damaged stretches, the tags and the time they cover.
+    /// Complete once <see cref="Read"/> has returned 0 (<see cref="TimeTagFileIntegrity.ReadToEnd"/>).
+    /// </summary>
+    public TimeTagFileIntegrity Integrity
+    {
+        get
+        {
+            var damage = new List<TimeTagFileDamage>(_damage);
+            if (_open is { } open) damage.Add(Close(open, null));
+            bool any = _tagsDecoded > 0;
+            return new TimeTagFileIntegrity(_finished, TrailerSeen, _tagsDecoded, ChunksRead, CorruptChunks, BytesSkipped,
+                TrailerTagCount, _trailerChunkCount, any ? _firstPs : null, any ? _lastPs : null, damage);
+        }
+    }
+
+    /// <summary>
+    /// Reads the whole of <paramref name="path"/> (every chunk checked and decoded, no tag kept) and returns what it
+    /// found: how a caller checks a recording before replaying it.
+    /// </summary>
+    /// <exception cref="TimeTagFileFormatException">The header is missing or damaged.</exception>
+    public static TimeTagFileIntegrity Check(string path, CancellationToken cancellationToken = default)
+    {
+        using var reader = Open(path);
+        while (reader._finished is false)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            reader._chunkNext = reader._chunkCount;
+            if (!reader.LoadNextChunk()) break;
+        }
+        return reader.Integrity;
+    }
+
     public int Read(Span<TimeTag> destination, CancellationToken cancellationToken = default)
     {
         int written = 0;
@@ -123,8 +192,8 @@ public sealed class TimeTagFileReader : ITimeTagSource, IDisposable
             if (!Ensure(4))
             {
                 int left = _length - _position;
-                if (left > 0) Reject(ref resynchronising, genuineChunk: false, left);
-                _finished = true;
+                if (left > 0) Reject(ref resynchronising, genuineChunk: false, left, "bytes after the last chunk that are not a chunk");
+                Finish();
                 return false;
             }
             ReadOnlySpan<byte> at = _buffer.AsSpan(_position, _length - _position);
@@ -133,13 +202,13 @@ public sealed class TimeTagFileReader : ITimeTagSource, IDisposable
             {
                 if (!Ensure(TimeTagFileLayout.ChunkHeaderBytes))
                 {
-                    Reject(ref resynchronising, genuineChunk: false, _length - _position);
+                    Reject(ref resynchronising, genuineChunk: false, _length - _position, "a chunk header cut off by the end of the file");
                     continue;
                 }
                 at = _buffer.AsSpan(_position, _length - _position);
                 if (BinaryPrimitives.ReadUInt32LittleEndian(at[20..]) != Crc32C.Compute(at[..20]))
                 {
-                    Reject(ref resynchronising, genuineChunk: false, 1);
+                    Reject(ref resynchronising, genuineChunk: false, 1, "chunk header CRC mismatch");
                     continue;
                 }
                 uint count = BinaryPrimitives.ReadUInt32LittleEndian(at[4..]);
@@ -148,29 +217,30 @@ public sealed class TimeTagFileReader : ITimeTagSource, IDisposable
                 if (count == 0 || count > TimeTagFileLayout.MaxRecordsPerChunk
                     || payloadBytes < count * (ulong)TimeTagFileLayout.MinRecordBytes || payloadBytes > MaxPayloadBytes)
                 {
-                    Reject(ref resynchronising, genuineChunk: true, 1);
+                    Reject(ref resynchronising, genuineChunk: true, 1, "record count or payload length out of range");
                     continue;
                 }
                 int total = TimeTagFileLayout.ChunkHeaderBytes + (int)payloadBytes + TimeTagFileLayout.ChunkCrcBytes;
                 if (!Ensure(total))
                 {
                     // An intact chunk header whose payload the file does not hold: a recording cut off mid-write.
-                    Reject(ref resynchronising, genuineChunk: true, _length - _position);
+                    Reject(ref resynchronising, genuineChunk: true, _length - _position, "a chunk cut off by the end of the file", count);
                     continue;
                 }
                 ReadOnlySpan<byte> payload = _buffer.AsSpan(_position + TimeTagFileLayout.ChunkHeaderBytes, (int)payloadBytes);
                 uint storedCrc = BinaryPrimitives.ReadUInt32LittleEndian(_buffer.AsSpan(_position + total - TimeTagFileLayout.ChunkCrcBytes));
                 if (storedCrc != Crc32C.Compute(payload))
                 {
-                    Reject(ref resynchronising, genuineChunk: true, 1);
+                    Reject(ref resynchronising, genuineChunk: true, 1, "payload CRC mismatch", count);
                     continue;
                 }
                 if (_chunkTags.Length < count) _chunkTags = new TimeTag[Math.Max((int)count, _chunkTags.Length * 2)];
                 if (!TimeTagRecordCodec.DecodeChunk(payload, baseTicks, Header.ResolutionPs, _chunkTags.AsSpan(0, (int)count)))
                 {
-                    Reject(ref resynchronising, genuineChunk: true, 1);
+                    Reject(ref resynchronising, genuineChunk: true, 1, "records that do not decode", count);
                     continue;
                 }
+                Accept(_chunkTags.AsSpan(0, (int)count));
                 _position += total;
                 _chunkCount = (int)count;
                 _chunkNext = 0;
@@ -184,19 +254,97 @@ public sealed class TimeTagFileReader : ITimeTagSource, IDisposable
                 {
                     TrailerSeen = true;
                     TrailerTagCount = BinaryPrimitives.ReadInt64LittleEndian(at[4..]);
+                    _trailerChunkCount = BinaryPrimitives.ReadUInt32LittleEndian(at[12..]);
+                    long trailerOffset = _bytesDiscarded + _position;
                     _position += TimeTagFileLayout.TrailerBytes;
-                    _finished = true;
+                    Finish(trailerOffset);
                     return false;
                 }
             }
-            Reject(ref resynchronising, genuineChunk: false, 1);
+            Reject(ref resynchronising, genuineChunk: false, 1, "bytes where a chunk should start");
         }
     }
 
-    /// <summary>Counts the damage (once per damaged region) and skips ahead to the next byte that could start a magic.</summary>
-    private void Reject(ref bool resynchronising, bool genuineChunk, int skip)
+    /// <summary>
+    /// Checks an intact chunk's place in time before its tags are handed out: it closes a corrupt stretch (whose end
+    /// is this chunk's first tag), or, right after another intact chunk, a jump of more than <see cref="GapFactor"/>
+    /// mean tag intervals is a chunk missing from the file. A gap the tagger itself announced (after an overflow-begin
+    /// tag) is the tagger's, counted by it, not the file's. Then extends the intact tags' time span.
+    /// </summary>
+    private void Accept(ReadOnlySpan<TimeTag> tags)
     {
-        if (!resynchronising || genuineChunk) CorruptChunks++;
+        long first = tags[0].TimePs;
+        if (_open is { } open)
+        {
+            _damage.Add(Close(open, first));
+            _open = null;
+        }
+        else if (_tagsDecoded >= TagsBeforeGapCheck && !_inOverflow)
+        {
+            long gap = first - _lastPs;
+            double meanInterval = (double)(_lastPs - _firstPs) / (_tagsDecoded - 1);
+            if (gap > 0 && gap > GapFactor * Math.Max(1.0, meanInterval))
+                _damage.Add(new TimeTagFileDamage(TimeTagFileDamageKind.MissingChunks, _bytesDiscarded + _position, null, null, _lastPs, first,
+                    string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                        $"a jump of {gap / Math.Max(1.0, meanInterval):F0} mean tag intervals between two intact chunks: about that many tags are missing")));
+        }
+        if (_tagsDecoded == 0) _firstPs = _lastPs = first;
+        foreach (ref readonly TimeTag tag in tags)
+        {
+            long t = tag.TimePs;
+            if (t > _lastPs) _lastPs = t;
+            else if (t < _firstPs) _firstPs = t;
+            if (tag.Kind == TimeTagKind.OverflowBegin) _inOverflow = true;
+            else if (tag.Kind == TimeTagKind.OverflowEnd) _inOverflow = false;
+        }
+        _tagsDecoded += tags.Length;
+    }
+
+    private TimeTagFileDamage Close(OpenDamage open, long? toPs) =>
+        new(TimeTagFileDamageKind.CorruptChunks, open.Offset, open.Chunks, open.TagsUnknown ? null : open.Tags, open.FromPs, toPs, open.Detail);
+
+    /// <summary>
+    /// The end of the file (or its trailer at <paramref name="trailerOffset"/>): a corrupt stretch still open runs to
+    /// the end; no trailer is a truncation; a trailer whose counts the intact chunks do not add up to, with no damage
+    /// to explain it, means chunks cut out of the file.
+    /// </summary>
+    private void Finish(long? trailerOffset = null)
+    {
+        _finished = true;
+        if (_open is { } open)
+        {
+            _damage.Add(Close(open, null));
+            _open = null;
+        }
+        long? last = _tagsDecoded > 0 ? _lastPs : null;
+        if (trailerOffset is not long offset)
+        {
+            _damage.Add(new TimeTagFileDamage(TimeTagFileDamageKind.Truncated, _bytesDiscarded + _length, null, null, last, null,
+                string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                    $"the recording was cut off after {ChunksRead:N0} intact chunks and {_tagsDecoded:N0} tags")));
+            return;
+        }
+        if (TrailerTagCount is long written && written != _tagsDecoded && _damage.Count == 0)
+            _damage.Add(new TimeTagFileDamage(TimeTagFileDamageKind.MissingChunks, offset,
+                _trailerChunkCount is long chunks ? (int)Math.Max(0, chunks - ChunksRead) : null, Math.Abs(written - _tagsDecoded), null, null,
+                string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                    $"the trailer counts {written:N0} tags in {_trailerChunkCount:N0} chunks; the file holds {_tagsDecoded:N0} in {ChunksRead:N0}")));
+    }
+
+    /// <summary>Counts the damage (once per damaged region), records where it is and what it held, and skips ahead to
+    /// the next byte that could start a magic.</summary>
+    /// <param name="records">The record count of a chunk whose header is intact; null when the damaged bytes state none.</param>
+    private void Reject(ref bool resynchronising, bool genuineChunk, int skip, string detail, uint? records = null)
+    {
+        if (!resynchronising || genuineChunk)
+        {
+            CorruptChunks++;
+            if (_open is null) _open = new OpenDamage(_bytesDiscarded + _position, _tagsDecoded > 0 ? _lastPs : null, detail);
+            else if (!_open.Detail.Contains(detail, StringComparison.Ordinal)) _open.Detail += "; " + detail;
+            _open.Chunks++;
+            if (records is uint n) _open.Tags += n;
+            else _open.TagsUnknown = true;
+        }
         resynchronising = true;
         _position += skip;
         BytesSkipped += skip;
@@ -224,6 +372,7 @@ public sealed class TimeTagFileReader : ITimeTagSource, IDisposable
         if (_streamEnded) return false;
         if (_position > 0)
         {
+            _bytesDiscarded += _position;
             Buffer.BlockCopy(_buffer, _position, _buffer, 0, _length - _position);
             _length -= _position;
             _position = 0;

@@ -89,6 +89,26 @@ public sealed class TimeTagFileWriter : IDisposable
         _stream.Flush();
     }
 
+    /// <summary>
+    /// Ends a recording that failed (the source broke off, the user cancelled): writes the open chunk so nothing
+    /// received is lost, but no trailer, so every reader reports the file as cut off instead of taking it for a whole
+    /// recording. Closes the stream unless told to leave it open; a later <see cref="Dispose"/> does nothing.
+    /// </summary>
+    public void Abandon()
+    {
+        if (_disposed) return;
+        try
+        {
+            if (_recordsInChunk > 0) EmitChunk();
+            _stream.Flush();
+        }
+        finally
+        {
+            _disposed = true;
+            if (!_leaveOpen) _stream.Dispose();
+        }
+    }
+
     /// <summary>Writes the open chunk and the trailer, then closes the stream unless told to leave it open.</summary>
     public void Dispose()
     {

@@ -15,9 +15,15 @@ public static class CalibrateDetectorCommand
         var loss = new Option<double?>("--loss-db") { Description = "Loss from the source to the detectors, dB." };
         var json = new Option<bool>("--json") { Description = "Print the JSON report." };
         var output = new Option<DirectoryInfo>("--out") { Description = "Where the report and plots go.", DefaultValueFactory = _ => new DirectoryInfo("lab") };
+        var acceptDamaged = DamagedRecordings.CreateOption();
+        var lightOff = new Option<bool>("--light-off-confirmed")
+        {
+            Description = "The --replay file was taken with the light blocked, though its metadata does not say so (a PicoQuant file, another tool's " +
+                          "recording). A recording whose metadata says the light was on is refused regardless.",
+        };
         var command = new Command("detector", "Dark-count rate (light blocked), afterpulse probability and decay, dead time, and efficiency.")
         {
-            emulator, replay, pulses, mu, loss, json, output,
+            emulator, replay, pulses, mu, loss, json, output, acceptDamaged, lightOff,
         };
         command.SetAction((parse, cancellationToken) =>
         {
@@ -39,9 +45,12 @@ public static class CalibrateDetectorCommand
                     Profile = EmulatedBench.DetectorProfile,
                     Pulses = parse.GetValue(pulses),
                     ReplayFile = parse.GetValue(replay)?.FullName,
+                    AcceptDamaged = parse.GetValue(acceptDamaged),
+                    LightOffConfirmed = parse.GetValue(lightOff),
                     MeanPhotonNumber = parse.GetValue(mu),
                     LossDb = parse.GetValue(loss),
                 }, cancellationToken);
+                if (result.DarkSource.Contains(Lab.Run.RecordingIntegrityReport.AcceptedNote, StringComparison.Ordinal)) error.WriteLine($"warning: {result.DarkSource}");
                 var report = DetectorCalibrationOutput.Write(result, parse.GetValue(output)!.FullName);
                 if (parse.GetValue(json)) writer.WriteLine(LabReport.Serialize(report));
                 else

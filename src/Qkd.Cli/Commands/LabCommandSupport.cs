@@ -13,6 +13,7 @@ internal sealed class LabCommandSupport
     public readonly Option<double> Distance = new("--distance-km") { Description = "Fibre length of the emulated bench, km.", DefaultValueFactory = _ => 10 };
     public readonly Option<bool> Json = new("--json") { Description = "Print the JSON report." };
     public readonly Option<DirectoryInfo> Output = new("--out") { Description = "Where reports and plots go.", DefaultValueFactory = _ => new DirectoryInfo("lab") };
+    public readonly Option<bool> AcceptDamaged = DamagedRecordings.CreateOption();
 
     public void AddTo(Command command)
     {
@@ -23,6 +24,7 @@ internal sealed class LabCommandSupport
         command.Options.Add(Distance);
         command.Options.Add(Json);
         command.Options.Add(Output);
+        command.Options.Add(AcceptDamaged);
     }
 
     /// <summary>The capture the options ask for, or an error text.</summary>
@@ -49,11 +51,14 @@ internal sealed class LabCommandSupport
             Tagger = EmulatedBench.TaggerOptions,
             Pulses = parse.GetValue(Pulses),
             ReplayFile = replay?.FullName,
+            AcceptDamaged = parse.GetValue(AcceptDamaged),
             Bench = bench,
         };
         try
         {
-            return (LabTagCapture.Capture(options, cancellationToken), null);
+            var capture = LabTagCapture.Capture(options, cancellationToken);
+            DamagedRecordings.Warn(capture.Recording, parse.InvocationConfiguration.Error);
+            return (capture, null);
         }
         catch (Exception e) when (e is ArgumentException or IOException or FormatException or Protocol.DeviceException or UnauthorizedAccessException)
         {

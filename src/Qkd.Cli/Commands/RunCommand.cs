@@ -39,10 +39,11 @@ public static class RunCommand
         };
         transport.AcceptOnlyFromAmong("inproc", "pty");
         var replay = new Option<FileInfo?>("--replay") { Description = "Replay a time-tag recording (from `qkd record`) as Bob's tagger; profile and seed come from the file." };
+        var acceptDamaged = DamagedRecordings.CreateOption();
 
         var command = new Command("run", "Run a QKD link end to end and print a summary.")
         {
-            emulator, profile, distance, duration, seed, eavesdropper, report, blockSize, keysDir, verbose, quiet, replay, transport,
+            emulator, profile, distance, duration, seed, eavesdropper, report, blockSize, keysDir, verbose, quiet, replay, acceptDamaged, transport,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -56,7 +57,7 @@ public static class RunCommand
             try
             {
                 if (parse.GetValue(replay) is FileInfo recording)
-                    options = Recording.ReadRunOptions(recording.FullName, parse.GetValue(keysDir)!.FullName, parse.GetValue(blockSize));
+                    options = Recording.ReadRunOptions(recording.FullName, parse.GetValue(keysDir)!.FullName, parse.GetValue(blockSize), parse.GetValue(acceptDamaged));
                 else
                     options = EmulatedOptions(parse);
                 options.Validate();
@@ -100,6 +101,7 @@ public static class RunCommand
                 (options.Seed is ulong s ? $"seed {s}" : $"choices from the OS CSPRNG, emulator seed {options.EmulatorSeed}") + $", eavesdropper {options.Profile.Eavesdropper}");
             if (options.Seed is not null)
                 error.WriteLine($"warning: {ChoiceSources.SeededWarning}");
+            DamagedRecordings.Warn(options.ReplayIntegrity, error);
             LinkReport result;
             try
             {

@@ -35,6 +35,8 @@ internal static class RunSummary
         o.WriteLine($"  identical keys       {(r.IdenticalKeys ? "yes" : "NO")}   ({r.KeyFiles.BlocksStored} blocks in {Path.GetDirectoryName(r.KeyFiles.Alice)})");
         if (r.Seeded)
             o.WriteLine($"  WARNING              {r.Warning ?? ChoiceSources.SeededWarning} (seed {r.Seed})");
+        if (r.Recording is { Intact: false } damaged)
+            o.WriteLine($"  RECORDING DAMAGED    {damaged.Summary()}; link time, gains and rates above are over the {damaged.CoveredSeconds.ToString("G4", c)} s it covers");
         if (r.Aborted)
             o.WriteLine($"  ABORTED              {r.Reason}");
         else if (r.SecretBits == 0)

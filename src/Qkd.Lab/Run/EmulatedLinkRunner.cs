@@ -119,7 +119,8 @@ public sealed class EmulatedLinkRunner(EmulatedRunOptions options, ILogger? logg
                 (source, stopEmission) = StartDevices(devices, profile, settings, taggerOptions, symbols, endPulse, bases);
                 supervisor = new DeviceSupervisor(devices, options.DeviceSupervisionInterval, _logger);
             }
-            frontEnd = new TimeTagFrontEnd(source, EmulatedSetup.ClockRecoveryOptionsFor(profile, settings, taggerOptions), profile.ReceiverLayout,
+            var clockOptions = options.Receiver?.ClockRecovery(settings) ?? EmulatedSetup.ClockRecoveryOptionsFor(profile, settings, taggerOptions);
+            frontEnd = new TimeTagFrontEnd(source, clockOptions, profile.ReceiverLayout,
                 choices.Squashing, bases: bases);
             decoder = frontEnd.Decoder;
             frontEnd.Start();
@@ -206,6 +207,9 @@ public sealed class EmulatedLinkRunner(EmulatedRunOptions options, ILogger? logg
         // Through the devices (or a replay) the run covers exactly the pulses streamed; directly, the emulator may overshoot.
         if (!viaTimeTags) physicalLink = link;
         long pulsesSent = viaTimeTags ? endPulse : Math.Max(link.PulsesEmitted, endPulse);
+        // A damaged recording the user accepted covers fewer pulses than it claims: rates and gains are over those.
+        if (options.ReplayIntegrity is { Intact: false } damaged)
+            pulsesSent = Math.Min(endPulse, (long)Math.Round(damaged.CoveredSeconds * settings.PulseRateHz));
         bool identical = FileKeySink.HoldIdenticalKeys(aliceStore, bobStore);
         return BuildReport(started, wall.Elapsed.TotalSeconds, pulsesSent, detectionCount, physicalLink, decoder, bob, alice,
             aliceChannel, bobChannel, aliceStore, bobStore, identical, closing, frontEnd, deviceReports, devices?.Description, deviceLog);
@@ -352,6 +356,7 @@ public sealed class EmulatedLinkRunner(EmulatedRunOptions options, ILogger? logg
                 aliceChannel.Statistics.MessagesSent, aliceChannel.Statistics.BytesSent),
             Devices = deviceReports,
             DeviceLog = deviceLog,
+            Recording = options.ReplayIntegrity,
             KeyFiles = new KeyFilesReport(aliceStore.Directory, bobStore.Directory, bobStore.BlockIds.Count, aliceStore.StoredBits, bobStore.StoredBits),
             Blocks = blocks.Select(b => new BlockReport(b.BlockId, b.Outcome.ToString(), b.Reason, b.SiftedZ, b.SiftedX,
                 Finite(b.QberZ), Finite(b.QberX), Finite(b.QberEstimateUsedForCorrection), b.LeakedErrorCorrectionBits,

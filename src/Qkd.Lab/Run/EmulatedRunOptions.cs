@@ -39,6 +39,19 @@ public sealed record EmulatedRunOptions
     /// </summary>
     public string? ReplayFile { get; init; }
 
+    /// <summary>
+    /// What the check of <see cref="ReplayFile"/> found (<see cref="Recording.CheckIntegrity"/>): for a damaged file
+    /// the user accepted, the run's pulses, rates and gains are those of the time its intact tags cover, not the
+    /// length its metadata claims; the report carries it either way.
+    /// </summary>
+    public RecordingIntegrityReport? ReplayIntegrity { get; init; }
+
+    /// <summary>
+    /// Bob's receiver wiring, delays and gate as measured on the bench a recording was made on; null: the emulated
+    /// tagger's wiring and the profile's fibre delay (<see cref="EmulatedSetup.ClockRecoveryOptionsFor"/>).
+    /// </summary>
+    public ReceiverSettings? Receiver { get; init; }
+
     /// <summary>How the host reaches the emulated devices: in process (default) or over real pseudo-terminals.</summary>
     public Emulation.Hosting.EmulatedDeviceTransport DeviceTransport { get; init; } = Emulation.Hosting.EmulatedDeviceTransport.InProcess;
 

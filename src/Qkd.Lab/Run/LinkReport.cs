@@ -58,6 +58,13 @@ public sealed record LinkReport
 
     /// <summary>What happened to the devices during the run (disconnects, reconnects, overflows, faults), in order.</summary>
     public IReadOnlyList<string>? DeviceLog { get; init; }
+
+    /// <summary>
+    /// A replay's recording as checked before the run: intact, or what is damaged (truncated, corrupt or missing
+    /// chunks), the tags and time lost and the time it covers, over which <see cref="LinkSeconds"/>, the gains and the
+    /// rates are then taken. Null for a live run.
+    /// </summary>
+    public RecordingIntegrityReport? Recording { get; init; }
     /// <summary>The run's key files at both ends (JSON "keyStores", the field's name since the first report format).</summary>
     [JsonPropertyName("keyStores")]
     public required KeyFilesReport KeyFiles { get; init; }
