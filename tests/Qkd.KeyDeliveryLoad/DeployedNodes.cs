@@ -104,7 +104,11 @@ sealed class DeployedNodes : IAsyncDisposable
 
     private readonly Dictionary<string, Uri> _metrics = [];
 
-    /// <summary>The group commit's counters of each node (sums and counts of its histograms), from its Prometheus endpoint.</summary>
+    /// <summary>
+    /// The sums and counts of each node's histograms of the key pool (group commit: operations per commit, staging,
+    /// commit, scrub) and of key delivery (time waiting for the pool, for the peer's reservation), from its Prometheus
+    /// endpoint, by node, histogram and operation.
+    /// </summary>
     public async Task<Dictionary<string, double>> ScrapeAsync()
     {
         var totals = new Dictionary<string, double>();
@@ -112,27 +116,46 @@ sealed class DeployedNodes : IAsyncDisposable
         foreach (var (role, uri) in _metrics)
             foreach (string line in (await http.GetStringAsync(uri)).Split('\n'))
             {
-                if (!line.StartsWith("qkd_keypool_commit", StringComparison.Ordinal)) continue;
+                if (!line.StartsWith("qkd_keypool_", StringComparison.Ordinal) && !line.StartsWith("qkd_delivery_", StringComparison.Ordinal)) continue;
                 int brace = line.IndexOf('{'), space = line.LastIndexOf(' ');
                 string name = line[..(brace > 0 ? brace : line.IndexOf(' '))];
                 if (!(name.EndsWith("_sum") || name.EndsWith("_count"))) continue;
-                totals[role + " " + name] = totals.GetValueOrDefault(role + " " + name) + double.Parse(line[(space + 1)..], System.Globalization.CultureInfo.InvariantCulture);
+                int at = line.IndexOf("operation=\"", StringComparison.Ordinal);
+                string operation = at < 0 ? "" : " " + line[(at + 11)..line.IndexOf('"', at + 11)];
+                string key = $"{role} {name}{operation}";
+                totals[key] = totals.GetValueOrDefault(key) + double.Parse(line[(space + 1)..], System.Globalization.CultureInfo.InvariantCulture);
             }
         return totals;
     }
 
-    /// <summary>Per node: commits per second, operations per commit and time per commit over the measured window.</summary>
+    /// <summary>
+    /// Per node over the measured window: the writer's time (commits per second, operations per commit, staging,
+    /// commit and scrub per second of wall time), and the mean time requests waited for the pool and for the peer.
+    /// </summary>
     public async Task ReportCommitsAsync(Dictionary<string, double> before, double wall)
     {
         var after = await ScrapeAsync();
         double Delta(string key) => after.GetValueOrDefault(key) - before.GetValueOrDefault(key);
+        string? Find(string role, string part) => after.Keys.FirstOrDefault(k => k.StartsWith(role + " ") && k.Contains(part) && k.EndsWith("_sum"));
+        (double Count, double Sum) Histogram(string? sumKey) => sumKey is null ? (0, 0) : (Delta(sumKey.Replace("_sum", "_count")), Delta(sumKey));
         foreach (string role in _metrics.Keys.Order())
         {
-            string ops = after.Keys.FirstOrDefault(k => k.StartsWith(role + " ") && k.Contains("batch_operations") && k.EndsWith("_sum")) ?? "";
-            string duration = after.Keys.FirstOrDefault(k => k.StartsWith(role + " ") && k.Contains("duration") && k.EndsWith("_sum")) ?? "";
-            double commits = Delta(ops.Replace("_sum", "_count")), operations = Delta(ops), seconds = Delta(duration);
+            var (commits, operations) = Histogram(Find(role, "commit_batch_operations"));
+            var (_, commitSeconds) = Histogram(Find(role, "commit_duration"));
+            var (_, stageSeconds) = Histogram(Find(role, "stage_duration"));
+            var (scrubs, scrubSeconds) = Histogram(Find(role, "scrub_duration"));
             Console.WriteLine($"node {role} group commit: {commits / wall:N0} commits/s, {operations / Math.Max(1, commits):F1} operations per commit, " +
-                              $"commit {seconds * 1e6 / Math.Max(1, commits):F0} us each ({seconds / wall:P0} of the time committing)");
+                              $"commit {commitSeconds * 1e6 / Math.Max(1, commits):F0} us each; writer busy: staging {stageSeconds / wall:P0}, " +
+                              $"committing {commitSeconds / wall:P0}, scrubbing {scrubSeconds / wall:P0} ({scrubs / wall:F1} truncating checkpoints/s, " +
+                              $"{scrubSeconds * 1e3 / Math.Max(1, scrubs):F1} ms each)");
+            foreach (string part in new[] { "pool_duration_seconds_sum enc_keys", "reservation_duration_seconds_sum enc_keys", "pool_duration_seconds_sum dec_keys" })
+            {
+                string? key = after.Keys.FirstOrDefault(k => k.StartsWith(role + " ") && k.EndsWith(part));
+                if (key is null) continue;
+                var (count, sum) = (Delta(key.Replace("_sum", "_count")), Delta(key));
+                if (count > 0)
+                    Console.WriteLine($"node {role} {part.Split(' ')[1]} waits for the {(part.StartsWith("pool") ? "pool" : "peer's record")}: mean {sum * 1e3 / count:F2} ms over {count:N0} requests");
+            }
         }
     }
 

@@ -33,6 +33,7 @@ public sealed class EtsiKeyDeliveryServer : IAsyncDisposable
     private readonly KeyDeliveryCertificates _certificates;
     private readonly bool _ownsCertificates;
     private readonly WebApplication _app;
+    private readonly KeyDeliveryMetrics _metrics = new();
     private int _state; // 0 new, 1 started, 2 stopped
 
     /// <summary>Loads the certificates named by <paramref name="options"/>.</summary>
@@ -90,7 +91,7 @@ public sealed class EtsiKeyDeliveryServer : IAsyncDisposable
         var authenticator = new SaeAuthenticator(options, certificates.TrustedClientCas, certificates.Revocation);
         var lifetime = _app.Services.GetRequiredService<IHostApplicationLifetime>();
         var handler = new KeyDeliveryHandler(options, pool, notifier, authenticator,
-            loggerFactory.CreateLogger("Qkd.Kme.Delivery"), lifetime.ApplicationStopping);
+            loggerFactory.CreateLogger("Qkd.Kme.Delivery"), lifetime.ApplicationStopping, _metrics);
         _app.Run(handler.HandleAsync);
     }
 
@@ -138,6 +139,7 @@ public sealed class EtsiKeyDeliveryServer : IAsyncDisposable
     {
         await StopAsync();
         await _app.DisposeAsync();
+        _metrics.Dispose();
         if (_ownsCertificates)
             _certificates.Dispose();
     }

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Diagnostics;
 using System.IO.Pipelines;
 using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
@@ -30,10 +31,12 @@ public sealed partial class KeyDeliveryHandler
     private readonly SaeAuthenticator _authenticator;
     private readonly ILogger _logger;
     private readonly CancellationToken _stopping;
+    private readonly KeyDeliveryMetrics? _metrics;
 
     public KeyDeliveryHandler(KeyDeliveryOptions options, IKeyPool pool, IReservationNotifier notifier,
-        SaeAuthenticator authenticator, ILogger logger, CancellationToken stopping = default)
+        SaeAuthenticator authenticator, ILogger logger, CancellationToken stopping = default, KeyDeliveryMetrics? metrics = null)
     {
+        _metrics = metrics;
         _options = options.Validate();
         _pool = pool;
         _notifier = notifier;
@@ -171,9 +174,11 @@ public sealed partial class KeyDeliveryHandler
             throw KeyDeliveryException.Unavailable("the KME link to the peer KME is down (it reconnects by itself); no key was taken, try again");
 
         IReadOnlyList<DeliveredKey> keys;
+        long start = Stopwatch.GetTimestamp();
         try
         {
             keys = await _pool.TakeAsMasterAsync(caller.SaeId, slaveSaeId, number);
+            _metrics?.RecordPool(enc: true, Stopwatch.GetElapsedTime(start));
         }
         catch (KeyPoolExhaustedException e)
         {
@@ -188,7 +193,9 @@ public sealed partial class KeyDeliveryHandler
             try
             {
                 // Not the request's token: once keys are taken, a client hanging up must not stop the peer learning it.
+                start = Stopwatch.GetTimestamp();
                 await _notifier.NotifyAsync(caller.SaeId, slaveSaeId, reserved, _stopping);
+                _metrics?.RecordReservation(Stopwatch.GetElapsedTime(start));
             }
             catch (Exception e)
             {
@@ -231,9 +238,11 @@ public sealed partial class KeyDeliveryHandler
             throw KeyDeliveryException.BadParameter("key_IDs", "a key_ID appears twice in the request");
 
         IReadOnlyList<DeliveredKey> keys;
+        long start = Stopwatch.GetTimestamp();
         try
         {
             keys = await _pool.TakeAsSlaveAsync(masterSaeId, caller.SaeId, ids);
+            _metrics?.RecordPool(enc: false, Stopwatch.GetElapsedTime(start));
         }
         catch (KeyNotFoundException e)
         {

@@ -14,6 +14,8 @@ public sealed class KeyPoolMetrics : IDisposable
     private readonly KeyValuePair<string, object?>[] _tags;
     private readonly Histogram<int> _batchOperations;
     private readonly Histogram<double> _commitDuration;
+    private readonly Histogram<double> _stageDuration;
+    private readonly Histogram<double> _scrubDuration;
 
     internal KeyPoolMetrics(SqliteKeyPool pool, string linkId, KmeRole role)
     {
@@ -41,13 +43,20 @@ public sealed class KeyPoolMetrics : IDisposable
         // Group commit: how many delivery operations shared one transaction, and how long its commit (the fsync) took.
         _batchOperations = _meter.CreateHistogram<int>("qkd.keypool.commit_batch_operations", "{operation}", "Delivery operations committed in one transaction");
         _commitDuration = _meter.CreateHistogram<double>("qkd.keypool.commit_duration", "s", "Time to commit one batch of delivery operations (fsync included)");
+        // Where the rest of the writer's time goes: running the batch's statements before the commit, and the truncating
+        // checkpoints that clear consumed keys from the -wal file (the writer runs nothing else meanwhile).
+        _stageDuration = _meter.CreateHistogram<double>("qkd.keypool.stage_duration", "s", "Time to run one batch's statements, before its commit");
+        _scrubDuration = _meter.CreateHistogram<double>("qkd.keypool.scrub_duration", "s", "Time of one truncating checkpoint clearing consumed keys from the -wal file");
     }
 
-    public void RecordCommit(int operations, TimeSpan duration)
+    public void RecordCommit(int operations, TimeSpan staging, TimeSpan duration)
     {
         _batchOperations.Record(operations, _tags);
+        _stageDuration.Record(staging.TotalSeconds, _tags);
         _commitDuration.Record(duration.TotalSeconds, _tags);
     }
+
+    public void RecordScrub(TimeSpan duration) => _scrubDuration.Record(duration.TotalSeconds, _tags);
 
     public void Dispose() => _meter.Dispose();
 }

@@ -151,6 +151,7 @@ public sealed partial class SqliteKeyPool
             try
             {
                 ThrowIfDisposed();
+                long stageStart = Stopwatch.GetTimestamp();
                 using var tx = _db.BeginTransaction();
                 var total = new MirrorChange();
                 int succeeded = 0;
@@ -184,7 +185,7 @@ public sealed partial class SqliteKeyPool
                 bool consumed = BeforeCommit(tx, total); // SqliteKeyPool.Ledger.cs: consumed keys marked, generation counted
                 long commitStart = Stopwatch.GetTimestamp();
                 tx.Commit();
-                _metrics.RecordCommit(batch.Count, Stopwatch.GetElapsedTime(commitStart));
+                _metrics.RecordCommit(batch.Count, Stopwatch.GetElapsedTime(stageStart, commitStart), Stopwatch.GetElapsedTime(commitStart));
                 Interlocked.Increment(ref _batchesCommitted);
                 _available += total.Available;
                 _held += total.Held;

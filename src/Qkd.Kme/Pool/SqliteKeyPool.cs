@@ -76,6 +76,8 @@ public sealed partial class SqliteKeyPool : IKeyPool
         if (options.ReservationExpiry <= TimeSpan.Zero)
             throw new ArgumentOutOfRangeException(nameof(options), options.ReservationExpiry, "ReservationExpiry must be positive.");
         ArgumentNullException.ThrowIfNull(options.TimeProvider);
+        if (options.ScrubInterval <= TimeSpan.Zero || options.ScrubEveryBatches < 1)
+            throw new ArgumentOutOfRangeException(nameof(options), "ScrubInterval must be positive and ScrubEveryBatches at least 1.");
         if (options.ExpirySweepInterval is { } sweep && sweep <= TimeSpan.Zero)
             throw new ArgumentOutOfRangeException(nameof(options), sweep, "ExpirySweepInterval must be positive.");
 
@@ -753,6 +755,10 @@ public sealed partial class SqliteKeyPool : IKeyPool
         // Key IDs are hashes, so reservations and dec_keys touch index pages at random: a page cache of 64 MiB (the
         // default is 2 MiB) keeps them in memory instead of reading them back from the OS at every operation.
         Execute("PRAGMA cache_size = -65536");
+        // The pool checkpoints itself (truncating, SqliteKeyPool.Scrub.cs: at most ScrubInterval apart under load); SQLite's
+        // own checkpoint after every 1,000 pages of log would run inside a commit several times a second. It stays as a
+        // bound on the -wal file's size (32 MiB) should the pool's checkpoints be held up.
+        Execute("PRAGMA wal_autocheckpoint = 8192");
         Execute($"PRAGMA busy_timeout = {(long)options.BusyTimeout.TotalMilliseconds}");
     }
 

@@ -47,10 +47,18 @@ public sealed record SqliteKeyPoolOptions
     public string? GenerationFilePath { get; init; }
 
     /// <summary>
-    /// Under continuous load, the most delivery transactions between two truncating checkpoints that clear consumed keys
-    /// from the -wal file (an idle pool clears them after every delivery).
+    /// Under continuous load, the longest a consumed key stays in the -wal file: a truncating checkpoint clears consumed
+    /// keys once the oldest one not yet cleared is this old (an idle pool clears them within milliseconds of every
+    /// delivery). Each checkpoint stalls the pool's writer for a few milliseconds to tens of milliseconds.
     /// </summary>
-    public int ScrubEveryBatches { get; init; } = 32;
+    public TimeSpan ScrubInterval { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// Under continuous load, the most delivery transactions between two truncating checkpoints that clear consumed keys
+    /// from the -wal file (bounds the file's growth when transactions are many; <see cref="ScrubInterval"/> usually
+    /// comes first).
+    /// </summary>
+    public int ScrubEveryBatches { get; init; } = 512;
 
     /// <summary>
     /// Under continuous load (synchronous=FULL), the most delivery transactions between two writes of the generation file:
