@@ -16,9 +16,9 @@ public readonly record struct DataShortfall(string Quantity, string Unit, double
     /// <summary>How many times more data reaches the minimum (at least 1); infinity when there was none at all.</summary>
     public double MoreFactor => Have > 0 ? Math.Max(1, Needed / Have) : double.PositiveInfinity;
 
-    /// <summary>"delay of channel 1: 1 tags folded, at least 100 needed".</summary>
+    /// <summary>"delay of channel 1: tags folded 1, at least 100 needed".</summary>
     public override string ToString() =>
-        string.Create(CultureInfo.InvariantCulture, $"{Quantity}: {Format(Have)} {Unit}, at least {Format(Needed)} needed");
+        string.Create(CultureInfo.InvariantCulture, $"{Quantity}: {Unit} {Format(Have)}, at least {Format(Needed)} needed");
 
     private static string Format(double value) =>
         value == Math.Floor(value) && Math.Abs(value) < 1e15 ? value.ToString("N0", CultureInfo.InvariantCulture) : value.ToString("G3", CultureInfo.InvariantCulture);

@@ -56,6 +56,10 @@ public sealed class InsufficientDataException : Exception
         string more = double.IsPositiveInfinity(factor)
             ? "nothing was measured for at least one of them"
             : string.Create(CultureInfo.InvariantCulture, $"about {Math.Ceiling(factor * 10) / 10:0.#}x more data needed");
-        return $"not enough data: {string.Join("; ", shortfalls)} ({more})";
+        // The furthest from their minimums first; a long list is cut, it still ends with the factor that meets them all.
+        const int Shown = 4;
+        var worst = shortfalls.OrderByDescending(s => s.MoreFactor).Take(Shown);
+        string rest = shortfalls.Count > Shown ? $"; and {shortfalls.Count - Shown} more" : "";
+        return $"not enough data: {string.Join("; ", worst)}{rest} ({more})";
     }
 }

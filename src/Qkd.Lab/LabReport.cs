@@ -19,7 +19,18 @@ public static class LabReport
     /// <summary>The repository-relative path of schema <paramref name="name"/> ("histogram" -> src/Qkd.Lab/Schemas/histogram.schema.json).</summary>
     public static string SchemaPath(string name) => $"{SchemaFolder}/{name}.schema.json";
 
-    public static string Serialize<T>(T report) => JsonSerializer.Serialize(report, Contract<T>());
+    /// <exception cref="InvalidOperationException">The report holds NaN or infinity (<see cref="FiniteNumberConverter"/>): a bug, named with the field's path.</exception>
+    public static string Serialize<T>(T report)
+    {
+        try
+        {
+            return JsonSerializer.Serialize(report, Contract<T>());
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidOperationException($"{typeof(T).Name} was not written: {e.Message}", e);
+        }
+    }
 
     /// <summary>The source-generated contract of report type <typeparamref name="T"/>.</summary>
     /// <exception cref="NotSupportedException"><typeparamref name="T"/> is not a report type of <see cref="LabJson"/>.</exception>

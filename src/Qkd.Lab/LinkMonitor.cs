@@ -59,7 +59,10 @@ public static class LinkMonitor
                     // The tagger's ring is the one ring: its discards are in DroppedByRing.
                     acquisition.DroppedByRing + acquisition.MissedEvents,
                     acquisition.Overflows + Interlocked.Read(ref streamCounters.FramesLost),
-                    LabReport.Finite(qber.Qber(Basis.Z)), LabReport.Finite(qber.Qber(Basis.X)), detections);
+                    LabReport.Finite(qber.Qber(Basis.Z)), LabReport.Finite(qber.Qber(Basis.X)), detections)
+                {
+                    IntervalSeconds = seconds, SiftedZ = qber.Sifted(Basis.Z), SiftedX = qber.Sifted(Basis.X),
+                };
                 lastTime = now;
                 snapshots.Add(snapshot);
                 onSnapshot(snapshot);

@@ -1,33 +1,67 @@
+using Qkd.Emulation.TimeTagging;
 
 namespace Qkd.Lab;
 
-/// <summary>`qkd monitor`'s record of a session: every refresh, and a plot of the count rates over time.</summary>
+/// <summary>
+/// `qkd monitor`'s record of a session: every refresh (schema: Schemas/monitor.schema.json), a plot of the count rates
+/// over time with their Poisson error bars, channels named by role (sync, Z0, Z1, X0, X1), and a plot of the live QBER
+/// per basis with binomial error bars.
+/// </summary>
 public static class MonitorReport
 {
-    public sealed record Report(string Kind, double Seconds, IReadOnlyList<MonitorSnapshot> Snapshots, string Plot);
-
-    public static Report Write(IReadOnlyList<MonitorSnapshot> snapshots, string directory)
+    public sealed record Report(string Kind, double Seconds, IReadOnlyList<MonitorSnapshot> Snapshots, string Plot)
     {
+        /// <summary>The QBER plot; null when nothing was sifted.</summary>
+        public string? QberPlot { get; init; }
+    }
+
+    /// <param name="tagger">The tagger's wiring, to name channels by role; null: the emulated tagger's (sync on 0, detectors from 1).</param>
+    public static Report Write(IReadOnlyList<MonitorSnapshot> snapshots, string directory, EmulatedTimeTaggerOptions? tagger = null)
+    {
+        ArgumentNullException.ThrowIfNull(snapshots);
         Directory.CreateDirectory(directory);
-        string png = Path.Combine(directory, "monitor-rates.png");
-        var plot = new ScottPlot.Plot();
+        string png = RatePlot(snapshots, tagger ?? new EmulatedTimeTaggerOptions()).SavePng(Path.Combine(directory, "monitor-rates.png"));
+        var qber = QberPlot(snapshots);
+        string? qberPng = qber?.SavePng(Path.Combine(directory, "monitor-qber.png"));
+        var report = new Report("monitor", snapshots.Count == 0 ? 0 : snapshots[^1].Elapsed.TotalSeconds, snapshots, png) { QberPlot = qberPng };
+        File.WriteAllText(Path.Combine(directory, "monitor.json"), ToJson(report));
+        return report;
+    }
+
+    /// <summary>Rates per channel over time (kHz), each point with its one-sigma Poisson error bar; silent channels left out.</summary>
+    public static LabPlot RatePlot(IReadOnlyList<MonitorSnapshot> snapshots, EmulatedTimeTaggerOptions tagger)
+    {
+        ArgumentNullException.ThrowIfNull(snapshots);
+        var plot = new LabPlot("Count rates per channel", "Time since start (s)", "Rate (kHz), error bars: one sigma (Poisson)");
         double[] times = snapshots.Select(s => s.Elapsed.TotalSeconds).ToArray();
         int channels = snapshots.Count == 0 ? 0 : snapshots.Max(s => s.RatesHz.Count);
         for (int c = 0; c < channels; c++)
         {
             double[] rates = snapshots.Select(s => c < s.RatesHz.Count ? s.RatesHz[c] / 1e3 : 0).ToArray();
             if (rates.All(r => r == 0)) continue;
-            var line = plot.Add.Scatter(times, rates);
-            line.LegendText = c == 0 ? "sync (ch 0)" : $"channel {c}";
+            double[] errors = snapshots.Select(s => s.RateUncertaintyHz(c) / 1e3).ToArray();
+            plot.Points(times, rates, errors, ChannelNames.Of(tagger, null, (ushort)c));
         }
-        plot.ShowLegend();
-        plot.Title("Count rates per channel");
-        plot.XLabel("Time since start (s)");
-        plot.YLabel("Rate (kHz)");
-        plot.SavePng(png, 1000, 600);
-        var report = new Report("monitor", times.LastOrDefault(), snapshots, png);
-        File.WriteAllText(Path.Combine(directory, "monitor.json"), ToJson(report));
-        return report;
+        return plot;
+    }
+
+    /// <summary>QBER per basis over time (%), with binomial error bars; null when nothing was sifted.</summary>
+    public static LabPlot? QberPlot(IReadOnlyList<MonitorSnapshot> snapshots)
+    {
+        ArgumentNullException.ThrowIfNull(snapshots);
+        var plot = new LabPlot("Live QBER per basis (since the start)", "Time since start (s)", "QBER (%), error bars: one sigma (binomial)");
+        bool any = false;
+        foreach (var (basis, qber, sifted) in new (string, Func<MonitorSnapshot, double?>, Func<MonitorSnapshot, long>)[]
+                 { ("Z", s => s.QberZ, s => s.SiftedZ), ("X", s => s.QberX, s => s.SiftedX) })
+        {
+            var shown = snapshots.Where(s => qber(s) is not null && sifted(s) > 0).ToArray();
+            if (shown.Length == 0) continue;
+            any = true;
+            plot.Points(shown.Select(s => s.Elapsed.TotalSeconds).ToArray(), shown.Select(s => 100 * qber(s)!.Value).ToArray(),
+                shown.Select(s => 100 * MonitorSnapshot.QberUncertainty(qber(s), sifted(s))).ToArray(),
+                $"QBER {basis} ({sifted(shown[^1]):N0} sifted bits at the end)");
+        }
+        return any ? plot : null;
     }
 
     public static string ToJson(Report report) => LabReport.Serialize(report);
