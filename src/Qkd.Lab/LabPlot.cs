@@ -184,22 +184,20 @@ public sealed class LabPlot
     /// <summary>The value on the drawn axis: log10 on a log axis (NaN, not drawn, for values at or below zero).</summary>
     private double Y(double value) => !LogY ? value : value > 0 ? Math.Log10(value) : double.NaN;
 
-    private void AddHistogram(Plot plot, LabPlotSeries series, Color color)
+    /// <summary>
+    /// A histogram series as it is drawn: step curves (each bin flat from its left to its right edge) in axis values
+    /// (log10 of the counts on a log axis). On a log axis each run of non-empty bins is its own curve, so an empty bin is
+    /// a gap rather than a drop to an invented floor.
+    /// </summary>
+    public IReadOnlyList<(double[] Xs, double[] Ys)> HistogramSegments(LabPlotSeries series)
     {
-        // Step curve: each bin flat from its left to its right edge; on a log axis each run of non-empty bins is its
-        // own curve, so an empty bin is a gap rather than a drop to an invented floor.
+        ArgumentNullException.ThrowIfNull(series);
+        var segments = new List<(double[], double[])>();
         var xs = new List<double>();
         var ys = new List<double>();
-        bool legendShown = false;
         void Flush()
         {
-            if (xs.Count == 0) return;
-            var scatter = plot.Add.Scatter(xs.ToArray(), ys.ToArray());
-            scatter.MarkerSize = 0;
-            scatter.LineWidth = 1.5f;
-            scatter.Color = color;
-            if (!legendShown && series.Legend is not null) scatter.LegendText = series.Legend;
-            legendShown = true;
+            if (xs.Count > 0) segments.Add((xs.ToArray(), ys.ToArray()));
             xs.Clear();
             ys.Clear();
         }
@@ -217,6 +215,21 @@ public sealed class LabPlot
             ys.Add(y);
         }
         Flush();
+        return segments;
+    }
+
+    private void AddHistogram(Plot plot, LabPlotSeries series, Color color)
+    {
+        bool legendShown = false;
+        foreach (var (xs, ys) in HistogramSegments(series))
+        {
+            var scatter = plot.Add.Scatter(xs, ys);
+            scatter.MarkerSize = 0;
+            scatter.LineWidth = 1.5f;
+            scatter.Color = color;
+            if (!legendShown && series.Legend is not null) scatter.LegendText = series.Legend;
+            legendShown = true;
+        }
     }
 
     private void AddPoints(Plot plot, LabPlotSeries series, Color color)
