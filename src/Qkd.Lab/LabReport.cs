@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using System.Text.Json.Serialization.Metadata;
 
 namespace Qkd.Lab;
@@ -28,7 +29,39 @@ public static class LabReport
         }
         catch (JsonException e)
         {
-            throw new InvalidOperationException($"{typeof(T).Name} was not written: {e.Message}", e);
+            throw new InvalidOperationException($"{typeof(T).Name} was not written: {string.Join(", ", NonFinitePaths(report))} {e.Message}", e);
+        }
+    }
+
+    /// <summary>
+    /// Where the non-finite numbers of <paramref name="report"/> are ("$.detectors[1].delayPs = NaN"): the report written
+    /// once more, on this error path only, with named literals allowed, and searched for them.
+    /// </summary>
+    private static IEnumerable<string> NonFinitePaths<T>(T report)
+    {
+        var options = new JsonSerializerOptions(LabJson.Default.Options) { NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals };
+        options.Converters.Clear();
+        var permissive = new LabJson(options);
+        using var document = JsonSerializer.SerializeToDocument(report, (JsonTypeInfo<T>)permissive.GetTypeInfo(typeof(T))!);
+        var found = new List<string>();
+        Find(document.RootElement, "$", found);
+        return found;
+    }
+
+    private static void Find(JsonElement element, string path, List<string> found)
+    {
+        switch (element.ValueKind)
+        {
+            case JsonValueKind.Object:
+                foreach (var property in element.EnumerateObject()) Find(property.Value, $"{path}.{property.Name}", found);
+                break;
+            case JsonValueKind.Array:
+                int i = 0;
+                foreach (var item in element.EnumerateArray()) Find(item, $"{path}[{i++}]", found);
+                break;
+            case JsonValueKind.String when element.GetString() is "NaN" or "Infinity" or "-Infinity":
+                found.Add($"{path} = {element.GetString()}");
+                break;
         }
     }
 
