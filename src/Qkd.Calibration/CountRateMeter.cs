@@ -8,13 +8,28 @@ namespace Qkd.Calibration;
 public sealed class CountRateMeter
 {
     private readonly long[] _previous;
+    private readonly long[] _lastCounts;
 
     /// <param name="channels">Counters per reading, at most.</param>
     public CountRateMeter(int channels)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(channels);
         _previous = new long[channels];
+        _lastCounts = new long[channels];
     }
+
+    /// <summary>Counts per channel in the interval of the last reading: the statistics behind its rates.</summary>
+    public IReadOnlyList<long> LastCounts => _lastCounts;
+
+    /// <summary>Length of the last reading's interval, s (0 before the first reading).</summary>
+    public double LastIntervalSeconds { get; private set; }
+
+    /// <summary>One standard deviation of a rate from <paramref name="counts"/> Poisson counts over <paramref name="seconds"/>: sqrt(n) / t.</summary>
+    public static double Uncertainty(long counts, double seconds) =>
+        seconds > 0 ? Math.Sqrt(Math.Max(0, counts)) / seconds : double.NaN;
+
+    /// <summary>The uncertainty of the last reading's rate on <paramref name="channel"/>, per second.</summary>
+    public double LastUncertainty(int channel) => Uncertainty(_lastCounts[channel], LastIntervalSeconds);
 
     /// <summary>Rates since the previous reading (or since zero, the first time), per second of <paramref name="seconds"/>; remembers this reading.</summary>
     /// <param name="totals">Cumulative counts per channel (index = channel), never decreasing.</param>
@@ -28,9 +43,11 @@ public sealed class CountRateMeter
         var rates = new double[totals.Count];
         for (int c = 0; c < rates.Length; c++)
         {
-            rates[c] = (totals[c] - _previous[c]) / seconds;
+            _lastCounts[c] = totals[c] - _previous[c];
+            rates[c] = _lastCounts[c] / seconds;
             _previous[c] = totals[c];
         }
+        LastIntervalSeconds = seconds;
         return rates;
     }
 }

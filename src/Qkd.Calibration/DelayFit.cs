@@ -34,6 +34,7 @@ public static class DelayFit
     }
 
     /// <param name="sync">The sync tags of <paramref name="tags"/>, measured with the options' channel and divider.</param>
+    /// <exception cref="InsufficientDataException">A detector channel's delay is not supported by its data (<see cref="Shortfalls"/>).</exception>
     /// <exception cref="ArgumentException">Fewer than two sync tags, or a period more than 1 % off the nominal one (wrong sync channel or divider).</exception>
     public static Result Fit(ReadOnlySpan<TimeTag> tags, DelayCalibrationOptions options, SyncPeriod sync, Func<long, bool>? isVacuumPulse)
     {
@@ -51,7 +52,40 @@ public static class DelayFit
         var detectors = new DetectorDelay[options.DetectorChannels.Length];
         for (int d = 0; d < detectors.Length; d++)
             detectors[d] = FitChannel(tags, fold, options, options.DetectorChannels[d], isVacuumPulse);
+        // A calibration with one channel unsupported is no calibration: refuse it whole, naming every short channel.
+        InsufficientDataException.ThrowIfAny(detectors.SelectMany(Shortfalls));
         return new Result(sync, period, fold.PathDelayPs, detectors);
+    }
+
+    /// <summary>
+    /// Why <paramref name="detector"/>'s delay is not supported by its data: fewer than
+    /// <see cref="DataMinimums.DelayTagsPerChannel"/> tags folded, a peak not significant
+    /// (<see cref="PeakFit.Unsupported"/>), or whole periods from Alice's pattern with too little contrast
+    /// (<see cref="DataMinimums.WholePeriodVacuumClicks"/>). Empty when it is supported.
+    /// </summary>
+    public static IEnumerable<DataShortfall?> Shortfalls(DetectorDelay detector)
+    {
+        ArgumentNullException.ThrowIfNull(detector);
+        string quantity = $"delay of channel {detector.Channel}";
+        var tags = DataShortfall.Check(quantity, "tags folded", detector.Folded.Tags, DataMinimums.DelayTagsPerChannel);
+        if (tags is not null)
+        {
+            yield return tags;
+            yield break;
+        }
+        var peak = PeakFit.Unsupported(detector.Peak, quantity);
+        if (peak is not null)
+        {
+            yield return peak;
+            yield break;
+        }
+        var whole = detector.WholePeriods;
+        if (whole.ResolvedBy == WholePeriodsResolution.AlicePattern && whole.VacuumClicksElsewhere < DataMinimums.WholePeriodVacuumClicks)
+            // The expected vacuum clicks scale with the clicks: say it in clicks, the unit the capture gives.
+            yield return new DataShortfall($"whole periods of channel {detector.Channel}", "in-peak clicks on Alice's pattern", whole.InPeakClicks,
+                whole.InPeakClicks > 0 && whole.VacuumClicksElsewhere > 0
+                    ? Math.Ceiling(whole.InPeakClicks * DataMinimums.WholePeriodVacuumClicks / whole.VacuumClicksElsewhere)
+                    : DataMinimums.DelayTagsPerChannel);
     }
 
     private static DetectorDelay FitChannel(ReadOnlySpan<TimeTag> tags, DelayFold fold, DelayCalibrationOptions options, ushort channel,

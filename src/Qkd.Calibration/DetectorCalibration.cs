@@ -67,6 +67,7 @@ public sealed class DetectorCalibration
 
     /// <summary>Dead time, afterpulsing and rates of every channel.</summary>
     /// <param name="durationSeconds">Length of the capture (the rates' denominator), seconds.</param>
+    /// <exception cref="InsufficientDataException">A channel's data cannot support one of its estimates (<see cref="DetectorChannelAnalysis.Shortfalls"/>).</exception>
     public IReadOnlyList<DetectorChannelAnalysis> Analyse(double durationSeconds)
     {
         if (!(durationSeconds > 0) || !double.IsFinite(durationSeconds))
@@ -84,6 +85,7 @@ public sealed class DetectorCalibration
                 primaries / durationSeconds, Math.Sqrt(primaries + excess) / durationSeconds,
                 deadTime, afterpulses, histogram);
         }
+        InsufficientDataException.ThrowIfAny(results.SelectMany(r => r.Shortfalls).Select(s => (DataShortfall?)s));
         return results;
     }
 }
@@ -98,6 +100,25 @@ public sealed record DetectorChannelAnalysis(
     double PrimaryRateHz, double PrimaryRateUncertaintyHz, DeadTimeEstimate DeadTime, AfterpulseFit Afterpulses,
     DetectorInterArrivalHistogram Histogram)
 {
+    /// <summary>
+    /// The estimates this channel's data cannot support: a rate from fewer than <see cref="DataMinimums.RateClicks"/>
+    /// clicks, a dead-time edge lower than <see cref="DataMinimums.DeadTimeLevelCounts"/> counts per bin, afterpulsing
+    /// from fewer than <see cref="DataMinimums.AfterpulseIntervals"/> intervals. Empty when all are supported.
+    /// </summary>
+    public IEnumerable<DataShortfall> Shortfalls
+    {
+        get
+        {
+            DataShortfall?[] all =
+            [
+                DataShortfall.Check($"click rate of channel {Channel}", "clicks", Clicks, DataMinimums.RateClicks),
+                DeadTime.Found ? null : new DataShortfall($"dead time of channel {Channel}", "counts per bin at the edge", DeadTime.LevelCounts, DataMinimums.DeadTimeLevelCounts),
+                DataShortfall.Check($"afterpulsing of channel {Channel}", "click-to-next-click intervals", Histogram.Gaps, DataMinimums.AfterpulseIntervals),
+            ];
+            return all.Where(s => s is not null).Select(s => s!.Value);
+        }
+    }
+
     /// <summary>Afterpulses identified in the capture (the excess), never negative.</summary>
     public double AfterpulseCounts => double.IsFinite(Afterpulses.ExcessCounts) ? Math.Max(0, Afterpulses.ExcessCounts) : 0;
 }

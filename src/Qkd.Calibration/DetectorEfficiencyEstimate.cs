@@ -24,6 +24,7 @@ public sealed record DetectorEfficiencyEstimate(
     /// <param name="pulseRateHz">The source's pulse rate.</param>
     /// <param name="meanPhotonNumber">mu per pulse at the source.</param>
     /// <param name="transmittance">T from the source to the detectors' inputs (10^(-loss dB / 10)).</param>
+    /// <exception cref="InsufficientDataException">A channel clicked fewer than <see cref="DataMinimums.EfficiencyClicks"/> times with light.</exception>
     public static DetectorEfficiencyEstimate Estimate(IReadOnlyList<DetectorChannelAnalysis> light, IReadOnlyList<DetectorChannelAnalysis>? dark,
         long pulses, double pulseRateHz, double meanPhotonNumber, double transmittance)
     {
@@ -37,6 +38,8 @@ public sealed record DetectorEfficiencyEstimate(
         if (!(transmittance > 0 && transmittance <= 1))
             throw new ArgumentOutOfRangeException(nameof(transmittance), transmittance, "The transmittance must lie in (0, 1].");
 
+        InsufficientDataException.ThrowIfAny(light.Select(c =>
+            DataShortfall.Check($"efficiency of channel {c.Channel}", "clicks with light", c.Clicks, DataMinimums.EfficiencyClicks)));
         double periodPs = 1e12 / pulseRateHz;
         var clickProbability = new double[light.Count];
         var darkProbability = new double[light.Count];

@@ -19,6 +19,21 @@ public sealed record GaussianPeak(
 {
     public double FwhmPs => 2 * Math.Sqrt(2 * Math.Log(2)) * SigmaPs;
 
+    /// <summary>Entries in the whole histogram the peak was found in.</summary>
+    public long HistogramCounts { get; init; }
+
+    /// <summary>Entries within two widths of the centre (at least the maximum bin and its neighbours).</summary>
+    public long WindowCounts { get; init; }
+
+    /// <summary>Of <see cref="WindowCounts"/>, those above the background: the peak's own counts.</summary>
+    public double ExcessCounts { get; init; }
+
+    /// <summary>
+    /// <see cref="ExcessCounts"/> over the Poisson spread of <see cref="WindowCounts"/>: how many standard deviations the
+    /// peak stands above the background (a noise bin in a flat histogram gives about 1 to 3).
+    /// </summary>
+    public double Significance { get; init; }
+
     /// <summary>The model at <paramref name="x"/>, counts per bin.</summary>
     public double Evaluate(double x) => Background + Amplitude * Math.Exp(-(x - CentrePs) * (x - CentrePs) / (2 * SigmaPs * SigmaPs));
 }

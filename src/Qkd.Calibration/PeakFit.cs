@@ -12,11 +12,61 @@ public static class PeakFit
 {
     private const int Iterations = 6;
 
+    /// <summary>
+    /// <see cref="Fit"/>, refused unless the histogram holds <see cref="DataMinimums.PeakCounts"/> entries and the peak
+    /// stands <see cref="DataMinimums.PeakSignificance"/> standard deviations above the background.
+    /// </summary>
+    /// <param name="quantity">What the peak gives, for the refusal ("peak of channel 1 after channel 0").</param>
+    /// <exception cref="InsufficientDataException">Too few entries, or no significant peak.</exception>
+    public static GaussianPeak FitSupported(ReadOnlySpan<long> counts, double firstBinCentre, double binWidth, string quantity)
+    {
+        long total = 0;
+        foreach (long c in counts) total += c;
+        InsufficientDataException.ThrowIfAny([DataShortfall.Check(quantity, "histogram entries", total, DataMinimums.PeakCounts)]);
+        var peak = Fit(counts, firstBinCentre, binWidth);
+        InsufficientDataException.ThrowIfAny([Unsupported(peak, quantity)]);
+        return peak!;
+    }
+
+    /// <summary>Why <paramref name="peak"/> is not a measurement (too few entries, not significant), or null when it is one.</summary>
+    public static DataShortfall? Unsupported(GaussianPeak? peak, string quantity)
+    {
+        if (peak is null) return new DataShortfall(quantity, "histogram entries", 0, DataMinimums.PeakCounts);
+        return DataShortfall.Check(quantity, "histogram entries", peak.HistogramCounts, DataMinimums.PeakCounts)
+            // Significance grows as the square root of the counts: the factor of more data is its square.
+            ?? (peak.Significance >= DataMinimums.PeakSignificance ? null
+                : new DataShortfall(quantity, "histogram entries (for a peak 5 sigma above the background)", peak.HistogramCounts,
+                    peak.HistogramCounts * Math.Pow(DataMinimums.PeakSignificance / Math.Max(peak.Significance, 0.5), 2)));
+    }
+
     /// <param name="counts">Counts per bin.</param>
     /// <param name="firstBinCentre">Centre of bin 0, ps.</param>
     /// <param name="binWidth">Bin width, ps.</param>
     /// <returns>The peak, or null when the histogram is empty.</returns>
     public static GaussianPeak? Fit(ReadOnlySpan<long> counts, double firstBinCentre, double binWidth)
+    {
+        var peak = FitShape(counts, firstBinCentre, binWidth);
+        return peak is null ? null : WithStatistics(peak, counts, firstBinCentre, binWidth);
+    }
+
+    /// <summary>The counts behind <paramref name="peak"/>: entries, window entries, excess over the background and its significance.</summary>
+    private static GaussianPeak WithStatistics(GaussianPeak peak, ReadOnlySpan<long> counts, double firstBinCentre, double binWidth)
+    {
+        long total = 0;
+        foreach (long c in counts) total += c;
+        double halfWidth = double.IsFinite(peak.SigmaPs) ? 2 * peak.SigmaPs : 0;
+        int centreBin = double.IsFinite(peak.CentrePs) ? (int)Math.Round((peak.CentrePs - firstBinCentre) / binWidth) : peak.MaxBin;
+        centreBin = Math.Clamp(centreBin, 0, counts.Length - 1);
+        int reach = Math.Max(1, (int)Math.Ceiling(halfWidth / binWidth));
+        int from = Math.Max(0, Math.Min(centreBin, peak.MaxBin) - reach), to = Math.Min(counts.Length - 1, Math.Max(centreBin, peak.MaxBin) + reach);
+        long window = 0;
+        for (int i = from; i <= to; i++) window += counts[i];
+        double excess = window - peak.Background * (to - from + 1);
+        double significance = excess / Math.Sqrt(Math.Max(1, window));
+        return peak with { HistogramCounts = total, WindowCounts = window, ExcessCounts = excess, Significance = significance };
+    }
+
+    private static GaussianPeak? FitShape(ReadOnlySpan<long> counts, double firstBinCentre, double binWidth)
     {
         if (!(binWidth > 0)) throw new ArgumentOutOfRangeException(nameof(binWidth), binWidth, "The bin width must be > 0.");
         if (counts.Length == 0) return null;

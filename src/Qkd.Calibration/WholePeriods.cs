@@ -14,6 +14,15 @@ namespace Qkd.Calibration;
 /// <param name="VacuumClickFractionElsewhere">The median share under the other shifts searched: the contrast q won by; NaN as above, or when no other shift was searched.</param>
 public readonly record struct WholePeriods(long Count, WholePeriodsResolution ResolvedBy, double VacuumClickFraction, double VacuumClickFractionElsewhere)
 {
+    /// <summary>In-peak clicks placed on pulses under <see cref="Count"/> (from Alice's pattern; 0 otherwise).</summary>
+    public long InPeakClicks { get; init; }
+
+    /// <summary>
+    /// In-peak clicks a wrong shift would put on vacuum pulses (<see cref="InPeakClicks"/> times
+    /// <see cref="VacuumClickFractionElsewhere"/>): the contrast the shift was chosen by; 0 when not from the pattern.
+    /// </summary>
+    public double VacuumClicksElsewhere => double.IsFinite(VacuumClickFractionElsewhere) ? InPeakClicks * VacuumClickFractionElsewhere : 0;
+
     /// <summary>No peak: nothing to resolve.</summary>
     public static WholePeriods Unresolved => new(0, WholePeriodsResolution.None, double.NaN, double.NaN);
 
@@ -64,6 +73,9 @@ public readonly record struct WholePeriods(long Count, WholePeriodsResolution Re
             if (!double.IsNaN(fractions[i]) && (best < 0 || fractions[i] < fractions[best])) best = i;
         if (best < 0) return new WholePeriods(0, WholePeriodsResolution.AlicePattern, double.NaN, double.NaN);
         var others = fractions.Where((v, i) => i != best && !double.IsNaN(v)).Order().ToArray();
-        return new WholePeriods(best - m, WholePeriodsResolution.AlicePattern, fractions[best], others.Length == 0 ? double.NaN : others[others.Length / 2]);
+        return new WholePeriods(best - m, WholePeriodsResolution.AlicePattern, fractions[best], others.Length == 0 ? double.NaN : others[others.Length / 2])
+        {
+            InPeakClicks = total[best],
+        };
     }
 }

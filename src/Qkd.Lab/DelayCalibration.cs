@@ -35,6 +35,8 @@ public static class DelayCalibration
         if (!sync.IsMeasured)
             throw new ArgumentException($"{capture.Source}: {sync.SyncTags} tags on sync channel {options.SyncChannel}; at least two are needed to measure the pulse period.");
         Func<long, bool>? isVacuumPulse = capture.Symbols is { } symbols ? pulse => symbols.IntensityAt(pulse) == Intensity.Vacuum : null;
+        // Refused (InsufficientDataException) before anything is written: a refused calibration leaves no plot,
+        // report or configuration behind.
         var fit = DelayFit.Fit(capture.Span, options, sync, isVacuumPulse);
 
         var histograms = new List<DetectorHistogram>();
@@ -44,7 +46,7 @@ public static class DelayCalibration
         {
             var detector = fit.Detectors[d];
             var folded = detector.Folded;
-            string? plot = outDirectory is null ? null : Plot(detector, options.SyncChannel, fit.PulsePeriodPs, outDirectory);
+            string? plot = outDirectory is null ? null : Plot(capture, detector, options.SyncChannel, fit.PulsePeriodPs, outDirectory);
             histograms.Add(new DetectorHistogram(detector.Channel, folded.FirstBinCentrePs, folded.BinWidthPs, folded.Counts, detector.Peak));
             detectors.Add(Row(capture, detector, plot));
             delays[d] = detector.DelayPs is double delay ? (long)Math.Round(delay) : 0;
@@ -87,22 +89,35 @@ public static class DelayCalibration
         _ => "none",
     };
 
-    /// <summary>The folded histogram with the fitted Gaussian and the delay marked.</summary>
-    private static string Plot(DetectorDelay detector, ushort syncChannel, double period, string outDirectory)
+    /// <summary>The folded histogram with the fitted Gaussian and the delay marked, saved as a PNG.</summary>
+    private static string Plot(LabCapture capture, DetectorDelay detector, ushort syncChannel, double period, string outDirectory) =>
+        PlotOf(detector, ChannelNames.Of(capture, detector.Channel), ChannelNames.Of(capture, syncChannel), period)
+            .SavePng(Path.Combine(outDirectory, $"delay-channel-{detector.Channel}.png"));
+
+    /// <summary>
+    /// The plot of one detector's fold: the folded counts (log axis when they span decades, so the background shows), the
+    /// fitted Gaussian over them with its centre and uncertainty in the legend, and the delay marked.
+    /// </summary>
+    public static LabPlot PlotOf(DetectorDelay detector, string channelName, string syncName, double period)
     {
+        ArgumentNullException.ThrowIfNull(detector);
         var folded = detector.Folded;
         long w = folded.BinWidthPs;
         var edges = Enumerable.Range(0, folded.Counts.Length).Select(i => folded.WindowStartPs + i * (double)w).ToArray();
         var values = folded.Counts.Select(c => (double)c).ToArray();
-        var lab = new LabPlot($"Delay calibration: channel {detector.Channel} vs sync channel {syncChannel} (folded onto the {period:F3} ps pulse period)",
-            "detector - sync - fibre delay, modulo the pulse period (ps)", $"tags per {w} ps bin").Histogram(edges, values, w, "tags");
+        var lab = new LabPlot(string.Create(CultureInfo.InvariantCulture, $"Delay calibration: {channelName} vs {syncName} (folded onto the {period:F3} ps pulse period)"),
+            "detector - sync - fibre delay, modulo the pulse period (ps)", $"tags per {w} ps bin")
+            .Histogram(edges, values, w, $"{channelName}: {folded.Tags:N0} tags folded");
+        if (LabPlot.SpansDecades(values)) lab.LogScale();
         if (detector.Peak is { } peak)
         {
-            var xs = Enumerable.Range(0, 400).Select(i => peak.CentrePs - 5 * peak.SigmaPs + i * peak.SigmaPs / 40).ToArray();
-            lab.Curve(xs, xs.Select(peak.Evaluate).ToArray(), string.Create(CultureInfo.InvariantCulture, $"Gaussian fit, sigma {peak.SigmaPs:F1} ps"));
+            var xs = Enumerable.Range(0, 401).Select(i => peak.CentrePs - 5 * peak.SigmaPs + i * peak.SigmaPs / 40).ToArray();
+            lab.Curve(xs, xs.Select(peak.Evaluate).ToArray(),
+                $"Gaussian fit: centre {LabPlot.ValueWithUncertainty(peak.CentrePs, peak.CentreUncertaintyPs, "ps")}, " +
+                $"sigma {LabPlot.ValueWithUncertainty(peak.SigmaPs, peak.SigmaUncertaintyPs, "ps")}");
             lab.Marker(peak.CentrePs, string.Create(CultureInfo.InvariantCulture,
-                $"fit {peak.CentrePs:F1} ± {peak.CentreUncertaintyPs:F1} ps -> delay {detector.DelayPs:F1} ps ({detector.WholePeriods.Count} whole periods)"));
+                $"delay {LabPlot.ValueWithUncertainty(detector.DelayPs ?? double.NaN, peak.CentreUncertaintyPs, "ps")} ({detector.WholePeriods.Count} whole periods)"));
         }
-        return lab.SavePng(Path.Combine(outDirectory, $"delay-channel-{detector.Channel}.png"));
+        return lab;
     }
 }

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using System.Text.Json.Serialization.Metadata;
 
 namespace Qkd.Lab;
@@ -19,7 +20,50 @@ public static class LabReport
     /// <summary>The repository-relative path of schema <paramref name="name"/> ("histogram" -> src/Qkd.Lab/Schemas/histogram.schema.json).</summary>
     public static string SchemaPath(string name) => $"{SchemaFolder}/{name}.schema.json";
 
-    public static string Serialize<T>(T report) => JsonSerializer.Serialize(report, Contract<T>());
+    /// <exception cref="InvalidOperationException">The report holds NaN or infinity (<see cref="FiniteNumberConverter"/>): a bug, named with the field's path.</exception>
+    public static string Serialize<T>(T report)
+    {
+        try
+        {
+            return JsonSerializer.Serialize(report, Contract<T>());
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidOperationException($"{typeof(T).Name} was not written: {string.Join(", ", NonFinitePaths(report))} {e.Message}", e);
+        }
+    }
+
+    /// <summary>
+    /// Where the non-finite numbers of <paramref name="report"/> are ("$.detectors[1].delayPs = NaN"): the report written
+    /// once more, on this error path only, with named literals allowed, and searched for them.
+    /// </summary>
+    private static IEnumerable<string> NonFinitePaths<T>(T report)
+    {
+        var options = new JsonSerializerOptions(LabJson.Default.Options) { NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals };
+        options.Converters.Clear();
+        var permissive = new LabJson(options);
+        using var document = JsonSerializer.SerializeToDocument(report, (JsonTypeInfo<T>)permissive.GetTypeInfo(typeof(T))!);
+        var found = new List<string>();
+        Find(document.RootElement, "$", found);
+        return found;
+    }
+
+    private static void Find(JsonElement element, string path, List<string> found)
+    {
+        switch (element.ValueKind)
+        {
+            case JsonValueKind.Object:
+                foreach (var property in element.EnumerateObject()) Find(property.Value, $"{path}.{property.Name}", found);
+                break;
+            case JsonValueKind.Array:
+                int i = 0;
+                foreach (var item in element.EnumerateArray()) Find(item, $"{path}[{i++}]", found);
+                break;
+            case JsonValueKind.String when element.GetString() is "NaN" or "Infinity" or "-Infinity":
+                found.Add($"{path} = {element.GetString()}");
+                break;
+        }
+    }
 
     /// <summary>The source-generated contract of report type <typeparamref name="T"/>.</summary>
     /// <exception cref="NotSupportedException"><typeparamref name="T"/> is not a report type of <see cref="LabJson"/>.</exception>

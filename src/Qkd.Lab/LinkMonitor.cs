@@ -70,6 +70,7 @@ public static class LinkMonitor
                     SiftedZ = qber.Sifted(Basis.Z),
                     SiftedX = qber.Sifted(Basis.X),
                     InGateFraction = placed > 0 ? (double)clock.AssignedTags / placed : null,
+                    IntervalSeconds = seconds,
                 };
                 lastTime = now;
                 snapshots.Add(snapshot);

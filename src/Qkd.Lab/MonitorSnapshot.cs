@@ -25,4 +25,12 @@ public sealed record MonitorSnapshot(TimeSpan Elapsed, IReadOnlyList<double> Rat
     /// the first. Far below 1 (with dark counts the only tags left) the receiver timing is wrong: calibrate the delays.
     /// </summary>
     public double? InGateFraction { get; init; }
+
+    /// <summary>Link (tagger) time the rates were counted over, s: with the rates, the counts behind them.</summary>
+    public double IntervalSeconds { get; init; }
+
+    /// <summary>One standard deviation of the rate of <paramref name="channel"/>: sqrt(counts) over the interval, Hz.</summary>
+    public double RateUncertaintyHz(int channel) =>
+        channel < RatesHz.Count && IntervalSeconds > 0 ? Calibration.CountRateMeter.Uncertainty((long)Math.Round(RatesHz[channel] * IntervalSeconds), IntervalSeconds) : double.NaN;
+
 }

@@ -106,16 +106,43 @@ public sealed class DelayFitTests
     }
 
     [Fact]
-    public void A_silent_detector_has_no_peak_and_no_delay()
+    public void A_silent_detector_refuses_the_whole_calibration_naming_its_channel()
     {
         var tags = SyntheticTags.DelayTrain(new Random(5), _ => false, 10_000, Divider, Period, 0, 300, 40, 0);
-        var fit = DelayFit.Fit(tags, Options(0) with { DetectorChannels = [1, 7] });
-        var silent = fit.Detectors[1];
-        Assert.Equal(7, silent.Channel);
-        Assert.Equal(0, silent.Folded.Tags);
-        Assert.Null(silent.Peak);
-        Assert.Null(silent.DelayPs);
-        Assert.Equal(WholePeriods.Unresolved, silent.WholePeriods);
+        var refusal = Assert.Throws<InsufficientDataException>(() => DelayFit.Fit(tags, Options(0) with { DetectorChannels = [1, 7] }));
+        var shortfall = Assert.Single(refusal.Shortfalls);
+        Assert.Equal("delay of channel 7", shortfall.Quantity);
+        Assert.Equal(0, shortfall.Have);
+        Assert.Equal(DataMinimums.DelayTagsPerChannel, shortfall.Needed);
+        Assert.True(double.IsPositiveInfinity(refusal.MoreFactor));
+    }
+
+    [Fact]
+    public void A_handful_of_tags_is_refused_with_how_much_more_is_needed()
+    {
+        // 20,000 pulses at 5 % clicks would give ~1,000 tags; 0.05 % gives about 10: the "peak" would be a single bin.
+        var tags = SyntheticTags.DelayTrain(new Random(6), _ => false, 20_000, Divider, Period, 0, 300, 40, 0, clickProbability: 5e-4, darkCountsPerPulse: 1e-5);
+        var refusal = Assert.Throws<InsufficientDataException>(() => DelayFit.Fit(tags, Options(0) with { ExpectedDelayPs = 300 }));
+        var shortfall = Assert.Single(refusal.Shortfalls);
+        Assert.Equal("tags folded", shortfall.Unit);
+        Assert.InRange(shortfall.Have, 1, 30);
+        Assert.Equal(DataMinimums.DelayTagsPerChannel / shortfall.Have, refusal.MoreFactor, 6);
+        Assert.Contains("delay of channel 1", refusal.Message);
+        Assert.Contains("at least 100 needed", refusal.Message);
+    }
+
+    [Fact]
+    public void A_supported_delay_carries_its_counts_and_uncertainty()
+    {
+        var pattern = SyntheticTags.AlicePattern(9);
+        var tags = SyntheticTags.DelayTrain(new Random(9), p => pattern.IntensityAt(p) == Intensity.Vacuum, 50_000, Divider, Period, 0, 1234, 40, 0);
+        var detector = Assert.Single(DelayFit.Fit(tags, Options(0), p => pattern.IntensityAt(p) == Intensity.Vacuum).Detectors);
+        Assert.DoesNotContain(DelayFit.Shortfalls(detector), s => s is not null);
+        Assert.True(detector.Folded.Tags >= DataMinimums.DelayTagsPerChannel);
+        Assert.True(detector.Peak!.Significance >= DataMinimums.PeakSignificance);
+        Assert.True(detector.Peak.CentreUncertaintyPs > 0);
+        Assert.True(detector.WholePeriods.VacuumClicksElsewhere >= DataMinimums.WholePeriodVacuumClicks);
+        Assert.InRange(detector.DelayPs!.Value - 1234, -5 * detector.Peak.CentreUncertaintyPs - 2, 5 * detector.Peak.CentreUncertaintyPs + 2);
     }
 
     [Fact]

@@ -41,7 +41,7 @@ public sealed class LabCommandTests : IDisposable
     [Fact(Timeout = 120_000)]
     public async Task Histogram_and_correlation_report_plot_and_match_their_schema()
     {
-        var (code, output, error) = await Run("histogram", "--emulator", "--start", "0", "--stop", "1", "--pulses", "2000000", "--out", _dir, "--json");
+        var (code, output, error) = await Run("histogram", "--emulator", "--start", "0", "--stop", "1", "--out", _dir, "--json");
         Assert.True(code == 0, error);
         using (var report = JsonDocument.Parse(output))
         {

@@ -35,7 +35,12 @@ public static class CalibrateDelaysCommand
                             : $"channel {d.Channel}: no delay found ({d.FitMethod})");
                     if (parse.GetValue(config) is { } file) output.WriteLine($"Delays written to {file.FullName}");
                 }
-                return Task.FromResult(0);
+                return Task.FromResult(LabExitCode.Measured);
+            }
+            catch (Calibration.InsufficientDataException e)
+            {
+                error.WriteLine(LabExitCode.Refusal(e, support.PulsesOf(parse, capture)));
+                return Task.FromResult(LabExitCode.InsufficientData);
             }
             catch (Exception e) when (e is ArgumentException or InvalidOperationException or IOException)
             {

@@ -64,7 +64,12 @@ public static class CalibrateDetectorCommand
                             : "efficiency: no finite estimate (a detector fired in every live pulse slot: lower mu or add loss)");
                     writer.WriteLine($"plots in {parse.GetValue(output)!.FullName}");
                 }
-                return Task.FromResult(0);
+                return Task.FromResult(LabExitCode.Measured);
+            }
+            catch (Calibration.InsufficientDataException e)
+            {
+                error.WriteLine(LabExitCode.Refusal(e, parse.GetValue(replay) is null ? parse.GetValue(pulses) : null));
+                return Task.FromResult(LabExitCode.InsufficientData);
             }
             catch (Exception e) when (e is ArgumentException or IOException or InvalidOperationException or Protocol.DeviceException)
             {

@@ -27,6 +27,9 @@ internal sealed class LabCommandSupport
         command.Options.Add(AcceptDamaged);
     }
 
+    /// <summary>The pulses the capture emitted when the command chose them (emulator, bench); null for a recording.</summary>
+    public long? PulsesOf(ParseResult parse, LabCapture capture) => parse.GetValue(Replay) is null ? capture.Pulses ?? parse.GetValue(Pulses) : null;
+
     /// <summary>The capture the options ask for, or an error text.</summary>
     public (LabCapture? Capture, string? Error) Capture(ParseResult parse, CancellationToken cancellationToken)
     {

@@ -12,7 +12,9 @@ public static class TimeCorrelationCommands
         var support = new LabCommandSupport();
         var start = new Option<ushort>("--start") { Description = "Start channel.", DefaultValueFactory = _ => 0 };
         var stop = new Option<ushort>("--stop") { Description = "Stop channel.", DefaultValueFactory = _ => 1 };
-        var (min, max, bin) = Range(-2_000, 200_000, 10);
+        // A pulsed link's sync-to-detector histogram is a comb, one peak per pulse period: a dozen 1 ns periods in 20 ps
+        // bins show each peak's shape (the detector's jitter, ~40 ps) with tens of pairs in it from a default capture.
+        var (min, max, bin) = Range(-2_000, 10_000, 20);
         var command = new Command("histogram", "Time-difference histogram between two channels, with the peak fitted.") { start, stop, min, max, bin };
         support.AddTo(command);
         command.SetAction((parse, ct) => Run(parse, support, ct, capture => TimeCorrelation.Run(capture, parse.GetValue(start), parse.GetValue(stop),
@@ -115,7 +117,12 @@ public static class TimeCorrelationCommands
             ReportUnplaced(capture, error);
             var report = measure(capture);
             output.WriteLine(parse.GetValue(support.Json) ? LabReport.Serialize(report) : summary(report));
-            return Task.FromResult(0);
+            return Task.FromResult(LabExitCode.Measured);
+        }
+        catch (Calibration.InsufficientDataException e)
+        {
+            error.WriteLine(LabExitCode.Refusal(e, support.PulsesOf(parse, capture)));
+            return Task.FromResult(LabExitCode.InsufficientData);
         }
         catch (ArgumentException e)
         {
