@@ -190,7 +190,7 @@ public sealed class BenchQberTests : IDisposable
     {
         var (code, output, error) = await Run("calibrate", "gate", "--emulator", "--from-ps", "10000", "--to-ps", "12000", "--step-ps", "500",
             "--pulses", "500000", "--out", _dir, "--json");
-        Assert.Equal(1, code);
+        Assert.Equal(LabExitCode.InsufficientData, code);
         Assert.Contains("no gate delay stands out", error);
         using var report = JsonDocument.Parse(output);
         CalibrateSweepCommandTests.AssertMatchesSchema(report.RootElement, "gate-calibration.schema.json");
@@ -204,7 +204,7 @@ public sealed class BenchQberTests : IDisposable
     {
         var (code, output, error) = await Run("calibrate", "alignment", "--emulator", "--basis", "X", "--from-rad", "-0.4", "--to-rad", "0",
             "--step-rad", "0.2", "--pulses", "20000", "--out", _dir, "--json");
-        Assert.Equal(1, code);
+        Assert.Equal(LabExitCode.InsufficientData, code);
         Assert.Contains($"fewer than {AlignmentSweep.MinimumSiftedPerStep} bits in the X basis", error);
         Assert.Contains("pulses per step (--pulses)", error);
         using var report = JsonDocument.Parse(output);

@@ -1,8 +1,9 @@
+using Qkd.Cli.Commands;
 using System.Text.Json;
 
 namespace Qkd.Cli.Tests;
 
-/// <summary>`qkd correlate`: thin data is refused with exit 1 and how much more is needed; light chosen by option.</summary>
+/// <summary>`qkd correlate`: thin data is refused with exit 6 and how much more is needed; light chosen by option.</summary>
 public sealed class CorrelateCommandTests : IDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("qkd-correlate").FullName;
@@ -10,11 +11,11 @@ public sealed class CorrelateCommandTests : IDisposable
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
     [Fact(Timeout = 120_000)]
-    public async Task A_short_capture_is_refused_with_exit_1_and_a_conforming_report()
+    public async Task A_short_capture_is_refused_with_exit_6_and_a_conforming_report()
     {
         var (code, output, error) = await Cli.Run("correlate", "1", "3", "--emulator", "--pulses", "20000", "--out", _dir, "--json");
 
-        Assert.Equal(1, code);
+        Assert.Equal(LabExitCode.InsufficientData, code);
         Assert.Contains("refused", error);
         Assert.Contains("times as much data", error);
         using var report = JsonDocument.Parse(output);

@@ -147,7 +147,7 @@ public static class CalibrateSweepCommands
         return profile;
     }
 
-    /// <param name="run">The sweep: its JSON report, and either a summary (success) or a refusal (exit 1, on stderr).</param>
+    /// <param name="run">The sweep: its JSON report, and either a summary (success) or a refusal (exit LabExitCode.InsufficientData, on stderr; the report is still written, with a null optimum and its problem).</param>
     private static Task<int> Run(ParseResult parse, RigSource source, Func<DeviceBench?, (string Json, string? Summary, string? Refusal)> run, Option<bool> json)
     {
         TextWriter output = parse.InvocationConfiguration.Output, error = parse.InvocationConfiguration.Error;
@@ -163,8 +163,8 @@ public static class CalibrateSweepCommands
             if (parse.GetValue(json)) output.WriteLine(report);
             if (refusal is not null)
             {
-                error.WriteLine($"error: {refusal}");
-                return Task.FromResult(1);
+                error.WriteLine($"refused: {refusal}");
+                return Task.FromResult(LabExitCode.InsufficientData);
             }
             if (!parse.GetValue(json)) output.WriteLine(summary);
             return Task.FromResult(0);

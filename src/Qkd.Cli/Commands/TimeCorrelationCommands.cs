@@ -46,7 +46,7 @@ public static class TimeCorrelationCommands
         var max = new Option<long?>("--max-ps") { Description = "Largest time difference, ps (default 20000, pulsed: 11 periods)." };
         var bin = new Option<long?>("--bin-ps") { Description = "Bin width, ps (default 100, pulsed: at most a twentieth of the period)." };
         var command = new Command("correlate", "g2 between two channels: pulsed light by peak areas, continuous light by the accidental level; " +
-            "refused (exit 1) when the counts cannot support it.") { first, second, light, period, zero, min, max, bin };
+            "refused (exit 6) when the counts cannot support it.") { first, second, light, period, zero, min, max, bin };
         support.AddTo(command);
         command.SetAction((parse, ct) =>
         {
@@ -67,8 +67,8 @@ public static class TimeCorrelationCommands
                 if (parse.GetValue(support.Json)) output.WriteLine(LabReport.Serialize(report));
                 if (report.Refusal is string refusal)
                 {
-                    error.WriteLine($"error: g2(0) between channels {report.StartChannel} and {report.StopChannel} ({report.Light} light) refused: {refusal}. Plot {report.Plot}");
-                    return Task.FromResult(1);
+                    error.WriteLine($"refused: g2(0) between channels {report.StartChannel} and {report.StopChannel} ({report.Light} light): {refusal}. Plot {report.Plot}");
+                    return Task.FromResult(LabExitCode.InsufficientData);
                 }
                 if (!parse.GetValue(support.Json)) output.WriteLine(CorrelationSummary(report));
                 return Task.FromResult(0);
