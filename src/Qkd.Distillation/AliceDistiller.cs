@@ -108,6 +108,7 @@ public sealed class AliceDistiller
                     MessageType.VerificationRequest => HandleVerificationRequest(span),
                     MessageType.VerificationResult => HandleVerificationResult(span),
                     MessageType.BlockDone => HandleBlockDone(span),
+                    MessageType.KeyErrorCounts => HandleKeyErrorCounts(span),
                     _ => throw new ProtocolException($"Alice cannot handle a {ProtocolReader.DescribeType((byte)type)} message."),
                 };
                 if (!reply.IsEmpty)
@@ -220,12 +221,12 @@ public sealed class AliceDistiller
         long[] errorsX = BlockMath.ErrorsPerIntensity(xBits, bobX, xIntensities);
         long[] siftedZ = BlockMath.CountPerIntensity(zIntensities);
         long[] siftedX = BlockMath.CountPerIntensity(xIntensities);
-        var bounds = DecoyStateEstimator.Estimate(BlockMath.Statistics(_options, siftedZ, siftedX, errorsX), _options.Security);
+        var bounds = BlockMath.Estimate(_options, siftedZ, siftedX, errorsX);
         var verdict = BlockMath.Verdict(_options, xCount, errorsX, bounds, zCount);
 
         var reply = new ParameterEstimate(blockId, errorsX, proceed: verdict is null).Write(_writer);
         if (verdict is null)
-            _block = new BlockState(blockId, zBits, zIntensities, bounds);
+            _block = new BlockState(blockId, zBits, zIntensities, bounds) { Counts = (siftedZ, siftedX, errorsX) };
         else
             zBits.Clear();
         return reply;
@@ -323,7 +324,11 @@ public sealed class AliceDistiller
             return default; // Bob aborts the block; nothing more to say.
         }
 
-        var length = FiniteKeyLength.Compute(block.Bounds, block.LeakedBits, block.TagBits, _options.Security);
+        if (_options.Analysis.UsesKeyErrors && block.ErrorsZ is null)
+            throw new ProtocolException($"Block {block.BlockId}: the {FiniteKeyAnalyses.Name(_options.FiniteKeyAnalysis)} analysis needs Bob's Z error counts before verification ends.");
+        var bounds = block.ErrorsZ is null ? block.Bounds
+            : BlockMath.Estimate(_options, block.Counts.SiftedZ, block.Counts.SiftedX, block.Counts.ErrorsX, block.ErrorsZ);
+        var length = _options.Analysis.KeyLength(bounds, block.LeakedBits, block.TagBits, _options.Security);
         if (length.SecretBits <= 0)
         {
             DiscardBlock();
@@ -348,6 +353,20 @@ public sealed class AliceDistiller
             SecretBits += block.SecretKey.Length;
         }
         DiscardBlock();
+        return default;
+    }
+
+    /// <summary>Bob's Z error counts for the one-decoy analysis (<see cref="KeyErrorCounts"/>); no reply.</summary>
+    private ReadOnlyMemory<byte> HandleKeyErrorCounts(ReadOnlySpan<byte> message)
+    {
+        var counts = KeyErrorCounts.Read(message);
+        var block = RequireBlock(counts.BlockId);
+        if (!_options.Analysis.UsesKeyErrors)
+            throw new ProtocolException($"Block {block.BlockId}: Z error counts, but the {FiniteKeyAnalyses.Name(_options.FiniteKeyAnalysis)} analysis does not use them (do both ends use the same finite-key analysis?).");
+        for (int k = 0; k < counts.ErrorsZ.Length; k++)
+            if (counts.ErrorsZ[k] > block.Counts.SiftedZ[k])
+                throw new ProtocolException($"Block {block.BlockId}: Bob counts {counts.ErrorsZ[k]} Z errors among {block.Counts.SiftedZ[k]} Z bits of intensity {(Intensity)k}.");
+        block.ErrorsZ = counts.ErrorsZ;
         return default;
     }
 
@@ -382,5 +401,8 @@ public sealed class AliceDistiller
         public long LeakedBits { get; set; }
         public int TagBits { get; set; }
         public PackedBits? SecretKey { get; set; }
+        /// <summary>The block's public counts, to repeat the estimate once the Z errors are known (one-decoy analysis).</summary>
+        public (long[] SiftedZ, long[] SiftedX, long[] ErrorsX) Counts { get; init; }
+        public long[]? ErrorsZ { get; set; }
     }
 }

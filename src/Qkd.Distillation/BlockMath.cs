@@ -49,6 +49,10 @@ internal static class BlockMath
     public static DecoyStatistics Statistics(DistillationOptions options, long[] siftedZ, long[] siftedX, long[] errorsX) =>
         new(options.MeanPhotonNumbers, options.IntensityProbabilities, siftedZ, siftedX, errorsX);
 
+    /// <summary>The link's finite-key bounds of a block; <paramref name="errorsZ"/> null before error correction.</summary>
+    public static DecoyStateBounds Estimate(DistillationOptions options, long[] siftedZ, long[] siftedX, long[] errorsX, long[]? errorsZ = null) =>
+        options.Analysis.Estimate(Statistics(options, siftedZ, siftedX, errorsX), errorsZ, options.Security);
+
     /// <summary>
     /// The verdict after parameter estimation: null to go on, otherwise the outcome and reason. Both ends compute it.
     /// </summary>
@@ -76,7 +80,7 @@ internal static class BlockMath
         double shannonLeak = siftedZ * ErrorCorrection.BinaryEntropy.H2(Math.Clamp(qberX, 1e-9, 0.5));
         int tagBits = Verification.PolynomialHash.BitsPerLane *
             Verification.PolynomialHash.LanesFor(siftedZ, options.Security.EpsilonCorrectness);
-        var optimistic = FiniteKeyLength.Compute(bounds, (long)shannonLeak, tagBits, options.Security);
+        var optimistic = options.Analysis.KeyLength(bounds, (long)shannonLeak, tagBits, options.Security);
         if (optimistic.SecretBits <= 0)
             return (BlockOutcome.NoKey, $"finite-key length is zero even at the Shannon limit of error correction: {optimistic.NoKeyReason}");
         return null;

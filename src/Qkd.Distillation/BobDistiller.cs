@@ -456,7 +456,7 @@ public sealed class BobDistiller
                 throw new ProtocolException($"Block {blockId}: Alice counts {errors} X errors among {xBits.Length} X bits.");
         long[] siftedZ = BlockMath.CountPerIntensity(zIntensities);
         long[] siftedX = BlockMath.CountPerIntensity(xIntensities);
-        var bounds = DecoyStateEstimator.Estimate(BlockMath.Statistics(_options, siftedZ, siftedX, errorsX), _options.Security);
+        var bounds = BlockMath.Estimate(_options, siftedZ, siftedX, errorsX);
         var verdict = BlockMath.Verdict(_options, xBits.Length, errorsX, bounds, key.Length);
         if ((verdict is null) != aliceEstimate.Proceed)
             throw new ProtocolException($"Block {blockId}: Alice and Bob reached different parameter-estimation verdicts.");
@@ -498,6 +498,14 @@ public sealed class BobDistiller
             ErrorCorrectionEfficiency = efficiency,
         };
 
+        // The one-decoy analysis bounds the vacuum events by the Z errors just found: both ends re-estimate with them.
+        if (_options.Analysis.UsesKeyErrors)
+        {
+            await _channel.SendAsync(new KeyErrorCounts(blockId, errorsZ).Write(_writer), ct).ConfigureAwait(false);
+            bounds = BlockMath.Estimate(_options, siftedZ, siftedX, errorsX, errorsZ);
+            result = result with { Bounds = bounds };
+        }
+
         // 3. Verification: Alice picks the hash; a mismatch means Cascade left errors, and the block is dropped.
         await _channel.SendAsync(new VerificationRequest(blockId, leaked).Write(_writer), ct).ConfigureAwait(false);
         var tag = VerificationTag.Read((await _channel.ReceiveAsync(ct).ConfigureAwait(false)).Span);
@@ -513,7 +521,7 @@ public sealed class BobDistiller
             return result with { Outcome = BlockOutcome.Aborted, Reason = "verification hash mismatch: error correction left errors; the block is discarded" };
 
         // 4. Key length from the finite-key bound with the leakage actually spent, then privacy amplification.
-        var keyLength = FiniteKeyLength.Compute(bounds, leaked, tagBits, _options.Security);
+        var keyLength = _options.Analysis.KeyLength(bounds, leaked, tagBits, _options.Security);
         result = result with { KeyLength = keyLength };
         var amplification = AmplificationSeed.Read((await _channel.ReceiveAsync(ct).ConfigureAwait(false)).Span, key.Length,
             _options.AmplificationSeedPartBits);

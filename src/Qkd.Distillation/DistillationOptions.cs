@@ -46,6 +46,16 @@ public sealed record DistillationOptions
 
     public SecurityParameters Security { get; init; } = new();
 
+    /// <summary>
+    /// The finite-key analysis both ends size the key with (README.md, "Finite-key analyses"); default
+    /// <see cref="FiniteKeyAnalyses.Default"/>. The one-decoy analysis (<see cref="FiniteKeyAnalysisKind.Rusca2018"/>) allows a
+    /// vacuum probability of 0.
+    /// </summary>
+    public FiniteKeyAnalysisKind FiniteKeyAnalysis { get; init; } = FiniteKeyAnalyses.Default;
+
+    /// <summary>The implementation of <see cref="FiniteKeyAnalysis"/>.</summary>
+    public IFiniteKeyAnalysis Analysis => FiniteKeyAnalyses.For(FiniteKeyAnalysis);
+
     public CascadeOptions Cascade { get; init; } = CascadeOptions.Default;
 
     /// <summary>Throws <see cref="ArgumentException"/> naming the first invalid setting.</summary>
@@ -58,8 +68,13 @@ public sealed record DistillationOptions
         double mu1 = MeanPhotonNumbers[0], mu2 = MeanPhotonNumbers[1], mu3 = MeanPhotonNumbers[2];
         if (!(mu3 >= 0 && mu2 > mu3 && mu1 > mu2 + mu3))
             throw new ArgumentException($"Intensities must satisfy mu1 > mu2 + mu3, mu2 > mu3 >= 0; got {mu1}, {mu2}, {mu3}.");
-        if (Math.Abs(IntensityProbabilities.Sum() - 1) > 1e-9 || IntensityProbabilities.Any(p => !(p > 0)))
-            throw new ArgumentException($"{nameof(IntensityProbabilities)} must be positive and sum to 1; got {string.Join(", ", IntensityProbabilities)}.");
+        if (!Enum.IsDefined(FiniteKeyAnalysis))
+            throw new ArgumentException($"{nameof(FiniteKeyAnalysis)} {(int)FiniteKeyAnalysis} is not one of {FiniteKeyAnalyses.Names}.");
+        bool vacuumOptional = FiniteKeyAnalysis == FiniteKeyAnalysisKind.Rusca2018;
+        if (Math.Abs(IntensityProbabilities.Sum() - 1) > 1e-9
+            || IntensityProbabilities.Where((p, k) => !(vacuumOptional && k == (int)Intensity.Vacuum)).Any(p => !(p > 0))
+            || IntensityProbabilities.Any(p => !(p >= 0)))
+            throw new ArgumentException($"{nameof(IntensityProbabilities)} must be positive (the vacuum's may be 0 with the one-decoy analysis) and sum to 1; got {string.Join(", ", IntensityProbabilities)}.");
         if (BlockSizeBits < 1024)
             throw new ArgumentException($"{nameof(BlockSizeBits)} must be at least 1024, got {BlockSizeBits}.");
         if (FrameSizeBits < 1024)

@@ -29,6 +29,23 @@ internal static class RunSummary
         o.WriteLine($"  QBER                 Z {Pct(r.QberZ)}   X {Pct(r.QberX)}");
         if (r.DecoyState is { } d)
             o.WriteLine($"  decoy bounds         Y1 >= {Num(d.SinglePhotonYieldLower, "E3")}   e1(X) <= {Pct(d.SinglePhotonErrorRateXUpper)}   phase error <= {Pct(d.PhaseErrorRateZUpper)}");
+        if (r.FiniteKeyAnalysis is { } fk)
+        {
+            o.WriteLine($"  finite-key analysis  {fk.Analysis} ({fk.Citation})");
+            o.WriteLine($"  epsilons             {string.Join("   ", fk.Epsilons.Select(e => $"{e.Name} {e.Value.ToString("G3", c)}"))}");
+        }
+        if (r.Blocks.Any(b => b.FiniteKey is not null))
+        {
+            // Every block, not only the last (often a small tail): the bounds and what each term of the key length cost.
+            o.WriteLine("  block  outcome  sifted Z      s_Z,0 >=     s_Z,1 >=   e1(X) <=   phase <=   single-photon   EC leak       secrecy   key bits");
+            foreach (var b in r.Blocks)
+            {
+                var f = b.FiniteKey;
+                o.WriteLine($"  {b.BlockId,5}  {b.Outcome,-7}  {b.SiftedZ.ToString("N0", c),11}  {Num(f?.VacuumEventsZLower, "N0"),11}  {Num(f?.SinglePhotonEventsZLower, "N0"),11}" +
+                    $"  {Pct(f?.SinglePhotonErrorRateXUpper),9}  {Pct(f?.PhaseErrorRateZUpper),9}  {Num(f?.SinglePhotonTerm, "N0"),14}  {Num(f?.ErrorCorrectionLeak, "N0"),11}" +
+                    $"  {Num(f?.VerificationAndSecrecyCost, "N0"),8}  {b.SecretBits.ToString("N0", c),11}");
+            }
+        }
         o.WriteLine($"  error correction     {r.ErrorCorrection.LeakedBits.ToString("N0", c)} bits leaked, f = {Num(r.ErrorCorrection.Efficiency, "F3")}");
         o.WriteLine($"  verification         {r.Verification.BlocksPassed}/{r.Verification.BlocksVerified} blocks passed ({r.Verification.TagBits}-bit tags)");
         o.WriteLine($"  secret key           {r.SecretBits.ToString("N0", c)} bits   {(r.SecretKeyRateBitsPerSecond / 1e3).ToString("F2", c)} kb/s   {r.SecretKeyRateBitsPerPulse.ToString("E3", c)} bits/pulse");

@@ -21,4 +21,11 @@ public sealed record DecoyStateBounds(
     double SinglePhotonErrorsXUpper,
     double SinglePhotonErrorRateXUpper,
     double PhaseErrorRateZUpper,
-    string? Problem);
+    string? Problem)
+{
+    /// <summary>
+    /// s^u_(Z,0): the upper bound on vacuum events the one-decoy analysis subtracts (Rusca et al. 2018, Eq. A16); NaN for
+    /// the two-decoy analyses, which need none.
+    /// </summary>
+    public double VacuumEventsZUpper { get; init; } = double.NaN;
+}

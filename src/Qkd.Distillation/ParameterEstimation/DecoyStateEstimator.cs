@@ -24,7 +24,23 @@ namespace Qkd.Distillation.ParameterEstimation;
 public static class DecoyStateEstimator
 {
     /// <summary>Computes the bounds; throws <see cref="ArgumentException"/> only for inconsistent inputs.</summary>
-    public static DecoyStateBounds Estimate(DecoyStatistics statistics, SecurityParameters security)
+    public static DecoyStateBounds Estimate(DecoyStatistics statistics, SecurityParameters security) =>
+        Estimate(statistics, security, HoeffdingInterval);
+
+    /// <summary>
+    /// Bounds on the expected count of one intensity class given its observed count, the total count of its basis
+    /// (or of errors) and the failure probability of each side: Lim et al. use Hoeffding's count +- delta(total, eps).
+    /// </summary>
+    internal delegate (double Lower, double Upper) ExpectedCountInterval(long count, double total, double epsilon);
+
+    internal static (double Lower, double Upper) HoeffdingInterval(long count, double total, double epsilon)
+    {
+        double delta = FiniteSizeStatistics.HoeffdingDeviation(total, epsilon);
+        return (count - delta, count + delta);
+    }
+
+    /// <summary>Eqs. 2-5 with the expected counts of each class bracketed by <paramref name="interval"/>.</summary>
+    internal static DecoyStateBounds Estimate(DecoyStatistics statistics, SecurityParameters security, ExpectedCountInterval interval)
     {
         ArgumentNullException.ThrowIfNull(statistics);
         ArgumentNullException.ThrowIfNull(security);
@@ -37,9 +53,9 @@ public static class DecoyStateEstimator
         double tau0 = FiniteSizeStatistics.PhotonNumberProbability(0, mu, p);
         double tau1 = FiniteSizeStatistics.PhotonNumberProbability(1, mu, p);
 
-        var z = EventBounds(statistics.DetectionsZ, mu, p, eps, tau0, tau1);
-        var x = EventBounds(statistics.DetectionsX, mu, p, eps, tau0, tau1);
-        double errorsUpper = SinglePhotonErrorsUpper(statistics.ErrorsX, mu, p, eps, tau1);
+        var z = EventBounds(statistics.DetectionsZ, mu, p, eps, tau0, tau1, interval);
+        var x = EventBounds(statistics.DetectionsX, mu, p, eps, tau0, tau1, interval);
+        double errorsUpper = SinglePhotonErrorsUpper(statistics.ErrorsX, mu, p, eps, tau1, interval);
 
         if (!(z.SinglePhoton > 0))
             return Unusable(z, x, errorsUpper, double.NaN,
@@ -64,16 +80,19 @@ public static class DecoyStateEstimator
         new(z.Vacuum, z.SinglePhoton, x.Vacuum, x.SinglePhoton, errorsUpper, errorRate, double.NaN, problem);
 
     /// <summary>Lower bounds on vacuum and single-photon events (Eqs. 2 and 3) for one basis.</summary>
-    private static BasisBounds EventBounds(long[] counts, ReadOnlySpan<double> mu, ReadOnlySpan<double> p, double eps, double tau0, double tau1)
+    private static BasisBounds EventBounds(long[] counts, ReadOnlySpan<double> mu, ReadOnlySpan<double> p, double eps, double tau0, double tau1,
+        ExpectedCountInterval interval)
     {
         double mu1 = mu[(int)Intensity.Signal], mu2 = mu[(int)Intensity.Decoy], mu3 = mu[(int)Intensity.Vacuum];
         double total = (double)counts[0] + counts[1] + counts[2];
-        double delta = FiniteSizeStatistics.HoeffdingDeviation(total, eps);
-        double upper1 = Bracket(counts, Intensity.Signal, +delta, total, mu, p);
-        double upper2 = Bracket(counts, Intensity.Decoy, +delta, total, mu, p);
-        double lower2 = Bracket(counts, Intensity.Decoy, -delta, total, mu, p);
-        double upper3 = Bracket(counts, Intensity.Vacuum, +delta, total, mu, p);
-        double lower3 = Bracket(counts, Intensity.Vacuum, -delta, total, mu, p);
+        var signal = interval(counts[(int)Intensity.Signal], total, eps);
+        var decoy = interval(counts[(int)Intensity.Decoy], total, eps);
+        var vacuumClass = interval(counts[(int)Intensity.Vacuum], total, eps);
+        double upper1 = Bracket(signal.Upper, Intensity.Signal, total, mu, p);
+        double upper2 = Bracket(decoy.Upper, Intensity.Decoy, total, mu, p);
+        double lower2 = Bracket(decoy.Lower, Intensity.Decoy, total, mu, p);
+        double upper3 = Bracket(vacuumClass.Upper, Intensity.Vacuum, total, mu, p);
+        double lower3 = Bracket(vacuumClass.Lower, Intensity.Vacuum, total, mu, p);
 
         double vacuum = tau0 * (mu2 * lower3 - mu3 * upper2) / (mu2 - mu3);
         vacuum = Math.Clamp(vacuum, 0, total);
@@ -86,19 +105,19 @@ public static class DecoyStateEstimator
     }
 
     /// <summary>Upper bound on single-photon X errors (Eq. 4), with delta taken over all X errors m_X.</summary>
-    private static double SinglePhotonErrorsUpper(long[] errors, ReadOnlySpan<double> mu, ReadOnlySpan<double> p, double eps, double tau1)
+    private static double SinglePhotonErrorsUpper(long[] errors, ReadOnlySpan<double> mu, ReadOnlySpan<double> p, double eps, double tau1,
+        ExpectedCountInterval interval)
     {
         double mu2 = mu[(int)Intensity.Decoy], mu3 = mu[(int)Intensity.Vacuum];
         double total = (double)errors[0] + errors[1] + errors[2];
-        double delta = FiniteSizeStatistics.HoeffdingDeviation(total, eps);
-        double upper2 = Bracket(errors, Intensity.Decoy, +delta, total, mu, p);
-        double lower3 = Bracket(errors, Intensity.Vacuum, -delta, total, mu, p);
+        double upper2 = Bracket(interval(errors[(int)Intensity.Decoy], total, eps).Upper, Intensity.Decoy, total, mu, p);
+        double lower3 = Bracket(interval(errors[(int)Intensity.Vacuum], total, eps).Lower, Intensity.Vacuum, total, mu, p);
         return Math.Max(0, tau1 * (upper2 - lower3) / (mu2 - mu3));
     }
 
-    /// <summary>(e^(mu_k) / p_k) clamp(count_k + shift, 0, total).</summary>
-    private static double Bracket(long[] counts, Intensity k, double shift, double total, ReadOnlySpan<double> mu, ReadOnlySpan<double> p) =>
-        Math.Exp(mu[(int)k]) / p[(int)k] * Math.Clamp(counts[(int)k] + shift, 0, total);
+    /// <summary>(e^(mu_k) / p_k) clamp(expected count bound, 0, total).</summary>
+    private static double Bracket(double bound, Intensity k, double total, ReadOnlySpan<double> mu, ReadOnlySpan<double> p) =>
+        Math.Exp(mu[(int)k]) / p[(int)k] * Math.Clamp(bound, 0, total);
 
     private readonly record struct BasisBounds(double Vacuum, double SinglePhoton, double SinglePhotonRaw);
 }

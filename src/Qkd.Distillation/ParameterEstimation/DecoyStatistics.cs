@@ -14,7 +14,13 @@ namespace Qkd.Distillation.ParameterEstimation;
 public sealed record DecoyStatistics(double[] MeanPhotonNumbers, double[] Probabilities, long[] DetectionsZ, long[] DetectionsX, long[] ErrorsX)
 {
     /// <summary>Throws <see cref="ArgumentException"/> naming the first inconsistent input.</summary>
-    public void Validate()
+    public void Validate() => Validate(requireVacuumClass: true);
+
+    /// <summary>
+    /// Throws <see cref="ArgumentException"/> naming the first inconsistent input. Without <paramref name="requireVacuumClass"/>
+    /// the vacuum class may have probability 0: a one-decoy link sends signal and decoy pulses only.
+    /// </summary>
+    public void Validate(bool requireVacuumClass)
     {
         RequireLength(MeanPhotonNumbers, nameof(MeanPhotonNumbers));
         RequireLength(Probabilities, nameof(Probabilities));
@@ -31,9 +37,11 @@ public sealed record DecoyStatistics(double[] MeanPhotonNumbers, double[] Probab
                 nameof(MeanPhotonNumbers));
 
         double sum = 0;
-        foreach (double p in Probabilities)
+        for (int k = 0; k < Probabilities.Length; k++)
         {
-            if (!(p > 0 && p <= 1))
+            double p = Probabilities[k];
+            bool mayBeZero = !requireVacuumClass && k == (int)Intensity.Vacuum;
+            if (!((p > 0 || (mayBeZero && p == 0)) && p <= 1))
                 throw new ArgumentException($"Every intensity probability must lie in (0, 1]; got {string.Join(", ", Probabilities)}.", nameof(Probabilities));
             sum += p;
         }

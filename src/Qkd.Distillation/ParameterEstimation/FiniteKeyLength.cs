@@ -21,8 +21,18 @@ public static class FiniteKeyLength
     /// <param name="errorCorrectionLeakBits">lambda_EC: every bit disclosed during error correction.</param>
     /// <param name="verificationTagBits">Bits of the verification tag actually disclosed.</param>
     /// <param name="security">The epsilons.</param>
-    public static KeyLength Compute(DecoyStateBounds bounds, long errorCorrectionLeakBits, int verificationTagBits, SecurityParameters security)
+    public static KeyLength Compute(DecoyStateBounds bounds, long errorCorrectionLeakBits, int verificationTagBits, SecurityParameters security) =>
+        Compute(bounds, errorCorrectionLeakBits, verificationTagBits, security, FiniteSizeStatistics.SecrecySplit);
+
+    /// <summary>
+    /// The same length with epsilon_sec split into <paramref name="secrecySplit"/> equal parts instead of Lim's 21: the
+    /// analyses built on Lim et al.'s security statement differ only in how many estimates share epsilon_sec (Rusca et
+    /// al. 2018, Eq. A24-A25: 19), so the cost term is 6 log2(split/epsilon_sec).
+    /// </summary>
+    public static KeyLength Compute(DecoyStateBounds bounds, long errorCorrectionLeakBits, int verificationTagBits, SecurityParameters security,
+        double secrecySplit)
     {
+        if (!(secrecySplit >= 1)) throw new ArgumentOutOfRangeException(nameof(secrecySplit), secrecySplit, "The split of epsilon_sec must be at least 1.");
         ArgumentNullException.ThrowIfNull(bounds);
         ArgumentNullException.ThrowIfNull(security);
         security.Validate();
@@ -40,7 +50,7 @@ public static class FiniteKeyLength
         bool secureSinglePhotons = bounds.Problem is null && phi < 0.5;
         double singlePhoton = secureSinglePhotons ? bounds.SinglePhotonEventsZLower * (1 - BinaryEntropy.H2(phi)) : 0;
         double leak = errorCorrectionLeakBits;
-        double cost = 6 * Math.Log2(FiniteSizeStatistics.SecrecySplit / security.EpsilonSecrecy)
+        double cost = 6 * Math.Log2(secrecySplit / security.EpsilonSecrecy)
                       + Math.Max(verificationTagBits, Math.Log2(2 / security.EpsilonCorrectness));
         double raw = vacuum + singlePhoton - leak - cost;
 

@@ -52,7 +52,8 @@ public static class FiniteSizeStatistics
     /// gamma = ((c+d)/c) sqrt((1 - (d-1)/(c+d)) ln(21/a) / (2d)), at the same failure probability a/21.
     /// </para>
     /// </summary>
-    public static double SamplingDeviation(double epsilonSecrecy, double observedRate, double keyEvents, double testEvents)
+    /// <param name="secrecySplit">Parts epsilon_sec is split into (21 for Lim et al.; the one-decoy analysis of Rusca et al. 2018 uses 19).</param>
+    public static double SamplingDeviation(double epsilonSecrecy, double observedRate, double keyEvents, double testEvents, double secrecySplit = SecrecySplit)
     {
         if (!(epsilonSecrecy > 0 && epsilonSecrecy < 1))
             throw new ArgumentOutOfRangeException(nameof(epsilonSecrecy), epsilonSecrecy, "epsilon_sec must lie in (0, 1).");
@@ -64,10 +65,10 @@ public static class FiniteSizeStatistics
         if (b == 0)
         {
             double total = c + d;
-            return total / c * Math.Sqrt((1 - (d - 1) / total) * Math.Log(SecrecySplit / a) / (2 * d));
+            return total / c * Math.Sqrt((1 - (d - 1) / total) * Math.Log(secrecySplit / a) / (2 * d));
         }
         double variance = (c + d) * (1 - b) * b / (c * d * Math.Log(2));
-        double argument = (c + d) / (c * d * (1 - b) * b) * (SecrecySplit * SecrecySplit) / (a * a);
+        double argument = (c + d) / (c * d * (1 - b) * b) * (secrecySplit * secrecySplit) / (a * a);
         return argument <= 1 ? 0 : Math.Sqrt(variance * Math.Log2(argument));
     }
 }

@@ -57,4 +57,10 @@ public enum MessageType : byte
     /// </summary>
     PilotRequest = 17,
     PilotDisclosure = 18,
+    /// <summary>
+    /// Bob → Alice, after error correction and before VerificationRequest, only on a link whose finite-key analysis
+    /// bounds the vacuum events by the key-basis errors (the one-decoy analysis of Rusca et al. 2018): block id, then
+    /// the Z errors correction found per intensity class. No reply. (Numbered apart from the core sequence.)
+    /// </summary>
+    KeyErrorCounts = 32,
 }

@@ -362,7 +362,8 @@ public sealed class EmulatedLinkRunner(EmulatedRunOptions options, ILogger? logg
                 Finite(b.QberZ), Finite(b.QberX), Finite(b.QberEstimateUsedForCorrection), b.LeakedErrorCorrectionBits,
                 Finite(b.ErrorCorrectionEfficiency), b.ErrorCorrectionRounds, b.VerificationPassed,
                 Finite(b.Bounds?.PhaseErrorRateZUpper ?? double.NaN), Finite(b.Bounds?.SinglePhotonEventsZLower ?? double.NaN),
-                b.SecretBits)).ToList(),
+                b.SecretBits) { FiniteKey = FiniteKeyBlockReport.From(b) }).ToList(),
+            FiniteKeyAnalysis = FiniteKeyAnalysisReport.From(settings.Distillation()),
         };
     }
 

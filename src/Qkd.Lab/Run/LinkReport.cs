@@ -70,6 +70,9 @@ public sealed record LinkReport
     public required KeyFilesReport KeyFiles { get; init; }
     public required IReadOnlyList<BlockReport> Blocks { get; init; }
 
+    /// <summary>The finite-key analysis that sized the keys and all its epsilons (per-block terms: <see cref="BlockReport.FiniteKey"/>).</summary>
+    public FiniteKeyAnalysisReport? FiniteKeyAnalysis { get; init; }
+
     public string ToJson() => JsonSerializer.Serialize(this, LinkReportJson.Default.LinkReport);
 }
 
@@ -156,4 +159,8 @@ public sealed record BlockReport(
     bool? VerificationPassed,
     double? PhaseErrorRateZUpper,
     double? SinglePhotonEventsZLower,
-    long SecretBits);
+    long SecretBits)
+{
+    /// <summary>The block's decoy bounds, phase error bound and finite-key terms; null when estimation did not run.</summary>
+    public FiniteKeyBlockReport? FiniteKey { get; init; }
+}

@@ -4,6 +4,7 @@ using System.Text.Json.Serialization;
 using Qkd.Core;
 using Qkd.Core.Symbols;
 using Qkd.Distillation;
+using Qkd.Distillation.ParameterEstimation;
 using Qkd.Emulation;
 
 namespace Qkd.Node.Link;
@@ -63,6 +64,12 @@ public sealed record LinkSettings
     /// </summary>
     public long? MinimumFinalBlockBits { get; init; }
 
+    /// <summary>
+    /// The finite-key analysis both ends size the key with: "lim2014", "rusca2018" (one decoy; vacuumProbability may be
+    /// 0) or "zhang2017" (the default: the most key on the default link). See src/Qkd.Distillation/README.md.
+    /// </summary>
+    public string FiniteKey { get; init; } = FiniteKeyAnalyses.Name(FiniteKeyAnalyses.Default);
+
     // ---- Derived (not serialised) ----------------------------------------------------------------------------
 
     /// <summary>Time between pulses, picoseconds.</summary>
@@ -103,6 +110,9 @@ public sealed record LinkSettings
         IntensityProbabilities = [SignalProbability, DecoyProbability, VacuumProbability],
         BlockSizeBits = BlockSizeBits,
         MinimumFinalBlockBits = EffectiveMinimumFinalBlockBits,
+        FiniteKeyAnalysis = FiniteKeyAnalyses.TryParse(FiniteKey, out var analysis)
+            ? analysis
+            : throw new LinkSettingsException("finiteKey", $"finiteKey must be one of {FiniteKeyAnalyses.Names}, got '{FiniteKey}'"),
     };
 
     /// <summary>Sets Alice's modulator to these settings: pulse rate, the three intensity levels and the sync divider.</summary>
@@ -136,6 +146,9 @@ public sealed record LinkSettings
         Require(Math.Abs(sum - 1) <= 1e-9, "signalProbability", sum, "+ decoyProbability + vacuumProbability must equal 1");
         Require(AliceProbabilityZ > 0 && AliceProbabilityZ < 1, "aliceProbabilityZ", AliceProbabilityZ, "must lie strictly between 0 and 1");
         Require(BlockSizeBits >= 1024 && BlockSizeBits <= 1L << 30, "blockSizeBits", BlockSizeBits, "must lie in [1024, 2^30]");
+        // A vacuum probability of 0 (a one-decoy link, or a calibration run) is checked against the analysis when distilling.
+        if (!FiniteKeyAnalyses.TryParse(FiniteKey, out _))
+            throw new LinkSettingsException("finiteKey", $"finiteKey must be one of {FiniteKeyAnalyses.Names}, got '{FiniteKey}'");
         if (MinimumFinalBlockBits is long minimum)
             Require(minimum >= 1024 && minimum <= BlockSizeBits, "minimumFinalBlockBits", minimum, $"must lie in [1024, blockSizeBits ({BlockSizeBits})]");
     }
@@ -205,6 +218,7 @@ internal sealed class LinkSettingsDocument
     public double? AliceProbabilityZ { get; set; }
     public long? BlockSizeBits { get; set; }
     public long? MinimumFinalBlockBits { get; set; }
+    public string? FiniteKey { get; set; }
 
     public LinkSettings ToSettings()
     {
@@ -222,6 +236,7 @@ internal sealed class LinkSettingsDocument
             AliceProbabilityZ = AliceProbabilityZ ?? d.AliceProbabilityZ,
             BlockSizeBits = BlockSizeBits ?? d.BlockSizeBits,
             MinimumFinalBlockBits = MinimumFinalBlockBits ?? d.MinimumFinalBlockBits,
+            FiniteKey = FiniteKey ?? d.FiniteKey,
         };
     }
 }

@@ -86,7 +86,7 @@ public sealed class LinkSettingsTests
         {
             PulseRateHz = 2.5e9, SignalMeanPhotonNumber = 0.6, DecoyMeanPhotonNumber = 0.2, VacuumMeanPhotonNumber = 0.001,
             PulsesPerSync = 4096, SignalProbability = 0.5, DecoyProbability = 0.3, VacuumProbability = 0.2, AliceProbabilityZ = 0.8,
-            BlockSizeBits = 1L << 20, MinimumFinalBlockBits = 1L << 12,
+            BlockSizeBits = 1L << 20, MinimumFinalBlockBits = 1L << 12, FiniteKey = "rusca2018",
         };
         string json = changed.ToJson();
         Assert.Equal(changed, LinkSettings.Parse(json));
@@ -94,7 +94,17 @@ public sealed class LinkSettingsTests
         Assert.Contains("\"pulsesPerSync\": 4096", json);
         Assert.DoesNotContain("pulsePeriodPs", json, StringComparison.OrdinalIgnoreCase);
         Assert.DoesNotContain("light", json, StringComparison.OrdinalIgnoreCase);
-        Assert.Equal(11, LinkSettings.JsonNames.Count);
+        Assert.Equal(12, LinkSettings.JsonNames.Count);
+    }
+
+    [Fact]
+    public void An_unknown_finite_key_analysis_is_refused_naming_the_setting_and_the_choices()
+    {
+        var e = Assert.Throws<LinkSettingsException>(() => LinkSettings.Parse("{ \"finiteKey\": \"lim2015\" }"));
+        Assert.Equal("finiteKey", e.Setting);
+        Assert.Contains("lim2014|rusca2018|zhang2017", e.Message);
+        Assert.Equal(Qkd.Distillation.ParameterEstimation.FiniteKeyAnalysisKind.Rusca2018,
+            LinkSettings.Parse("{ \"finiteKey\": \"rusca2018\" }").Distillation().FiniteKeyAnalysis);
     }
 
     [Fact]

@@ -1,0 +1,50 @@
+using Qkd.Distillation;
+using Qkd.Distillation.ParameterEstimation;
+
+namespace Qkd.Lab.Run;
+
+/// <summary>
+/// The finite-key analysis of a run (`--report`): which analysis sized the keys, its paper, and every epsilon of its
+/// security statement. The per-block bounds and terms are in each <see cref="BlockReport.FiniteKey"/>.
+/// </summary>
+public sealed record FiniteKeyAnalysisReport(string Analysis, string Citation, IReadOnlyList<EpsilonShare> Epsilons)
+{
+    public static FiniteKeyAnalysisReport From(DistillationOptions options)
+    {
+        var analysis = options.Analysis;
+        return new FiniteKeyAnalysisReport(FiniteKeyAnalyses.Name(analysis.Kind), analysis.Citation, analysis.Epsilons(options.Security));
+    }
+}
+
+/// <summary>
+/// One block's decoy bounds, phase error and finite-key terms, counts not rates (null where undefined, for example no
+/// phase error bound when no single photon was certified). key = vacuumTerm + singlePhotonTerm - errorCorrectionLeak -
+/// verificationAndSecrecyCost, floored at 0.
+/// </summary>
+public sealed record FiniteKeyBlockReport(
+    double? VacuumEventsZLower,
+    double? VacuumEventsZUpper,
+    double? SinglePhotonEventsZLower,
+    double? SinglePhotonEventsXLower,
+    double? SinglePhotonErrorsXUpper,
+    double? SinglePhotonErrorRateXUpper,
+    double? PhaseErrorRateZUpper,
+    double? VacuumTerm,
+    double? SinglePhotonTerm,
+    double? ErrorCorrectionLeak,
+    double? VerificationAndSecrecyCost,
+    double? KeyLengthBound,
+    string? Problem)
+{
+    public static FiniteKeyBlockReport? From(BlockResult block)
+    {
+        if (block.Bounds is not { } b) return null;
+        var k = block.KeyLength;
+        return new FiniteKeyBlockReport(Finite(b.VacuumEventsZLower), Finite(b.VacuumEventsZUpper), Finite(b.SinglePhotonEventsZLower),
+            Finite(b.SinglePhotonEventsXLower), Finite(b.SinglePhotonErrorsXUpper), Finite(b.SinglePhotonErrorRateXUpper),
+            Finite(b.PhaseErrorRateZUpper), Finite(k?.VacuumTerm), Finite(k?.SinglePhotonTerm), Finite(k?.ErrorCorrectionLeak),
+            Finite(k?.VerificationAndSecrecyCost), Finite(k?.RawValue), b.Problem);
+    }
+
+    private static double? Finite(double? value) => value is double v && double.IsFinite(v) ? v : null;
+}
