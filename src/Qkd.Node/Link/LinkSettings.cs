@@ -63,6 +63,15 @@ public sealed record LinkSettings
     /// </summary>
     public long? MinimumFinalBlockBits { get; init; }
 
+    /// <summary>
+    /// Error correction: <c>cascade</c> (the default; least leakage, about a thousand round trips a block),
+    /// <c>ldpc</c> (rate-adaptive LDPC, one message each way a block plus a few blind rounds) or <c>auto</c> (per block:
+    /// LDPC when the measured round trip times Cascade's rounds would exceed the block's light time). Both ends use
+    /// the same value.
+    /// </summary>
+    [JsonConverter(typeof(ReconciliationMethodJsonConverter))]
+    public global::Qkd.Distillation.ErrorCorrection.ReconciliationMethod Reconciliation { get; init; } = global::Qkd.Distillation.ErrorCorrection.ReconciliationMethod.Cascade;
+
     // ---- Derived (not serialised) ----------------------------------------------------------------------------
 
     /// <summary>Time between pulses, picoseconds.</summary>
@@ -103,6 +112,8 @@ public sealed record LinkSettings
         IntensityProbabilities = [SignalProbability, DecoyProbability, VacuumProbability],
         BlockSizeBits = BlockSizeBits,
         MinimumFinalBlockBits = EffectiveMinimumFinalBlockBits,
+        Reconciliation = Reconciliation,
+        PulseRateHz = PulseRateHz,
     };
 
     /// <summary>Sets Alice's modulator to these settings: pulse rate, the three intensity levels and the sync divider.</summary>
@@ -205,6 +216,8 @@ internal sealed class LinkSettingsDocument
     public double? AliceProbabilityZ { get; set; }
     public long? BlockSizeBits { get; set; }
     public long? MinimumFinalBlockBits { get; set; }
+    [JsonConverter(typeof(ReconciliationMethodJsonConverter))]
+    public global::Qkd.Distillation.ErrorCorrection.ReconciliationMethod? Reconciliation { get; set; }
 
     public LinkSettings ToSettings()
     {
@@ -222,9 +235,14 @@ internal sealed class LinkSettingsDocument
             AliceProbabilityZ = AliceProbabilityZ ?? d.AliceProbabilityZ,
             BlockSizeBits = BlockSizeBits ?? d.BlockSizeBits,
             MinimumFinalBlockBits = MinimumFinalBlockBits ?? d.MinimumFinalBlockBits,
+            Reconciliation = Reconciliation ?? d.Reconciliation,
         };
     }
 }
+
+/// <summary><c>reconciliation</c> as a camelCase name (<c>cascade</c>, <c>ldpc</c>, <c>auto</c>); reading ignores case.</summary>
+internal sealed class ReconciliationMethodJsonConverter()
+    : JsonStringEnumConverter<global::Qkd.Distillation.ErrorCorrection.ReconciliationMethod>(JsonNamingPolicy.CamelCase, allowIntegerValues: false);
 
 /// <summary>Source-generated JSON of <see cref="LinkSettings"/> (Native AOT): camelCase, indented, unknown fields rejected.</summary>
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, WriteIndented = true,
