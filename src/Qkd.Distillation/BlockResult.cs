@@ -39,6 +39,8 @@ public sealed record BlockResult
     public double ErrorCorrectionWaitSeconds { get; init; }
     /// <summary>The channel round trip Bob measured when he chose the method (null before any exchange), seconds.</summary>
     public double? RoundTripSeconds { get; init; }
+    /// <summary>The block's light time: the span of pulses its key bits came from over the pulse rate (NaN without a pulse rate), seconds.</summary>
+    public double LightSeconds { get; init; } = double.NaN;
     /// <summary>f = leaked / (n h2(QBER_Z)); NaN when correction did not run or QBER was zero.</summary>
     public double ErrorCorrectionEfficiency { get; init; } = double.NaN;
     public bool? VerificationPassed { get; init; }

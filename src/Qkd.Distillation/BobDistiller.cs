@@ -540,6 +540,7 @@ public sealed class BobDistiller
             ErrorCorrectionRevealedBits = revealedBits,
             ErrorCorrectionWaitSeconds = System.Diagnostics.Stopwatch.GetElapsedTime(0, _channelWaitTicks - waitStart).TotalSeconds,
             RoundTripSeconds = roundTrip?.TotalSeconds,
+            LightSeconds = lightSeconds,
         };
 
         // 3. Verification: Alice picks the hash; a mismatch means Cascade left errors, and the block is dropped.
