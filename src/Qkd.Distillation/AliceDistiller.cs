@@ -4,6 +4,7 @@ using Qkd.Core.Random;
 using Qkd.Core.Symbols;
 using Qkd.Core.Channel;
 using Qkd.Distillation.ErrorCorrection;
+using Qkd.Distillation.ErrorCorrection.Ldpc;
 using Qkd.Distillation.Messages;
 using Qkd.Distillation.ParameterEstimation;
 using Qkd.Distillation.PrivacyAmplification;
@@ -16,7 +17,7 @@ namespace Qkd.Distillation;
 
 /// <summary>
 /// Alice's end of distillation. It answers Bob's requests in order: sifting against her symbol log, parameter
-/// estimation, Cascade parity queries, verification, privacy amplification. Alice holds the reference key: her
+/// estimation, error correction (Cascade parity queries, or LDPC syndromes and blind reveals), verification, privacy amplification. Alice holds the reference key: her
 /// sifted bits are never changed, only disclosed parities of them, all of which are counted.
 /// </summary>
 public sealed class AliceDistiller
@@ -105,6 +106,9 @@ public sealed class AliceDistiller
                     MessageType.BlockStart => HandleBlockStart(span),
                     MessageType.CorrectionStart => HandleCorrectionStart(span),
                     MessageType.ParityQueries => HandleParityQueries(span),
+                    MessageType.LdpcStart => HandleLdpcStart(span),
+                    MessageType.RoundTripProbe => RoundTripProbe.Read(span).Write(_writer), // echoed at once: it times the channel
+                    MessageType.LdpcRevealRequest => HandleLdpcRevealRequest(span),
                     MessageType.VerificationRequest => HandleVerificationRequest(span),
                     MessageType.VerificationResult => HandleVerificationResult(span),
                     MessageType.BlockDone => HandleBlockDone(span),
@@ -237,8 +241,10 @@ public sealed class AliceDistiller
         var start = CorrectionStart.Read(message);
         var block = RequireBlock(start.BlockId);
         double qber = start.QberEstimate;
-        if (block.Round is not null)
+        if (block.Round is not null || block.LdpcFrames.Count > 0)
             throw new ProtocolException($"Block {block.BlockId}: error correction started twice.");
+        if (_options.Reconciliation == ReconciliationMethod.Ldpc)
+            throw new ProtocolException($"Block {block.BlockId}: Bob started Cascade, but this link is set to LDPC reconciliation (do both ends use the same setting?).");
         int frameCount = BlockMath.FrameCount(block.Key.Length, _options.FrameSizeBits);
         if (start.FrameCount != frameCount)
             throw new ProtocolException($"Block {block.BlockId}: Bob corrects {start.FrameCount} frames, Alice splits its {block.Key.Length} bits into {frameCount} (do both ends use the same frame size?).");
@@ -257,6 +263,80 @@ public sealed class AliceDistiller
         }
         block.Round = new MultiplexedParityRound(frameCount);
         return new CorrectionSeed(block.BlockId, seeds).Write(_writer);
+    }
+
+    /// <summary>
+    /// LDPC: plans every frame from Bob's estimate (as he does), builds her codewords with fresh secret punctured bits
+    /// and answers with all the syndromes in one message.
+    /// </summary>
+    private ReadOnlyMemory<byte> HandleLdpcStart(ReadOnlySpan<byte> message)
+    {
+        var start = LdpcStart.Read(message);
+        var block = RequireBlock(start.BlockId);
+        if (block.Round is not null || block.LdpcFrames.Count > 0)
+            throw new ProtocolException($"Block {block.BlockId}: error correction started twice.");
+        if (_options.Reconciliation == ReconciliationMethod.Cascade)
+            throw new ProtocolException($"Block {block.BlockId}: Bob started LDPC, but this link is set to Cascade reconciliation (do both ends use the same setting?).");
+        int frameCount = LdpcCodeFamily.FrameCount(block.Key.Length);
+        if (start.FrameCount != frameCount)
+            throw new ProtocolException($"Block {block.BlockId}: Bob decodes {start.FrameCount} LDPC frames, Alice splits its {block.Key.Length} bits into {frameCount}.");
+        double qber = start.QberEstimate;
+        if (!(qber > 0 && qber <= 0.25))
+            throw new ProtocolException($"Block {block.BlockId}: QBER estimate {qber} outside (0, 0.25].");
+
+        var plans = LdpcReconciliation.PlanFrames(block.Key.Length, frameCount, qber, _options.Ldpc);
+        var syndromes = new PackedBits[frameCount];
+        for (int f = 0; f < frameCount; f++)
+        {
+            var frameBits = block.Key.Slice(BlockMath.FrameStart(block.Key.Length, frameCount, f), plans[f].KeyBits);
+            try
+            {
+                var responder = new LdpcResponder(frameBits, plans[f], _random);
+                block.LdpcFrames.Add(responder);
+                syndromes[f] = responder.Syndrome;
+            }
+            finally
+            {
+                frameBits.Clear();
+            }
+        }
+        return new LdpcSyndromes(block.BlockId, syndromes).Write(_writer);
+    }
+
+    /// <summary>A blind round: the next bits of each frame Bob could not decode, all checked before any is revealed.</summary>
+    private ReadOnlyMemory<byte> HandleLdpcRevealRequest(ReadOnlySpan<byte> message)
+    {
+        if (_block is null)
+            throw new ProtocolException("LDPC reveal request, but no block is open at Alice.");
+        if (_block.LdpcFrames.Count == 0)
+            throw new ProtocolException($"Block {_block.BlockId}: LDPC reveal request before LDPC correction started.");
+        var request = LdpcRevealRequest.Read(message, _block.LdpcFrames.Count);
+        var block = RequireBlock(request.BlockId);
+        foreach (var (frame, bits) in request.Frames)
+        {
+            try
+            {
+                block.LdpcFrames[frame].CheckReveal(bits);
+            }
+            catch (ArgumentException e)
+            {
+                throw new ProtocolException($"Block {block.BlockId} frame {frame}: invalid reveal request: {e.Message}");
+            }
+        }
+        var revealed = new (int, PackedBits)[request.Frames.Length];
+        for (int g = 0; g < revealed.Length; g++)
+        {
+            var (frame, bits) = request.Frames[g];
+            revealed[g] = (frame, block.LdpcFrames[frame].Reveal(bits));
+        }
+        try
+        {
+            return new LdpcReveal(block.BlockId, revealed).Write(_writer);
+        }
+        finally
+        {
+            foreach (var (_, bits) in revealed) bits.Clear();
+        }
     }
 
     // One round's queries and the parities answering them, reused from round to round; each group of the round
@@ -297,9 +377,9 @@ public sealed class AliceDistiller
     {
         var request = VerificationRequest.Read(message);
         var block = RequireBlock(request.BlockId);
-        if (block.Frames.Count == 0)
+        if (block.Frames.Count == 0 && block.LdpcFrames.Count == 0)
             throw new ProtocolException($"Block {block.BlockId}: verification requested before error correction started.");
-        long disclosed = block.Frames.Sum(f => f.ParitiesDisclosed);
+        long disclosed = block.Frames.Sum(f => f.ParitiesDisclosed) + block.LdpcFrames.Sum(f => f.LeakedBits);
         if (request.LeakedBits != disclosed)
             throw new ProtocolException($"Block {block.BlockId}: Bob counts {request.LeakedBits} leaked parities, Alice disclosed {disclosed}.");
         block.LeakedBits = disclosed;
@@ -384,6 +464,7 @@ public sealed class AliceDistiller
         _block.Key.Clear();
         foreach (var frame in _block.FrameBits) frame.Clear();
         foreach (var responder in _block.Frames) responder.Zeroise(); // its frame copy and permuted pass copies
+        foreach (var responder in _block.LdpcFrames) responder.Zeroise(); // its codeword: key and punctured bits
         _block.SecretKey?.Clear();
         _block = null;
     }
@@ -396,6 +477,8 @@ public sealed class AliceDistiller
         public DecoyStateBounds Bounds { get; } = bounds;
         public List<CascadeResponder> Frames { get; } = [];
         public List<PackedBits> FrameBits { get; } = [];
+        /// <summary>Set when LDPC correction starts: one responder per frame.</summary>
+        public List<LdpcResponder> LdpcFrames { get; } = [];
         /// <summary>Set when error correction starts: the parity rounds of this block's frames are read into it.</summary>
         public MultiplexedParityRound? Round { get; set; }
         public long LeakedBits { get; set; }

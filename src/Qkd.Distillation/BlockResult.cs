@@ -29,6 +29,18 @@ public sealed record BlockResult
     /// <summary>Rounds the frames needed each on its own, added up (what the block cost when frames went one after the other).</summary>
     public int ErrorCorrectionFrameRounds { get; init; }
     public int ErrorCorrectionFrames { get; init; }
+    /// <summary>The method that corrected the block (Cascade or Ldpc; Cascade when correction did not run).</summary>
+    public ErrorCorrection.ReconciliationMethod Reconciliation { get; init; }
+    /// <summary>LDPC: frames the first syndrome did not decode, each then corrected by blind rounds (never dropped).</summary>
+    public int ErrorCorrectionDecodeFailures { get; init; }
+    /// <summary>LDPC: bits revealed by blind rounds (part of <see cref="LeakedErrorCorrectionBits"/>).</summary>
+    public long ErrorCorrectionRevealedBits { get; init; }
+    /// <summary>Wall time Bob spent waiting for Alice's error-correction replies (network and her work), seconds.</summary>
+    public double ErrorCorrectionWaitSeconds { get; init; }
+    /// <summary>The channel round trip Bob measured when he chose the method (null before any exchange), seconds.</summary>
+    public double? RoundTripSeconds { get; init; }
+    /// <summary>The block's light time: the span of pulses its key bits came from over the pulse rate (NaN without a pulse rate), seconds.</summary>
+    public double LightSeconds { get; init; } = double.NaN;
     /// <summary>f = leaked / (n h2(QBER_Z)); NaN when correction did not run or QBER was zero.</summary>
     public double ErrorCorrectionEfficiency { get; init; } = double.NaN;
     public bool? VerificationPassed { get; init; }

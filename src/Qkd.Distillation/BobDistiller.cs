@@ -2,6 +2,7 @@ using Qkd.Core;
 using Qkd.Core.Bits;
 using Qkd.Core.Channel;
 using Qkd.Distillation.ErrorCorrection;
+using Qkd.Distillation.ErrorCorrection.Ldpc;
 using Qkd.Distillation.FrameSync;
 using Qkd.Distillation.Messages;
 using Qkd.Distillation.ParameterEstimation;
@@ -15,7 +16,7 @@ namespace Qkd.Distillation;
 
 /// <summary>
 /// Bob's end of distillation, and the driver of the protocol: Bob knows when detections arrive, so he sifts them
-/// with Alice, decides when a block is full, corrects his bits with Cascade, verifies and amplifies. Blocks are
+/// with Alice, decides when a block is full, corrects his bits (Cascade or LDPC, <see cref="DistillationOptions.Reconciliation"/>), verifies and amplifies. Blocks are
 /// reported through <see cref="BlockCompleted"/> and <see cref="Blocks"/>; keys go only to the key sink.
 /// </summary>
 public sealed class BobDistiller
@@ -30,6 +31,12 @@ public sealed class BobDistiller
     // sifted up to that point. Recording the X count there (instead of taking whatever X is buffered when the block
     // is cut) keeps blocks independent of how detections happened to be batched.
     private readonly Queue<long> _xTotalAtBlockEnd = new();
+    // The pulse of each full block's last Z record, and of the last Z record sifted: a block's light time is the span
+    // of pulses since the previous block's end (Auto reconciliation weighs it against Cascade's round trips).
+    private readonly Queue<long> _pulseAtBlockEnd = new();
+    private long _lastZPulse = -1, _blockStartPulse = -1;
+    private readonly RoundTripEstimator _roundTrip = new();
+    private int _lastCascadeRounds = ReconciliationChoice.DefaultCascadeRounds;
     private long _zAppended, _xAppended, _xTaken;
     private long _nextBlockId;
     private double _lastQberZ = double.NaN;
@@ -412,8 +419,16 @@ public sealed class BobDistiller
                 Sifting.CountSifted(batch[i].Basis, intensity);
                 if (batch[i].Basis == Basis.X)
                     _xAppended++;
-                else if (++_zAppended % _options.BlockSizeBits == 0)
-                    _xTotalAtBlockEnd.Enqueue(_xAppended);
+                else
+                {
+                    if (_blockStartPulse < 0) _blockStartPulse = batch[i].PulseIndex;
+                    _lastZPulse = batch[i].PulseIndex;
+                    if (++_zAppended % _options.BlockSizeBits == 0)
+                    {
+                        _xTotalAtBlockEnd.Enqueue(_xAppended);
+                        _pulseAtBlockEnd.Enqueue(_lastZPulse);
+                    }
+                }
             }
         }
     }
@@ -426,11 +441,14 @@ public sealed class BobDistiller
             ? _xTotalAtBlockEnd.Dequeue() - _xTaken
             : _sifted[1].Count;
         _xTaken += xCount;
+        long endPulse = zCount == _options.BlockSizeBits && _pulseAtBlockEnd.Count > 0 ? _pulseAtBlockEnd.Dequeue() : _lastZPulse;
+        double lightSeconds = _options.PulseRateHz is double rate && _blockStartPulse >= 0 ? (endPulse - _blockStartPulse + 1) / rate : double.NaN;
+        _blockStartPulse = endPulse + 1;
         var (key, zIntensities) = _sifted[0].TakeFront(zCount);
         var (xBits, xIntensities) = _sifted[1].TakeFront(xCount);
         try
         {
-            var result = await DistillAsync(blockId, key, zIntensities, xBits, xIntensities, ct).ConfigureAwait(false);
+            var result = await DistillAsync(blockId, key, zIntensities, xBits, xIntensities, lightSeconds, ct).ConfigureAwait(false);
             _blocks.Add(result);
             if (result.Outcome == BlockOutcome.Aborted) AbortReason = result.Reason;
             SecretBits += result.SecretBits;
@@ -442,7 +460,8 @@ public sealed class BobDistiller
         }
     }
 
-    private async ValueTask<BlockResult> DistillAsync(long blockId, PackedBits key, byte[] zIntensities, PackedBits xBits, byte[] xIntensities, CancellationToken ct)
+    private async ValueTask<BlockResult> DistillAsync(long blockId, PackedBits key, byte[] zIntensities, PackedBits xBits, byte[] xIntensities,
+        double lightSeconds, CancellationToken ct)
     {
         // 1. Parameter estimation: Bob discloses his X bits (test bits, never key); Alice counts errors per intensity.
         await _channel.SendAsync(new BlockStart(blockId, key.Length, xBits).Write(_writer), ct).ConfigureAwait(false);
@@ -475,13 +494,33 @@ public sealed class BobDistiller
         if (verdict is { } v)
             return result with { Outcome = v.Outcome, Reason = v.Reason };
 
-        // 2. Error correction: all frames at once, one message each way per round of the whole block.
+        // 2. Error correction: all frames at once, by Cascade (one message each way per round of the whole block) or
+        // LDPC (one message each way, plus a blind round now and then), as the link is set or, on Auto, as the round
+        // trip measured just now allows.
         double qberX = (double)errorsX.Sum() / xBits.Length;
         double estimate = Math.Clamp(double.IsNaN(_lastQberZ) ? qberX : _lastQberZ, 0.002, 0.25);
+        if (_options.Reconciliation == ReconciliationMethod.Auto)
+            await ProbeRoundTripAsync(ct).ConfigureAwait(false);
+        var roundTrip = _roundTrip.Current;
+        var method = ReconciliationChoice.Choose(_options.Reconciliation, roundTrip, _lastCascadeRounds, lightSeconds);
         PackedBits original = key.Clone();
-        int frameCount = BlockMath.FrameCount(key.Length, _options.FrameSizeBits);
-        var cascade = await CorrectAsync(blockId, key, frameCount, estimate, ct).ConfigureAwait(false);
-        long leaked = cascade.LeakedBits;
+        long waitStart = _channelWaitTicks;
+        long leaked;
+        int rounds, frameRounds, frameCount, decodeFailures = 0;
+        long revealedBits = 0;
+        if (method == ReconciliationMethod.Ldpc)
+        {
+            var ldpc = await CorrectLdpcAsync(blockId, key, estimate, ct).ConfigureAwait(false);
+            (leaked, rounds, frameCount, decodeFailures, revealedBits) = (ldpc.LeakedBits, ldpc.Rounds, ldpc.Frames, ldpc.FramesFailedFirstAttempt, ldpc.RevealedBits);
+            frameRounds = rounds;
+        }
+        else
+        {
+            frameCount = BlockMath.FrameCount(key.Length, _options.FrameSizeBits);
+            var cascade = await CorrectAsync(blockId, key, frameCount, estimate, ct).ConfigureAwait(false);
+            (leaked, rounds, frameRounds) = (cascade.LeakedBits, cascade.Rounds, cascade.FrameRounds);
+            _lastCascadeRounds = cascade.Rounds;
+        }
         long[] errorsZ = BlockMath.ErrorsPerIntensity(original, key, zIntensities);
         original.Clear();
         double qberZ = (double)errorsZ.Sum() / key.Length;
@@ -492,10 +531,16 @@ public sealed class BobDistiller
             ErrorsZPerIntensity = errorsZ,
             QberEstimateUsedForCorrection = estimate,
             LeakedErrorCorrectionBits = leaked,
-            ErrorCorrectionRounds = cascade.Rounds,
-            ErrorCorrectionFrameRounds = cascade.FrameRounds,
+            ErrorCorrectionRounds = rounds,
+            ErrorCorrectionFrameRounds = frameRounds,
             ErrorCorrectionFrames = frameCount,
             ErrorCorrectionEfficiency = efficiency,
+            Reconciliation = method,
+            ErrorCorrectionDecodeFailures = decodeFailures,
+            ErrorCorrectionRevealedBits = revealedBits,
+            ErrorCorrectionWaitSeconds = System.Diagnostics.Stopwatch.GetElapsedTime(0, _channelWaitTicks - waitStart).TotalSeconds,
+            RoundTripSeconds = roundTrip?.TotalSeconds,
+            LightSeconds = lightSeconds,
         };
 
         // The one-decoy analysis bounds the vacuum events by the Z errors just found: both ends re-estimate with them.
@@ -548,14 +593,106 @@ public sealed class BobDistiller
         return result with { SecretBits = keyLength.SecretBits };
     }
 
+    // Stopwatch ticks Bob has spent waiting for Alice's error-correction replies (the report's waiting time).
+    private long _channelWaitTicks;
+
+    /// <summary>Receives Alice's reply to an error-correction request, adding the wait to <see cref="_channelWaitTicks"/>.</summary>
+    private async ValueTask<ReadOnlyMemory<byte>> ReceiveCorrectionReplyAsync(long sentAt, CancellationToken ct)
+    {
+        var reply = await _channel.ReceiveAsync(ct).ConfigureAwait(false);
+        _channelWaitTicks += System.Diagnostics.Stopwatch.GetTimestamp() - sentAt;
+        return reply;
+    }
+
+    /// <summary>One <see cref="RoundTripProbe"/> exchange: Alice echoes it at once, so it times the channel alone.</summary>
+    private async ValueTask ProbeRoundTripAsync(CancellationToken ct)
+    {
+        ulong sequence = (ulong)_nextBlockId;
+        long sent = System.Diagnostics.Stopwatch.GetTimestamp();
+        await _channel.SendAsync(new RoundTripProbe(sequence).Write(_writer), ct).ConfigureAwait(false);
+        var echo = RoundTripProbe.Read((await _channel.ReceiveAsync(ct).ConfigureAwait(false)).Span);
+        long elapsed = System.Diagnostics.Stopwatch.GetTimestamp() - sent;
+        if (echo.Sequence != sequence)
+            throw new ProtocolException($"Round-trip probe {sequence} answered with {echo.Sequence}.");
+        _roundTrip.Add(elapsed);
+    }
+
+    /// <summary>
+    /// LDPC correction of the whole block: one LdpcStart, Alice's syndromes of every frame in one reply, a decoding
+    /// attempt of every frame (in parallel), then, while frames fail, a blind round for all of them together: Bob asks
+    /// for the next bits of each failing frame's reveal order and decodes again. A frame is never dropped: in the worst
+    /// case every bit of it is revealed (and counted), and then it decodes trivially.
+    /// </summary>
+    private async ValueTask<LdpcReconciliationResult> CorrectLdpcAsync(long blockId, PackedBits key, double qberEstimate, CancellationToken ct)
+    {
+        int frameCount = LdpcCodeFamily.FrameCount(key.Length);
+        var plans = LdpcReconciliation.PlanFrames(key.Length, frameCount, qberEstimate, _options.Ldpc);
+        long sent = System.Diagnostics.Stopwatch.GetTimestamp();
+        await _channel.SendAsync(new LdpcStart(blockId, frameCount, qberEstimate).Write(_writer), ct).ConfigureAwait(false);
+        var checks = plans.Select(p => p.Code.Checks).ToArray();
+        var syndromes = LdpcSyndromes.Read((await ReceiveCorrectionReplyAsync(sent, ct).ConfigureAwait(false)).Span, checks);
+        if (syndromes.BlockId != blockId)
+            throw new ProtocolException($"LDPC syndromes for block {syndromes.BlockId}, expected block {blockId}.");
+
+        var frameBits = new PackedBits[frameCount];
+        var correctors = new LdpcCorrector[frameCount];
+        try
+        {
+            for (int f = 0; f < frameCount; f++)
+            {
+                frameBits[f] = key.Slice(BlockMath.FrameStart(key.Length, frameCount, f), plans[f].KeyBits);
+                correctors[f] = new LdpcCorrector(frameBits[f], plans[f], qberEstimate);
+                correctors[f].SetSyndrome(syndromes.Syndromes[f]);
+            }
+            int rounds = 1;
+            var failing = LdpcReconciliation.DecodePending(correctors, _options.Ldpc);
+            int failedFirst = failing.Count;
+            while (failing.Count > 0)
+            {
+                rounds++;
+                var asks = new (int Frame, int Bits)[failing.Count];
+                for (int i = 0; i < asks.Length; i++)
+                {
+                    int count = correctors[failing[i]].NextRevealCount;
+                    // Everything revealed and still no codeword: Alice's syndrome does not belong to her bits.
+                    if (count == 0)
+                        throw new ProtocolException($"Block {blockId} frame {failing[i]}: every bit is revealed and the syndrome is still not met.");
+                    asks[i] = (failing[i], count);
+                }
+                var request = new LdpcRevealRequest(blockId, asks);
+                sent = System.Diagnostics.Stopwatch.GetTimestamp();
+                await _channel.SendAsync(request.Write(_writer), ct).ConfigureAwait(false);
+                var reveal = LdpcReveal.Read((await ReceiveCorrectionReplyAsync(sent, ct).ConfigureAwait(false)).Span, request);
+                if (reveal.BlockId != blockId)
+                    throw new ProtocolException($"LDPC reveal for block {reveal.BlockId}, expected block {blockId}.");
+                foreach (var (frame, bits) in reveal.Frames)
+                {
+                    correctors[frame].AddRevealed(bits);
+                    bits.Clear();
+                }
+                failing = LdpcReconciliation.DecodePending(correctors, _options.Ldpc);
+            }
+            for (int f = 0; f < frameCount; f++)
+                key.CopyFrom(frameBits[f], BlockMath.FrameStart(key.Length, frameCount, f));
+            return new LdpcReconciliationResult(frameCount, correctors.Sum(c => c.LeakedBits), rounds, failedFirst,
+                correctors.Sum(c => (long)c.Revealed), correctors.Sum(c => c.Iterations));
+        }
+        finally
+        {
+            foreach (var bits in frameBits) bits?.Clear();
+            foreach (var corrector in correctors) corrector?.Zeroise();
+        }
+    }
+
     /// <summary>
     /// Agrees a Cascade schedule per frame with Alice (one CorrectionStart, one CorrectionSeed with every frame's
     /// seed), then corrects the frames together, each round of all live frames in one message pair.
     /// </summary>
     private async ValueTask<MultiplexedCascadeResult> CorrectAsync(long blockId, PackedBits key, int frameCount, double qberEstimate, CancellationToken ct)
     {
+        long sent = System.Diagnostics.Stopwatch.GetTimestamp();
         await _channel.SendAsync(new CorrectionStart(blockId, frameCount, qberEstimate).Write(_writer), ct).ConfigureAwait(false);
-        var correction = CorrectionSeed.Read((await _channel.ReceiveAsync(ct).ConfigureAwait(false)).Span);
+        var correction = CorrectionSeed.Read((await ReceiveCorrectionReplyAsync(sent, ct).ConfigureAwait(false)).Span);
         if (correction.BlockId != blockId)
             throw new ProtocolException($"Correction seeds for block {correction.BlockId}, expected block {blockId}.");
         if (correction.Seeds.Length != frameCount)
@@ -573,7 +710,9 @@ public sealed class BobDistiller
                 frameBits[f] = key.Slice(start, length);
                 correctors[f] = new CascadeCorrector(frameBits[f], CascadeSchedule.Create(length, qberEstimate, seeds[f], _options.Cascade));
             }
-            var result = await new MultiplexedCascade(correctors).RunAsync(new ChannelParityOracle(_channel, _writer, blockId), ct).ConfigureAwait(false);
+            var oracle = new ChannelParityOracle(_channel, _writer, blockId);
+            var result = await new MultiplexedCascade(correctors).RunAsync(oracle, ct).ConfigureAwait(false);
+            _channelWaitTicks += oracle.WaitTicks;
             for (int f = 0; f < frameCount; f++)
                 key.CopyFrom(frameBits[f], BlockMath.FrameStart(key.Length, frameCount, f));
             return result;

@@ -58,6 +58,21 @@ public sealed record DistillationOptions
 
     public CascadeOptions Cascade { get; init; } = CascadeOptions.Default;
 
+    /// <summary>
+    /// How blocks are corrected: Cascade (the default), rate-adaptive LDPC, or per block from the measured round trip
+    /// (<see cref="ReconciliationChoice"/>). Bob decides per block and says which in the block's first correction
+    /// message; Alice refuses a method this setting excludes.
+    /// </summary>
+    public ReconciliationMethod Reconciliation { get; init; } = ReconciliationMethod.Cascade;
+
+    public ErrorCorrection.Ldpc.LdpcOptions Ldpc { get; init; } = ErrorCorrection.Ldpc.LdpcOptions.Default;
+
+    /// <summary>
+    /// Alice's pulse rate: turns the span of pulses a block came from into its light time, which
+    /// <see cref="ReconciliationMethod.Auto"/> weighs against Cascade's round trips. Required for Auto.
+    /// </summary>
+    public double? PulseRateHz { get; init; }
+
     /// <summary>Throws <see cref="ArgumentException"/> naming the first invalid setting.</summary>
     public void Validate()
     {
@@ -87,7 +102,14 @@ public sealed record DistillationOptions
             throw new ArgumentException($"{nameof(SiftBatchSize)} must lie in [1, {MaxSiftBatchSize}], got {SiftBatchSize}.");
         if (AmplificationSeedPartBits < 64 || AmplificationSeedPartBits % 64 != 0 || AmplificationSeedPartBits > Messages.AmplificationSeed.PartBits)
             throw new ArgumentException($"{nameof(AmplificationSeedPartBits)} must be a multiple of 64 in [64, {Messages.AmplificationSeed.PartBits}], got {AmplificationSeedPartBits}.");
+        if (!Enum.IsDefined(Reconciliation))
+            throw new ArgumentException($"{nameof(Reconciliation)} {Reconciliation} is not a reconciliation method.");
+        if (PulseRateHz is double rate && !(rate > 0 && double.IsFinite(rate)))
+            throw new ArgumentException($"{nameof(PulseRateHz)} must be positive, got {rate}.");
+        if (Reconciliation == ReconciliationMethod.Auto && PulseRateHz is null)
+            throw new ArgumentException($"{nameof(Reconciliation)} Auto needs {nameof(PulseRateHz)} to know a block's light time.");
         Security.Validate();
         Cascade.Validate();
+        Ldpc.Validate();
     }
 }

@@ -12,7 +12,10 @@ public static class DistillationProtocol
     /// <see cref="AmplificationSeed"/> parts (two-universal privacy amplification). 3: a session opens with
     /// <see cref="EmissionAnnouncement"/> and <see cref="ReceiverReady"/> (Bob learns the emission's length over the
     /// channel and Alice emits only once his tagger streams), and Alice discloses a pilot of pulses on Bob's
-    /// <see cref="PilotRequest"/> (<see cref="PilotDisclosure"/>) for frame synchronisation.
+    /// <see cref="PilotRequest"/> (<see cref="PilotDisclosure"/>) for frame synchronisation. 4: a block may be
+    /// corrected by rate-adaptive LDPC (<see cref="LdpcStart"/>, <see cref="LdpcSyndromes"/>, <see cref="LdpcRevealRequest"/>,
+    /// <see cref="LdpcReveal"/>; the code family of <c>LdpcCodeFamily</c> is part of this version), and Bob times the
+    /// channel with <see cref="RoundTripProbe"/>.
     /// </summary>
-    public const ushort Version = 3;
+    public const ushort Version = 4;
 }

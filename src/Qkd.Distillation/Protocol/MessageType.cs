@@ -58,6 +58,25 @@ public enum MessageType : byte
     PilotRequest = 17,
     PilotDisclosure = 18,
     /// <summary>
+    /// Bob → Alice (protocol version 4): correct the whole block by rate-adaptive LDPC instead of Cascade: block id,
+    /// frame count, QBER estimate (both ends plan every frame from them, <c>LdpcCodeFamily.Plan</c>). Alice answers
+    /// LdpcSyndromes: block id, then per frame the syndrome of her codeword as a bit string.
+    /// </summary>
+    LdpcStart = 19,
+    LdpcSyndromes = 20,
+    /// <summary>
+    /// A blind round for the frames the syndrome did not decode. Bob → Alice: block id, group count, then per group
+    /// (frames strictly increasing) the frame index and how many more bits to reveal. Alice → Bob: block id, group
+    /// count, then per group the frame index and the bits, in the frame plan's reveal order.
+    /// </summary>
+    LdpcRevealRequest = 21,
+    LdpcReveal = 22,
+    /// <summary>
+    /// Bob → Alice, then echoed back unchanged at once: a sequence number. Bob times the exchange to measure the
+    /// channel's round trip (Auto reconciliation).
+    /// </summary>
+    RoundTripProbe = 23,
+    /// <summary>
     /// Bob → Alice, after error correction and before VerificationRequest, only on a link whose finite-key analysis
     /// bounds the vacuum events by the key-basis errors (the one-decoy analysis of Rusca et al. 2018): block id, then
     /// the Z errors correction found per intensity class. No reply. (Numbered apart from the core sequence.)

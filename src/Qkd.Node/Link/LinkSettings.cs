@@ -70,6 +70,15 @@ public sealed record LinkSettings
     /// </summary>
     public string FiniteKey { get; init; } = FiniteKeyAnalyses.Name(FiniteKeyAnalyses.Default);
 
+    /// <summary>
+    /// Error correction: <c>cascade</c> (the default; least leakage, about a thousand round trips a block),
+    /// <c>ldpc</c> (rate-adaptive LDPC, one message each way a block plus a few blind rounds) or <c>auto</c> (per block:
+    /// LDPC when the measured round trip times Cascade's rounds would exceed the block's light time). Both ends use
+    /// the same value.
+    /// </summary>
+    [JsonConverter(typeof(ReconciliationMethodJsonConverter))]
+    public global::Qkd.Distillation.ErrorCorrection.ReconciliationMethod Reconciliation { get; init; } = global::Qkd.Distillation.ErrorCorrection.ReconciliationMethod.Cascade;
+
     // ---- Derived (not serialised) ----------------------------------------------------------------------------
 
     /// <summary>Time between pulses, picoseconds.</summary>
@@ -113,6 +122,8 @@ public sealed record LinkSettings
         FiniteKeyAnalysis = FiniteKeyAnalyses.TryParse(FiniteKey, out var analysis)
             ? analysis
             : throw new LinkSettingsException("finiteKey", $"finiteKey must be one of {FiniteKeyAnalyses.Names}, got '{FiniteKey}'"),
+        Reconciliation = Reconciliation,
+        PulseRateHz = PulseRateHz,
     };
 
     /// <summary>Sets Alice's modulator to these settings: pulse rate, the three intensity levels and the sync divider.</summary>
@@ -219,6 +230,8 @@ internal sealed class LinkSettingsDocument
     public long? BlockSizeBits { get; set; }
     public long? MinimumFinalBlockBits { get; set; }
     public string? FiniteKey { get; set; }
+    [JsonConverter(typeof(ReconciliationMethodJsonConverter))]
+    public global::Qkd.Distillation.ErrorCorrection.ReconciliationMethod? Reconciliation { get; set; }
 
     public LinkSettings ToSettings()
     {
@@ -237,9 +250,14 @@ internal sealed class LinkSettingsDocument
             BlockSizeBits = BlockSizeBits ?? d.BlockSizeBits,
             MinimumFinalBlockBits = MinimumFinalBlockBits ?? d.MinimumFinalBlockBits,
             FiniteKey = FiniteKey ?? d.FiniteKey,
+            Reconciliation = Reconciliation ?? d.Reconciliation,
         };
     }
 }
+
+/// <summary><c>reconciliation</c> as a camelCase name (<c>cascade</c>, <c>ldpc</c>, <c>auto</c>); reading ignores case.</summary>
+internal sealed class ReconciliationMethodJsonConverter()
+    : JsonStringEnumConverter<global::Qkd.Distillation.ErrorCorrection.ReconciliationMethod>(JsonNamingPolicy.CamelCase, allowIntegerValues: false);
 
 /// <summary>Source-generated JSON of <see cref="LinkSettings"/> (Native AOT): camelCase, indented, unknown fields rejected.</summary>
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, WriteIndented = true,

@@ -87,6 +87,7 @@ public sealed class LinkSettingsTests
             PulseRateHz = 2.5e9, SignalMeanPhotonNumber = 0.6, DecoyMeanPhotonNumber = 0.2, VacuumMeanPhotonNumber = 0.001,
             PulsesPerSync = 4096, SignalProbability = 0.5, DecoyProbability = 0.3, VacuumProbability = 0.2, AliceProbabilityZ = 0.8,
             BlockSizeBits = 1L << 20, MinimumFinalBlockBits = 1L << 12, FiniteKey = "rusca2018",
+            Reconciliation = Qkd.Distillation.ErrorCorrection.ReconciliationMethod.Auto,
         };
         string json = changed.ToJson();
         Assert.Equal(changed, LinkSettings.Parse(json));
@@ -94,7 +95,7 @@ public sealed class LinkSettingsTests
         Assert.Contains("\"pulsesPerSync\": 4096", json);
         Assert.DoesNotContain("pulsePeriodPs", json, StringComparison.OrdinalIgnoreCase);
         Assert.DoesNotContain("light", json, StringComparison.OrdinalIgnoreCase);
-        Assert.Equal(12, LinkSettings.JsonNames.Count);
+        Assert.Equal(13, LinkSettings.JsonNames.Count);
     }
 
     [Fact]

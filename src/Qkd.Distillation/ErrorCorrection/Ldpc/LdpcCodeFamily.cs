@@ -1,0 +1,106 @@
+using System.Collections.Concurrent;
+
+namespace Qkd.Distillation.ErrorCorrection.Ldpc;
+
+/// <summary>
+/// The mother codes of rate-compatible LDPC reconciliation and the choice of one, with its puncturing and shortening,
+/// for a frame. Five quasi-cyclic mother codes of rates 0.5 to 0.9 share a base matrix width of 100 columns; each
+/// is lifted with circulants of 64 to 1024 (a power of two), so a frame of up to 90 z key bits rides on a codeword of
+/// n = 100 z bits (n = 102,400 and 92,160 key bits at the largest). Codes are built once per process from fixed seeds
+/// (<see cref="QuasiCyclicCodeBuilder"/>) and shared: both ends build the same matrices.
+/// </summary>
+public static class LdpcCodeFamily
+{
+    /// <summary>Codeword bits per unit of the family's circulant size: n = 100 z for every mother code.</summary>
+    public const int BaseColumns = 100;
+
+    /// <summary>Key bits a codeword carries at most: 90 % of its length, the rest being punctured or shortened.</summary>
+    public const int KeyColumns = 90;
+
+    public const int MinimumCirculant = 64;
+    public const int MaximumCirculant = 1024;
+
+    /// <summary>Key bits of the largest frame (z = 1024).</summary>
+    public const int MaximumFrameBits = KeyColumns * MaximumCirculant;
+
+    // The seed of the family: changing it (or a profile) changes every matrix, so it is part of the protocol version.
+    private const ulong FamilySeed = 0x4C44_5043_5144_0001UL;
+
+    /// <summary>The mother codes' shapes, lowest rate first.</summary>
+    /// <remarks>
+    /// Chosen by simulation (n = 25,600, half the frames decoding, tests/Qkd.Benchmarks LdpcBenchmarks for the
+    /// family): the 0.5 code reaches f = 1.08 at its own rate, 0.6 1.10, 0.7 1.06, 0.8 1.17, 0.9 about 1.45. High
+    /// rates need wide base matrices (more rows for the high-degree columns); the 0.9 code is the weak one.
+    /// </remarks>
+    public static IReadOnlyList<LdpcCodeProfile> Profiles { get; } =
+    [
+        new(0.50, 50, 100, [(20, 6), (6, 14), (3, 40), (2, 40)]) { Chain = false },
+        new(0.60, 40, 100, [(16, 8), (5, 14), (3, 43), (2, 35)]) { Chain = false },
+        new(0.70, 60, 200, [(25, 20), (8, 25), (3, 100), (2, 55)]) { Chain = false },
+        new(0.80, 40, 200, [(20, 16), (8, 24), (3, 120), (2, 40)]) { Chain = false },
+        new(0.90, 40, 400, [(20, 24), (8, 40), (3, 270), (2, 66)]) { Chain = false },
+    ];
+
+    private static readonly ConcurrentDictionary<(int Profile, int Circulant), Lazy<QuasiCyclicCode>> Codes = new();
+
+    /// <summary>Mother code <paramref name="profile"/> (index into <see cref="Profiles"/>) lifted by circulants of <paramref name="circulantSize"/>.</summary>
+    public static QuasiCyclicCode Code(int profile, int circulantSize)
+    {
+        if ((uint)profile >= (uint)Profiles.Count) throw new ArgumentOutOfRangeException(nameof(profile), profile, $"The family has {Profiles.Count} mother codes.");
+        if (circulantSize < MinimumCirculant || circulantSize > MaximumCirculant || !int.IsPow2(circulantSize))
+            throw new ArgumentOutOfRangeException(nameof(circulantSize), circulantSize, $"Circulants are powers of two from {MinimumCirculant} to {MaximumCirculant}.");
+        // Every mother code has n = 100 z bits; one with a wider base matrix (high rates need more base rows for their
+        // high-degree columns) has proportionally smaller circulants.
+        return Codes.GetOrAdd((profile, circulantSize), key => new Lazy<QuasiCyclicCode>(
+            () => QuasiCyclicCodeBuilder.Build(Profiles[key.Profile], key.Circulant * BaseColumns / Profiles[key.Profile].BaseColumns,
+                FamilySeed + (ulong)(key.Profile * 64 + int.Log2(key.Circulant))))).Value;
+    }
+
+    /// <summary>Frames of a block of <paramref name="keyLength"/> bits: as few as hold it at <see cref="MaximumFrameBits"/> each.</summary>
+    public static int FrameCount(long keyLength) => (int)Math.Max(1, (keyLength + MaximumFrameBits - 1) / MaximumFrameBits);
+
+    /// <summary>The smallest circulant whose codeword carries <paramref name="keyBits"/> key bits.</summary>
+    public static int CirculantFor(int keyBits)
+    {
+        if (keyBits < 1 || keyBits > MaximumFrameBits)
+            throw new ArgumentOutOfRangeException(nameof(keyBits), keyBits, $"A frame holds 1 to {MaximumFrameBits} key bits.");
+        int z = MinimumCirculant;
+        while (z * KeyColumns < keyBits) z *= 2;
+        return z;
+    }
+
+    /// <summary>
+    /// The plan for a frame of <paramref name="keyBits"/> bits at QBER estimate <paramref name="qber"/>: a syndrome
+    /// worth f0 n h2(q) of leakage (f0 = <see cref="LdpcOptions.InitialEfficiency"/>), from the mother code whose rate
+    /// is closest to the rate that needs, punctured and shortened to it (Elkouss et al. 2010). Both ends compute it
+    /// from the same public numbers.
+    /// </summary>
+    public static LdpcFramePlan Plan(int keyBits, double qber, LdpcOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if (!(qber > 0 && qber < 0.5)) throw new ArgumentOutOfRangeException(nameof(qber), qber, "The QBER estimate must lie in (0, 0.5).");
+        int z = CirculantFor(keyBits);
+        double target = options.InitialEfficiency * keyBits * BinaryEntropy.H2(qber);
+        double wantedRate = 1 - target / keyBits;
+        int best = -1, bestPunctured = 0;
+        double bestDistance = double.MaxValue;
+        for (int i = 0; i < Profiles.Count; i++)
+        {
+            var code = Code(i, z);
+            int spare = code.Length - keyBits;
+            int maxPunctured = Math.Min(code.PunctureOrder.Length, spare);
+            // leak = checks - punctured.
+            int punctured = (int)Math.Clamp(code.Checks - Math.Ceiling(target), 0, maxPunctured);
+            double leak = code.Checks - punctured;
+            double distance = Math.Abs(leak - target) * 1e6 + Math.Abs(code.DesignRate - wantedRate);
+            if (distance < bestDistance)
+            {
+                bestDistance = distance;
+                best = i;
+                bestPunctured = punctured;
+            }
+        }
+        var chosen = Code(best, z);
+        return LdpcFramePlan.Create(chosen, best, keyBits, bestPunctured, qber, options);
+    }
+}
