@@ -109,6 +109,15 @@ public sealed record LabReceiverTiming(ClockRecoveryOptions Clock, string Source
         {
             throw new InvalidOperationException($"Receiver timing: {e.Message}", e);
         }
+        catch (InsufficientDataException e)
+        {
+            // Placing the light is a precondition of the measurement, not its result: say what to do about it.
+            string more = double.IsPositiveInfinity(e.MoreFactor)
+                ? "no light reaches at least one detector (is the gate on the light? is the bias on?)"
+                : string.Create(CultureInfo.InvariantCulture,
+                    $"emit about {Math.Ceiling(e.MoreFactor * pulses):N0} pulses (--timing-pulses) or give the delays of `qkd calibrate delays --write-config` (--delays)");
+            throw new InvalidOperationException($"Receiver timing: {string.Join("; ", e.Shortfalls)}: {more}.", e);
+        }
         var delays = new long[fit.Detectors.Count];
         for (int d = 0; d < delays.Length; d++)
             delays[d] = (long)Math.Round(Check(fit.Detectors[d], pulses));

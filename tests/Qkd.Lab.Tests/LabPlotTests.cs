@@ -118,6 +118,7 @@ public sealed class LabPlotTests : IDisposable
             new MonitorSnapshot(TimeSpan.FromSeconds(i), [976_562, 4_000, 3_900, 0, 1_000], 976_562, 0, 1024, 0, 0, 0.02, 0.03, 100 * i)
             {
                 IntervalSeconds = 0.25, SiftedZ = 500 * i, SiftedX = 400 * i,
+                QberZUncertainty = Math.Sqrt(0.02 * 0.98 / (500 * i)), QberXUncertainty = Math.Sqrt(0.03 * 0.97 / (400 * i)),
             }).ToList();
         var plot = MonitorReport.RatePlot(snapshots, new EmulatedTimeTaggerOptions());
         Assert.Equal(["sync (ch 0)", "Z0 (ch 1)", "Z1 (ch 2)", "X1 (ch 4)"], plot.Series.Select(s => s.Legend)); // X0 silent: left out
