@@ -17,7 +17,6 @@ namespace Qkd.Lab;
     Converters = [typeof(FiniteNumberConverter)])]
 [JsonSerializable(typeof(DelayCalibrationReport))]
 [JsonSerializable(typeof(DelayConfiguration))]
-[JsonSerializable(typeof(BenchCalibration))]
 [JsonSerializable(typeof(DetectorCalibrationReport))]
 [JsonSerializable(typeof(SweepReports.GateReport))]
 [JsonSerializable(typeof(SweepReports.AlignmentReport))]

@@ -58,7 +58,7 @@ public sealed class BenchCommandTests : IDisposable
         double truth = EmulatedBench.Truth.LightArrivalPs!.Value - 500; // gate centred on the light
         using (var report = JsonDocument.Parse(output))
             Assert.InRange(report.RootElement.GetProperty("optimumGateDelayPs").GetInt64(), truth - 500, truth + 500);
-        Assert.InRange(Qkd.Lab.BenchCalibration.Load(calibration).GateDelayPs!.Value, truth - 500, truth + 500);
+        Assert.InRange(Qkd.Hardware.Devices.DeviceCalibration.Load(calibration).GateDelayPs!.Value, truth - 500, truth + 500);
 
         // The sweep left the gate at its last step, off the light: the monitor sets the calibrated gate back (--config).
         (code, output, error) = await Run("monitor", "--bench", file, "--config", calibration, "--duration-s", "0.002", "--interval-ms", "50", "--json", "--out", _dir);

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Qkd.Hardware.Devices;
 using Qkd.Cli.Commands;
 using Qkd.Core;
 using Qkd.Emulation;
@@ -118,7 +119,7 @@ public sealed class BenchQberTests : IDisposable
             foreach (var step in root.GetProperty("steps").EnumerateArray())
                 AssertNearTruth(step.GetProperty("qberX"), step.GetProperty("qberXUncertainty"), truthX, $"X while Z is at {step.GetProperty("phaseRadians")} rad");
         }
-        var kept = BenchCalibration.Load(config);
+        var kept = DeviceCalibration.Load(config);
         Assert.Equal(0.6, kept.PhaseZRadians!.Value, 9);
         Assert.Equal(-0.2, kept.PhaseXRadians);
 

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using Qkd.Hardware.Devices;
 using Qkd.Core;
 using Qkd.Emulation;
 using Qkd.Emulation.Firmware;
@@ -13,7 +14,7 @@ namespace Qkd.Cli.Commands;
 /// `qkd calibrate gate` and `qkd calibrate alignment`: sweeps over the devices, with report and plot. A sweep whose
 /// steps lack data, or whose optimum does not stand out of the noise, writes its report and plot (every step's counts
 /// and uncertainty) and exits 1 saying how much more data is needed. <c>--write-config FILE</c> keeps what was found
-/// in a <see cref="BenchCalibration"/> file that <c>--config FILE</c> reads back (here and in `qkd monitor`).
+/// in a <see cref="DeviceCalibration"/> file that <c>--config FILE</c> reads back (here and in `qkd monitor`).
 /// </summary>
 public static class CalibrateSweepCommands
 {
@@ -54,7 +55,7 @@ public static class CalibrateSweepCommands
             var profile = Profile(parse, distance);
             var settings = LinkSettings.Default;
             var file = parse.GetValue(writeConfig);
-            var kept = file is null ? null : BenchCalibration.LoadOrEmpty(file.FullName);
+            var kept = file is null ? null : DeviceCalibration.LoadOrEmpty(file.FullName);
             using var rig = RigSource.Open(bench, profile, settings, 1, EmulatorBench);
             var result = GateSweep.Run(rig, settings, parse.GetValue(from), parse.GetValue(to), parse.GetValue(step), parse.GetValue(width),
                 parse.GetValue(pulses), 5, cancellationToken) with { DistanceKm = profile.FibreLengthKm };
@@ -101,17 +102,17 @@ public static class CalibrateSweepCommands
             var settings = LinkSettings.Default;
             var which = parse.GetValue(basis) == "X" ? Basis.X : Basis.Z;
             var other = which == Basis.Z ? Basis.X : Basis.Z;
-            var last = parse.GetValue(config) is { } read ? BenchCalibration.Load(read.FullName) : null;
+            var last = parse.GetValue(config) is { } read ? DeviceCalibration.Load(read.FullName) : null;
             var file = parse.GetValue(writeConfig);
-            var kept = file is null ? null : BenchCalibration.LoadOrEmpty(file.FullName);
+            var kept = file is null ? null : DeviceCalibration.LoadOrEmpty(file.FullName);
             double? otherRadians = parse.GetValue(otherPhase) ?? last?.Phase(other);
             var delays = source.DelayFile(parse);
             using var rig = RigSource.Open(bench, profile, settings, 1, EmulatorBench, delays?.SyncChannel ?? 0);
             // The detectors must see the light: gated where `calibrate gate` put the gate, or free-running.
             if (parse.GetValue(gateDelay) is long delay)
-                (BenchCalibration.Empty with { GateDelayPs = delay, GateWidthPs = parse.GetValue(gateWidth) }).ApplyTo(rig);
+                (DeviceCalibration.Empty with { GateDelayPs = delay, GateWidthPs = parse.GetValue(gateWidth) }).ApplyTo(rig.Modulator, rig.Detector);
             else if (last is { GateDelayPs: long })
-                (BenchCalibration.Empty with { GateDelayPs = last.GateDelayPs, GateWidthPs = last.GateWidthPs }).ApplyTo(rig);
+                (DeviceCalibration.Empty with { GateDelayPs = last.GateDelayPs, GateWidthPs = last.GateWidthPs }).ApplyTo(rig.Modulator, rig.Detector);
             else
                 rig.Detector.SetGated(false);
             if (otherRadians is double o) rig.Modulator.SetBasisPhaseRadians(other, o);

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Qkd.Hardware.Devices;
 using Qkd.Emulation;
 using Qkd.Node.Devices;
 using Qkd.Lab;
@@ -59,12 +60,12 @@ public static class MonitorCommand
             LabReceiverTiming timing;
             try
             {
-                var calibration = parse.GetValue(config) is { } file ? BenchCalibration.Load(file.FullName) : null;
+                var calibration = parse.GetValue(config) is { } file ? DeviceCalibration.Load(file.FullName) : null;
                 var delays = source.DelayFile(parse);
                 rig = RigSource.Open(bench, profile, settings, 7, syncChannel: delays?.SyncChannel ?? 0);
                 try
                 {
-                    calibration?.ApplyTo(rig);
+                    calibration?.ApplyTo(rig.Modulator, rig.Detector);
                     timing = source.Timing(parse, delays, rig, profile, settings, 8, cancellationToken);
                 }
                 catch

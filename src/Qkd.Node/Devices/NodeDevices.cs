@@ -16,10 +16,12 @@ namespace Qkd.Node.Devices;
 public sealed class NodeDevices : IDisposable
 {
     private readonly string _source;
+    private readonly DeviceCalibration? _calibration;
 
-    private NodeDevices(string source, ILaserModulator? modulator, ISinglePhotonDetector? detector, ITimeTagger? tagger)
+    private NodeDevices(string source, DeviceCalibration? calibration, ILaserModulator? modulator, ISinglePhotonDetector? detector, ITimeTagger? tagger)
     {
         _source = source;
+        _calibration = calibration;
         Modulator = modulator;
         Detector = detector;
         Tagger = tagger;
@@ -36,22 +38,24 @@ public sealed class NodeDevices : IDisposable
 
     /// <summary>
     /// The drivers for one end's devices, not yet connected. <paramref name="source"/> names the configuration file in
-    /// errors.
+    /// errors; <paramref name="calibration"/> (the config's "calibration" file: Alice's phases, Bob's gate) is applied
+    /// every time the devices are configured.
     /// </summary>
-    public static NodeDevices Create(DeviceBench bench, bool alice, string source)
+    public static NodeDevices Create(DeviceBench bench, bool alice, string source, DeviceCalibration? calibration = null)
     {
         ArgumentNullException.ThrowIfNull(bench);
         bench.Validate(alice ? BenchUse.Alice : BenchUse.Bob);
         var options = bench.ConnectionOptions;
         return alice
-            ? new NodeDevices(source, new ProtocolLaserModulator(bench.Modulator!.Connector(DeviceClass.LaserModulator), options), null, null)
-            : new NodeDevices(source, null, new ProtocolSinglePhotonDetector(bench.Detector!.Connector(DeviceClass.SinglePhotonDetector), options),
+            ? new NodeDevices(source, calibration, new ProtocolLaserModulator(bench.Modulator!.Connector(DeviceClass.LaserModulator), options), null, null)
+            : new NodeDevices(source, calibration, null, new ProtocolSinglePhotonDetector(bench.Detector!.Connector(DeviceClass.SinglePhotonDetector), options),
                 new ProtocolTimeTagger(bench.Tagger!.Connector(DeviceClass.TimeTagger), options));
     }
 
     /// <summary>
     /// Connects every device that is not connected (identity and class checked). Bob's detector heads and tagger are
-    /// then set up from <paramref name="receiver"/>: bias on, efficiency and dead time if given, the sync input.
+    /// then set up from <paramref name="receiver"/>: bias on, efficiency and dead time if given, the gate of the
+    /// calibration file if given, the sync input. Alice's modulator gets the calibration file's basis phases.
     /// </summary>
     /// <exception cref="DeviceException">A device is absent or answers wrongly; the message names it, its address and the configuration file.</exception>
     public void ConnectAndConfigure(ReceiverSettings? receiver)
@@ -69,7 +73,11 @@ public sealed class NodeDevices : IDisposable
                 throw new DeviceException(e.Device, e.Operation, $"{e.Cause} (configured in {_source}, \"devices\")", e);
             }
         }
-        if (Detector is null || Tagger is null) return;
+        if (Detector is null || Tagger is null)
+        {
+            _calibration?.ApplyTo(Modulator, null);
+            return;
+        }
         var settings = receiver ?? throw new InvalidOperationException("Bob's devices need the receiver settings.");
         for (int head = 0; head < Detector.Heads; head++)
         {
@@ -77,6 +85,7 @@ public sealed class NodeDevices : IDisposable
             if (settings.DetectorDeadTimePs is long deadTime) Detector.SetDeadTimePs(head, deadTime);
             Detector.SetBiasEnabled(head, true);
         }
+        _calibration?.ApplyTo(null, Detector);
         Tagger.SetSyncChannel(settings.SyncChannel);
     }
 

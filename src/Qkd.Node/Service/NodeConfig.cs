@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using System.Text.Json.Serialization.Metadata;
 using Qkd.Emulation;
+using Qkd.Hardware.Devices;
 using Qkd.Kme.Delivery;
 using Qkd.Node.Devices;
 using Qkd.Node.Link;
@@ -73,6 +74,16 @@ public sealed record NodeConfig
     /// <summary>Bob on devices: his tagger's wiring, calibrated delays and gate (required there; the emulator knows its own).</summary>
     [JsonConverter(typeof(ReceiverSettingsJsonConverter))]
     public ReceiverSettings? Receiver { get; init; }
+
+    /// <summary>
+    /// On devices: the file `qkd calibrate gate|alignment --write-config` wrote (relative to this file's folder): Bob's
+    /// detector gate, Alice's modulator phases, applied each time the devices are configured. Null: left as they are.
+    /// </summary>
+    public string? Calibration { get; init; }
+
+    /// <summary>The calibration file's settings, or null without one.</summary>
+    /// <exception cref="ArgumentException">The file is missing or damaged; the message names it and the field.</exception>
+    public DeviceCalibration? LoadCalibration() => Calibration is null ? null : DeviceCalibration.Load(PathOf(Calibration));
 
     /// <summary>The Prometheus scrape endpoint; null (no "metrics" section) runs the node without one.</summary>
     public MetricsConfig? Metrics { get; init; }
@@ -174,6 +185,11 @@ public sealed record NodeConfig
             if (Receiver is not null) yield return "receiver applies to devices: the emulator knows its own wiring and delays";
             if (Emulator.RandomNumberGenerator?.Problem() is { } rng) yield return $"emulator.randomNumberGenerator.{rng}";
         }
+        if (Calibration is not null && Emulator is not null) yield return "calibration applies to devices: the emulator has no gate or phase to set";
+        string? calibrationProblem = null;
+        try { if (Devices is not null) LoadCalibration(); }
+        catch (ArgumentException e) { calibrationProblem = "calibration: " + e.Message; }
+        if (calibrationProblem is not null) yield return calibrationProblem;
         if (Devices is not null && Role is "alice" or "bob")
             foreach (string problem in Devices.Problems(IsAlice ? BenchUse.Alice : BenchUse.Bob)) yield return "devices: " + problem;
         Link.LinkSettings? settings = null;

@@ -161,7 +161,7 @@ public sealed class QkdNodeService(NodeConfig config, ILoggerFactory loggers, IH
         using var devices = config.Devices is { } bench
             ? Step(NodeStartupFailure.Devices, "devices", () =>
             {
-                var opened = NodeDevices.Create(bench, alice, config.SourceFile ?? "the configuration");
+                var opened = NodeDevices.Create(bench, alice, config.SourceFile ?? "the configuration", config.LoadCalibration());
                 try
                 {
                     opened.ConnectAndConfigure(config.Receiver);
