@@ -256,7 +256,7 @@ internal sealed class LinkSettingsDocument
 }
 
 /// <summary><c>reconciliation</c> as a camelCase name (<c>cascade</c>, <c>ldpc</c>, <c>auto</c>); reading ignores case.</summary>
-internal sealed class ReconciliationMethodJsonConverter()
+public sealed class ReconciliationMethodJsonConverter()
     : JsonStringEnumConverter<global::Qkd.Distillation.ErrorCorrection.ReconciliationMethod>(JsonNamingPolicy.CamelCase, allowIntegerValues: false);
 
 /// <summary>Source-generated JSON of <see cref="LinkSettings"/> (Native AOT): camelCase, indented, unknown fields rejected.</summary>
