@@ -1,3 +1,5 @@
+using System.Diagnostics;
+using Qkd.Core.Diagnostics;
 using Qkd.Acquisition.Loop;
 using Qkd.Core;
 using Qkd.Core.Random;
@@ -57,6 +59,16 @@ public sealed class TimeTagFrontEnd : IDisposable
     /// <summary>Capacity of that ring, tags.</summary>
     public int RingCapacity => Loop.RingCapacity;
 
+    /// <summary>
+    /// Where the time goes: reading batches from the source (acquisition, on the loop's thread) and clock recovery with
+    /// decoding (on the reader's thread, per batch); null: not measured. Set before <see cref="Start"/>.
+    /// </summary>
+    public StageTimes? Stages
+    {
+        get => Loop.Stages;
+        set => Loop.Stages = value;
+    }
+
     public void Start() => Loop.Start();
 
     /// <summary>
@@ -78,6 +90,7 @@ public sealed class TimeTagFrontEnd : IDisposable
         {
             int clicks;
             int n = Loop.Read(_tags.AsSpan(0, tagRoom), cancellationToken);
+            long start = Stopwatch.GetTimestamp();
             if (n > 0)
                 clicks = Clock.Process(_tags.AsSpan(0, n), _clicks);
             else if (!_flushed)
@@ -92,6 +105,7 @@ public sealed class TimeTagFrontEnd : IDisposable
             }
             Decoder.BasisMarkerPulse = Clock.BasisMarkerPulse;
             int detections = Decoder.Decode(_clicks.AsSpan(0, clicks), destination);
+            Loop.Stages?.AddSince(PipelineStage.ClockRecovery, start);
             if (detections > 0) return detections;
         }
     }

@@ -1,3 +1,4 @@
+using Qkd.Core.Diagnostics;
 using Qkd.Core;
 using Qkd.Core.Bits;
 using Qkd.Core.Random;
@@ -23,6 +24,7 @@ namespace Qkd.Distillation;
 public sealed class AliceDistiller
 {
     private readonly IClassicalChannel _channel;
+    private readonly StageMeter? _meter;
     private readonly ISymbolSource _symbols;
     private readonly DistillationOptions _options;
     private readonly IKeySink _keySink;
@@ -59,6 +61,21 @@ public sealed class AliceDistiller
         _keySink = keySink;
         _random = random;
         _seedRandom = seedRandom;
+    }
+
+    /// <summary>
+    /// Where Alice adds the time each message's handling takes, by stage, and her sends (the channel stage); null: not
+    /// measured. Set before the session opens.
+    /// </summary>
+    public StageTimes? Stages
+    {
+        get => _meter?.Times;
+        init
+        {
+            if (value is null) return;
+            _meter = new StageMeter(value);
+            _channel = new MeteredChannel(_channel, _meter);
+        }
     }
 
     public SiftingStatistics Sifting { get; } = new();
@@ -99,6 +116,7 @@ public sealed class AliceDistiller
                 if (type == MessageType.Goodbye)
                     return Goodbye.Read(span).Reason;
                 // Each handler returns its reply (in _writer), or nothing when the message needs no answer.
+                _meter?.Switch(StageOf(type));
                 ReadOnlyMemory<byte> reply = type switch
                 {
                     MessageType.SiftRequest => HandleSift(span),
@@ -115,6 +133,7 @@ public sealed class AliceDistiller
                     MessageType.KeyErrorCounts => HandleKeyErrorCounts(span),
                     _ => throw new ProtocolException($"Alice cannot handle a {ProtocolReader.DescribeType((byte)type)} message."),
                 };
+                _meter?.Stop();
                 if (!reply.IsEmpty)
                     await _channel.SendAsync(reply, cancellationToken).ConfigureAwait(false);
                 // A Toeplitz seed too long for one message: its other parts follow the first straight away.
@@ -393,6 +412,17 @@ public sealed class AliceDistiller
 
     // The open block's Toeplitz seed while its parts go out (public: sent in the clear, nothing to zeroise).
     private AmplificationSeed? _seedInFlight;
+
+    /// <summary>The pipeline stage a message of Bob's belongs to (for <see cref="Stages"/>).</summary>
+    private static PipelineStage StageOf(MessageType type) => type switch
+    {
+        MessageType.SiftRequest or MessageType.PilotRequest => PipelineStage.Sifting,
+        MessageType.BlockStart or MessageType.KeyErrorCounts => PipelineStage.Estimation,
+        MessageType.VerificationRequest => PipelineStage.Verification,
+        // The result of verification: Alice sizes the key and hashes it; BlockDone: she stores it.
+        MessageType.VerificationResult or MessageType.BlockDone => PipelineStage.PrivacyAmplification,
+        _ => PipelineStage.ErrorCorrection,
+    };
 
     private ReadOnlyMemory<byte> HandleVerificationResult(ReadOnlySpan<byte> message)
     {

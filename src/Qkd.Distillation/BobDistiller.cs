@@ -1,3 +1,4 @@
+using Qkd.Core.Diagnostics;
 using Qkd.Core;
 using Qkd.Core.Bits;
 using Qkd.Core.Channel;
@@ -22,6 +23,7 @@ namespace Qkd.Distillation;
 public sealed class BobDistiller
 {
     private readonly IClassicalChannel _channel;
+    private readonly StageMeter? _meter;
     private readonly DistillationOptions _options;
     private readonly IKeySink _keySink;
     private readonly ProtocolWriter _writer = new();
@@ -60,6 +62,21 @@ public sealed class BobDistiller
         _options = options;
         _keySink = keySink;
         _pending = new Detection[options.SiftBatchSize];
+    }
+
+    /// <summary>
+    /// Where Bob adds the time his sifting and each step of a block take, and his sends (the channel stage); waits for
+    /// Alice's replies are not counted. Null: not measured. Set before the session opens.
+    /// </summary>
+    public StageTimes? Stages
+    {
+        get => _meter?.Times;
+        init
+        {
+            if (value is null) return;
+            _meter = new StageMeter(value);
+            _channel = new MeteredChannel(_channel, _meter);
+        }
     }
 
     public SiftingStatistics Sifting { get; } = new();
@@ -384,6 +401,19 @@ public sealed class BobDistiller
 
     private async ValueTask SiftBatchAsync(ReadOnlyMemory<Detection> batch, CancellationToken cancellationToken)
     {
+        _meter?.Switch(PipelineStage.Sifting);
+        try
+        {
+            await SiftBatchMeteredAsync(batch, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _meter?.Stop();
+        }
+    }
+
+    private async ValueTask SiftBatchMeteredAsync(ReadOnlyMemory<Detection> batch, CancellationToken cancellationToken)
+    {
         int count = batch.Length;
         if (_bases.Length < count)
         {
@@ -448,7 +478,15 @@ public sealed class BobDistiller
         var (xBits, xIntensities) = _sifted[1].TakeFront(xCount);
         try
         {
-            var result = await DistillAsync(blockId, key, zIntensities, xBits, xIntensities, lightSeconds, ct).ConfigureAwait(false);
+            BlockResult result;
+            try
+            {
+                result = await DistillAsync(blockId, key, zIntensities, xBits, xIntensities, lightSeconds, ct).ConfigureAwait(false);
+            }
+            finally
+            {
+                _meter?.Stop();
+            }
             _blocks.Add(result);
             if (result.Outcome == BlockOutcome.Aborted) AbortReason = result.Reason;
             SecretBits += result.SecretBits;
@@ -464,6 +502,7 @@ public sealed class BobDistiller
         double lightSeconds, CancellationToken ct)
     {
         // 1. Parameter estimation: Bob discloses his X bits (test bits, never key); Alice counts errors per intensity.
+        _meter?.Switch(PipelineStage.Estimation);
         await _channel.SendAsync(new BlockStart(blockId, key.Length, xBits).Write(_writer), ct).ConfigureAwait(false);
 
         var aliceEstimate = ParameterEstimate.Read((await _channel.ReceiveAsync(ct).ConfigureAwait(false)).Span);
@@ -497,6 +536,7 @@ public sealed class BobDistiller
         // 2. Error correction: all frames at once, by Cascade (one message each way per round of the whole block) or
         // LDPC (one message each way, plus a blind round now and then), as the link is set or, on Auto, as the round
         // trip measured just now allows.
+        _meter?.Switch(PipelineStage.ErrorCorrection);
         double qberX = (double)errorsX.Sum() / xBits.Length;
         double estimate = Math.Clamp(double.IsNaN(_lastQberZ) ? qberX : _lastQberZ, 0.002, 0.25);
         if (_options.Reconciliation == ReconciliationMethod.Auto)
@@ -546,12 +586,14 @@ public sealed class BobDistiller
         // The one-decoy analysis bounds the vacuum events by the Z errors just found: both ends re-estimate with them.
         if (_options.Analysis.UsesKeyErrors)
         {
+            _meter?.Switch(PipelineStage.Estimation);
             await _channel.SendAsync(new KeyErrorCounts(blockId, errorsZ).Write(_writer), ct).ConfigureAwait(false);
             bounds = BlockMath.Estimate(_options, siftedZ, siftedX, errorsX, errorsZ);
             result = result with { Bounds = bounds };
         }
 
         // 3. Verification: Alice picks the hash; a mismatch means Cascade left errors, and the block is dropped.
+        _meter?.Switch(PipelineStage.Verification);
         await _channel.SendAsync(new VerificationRequest(blockId, leaked).Write(_writer), ct).ConfigureAwait(false);
         var tag = VerificationTag.Read((await _channel.ReceiveAsync(ct).ConfigureAwait(false)).Span);
         if (tag.BlockId != blockId) throw new ProtocolException($"Verification tag for another block than {blockId}.");
@@ -566,6 +608,7 @@ public sealed class BobDistiller
             return result with { Outcome = BlockOutcome.Aborted, Reason = "verification hash mismatch: error correction left errors; the block is discarded" };
 
         // 4. Key length from the finite-key bound with the leakage actually spent, then privacy amplification.
+        _meter?.Switch(PipelineStage.PrivacyAmplification);
         var keyLength = _options.Analysis.KeyLength(bounds, leaked, tagBits, _options.Security);
         result = result with { KeyLength = keyLength };
         var amplification = AmplificationSeed.Read((await _channel.ReceiveAsync(ct).ConfigureAwait(false)).Span, key.Length,

@@ -1,3 +1,5 @@
+using System.Diagnostics;
+using Qkd.Core.Diagnostics;
 using Qkd.Core.Rings;
 using Qkd.Core.TimeTags;
 
@@ -97,6 +99,19 @@ public sealed class AcquisitionLoop : IDisposable
     /// <summary>Tags waiting in the one ring (the loop's, or the buffered source's).</summary>
     public int RingFill => _ring?.Fill ?? _buffered!.Buffered;
 
+    /// <summary>The most tags the one ring held at once, seen after each batch written into it (or before each read of a driver's ring).</summary>
+    public int RingFillHighWater => Volatile.Read(ref _ringFillHighWater);
+
+    private int _ringFillHighWater;
+
+    /// <summary>Where the time spent reading batches from the source goes (the acquisition stage); null: not measured. Set before <see cref="Start"/>.</summary>
+    public StageTimes? Stages { get; set; }
+
+    private void NoteRingFill(int fill)
+    {
+        if (fill > _ringFillHighWater) Volatile.Write(ref _ringFillHighWater, fill);
+    }
+
     /// <summary>Capacity of the one ring, tags.</summary>
     public int RingCapacity => _ring?.Capacity ?? _buffered!.BufferCapacity;
 
@@ -134,6 +149,7 @@ public sealed class AcquisitionLoop : IDisposable
             throw new InvalidOperationException($"Start the acquisition from {_source.Name} before reading it.");
         if (State is AcquisitionState.Stopped or AcquisitionState.Faulted) return 0;
         Interlocked.Exchange(ref _inRead, 1);
+        NoteRingFill(_buffered!.Buffered);
         try
         {
             int n = NextBatch(destination, ReadToken(cancellationToken), cancellationToken);
@@ -208,6 +224,7 @@ public sealed class AcquisitionLoop : IDisposable
                 Volatile.Write(ref _state, (int)AcquisitionState.Running);
             }
             int n;
+            long start = Stopwatch.GetTimestamp();
             try
             {
                 n = _source.Read(buffer, readToken);
@@ -242,6 +259,7 @@ public sealed class AcquisitionLoop : IDisposable
                 SourceReconnected?.Invoke();
             }
             if (n > 0) Counters.CountBatch(buffer[..n]);
+            Stages?.AddSince(PipelineStage.Acquisition, start);
             return n;
         }
         return 0;
@@ -290,6 +308,7 @@ public sealed class AcquisitionLoop : IDisposable
                 if (n == 0) break;
                 var batch = buffer.AsSpan(0, n);
                 int written = ring.Write(batch, _abort.Token);
+                NoteRingFill(ring.Fill);
                 if (written < n)
                 {
                     // Drop-newest: the ring counted them too; abort under back-pressure: they never reach the consumer.

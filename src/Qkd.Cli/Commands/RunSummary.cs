@@ -50,6 +50,14 @@ internal static class RunSummary
         o.WriteLine($"  verification         {r.Verification.BlocksPassed}/{r.Verification.BlocksVerified} blocks passed ({r.Verification.TagBits}-bit tags)");
         o.WriteLine($"  secret key           {r.SecretBits.ToString("N0", c)} bits   {(r.SecretKeyRateBitsPerSecond / 1e3).ToString("F2", c)} kb/s   {r.SecretKeyRateBitsPerPulse.ToString("E3", c)} bits/pulse");
         o.WriteLine($"  identical keys       {(r.IdenticalKeys ? "yes" : "NO")}   ({r.KeyFiles.BlocksStored} blocks in {Path.GetDirectoryName(r.KeyFiles.Alice)})");
+        if (r.Performance is { } perf)
+        {
+            o.WriteLine($"  real time            {perf.RealTimeFactor.ToString("F2", c)}x (link s per wall s, start-up included)" +
+                (perf.SteadyStateRealTimeFactor is double steady ? $"   {steady.ToString("F2", c)}x after the first block (done at {Num(perf.FirstBlockWallClockSeconds, "F1")} s)" : ""));
+            o.WriteLine($"  stage time (s)       {string.Join("   ", perf.Stages.Select(s => $"{s.Stage} {s.Seconds.ToString("F2", c)}"))}");
+            if (perf.RingCapacity is int capacity)
+                o.WriteLine($"  ring                 high water {(perf.RingFillHighWater ?? 0).ToString("N0", c)} of {capacity.ToString("N0", c)} tags   {(perf.RingDrops ?? 0).ToString("N0", c)} dropped");
+        }
         if (r.Seeded)
             o.WriteLine($"  WARNING              {r.Warning ?? ChoiceSources.SeededWarning} (seed {r.Seed})");
         if (r.Recording is { Intact: false } damaged)

@@ -11,6 +11,7 @@ using Qkd.Core.Random;
 using Qkd.Core.Symbols;
 using Qkd.Distillation;
 using Qkd.Core.Channel;
+using Qkd.Core.Diagnostics;
 using Qkd.Emulation;
 using Qkd.Emulation.TimeTagging;
 using Qkd.Node.Devices;
@@ -60,8 +61,10 @@ public sealed class EmulatedLinkRunner(EmulatedRunOptions options, ILogger? logg
         var aliceStore = new FileKeySink(Path.Combine(runDirectory, "alice"));
         var bobStore = new FileKeySink(Path.Combine(runDirectory, "bob"));
         var (aliceChannel, bobChannel) = InMemoryClassicalChannel.CreatePair();
-        var alice = new AliceDistiller(aliceChannel, symbols, distillation, aliceStore, choices.Distiller, choices.ToeplitzSeeds);
-        var bob = new BobDistiller(bobChannel, distillation, bobStore);
+        // Time per pipeline stage, added per batch and per block step (never per event).
+        var stages = new StageTimes();
+        var alice = new AliceDistiller(aliceChannel, symbols, distillation, aliceStore, choices.Distiller, choices.ToeplitzSeeds) { Stages = stages };
+        var bob = new BobDistiller(bobChannel, distillation, bobStore) { Stages = stages };
         bob.BlockCompleted += block => _logger.LogInformation(
             "Block {Block}: {Outcome}, {Sifted} sifted bits, QBER {Qber:P2}, {Secret} secret bits{Reason}",
             block.BlockId, block.Outcome, block.SiftedZ, double.IsNaN(block.QberZ) ? block.QberX : block.QberZ, block.SecretBits,
@@ -123,12 +126,17 @@ public sealed class EmulatedLinkRunner(EmulatedRunOptions options, ILogger? logg
             frontEnd = new TimeTagFrontEnd(source, clockOptions, profile.ReceiverLayout,
                 choices.Squashing, bases: bases);
             decoder = frontEnd.Decoder;
+            frontEnd.Stages = stages;
             frontEnd.Start();
         }
         else if (options.ReplayFile is not null)
             throw new ArgumentException($"Replay needs a passive receiver: the recording's profile has {profile.ReceiverLayout}, whose basis per pulse is not in the tag stream.");
         else
             decoder = new DetectionDecoder(profile.ReceiverLayout, choices.Squashing);
+
+        // Where the first block left the light and the wall clock: the steady-state real-time factor runs from there.
+        (double WallSeconds, long Pulses)? firstBlockDone = null;
+        bob.BlockCompleted += _ => firstBlockDone ??= (wall.Elapsed.TotalSeconds, PulsesSoFar(link, frontEnd, devices));
 
         try
         {
@@ -145,8 +153,12 @@ public sealed class EmulatedLinkRunner(EmulatedRunOptions options, ILogger? logg
                     m = frontEnd.Read(detections, cancellationToken);
                 else
                 {
+                    long emitStart = Stopwatch.GetTimestamp();
                     int n = link.Emit(clicks, endPulse);
+                    stages.AddSince(PipelineStage.Acquisition, emitStart);
+                    long decodeStart = Stopwatch.GetTimestamp();
                     m = n == 0 ? 0 : decoder.Decode(clicks.AsSpan(0, n), detections);
+                    stages.AddSince(PipelineStage.ClockRecovery, decodeStart);
                     if (n > 0 && m == 0) continue;
                 }
                 if (m == 0) break;
@@ -211,7 +223,9 @@ public sealed class EmulatedLinkRunner(EmulatedRunOptions options, ILogger? logg
         if (options.ReplayIntegrity is { Intact: false } damaged)
             pulsesSent = Math.Min(endPulse, (long)Math.Round(damaged.CoveredSeconds * settings.PulseRateHz));
         bool identical = FileKeySink.HoldIdenticalKeys(aliceStore, bobStore);
-        return BuildReport(started, wall.Elapsed.TotalSeconds, pulsesSent, detectionCount, physicalLink, decoder, bob, alice,
+        double wallSeconds = wall.Elapsed.TotalSeconds;
+        var performance = Performance(wallSeconds, pulsesSent, settings, bob, firstBlockDone, stages, frontEnd);
+        return BuildReport(started, wallSeconds, performance, pulsesSent, detectionCount, physicalLink, decoder, bob, alice,
             aliceChannel, bobChannel, aliceStore, bobStore, identical, closing, frontEnd, deviceReports, devices?.Description, deviceLog);
     }
 
@@ -255,7 +269,19 @@ public sealed class EmulatedLinkRunner(EmulatedRunOptions options, ILogger? logg
             bob.SecretBits, linkSeconds > 0 ? bob.SecretBits / linkSeconds : 0, bob.Blocks.Count);
     }
 
-    private LinkReport BuildReport(DateTimeOffset started, double wallSeconds, long pulsesSent, long detections,
+    private static PerformanceReport Performance(double wallSeconds, long pulsesSent, LinkSettings settings, BobDistiller bob,
+        (double WallSeconds, long Pulses)? firstBlockDone, StageTimes stages, TimeTagFrontEnd? frontEnd)
+    {
+        double linkSeconds = pulsesSent / settings.PulseRateHz;
+        double? steady = null;
+        if (bob.Blocks.Count >= 2 && firstBlockDone is { } first && wallSeconds > first.WallSeconds)
+            steady = Math.Max(0, pulsesSent - first.Pulses) / settings.PulseRateHz / (wallSeconds - first.WallSeconds);
+        var acquisition = frontEnd is null ? null : AcquisitionReport.From(frontEnd);
+        return new PerformanceReport(wallSeconds > 0 ? linkSeconds / wallSeconds : 0, steady, firstBlockDone?.WallSeconds,
+            StageTimeReport.From(stages, frontEnd is not null), frontEnd?.Loop.RingFillHighWater, frontEnd?.RingCapacity, acquisition?.DroppedByRing);
+    }
+
+    private LinkReport BuildReport(DateTimeOffset started, double wallSeconds, PerformanceReport performance, long pulsesSent, long detections,
         EmulatedLink? link, DetectionDecoder decoder, BobDistiller bob, AliceDistiller alice,
         IClassicalChannel aliceChannel, IClassicalChannel bobChannel, FileKeySink aliceStore, FileKeySink bobStore,
         bool identical, string closing, TimeTagFrontEnd? frontEnd, IReadOnlyList<DeviceReport>? deviceReports, string? devicesDescription,
@@ -364,6 +390,7 @@ public sealed class EmulatedLinkRunner(EmulatedRunOptions options, ILogger? logg
                 Finite(b.Bounds?.PhaseErrorRateZUpper ?? double.NaN), Finite(b.Bounds?.SinglePhotonEventsZLower ?? double.NaN),
                 b.SecretBits) { FiniteKey = FiniteKeyBlockReport.From(b) }).ToList(),
             FiniteKeyAnalysis = FiniteKeyAnalysisReport.From(settings.Distillation()),
+            Performance = performance,
         };
     }
 

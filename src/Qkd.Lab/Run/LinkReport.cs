@@ -73,6 +73,9 @@ public sealed record LinkReport
     /// <summary>The finite-key analysis that sized the keys and all its epsilons (per-block terms: <see cref="BlockReport.FiniteKey"/>).</summary>
     public FiniteKeyAnalysisReport? FiniteKeyAnalysis { get; init; }
 
+    /// <summary>Real-time factor, time per pipeline stage, and the ring's fill and drops: whether the host keeps up.</summary>
+    public PerformanceReport? Performance { get; init; }
+
     public string ToJson() => JsonSerializer.Serialize(this, LinkReportJson.Default.LinkReport);
 }
 
