@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Numerics;
 using Qkd.Core;
 using Qkd.Core.Random;
@@ -53,6 +54,7 @@ public sealed class DetectionDecoder
     /// <summary>
     /// Decodes clicks into <paramref name="detections"/> (which must be at least as long); returns how many were written.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public int Decode(ReadOnlySpan<DetectorClick> clicks, Span<Detection> detections)
     {
         if (detections.Length < clicks.Length)

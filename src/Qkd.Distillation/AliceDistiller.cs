@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Qkd.Core.Diagnostics;
 using Qkd.Core;
 using Qkd.Core.Bits;
@@ -158,6 +159,7 @@ public sealed class AliceDistiller
     private byte[] _keep = [];
     private byte[] _intensities = [];
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private ReadOnlyMemory<byte> HandleSift(ReadOnlySpan<byte> message)
     {
         var request = SiftRequest.Read(message, ref _pulses, ref _bases);
@@ -363,6 +365,7 @@ public sealed class AliceDistiller
     private ParityQuery[] _queries = new ParityQuery[1024];
     private byte[] _parities = new byte[1024];
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private ReadOnlyMemory<byte> HandleParityQueries(ReadOnlySpan<byte> message)
     {
         // The round is sized for the open block's frames, so there must be a block in error correction to read into.

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Qkd.Core.Diagnostics;
 using Qkd.Core;
 using Qkd.Core.Bits;
@@ -434,6 +435,7 @@ public sealed class BobDistiller
         ReadSiftResponse(reply.Span, batch.Span);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void ReadSiftResponse(ReadOnlySpan<byte> message, ReadOnlySpan<Detection> batch)
     {
         var response = SiftResponse.Read(message, _keep.AsMemory(0, batch.Length), _intensities.AsMemory(0, batch.Length));

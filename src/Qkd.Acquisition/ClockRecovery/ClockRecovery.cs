@@ -191,6 +191,7 @@ public sealed class ClockRecovery
     /// writes the finished clicks, in increasing pulse order, to <paramref name="clicks"/>; returns how many.
     /// </summary>
     /// <exception cref="ArgumentException"><paramref name="clicks"/> is shorter than <c>tags.Length + HeldClicks</c>.</exception>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public int Process(ReadOnlySpan<TimeTag> tags, Span<DetectorClick> clicks)
     {
         if (clicks.Length < tags.Length + _heldCount)

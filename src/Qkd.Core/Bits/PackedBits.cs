@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Numerics;
 
 namespace Qkd.Core.Bits;
@@ -96,6 +97,7 @@ public sealed class PackedBits
     }
 
     /// <summary>XOR of bits [start, start+count) of a packed word array, no bounds checks beyond the array's.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static int RangeParity(ReadOnlySpan<ulong> words, long start, long count)
     {
         if (count == 0) return 0;

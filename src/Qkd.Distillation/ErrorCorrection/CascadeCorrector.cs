@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Qkd.Core.Bits;
 
 namespace Qkd.Distillation.ErrorCorrection;
@@ -163,6 +164,7 @@ public sealed class CascadeCorrector
     /// searches, visited in the same round since walking known parities costs nothing), and queues one query per
     /// search still under way. Returns the number of queries.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private int PrepareRound()
     {
         int kept = 0;
@@ -196,6 +198,7 @@ public sealed class CascadeCorrector
     }
 
     /// <summary>Stores each answer (Alice's parity of a left half) and the right-half parity it implies.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void RecordAnswers(int asked)
     {
         for (int q = 0; q < asked; q++)
@@ -210,6 +213,7 @@ public sealed class CascadeCorrector
     /// known. Returns true when it reaches a single bit (the error); false when it needs Alice's parity of the
     /// current node's left half.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static bool Descend(CorrectorPass pass, ref Search search)
     {
         ulong[] bits = pass.Bits;

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Qkd.Core.Bits;
 
 namespace Qkd.Distillation.ErrorCorrection;
@@ -40,6 +41,7 @@ public sealed class CascadeResponder
     /// </summary>
     /// <exception cref="ArgumentException">A query names a pass the schedule does not have or a range outside the
     /// frame, or the spans differ in length.</exception>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Answer(ReadOnlySpan<ParityQuery> queries, Span<byte> parities)
     {
         if (parities.Length != queries.Length)
@@ -93,6 +95,7 @@ public sealed class CascadeResponder
     /// <summary>The arrays holding key bits (the frame copy and the pass copies built so far), for the tests.</summary>
     internal IReadOnlyList<ulong[]> KeyCopies => [_frame, .. _passBits.OfType<ulong[]>()];
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private ulong[] PassBits(int pass)
     {
         var bits = _passBits[pass];

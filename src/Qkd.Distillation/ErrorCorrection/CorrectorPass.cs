@@ -35,6 +35,7 @@ internal sealed class CorrectorPass
         Array.Clear(_bobBlocks);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public CorrectorPass(int index, CascadePassLayout layout, CascadePermutation permutation, PackedBits frame)
     {
         Index = index;

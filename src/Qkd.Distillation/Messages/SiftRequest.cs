@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Qkd.Core;
 using Qkd.Distillation.Protocol;
 
@@ -37,6 +38,7 @@ public readonly struct SiftRequest
     public int Count => Pulses.Length;
 
     /// <summary>Encodes the message into <paramref name="writer"/> (replacing what it held) and returns the bytes.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public ReadOnlyMemory<byte> Write(ProtocolWriter writer)
     {
         var pulses = Pulses.Span;
@@ -61,6 +63,7 @@ public readonly struct SiftRequest
     /// <param name="basisBuffer">Holds the decoded bases; replaced by a larger array when the batch does not fit.</param>
     /// <exception cref="ProtocolException">Wrong type, truncated, trailing bytes, a count beyond
     /// <see cref="DistillationOptions.MaxSiftBatchSize"/> or the message's size, or pulses out of order.</exception>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static SiftRequest Read(ReadOnlySpan<byte> message, ref long[] pulseBuffer, ref byte[] basisBuffer)
     {
         var reader = new ProtocolReader(message, Type);

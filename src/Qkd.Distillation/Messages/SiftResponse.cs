@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Qkd.Core;
 using Qkd.Distillation.Protocol;
 using IntensityClasses = Qkd.Core.Intensities;
@@ -36,6 +37,7 @@ public readonly struct SiftResponse
     public int Count => Kept.Length;
 
     /// <summary>Encodes the message into <paramref name="writer"/> (replacing what it held) and returns the bytes.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public ReadOnlyMemory<byte> Write(ProtocolWriter writer)
     {
         writer.Begin(Type);
@@ -50,6 +52,7 @@ public readonly struct SiftResponse
     /// </summary>
     /// <exception cref="ProtocolException">Wrong type, truncated, trailing bytes, more detections than the buffers hold,
     /// lists of different lengths, or an intensity class that does not exist.</exception>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static SiftResponse Read(ReadOnlySpan<byte> message, Memory<byte> keptBuffer, Memory<byte> intensityBuffer)
     {
         var reader = new ProtocolReader(message, Type);

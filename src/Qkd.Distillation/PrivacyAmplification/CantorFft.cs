@@ -163,6 +163,7 @@ internal static class CantorFft
     }
 
     /// <summary>data[k] = data[k] * other[k] in GF(2^64).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void PointwiseMultiply(Span<ulong> data, ReadOnlySpan<ulong> other, FftKernel kernel)
     {
         int k = 0;
@@ -224,6 +225,7 @@ internal static class CantorFft
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void ButterflyForward(Span<ulong> a, Span<ulong> b, ulong c, FftKernel kernel)
     {
         int k = 0;
@@ -268,6 +270,7 @@ internal static class CantorFft
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void ButterflyInverse(Span<ulong> a, Span<ulong> b, ulong c, FftKernel kernel)
     {
         int k = 0;
@@ -342,6 +345,7 @@ internal static class CantorFft
         Vector512.Create(4UL, 5, 6, 7, 12, 13, 14, 15),
     ];
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void SmallLevelsForward(Span<ulong> region, long regionIndex, int localLog)
     {
         ref ulong r = ref MemoryMarshal.GetReference(region);
@@ -366,6 +370,7 @@ internal static class CantorFft
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void SmallLevelsInverse(Span<ulong> region, long regionIndex, int localLog)
     {
         ref ulong r = ref MemoryMarshal.GetReference(region);
@@ -403,6 +408,7 @@ internal static class CantorFft
     /// every k from the top down, the quotient word q_k = block[half + k] (final once every higher one has been folded
     /// in) is subtracted at block[2^j + k] for each lower term.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void DivideBySubspacePolynomial(Span<ulong> data, long start, int i, FftKernel kernel)
     {
         if (i == 0) return; // s_0(y) = y: the upper coefficient already is the quotient.
@@ -430,6 +436,7 @@ internal static class CantorFft
     }
 
     /// <summary>Inverse of <see cref="DivideBySubspacePolynomial"/>: block = lower + s_i * upper (same folds, k ascending).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void MultiplyBySubspacePolynomial(Span<ulong> data, long start, int i, FftKernel kernel)
     {
         if (i == 0) return; // s_0(y) = y: the upper coefficient is already the coefficient of y.
@@ -466,6 +473,7 @@ internal static class CantorFft
     /// (ascending) last. Valid for i &gt;= 4: every quotient vector read is final when read (all terms are at most
     /// half / 2 away), and the narrow targets of step k lie in the remainder half.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void FoldAvx512(Span<ulong> block, int i, bool descending)
     {
         int half = 1 << i;
@@ -508,6 +516,7 @@ internal static class CantorFft
     /// The folds of one level (i &gt;= 4) four words of k at a time with plain (possibly unaligned) loads: every term's
     /// distance half - 2^j is at least half / 2 &gt;= 8, so the four words of a step never depend on each other.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void FoldAvx2(Span<ulong> block, int i, bool descending)
     {
         int half = 1 << i;

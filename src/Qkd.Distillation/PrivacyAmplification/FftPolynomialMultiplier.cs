@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Numerics;
 
 namespace Qkd.Distillation.PrivacyAmplification;
@@ -66,6 +67,7 @@ internal static class FftPolynomialMultiplier
     private static long PiecesOf(long bits) => (bits + BitsPerPiece - 1) / BitsPerPiece;
 
     /// <summary>Writes the 32-bit pieces of the bit range into the transform buffer, zero-padded; returns the piece count.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static int Pack(ReadOnlySpan<ulong> words, long offset, long bits, Span<ulong> target)
     {
         int pieces = (int)PiecesOf(bits);
@@ -105,6 +107,7 @@ internal static class FftPolynomialMultiplier
         return word;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void XorProductBits(ReadOnlySpan<ulong> t, long start, long count, Span<ulong> destination)
     {
         int outWords = (int)((count + 63) >> 6);

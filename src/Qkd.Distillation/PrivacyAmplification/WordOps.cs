@@ -8,6 +8,7 @@ namespace Qkd.Distillation.PrivacyAmplification;
 internal static class WordOps
 {
     /// <summary>destination[k] ^= source[k] for k &lt; source.Length.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Xor(Span<ulong> destination, ReadOnlySpan<ulong> source)
     {
         if (destination.Length < source.Length)
@@ -74,6 +75,7 @@ internal static class WordOps
     /// Copies <paramref name="bitCount"/> bits of <paramref name="source"/> starting at bit <paramref name="bitOffset"/>
     /// to the start of <paramref name="destination"/>, clearing the rest of the destination.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void CopyBits(ReadOnlySpan<ulong> source, long bitOffset, long bitCount, Span<ulong> destination)
     {
         int words = checked((int)((bitCount + 63) >> 6));
@@ -99,6 +101,7 @@ internal static class WordOps
     /// XORs <paramref name="bitCount"/> bits of <paramref name="source"/>, starting at bit <paramref name="bitOffset"/>, into
     /// the start of <paramref name="destination"/> (which must hold them; its bits past bitCount are left alone).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void XorBits(ReadOnlySpan<ulong> source, long bitOffset, long bitCount, Span<ulong> destination)
     {
         long limit = bitOffset + bitCount;

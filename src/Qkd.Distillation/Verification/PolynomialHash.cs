@@ -111,6 +111,7 @@ public static class PolynomialHash
 
     private static double PerLaneBound(long messageBits) => (ChunkCount(messageBits) + 1.0) / (Modulus - 1);
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void HornerPair(PackedBits message, ulong k0, ulong k1, out ulong tag0, out ulong tag1)
     {
         long length = message.Length;
