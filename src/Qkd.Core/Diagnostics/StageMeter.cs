@@ -22,19 +22,22 @@ public sealed class StageMeter(StageTimes times)
         Close(now);
         _open = stage;
         _openedAt = now;
-        _waitAtOpen = _waitTicks;
+        _waitAtOpen = Interlocked.Read(ref _waitTicks);
     }
 
     /// <summary>Closes the open stage, adding its time.</summary>
     public void Stop() => Close(Stopwatch.GetTimestamp());
 
-    /// <summary>Ticks spent waiting (on a reply, or handing a message to the channel): not any open stage's.</summary>
-    public void AddWait(long ticks) => _waitTicks += ticks;
+    /// <summary>
+    /// Ticks spent waiting (on a reply, or handing a message to the channel): not any open stage's. Atomic: a party's
+    /// concurrent calls on its channel may add at once.
+    /// </summary>
+    public void AddWait(long ticks) => Interlocked.Add(ref _waitTicks, ticks);
 
     private void Close(long now)
     {
         if (_open is PipelineStage open)
-            Times.AddTicks(open, now - _openedAt - (_waitTicks - _waitAtOpen));
+            Times.AddTicks(open, now - _openedAt - (Interlocked.Read(ref _waitTicks) - _waitAtOpen));
         _open = null;
     }
 }
