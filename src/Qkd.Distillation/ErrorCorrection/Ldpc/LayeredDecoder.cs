@@ -11,7 +11,7 @@ namespace Qkd.Distillation.ErrorCorrection.Ldpc;
 /// (tanh) rule, phi(x) = -ln tanh(x/2) by the decoder's own exp and log polynomials, with the target syndrome bit
 /// folded into each check's sign. Normalised min-sum (scaling 0.65-0.94) and lambda-min (3) were tried: on this
 /// family they need f 0.05-0.25 higher at 3-8 % (the punctured variables start at LLR 0, which min-sum handles
-/// badly), for about a third less time per iteration, so the exact rule stays. Every buffer is allocated once per decoder; decoding
+/// badly), so the exact rule stays. Every buffer is allocated once per decoder; decoding
 /// allocates nothing. Not thread-safe: one decoder per thread.
 /// </summary>
 public sealed class LayeredDecoder
@@ -66,8 +66,11 @@ public sealed class LayeredDecoder
         if (Satisfied(syndrome)) return 0;
         for (int iteration = 1; iteration <= maxIterations; iteration++)
         {
-            for (int r = 0; r < _code.BaseRows; r++) UpdateLayer(r);
-            if (Satisfied(syndrome)) return iteration;
+            // Each layer reports whether its checks were met by the posteriors it wrote; only an iteration in which
+            // every layer was pays for the full syndrome (later layers may have flipped bits of earlier ones).
+            var unmet = Vector<uint>.Zero;
+            for (int r = 0; r < _code.BaseRows; r++) unmet |= UpdateLayer(r);
+            if (unmet == Vector<uint>.Zero && Satisfied(syndrome)) return iteration;
         }
         return -1;
     }
@@ -94,7 +97,8 @@ public sealed class LayeredDecoder
         return _check.AsSpan().SequenceEqual(syndrome);
     }
 
-    private void UpdateLayer(int r)
+    /// <summary>Updates base row <paramref name="r"/>: its checks together; returns a non-zero vector when one of them is not met by the new posteriors.</summary>
+    private Vector<uint> UpdateLayer(int r)
     {
         int z = _code.CirculantSize;
         int first = _code.RowEntryStart(r), weight = _code.RowEntryEnd(r) - first;
@@ -121,8 +125,10 @@ public sealed class LayeredDecoder
         var messages = MemoryMarshal.Cast<float, Vector<float>>(_checkMessages.AsSpan(first * z, weight * z));
         var syndromeSign = MemoryMarshal.Cast<uint, Vector<uint>>(_syndromeSign.AsSpan(r * z, z));
         int lanesPerEntry = z / Vector<float>.Count;
+        var unmet = Vector<uint>.Zero;
         for (int j = 0; j < lanesPerEntry; j++)
         {
+            Vector<uint> parity = syndromeSign[j];
             Vector<uint> sign = syndromeSign[j];
             Vector<float> sum = Vector<float>.Zero;
             for (int k = 0, at = j; k < weight; k++, at += lanesPerEntry)
@@ -142,8 +148,11 @@ public sealed class LayeredDecoder
                 Vector<uint> outSign = (sign ^ Vector.AsVectorUInt32(t)) & signMask;
                 var message = Vector.AsVectorSingle(Vector.AsVectorUInt32(magnitude) | outSign);
                 messages[at] = message;
-                incoming[at] = t + message;
+                var updated = t + message;
+                incoming[at] = updated;
+                parity ^= Vector.AsVectorUInt32(updated);
             }
+            unmet |= parity & signMask;
         }
 
         // Scatter: the new posteriors back to their variables.
@@ -155,6 +164,7 @@ public sealed class LayeredDecoder
             t[..(z - s)].CopyTo(block[s..]);
             t[(z - s)..].CopyTo(block[..s]);
         }
+        return unmet;
     }
 
     /// <summary>
