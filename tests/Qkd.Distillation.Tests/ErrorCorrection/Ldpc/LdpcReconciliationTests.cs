@@ -49,15 +49,18 @@ public class LdpcReconciliationTests
 
     /// <summary>
     /// f = leaked / (n h2(q)) over a few frames per QBER, computed (never timed). The target is f &lt;= 1.10 from
-    /// 1 % to 8 %; the present code family reaches it only around 4-8 % (see src/Qkd.Distillation/README.md), so this
-    /// pins what it does reach, to catch regressions, until better high-rate mother codes replace the 0.8 and 0.9 ones.
+    /// 1 % to 8 %; the present code family reaches about 1.12-1.16 from 4 % to 8 %, 1.28 at 2 % and 1.53 at 1 % (there
+    /// the 0.8 mother code at its most punctured: the 0.9 code does not decode), see
+    /// <see cref="LdpcCodeFamily.DecodableEfficiencyTable"/>. This pins what it reaches (measured 1.546, 1.280, 1.133,
+    /// 1.160, 1.120 on these seeds), to catch regressions, until better high-rate mother codes replace the 0.8 and 0.9
+    /// ones.
     /// </summary>
     [Theory]
-    [InlineData(0.01, 1.50)]
-    [InlineData(0.02, 1.35)]
-    [InlineData(0.04, 1.20)]
-    [InlineData(0.06, 1.20)]
-    [InlineData(0.08, 1.20)]
+    [InlineData(0.01, 1.56)]
+    [InlineData(0.02, 1.30)]
+    [InlineData(0.04, 1.15)]
+    [InlineData(0.06, 1.18)]
+    [InlineData(0.08, 1.14)]
     public void Efficiency_stays_within_the_family_s_measured_bound(double qber, double bound)
     {
         double leaked = 0, shannon = 0;
