@@ -15,6 +15,7 @@ namespace Qkd.Hil;
 /// when QKD_HIL_LINK_BENCH names a folder in the link bench format (alice-bench.json, bob-bench.json,
 /// link-settings.json, receiver.json; see hil/README.md).
 /// </summary>
+[Collection(TwoNodeLinks.Name)]
 public sealed class TwoNodeLinkTests
 {
     public const string HardwareVariable = "QKD_HIL_LINK_BENCH";
@@ -87,7 +88,11 @@ public sealed class TwoNodeLinkTests
 
     private static async Task PairOverBenchAsync(string benchFolder)
     {
-        var ct = TestContext.Current.CancellationToken;
+        // Give up a little before the test's own timeout, so that the failure carries the nodes' last log lines (the
+        // runner's timeout abandons the test without them).
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+        deadline.CancelAfter(TimeSpan.FromSeconds(380));
+        var ct = deadline.Token;
         string deployment = Directory.CreateTempSubdirectory("qkd-hil-two-nodes").FullName;
         int basePort = Qkd.Cli.Tests.FreePorts.Block();
         var (alicePath, bobPath) = NodeSetup.Write(deployment, basePort, NodeSetup.BenchSessionSeconds, sessions: 0, NodeSetup.BenchBlockSizeBits,
