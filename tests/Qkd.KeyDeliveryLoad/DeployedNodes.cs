@@ -53,7 +53,7 @@ sealed class DeployedNodes : IAsyncDisposable
     public static async Task<DeployedNodes> StartAsync(long keysNeeded, bool verbose)
     {
         string directory = Directory.CreateTempSubdirectory("qkd-kd-deployed-").FullName;
-        int basePort = FreePortBlock(6);
+        int basePort = Qkd.Cli.Tests.FreePorts.Block(6);
         NodeSetup.Write(directory, basePort, durationSeconds: 0.4, sessions: 0, blockSizeBits: 1 << 20);
         // A larger pre-shared secret: key generation idles, so nothing replenishes the pad the KME link's tags use.
         string secret = Path.Combine(directory, "pre-shared.secret");
@@ -246,31 +246,5 @@ sealed class DeployedNodes : IAsyncDisposable
         }
         _ca.Dispose();
         try { Directory.Delete(_directory, recursive: true); } catch (IOException) { }
-    }
-
-    private static int FreePortBlock(int count)
-    {
-        while (true)
-        {
-            int basePort = 20_000 + Random.Shared.Next(0, 8_000) * 5;
-            var listeners = new List<TcpListener>();
-            try
-            {
-                for (int i = 0; i < count; i++)
-                {
-                    var listener = new TcpListener(IPAddress.Loopback, basePort + i);
-                    listener.Start();
-                    listeners.Add(listener);
-                }
-                return basePort;
-            }
-            catch (SocketException)
-            {
-            }
-            finally
-            {
-                foreach (var listener in listeners) listener.Stop();
-            }
-        }
     }
 }
