@@ -213,7 +213,11 @@ public sealed class TimeTaggerDriverTests
             var begins = tags.Select((t, i) => (t, i)).Where(x => x.t.Kind == TimeTagKind.OverflowBegin).ToList();
             Assert.NotEmpty(begins);
             Assert.Equal(begins.Count, tags.Count(t => t.Kind == TimeTagKind.OverflowEnd));
-            Assert.Equal(tagger.StreamCounters.GapsMarked, begins.Count);
+            // A busy reader can let the ring fill again after the release; when the stream then ends on dropped frames,
+            // that last gap has no frame after it to carry its markers, so it is counted but never bracketed.
+            long unbracketed = tagger.StreamCounters.GapsMarked - begins.Count;
+            Assert.InRange(unbracketed, 0, 1);
+            if (unbracketed == 1) Assert.True(events[^1].TimePs < physics[^1].TimePs, "only a gap the stream ended in goes unbracketed");
             foreach (var (begin, i) in begins)
             {
                 Assert.Equal(tags[i - 1].TimePs, begin.TimePs);
