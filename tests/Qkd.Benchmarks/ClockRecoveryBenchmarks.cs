@@ -82,7 +82,7 @@ public class ClockRecoveryBenchmarks
     private readonly Detection[] _detections = new Detection[Batch + 4096];
 
     /// <summary>Clock recovery and decoding (the former decoder, <see cref="ReferenceDetectionDecoder"/>), per tag.</summary>
-    [Benchmark(OperationsPerInvoke = TagCount)]
+    [Benchmark(Baseline = true, OperationsPerInvoke = TagCount)]
     public long RecoverDecodeReference()
     {
         var recovery = new ClockRecovery(_options);
