@@ -158,6 +158,7 @@ public sealed class AliceDistiller
     private byte[] _bases = [];
     private byte[] _keep = [];
     private byte[] _intensities = [];
+    private byte[] _symbolBuffer = [];
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private ReadOnlyMemory<byte> HandleSift(ReadOnlySpan<byte> message)
@@ -183,22 +184,22 @@ public sealed class AliceDistiller
         {
             _keep = new byte[count];
             _intensities = new byte[count];
+            _symbolBuffer = new byte[count];
         }
         var keep = _keep.AsSpan(0, count);
         var intensities = _intensities.AsSpan(0, count);
-        for (int i = 0; i < count; i++)
+        var symbols = _symbolBuffer.AsSpan(0, count);
+        try
         {
-            PulseSymbol symbol = _symbols.SymbolAt(pulses[i]);
-            intensities[i] = (byte)symbol.Intensity;
-            Sifting.CountDetection(symbol.Intensity);
-            if ((byte)symbol.Basis == bases[i])
-            {
-                keep[i] = 1;
-                _sifted[(int)symbol.Basis].Append(symbol.Bit, symbol.Intensity);
-                Sifting.CountSifted(symbol.Basis, symbol.Intensity);
-            }
-            else
-                keep[i] = 0;
+            // The whole batch at once: symbols looked up in bulk, bases compared and records sorted 32 and 64 at a time.
+            _symbols.PackedAt(pulses, symbols);
+            SiftKernel.Match(symbols, bases, keep, intensities);
+            SiftKernel.Sort(symbols, 0, symbols, 1, keep, intensities, _sifted[0], _sifted[1], Sifting);
+        }
+        finally
+        {
+            // Alice's bits of the batch: raw key once sorted into the sifted buffers.
+            symbols.Clear();
         }
         return new SiftResponse(_keep.AsMemory(0, count), _intensities.AsMemory(0, count)).Write(_writer);
     }

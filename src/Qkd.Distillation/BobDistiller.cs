@@ -1,3 +1,4 @@
+using System.Numerics;
 using System.Runtime.CompilerServices;
 using Qkd.Core.Diagnostics;
 using Qkd.Core;
@@ -33,14 +34,12 @@ public sealed class BobDistiller
     // Block boundaries in sifting order: a full block ends at the Z record that fills it, and takes the X records
     // sifted up to that point. Recording the X count there (instead of taking whatever X is buffered when the block
     // is cut) keeps blocks independent of how detections happened to be batched.
-    private readonly Queue<long> _xTotalAtBlockEnd = new();
     // The pulse of each full block's last Z record, and of the last Z record sifted: a block's light time is the span
     // of pulses since the previous block's end (Auto reconciliation weighs it against Cascade's round trips).
-    private readonly Queue<long> _pulseAtBlockEnd = new();
-    private long _lastZPulse = -1, _blockStartPulse = -1;
+    private readonly BlockBoundaries _blockEnds;
     private readonly RoundTripEstimator _roundTrip = new();
     private int _lastCascadeRounds = ReconciliationChoice.DefaultCascadeRounds;
-    private long _zAppended, _xAppended, _xTaken;
+    private long _xTaken;
     private long _nextBlockId;
     private double _lastQberZ = double.NaN;
     // Detections waiting for the next sift message. Callers hand over whatever their reader returned (a few thousand
@@ -55,6 +54,8 @@ public sealed class BobDistiller
     private byte[] _bases = new byte[1024];
     private byte[] _keep = new byte[1024];
     private byte[] _intensities = new byte[1024];
+    private byte[] _bits = new byte[1024];
+    private ulong[] _selected = new ulong[32]; // per 64 detections: which became Z records, which X
 
     public BobDistiller(IClassicalChannel channel, DistillationOptions options, IKeySink keySink)
     {
@@ -63,6 +64,7 @@ public sealed class BobDistiller
         _options = options;
         _keySink = keySink;
         _pending = new Detection[options.SiftBatchSize];
+        _blockEnds = new BlockBoundaries(options.BlockSizeBits);
     }
 
     /// <summary>
@@ -420,14 +422,17 @@ public sealed class BobDistiller
         {
             _pulses = new long[count];
             _bases = new byte[count];
+            _bits = new byte[count];
             _keep = new byte[count];
             _intensities = new byte[count];
+            _selected = new ulong[2 * ((count + 63) / 64)];
         }
         var span = batch.Span;
         for (int i = 0; i < count; i++) // order checked when queued
         {
             _pulses[i] = span[i].PulseIndex;
             _bases[i] = (byte)span[i].Basis;
+            _bits[i] = span[i].Bit;
         }
         await _channel.SendAsync(new SiftRequest(_pulses.AsMemory(0, count), _bases.AsMemory(0, count)).Write(_writer), cancellationToken).ConfigureAwait(false);
 
@@ -438,44 +443,36 @@ public sealed class BobDistiller
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void ReadSiftResponse(ReadOnlySpan<byte> message, ReadOnlySpan<Detection> batch)
     {
-        var response = SiftResponse.Read(message, _keep.AsMemory(0, batch.Length), _intensities.AsMemory(0, batch.Length));
-        if (response.Count != batch.Length)
-            throw new ProtocolException($"Sift response covers {response.Count} detections of {batch.Length}.");
-        for (int i = 0; i < batch.Length; i++)
+        int count = batch.Length;
+        var response = SiftResponse.Read(message, _keep.AsMemory(0, count), _intensities.AsMemory(0, count));
+        if (response.Count != count)
+            throw new ProtocolException($"Sift response covers {response.Count} detections of {count}.");
+        var bits = _bits.AsSpan(0, count);
+        try
         {
-            var intensity = (Intensity)_intensities[i];
-            Sifting.CountDetection(intensity);
-            if (_keep[i] == 1)
-            {
-                _sifted[(int)batch[i].Basis].Append(batch[i].Bit, intensity);
-                Sifting.CountSifted(batch[i].Basis, intensity);
-                if (batch[i].Basis == Basis.X)
-                    _xAppended++;
-                else
-                {
-                    if (_blockStartPulse < 0) _blockStartPulse = batch[i].PulseIndex;
-                    _lastZPulse = batch[i].PulseIndex;
-                    if (++_zAppended % _options.BlockSizeBits == 0)
-                    {
-                        _xTotalAtBlockEnd.Enqueue(_xAppended);
-                        _pulseAtBlockEnd.Enqueue(_lastZPulse);
-                    }
-                }
-            }
+            // The batch's records sorted 64 at a time; then the Z records' pulses a block needs, from the Z selection.
+            SiftKernel.Sort(_bases.AsSpan(0, count), 0, bits, 0, _keep.AsSpan(0, count), _intensities.AsSpan(0, count),
+                _sifted[0], _sifted[1], Sifting, _selected);
         }
+        finally
+        {
+            // Bob's raw bits of the batch, now in the sifted buffers.
+            bits.Clear();
+        }
+        _blockEnds.Advance(_selected, _pulses.AsSpan(0, count));
     }
 
     private async ValueTask DistillBlockAsync(long zCount, CancellationToken ct)
     {
         long blockId = _nextBlockId++;
         // A full block takes the X records sifted up to its last Z record; the final (partial) block takes the rest.
-        long xCount = zCount == _options.BlockSizeBits && _xTotalAtBlockEnd.Count > 0
-            ? _xTotalAtBlockEnd.Dequeue() - _xTaken
+        long xCount = zCount == _options.BlockSizeBits && _blockEnds.XTotalAtBlockEnd.Count > 0
+            ? _blockEnds.XTotalAtBlockEnd.Dequeue() - _xTaken
             : _sifted[1].Count;
         _xTaken += xCount;
-        long endPulse = zCount == _options.BlockSizeBits && _pulseAtBlockEnd.Count > 0 ? _pulseAtBlockEnd.Dequeue() : _lastZPulse;
-        double lightSeconds = _options.PulseRateHz is double rate && _blockStartPulse >= 0 ? (endPulse - _blockStartPulse + 1) / rate : double.NaN;
-        _blockStartPulse = endPulse + 1;
+        long endPulse = zCount == _options.BlockSizeBits && _blockEnds.PulseAtBlockEnd.Count > 0 ? _blockEnds.PulseAtBlockEnd.Dequeue() : _blockEnds.LastZPulse;
+        double lightSeconds = _options.PulseRateHz is double rate && _blockEnds.BlockStartPulse >= 0 ? (endPulse - _blockEnds.BlockStartPulse + 1) / rate : double.NaN;
+        _blockEnds.BlockStartPulse = endPulse + 1;
         var (key, zIntensities) = _sifted[0].TakeFront(zCount);
         var (xBits, xIntensities) = _sifted[1].TakeFront(xCount);
         try

@@ -1,3 +1,4 @@
+using CsCheck;
 using Qkd.Core;
 using Qkd.Core.Random;
 
@@ -63,5 +64,33 @@ public class DetectionDecoderTests
         Assert.Equal(1, written);
         Assert.Equal(new Detection(3, Basis.X, 0), detections[0]);
         Assert.Equal(2, decoder.InvalidClicks);
+    }
+}
+
+/// <summary>
+/// The decoder's branch-free single-click path gives exactly what the former decoder gave (<see cref="Qkd.Reference.ReferenceDetectionDecoder"/>):
+/// the same detections, random draws in the same order for multi-clicks, the same counters, on random clicks of both
+/// layouts (valid, multi and invalid masks).
+/// </summary>
+public class DetectionDecoderReferenceTests
+{
+    [Fact]
+    public void Decoding_equals_the_former_decoder()
+    {
+        Gen.Select(Gen.Byte[0, 31].Array[0, 600], Gen.Bool, Gen.ULong).Sample((masks, active, seed) =>
+        {
+            var layout = active ? ReceiverLayout.ActiveTwoDetector : ReceiverLayout.PassiveFourDetector;
+            var clicks = masks.Select((m, i) => new DetectorClick(3L * i, 10L * i, m, (i & 4) == 0 ? Basis.Z : Basis.X)).ToArray();
+            var decoder = new DetectionDecoder(layout, new Xoshiro256StarStar(seed));
+            var reference = new Qkd.Reference.ReferenceDetectionDecoder(layout, new Xoshiro256StarStar(seed));
+            var got = new Detection[clicks.Length];
+            var expected = new Detection[clicks.Length];
+            int n = decoder.Decode(clicks, got);
+            Assert.Equal(reference.Decode(clicks, expected), n);
+            Assert.Equal(expected.AsSpan(0, n).ToArray(), got.AsSpan(0, n).ToArray());
+            Assert.Equal(reference.MultiClicks, decoder.MultiClicks);
+            Assert.Equal(reference.CrossBasisMultiClicks, decoder.CrossBasisMultiClicks);
+            Assert.Equal(reference.InvalidClicks, decoder.InvalidClicks);
+        });
     }
 }

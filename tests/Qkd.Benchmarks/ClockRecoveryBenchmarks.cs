@@ -6,6 +6,8 @@ using Qkd.Core.TimeTags;
 using Qkd.Emulation;
 using Qkd.Node.Link;
 using Qkd.Emulation.TimeTagging;
+using Qkd.Core.Random;
+using Qkd.Reference;
 
 namespace Qkd.Benchmarks;
 
@@ -75,6 +77,40 @@ public class ClockRecoveryBenchmarks
         for (int start = 0; start < tags.Length; start += Batch)
             clicks += recovery.Process(tags.Slice(start, Math.Min(Batch, tags.Length - start)), _clicks);
         return clicks + recovery.Flush(_clicks);
+    }
+
+    private readonly Detection[] _detections = new Detection[Batch + 4096];
+
+    /// <summary>Clock recovery and decoding (the former decoder, <see cref="ReferenceDetectionDecoder"/>), per tag.</summary>
+    [Benchmark(Baseline = true, OperationsPerInvoke = TagCount)]
+    public long RecoverDecodeReference()
+    {
+        var recovery = new ClockRecovery(_options);
+        var decoder = new ReferenceDetectionDecoder(ReceiverLayout.PassiveFourDetector, new Xoshiro256StarStar(4));
+        ReadOnlySpan<TimeTag> tags = _tags;
+        long detections = 0;
+        for (int start = 0; start < tags.Length; start += Batch)
+        {
+            int clicks = recovery.Process(tags.Slice(start, Math.Min(Batch, tags.Length - start)), _clicks);
+            detections += decoder.Decode(_clicks.AsSpan(0, clicks), _detections);
+        }
+        return detections;
+    }
+
+    /// <summary>Clock recovery and decoding (the product's decoder), per tag.</summary>
+    [Benchmark(OperationsPerInvoke = TagCount)]
+    public long RecoverDecode()
+    {
+        var recovery = new ClockRecovery(_options);
+        var decoder = new DetectionDecoder(ReceiverLayout.PassiveFourDetector, new Xoshiro256StarStar(4));
+        ReadOnlySpan<TimeTag> tags = _tags;
+        long detections = 0;
+        for (int start = 0; start < tags.Length; start += Batch)
+        {
+            int clicks = recovery.Process(tags.Slice(start, Math.Min(Batch, tags.Length - start)), _clicks);
+            detections += decoder.Decode(_clicks.AsSpan(0, clicks), _detections);
+        }
+        return detections;
     }
 
     /// <summary>Tags produced by the emulated tagger (the run continues across invocations).</summary>

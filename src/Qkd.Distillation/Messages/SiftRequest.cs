@@ -44,6 +44,9 @@ public readonly struct SiftRequest
         var pulses = Pulses.Span;
         writer.Begin(Type);
         writer.WriteVarInt64(pulses.Length);
+        // Every gap straight into the writer's memory (at most 10 bytes each); most take one byte.
+        Span<byte> span = writer.GetSpan(checked(pulses.Length * 10));
+        int at = 0;
         long previous = -1;
         for (int i = 0; i < pulses.Length; i++)
         {
@@ -51,9 +54,21 @@ public readonly struct SiftRequest
             // A gap of zero or less has no encoding: the receiver would read a repeated or reordered pulse.
             if (pulse <= previous)
                 throw new ArgumentException($"Pulse {pulse} at detection {i} does not follow pulse {previous}; pulse indices must be strictly increasing and non-negative.");
-            writer.WriteVarInt64(i == 0 ? pulse : pulse - previous);
+            ulong gap = (ulong)(i == 0 ? pulse : pulse - previous);
             previous = pulse;
+            if (gap < 0x80)
+                span[at++] = (byte)gap;
+            else
+            {
+                while (gap >= 0x80)
+                {
+                    span[at++] = (byte)(gap | 0x80);
+                    gap >>= 7;
+                }
+                span[at++] = (byte)gap;
+            }
         }
+        writer.Advance(at);
         writer.WritePacked(Bases.Span, 1);
         return writer.Message;
     }
@@ -74,9 +89,26 @@ public readonly struct SiftRequest
 
         var pulses = pulseBuffer.AsSpan(0, count);
         long previous = -1;
+        // One- and two-byte gaps (nearly all of them) decoded here; longer ones, and a truncated message, by the reader.
+        var data = reader.Unread;
+        int at = 0;
         for (int i = 0; i < count; i++)
         {
-            long gap = reader.ReadVarInt64("pulse delta");
+            long gap;
+            if ((uint)at < (uint)data.Length && data[at] < 0x80)
+                gap = data[at++];
+            else if ((uint)(at + 1) < (uint)data.Length && data[at + 1] < 0x80)
+            {
+                gap = (data[at] & 0x7F) | (data[at + 1] << 7);
+                at += 2;
+            }
+            else
+            {
+                reader.Skip(at);
+                gap = reader.ReadVarInt64("pulse delta");
+                data = reader.Unread;
+                at = 0;
+            }
             if (i > 0 && gap == 0)
                 throw new ProtocolException($"Sift request repeats or reorders pulse {previous} (after pulse {previous}); detections must be strictly increasing.");
             if (i > 0 && gap > long.MaxValue - previous)
@@ -85,6 +117,7 @@ public readonly struct SiftRequest
             pulses[i] = pulse;
             previous = pulse;
         }
+        reader.Skip(at);
         int basisCount = reader.ReadPacked("bases", 1, basisBuffer.AsSpan(0, count));
         if (basisCount != count)
             throw new ProtocolException($"Sift request lists {count} pulses but {basisCount} bases.");

@@ -31,6 +31,16 @@ public ref struct ProtocolReader
 
     public readonly int Remaining => _data.Length - _position;
 
+    /// <summary>The bytes not read yet, for bulk decoders; they say how many they used with <see cref="Skip"/>.</summary>
+    public readonly ReadOnlySpan<byte> Unread => _data[_position..];
+
+    /// <summary>Moves past <paramref name="count"/> bytes a bulk decoder took from <see cref="Unread"/>.</summary>
+    public void Skip(int count)
+    {
+        if ((uint)count > (uint)Remaining) throw new ArgumentOutOfRangeException(nameof(count), count, $"Only {Remaining} bytes remain.");
+        _position += count;
+    }
+
     public byte ReadByte(string field)
     {
         if (_position >= _data.Length) throw Truncated(field);
@@ -165,15 +175,7 @@ public ref struct ProtocolReader
         int count = ReadCount(field + " count", destination.Length);
         long byteCount = ((long)count * bitsPerValue + 7) / 8; // a long: count * bitsPerValue can pass int.MaxValue
         if (Remaining < byteCount) throw Truncated(field);
-        var src = _data.Slice(_position, (int)byteCount);
-        long bit = 0;
-        for (int i = 0; i < count; i++)
-        {
-            int v = 0;
-            for (int b = 0; b < bitsPerValue; b++, bit++)
-                v |= ((src[(int)(bit >> 3)] >> (int)(bit & 7)) & 1) << b;
-            destination[i] = (byte)v;
-        }
+        ValuePacking.Unpack(_data.Slice(_position, (int)byteCount), bitsPerValue, destination[..count]);
         _position += (int)byteCount;
         return count;
     }

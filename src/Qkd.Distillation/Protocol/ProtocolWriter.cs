@@ -22,6 +22,12 @@ public sealed class ProtocolWriter
 
     public ReadOnlyMemory<byte> Message => _buffer.WrittenMemory;
 
+    /// <summary>At least <paramref name="sizeHint"/> bytes to write into directly, then <see cref="Advance"/> (bulk encoders).</summary>
+    public Span<byte> GetSpan(int sizeHint) => _buffer.GetSpan(sizeHint);
+
+    /// <summary>Commits <paramref name="count"/> bytes written into <see cref="GetSpan"/>'s span.</summary>
+    public void Advance(int count) => _buffer.Advance(count);
+
     public void WriteByte(byte value)
     {
         _buffer.GetSpan(1)[0] = value;
@@ -103,15 +109,8 @@ public sealed class ProtocolWriter
     public void WritePacked(ReadOnlySpan<byte> values, int bitsPerValue)
     {
         WriteVarInt64(values.Length);
-        int byteCount = (values.Length * bitsPerValue + 7) / 8;
-        Span<byte> span = _buffer.GetSpan(byteCount);
-        span[..byteCount].Clear();
-        long bit = 0;
-        foreach (byte v in values)
-        {
-            for (int b = 0; b < bitsPerValue; b++, bit++)
-                if (((v >> b) & 1) != 0) span[(int)(bit >> 3)] |= (byte)(1 << (int)(bit & 7));
-        }
+        int byteCount = (int)(((long)values.Length * bitsPerValue + 7) / 8);
+        ValuePacking.Pack(values, bitsPerValue, _buffer.GetSpan(byteCount));
         _buffer.Advance(byteCount);
     }
 }

@@ -1,3 +1,5 @@
+using System.Numerics;
+using System.Runtime.CompilerServices;
 using Qkd.Core;
 using Qkd.Core.Bits;
 
@@ -27,6 +29,53 @@ public sealed class SiftedBuffer
         if (bit != 0) _bits[Count >> 6] |= 1UL << (int)(Count & 63);
         _intensities[Count] = (byte)intensity;
         Count++;
+    }
+
+    /// <summary>
+    /// Appends the records of up to 64 detections that <paramref name="select"/> picks (bit i: detection i), in order:
+    /// bit i of <paramref name="bits"/> and <paramref name="intensities"/>[i] each. The same records as
+    /// <see cref="Append"/> one by one, without a branch per record: the bits are gathered by a bit extract and
+    /// OR-ed in at most two words, the intensity classes eight at a time by a byte extract.
+    /// </summary>
+    /// <param name="intensities">One class per detection, at least as many as the highest selected one.</param>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public void AppendSelected(ulong bits, ReadOnlySpan<byte> intensities, ulong select)
+    {
+        if (select == 0) return;
+        int n = BitOperations.PopCount(select);
+        if (intensities.Length < 64 - BitOperations.LeadingZeroCount(select))
+            throw new ArgumentException($"{intensities.Length} intensity classes for a selection up to detection {63 - BitOperations.LeadingZeroCount(select)}.", nameof(intensities));
+        // Room for 64 records and 8 bytes of slack: the byte extract stores whole 8-byte words.
+        while (Count + 72 > _intensities.Length)
+            Grow();
+
+        ulong packed = BitSelect.Extract(bits, select);
+        long at = Count;
+        int word = (int)(at >> 6), shift = (int)(at & 63);
+        // The bits past Count are zero (every path that shortens the buffer clears them), so OR places the new ones.
+        _bits[word] |= packed << shift;
+        if (shift != 0 && shift + n > 64) _bits[word + 1] |= packed >> (64 - shift);
+
+        ref byte destination = ref _intensities[at];
+        int written = 0;
+        for (int group = 0; group < 64 && (select >> group) != 0; group += 8)
+        {
+            ulong take = (select >> group) & 0xFF;
+            if (take == 0) continue;
+            ulong eight = group + 8 <= intensities.Length
+                ? Unsafe.ReadUnaligned<ulong>(ref Unsafe.AsRef(in intensities[group]))
+                : Tail(intensities[group..]);
+            Unsafe.WriteUnaligned(ref Unsafe.Add(ref destination, written), BitSelect.ExtractBytes(eight, take));
+            written += BitOperations.PopCount(take);
+        }
+        Count = at + n;
+
+        static ulong Tail(ReadOnlySpan<byte> rest)
+        {
+            ulong value = 0;
+            for (int i = 0; i < rest.Length && i < 8; i++) value |= (ulong)rest[i] << (8 * i);
+            return value;
+        }
     }
 
     /// <summary>Removes the first <paramref name="count"/> records and returns their bits and intensity classes.</summary>

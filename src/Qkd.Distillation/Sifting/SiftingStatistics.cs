@@ -26,5 +26,17 @@ public sealed class SiftingStatistics
         DetectionsPerIntensity[(int)intensity]++;
     }
 
+    /// <summary>Adds a batch's totals at once: detections per intensity, sifted Z and X records per intensity.</summary>
+    public void Add(ReadOnlySpan<long> detectionsPerIntensity, ReadOnlySpan<long> siftedZ, ReadOnlySpan<long> siftedX)
+    {
+        for (int k = 0; k < Intensities.Count; k++)
+        {
+            Detections += detectionsPerIntensity[k];
+            DetectionsPerIntensity[k] += detectionsPerIntensity[k];
+            SiftedPerBasisAndIntensity[(int)Basis.Z][k] += siftedZ[k];
+            SiftedPerBasisAndIntensity[(int)Basis.X][k] += siftedX[k];
+        }
+    }
+
     public void CountSifted(Basis basis, Intensity intensity) => SiftedPerBasisAndIntensity[(int)basis][(int)intensity]++;
 }
