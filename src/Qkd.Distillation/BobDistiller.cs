@@ -475,6 +475,7 @@ public sealed class BobDistiller
         _xTaken += xCount;
         long endPulse = zCount == _options.BlockSizeBits && _pulseAtBlockEnd.Count > 0 ? _pulseAtBlockEnd.Dequeue() : _lastZPulse;
         double lightSeconds = _options.PulseRateHz is double rate && _blockStartPulse >= 0 ? (endPulse - _blockStartPulse + 1) / rate : double.NaN;
+        long firstPulse = _blockStartPulse;
         _blockStartPulse = endPulse + 1;
         var (key, zIntensities) = _sifted[0].TakeFront(zCount);
         var (xBits, xIntensities) = _sifted[1].TakeFront(xCount);
@@ -484,6 +485,7 @@ public sealed class BobDistiller
             try
             {
                 result = await DistillAsync(blockId, key, zIntensities, xBits, xIntensities, lightSeconds, ct).ConfigureAwait(false);
+                result = result with { FirstPulse = firstPulse, LastPulse = endPulse };
             }
             finally
             {

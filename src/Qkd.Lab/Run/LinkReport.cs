@@ -166,4 +166,10 @@ public sealed record BlockReport(
 {
     /// <summary>The block's decoy bounds, phase error bound and finite-key terms; null when estimation did not run.</summary>
     public FiniteKeyBlockReport? FiniteKey { get; init; }
+
+    /// <summary>Alice's index of the first pulse the block's key bits may come from; null when unknown.</summary>
+    public long? FirstPulse { get; init; }
+
+    /// <summary>Alice's index of the pulse of the block's last key bit; null when unknown.</summary>
+    public long? LastPulse { get; init; }
 }
