@@ -26,12 +26,17 @@ public static class DrillCommand
         };
         var verbose = new Option<bool>("--verbose") { Description = "Log every run and block." };
         var blockSize = new Option<long>("--block-size") { Description = "Sifted key bits per block: small, so each run completes a few blocks.", DefaultValueFactory = _ => 1L << 18 };
+        var attack = new Option<string[]>("--attack")
+        {
+            Description = "Run only this attack of the catalogue (repeatable; no fraction search): " + string.Join(", ", DrillCatalogue.All.Select(a => $"\"{a.Name}\"")) + ".",
+            AllowMultipleArgumentsPerToken = false,
+        };
         var command = new Command("drill",
             "Breach drill: run every attack of the catalogue (intercept-resend full and partial, photon-number splitting, detector blinding, " +
             "time-shift, fibre tap, denial of service) on a fresh emulated link, clean first and attacked after, and report whether, how and " +
             "when each was detected and what key came out while it ran. Exit 0 only when every attack is caught.")
         {
-            distance, json, report, seed, verbose, blockSize,
+            distance, json, report, seed, verbose, blockSize, attack,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -39,6 +44,8 @@ public static class DrillCommand
             var options = new DrillOptions { DistanceKm = parse.GetValue(distance), Seed = parse.GetValue(seed), BlockSizeBits = parse.GetValue(blockSize) };
             try
             {
+                if (parse.GetValue(attack) is { Length: > 0 } names)
+                    options = options with { Attacks = names.Select(DrillCatalogue.Named).ToList() };
                 options.Validate();
             }
             catch (ArgumentException e)

@@ -32,6 +32,12 @@ public static class DrillCatalogue
         "the light is blocked (channel transmittance 0): only dark counts reach Bob",
         new EavesdropperSpec { Kind = EavesdropperKind.DenialOfService }, ThreatensSecrecy: false);
 
+    /// <summary>The catalogue's attack of that name (case-insensitive).</summary>
+    /// <exception cref="ArgumentException">No attack has that name; the message lists the names.</exception>
+    public static DrillAttack Named(string name) =>
+        All.FirstOrDefault(a => string.Equals(a.Name, name?.Trim(), StringComparison.OrdinalIgnoreCase))
+        ?? throw new ArgumentException($"--attack: no attack named '{name}'; the catalogue has {string.Join(", ", All.Select(a => $"'{a.Name}'"))}.");
+
     /// <summary>Every attack, full intercept-resend first; the partial ones come from the drill's fraction search.</summary>
     public static IReadOnlyList<DrillAttack> All { get; } =
     [
