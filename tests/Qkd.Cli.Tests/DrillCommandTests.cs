@@ -10,7 +10,7 @@ public sealed class DrillCommandTests
     [Fact]
     public async Task Blocked_light_is_caught_and_the_json_report_matches_its_schema()
     {
-        var (code, output, error) = await Cli.Run("drill", "--attack", "denial of service", "--distance-km", "50", "--block-size", "131072", "--seed", "5", "--json");
+        var (code, output, error) = await Cli.Run("drill", "--attack", "denial of service", "--distance-km", "50", "--seed", "5", "--json");
         Assert.True(code == 0, error);
         Assert.Empty(LabReportSchema.Check(output, Schema()));
         Assert.Contains("\"attack\": \"denial of service\"", output);
@@ -20,7 +20,7 @@ public sealed class DrillCommandTests
     [Fact]
     public async Task A_tap_the_distiller_cannot_see_gives_the_distinct_exit_code_and_is_named()
     {
-        var (code, output, error) = await Cli.Run("drill", "--attack", "fibre tap", "--distance-km", "50", "--block-size", "131072", "--seed", "5");
+        var (code, output, error) = await Cli.Run("drill", "--attack", "fibre tap", "--distance-km", "50", "--seed", "5");
         Assert.Equal(7, code);
         Assert.Contains("not caught: fibre tap", error);
         Assert.Contains("loss monitor", output);

@@ -5,7 +5,7 @@ namespace Qkd.Lab.Drill;
 /// <summary>
 /// The distiller's own checks, as its block verdicts: a block aborted (QBER above the threshold, the decoy-state
 /// bounds certifying no single photons, the phase-error bound, no X-basis data, a verification mismatch) or a full
-/// block whose finite-key length came out zero. Each is an alarm named by its reason.
+/// block whose finite-key length came out zero after earlier blocks had made key (the key rate fell to nothing). Each is an alarm named by its reason.
 /// </summary>
 public sealed class DistillerVerdictDetector : IDrillDetector
 {
@@ -16,11 +16,14 @@ public sealed class DistillerVerdictDetector : IDrillDetector
         ArgumentNullException.ThrowIfNull(observation);
         var alarms = new List<DrillAlarm>();
         long blockSize = observation.Report.Settings.BlockSizeBits;
+        bool keyBefore = false;
         foreach (BlockReport block in observation.Report.Blocks)
         {
             bool aborted = block.Outcome == "Aborted";
-            // A final partial block is short by design; only a full block with no key says something about the channel.
-            bool noKey = block.Outcome == "NoKey" && block.SiftedZ >= blockSize;
+            // A final partial block is short by design; only a full block with no key says something about the channel,
+            // and only once the link had made key with blocks of that size (a link too lossy for its blocks raises nothing).
+            bool noKey = block.Outcome == "NoKey" && block.SiftedZ >= blockSize && keyBefore;
+            keyBefore |= block.SecretBits > 0;
             if (!aborted && !noKey) continue;
             string reason = block.Reason ?? block.Outcome;
             double at = block.LastPulse is long last ? observation.SecondsOf(last) : observation.Report.LinkSeconds;
