@@ -18,12 +18,13 @@ public sealed class HilRun(HilTarget target, string keysDirectory)
 
     /// <summary>Runs the link; <paramref name="midRun"/> is called once, on the run's thread, at <paramref name="at"/> of the run.</summary>
     public async Task<(LinkReport Report, LinkRig Rig)> RunLinkAsync(LinkProfile profile, ulong seed,
-        Action<LinkRig, IFaultInjector>? midRun = null, double at = 0.4, CancellationToken cancellationToken = default)
+        Action<LinkRig, IFaultInjector>? midRun = null, double at = 0.4, CancellationToken cancellationToken = default,
+        LinkSettings? settings = null)
     {
         var options = new EmulatedRunOptions
         {
             Profile = profile,
-            Settings = Target.LinkSettings(),
+            Settings = settings ?? Target.LinkSettings(),
             ProfileSource = Target.Profile ?? "built-in default",
             DurationSeconds = Target.DurationSeconds,
             Seed = seed,

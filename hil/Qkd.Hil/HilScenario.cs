@@ -31,5 +31,6 @@ public abstract class HilScenario
         new Scenarios.InterlockOpens(),
         new Scenarios.CrcErrorsOnLine(),
         new Scenarios.ModulatorLosesBiasLock(),
+        .. Lab.Drill.DrillCatalogue.All.Select(attack => new Scenarios.AttackOnTheChannel(attack)),
     ];
 }

@@ -9,6 +9,7 @@ public static class QkdCommand
     public static RootCommand CreateRoot() => new("QkdDriver: run and operate a quantum key distribution link.")
     {
         RunCommand.Create(),
+        DrillCommand.Create(),
         RecordCommand.Create(),
         DevicesCommand.Create(),
         NodeCommands.Create("alice"),

@@ -41,6 +41,10 @@ public sealed record BlockResult
     public double? RoundTripSeconds { get; init; }
     /// <summary>The block's light time: the span of pulses its key bits came from over the pulse rate (NaN without a pulse rate), seconds.</summary>
     public double LightSeconds { get; init; } = double.NaN;
+    /// <summary>Alice's index of the first pulse the block's key bits may come from (the pulse after the previous block's last), -1 when unknown.</summary>
+    public long FirstPulse { get; init; } = -1;
+    /// <summary>Alice's index of the pulse of the block's last key bit, -1 when unknown.</summary>
+    public long LastPulse { get; init; } = -1;
     /// <summary>f = leaked / (n h2(QBER_Z)); NaN when correction did not run or QBER was zero.</summary>
     public double ErrorCorrectionEfficiency { get; init; } = double.NaN;
     public bool? VerificationPassed { get; init; }

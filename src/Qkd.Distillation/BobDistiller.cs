@@ -472,6 +472,7 @@ public sealed class BobDistiller
         _xTaken += xCount;
         long endPulse = zCount == _options.BlockSizeBits && _blockEnds.PulseAtBlockEnd.Count > 0 ? _blockEnds.PulseAtBlockEnd.Dequeue() : _blockEnds.LastZPulse;
         double lightSeconds = _options.PulseRateHz is double rate && _blockEnds.BlockStartPulse >= 0 ? (endPulse - _blockEnds.BlockStartPulse + 1) / rate : double.NaN;
+        long firstPulse = _blockEnds.BlockStartPulse;
         _blockEnds.BlockStartPulse = endPulse + 1;
         var (key, zIntensities) = _sifted[0].TakeFront(zCount);
         var (xBits, xIntensities) = _sifted[1].TakeFront(xCount);
@@ -481,6 +482,7 @@ public sealed class BobDistiller
             try
             {
                 result = await DistillAsync(blockId, key, zIntensities, xBits, xIntensities, lightSeconds, ct).ConfigureAwait(false);
+                result = result with { FirstPulse = firstPulse, LastPulse = endPulse };
             }
             finally
             {

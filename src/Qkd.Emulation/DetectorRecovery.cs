@@ -66,11 +66,19 @@ internal sealed class DetectorRecovery
     /// Applies dead time to the firings proposed for <paramref name="slot"/> (light or dark counts, and afterpulses
     /// due), updates every fired detector's state, and returns the detectors that actually fire.
     /// </summary>
-    public uint Fire(long slot, uint lightOrDark, uint afterpulses, ref EmulatorCounters counters)
+    /// <param name="blinded">The detectors are blinded (linear mode): afterpulses due are cancelled and none is scheduled.</param>
+    public uint Fire(long slot, uint lightOrDark, uint afterpulses, ref EmulatorCounters counters, bool blinded = false)
     {
+        bool pendingChanged = afterpulses != 0;
+        if (blinded && afterpulses != 0)
+        {
+            for (uint due = afterpulses; due != 0; due &= due - 1)
+                _afterpulseSlot[BitOperations.TrailingZeroCount(due)] = Never;
+            counters.AfterpulsesSuppressedByBlinding += BitOperations.PopCount(afterpulses);
+            afterpulses = 0;
+        }
         uint proposed = lightOrDark | afterpulses;
         uint fired = 0;
-        bool pendingChanged = afterpulses != 0;
         while (proposed != 0)
         {
             int d = BitOperations.TrailingZeroCount(proposed);
@@ -100,7 +108,7 @@ internal sealed class DetectorRecovery
                 counters.AfterpulseFirings++;
             }
             _liveFromSlot[d] = slot + _recoverySlots;
-            if (_afterpulsing && --_firingsUntilAfterpulse == 0)
+            if (_afterpulsing && !blinded && --_firingsUntilAfterpulse == 0)
             {
                 _afterpulseSlot[d] = slot + AfterpulseDelaySlots();
                 counters.AfterpulsesScheduled++;

@@ -40,11 +40,15 @@ public sealed class EmulatedLink
     private readonly IReceiverBasisSettings? _bobSettings;
     private readonly AliasTable?[]? _settingPatterns;
     private readonly PhotonNumberSplittingAttack? _photonNumberSplitting;
+    private readonly ChannelAttack? _channelAttack;
+    private readonly bool _blinding;
+    private readonly long _onsetPulse;
     private readonly bool _interceptResend;
     private readonly ulong _attackThreshold;
     private readonly double[] _eveDetectionProbability;
     private readonly ulong[] _acceptThreshold;
     private readonly double _candidateGapPerExponential;
+    private readonly double _maxClick;
     private readonly bool _noClicksPossible;
     private readonly DetectorRecovery _recovery;
     private readonly BobClock _clock;
@@ -61,6 +65,7 @@ public sealed class EmulatedLink
     private bool _pendingEavesdropped;
     private PulseSymbol _pendingSymbol;
     private bool _pendingSplit;
+    private double _pendingTimeShiftPs;
     private long _position;
     private EmulatorCounters _counters;
 
@@ -140,8 +145,10 @@ public sealed class EmulatedLink
         }
 
         EavesdropperSpec eve = profile.Eavesdropper;
-        double attackFraction = eve.IsActive ? eve.Fraction : 0;
+        double attackFraction = !eve.IsActive ? 0 : eve.TakesFraction ? eve.Fraction : 1;
         _attackThreshold = ThresholdOf(attackFraction);
+        // Pulses before the attack's start see the honest channel.
+        _onsetPulse = eve.StartSeconds is double start ? (long)Math.Round(start * light.PulseRateHz) : 0;
         _interceptResend = eve.Kind == EavesdropperKind.InterceptResend && attackFraction > 0;
         var attackedClick = new double[Intensities.Count];
         if (eve.Kind == EavesdropperKind.PhotonNumberSplitting && attackFraction > 0)
@@ -150,11 +157,28 @@ public sealed class EmulatedLink
             foreach (Intensity k in Intensities.All)
                 attackedClick[(int)k] = _photonNumberSplitting.ClickProbability(k);
         }
+        if (attackFraction > 0)
+        {
+            _channelAttack = eve.Kind switch
+            {
+                EavesdropperKind.DetectorBlinding => new DetectorBlindingAttack(profile, light, _optics),
+                EavesdropperKind.TimeShift => new TimeShiftAttack(profile, light, _optics, eve.EffectiveTimeShiftPs),
+                EavesdropperKind.FibreTap => new ChannelLossAttack(profile, light, _optics, Units.TransmittanceFromDb(eve.EffectiveExtraLossDb)),
+                EavesdropperKind.DenialOfService => new ChannelLossAttack(profile, light, _optics, 0),
+                _ => null,
+            };
+            if (_channelAttack is not null && bobSettings is not null)
+                throw new ArgumentException($"The {eve.Kind} attack is modelled for a passive receiver and for an active one that draws its own settings, not for an active receiver driven by Bob's basis stream.", nameof(bobSettings));
+            _blinding = _channelAttack?.Blinds ?? false;
+        }
 
         // Thinning: the candidate rate is the largest click probability any pulse can have.
         double maxClick = 0;
-        if (_photonNumberSplitting is null || attackFraction < 1) maxClick = Math.Max(maxClick, honestClick.Max());
+        bool everyPulseAttacked = attackFraction >= 1 && _onsetPulse == 0;
+        if (!((_photonNumberSplitting is not null || _channelAttack is not null) && everyPulseAttacked)) maxClick = Math.Max(maxClick, honestClick.Max());
         if (_photonNumberSplitting is not null) maxClick = Math.Max(maxClick, attackedClick.Max());
+        if (_channelAttack is not null) maxClick = Math.Max(maxClick, _channelAttack.MaxClickProbability);
+        _maxClick = maxClick;
         _noClicksPossible = !(maxClick > 0);
         _candidateGapPerExponential = maxClick >= 1 ? 0 : _noClicksPossible ? 0 : -1.0 / PreciseMath.Log1P(-maxClick);
         _acceptThreshold = new ulong[2 * Intensities.Count];
@@ -220,15 +244,18 @@ public sealed class EmulatedLink
                 gateOpen = _bobSettings.TryGetSetting(slot, out setting);
                 if (lightClickHere && gateOpen) _pendingOutcome = SampleOutcome(_pendingSymbol, _pendingSplit, setting);
             }
+            double timeShiftPs = 0;
             if (lightClickHere)
             {
+                timeShiftPs = _pendingTimeShiftPs;
                 uint outcome = gateOpen ? _pendingOutcome : 0;
                 lightOrDark = ClickOutcome.Fired(outcome);
                 darkOnly = ClickOutcome.DarkOnly(outcome);
                 setting = ClickOutcome.ActiveBasis(outcome);
                 _pendingSampled = false;
             }
-            uint fired = recovery.Fire(slot, lightOrDark, recovery.AfterpulsesDueAt(slot), ref _counters);
+            // Blinded detectors (linear mode) neither afterpulse nor count dark: only Eve's triggers fire them.
+            uint fired = recovery.Fire(slot, lightOrDark, recovery.AfterpulsesDueAt(slot), ref _counters, blinded: _blinding && slot >= _onsetPulse);
             _position = slot + 1;
 
             if (!gateOpen)
@@ -246,7 +273,7 @@ public sealed class EmulatedLink
                 // An afterpulse alone: Bob's modulator still had a setting for this slot, chosen independently.
                 setting = _modulatorRandom.NextDouble() < _bobProbabilityZ ? Basis.Z : Basis.X;
             }
-            double jitter = jitterRmsPs > 0 ? jitterRmsPs * NormalSampler.Next(jitterRandom) : 0.0;
+            double jitter = (jitterRmsPs > 0 ? jitterRmsPs * NormalSampler.Next(jitterRandom) : 0.0) + timeShiftPs;
             destination[written++] = new DetectorClick(slot, clock.TimeAt(slot, jitter), (byte)fired, setting);
 
             int firings = BitOperations.PopCount(fired);
@@ -290,13 +317,28 @@ public sealed class EmulatedLink
 
             PulseSymbol symbol = SymbolAt(candidate);
             int k = (int)symbol.Intensity;
-            bool attacked = photonNumberSplitting is not null && Bernoulli(random, _attackThreshold);
+            if (_channelAttack is not null && candidate >= _onsetPulse && Bernoulli(random, _attackThreshold))
+            {
+                // Blinding, time-shift, tap or blocked light: the attack's own click probability and pattern.
+                if (!(random.NextDouble() * _maxClick < _channelAttack.ClickProbability(symbol)))
+                {
+                    _counters.CandidatePulsesRejected++;
+                    continue;
+                }
+                _nextCandidate = next;
+                _pendingSlot = candidate;
+                _pendingOutcome = _channelAttack.SampleClick(symbol, random, out _pendingTimeShiftPs);
+                _pendingEavesdropped = true;
+                return;
+            }
+            bool attacked = photonNumberSplitting is not null && candidate >= _onsetPulse && Bernoulli(random, _attackThreshold);
             if (!Bernoulli(random, acceptThreshold[attacked ? Intensities.Count + k : k]))
             {
                 _counters.CandidatePulsesRejected++;
                 continue;
             }
             _nextCandidate = next;
+            _pendingTimeShiftPs = 0;
 
             if (_bobSettings is not null)
             {
@@ -317,7 +359,7 @@ public sealed class EmulatedLink
             {
                 Basis basis = symbol.Basis;
                 int bit = symbol.Bit;
-                if (_interceptResend && Bernoulli(random, _attackThreshold))
+                if (_interceptResend && candidate >= _onsetPulse && Bernoulli(random, _attackThreshold))
                 {
                     // Eve measures in a random basis with an ideal detector. She learns Alice's bit only if her basis
                     // matches and the pulse held a photon; otherwise her result is a fair coin. She resends a coherent
@@ -348,7 +390,7 @@ public sealed class EmulatedLink
         int k = (int)symbol.Intensity;
         Basis basis = symbol.Basis;
         int bit = symbol.Bit;
-        if (_interceptResend && Bernoulli(random, _attackThreshold))
+        if (_interceptResend && _pendingSlot >= _onsetPulse && Bernoulli(random, _attackThreshold))
         {
             _pendingEavesdropped = true;
             ulong r = random.NextUInt64();

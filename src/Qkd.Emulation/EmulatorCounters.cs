@@ -30,6 +30,9 @@ public struct EmulatorCounters
     /// <summary>Afterpulses scheduled after a firing (with probability afterpulseProbability per firing).</summary>
     public long AfterpulsesScheduled;
 
+    /// <summary>Afterpulses that came due while the detectors were blinded (linear mode) and so never fired.</summary>
+    public long AfterpulsesSuppressedByBlinding;
+
     /// <summary>Scheduled afterpulses that never fired because a new real click on the same detector replaced them.</summary>
     public long AfterpulsesReplaced;
 
@@ -61,6 +64,7 @@ public struct EmulatorCounters
         ["afterpulseFirings"] = AfterpulseFirings,
         ["afterpulsesScheduled"] = AfterpulsesScheduled,
         ["afterpulsesReplaced"] = AfterpulsesReplaced,
+        ["afterpulsesSuppressedByBlinding"] = AfterpulsesSuppressedByBlinding,
         ["firingsLostToDeadTime"] = FiringsLostToDeadTime,
         ["clicksLostToDeadTime"] = ClicksLostToDeadTime,
         ["candidatePulsesRejected"] = CandidatePulsesRejected,

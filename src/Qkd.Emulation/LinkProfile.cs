@@ -42,6 +42,17 @@ public sealed record LinkProfile
     public double AfterpulseDecayPs { get; init; } = 50_000;
     public long DeadTimePs { get; init; } = 20_000;
     public double TimingJitterRmsPs { get; init; } = 40;
+
+    /// <summary>
+    /// Offset in time between the efficiency windows of the bit-1 and the bit-0 detectors, ps: the bit-0 detectors'
+    /// window is centred delta/2 before the nominal arrival of the light, the bit-1 detectors' delta/2 after it. At the
+    /// nominal arrival both have <see cref="DetectorEfficiency"/>, so it matters only to light that arrives shifted
+    /// (the time-shift attack).
+    /// </summary>
+    public double DetectorTimingMismatchPs { get; init; } = 60;
+
+    /// <summary>RMS width of each detector's (Gaussian) efficiency-versus-arrival-time window, ps.</summary>
+    public double DetectorEfficiencyWindowRmsPs { get; init; } = 80;
     /// <summary>e_mis of both bases unless <see cref="MisalignmentErrorZ"/> or <see cref="MisalignmentErrorX"/> overrides it.</summary>
     public double MisalignmentError { get; init; } = 0.01;
 
@@ -88,6 +99,19 @@ public sealed record LinkProfile
 
     [JsonIgnore]
     public int DetectorCount => ReceiverLayout.DetectorCount();
+
+    /// <summary>
+    /// Efficiency of the detectors of <paramref name="bit"/> for light arriving <paramref name="shiftPs"/> after its
+    /// nominal time, relative to <see cref="DetectorEfficiency"/>: exp(-((t - c)^2 - c^2) / (2 w^2)) with
+    /// c = -/+ mismatch/2 for bit 0/1 and w the window's RMS width; 1 at t = 0.
+    /// </summary>
+    public double EfficiencyFactorAt(int bit, double shiftPs)
+    {
+        double centre = (bit == 0 ? -0.5 : 0.5) * DetectorTimingMismatchPs;
+        double w2 = 2 * DetectorEfficiencyWindowRmsPs * DetectorEfficiencyWindowRmsPs;
+        double factor = Math.Exp(-((shiftPs - centre) * (shiftPs - centre) - centre * centre) / w2);
+        return Math.Min(factor, 1.0 / DetectorEfficiency);
+    }
 
     /// <summary>e_mis in <paramref name="basis"/>: its own value when set, else <see cref="MisalignmentError"/>.</summary>
     public double Misalignment(Basis basis) => (basis == Basis.Z ? MisalignmentErrorZ : MisalignmentErrorX) ?? MisalignmentError;
@@ -157,6 +181,8 @@ public sealed record LinkProfile
         Require(AfterpulseDecayPs > 0 && double.IsFinite(AfterpulseDecayPs), nameof(AfterpulseDecayPs), AfterpulseDecayPs, "must be > 0");
         Require(DeadTimePs >= 0, nameof(DeadTimePs), DeadTimePs, "must be >= 0");
         Require(TimingJitterRmsPs >= 0 && double.IsFinite(TimingJitterRmsPs), nameof(TimingJitterRmsPs), TimingJitterRmsPs, "must be >= 0");
+        Require(Math.Abs(DetectorTimingMismatchPs) <= 1e6, nameof(DetectorTimingMismatchPs), DetectorTimingMismatchPs, "must lie in [-1e6, 1e6]");
+        Require(DetectorEfficiencyWindowRmsPs > 0 && DetectorEfficiencyWindowRmsPs <= 1e6, nameof(DetectorEfficiencyWindowRmsPs), DetectorEfficiencyWindowRmsPs, "must lie in (0, 1e6]");
         Require(MisalignmentError >= 0 && MisalignmentError <= 0.5, nameof(MisalignmentError), MisalignmentError, "must lie in [0, 0.5]");
         if (MisalignmentErrorZ is double z) Require(z >= 0 && z <= 0.5, nameof(MisalignmentErrorZ), z, "must lie in [0, 0.5]");
         if (MisalignmentErrorX is double x) Require(x >= 0 && x <= 0.5, nameof(MisalignmentErrorX), x, "must lie in [0, 0.5]");
@@ -170,6 +196,12 @@ public sealed record LinkProfile
         Require(Enum.IsDefined(Eavesdropper.Kind), "eavesdropper.kind", (int)Eavesdropper.Kind,
             $"must be one of {string.Join(", ", Enum.GetNames<EavesdropperKind>())}");
         Require(Eavesdropper.Fraction >= 0 && Eavesdropper.Fraction <= 1, "eavesdropper.fraction", Eavesdropper.Fraction, "must lie in [0, 1]");
+        if (Eavesdropper.StartSeconds is double start)
+            Require(start >= 0 && start <= 1e9, "eavesdropper.startSeconds", start, "must lie in [0, 1e9]");
+        if (Eavesdropper.ExtraLossDb is double loss)
+            Require(loss >= 0 && loss <= 1000, "eavesdropper.extraLossDb", loss, "must lie in [0, 1000]");
+        if (Eavesdropper.TimeShiftPs is double shift)
+            Require(shift >= 0 && shift <= 1e6, "eavesdropper.timeShiftPs", shift, "must lie in [0, 1e6]");
     }
 
     private static void Require(bool condition, string property, double value, string rule)

@@ -13,7 +13,7 @@ public sealed class EavesdropperTests
     /// Alice's basis she reads y if the pulse held a photon (1 - e^-mu) and guesses otherwise; in the other basis her
     /// result is a coin. Bob receives a coherent pulse of mean mu in Eve's basis and result.
     /// </summary>
-    private static ReferenceReceiver.Outcome InterceptResendOutcome(LinkProfile p, double mu, Basis a, int y)
+    internal static ReferenceReceiver.Outcome InterceptResendOutcome(LinkProfile p, double mu, Basis a, int y)
     {
         double nonVacuum = 1 - Math.Exp(-mu);
         var mixture = new List<(double Weight, ReferenceReceiver.Outcome Outcome)>();

@@ -32,7 +32,7 @@ public static class RecordCommand
         var distance = new Option<double?>("--distance-km") { Description = "Override the profile's fibre length, km." };
         var duration = new Option<double>("--duration-s") { Description = "Link time to record, seconds.", DefaultValueFactory = _ => 0.1 };
         var seed = new Option<ulong>("--seed") { Description = "Seed of the run (Alice's symbols, recomputed from it on replay).", DefaultValueFactory = _ => 7UL };
-        var eavesdropper = new Option<string?>("--eavesdropper") { Description = "Emulated attack: none, intercept-resend:FRACTION, pns[:FRACTION]." };
+        var eavesdropper = new Option<string?>("--eavesdropper") { Description = "Emulated attack, modelled in the physics: " + EavesdropperSpec.Syntax + "." };
 
         var shutter = new Option<bool>("--shutter")
         {

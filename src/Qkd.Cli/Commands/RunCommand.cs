@@ -27,7 +27,7 @@ public static class RunCommand
             Description = "Seed every random choice, Alice's symbols, Bob's squashing and the distillers' randomness included: same seed, same run and same key, " +
                 "which is then NOT secret (emulation and tests only). Without it those choices come from the OS CSPRNG and only the emulated physics is seeded.",
         };
-        var eavesdropper = new Option<string?>("--eavesdropper") { Description = "Emulated attack: none, intercept-resend:FRACTION, pns[:FRACTION]." };
+        var eavesdropper = new Option<string?>("--eavesdropper") { Description = "Emulated attack, modelled in the physics: " + EavesdropperSpec.Syntax + "." };
         var report = new Option<FileInfo?>("--report") { Description = "Write the JSON report here." };
         var blockSize = new Option<long>("--block-size") { Description = "Sifted key bits per privacy-amplification block.", DefaultValueFactory = _ => 1L << 23 };
         var keysDir = new Option<DirectoryInfo>("--keys-dir") { Description = "Where Alice's and Bob's key files are written.", DefaultValueFactory = _ => new DirectoryInfo("keys") };

@@ -393,7 +393,13 @@ public sealed class EmulatedLinkRunner(EmulatedRunOptions options, ILogger? logg
                 Finite(b.QberZ), Finite(b.QberX), Finite(b.QberEstimateUsedForCorrection), b.LeakedErrorCorrectionBits,
                 Finite(b.ErrorCorrectionEfficiency), b.ErrorCorrectionRounds, b.VerificationPassed,
                 Finite(b.Bounds?.PhaseErrorRateZUpper ?? double.NaN), Finite(b.Bounds?.SinglePhotonEventsZLower ?? double.NaN),
-                b.SecretBits) { FiniteKey = FiniteKeyBlockReport.From(b), ErrorCorrection = ErrorCorrectionOf(b) }).ToList(),
+                b.SecretBits)
+            {
+                FiniteKey = FiniteKeyBlockReport.From(b),
+                ErrorCorrection = ErrorCorrectionOf(b),
+                FirstPulse = b.FirstPulse >= 0 ? b.FirstPulse : null,
+                LastPulse = b.LastPulse >= 0 ? b.LastPulse : null,
+            }).ToList(),
             FiniteKeyAnalysis = FiniteKeyAnalysisReport.From(settings.Distillation()),
             Performance = performance,
         };

@@ -171,6 +171,12 @@ public sealed record BlockReport(
 
     /// <summary>How the block was corrected and what the network cost it; null when correction did not run.</summary>
     public BlockErrorCorrectionReport? ErrorCorrection { get; init; }
+
+    /// <summary>Alice's index of the first pulse the block's key bits may come from; null when unknown.</summary>
+    public long? FirstPulse { get; init; }
+
+    /// <summary>Alice's index of the pulse of the block's last key bit; null when unknown.</summary>
+    public long? LastPulse { get; init; }
 }
 
 /// <summary>One block's error correction: the method chosen, its message rounds and the time Bob waited on Alice.</summary>
