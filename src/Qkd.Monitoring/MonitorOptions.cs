@@ -18,7 +18,7 @@ public sealed record MonitorOptions
     public double Decision { get; init; } = 12;
 
     /// <summary>Blocks whose mean is each statistic's first baseline; no alarm before.</summary>
-    public int WarmupBlocks { get; init; } = 5;
+    public int WarmupBlocks { get; init; } = 10;
 
     /// <summary>
     /// Weight of each new block in the baseline's exponential average while the statistic is calm (no alarm raised on

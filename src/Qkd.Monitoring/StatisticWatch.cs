@@ -7,7 +7,8 @@ public readonly record struct Measurement(double Value, double Sigma);
 
 /// <summary>
 /// Change detection on one statistic: a baseline learnt over the warm-up and then followed slowly while calm, a two-sided
-/// <see cref="Cusum"/> on z = (x - baseline) / sqrt(sigma_count^2 + floor^2), and at most one raised alarm per side.
+/// <see cref="Cusum"/> on z = (x - baseline) / sqrt(sigma_count^2 (1 + f) + floor^2) (f: the baseline's own variance, in
+/// blocks' counting variances), and at most one raised alarm per side.
 /// Not thread-safe: the <see cref="LinkMonitor"/> drives it from one thread.
 /// </summary>
 internal sealed class StatisticWatch(string name, string unit, AlarmKind? up, AlarmKind? down, MonitorOptions options,
@@ -18,6 +19,9 @@ internal sealed class StatisticWatch(string name, string unit, AlarmKind? up, Al
     private int _warmupCount;
     private LinkAlarm? _raisedUp, _raisedDown;
     private int _calmUp, _calmDown;
+    // The baseline's own variance in units of one block's counting variance: 1/W after the warm-up, then following the
+    // exponential average, f <- (1 - w)^2 f + w^2, towards w / (2 - w). A baseline learnt from few counts is uncertain too.
+    private double _baselineVariance;
 
     public string Name => name;
 
@@ -39,11 +43,15 @@ internal sealed class StatisticWatch(string name, string unit, AlarmKind? up, Al
         if (Baseline is not double baseline)
         {
             _warmupSum += m.Value;
-            if (++_warmupCount >= options.WarmupBlocks) Baseline = _warmupSum / _warmupCount;
+            if (++_warmupCount >= options.WarmupBlocks)
+            {
+                Baseline = _warmupSum / _warmupCount;
+                _baselineVariance = 1.0 / _warmupCount;
+            }
             return;
         }
         double noise = floor(baseline);
-        double sigma = Math.Sqrt(m.Sigma * m.Sigma + noise * noise);
+        double sigma = Math.Sqrt(m.Sigma * m.Sigma * (1 + _baselineVariance) + noise * noise);
         if (!(sigma > 0) || !double.IsFinite(sigma)) return; // nothing to standardise against (no counts, no floor)
         LastSigma = sigma;
         double z = (m.Value - baseline) / sigma;
@@ -57,7 +65,11 @@ internal sealed class StatisticWatch(string name, string unit, AlarmKind? up, Al
 
         double half = options.Decision / 2;
         if (_raisedUp is null && _raisedDown is null && _cusum.Upper < half && _cusum.Lower < half)
-            Baseline = baseline + options.BaselineWeight * (m.Value - baseline);
+        {
+            double w = options.BaselineWeight;
+            Baseline = baseline + w * (m.Value - baseline);
+            _baselineVariance = (1 - w) * (1 - w) * _baselineVariance + w * w;
+        }
     }
 
     /// <summary>Forgets the baseline (the next blocks learn it again); raised alarms stay until they clear.</summary>
