@@ -85,7 +85,7 @@ public sealed class AlarmBoardTests
             }
         });
         await started.Task;
-        // The subscription happens on the reader's first MoveNext: wait until the board has a watcher by raising until one arrives.
+        // The reader subscribed in its first MoveNextAsync, before it signalled.
         var first = board.Raise(Alarm(AlarmKind.TimingAnomaly, security: true));
         board.Clear(first.Id, DateTimeOffset.UnixEpoch, 2);
         await reader.WaitAsync(TimeSpan.FromSeconds(60));
