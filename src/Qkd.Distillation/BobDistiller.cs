@@ -541,6 +541,7 @@ public sealed class BobDistiller
             SiftedXPerIntensity = siftedX,
             ErrorsXPerIntensity = errorsX,
             Bounds = bounds,
+            LightSeconds = lightSeconds, // known now: a block that ends here still tells the link monitor its gains
         };
         if (verdict is { } v)
             return result with { Outcome = v.Outcome, Reason = v.Reason };
