@@ -51,4 +51,6 @@ public sealed record BlockResult
     public int VerificationTagBits { get; init; }
     public KeyLength? KeyLength { get; init; }
     public long SecretBits { get; init; }
+    /// <summary>The block would have yielded key but it was withheld at both ends (<see cref="BobDistiller.KeyHold"/>: a link alarm).</summary>
+    public bool KeyWithheld { get; init; }
 }

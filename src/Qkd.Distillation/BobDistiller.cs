@@ -89,6 +89,16 @@ public sealed class BobDistiller
     /// <summary>Raised after each block, whatever its outcome.</summary>
     public event Action<BlockResult>? BlockCompleted;
 
+    /// <summary>
+    /// Asked once per block that would yield key, after verification and the key length, before the key is made, with
+    /// everything measured on the block so far. A non-null answer withholds the block's key at both ends: Bob computes
+    /// nothing, tells Alice with <see cref="BlockDone"/> (Stored = false) and she drops hers, so the pools stay equal; the
+    /// block ends as <see cref="BlockOutcome.NoKey"/> with the answer as its reason and <see cref="BlockResult.KeyWithheld"/>
+    /// set. The session goes on (the next block is asked again). The node's link monitor answers while an alarm that
+    /// threatens security is raised. Set before the session opens.
+    /// </summary>
+    public Func<BlockResult, string?>? KeyHold { get; init; }
+
     /// <summary>Set when a block aborted for a security reason; the session must then stop producing key.</summary>
     public string? AbortReason { get; private set; }
 
@@ -530,6 +540,7 @@ public sealed class BobDistiller
             SiftedXPerIntensity = siftedX,
             ErrorsXPerIntensity = errorsX,
             Bounds = bounds,
+            LightSeconds = lightSeconds, // known now: a block that ends here still tells the link monitor its gains
         };
         if (verdict is { } v)
             return result with { Outcome = v.Outcome, Reason = v.Reason };
@@ -623,6 +634,12 @@ public sealed class BobDistiller
         // The rest of the seed, when it did not fit one message: Alice sends the parts back to back.
         while (!amplification.IsComplete)
             amplification = amplification.ReadNext((await _channel.ReceiveAsync(ct).ConfigureAwait(false)).Span);
+        // Withheld (an alarm that threatens security): neither end keeps the key; Alice drops hers on BlockDone.
+        if (KeyHold?.Invoke(result with { SecretBits = keyLength.SecretBits }) is string hold)
+        {
+            await _channel.SendAsync(new BlockDone(blockId, Stored: false).Write(_writer), ct).ConfigureAwait(false);
+            return result with { Outcome = BlockOutcome.NoKey, Reason = $"key withheld: {hold}", KeyWithheld = true };
+        }
         // The matrix is exactly the n + l - 1 bits Alice drew (Read checked the length against this block's n and l).
         var secret = ToeplitzHash.Apply(key, bobLength, amplification.Seed!);
         try

@@ -8,7 +8,7 @@ internal static class Parts
 {
     /// <summary>Every product assembly under src/, by part name (the project is src/Qkd.{name}/Qkd.{name}.csproj).</summary>
     public static readonly string[] All =
-        ["Core", "Protocol", "Hardware", "Acquisition", "Distillation", "ClassicalChannel", "Kme", "Calibration", "Emulation", "Node", "Lab", "Cli"];
+        ["Core", "Protocol", "Hardware", "Acquisition", "Distillation", "ClassicalChannel", "Kme", "Calibration", "Monitoring", "Emulation", "Node", "Lab", "Cli"];
 
     /// <summary>
     /// The project references each part may have: the design's edges (Cli → {Lab, Node}, Lab → {Node, Calibration},
@@ -25,9 +25,10 @@ internal static class Parts
         ["ClassicalChannel"] = ["Core"],
         ["Kme"] = ["Core"],
         ["Calibration"] = ["Core"],
+        ["Monitoring"] = ["Core"],
         ["Emulation"] = ["Protocol", "Core"],
-        ["Node"] = ["Hardware", "Acquisition", "Distillation", "ClassicalChannel", "Kme", "Emulation", "Core"],
-        ["Lab"] = ["Node", "Calibration", "Core"],
+        ["Node"] = ["Hardware", "Acquisition", "Distillation", "ClassicalChannel", "Kme", "Emulation", "Monitoring", "Core"],
+        ["Lab"] = ["Node", "Calibration", "Monitoring", "Core"],
         ["Cli"] = ["Lab", "Node", "Core"],
     };
 

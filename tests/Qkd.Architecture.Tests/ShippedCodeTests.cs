@@ -35,6 +35,7 @@ public sealed class ShippedCodeTests
     [InlineData("Core")]
     [InlineData("Calibration")]
     [InlineData("Distillation")]
+    [InlineData("Monitoring")]
     public void Pure_parts_do_no_io(string part)
     {
         // Files, sockets, processes and plots are the business of the parts that compose; these compute.

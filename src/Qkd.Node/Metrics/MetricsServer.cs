@@ -1,6 +1,7 @@
 using Qkd.Hardware.Peripherals;
 using System.Net;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
@@ -22,13 +23,16 @@ namespace Qkd.Node.Metrics;
 public sealed class MetricsServer : IAsyncDisposable
 {
     /// <summary>The meters served: the node's, the key pool's and the acquisition loop's.</summary>
-    public static IReadOnlyList<string> ExportedMeters { get; } = [NodeMetrics.MeterName, PeripheralMetrics.MeterName, Kme.Pool.KeyPoolMetrics.MeterName, Acquisition.Loop.AcquisitionMetrics.MeterName];
+    public static IReadOnlyList<string> ExportedMeters { get; } = [NodeMetrics.MeterName, PeripheralMetrics.MeterName, Kme.Pool.KeyPoolMetrics.MeterName, Acquisition.Loop.AcquisitionMetrics.MeterName,
+        Monitoring.MonitorMetrics.MeterName];
 
     private readonly IPEndPoint _listen;
     private readonly WebApplication _app;
     private int _state; // 0 new, 1 started, 2 stopped
 
-    public MetricsServer(IPEndPoint listen, ILoggerFactory? loggerFactory = null)
+    /// <param name="monitor">With a link monitor, `GET /events` serves its alarms and estimates as JSON and `GET /events/stream`
+    /// the same snapshot then every raise and clear as server-sent events (`event: raised|cleared`, `id:` the change's sequence).</param>
+    public MetricsServer(IPEndPoint listen, ILoggerFactory? loggerFactory = null, NodeLinkMonitor? monitor = null)
     {
         _listen = listen;
         // The empty builder reads no appsettings, environment or command line: everything comes from the node config.
@@ -52,6 +56,44 @@ public sealed class MetricsServer : IAsyncDisposable
         _app = builder.Build();
         _app.UseRouting();
         _app.MapPrometheusScrapingEndpoint("/metrics");
+        if (monitor is not null) MapEvents(monitor);
+    }
+
+    private void MapEvents(NodeLinkMonitor monitor)
+    {
+        _app.MapGet("/events", (RequestDelegate)(context =>
+        {
+            context.Response.ContentType = "application/json";
+            return context.Response.WriteAsync(Monitoring.MonitorJson.Serialize(monitor.Snapshot()), context.RequestAborted);
+        }));
+        _app.MapGet("/events/stream", (RequestDelegate)(async context =>
+        {
+            context.Response.ContentType = "text/event-stream";
+            context.Response.Headers.CacheControl = "no-cache";
+            var changes = monitor.Monitor.Board.WatchAsync(context.RequestAborted).GetAsyncEnumerator(context.RequestAborted);
+            try
+            {
+                var next = changes.MoveNextAsync(); // subscribed before the snapshot: no change falls between the two
+                await context.Response.WriteAsync($"event: snapshot\ndata: {Monitoring.MonitorJson.Serialize(monitor.Snapshot())}\n\n", context.RequestAborted).ConfigureAwait(false);
+                await context.Response.Body.FlushAsync(context.RequestAborted).ConfigureAwait(false);
+                while (await next.ConfigureAwait(false))
+                {
+                    var change = changes.Current;
+                    await context.Response.WriteAsync($"event: {(change.Raised ? "raised" : "cleared")}\nid: {change.Sequence}\ndata: {Monitoring.MonitorJson.Serialize(change)}\n\n",
+                        context.RequestAborted).ConfigureAwait(false);
+                    await context.Response.Body.FlushAsync(context.RequestAborted).ConfigureAwait(false);
+                    next = changes.MoveNextAsync();
+                }
+            }
+            catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
+            {
+                // The client went away.
+            }
+            finally
+            {
+                await changes.DisposeAsync().ConfigureAwait(false);
+            }
+        }));
     }
 
     /// <summary>http://address:port actually bound (the real port when the configured one is 0); set by <see cref="StartAsync"/>.</summary>

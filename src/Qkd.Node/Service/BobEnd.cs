@@ -29,9 +29,12 @@ namespace Qkd.Node.Service;
 /// modulation with his own secret basis choices for the whole emission (and the longest fibre delay after it); the
 /// decoder reads each click's basis from the same choices, placed by the basis marker clock recovery finds.
 /// </summary>
+/// With <paramref name="monitor"/>, every block feeds the link monitor, and while it holds key each block's key is withheld at both ends.
 public sealed class BobEnd(NodeConfig config, ITimeTagger tagger, IKeySink pool, ILogger logger, NodeMetrics? metrics = null,
-    IBasisModulator? basisModulator = null, FrameSyncMetrics? frameSyncMetrics = null)
+    IBasisModulator? basisModulator = null, FrameSyncMetrics? frameSyncMetrics = null, NodeLinkMonitor? monitor = null)
 {
+    private TimeTagFrontEnd? _frontEnd; // the session's, once it runs: the monitor reads its counters
+
     /// <summary>What frame synchronisation found in the last session (public information: the pilot is disclosed).</summary>
     public Distillation.FrameSync.FrameSyncResult? LastFrameSync { get; private set; }
 
@@ -41,11 +44,13 @@ public sealed class BobEnd(NodeConfig config, ITimeTagger tagger, IKeySink pool,
         // Bob's own secret choice is the squashing of multi-clicks: from the OS CSPRNG unless insecureFixedSeed is set.
         using var choices = ChoiceSources.For(settings, config.SessionInsecureSeed(session));
         if (choices.IsSeeded) logger.LogWarning("Session {Session}: insecureFixedSeed is set: {Warning}", session, ChoiceSources.SeededWarning);
-        var bob = new BobDistiller(channel, settings.Distillation(), new SessionKeySink(pool, session));
+        var feed = monitor?.ForSession(session, settings, config.ReceiverBasisProbabilityZ, () => _frontEnd);
+        var bob = new BobDistiller(channel, settings.Distillation(), new SessionKeySink(pool, session)) { KeyHold = feed is null ? null : feed.KeyHold };
         bob.BlockCompleted += block => logger.LogInformation("Session {Session} block {Block}: {Outcome}, QBER {Qber:P2}, {Bits} secret bits{Reason}",
             session, block.BlockId, block.Outcome, double.IsNaN(block.QberZ) ? block.QberX : block.QberZ, block.SecretBits,
             block.Reason is null ? "" : $" ({block.Reason})");
         if (metrics is not null) bob.BlockCompleted += metrics.BlockCompleted;
+        if (feed is not null) bob.BlockCompleted += feed.BlockCompleted;
 
         var emission = await bob.ReceiveEmissionAnnouncementAsync(cancellationToken).ConfigureAwait(false);
         if (EmissionAgreement.Mismatch(settings, emission) is string mismatch)
@@ -106,7 +111,7 @@ public sealed class BobEnd(NodeConfig config, ITimeTagger tagger, IKeySink pool,
         logger.LogInformation("Session {Session}: receiving an emission of {Pulses:N0} pulses ({Pilot:N0} pilot pulses for frame synchronisation)",
             session, emission.Pulses, emission.PilotPulses);
 
-        using var frontEnd = new TimeTagFrontEnd(stream, clock, config.ReceiverLayout, choices.Squashing, bases: bases);
+        using var frontEnd = _frontEnd = new TimeTagFrontEnd(stream, clock, config.ReceiverLayout, choices.Squashing, bases: bases);
         using var acquisitionMetrics = new AcquisitionMetrics("tagger", frontEnd.Loop.Counters, () => (frontEnd.RingFill, frontEnd.RingCapacity));
         frontEnd.Loop.SourceDisconnected += e => logger.LogWarning("Tagger disconnected: {Error}", e.Message);
         frontEnd.Start();

@@ -85,6 +85,9 @@ public sealed record NodeConfig
     /// <exception cref="ArgumentException">The file is missing or damaged; the message names it and the field.</exception>
     public DeviceCalibration? LoadCalibration() => Calibration is null ? null : DeviceCalibration.Load(PathOf(Calibration));
 
+    /// <summary>The link monitor's thresholds ("monitor"); absent: the defaults (src/Qkd.Monitoring/README.md). Bob's node feeds it.</summary>
+    public Monitoring.MonitorOptions? Monitor { get; init; }
+
     /// <summary>The Prometheus scrape endpoint; null (no "metrics" section) runs the node without one.</summary>
     public MetricsConfig? Metrics { get; init; }
 
@@ -215,6 +218,8 @@ public sealed record NodeConfig
         }
         if (Metrics is not null)
             foreach (string problem in Metrics.Problems()) yield return problem;
+        if (Monitor is not null)
+            foreach (string problem in Monitor.Problems()) yield return problem;
         if (KeyDelivery is not null)
         {
             string? problem = null;

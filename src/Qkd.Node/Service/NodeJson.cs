@@ -32,6 +32,7 @@ internal sealed partial class NodeJson : JsonSerializerContext
     {
         TypeInfoResolver = Default
             .WithAddedModifier(InitOnlyDefaults.For<Service.NodeConfig>())
+            .WithAddedModifier(InitOnlyDefaults.For<Monitoring.MonitorOptions>())
             .WithAddedModifier(InitOnlyDefaults.For<Kme.Delivery.KeyDeliveryOptions>())
             .WithAddedModifier(InitOnlyDefaults.For<Devices.DeviceBench>())
             .WithAddedModifier(InitOnlyDefaults.For<Devices.DeviceAddress>())

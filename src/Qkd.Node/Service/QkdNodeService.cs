@@ -50,6 +50,9 @@ public sealed class QkdNodeService(NodeConfig config, ILoggerFactory loggers, IH
     /// <summary>The key server's address once started (null without one).</summary>
     public Uri? KeyDeliveryAddress { get; private set; }
 
+    /// <summary>The link monitor (alarms, estimates) once the node runs; Bob's sessions feed it.</summary>
+    public NodeLinkMonitor? LinkMonitor { get; private set; }
+
     /// <summary>The metrics endpoint's address once started (null without one).</summary>
     public Uri? MetricsAddress { get; private set; }
 
@@ -126,6 +129,7 @@ public sealed class QkdNodeService(NodeConfig config, ILoggerFactory loggers, IH
         using var pad = Step(NodeStartupFailure.Files, e => FieldNaming(e, "classicalChannel.stateDirectory", ("classicalChannel.preSharedSecretFile", preSharedSecret)),
             () => AuthenticationPadStore.Open(preSharedSecret, stateDirectory, end));
         using var metrics = new NodeMetrics(config.LinkId, config.Role);
+        using var linkMonitor = LinkMonitor = new NodeLinkMonitor(config.Monitor, config.LinkId, config.Role, loggers.CreateLogger("qkd.monitor"));
         using var frameSyncMetrics = new FrameSyncMetrics(config.LinkId, config.Role);
         _frameSyncMetrics = frameSyncMetrics;
         using var padMetrics = metrics.ObservePadStore(pad);
@@ -139,7 +143,7 @@ public sealed class QkdNodeService(NodeConfig config, ILoggerFactory loggers, IH
                 ? NodeQrng.OpenEmulated(emulatedQrng, Core.Random.SplitMix64.Mix(config.Emulator.Seed ^ 0x514E5247UL), qrngLog, entropyMetrics)
                 : null;
         var metricsListen = config.Metrics is { } metricsConfig ? await metricsConfig.Endpoint.ResolveAsync("metrics.listen", stoppingToken).ConfigureAwait(false) : null;
-        await using var metricsServer = metricsListen is null ? null : new MetricsServer(metricsListen, loggers);
+        await using var metricsServer = metricsListen is null ? null : new MetricsServer(metricsListen, loggers, linkMonitor);
         if (metricsServer is not null)
         {
             await StepAsync(NodeStartupFailure.Network, "metrics.listen", () => metricsServer.StartAsync(stoppingToken)).ConfigureAwait(false);
@@ -429,7 +433,7 @@ public sealed class QkdNodeService(NodeConfig config, ILoggerFactory loggers, IH
         devices?.ConnectAndConfigure(config.Receiver); // after a fault broke the last session
         var tagger = emulated?.Tagger ?? devices!.Tagger!;
         var detector = emulated?.Detector ?? devices!.Detector;
-        var summary = await new BobEnd(config, tagger, sink, _logger, metrics, detector as Hardware.Detector.IBasisModulator, _frameSyncMetrics)
+        var summary = await new BobEnd(config, tagger, sink, _logger, metrics, detector as Hardware.Detector.IBasisModulator, _frameSyncMetrics, LinkMonitor)
             .RunSessionAsync(channel, outcome.Session, cancellationToken).ConfigureAwait(false);
         channel.Complete();
         return summary;

@@ -1,0 +1,106 @@
+using CsCheck;
+using Qkd.Monitoring;
+
+namespace Qkd.Monitoring.Tests;
+
+/// <summary>The CUSUM's guarantees (README, "Change detection"), as properties.</summary>
+public sealed class CusumPropertyTests
+{
+    /// <summary>A series that never strays more than k sigmas from the baseline never signals, whatever h: each step adds at most z - k &lt;= 0.</summary>
+    [Fact]
+    public void A_series_within_k_sigmas_never_signals()
+    {
+        Gen.Select(Gen.Double[0.1, 3], Gen.Double[0.5, 30], Gen.Double[-1, 1].Array[1, 2000]).Sample((k, h, unit) =>
+        {
+            var cusum = new Cusum(k, h);
+            foreach (double u in unit)
+            {
+                cusum.Add(u * k);
+                if (cusum.UpperSignals || cusum.LowerSignals) return false;
+            }
+            return cusum.Upper == 0 && cusum.Lower == 0;
+        });
+    }
+
+    /// <summary>
+    /// A step of d sigmas (d &gt; k + e) under noise of at most e sigmas signals on its side within ceil(h / (d - k - e)) + 1
+    /// samples, from any state the calm series before it left.
+    /// </summary>
+    [Fact]
+    public void A_step_above_k_signals_within_h_over_d_minus_k_samples()
+    {
+        Gen.Select(Gen.Double[0.1, 2], Gen.Double[1, 30], Gen.Double[0.3, 10], Gen.Double[0, 0.2], Gen.Double[-1, 1].Array[0, 200], Gen.Double[-1, 1].Array[400],
+                Gen.Bool).Sample((k, h, excess, e, before, after, down) =>
+        {
+            double d = k + e + excess;
+            var cusum = new Cusum(k, h);
+            foreach (double u in before) cusum.Add(u * k);
+            int bound = (int)Math.Ceiling(h / (d - k - e)) + 1;
+            for (int i = 0; i < bound && i < after.Length; i++)
+            {
+                double z = (down ? -d : d) + after[i] * e;
+                cusum.Add(z);
+                if (down ? cusum.LowerSignals : cusum.UpperSignals) return true;
+            }
+            return false;
+        });
+    }
+
+    [Fact]
+    public void Non_finite_samples_are_ignored()
+    {
+        Gen.Double.Array[1, 100].Sample(values =>
+        {
+            var cusum = new Cusum(0.5, 5);
+            foreach (double v in values) cusum.Add(v);
+            return double.IsFinite(cusum.Upper) && double.IsFinite(cusum.Lower) && cusum.Upper >= 0 && cusum.Lower >= 0;
+        });
+    }
+
+    /// <summary>Siegmund's run length (the README's false-alarm figures rest on it) against a seeded simulation of N(0, 1) samples.</summary>
+    [Fact]
+    public void The_in_control_run_length_matches_Siegmunds_approximation_within_15_percent()
+    {
+        var random = new Random(51);
+        const double k = 0.5, h = 4;
+        long samples = 0;
+        int signals = 0;
+        var cusum = new Cusum(k, h);
+        while (signals < 2000)
+        {
+            double z = Math.Sqrt(-2 * Math.Log(1 - random.NextDouble())) * Math.Cos(2 * Math.PI * random.NextDouble());
+            cusum.Add(z);
+            samples++;
+            if (cusum.UpperSignals)
+            {
+                signals++;
+                cusum.Reset();
+            }
+        }
+        double measured = (double)samples / signals;
+        Assert.InRange(measured / Cusum.InControlRunLength(k, h), 0.85, 1.15);
+    }
+
+    [Fact]
+    public void Bad_parameters_are_refused()
+    {
+        Assert.Throws<ArgumentOutOfRangeException>(() => new Cusum(-1, 5));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new Cusum(0.5, 0));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new Cusum(0.5, double.NaN));
+    }
+
+    /// <summary>The whole monitor on exact expected counts (no noise), at any block size and distance: nothing changes, nothing alarms.</summary>
+    [Fact]
+    public void A_monitor_fed_a_stationary_link_never_alarms()
+    {
+        Gen.Select(Gen.Int[12, 24], Gen.Double[1, 100], Gen.Int).Sample((log2Block, km, seed) =>
+        {
+            var link = new SyntheticLink(seed) { BlockSiftedZ = 1L << log2Block, DistanceKm = km };
+            var monitor = new LinkMonitor();
+            for (long b = 0; b < 60; b++) monitor.Observe(link.Block(b));
+            if (monitor.Board.RaisedTotal > 0)
+                TestContext.Current.TestOutputHelper?.WriteLine($"2^{log2Block} at {km:F1} km: " + string.Join("; ", monitor.Board.History.Select(c => c.Alarm.Message)));
+            return monitor.Board.RaisedTotal == 0;
+        }, iter: 60);
+    }
+}
