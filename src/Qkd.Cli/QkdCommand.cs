@@ -9,12 +9,14 @@ public static class QkdCommand
     public static RootCommand CreateRoot() => new("QkdDriver: run and operate a quantum key distribution link.")
     {
         RunCommand.Create(),
+        CoexistenceCommand.Create(),
         RecordCommand.Create(),
         DevicesCommand.Create(),
         NodeCommands.Create("alice"),
         NodeCommands.Create("bob"),
         KeysCommand.Create(),
         NodeInitCommand.Create(),
+        AuditCommand.Create(),
         MonitorCommand.Create(),
         EmulateCommand.Create(),
         new System.CommandLine.Command("calibrate", "Device calibrations against real devices or the emulated bench.")

@@ -10,3 +10,10 @@ public interface IKeyDeliveryAudit
     /// <param name="operation">"enc_keys" (the caller is the master SAE) or "dec_keys" (the caller is the slave SAE).</param>
     void KeysDelivered(string operation, string masterSaeId, string slaveSaeId, IReadOnlyList<Guid> keyIds);
 }
+
+/// <summary>An <see cref="IKeyDeliveryAudit"/> that calls <paramref name="record"/> (how the node connects its audit log).</summary>
+public sealed class KeyDeliveryAuditCallback(Action<string, string, string, IReadOnlyList<Guid>> record) : IKeyDeliveryAudit
+{
+    public void KeysDelivered(string operation, string masterSaeId, string slaveSaeId, IReadOnlyList<Guid> keyIds) =>
+        record(operation, masterSaeId, slaveSaeId, keyIds);
+}
