@@ -90,16 +90,16 @@ public sealed class RamanScatteringTests
                     if ((click.ChannelMask & (1 << d)) != 0) firings[d]++;
             }
 
-        AssertWithinStatistics(pulses, -Math.ExpM1(-n), clicks, "clicks");
+        AssertWithinStatistics(pulses, -double.ExpM1(-n), clicks, "clicks");
         // Per detector: unpolarised light shared like light of a random basis and bit.
         for (int d = 0; d < firings.Length; d++)
         {
             double share = layout == ReceiverLayout.ActiveTwoDetector ? 0.5 : (d < 2 ? profile.BobProbabilityZ : 1 - profile.BobProbabilityZ) / 2;
-            AssertWithinStatistics(pulses, -Math.ExpM1(-n * share), firings[d], $"detector {d}");
+            AssertWithinStatistics(pulses, -double.ExpM1(-n * share), firings[d], $"detector {d}");
         }
         // The analytic background yield the reports use agrees.
         var model = new LinkModel(profile, light, new SymbolDistribution(0.75, [0, 0, 1]));
-        Assert.Equal(-Math.ExpM1(-n), model.BackgroundYield, 1e-12);
+        Assert.Equal(-double.ExpM1(-n), model.BackgroundYield, 1e-12);
     }
 
     /// <summary>Binomial count within 5 standard deviations of its expectation.</summary>
