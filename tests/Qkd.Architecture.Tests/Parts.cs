@@ -14,7 +14,7 @@ internal static class Parts
     /// The project references each part may have: the design's edges (Cli → {Lab, Node}, Lab → {Node, Calibration},
     /// Node → {Hardware, Acquisition, Distillation, ClassicalChannel, Kme, Emulation}, Hardware → Protocol,
     /// Emulation → Protocol) plus Core, which everything may reference. Audit (the tamper-evident log, issue 15) is a
-    /// leaf beside Kme: Node composes it and Cli verifies logs with it.
+    /// leaf beside Kme: Node composes it; Cli verifies logs with it through Node's reference.
     /// </summary>
     public static readonly IReadOnlyDictionary<string, string[]> AllowedReferences = new Dictionary<string, string[]>
     {
@@ -30,7 +30,7 @@ internal static class Parts
         ["Emulation"] = ["Protocol", "Core"],
         ["Node"] = ["Hardware", "Acquisition", "Distillation", "ClassicalChannel", "Kme", "Audit", "Emulation", "Core"],
         ["Lab"] = ["Node", "Calibration", "Core"],
-        ["Cli"] = ["Lab", "Node", "Audit", "Core"],
+        ["Cli"] = ["Lab", "Node", "Core"],
     };
 
     /// <summary>The compiled assembly name of a part (the CLI ships as "qkd").</summary>
