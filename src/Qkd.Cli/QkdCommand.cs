@@ -10,12 +10,14 @@ public static class QkdCommand
     {
         RunCommand.Create(),
         DrillCommand.Create(),
+        CoexistenceCommand.Create(),
         RecordCommand.Create(),
         DevicesCommand.Create(),
         NodeCommands.Create("alice"),
         NodeCommands.Create("bob"),
         KeysCommand.Create(),
         NodeInitCommand.Create(),
+        AuditCommand.Create(),
         MonitorCommand.Create(),
         EmulateCommand.Create(),
         new System.CommandLine.Command("calibrate", "Device calibrations against real devices or the emulated bench.")

@@ -105,6 +105,7 @@ public sealed class EmulatedLink
         double eta = profile.TotalTransmittance;
         double darkCount = profile.DarkCountProbabilityPerPulse;
         int detectors = _optics.DetectorCount;
+        double noise = RamanScattering.DetectedPhotonsPerGate(profile, light.PulsePeriodPs); // classical traffic's Raman light, 0 on a dark fibre
 
         // Honest (and intercept-resend) light: click pattern tables per (intensity, prepared basis, prepared bit).
         _coherentPatterns = new AliasTable?[Intensities.Count * 4];
@@ -113,7 +114,7 @@ public sealed class EmulatedLink
         foreach (Intensity k in Intensities.All)
         {
             double mu = light.MeanPhotonNumber(k);
-            honestClick[(int)k] = ClickPatternTable.ClickProbability(detectors, darkCount, eta * mu);
+            honestClick[(int)k] = ClickPatternTable.ClickProbability(detectors, darkCount, eta * mu + noise);
             _eveDetectionProbability[(int)k] = PreciseMath.OneMinusExp(-mu);
             foreach (Basis basis in (Basis[])[Basis.Z, Basis.X])
                 for (int bit = 0; bit < 2; bit++)
@@ -121,7 +122,7 @@ public sealed class EmulatedLink
                     Basis b = basis;
                     int x = bit;
                     _coherentPatterns[PatternIndex((int)k, b, x)] = ClickPatternTable.Build(
-                        _optics, (setting, d) => mu * eta * _optics.ShareOf(b, x, setting, d), darkCount, includeSettings: true);
+                        _optics, (setting, d) => mu * eta * _optics.ShareOf(b, x, setting, d) + noise * _optics.NoiseShareOf(setting, d), darkCount, includeSettings: true);
                 }
         }
         if (bobSettings is not null)
@@ -139,7 +140,7 @@ public sealed class EmulatedLink
                             Basis b = basis, s = setting;
                             int x = bit;
                             _settingPatterns[(PatternIndex((int)k, b, x) << 1) | (int)s] = ClickPatternTable.Build(
-                                _optics, (_, d) => mu * eta * _optics.ShareOf(b, x, s, d), darkCount, includeSettings: false, fixedSetting: s);
+                                _optics, (_, d) => mu * eta * _optics.ShareOf(b, x, s, d) + noise * _optics.NoiseShareOf(s, d), darkCount, includeSettings: false, fixedSetting: s);
                         }
             }
         }

@@ -29,13 +29,15 @@ public sealed class LinkModel
         _light = light;
         _alice = alice;
         Transmittance = profile.TotalTransmittance;
-        BackgroundYield = -PreciseMath.ExpM1(profile.DetectorCount * PreciseMath.Log1P(-profile.DarkCountProbabilityPerPulse));
+        // Raman light from classical channels in the fibre (RamanScattering) is background like a dark count.
+        BackgroundYield = -PreciseMath.ExpM1(profile.DetectorCount * PreciseMath.Log1P(-profile.DarkCountProbabilityPerPulse)
+                                             - RamanScattering.DetectedPhotonsPerGate(profile, light.PulsePeriodPs));
     }
 
     /// <summary>eta = 10^(-(L alpha + internal loss)/10) * detector efficiency.</summary>
     public double Transmittance { get; }
 
-    /// <summary>Y0 = 1 - (1 - p_dark)^D: the probability of a click with no light (D detectors).</summary>
+    /// <summary>Y0 = 1 - (1 - p_dark)^D e^(-n_R): the probability of a click with no light from Alice (D detectors, n_R Raman photons detected per gate).</summary>
     public double BackgroundYield { get; }
 
     /// <summary>Y1 = 1 - (1 - Y0)(1 - eta): probability of a click given exactly one photon was sent.</summary>

@@ -75,6 +75,25 @@ public sealed record LinkProfile
 
     public EavesdropperSpec Eavesdropper { get; init; } = EavesdropperSpec.None;
 
+    // ---- Classical traffic in the same fibre: Raman background at Bob (RamanScattering, README) ----------------
+    /// <summary>Classical channels sharing the fibre; null or empty: a dark fibre.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyList<CoexistingChannel>? ClassicalChannels { get; init; }
+
+    /// <summary>Delta-lambda: the passband of Bob's filter, nm; null: 0.8 nm (a 100 GHz DWDM channel).</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public double? ReceiverFilterBandwidthNm { get; init; }
+
+    /// <summary>The time a gated detector collects light per gate, ps; null: 500 ps (at most the pulse period is used).</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public double? DetectorGateWidthPs { get; init; }
+
+    [JsonIgnore]
+    public double EffectiveFilterBandwidthNm => ReceiverFilterBandwidthNm ?? 0.8;
+
+    [JsonIgnore]
+    public double EffectiveGateWidthPs => DetectorGateWidthPs ?? 500;
+
     // ---- Derived quantities (not serialised) -----------------------------------------------------------------
 
     /// <summary>Fibre loss plus Bob's internal loss, dB.</summary>
@@ -202,6 +221,11 @@ public sealed record LinkProfile
             Require(loss >= 0 && loss <= 1000, "eavesdropper.extraLossDb", loss, "must lie in [0, 1000]");
         if (Eavesdropper.TimeShiftPs is double shift)
             Require(shift >= 0 && shift <= 1e6, "eavesdropper.timeShiftPs", shift, "must lie in [0, 1e6]");
+        Require(EffectiveFilterBandwidthNm is > 0 and <= 100, nameof(ReceiverFilterBandwidthNm), EffectiveFilterBandwidthNm, "must lie in (0, 100]");
+        Require(EffectiveGateWidthPs is > 0 and <= 1e9, nameof(DetectorGateWidthPs), EffectiveGateWidthPs, "must lie in (0, 1e9]");
+        for (int i = 0; i < (ClassicalChannels?.Count ?? 0); i++)
+            if ((ClassicalChannels![i] ?? throw new LinkProfileException($"classicalChannels[{i}]", $"classicalChannels[{i}] must not be null")).Problem($"classicalChannels[{i}]") is { } problem)
+                throw new LinkProfileException($"classicalChannels[{i}]", problem);
     }
 
     private static void Require(bool condition, string property, double value, string rule)

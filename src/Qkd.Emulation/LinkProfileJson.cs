@@ -17,7 +17,7 @@ namespace Qkd.Emulation;
     ReadCommentHandling = JsonCommentHandling.Skip,
     AllowTrailingCommas = true,
     WriteIndented = true,
-    Converters = [typeof(EnumNameConverter<ReceiverLayout>), typeof(EnumNameConverter<EavesdropperKind>)])]
+    Converters = [typeof(EnumNameConverter<ReceiverLayout>), typeof(EnumNameConverter<EavesdropperKind>), typeof(EnumNameConverter<CoexistenceDirection>)])]
 [JsonSerializable(typeof(LinkProfile))]
 internal sealed partial class LinkProfileJson : JsonSerializerContext
 {
@@ -32,7 +32,8 @@ internal sealed partial class LinkProfileJson : JsonSerializerContext
     {
         TypeInfoResolver = Default
             .WithAddedModifier(InitOnlyDefaults.For<Emulation.LinkProfile>())
-            .WithAddedModifier(InitOnlyDefaults.For<Emulation.EavesdropperSpec>()),
+            .WithAddedModifier(InitOnlyDefaults.For<Emulation.EavesdropperSpec>())
+            .WithAddedModifier(InitOnlyDefaults.For<Emulation.CoexistingChannel>()),
     }.GetTypeInfo(typeof(Emulation.LinkProfile));
 
     private static JsonTypeInfo<Emulation.LinkProfile>? s_profile;

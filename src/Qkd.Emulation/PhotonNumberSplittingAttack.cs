@@ -37,8 +37,9 @@ internal sealed class PhotonNumberSplittingAttack
         _bobProbabilityZ = profile.BobProbabilityZ;
         double receiver = profile.ReceiverTransmittance;
         double darkCount = profile.DarkCountProbabilityPerPulse;
-        _anyDarkProbability = ClickPatternTable.ClickProbability(optics.DetectorCount, darkCount, 0);
-        _darkPatterns = ClickPatternTable.Build(optics, static (_, _) => 0.0, darkCount, includeSettings: false);
+        double noise = RamanScattering.DetectedPhotonsPerGate(profile, light.PulsePeriodPs); // Raman background: independent of Eve's light
+        _anyDarkProbability = ClickPatternTable.ClickProbability(optics.DetectorCount, darkCount, noise);
+        _darkPatterns = ClickPatternTable.Build(optics, (setting, d) => noise * optics.NoiseShareOf(setting, d), darkCount, includeSettings: false);
 
         (SingleForwardFraction, MultiForwardFraction) = ChooseForwardFractions(
             light.SignalMeanPhotonNumber, profile.TotalTransmittance, receiver);

@@ -53,6 +53,11 @@ internal sealed class ReceiverOptics
         return split * Route(prepared, bit, basis, detector & 1);
     }
 
+    /// <summary>Share of unpolarised background light (Raman noise) reaching detector d: r_d averaged over every basis and bit.</summary>
+    public double NoiseShareOf(Basis activeSetting, int detector) =>
+        0.25 * (ShareOf(Basis.Z, 0, activeSetting, detector) + ShareOf(Basis.Z, 1, activeSetting, detector)
+              + ShareOf(Basis.X, 0, activeSetting, detector) + ShareOf(Basis.X, 1, activeSetting, detector));
+
     private double Route(Basis prepared, int bit, Basis measured, int outcome) =>
         prepared != measured ? 0.5 : outcome == bit ? 1.0 - Misalignment(prepared) : Misalignment(prepared);
 

@@ -8,12 +8,13 @@ internal static class Parts
 {
     /// <summary>Every product assembly under src/, by part name (the project is src/Qkd.{name}/Qkd.{name}.csproj).</summary>
     public static readonly string[] All =
-        ["Core", "Protocol", "Hardware", "Acquisition", "Distillation", "ClassicalChannel", "Kme", "Calibration", "Monitoring", "Emulation", "Node", "Lab", "Cli"];
+        ["Core", "Protocol", "Hardware", "Acquisition", "Distillation", "ClassicalChannel", "Kme", "Audit", "Calibration", "Monitoring", "Emulation", "Node", "Lab", "Cli"];
 
     /// <summary>
     /// The project references each part may have: the design's edges (Cli → {Lab, Node}, Lab → {Node, Calibration},
     /// Node → {Hardware, Acquisition, Distillation, ClassicalChannel, Kme, Emulation}, Hardware → Protocol,
-    /// Emulation → Protocol) plus Core, which everything may reference.
+    /// Emulation → Protocol) plus Core, which everything may reference. Audit (the tamper-evident log, issue 15) is a
+    /// leaf beside Kme: Node composes it; Cli verifies logs with it through Node's reference.
     /// </summary>
     public static readonly IReadOnlyDictionary<string, string[]> AllowedReferences = new Dictionary<string, string[]>
     {
@@ -24,10 +25,11 @@ internal static class Parts
         ["Distillation"] = ["Core"],
         ["ClassicalChannel"] = ["Core"],
         ["Kme"] = ["Core"],
+        ["Audit"] = ["Core"],
         ["Calibration"] = ["Core"],
         ["Monitoring"] = ["Core"],
         ["Emulation"] = ["Protocol", "Core"],
-        ["Node"] = ["Hardware", "Acquisition", "Distillation", "ClassicalChannel", "Kme", "Emulation", "Monitoring", "Core"],
+        ["Node"] = ["Hardware", "Acquisition", "Distillation", "ClassicalChannel", "Kme", "Audit", "Emulation", "Monitoring", "Core"],
         ["Lab"] = ["Node", "Calibration", "Monitoring", "Core"],
         ["Cli"] = ["Lab", "Node", "Core"],
     };

@@ -76,6 +76,18 @@ public sealed class NodeStartupErrorTests : IDisposable
     }
 
     [Fact]
+    public async Task An_audit_log_without_its_key_is_a_file_error_naming_the_key_file()
+    {
+        File.WriteAllText(Path.Combine(_dir, "bob-audit.jsonl"), "");
+        string key = Path.Combine(_dir, "bob-audit.key");
+        File.Delete(key);
+        var (code, line) = await Start("bob", Config("bob"));
+        Assert.Equal(NodeExitCode.Files, code);
+        Assert.Contains(key, line);
+        Assert.False(File.Exists(key));
+    }
+
+    [Fact]
     public async Task A_missing_pre_shared_secret_is_a_file_error_naming_the_field_and_the_file()
     {
         File.Delete(Path.Combine(_dir, "pre-shared.secret"));

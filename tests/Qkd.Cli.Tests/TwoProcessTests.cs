@@ -85,5 +85,20 @@ public sealed class TwoProcessTests : IDisposable
         var redeemed = bobPool.TakeAsSlave(NodeSetup.MasterSae, NodeSetup.SlaveSae, ids);
         Assert.Equal(delivered.Select(k => Convert.ToHexString(k.Key)), redeemed.Select(k => Convert.ToHexString(k.Key)));
         Assert.Throws<KeyNotFoundException>(() => bobPool.TakeAsSlave(NodeSetup.MasterSae, NodeSetup.SlaveSae, ids.Take(1).ToList()));
+
+        // Both audit logs verify, Bob's across his SIGKILL, and tell the story: starts with the config's hash, sessions, the broken one.
+        foreach (string role in new[] { "alice", "bob" })
+        {
+            var (code, output, error) = Cli.Run("audit", "verify", Path.Combine(_dir, $"{role}-audit.jsonl"), "--config", Path.Combine(_dir, $"{role}.json")).GetAwaiter().GetResult();
+            Assert.True(code == 0, $"{role}: {output}{error}");
+            Assert.StartsWith("OK: ", output);
+        }
+        string aliceAudit = File.ReadAllText(Path.Combine(_dir, "alice-audit.jsonl")), bobAudit = File.ReadAllText(Path.Combine(_dir, "bob-audit.jsonl"));
+        Assert.Contains("\"kind\":\"nodeStarted\"", aliceAudit);
+        Assert.Contains("\"configSha256\":\"", aliceAudit);
+        Assert.Contains("\"kind\":\"sessionAborted\"", aliceAudit);
+        Assert.Contains("\"kind\":\"sessionEnded\",\"session\":", aliceAudit);
+        Assert.Contains("\"kind\":\"nodeStopped\"", aliceAudit);
+        Assert.Equal(2, bobAudit.Split("\"kind\":\"nodeStarted\"").Length - 1);
     }
 }

@@ -37,20 +37,22 @@ public sealed class EtsiKeyDeliveryServer : IAsyncDisposable
     private int _state; // 0 new, 1 started, 2 stopped
 
     /// <summary>Loads the certificates named by <paramref name="options"/>.</summary>
-    public EtsiKeyDeliveryServer(KeyDeliveryOptions options, IKeyPool pool, IReservationNotifier notifier, ILoggerFactory? loggerFactory = null)
-        : this(options, KeyDeliveryCertificates.Load(options), pool, notifier, loggerFactory, ownsCertificates: true)
+    /// <param name="audit">Told of every key handed out (IDs only) before the answer is written; null: no one.</param>
+    public EtsiKeyDeliveryServer(KeyDeliveryOptions options, IKeyPool pool, IReservationNotifier notifier, ILoggerFactory? loggerFactory = null,
+        IKeyDeliveryAudit? audit = null)
+        : this(options, KeyDeliveryCertificates.Load(options), pool, notifier, loggerFactory, ownsCertificates: true, audit)
     {
     }
 
     /// <summary>With certificates already loaded (the caller keeps ownership of them).</summary>
     public EtsiKeyDeliveryServer(KeyDeliveryOptions options, KeyDeliveryCertificates certificates, IKeyPool pool,
-        IReservationNotifier notifier, ILoggerFactory? loggerFactory = null)
-        : this(options, certificates, pool, notifier, loggerFactory, ownsCertificates: false)
+        IReservationNotifier notifier, ILoggerFactory? loggerFactory = null, IKeyDeliveryAudit? audit = null)
+        : this(options, certificates, pool, notifier, loggerFactory, ownsCertificates: false, audit)
     {
     }
 
     private EtsiKeyDeliveryServer(KeyDeliveryOptions options, KeyDeliveryCertificates certificates, IKeyPool pool,
-        IReservationNotifier notifier, ILoggerFactory? loggerFactory, bool ownsCertificates)
+        IReservationNotifier notifier, ILoggerFactory? loggerFactory, bool ownsCertificates, IKeyDeliveryAudit? audit)
     {
         ArgumentNullException.ThrowIfNull(pool);
         ArgumentNullException.ThrowIfNull(notifier);
@@ -91,7 +93,7 @@ public sealed class EtsiKeyDeliveryServer : IAsyncDisposable
         var authenticator = new SaeAuthenticator(options, certificates.TrustedClientCas, certificates.Revocation);
         var lifetime = _app.Services.GetRequiredService<IHostApplicationLifetime>();
         var handler = new KeyDeliveryHandler(options, pool, notifier, authenticator,
-            loggerFactory.CreateLogger("Qkd.Kme.Delivery"), lifetime.ApplicationStopping, _metrics);
+            loggerFactory.CreateLogger("Qkd.Kme.Delivery"), lifetime.ApplicationStopping, _metrics, audit);
         _app.Run(handler.HandleAsync);
     }
 

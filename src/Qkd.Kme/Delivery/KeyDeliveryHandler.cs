@@ -32,11 +32,14 @@ public sealed partial class KeyDeliveryHandler
     private readonly ILogger _logger;
     private readonly CancellationToken _stopping;
     private readonly KeyDeliveryMetrics? _metrics;
+    private readonly IKeyDeliveryAudit? _audit;
 
     public KeyDeliveryHandler(KeyDeliveryOptions options, IKeyPool pool, IReservationNotifier notifier,
-        SaeAuthenticator authenticator, ILogger logger, CancellationToken stopping = default, KeyDeliveryMetrics? metrics = null)
+        SaeAuthenticator authenticator, ILogger logger, CancellationToken stopping = default, KeyDeliveryMetrics? metrics = null,
+        IKeyDeliveryAudit? audit = null)
     {
         _metrics = metrics;
+        _audit = audit;
         _options = options.Validate();
         _pool = pool;
         _notifier = notifier;
@@ -204,6 +207,7 @@ public sealed partial class KeyDeliveryHandler
                 LogNotifyFailed(e.Message, caller.SaeId, slaveSaeId, keys.Count);
                 throw KeyDeliveryException.Unavailable("the reservation could not be confirmed by the peer KME; these keys are not handed out, try again");
             }
+            _audit?.KeysDelivered("enc_keys", caller.SaeId, slaveSaeId, KeyIdsOf(keys));
             int keyBytes = _pool.KeySizeBits / 8;
             await WriteAsync(context, 200, EtsiJson.KeyContainerSize(keys.Count, keyBytes), w => EtsiJson.WriteKeyContainer(w, keys));
             LogServed(context.Request.Method, context.Request.Path.Value!, caller.SaeId, 200, keys.Count);
@@ -251,6 +255,7 @@ public sealed partial class KeyDeliveryHandler
         }
         try
         {
+            _audit?.KeysDelivered("dec_keys", masterSaeId, caller.SaeId, KeyIdsOf(keys));
             int keyBytes = _pool.KeySizeBits / 8;
             await WriteAsync(context, 200, EtsiJson.KeyContainerSize(keys.Count, keyBytes), w => EtsiJson.WriteKeyContainer(w, keys));
             LogServed(context.Request.Method, context.Request.Path.Value!, caller.SaeId, 200, keys.Count);
@@ -260,6 +265,13 @@ public sealed partial class KeyDeliveryHandler
             foreach (var key in keys)
                 CryptographicOperations.ZeroMemory(key.Key);
         }
+    }
+
+    private static Guid[] KeyIdsOf(IReadOnlyList<DeliveredKey> keys)
+    {
+        var ids = new Guid[keys.Count];
+        for (int i = 0; i < ids.Length; i++) ids[i] = keys[i].Id;
+        return ids;
     }
 
     private async Task<ReadOnlyMemory<byte>> ReadBodyAsync(HttpContext context)

@@ -24,7 +24,7 @@ public sealed class MetricsServer : IAsyncDisposable
 {
     /// <summary>The meters served: the node's, the key pool's and the acquisition loop's.</summary>
     public static IReadOnlyList<string> ExportedMeters { get; } = [NodeMetrics.MeterName, PeripheralMetrics.MeterName, Kme.Pool.KeyPoolMetrics.MeterName, Acquisition.Loop.AcquisitionMetrics.MeterName,
-        Monitoring.MonitorMetrics.MeterName];
+        Monitoring.MonitorMetrics.MeterName, Audit.AuditLog.MeterName];
 
     private readonly IPEndPoint _listen;
     private readonly WebApplication _app;

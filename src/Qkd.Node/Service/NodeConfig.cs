@@ -91,6 +91,9 @@ public sealed record NodeConfig
     /// <summary>The Prometheus scrape endpoint; null (no "metrics" section) runs the node without one.</summary>
     public MetricsConfig? Metrics { get; init; }
 
+    /// <summary>The tamper-evident audit log and its key (src/Qkd.Audit); null (no "audit" section): none.</summary>
+    public Audit.AuditLogOptions? Audit { get; init; }
+
     /// <summary>
     /// Unset (the default, and what `qkd node init` writes): Alice's symbols, Bob's squashing and the distillers'
     /// randomness come from the OS CSPRNG, under fresh keys every session. Set: they follow from this seed and the
@@ -220,6 +223,7 @@ public sealed record NodeConfig
             foreach (string problem in Metrics.Problems()) yield return problem;
         if (Monitor is not null)
             foreach (string problem in Monitor.Problems()) yield return problem;
+        foreach (string problem in Audit?.Problems() ?? []) yield return problem;
         if (KeyDelivery is not null)
         {
             string? problem = null;

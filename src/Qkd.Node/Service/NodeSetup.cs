@@ -44,6 +44,7 @@ public static class NodeSetup
         WritePrivate(Path("pre-shared.secret"), RandomNumberGenerator.GetBytes(4 << 20));
         OperatorKey.WriteNewKeyFile(Path("alice-operator.key"));
         OperatorKey.WriteNewKeyFile(Path("bob-operator.key"));
+        foreach (string role in new[] { "alice", "bob" }) Audit.AuditKey.WriteNewKeyFile(Path($"{role}-audit.key"));
 
         // One clock reading for every certificate: a leaf must never outlive its CA, even by the milliseconds between calls.
         var now = DateTimeOffset.UtcNow;
@@ -78,6 +79,7 @@ public static class NodeSetup
             DurationSeconds = durationSeconds,
             Sessions = sessions,
             BlockSizeBits = blockSizeBits,
+            Audit = new Audit.AuditLogOptions($"{role}-audit.jsonl", $"{role}-audit.key"),
         };
         string alice = Path("alice.json"), bob = Path("bob.json");
         File.WriteAllText(alice, JsonSerializer.Serialize(Config("alice", "kme-alice", "kme-bob", basePort + 3, MasterSae, SlaveSae), NodeJson.Config));

@@ -128,6 +128,10 @@ public sealed class QkdNodeService(NodeConfig config, ILoggerFactory loggers, IH
         string preSharedSecret = config.PathOf(config.ClassicalChannel.PreSharedSecretFile);
         using var pad = Step(NodeStartupFailure.Files, e => FieldNaming(e, "classicalChannel.stateDirectory", ("classicalChannel.preSharedSecretFile", preSharedSecret)),
             () => AuthenticationPadStore.Open(preSharedSecret, stateDirectory, end));
+        var (auditLog, auditKey) = config.Audit is { } auditConfig ? Step(NodeStartupFailure.Files, "audit", () => Audit.AuditLog.OpenConfigured(auditConfig, config.BaseDirectory)) : default;
+        using var auditFiles = auditKey; using var auditLogFile = auditLog;
+        Audit.IAuditLog audit = (Audit.IAuditLog?)auditLog ?? Audit.NullAuditLog.Instance;
+        auditLog?.WriteNodeStarted(config.Role, config.LinkId, config.SourceFile);
         using var metrics = new NodeMetrics(config.LinkId, config.Role);
         using var linkMonitor = LinkMonitor = new NodeLinkMonitor(config.Monitor, config.LinkId, config.Role, loggers.CreateLogger("qkd.monitor"));
         using var frameSyncMetrics = new FrameSyncMetrics(config.LinkId, config.Role);
@@ -229,7 +233,8 @@ public sealed class QkdNodeService(NodeConfig config, ILoggerFactory loggers, IH
                         [("keyDelivery.serverKeyPath", resolved.ServerKeyPath), ("keyDelivery.serverCertificatePath", resolved.ServerCertificatePath),
                          .. resolved.TrustedClientCaPaths.Select(path => ("keyDelivery.trustedClientCaPaths", (string?)path)),
                          .. resolved.ClientCrlPaths.Select(path => ("keyDelivery.clientCrlPaths", (string?)path))]),
-                    () => new EtsiKeyDeliveryServer(resolved, pool, kmeSync, loggers));
+                    () => new EtsiKeyDeliveryServer(resolved, pool, kmeSync, loggers,
+                        new KeyDeliveryAuditCallback((operation, master, slave, ids) => audit.Write(Audit.AuditEvent.KeysDelivered(operation, master, slave, ids)))));
                 await StepAsync(NodeStartupFailure.Network, "keyDelivery.port", () => server.StartAsync(stoppingToken)).ConfigureAwait(false);
                 KeyDeliveryAddress = server.BaseAddress;
                 _logger.LogInformation("ETSI GS QKD 014 key delivery on {Address}", server.BaseAddress);
@@ -257,6 +262,7 @@ public sealed class QkdNodeService(NodeConfig config, ILoggerFactory loggers, IH
                     await entropy.WaitUntilHealthyAsync(stoppingToken).ConfigureAwait(false);
                 }
                 metrics.SessionStarted();
+                audit.Write(Audit.AuditEvent.SessionStarted());
                 // A gate that closes mid-session (interlock opened, bright light) ends the session at once.
                 using var sessionStop = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
                 string? stoppedBy = null;
@@ -280,6 +286,7 @@ public sealed class QkdNodeService(NodeConfig config, ILoggerFactory loggers, IH
                         : await RunBobSessionAsync((IPEndPoint)endpoint, fibre, devices, end, pad, counter, ledger, sink, metrics, sessionStop.Token).ConfigureAwait(false);
                     SessionsRun++;
                     metrics.SessionCompleted();
+                    audit.Write(Audit.AuditEvent.SessionEnded(summary.Session, summary.Closing));
                     var account = pad.Account;
                     _logger.LogInformation("Session {Session}: {Closing}; pool: {Available} keys to hand out, {Held} held for the peer; " +
                         "authentication pad: {Used} bits used by tags in this process, {Replenished} replenished from key, {Remaining} left",
@@ -291,12 +298,14 @@ public sealed class QkdNodeService(NodeConfig config, ILoggerFactory loggers, IH
                 catch (OperationCanceledException) when (!stoppingToken.IsCancellationRequested && sessionStop.IsCancellationRequested)
                 {
                     metrics.SessionAborted(SessionAbortReason.KeyGenerationBlocked);
+                    audit.Write(Audit.AuditEvent.SessionAborted($"key generation blocked: {stoppedBy}"));
                     _logger.LogWarning("Session stopped: key generation is blocked ({Reason}); it resumes when the gate opens again", stoppedBy);
                 }
                 catch (Exception e) when (e is ClassicalChannelClosedException or IOException or InvalidDataException or Protocol.DeviceException or TimeoutException or SocketException
                                            or Core.Random.EntropySourceUnavailableException)
                 {
                     metrics.SessionAborted(SessionAbortReason.Of(e));
+                    audit.Write(Audit.AuditEvent.SessionAborted(e.Message));
                     _logger.LogWarning("Session broken: {Error}; opening a new one", e.Message);
                     await Task.Delay(RetryDelay, stoppingToken).ConfigureAwait(false);
                 }
@@ -311,6 +320,7 @@ public sealed class QkdNodeService(NodeConfig config, ILoggerFactory loggers, IH
         }
         finally
         {
+            if (stoppingToken.IsCancellationRequested) audit.Write(Audit.AuditEvent.NodeStopped("stopped on request"));
             if (server is not null) await server.DisposeAsync().ConfigureAwait(false);
         }
     }
@@ -330,7 +340,7 @@ public sealed class QkdNodeService(NodeConfig config, ILoggerFactory loggers, IH
 
     /// <summary>Failures of the environment (files, addresses, devices) that a start-up step turns into a named one.</summary>
     private static bool IsEnvironmental(Exception e) => e is IOException or UnauthorizedAccessException or InvalidDataException or AuthenticationPadStaleException
-        or OperatorKeyException or System.Data.Common.DbException or System.Security.Cryptography.CryptographicException
+        or OperatorKeyException or Audit.AuditLogException or System.Data.Common.DbException or System.Security.Cryptography.CryptographicException
         or InvalidOperationException or ArgumentException or SocketException or Protocol.DeviceException;
 
     private static T Step<T>(NodeStartupFailure failure, string field, Func<T> step) => Step(failure, _ => field, step);

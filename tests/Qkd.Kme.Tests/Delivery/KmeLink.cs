@@ -77,7 +77,7 @@ public sealed class KmeLink : IAsyncDisposable
     /// </summary>
     public static async Task<KmeLink> StartAsync(TestCertificates certificates, int blocks, int keysPerBlock,
         Func<KmeRole, IKeyPool>? poolFactory = null, IReservationNotifier? aliceNotifier = null, int maxKeyPerRequest = 16,
-        Microsoft.Extensions.Logging.ILoggerFactory? loggerFactory = null)
+        Microsoft.Extensions.Logging.ILoggerFactory? loggerFactory = null, IKeyDeliveryAudit? aliceAudit = null, IKeyDeliveryAudit? bobAudit = null)
     {
         poolFactory ??= role => new InMemoryKeyPool(role, LinkId, KeySizeBits);
         var link = new KmeLink(certificates, poolFactory(KmeRole.Alice), poolFactory(KmeRole.Bob));
@@ -89,8 +89,8 @@ public sealed class KmeLink : IAsyncDisposable
         var bobSaes = BobSaeIds.Select(id => new SaeIdentity(id, CertificateSubjectCn: id)).ToArray();
         link.AliceOptions = Options("KME-ALICE", "KME-BOB", aliceSaes, bobSaes, certificates, maxKeyPerRequest);
         var bobOptions = Options("KME-BOB", "KME-ALICE", bobSaes, aliceSaes, certificates, maxKeyPerRequest);
-        link.Alice = new EtsiKeyDeliveryServer(link.AliceOptions, link.AlicePool, aliceNotifier ?? new PoolReservationNotifier(link.BobPool), loggerFactory);
-        link.Bob = new EtsiKeyDeliveryServer(bobOptions, link.BobPool, new PoolReservationNotifier(link.AlicePool), loggerFactory);
+        link.Alice = new EtsiKeyDeliveryServer(link.AliceOptions, link.AlicePool, aliceNotifier ?? new PoolReservationNotifier(link.BobPool), loggerFactory, aliceAudit);
+        link.Bob = new EtsiKeyDeliveryServer(bobOptions, link.BobPool, new PoolReservationNotifier(link.AlicePool), loggerFactory, bobAudit);
         await link.Alice.StartAsync();
         await link.Bob.StartAsync();
         return link;
