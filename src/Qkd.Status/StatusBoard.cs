@@ -24,7 +24,7 @@ public sealed class StatusBoard
     private readonly TimeProvider _clock;
     private readonly IAlarmFeed _alarms;
     private readonly Func<KeyPoolSizes?> _pool;
-    private readonly Func<IReadOnlyList<DeviceHealth>> _devices;
+    private Func<IReadOnlyList<DeviceHealth>> _devices;
     private readonly Ring<BlockPoint> _blocks = new(BlockHistory);
     private readonly Ring<PoolPoint> _poolSamples = new(PoolHistory);
     private double? _lastQberZ, _lastQberX, _lastTransmittance;
@@ -54,6 +54,9 @@ public sealed class StatusBoard
     public string Role { get; }
 
     public DateTimeOffset RunningSince { get; }
+
+    /// <summary>Replaces the devices' source (a node opens its devices after its metrics listener).</summary>
+    public void ShowDevices(Func<IReadOnlyList<DeviceHealth>> devices) => Volatile.Write(ref _devices, devices ?? throw new ArgumentNullException(nameof(devices)));
 
     /// <summary>One distilled block (Bob's distiller reports every block; call from any thread).</summary>
     public void RecordBlock(BlockReport block)
@@ -88,7 +91,7 @@ public sealed class StatusBoard
             .OrderBy(a => a.RaisedAt)
             .Select(a => new AlarmEntry(a.Kind, a.ThreatensSecurity, a.IsRaised, a.RaisedAt, a.ClearedAt, a.BlockId, a.Message, Finite(a.Value), Finite(a.Threshold)))
             .ToList();
-        var devices = _devices();
+        var devices = Volatile.Read(ref _devices)();
         KeyPoolSizes? pool = SafePool();
         lock (_lock)
         {

@@ -8,11 +8,12 @@ internal static class Parts
 {
     /// <summary>Every product assembly under src/, by part name (the project is src/Qkd.{name}/Qkd.{name}.csproj).</summary>
     public static readonly string[] All =
-        ["Core", "Protocol", "Hardware", "Acquisition", "Distillation", "ClassicalChannel", "Kme", "Calibration", "Emulation", "Node", "Lab", "Cli"];
+        ["Core", "Protocol", "Hardware", "Acquisition", "Distillation", "ClassicalChannel", "Kme", "Calibration", "Emulation", "Status", "Node", "Lab", "Cli"];
 
     /// <summary>
     /// The project references each part may have: the design's edges (Cli → {Lab, Node}, Lab → {Node, Calibration},
-    /// Node → {Hardware, Acquisition, Distillation, ClassicalChannel, Kme, Emulation}, Hardware → Protocol,
+    /// Node → {Hardware, Acquisition, Distillation, ClassicalChannel, Kme, Emulation, Status},
+    /// Status → {Hardware, Distillation, Kme} (the operator's page reads their public state), Hardware → Protocol,
     /// Emulation → Protocol) plus Core, which everything may reference.
     /// </summary>
     public static readonly IReadOnlyDictionary<string, string[]> AllowedReferences = new Dictionary<string, string[]>
@@ -26,7 +27,8 @@ internal static class Parts
         ["Kme"] = ["Core"],
         ["Calibration"] = ["Core"],
         ["Emulation"] = ["Protocol", "Core"],
-        ["Node"] = ["Hardware", "Acquisition", "Distillation", "ClassicalChannel", "Kme", "Emulation", "Core"],
+        ["Status"] = ["Hardware", "Distillation", "Kme", "Core"],
+        ["Node"] = ["Hardware", "Acquisition", "Distillation", "ClassicalChannel", "Kme", "Emulation", "Status", "Core"],
         ["Lab"] = ["Node", "Calibration", "Core"],
         ["Cli"] = ["Lab", "Node", "Core"],
     };

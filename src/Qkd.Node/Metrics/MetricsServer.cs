@@ -8,6 +8,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using OpenTelemetry.Metrics;
+using Qkd.Status;
 
 namespace Qkd.Node.Metrics;
 
@@ -17,7 +18,8 @@ namespace Qkd.Node.Metrics;
 /// the node's meters (<see cref="ExportedMeters"/>); the exporter turns "qkd.acquisition.tags" into
 /// qkd_acquisition_tags_total, adds a unit suffix for UCUM units ("bit", "s"; none for annotations like "{key}"),
 /// writes HELP and TYPE lines and the tags as escaped labels. Usage: construct, <see cref="StartAsync"/>, read
-/// <see cref="BaseAddress"/>, dispose.
+/// <see cref="BaseAddress"/>, dispose. Given a <see cref="StatusBoard"/>, the same listener also serves the operator's
+/// status page (<c>/status</c>, <c>/status.json</c>; Qkd.Status), under the same access rules.
 /// </summary>
 public sealed class MetricsServer : IAsyncDisposable
 {
@@ -28,7 +30,7 @@ public sealed class MetricsServer : IAsyncDisposable
     private readonly WebApplication _app;
     private int _state; // 0 new, 1 started, 2 stopped
 
-    public MetricsServer(IPEndPoint listen, ILoggerFactory? loggerFactory = null)
+    public MetricsServer(IPEndPoint listen, ILoggerFactory? loggerFactory = null, StatusBoard? status = null)
     {
         _listen = listen;
         // The empty builder reads no appsettings, environment or command line: everything comes from the node config.
@@ -52,6 +54,7 @@ public sealed class MetricsServer : IAsyncDisposable
         _app = builder.Build();
         _app.UseRouting();
         _app.MapPrometheusScrapingEndpoint("/metrics");
+        if (status is not null) _app.MapOperatorStatus(status);
     }
 
     /// <summary>http://address:port actually bound (the real port when the configured one is 0); set by <see cref="StartAsync"/>.</summary>

@@ -49,7 +49,7 @@
   // A chart of points {t (ms), v} per series, drawn into a 600 x 170 SVG with labelled axes.
   function chart(svg, series, options) {
     clear(svg);
-    const W = 600, H = 170, L = 52, R = 8, T = 8, B = 22;
+    const W = 600, H = 170, L = 74, R = 8, T = 8, B = 22;
     const all = series.flatMap((s) => s.points).filter((p) => p.v !== null);
     if (all.length === 0) {
       svg.appendChild(el("text", { x: W / 2, y: H / 2, "text-anchor": "middle", class: "nodata" }, "no data yet"));
@@ -165,7 +165,7 @@
 
     const svg = $("alarm-timeline");
     clear(svg);
-    const W = 600, L = 8, R = 8, now = new Date(doc.generatedAt).getTime(), start = now - 3600e3;
+    const W = 1200, L = 8, R = 8, now = new Date(doc.generatedAt).getTime(), start = now - 3600e3;
     const x = (t) => L + (W - L - R) * (Math.max(t, start) - start) / 3600e3;
     svg.appendChild(el("line", { x1: L, y1: 70, x2: W - R, y2: 70, class: "axis" }));
     svg.appendChild(el("text", { x: L, y: 86, class: "label" }, new Date(start).toLocaleTimeString()));

@@ -87,6 +87,15 @@ internal sealed class BrowserPage
         }
     }
 
+    /// <summary>A PNG of the page as drawn now (for looking at the page while working on it).</summary>
+    public async Task<byte[]> ScreenshotAsync(CancellationToken cancellationToken)
+    {
+        await _cdp.SendAsync("Emulation.setDeviceMetricsOverride",
+            new JsonObject { ["width"] = 1280, ["height"] = 1500, ["deviceScaleFactor"] = 1, ["mobile"] = false }, _session, cancellationToken);
+        var shot = await _cdp.SendAsync("Page.captureScreenshot", new JsonObject { ["format"] = "png", ["captureBeyondViewport"] = true }, _session, cancellationToken);
+        return Convert.FromBase64String(shot.GetProperty("data").GetString()!);
+    }
+
     private void OnEvent(CdpEvent e)
     {
         if (e.SessionId != _session) return;

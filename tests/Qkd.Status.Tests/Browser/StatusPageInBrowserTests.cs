@@ -56,6 +56,9 @@ public class StatusPageInBrowserTests
         Assert.Contains("Key generation stopped by a security alarm", alarmed);
         Assert.Contains("QBER rose to 9.8 %", alarmed);
         Assert.Equal(1, (await page.EvaluateAsync("document.querySelectorAll('#alarm-timeline rect.alarm-security').length", Ct)).GetInt32());
+        // QKD_STATUS_SCREENSHOT=/tmp/status.png keeps a picture of the page at this point, to look at while changing it.
+        if (Environment.GetEnvironmentVariable("QKD_STATUS_SCREENSHOT") is { Length: > 0 } screenshot)
+            await File.WriteAllBytesAsync(screenshot, await page.ScreenshotAsync(Ct), Ct);
 
         // It clears: producing again, the alarm stays in the history.
         alarms.Clear("qber_rise", DateTimeOffset.UtcNow);

@@ -1,3 +1,5 @@
+using Qkd.Kme.Pool;
+
 namespace Qkd.Status;
 
 /// <summary>The key manager's pool as the status page shows it: counts of keys, never key material.</summary>
@@ -5,4 +7,8 @@ namespace Qkd.Status;
 /// <param name="HeldForPeer">Keys held for the peer's applications (dec_keys).</param>
 /// <param name="Capacity">The most keys the pool stores (further keys are dropped and counted).</param>
 /// <param name="KeyBits">Bits per key.</param>
-public sealed record KeyPoolSizes(long AvailableAsMaster, long HeldForPeer, long Capacity, int KeyBits);
+public sealed record KeyPoolSizes(long AvailableAsMaster, long HeldForPeer, long Capacity, int KeyBits)
+{
+    /// <summary>The sizes of a node's pool now (two counts the pool keeps in memory: no database query per request).</summary>
+    public static KeyPoolSizes Of(SqliteKeyPool pool) => new(pool.AvailableAsMaster, pool.HeldForPeer, pool.MaxKeyCount, pool.KeySizeBits);
+}
