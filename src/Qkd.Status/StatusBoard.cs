@@ -101,7 +101,7 @@ public sealed class StatusBoard
             var last = blocks.Count > 0 ? blocks[^1] : null;
             var latest = new LatestValues(last?.BlockId, last?.At, _lastQberZ, _lastQberX, _lastTransmittance, LossDb(_lastTransmittance),
                 KeyRate(blocks, now), _secretBitsTotal, _blocksTotal, _blocksWithoutKey);
-            return new StatusDocument(now, LinkId, Role, RunningSince, Headline(last, alarms, devices), latest, blocks,
+            return new StatusDocument(now, LinkId, Role, RunningSince, Headline(last, alarms, devices, Role), latest, blocks,
                 pool is null ? null : new PoolStatus(pool, _poolSamples.ToList()), devices, alarms);
         }
     }
@@ -109,9 +109,10 @@ public sealed class StatusBoard
     /// <summary>
     /// The headline, in order of what matters most: a raised security alarm stops key generation; before the first block
     /// there is no data; a last block without key means the link is not producing; otherwise it produces, with
-    /// attention asked for a raised non-security alarm or an unhealthy device.
+    /// attention asked for a raised non-security alarm or an unhealthy device. Alice's node never sees blocks (Bob's
+    /// distiller runs the protocol), so her "no data" says where the block figures are.
     /// </summary>
-    public static StatusHeadline Headline(BlockPoint? lastBlock, IReadOnlyList<AlarmEntry> alarms, IReadOnlyList<DeviceHealth> devices)
+    public static StatusHeadline Headline(BlockPoint? lastBlock, IReadOnlyList<AlarmEntry> alarms, IReadOnlyList<DeviceHealth> devices, string role = "bob")
     {
         var security = alarms.Where(a => a.Raised && a.ThreatensSecurity).ToList();
         var warnings = alarms.Where(a => a.Raised && !a.ThreatensSecurity).Select(a => a.Message)
@@ -120,7 +121,7 @@ public sealed class StatusBoard
         if (security.Count > 0)
             return new(Name(HeadlineState.Stopped), "Key generation stopped by a security alarm", string.Join("; ", security.Select(a => a.Message)));
         if (lastBlock is null)
-            return new(Name(HeadlineState.NoData), "No data yet: waiting for the first block",
+            return new(Name(HeadlineState.NoData), role == "alice" ? "No block figures here: Bob's node distils and reports them" : "No data yet: waiting for the first block",
                 warnings.Count > 0 ? string.Join("; ", warnings) : null);
         if (!lastBlock.ProducedKey)
             return new(Name(HeadlineState.Stopped), "Link is not producing key", lastBlock.Reason);

@@ -18,6 +18,7 @@ public class StatusDocumentJsonTests
         foreach (string field in (string[])["generatedAt", "linkId", "role", "runningSince", "headline", "latest", "blocks", "pool", "devices", "alarms"])
             Assert.True(root.TryGetProperty(field, out _), $"status.json has no {field}");
         Assert.Equal("noData", root.GetProperty("headline").GetProperty("state").GetString());
+        Assert.Contains("Bob's node", root.GetProperty("headline").GetProperty("text").GetString()); // Alice never sees blocks
         var latest = root.GetProperty("latest");
         foreach (string field in (string[])["blockId", "blockAt", "qberZPercent", "qberXPercent", "transmittance", "lossDb", "keyRateBitsPerSecond"])
             Assert.Equal(JsonValueKind.Null, latest.GetProperty(field).ValueKind);
