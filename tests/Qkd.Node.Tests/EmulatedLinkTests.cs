@@ -47,6 +47,37 @@ public sealed class EmulatedLinkTests : IDisposable
     }
 
     [Fact]
+    public async Task Over_a_2_ms_round_trip_auto_reconciliation_corrects_with_ldpc_and_the_report_shows_rounds_and_waiting()
+    {
+        // A metro network between the ends: Cascade's ~2,000 rounds would take 4 s per block, far longer than the
+        // block's light, so auto must choose LDPC from the measured round trip; Bob waits at least one round trip per block.
+        var options = Options(LinkProfile.Default.WithDistance(25), 0.25) with
+        {
+            ChannelRoundTrip = TimeSpan.FromMilliseconds(2),
+            Settings = LinkSettings.Default with { BlockSizeBits = 1L << 21, Reconciliation = Distillation.ErrorCorrection.ReconciliationMethod.Auto },
+        };
+        var report = await new EmulatedLinkRunner(options).RunAsync(cancellationToken: TestContext.Current.CancellationToken);
+
+        Assert.False(report.Aborted, report.Reason);
+        Assert.True(report.SecretBits > 0, report.Reason);
+        Assert.True(report.IdenticalKeys);
+        Assert.Equal("ldpc", report.ErrorCorrection.Method);
+        Assert.Equal(0.002, report.ClassicalChannel.EmulatedRoundTripSeconds, 9);
+        var corrected = report.Blocks.Where(b => b.ErrorCorrection is not null).Select(b => b.ErrorCorrection!).ToList();
+        Assert.NotEmpty(corrected);
+        Assert.All(corrected, ec =>
+        {
+            Assert.Equal("ldpc", ec.Method);
+            Assert.True(ec.Rounds >= 1);
+            Assert.True(ec.RoundTripSeconds >= 0.002, $"measured round trip {ec.RoundTripSeconds} s below the emulated 2 ms");
+            Assert.True(ec.WaitSeconds >= 0.002 * 0.99, $"{ec.Rounds} rounds waited only {ec.WaitSeconds} s, less than one round trip");
+        });
+        string json = report.ToJson();
+        Assert.Contains("\"errorCorrection\":", json);
+        Assert.Contains("\"waitSeconds\":", json);
+    }
+
+    [Fact]
     public async Task Intercept_resend_on_every_pulse_aborts_without_key()
     {
         var profile = LinkProfile.Default.WithDistance(25) with { Eavesdropper = EavesdropperSpec.Parse("intercept-resend:1") };

@@ -1,3 +1,4 @@
+using Qkd.Distillation.ErrorCorrection;
 using Qkd.Hardware.Peripherals;
 using Qkd.Node.Devices;
 using Qkd.ClassicalChannel;
@@ -40,10 +41,21 @@ public static class RunCommand
         transport.AcceptOnlyFromAmong("inproc", "pty");
         var replay = new Option<FileInfo?>("--replay") { Description = "Replay a time-tag recording (from `qkd record`) as Bob's tagger; profile and seed come from the file." };
         var acceptDamaged = DamagedRecordings.CreateOption();
+        var channelRoundTrip = new Option<double>("--channel-rtt-ms")
+        {
+            Description = "Round trip of the classical channel between the ends, ms (emulated network latency; default 0, in-process).",
+            DefaultValueFactory = _ => 0,
+        };
+        var reconciliation = new Option<string?>("--reconciliation")
+        {
+            Description = "Error correction: cascade, ldpc or auto (LDPC when Cascade's round trips would outlast the block's light); default: the link settings'.",
+        };
+        reconciliation.AcceptOnlyFromAmong("cascade", "ldpc", "auto");
 
         var command = new Command("run", "Run a QKD link end to end and print a summary.")
         {
             emulator, profile, distance, duration, seed, eavesdropper, report, blockSize, keysDir, verbose, quiet, replay, acceptDamaged, transport,
+            channelRoundTrip, reconciliation,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -60,6 +72,9 @@ public static class RunCommand
                     options = Recording.ReadRunOptions(recording.FullName, parse.GetValue(keysDir)!.FullName, parse.GetValue(blockSize), parse.GetValue(acceptDamaged));
                 else
                     options = EmulatedOptions(parse);
+                options = options with { ChannelRoundTrip = TimeSpan.FromMilliseconds(parse.GetValue(channelRoundTrip)) };
+                if (parse.GetValue(reconciliation) is string method)
+                    options = options with { Settings = options.Settings with { Reconciliation = Enum.Parse<ReconciliationMethod>(method, ignoreCase: true) } };
                 options.Validate();
             }
             catch (Exception e) when (e is LinkProfileException or ArgumentException or IOException or FormatException or System.Text.Json.JsonException)

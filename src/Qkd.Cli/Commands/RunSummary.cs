@@ -46,7 +46,16 @@ internal static class RunSummary
                     $"  {Num(f?.VerificationAndSecrecyCost, "N0"),8}  {b.SecretBits.ToString("N0", c),11}");
             }
         }
-        o.WriteLine($"  error correction     {r.ErrorCorrection.LeakedBits.ToString("N0", c)} bits leaked, f = {Num(r.ErrorCorrection.Efficiency, "F3")}");
+        o.WriteLine($"  error correction     {r.ErrorCorrection.Method}: {r.ErrorCorrection.LeakedBits.ToString("N0", c)} bits leaked, f = {Num(r.ErrorCorrection.Efficiency, "F3")}");
+        var ec = r.Blocks.Where(b => b.ErrorCorrection is not null).Select(b => b.ErrorCorrection!).ToList();
+        if (ec.Count > 0)
+        {
+            // Per block, the network's share: rounds times the round trip is what a distant peer costs, against the light time.
+            double? roundTrip = ec.Select(e => e.RoundTripSeconds).LastOrDefault(t => t is not null);
+            o.WriteLine($"  correction rounds    {ec.Sum(e => e.Rounds).ToString("N0", c)} in {ec.Count} blocks ({Num(ec.Average(e => e.Rounds), "F0")} per block)" +
+                $"   waited {ec.Sum(e => e.WaitSeconds).ToString("F3", c)} s for replies" +
+                (roundTrip is double rtt ? $"   round trip {(rtt * 1e3).ToString("F3", c)} ms" : ""));
+        }
         o.WriteLine($"  verification         {r.Verification.BlocksPassed}/{r.Verification.BlocksVerified} blocks passed ({r.Verification.TagBits}-bit tags)");
         o.WriteLine($"  secret key           {r.SecretBits.ToString("N0", c)} bits   {(r.SecretKeyRateBitsPerSecond / 1e3).ToString("F2", c)} kb/s   {r.SecretKeyRateBitsPerPulse.ToString("E3", c)} bits/pulse");
         o.WriteLine($"  identical keys       {(r.IdenticalKeys ? "yes" : "NO")}   ({r.KeyFiles.BlocksStored} blocks in {Path.GetDirectoryName(r.KeyFiles.Alice)})");

@@ -10,6 +10,8 @@ using Qkd.Core;
 using Qkd.Core.Random;
 using Qkd.Core.Symbols;
 using Qkd.Distillation;
+using Qkd.Emulation.Hosting;
+using Qkd.Distillation.ErrorCorrection;
 using Qkd.Core.Channel;
 using Qkd.Core.Diagnostics;
 using Qkd.Emulation;
@@ -60,7 +62,10 @@ public sealed class EmulatedLinkRunner(EmulatedRunOptions options, ILogger? logg
             runDirectory = Path.Combine(options.KeysDirectory, $"{runName}-{attempt}");
         var aliceStore = new FileKeySink(Path.Combine(runDirectory, "alice"));
         var bobStore = new FileKeySink(Path.Combine(runDirectory, "bob"));
-        var (aliceChannel, bobChannel) = InMemoryClassicalChannel.CreatePair();
+        var (aliceEnd, bobEnd) = InMemoryClassicalChannel.CreatePair();
+        // The network between the ends, when the run gives it one: each message arrives half the round trip after it was sent.
+        using var delayed = options.ChannelRoundTrip > TimeSpan.Zero ? new DelayedChannelPair(aliceEnd, bobEnd, options.ChannelRoundTrip) : null;
+        IClassicalChannel aliceChannel = delayed?.Alice ?? (IClassicalChannel)aliceEnd, bobChannel = delayed?.Bob ?? (IClassicalChannel)bobEnd;
         // Time per pipeline stage, added per batch and per block step (never per event).
         var stages = new StageTimes();
         var alice = new AliceDistiller(aliceChannel, symbols, distillation, aliceStore, choices.Distiller, choices.ToeplitzSeeds) { Stages = stages };
@@ -359,7 +364,7 @@ public sealed class EmulatedLinkRunner(EmulatedRunOptions options, ILogger? logg
             QberZ = correctedBits > 0 ? (double)errorsZ / correctedBits : null,
             QberX = Ratio(errorsX, siftedXInBlocks),
             DecoyState = decoy,
-            ErrorCorrection = new ErrorCorrectionReport("cascade", leaked, shannon > 0 ? leaked / shannon : null, correctedBits,
+            ErrorCorrection = new ErrorCorrectionReport(MethodsOf(corrected), leaked, shannon > 0 ? leaked / shannon : null, correctedBits,
                 corrected.Sum(b => b.ErrorCorrectionFrames), corrected.Sum(b => b.ErrorCorrectionRounds)),
             Verification = new VerificationReport("polynomial hash over GF(2^61-1)",
                 blocks.Count(b => b.VerificationPassed is not null), blocks.Count(b => b.VerificationPassed == true),
@@ -379,7 +384,7 @@ public sealed class EmulatedLinkRunner(EmulatedRunOptions options, ILogger? logg
                 decoder.MultiClicks, decoder.CrossBasisMultiClicks, decoder.InvalidClicks, emulatorCounters,
                 frontEnd?.Clock.Counters.ToDictionary(), frontEnd is null ? null : AcquisitionReport.From(frontEnd)),
             ClassicalChannel = new ClassicalChannelReport(bobChannel.Statistics.MessagesSent, bobChannel.Statistics.BytesSent,
-                aliceChannel.Statistics.MessagesSent, aliceChannel.Statistics.BytesSent),
+                aliceChannel.Statistics.MessagesSent, aliceChannel.Statistics.BytesSent, options.ChannelRoundTrip.TotalSeconds),
             Devices = deviceReports,
             DeviceLog = deviceLog,
             Recording = options.ReplayIntegrity,
@@ -388,13 +393,40 @@ public sealed class EmulatedLinkRunner(EmulatedRunOptions options, ILogger? logg
                 Finite(b.QberZ), Finite(b.QberX), Finite(b.QberEstimateUsedForCorrection), b.LeakedErrorCorrectionBits,
                 Finite(b.ErrorCorrectionEfficiency), b.ErrorCorrectionRounds, b.VerificationPassed,
                 Finite(b.Bounds?.PhaseErrorRateZUpper ?? double.NaN), Finite(b.Bounds?.SinglePhotonEventsZLower ?? double.NaN),
-                b.SecretBits) { FiniteKey = FiniteKeyBlockReport.From(b) }).ToList(),
+                b.SecretBits) { FiniteKey = FiniteKeyBlockReport.From(b), ErrorCorrection = ErrorCorrectionOf(b) }).ToList(),
             FiniteKeyAnalysis = FiniteKeyAnalysisReport.From(settings.Distillation()),
             Performance = performance,
         };
     }
 
+    /// <summary>The methods that corrected the blocks, e.g. "cascade", "ldpc" or, when <c>auto</c> switched, "cascade+ldpc".</summary>
+    private static string MethodsOf(IEnumerable<BlockResult> corrected)
+    {
+        var methods = corrected.Select(b => MethodName(b.Reconciliation)).Distinct().Order(StringComparer.Ordinal).ToList();
+        return methods.Count == 0 ? "none" : string.Join('+', methods);
+    }
+
+    private static string MethodName(ReconciliationMethod method) => method.ToString().ToLowerInvariant();
+
+    private static BlockErrorCorrectionReport? ErrorCorrectionOf(BlockResult b) =>
+        b.ErrorCorrectionFrames == 0 ? null
+        : new BlockErrorCorrectionReport(MethodName(b.Reconciliation), b.ErrorCorrectionFrames, b.ErrorCorrectionRounds, b.ErrorCorrectionFrameRounds,
+            b.ErrorCorrectionWaitSeconds, b.RoundTripSeconds, Finite(b.LightSeconds), b.ErrorCorrectionDecodeFailures, b.ErrorCorrectionRevealedBits);
+
     private static double? Ratio(long numerator, long denominator) => denominator == 0 ? null : (double)numerator / denominator;
 
     private static double? Finite(double value) => double.IsFinite(value) ? value : null;
+}
+
+/// <summary>Both ends of an in-process channel behind the emulated network latency, disposed together.</summary>
+internal sealed class DelayedChannelPair(IClassicalChannel alice, IClassicalChannel bob, TimeSpan roundTrip) : IDisposable
+{
+    public DelayedClassicalChannel Alice { get; } = new(alice, roundTrip / 2);
+    public DelayedClassicalChannel Bob { get; } = new(bob, roundTrip / 2);
+
+    public void Dispose()
+    {
+        Alice.Dispose();
+        Bob.Dispose();
+    }
 }

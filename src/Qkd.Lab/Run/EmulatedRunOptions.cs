@@ -64,8 +64,16 @@ public sealed record EmulatedRunOptions
     /// <summary>Pulses the run emits: pulse rate x duration.</summary>
     public long Pulses => (long)Math.Round(Settings.PulseRateHz * DurationSeconds);
 
+    /// <summary>
+    /// Round trip of the classical channel between the two ends (zero: none beyond the in-process pair's). A real link's
+    /// channel crosses a network; a metro link has about 0.1–2 ms, and Cascade's thousands of rounds feel it.
+    /// </summary>
+    public TimeSpan ChannelRoundTrip { get; init; }
+
     public void Validate()
     {
+        if (ChannelRoundTrip < TimeSpan.Zero || ChannelRoundTrip > TimeSpan.FromSeconds(10))
+            throw new ArgumentException($"The channel round trip must be between 0 and 10 s, got {ChannelRoundTrip.TotalMilliseconds} ms.");
         Profile.Validate();
         ArgumentNullException.ThrowIfNull(Settings);
         Settings.Validate();

@@ -143,7 +143,9 @@ public sealed record AcquisitionReport(long Tags, IReadOnlyDictionary<string, lo
     }
 }
 
-public sealed record ClassicalChannelReport(long MessagesBobToAlice, long BytesBobToAlice, long MessagesAliceToBob, long BytesAliceToBob);
+/// <param name="EmulatedRoundTripSeconds">The network round trip the run put between the ends (0: in-process, none).</param>
+public sealed record ClassicalChannelReport(long MessagesBobToAlice, long BytesBobToAlice, long MessagesAliceToBob, long BytesAliceToBob,
+    double EmulatedRoundTripSeconds = 0);
 
 public sealed record KeyFilesReport(string Alice, string Bob, int BlocksStored, long BitsStoredAtAlice, long BitsStoredAtBob);
 
@@ -166,4 +168,19 @@ public sealed record BlockReport(
 {
     /// <summary>The block's decoy bounds, phase error bound and finite-key terms; null when estimation did not run.</summary>
     public FiniteKeyBlockReport? FiniteKey { get; init; }
+
+    /// <summary>How the block was corrected and what the network cost it; null when correction did not run.</summary>
+    public BlockErrorCorrectionReport? ErrorCorrection { get; init; }
 }
+
+/// <summary>One block's error correction: the method chosen, its message rounds and the time Bob waited on Alice.</summary>
+/// <param name="Method">"cascade" or "ldpc" (on <c>auto</c>, what the measured round trip chose).</param>
+/// <param name="Rounds">Message round trips of the block (all frames corrected together, one message pair per round).</param>
+/// <param name="FrameRounds">The rounds the frames would have needed one after another.</param>
+/// <param name="WaitSeconds">Wall time Bob waited for Alice's replies: the network's round trips plus her work.</param>
+/// <param name="RoundTripSeconds">The channel round trip Bob had measured when he chose the method (null before any).</param>
+/// <param name="LightSeconds">The light time of the block's pulses (null without a pulse rate): the wait must stay well below it to keep up.</param>
+/// <param name="DecodeFailures">LDPC: frames whose first syndrome did not decode (then corrected by blind rounds).</param>
+/// <param name="RevealedBits">LDPC: bits revealed by blind rounds (part of the block's leak).</param>
+public sealed record BlockErrorCorrectionReport(string Method, int Frames, int Rounds, int FrameRounds, double WaitSeconds,
+    double? RoundTripSeconds, double? LightSeconds, int DecodeFailures, long RevealedBits);
