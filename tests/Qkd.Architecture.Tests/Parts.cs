@@ -8,13 +8,14 @@ internal static class Parts
 {
     /// <summary>Every product assembly under src/, by part name (the project is src/Qkd.{name}/Qkd.{name}.csproj).</summary>
     public static readonly string[] All =
-        ["Core", "Protocol", "Hardware", "Acquisition", "Distillation", "ClassicalChannel", "Kme", "Audit", "Calibration", "Monitoring", "Emulation", "Node", "Lab", "Cli"];
+        ["Core", "Protocol", "Hardware", "Acquisition", "Distillation", "ClassicalChannel", "Kme", "Audit", "Calibration", "Monitoring", "Emulation", "Status", "Node", "Lab", "Cli"];
 
     /// <summary>
     /// The project references each part may have: the design's edges (Cli → {Lab, Node}, Lab → {Node, Calibration},
     /// Node → {Hardware, Acquisition, Distillation, ClassicalChannel, Kme, Emulation}, Hardware → Protocol,
-    /// Emulation → Protocol) plus Core, which everything may reference. Audit (the tamper-evident log, issue 15) is a
-    /// leaf beside Kme: Node composes it; Cli verifies logs with it through Node's reference.
+    /// Emulation → Protocol) plus Core, which everything may reference, and issue 15's parts: Audit (the tamper-evident
+    /// log) and Monitoring (the link monitor), leaves beside Kme that Node composes (Lab runs the monitor too), and
+    /// Status (the operator's page), which reads the public state of Hardware, Distillation and Kme.
     /// </summary>
     public static readonly IReadOnlyDictionary<string, string[]> AllowedReferences = new Dictionary<string, string[]>
     {
@@ -29,7 +30,8 @@ internal static class Parts
         ["Calibration"] = ["Core"],
         ["Monitoring"] = ["Core"],
         ["Emulation"] = ["Protocol", "Core"],
-        ["Node"] = ["Hardware", "Acquisition", "Distillation", "ClassicalChannel", "Kme", "Audit", "Emulation", "Monitoring", "Core"],
+        ["Status"] = ["Hardware", "Distillation", "Kme", "Core"],
+        ["Node"] = ["Hardware", "Acquisition", "Distillation", "ClassicalChannel", "Kme", "Audit", "Emulation", "Monitoring", "Status", "Core"],
         ["Lab"] = ["Node", "Calibration", "Monitoring", "Core"],
         ["Cli"] = ["Lab", "Node", "Core"],
     };

@@ -9,6 +9,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using OpenTelemetry.Metrics;
+using Qkd.Status;
 
 namespace Qkd.Node.Metrics;
 
@@ -18,7 +19,8 @@ namespace Qkd.Node.Metrics;
 /// the node's meters (<see cref="ExportedMeters"/>); the exporter turns "qkd.acquisition.tags" into
 /// qkd_acquisition_tags_total, adds a unit suffix for UCUM units ("bit", "s"; none for annotations like "{key}"),
 /// writes HELP and TYPE lines and the tags as escaped labels. Usage: construct, <see cref="StartAsync"/>, read
-/// <see cref="BaseAddress"/>, dispose.
+/// <see cref="BaseAddress"/>, dispose. Given a <see cref="StatusBoard"/>, the same listener also serves the operator's
+/// status page (<c>/status</c>, <c>/status.json</c>; Qkd.Status), under the same access rules.
 /// </summary>
 public sealed class MetricsServer : IAsyncDisposable
 {
@@ -32,7 +34,9 @@ public sealed class MetricsServer : IAsyncDisposable
 
     /// <param name="monitor">With a link monitor, `GET /events` serves its alarms and estimates as JSON and `GET /events/stream`
     /// the same snapshot then every raise and clear as server-sent events (`event: raised|cleared`, `id:` the change's sequence).</param>
-    public MetricsServer(IPEndPoint listen, ILoggerFactory? loggerFactory = null, NodeLinkMonitor? monitor = null)
+    /// <param name="status">With a status board, the operator's page (Qkd.Status) on the same listener.</param>
+    public MetricsServer(IPEndPoint listen, ILoggerFactory? loggerFactory = null, NodeLinkMonitor? monitor = null,
+        StatusBoard? status = null)
     {
         _listen = listen;
         // The empty builder reads no appsettings, environment or command line: everything comes from the node config.
@@ -57,6 +61,7 @@ public sealed class MetricsServer : IAsyncDisposable
         _app.UseRouting();
         _app.MapPrometheusScrapingEndpoint("/metrics");
         if (monitor is not null) MapEvents(monitor);
+        if (status is not null) _app.MapOperatorStatus(status);
     }
 
     private void MapEvents(NodeLinkMonitor monitor)

@@ -57,9 +57,13 @@ public sealed class NodeMetrics : IDisposable
     /// <param name="reason">One of <see cref="SessionAbortReason.All"/>.</param>
     public void SessionAborted(string reason) => _sessionsAborted.Add(1, _abortTags.GetValueOrDefault(reason) ?? _abortTags[SessionAbortReason.Other]);
 
+    /// <summary>Every block reported to <see cref="BlockCompleted"/> (the status page listens).</summary>
+    public event Action<BlockResult>? BlockReported;
+
     /// <summary>A block's outcome and QBER (Bob's distiller reports every block).</summary>
     public void BlockCompleted(BlockResult block)
     {
+        BlockReported?.Invoke(block);
         _blocks.Add(1, _outcomeTags[(int)block.Outcome]);
         double qber = double.IsNaN(block.QberZ) ? block.QberX : block.QberZ;
         if (!double.IsNaN(qber)) Interlocked.Exchange(ref _lastQberBits, BitConverter.DoubleToInt64Bits(qber));

@@ -14,6 +14,7 @@ using Qkd.Kme.Delivery;
 using Qkd.Kme.Pool;
 using Qkd.Node.Link;
 using Qkd.Node.Metrics;
+using Qkd.Status;
 using Qkd.Protocol;
 using Qkd.Core.Keys;
 using Qkd.Kme.PeerLink;
@@ -147,12 +148,17 @@ public sealed class QkdNodeService(NodeConfig config, ILoggerFactory loggers, IH
                 ? NodeQrng.OpenEmulated(emulatedQrng, Core.Random.SplitMix64.Mix(config.Emulator.Seed ^ 0x514E5247UL), qrngLog, entropyMetrics)
                 : null;
         var metricsListen = config.Metrics is { } metricsConfig ? await metricsConfig.Endpoint.ResolveAsync("metrics.listen", stoppingToken).ConfigureAwait(false) : null;
-        await using var metricsServer = metricsListen is null ? null : new MetricsServer(metricsListen, loggers, linkMonitor);
+        // The operator's status page on the metrics listener: blocks as Bob's distiller reports them, the rest read per request.
+        var sent = config.LinkSettings();
+        var light = new SignalLight(sent.PulseRateHz, sent.SignalProbability, sent.SignalMeanPhotonNumber, sent.AliceProbabilityZ, config.ReceiverBasisProbabilityZ);
+        var status = new StatusBoard(config.LinkId, config.Role, new MonitorAlarmFeed(linkMonitor.Monitor.Board), () => KeyPoolSizes.Of(pool));
+        metrics.BlockReported += block => status.RecordBlock(BlockReports.From(block, light));
+        await using var metricsServer = metricsListen is null ? null : new MetricsServer(metricsListen, loggers, linkMonitor, status);
         if (metricsServer is not null)
         {
             await StepAsync(NodeStartupFailure.Network, "metrics.listen", () => metricsServer.StartAsync(stoppingToken)).ConfigureAwait(false);
             MetricsAddress = new Uri(metricsServer.BaseAddress, "metrics");
-            _logger.LogInformation("Prometheus metrics on {Address}", MetricsAddress);
+            _logger.LogInformation("Prometheus metrics on {Address}, the status page on {Page}", MetricsAddress, new Uri(metricsServer.BaseAddress, "status"));
             if (!IPAddress.IsLoopback(metricsListen!.Address))
                 _logger.LogWarning("The metrics endpoint is plain HTTP without authentication and listens beyond loopback ({Address}): keep it on a management network", MetricsAddress);
         }
@@ -185,6 +191,8 @@ public sealed class QkdNodeService(NodeConfig config, ILoggerFactory loggers, IH
         if (devices is not null)
             _logger.LogInformation("Devices: {Devices}", string.Join("; ", new Hardware.Devices.IDevice?[] { devices.Modulator, devices.Detector, devices.Tagger }
                 .OfType<Hardware.Devices.IDevice>().Select(d => $"{d.Name} ({d.Identity})")));
+        status.ShowDevices(() => [.. new Hardware.Devices.IDevice?[] { devices?.Modulator, devices?.Detector, devices?.Tagger }.OfType<Hardware.Devices.IDevice>().Select(DeviceHealths.Of),
+            .. entropy is null ? [] : new[] { DeviceHealths.Qrng(entropy.DeviceName, entropy.IsHealthy, entropy.Alarm) }, .. devices is null ? [DeviceHealths.Emulated("emulated bench")] : Array.Empty<DeviceHealth>()]);
         // KME-to-KME reservations travel on their own channel, so they never wait behind a session.
         string kmeLinkField = config.ClassicalChannel.KmeLinkEndpoint is null ? "classicalChannel.endpoint (port + 1: the KME link)" : "classicalChannel.kmeLinkEndpoint";
         var kmeLinkEndpoint = config.ClassicalChannel.KmeLink();
