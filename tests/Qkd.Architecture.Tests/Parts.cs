@@ -8,12 +8,13 @@ internal static class Parts
 {
     /// <summary>Every product assembly under src/, by part name (the project is src/Qkd.{name}/Qkd.{name}.csproj).</summary>
     public static readonly string[] All =
-        ["Core", "Protocol", "Hardware", "Acquisition", "Distillation", "ClassicalChannel", "Kme", "Calibration", "Emulation", "Node", "Lab", "Cli"];
+        ["Core", "Protocol", "Hardware", "Acquisition", "Distillation", "ClassicalChannel", "Kme", "Pqc", "Calibration", "Emulation", "Node", "Lab", "Cli"];
 
     /// <summary>
     /// The project references each part may have: the design's edges (Cli → {Lab, Node}, Lab → {Node, Calibration},
-    /// Node → {Hardware, Acquisition, Distillation, ClassicalChannel, Kme, Emulation}, Hardware → Protocol,
-    /// Emulation → Protocol) plus Core, which everything may reference.
+    /// Node → {Hardware, Acquisition, Distillation, ClassicalChannel, Kme, Pqc, Emulation}, Kme → Pqc (hybrid keys, the
+    /// vehicle gateway's pool), Cli → Pqc (`qkd vehicle`), Hardware → Protocol, Emulation → Protocol) plus Core, which
+    /// everything may reference.
     /// </summary>
     public static readonly IReadOnlyDictionary<string, string[]> AllowedReferences = new Dictionary<string, string[]>
     {
@@ -23,12 +24,13 @@ internal static class Parts
         ["Acquisition"] = ["Core"],
         ["Distillation"] = ["Core"],
         ["ClassicalChannel"] = ["Core"],
-        ["Kme"] = ["Core"],
+        ["Pqc"] = ["Core"],
+        ["Kme"] = ["Pqc", "Core"],
         ["Calibration"] = ["Core"],
         ["Emulation"] = ["Protocol", "Core"],
-        ["Node"] = ["Hardware", "Acquisition", "Distillation", "ClassicalChannel", "Kme", "Emulation", "Core"],
+        ["Node"] = ["Hardware", "Acquisition", "Distillation", "ClassicalChannel", "Kme", "Pqc", "Emulation", "Core"],
         ["Lab"] = ["Node", "Calibration", "Core"],
-        ["Cli"] = ["Lab", "Node", "Core"],
+        ["Cli"] = ["Lab", "Node", "Pqc", "Core"],
     };
 
     /// <summary>The compiled assembly name of a part (the CLI ships as "qkd").</summary>
