@@ -1,3 +1,4 @@
+using Qkd.Acquisition.Loop;
 using Qkd.Hardware.Peripherals;
 using Qkd.ClassicalChannel;
 using Qkd.Hardware.RandomNumberGenerator;

@@ -1,3 +1,4 @@
+using Qkd.Hardware.RandomNumberGenerator;
 using BenchmarkDotNet.Attributes;
 using BenchmarkDotNet.Configs;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -57,7 +58,7 @@ public class SymbolSourceBenchmarks
     public void SetupQrng()
     {
         Setup();
-        _qrng = QrngEntropySource.OpenEmulated(new EmulatedQrngConfig(), seed: 1, NullLogger.Instance);
+        _qrng = NodeQrng.OpenEmulated(new EmulatedQrngConfig(), seed: 1, NullLogger.Instance);
         _qrng.WaitUntilHealthyAsync().WaitAsync(TimeSpan.FromMinutes(1)).GetAwaiter().GetResult();
         _rekeyedQrng = new RekeyedSymbolSource(Distribution, _qrng);
     }

@@ -1,3 +1,4 @@
+using Qkd.Acquisition.Loop;
 using Qkd.Core;
 using Qkd.Emulation;
 using Qkd.Emulation.Firmware;

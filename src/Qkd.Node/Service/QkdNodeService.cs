@@ -134,9 +134,9 @@ public sealed class QkdNodeService(NodeConfig config, ILoggerFactory loggers, IH
         var qrngLog = loggers.CreateLogger("qkd.qrng");
         using var entropy = config.Devices?.RandomNumberGenerator is { } qrng
             ? Step(NodeStartupFailure.Devices, "devices.randomNumberGenerator",
-                () => QrngEntropySource.Open(qrng, qrngLog, entropyMetrics, config.Devices.ConnectionOptions))
+                () => NodeQrng.Open(qrng, qrngLog, entropyMetrics, config.Devices.ConnectionOptions))
             : config.Emulator?.RandomNumberGenerator is { } emulatedQrng
-                ? QrngEntropySource.OpenEmulated(emulatedQrng, Core.Random.SplitMix64.Mix(config.Emulator.Seed ^ 0x514E5247UL), qrngLog, entropyMetrics)
+                ? NodeQrng.OpenEmulated(emulatedQrng, Core.Random.SplitMix64.Mix(config.Emulator.Seed ^ 0x514E5247UL), qrngLog, entropyMetrics)
                 : null;
         var metricsListen = config.Metrics is { } metricsConfig ? await metricsConfig.Endpoint.ResolveAsync("metrics.listen", stoppingToken).ConfigureAwait(false) : null;
         await using var metricsServer = metricsListen is null ? null : new MetricsServer(metricsListen, loggers);

@@ -60,7 +60,7 @@ public sealed class QrngConfigTests
     public async Task The_emulated_QRNG_keys_symbols_and_a_stuck_one_never_lets_a_session_start()
     {
         var ct = TestContext.Current.CancellationToken;
-        using (var good = QrngEntropySource.OpenEmulated(new EmulatedQrngConfig(), seed: 7, NullLogger.Instance))
+        using (var good = NodeQrng.OpenEmulated(new EmulatedQrngConfig(), seed: 7, NullLogger.Instance))
         {
             await good.WaitUntilHealthyAsync(ct);
             using var choices = ChoiceSources.For(LinkSettings.Default, null, good);
@@ -68,7 +68,7 @@ public sealed class QrngConfigTests
             Assert.Equal(4, good.Draws);
         }
 
-        using var stuck = QrngEntropySource.OpenEmulated(new EmulatedQrngConfig("stuck"), seed: 7, NullLogger.Instance);
+        using var stuck = NodeQrng.OpenEmulated(new EmulatedQrngConfig("stuck"), seed: 7, NullLogger.Instance);
         // The device's own tests catch it before anything is sent: its failure flags make the driver report Failed.
         await stuck.Device.WaitForHealthAsync(EntropyHealthState.Failed, ct);
         Assert.False(stuck.IsHealthy);

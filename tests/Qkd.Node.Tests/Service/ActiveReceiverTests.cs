@@ -1,3 +1,4 @@
+using Qkd.Hardware.RandomNumberGenerator;
 using System.Net;
 using Microsoft.Extensions.Logging.Abstractions;
 using Qkd.ClassicalChannel;

@@ -1,3 +1,4 @@
+using Qkd.Hardware.RandomNumberGenerator;
 using System.Net;
 using Microsoft.Extensions.Logging.Abstractions;
 using Qkd.ClassicalChannel;
@@ -38,7 +39,7 @@ public class QrngSessionTests
         var bobConfig = Config("bob", dir);
         var profile = bobConfig.LinkProfile();
         var settings = bobConfig.LinkSettings();
-        using var qrng = QrngEntropySource.OpenEmulated(new EmulatedQrngConfig(), seed: 19, NullLogger.Instance);
+        using var qrng = NodeQrng.OpenEmulated(new EmulatedQrngConfig(), seed: 19, NullLogger.Instance);
         await qrng.WaitUntilHealthyAsync(ct);
         var alicePool = new RecordingPool();
         var bobPool = new RecordingPool();

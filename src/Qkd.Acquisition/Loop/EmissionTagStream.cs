@@ -1,10 +1,10 @@
 using System.Diagnostics;
 using Qkd.Core.TimeTags;
 
-namespace Qkd.Node.Devices;
+namespace Qkd.Acquisition.Loop;
 
 /// <summary>
-/// The tag stream of one emission (<see cref="LinkRig.StartEmission"/>), ended where the emission's light ends in the
+/// The tag stream of one emission (a node's LinkRig.StartEmission), ended where the emission's light ends in the
 /// tagger's own time. A real time tagger streams until it is told to stop (dark counts never stop); the emulated one
 /// ends its stream when its physics ends. Both end here at the same tag: once the sync tags of every emitted pulse have
 /// arrived, the stream runs until the light of the last pulse can no longer arrive (the last sync, plus the pulses

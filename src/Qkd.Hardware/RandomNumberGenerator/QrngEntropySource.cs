@@ -1,15 +1,10 @@
 using System.Security.Cryptography;
 using Microsoft.Extensions.Logging;
 using Qkd.Core.Random;
-using Qkd.Emulation.Firmware;
-using Qkd.Emulation.Hosting;
 using Qkd.Hardware.Devices;
-using Qkd.Hardware.RandomNumberGenerator;
-using Qkd.Node.Devices;
-using Qkd.Node.Metrics;
 using Qkd.Protocol;
 
-namespace Qkd.Node.Entropy;
+namespace Qkd.Hardware.RandomNumberGenerator;
 
 /// <summary>
 /// A node's QRNG as its <see cref="IEntropySource"/>: every draw of key material takes 32 bytes of the QRNG's checked
@@ -106,52 +101,11 @@ public sealed class QrngEntropySource : IEntropySource, IDisposable
         OnHealthChanged(_qrng.Health);
     }
 
-    /// <summary>
-    /// The QRNG named by a node's devices section (<c>devices.randomNumberGenerator</c>), connected and streaming.
-    /// </summary>
+    /// <summary>Starts <paramref name="source"/> (<see cref="Start"/>) and returns it; disposes it when it cannot start.</summary>
     /// <exception cref="DeviceException">The QRNG cannot be reached; the message names it.</exception>
-    public static QrngEntropySource Open(DeviceAddress address, ILogger logger, EntropyMetrics? metrics = null,
-        DeviceConnectionOptions? connectionOptions = null)
+    public static QrngEntropySource Started(QrngEntropySource source)
     {
-        ArgumentNullException.ThrowIfNull(address);
-        var qrng = new ProtocolRandomNumberGenerator(address.Connector(DeviceClass.RandomNumberGenerator), options: connectionOptions);
-        return Started(new QrngEntropySource(qrng, logger, metrics, owned: [qrng]));
-    }
-
-    /// <summary>
-    /// An emulated QRNG in process behind the real driver (the emulator's <c>randomNumberGenerator</c> section), with
-    /// its configured fault from power-up, connected and streaming. Its noise follows <paramref name="seed"/> (emulated
-    /// physics are seeded); the key material is secret all the same, through the OS CSPRNG half of every draw.
-    /// </summary>
-    public static QrngEntropySource OpenEmulated(EmulatedQrngConfig config, ulong seed, ILogger logger, EntropyMetrics? metrics = null)
-    {
-        ArgumentNullException.ThrowIfNull(config);
-        if (config.Problem() is { } problem) throw new ArgumentException($"randomNumberGenerator: {problem}", nameof(config));
-        var firmware = new EmulatedRandomNumberGeneratorFirmware(seed, "QRNG-EMU-0001");
-        switch (config.Fault)
-        {
-            case "stuck": firmware.InjectStuck(); break;
-            case "biased": firmware.InjectBias(config.ProbabilityOfOne); break;
-        }
-        var cable = new EmulatedDeviceConnector(firmware, EmulatedDeviceTransport.InProcess);
-        var qrng = new ProtocolRandomNumberGenerator(cable, bufferBytes: 64 << 10);
-        var source = new QrngEntropySource(qrng, logger, metrics, owned: [qrng, cable, firmware]);
-        try
-        {
-            qrng.Connect();
-            qrng.SetBlockSizeBytes(1_024);
-            qrng.SetRateLimitBytesPerSecond(config.RateLimitBytesPerSecond);
-        }
-        catch
-        {
-            source.Dispose();
-            throw;
-        }
-        return Started(source);
-    }
-
-    private static QrngEntropySource Started(QrngEntropySource source)
-    {
+        ArgumentNullException.ThrowIfNull(source);
         try
         {
             source.Start();
