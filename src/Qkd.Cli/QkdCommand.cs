@@ -14,6 +14,7 @@ public static class QkdCommand
         NodeCommands.Create("alice"),
         NodeCommands.Create("bob"),
         KeysCommand.Create(),
+        VehicleCommand.Create(),
         NodeInitCommand.Create(),
         MonitorCommand.Create(),
         EmulateCommand.Create(),
