@@ -16,6 +16,7 @@ public static class QkdCommand
         NodeCommands.Create("alice"),
         NodeCommands.Create("bob"),
         KeysCommand.Create(),
+        VehicleCommand.Create(),
         NodeInitCommand.Create(),
         AuditCommand.Create(),
         MonitorCommand.Create(),

@@ -8,14 +8,16 @@ internal static class Parts
 {
     /// <summary>Every product assembly under src/, by part name (the project is src/Qkd.{name}/Qkd.{name}.csproj).</summary>
     public static readonly string[] All =
-        ["Core", "Protocol", "Hardware", "Acquisition", "Distillation", "ClassicalChannel", "Kme", "Audit", "Calibration", "Monitoring", "Emulation", "Status", "Node", "Lab", "Cli"];
+        ["Core", "Protocol", "Hardware", "Acquisition", "Distillation", "ClassicalChannel", "Pqc", "Kme", "Audit", "Calibration", "Monitoring", "Emulation", "Status", "Node", "Lab", "Cli"];
 
     /// <summary>
     /// The project references each part may have: the design's edges (Cli → {Lab, Node}, Lab → {Node, Calibration},
     /// Node → {Hardware, Acquisition, Distillation, ClassicalChannel, Kme, Emulation}, Hardware → Protocol,
-    /// Emulation → Protocol) plus Core, which everything may reference, and issue 15's parts: Audit (the tamper-evident
-    /// log) and Monitoring (the link monitor), leaves beside Kme that Node composes (Lab runs the monitor too), and
-    /// Status (the operator's page), which reads the public state of Hardware, Distillation and Kme.
+    /// Emulation → Protocol) plus Core, which everything may reference, and the parts issues 15 and 16 added: Audit (the
+    /// tamper-evident log) and Monitoring (the link monitor), leaves beside Kme that Node composes (Lab runs the monitor
+    /// too); Status (the operator's page), which reads the public state of Hardware, Distillation and Kme; Pqc
+    /// (ML-KEM, ML-DSA, the hybrid combiner, the vehicle channel), which Kme uses for hybrid keys and the vehicle
+    /// gateway's pool, and Cli for `qkd vehicle`.
     /// </summary>
     public static readonly IReadOnlyDictionary<string, string[]> AllowedReferences = new Dictionary<string, string[]>
     {
@@ -25,15 +27,16 @@ internal static class Parts
         ["Acquisition"] = ["Core"],
         ["Distillation"] = ["Core"],
         ["ClassicalChannel"] = ["Core"],
-        ["Kme"] = ["Core"],
+        ["Pqc"] = ["Core"],
+        ["Kme"] = ["Pqc", "Core"],
         ["Audit"] = ["Core"],
         ["Calibration"] = ["Core"],
         ["Monitoring"] = ["Core"],
         ["Emulation"] = ["Protocol", "Core"],
         ["Status"] = ["Hardware", "Distillation", "Kme", "Core"],
-        ["Node"] = ["Hardware", "Acquisition", "Distillation", "ClassicalChannel", "Kme", "Audit", "Emulation", "Monitoring", "Status", "Core"],
+        ["Node"] = ["Hardware", "Acquisition", "Distillation", "ClassicalChannel", "Kme", "Pqc", "Audit", "Emulation", "Monitoring", "Status", "Core"],
         ["Lab"] = ["Node", "Calibration", "Monitoring", "Core"],
-        ["Cli"] = ["Lab", "Node", "Core"],
+        ["Cli"] = ["Lab", "Node", "Pqc", "Core"],
     };
 
     /// <summary>The compiled assembly name of a part (the CLI ships as "qkd").</summary>

@@ -3,13 +3,16 @@ using System.Text.Json;
 namespace Qkd.Kme.Delivery;
 
 /// <summary>The parts of a Key request (ETSI 6.2) this KME acts on; optional fields are null or empty when absent.</summary>
-internal sealed record KeyRequest(int? Number, int? Size, IReadOnlyList<string> AdditionalSlaveSaeIds, IReadOnlyList<string> MandatoryExtensions);
+/// <remarks>Extensions are name/value pairs; a value that is not a JSON string is kept as its raw JSON text.</remarks>
+internal sealed record KeyRequest(int? Number, int? Size, IReadOnlyList<string> AdditionalSlaveSaeIds,
+    IReadOnlyList<KeyValuePair<string, string>> MandatoryExtensions, IReadOnlyList<KeyValuePair<string, string>>? OptionalExtensions = null);
 
 /// <summary>
 /// Reads the POST bodies of ETSI GS QKD 014 (Key request 6.2, Key IDs 6.4). A body that is not JSON, a field of the
 /// wrong type, a field the spec does not define or a field given twice is a 400 naming the field: a misspelt
-/// "additional_slave_SAE_ID" must not quietly become an ordinary request. The *_extension and extension_optional
-/// fields are accepted and not acted on, as the spec lets a KME do.
+/// "additional_slave_SAE_ID" must not quietly become an ordinary request. The *_extension fields are accepted and not
+/// acted on; extension_mandatory and extension_optional are read as name/value pairs (the handler serves "hybrid" and
+/// refuses any other mandatory extension, and ignores optional ones it does not know, as the spec lets a KME do).
 /// </summary>
 internal static class EtsiRequests
 {
@@ -44,22 +47,29 @@ internal static class EtsiRequests
                 additional.Add(id.GetString()!);
             }
         }
-        var mandatory = new List<string>();
-        if (root.TryGetProperty("extension_mandatory", out var ext) && ext.ValueKind != JsonValueKind.Null)
+        var mandatory = Extensions(root, "extension_mandatory");
+        var optional = Extensions(root, "extension_optional");
+        return new KeyRequest(number, size, additional, mandatory, optional);
+    }
+
+    /// <summary>An extension array (ETSI 6.2: an array of objects of name/value pairs), as name/value pairs.</summary>
+    private static List<KeyValuePair<string, string>> Extensions(JsonElement root, string field)
+    {
+        var result = new List<KeyValuePair<string, string>>();
+        if (!root.TryGetProperty(field, out var ext) || ext.ValueKind == JsonValueKind.Null)
+            return result;
+        if (ext.ValueKind != JsonValueKind.Array)
+            throw KeyDeliveryException.BadParameter(field, $"{field} must be an array of name/value objects");
+        foreach (var item in ext.EnumerateArray())
         {
-            if (ext.ValueKind != JsonValueKind.Array)
-                throw KeyDeliveryException.BadParameter("extension_mandatory", "extension_mandatory must be an array of name/value objects");
-            foreach (var item in ext.EnumerateArray())
-            {
-                if (item.ValueKind != JsonValueKind.Object)
-                    throw KeyDeliveryException.BadParameter("extension_mandatory", "extension_mandatory must hold name/value objects");
-                foreach (var p in item.EnumerateObject())
-                    mandatory.Add(p.Name);
-                if (!item.EnumerateObject().Any())
-                    mandatory.Add("(empty object)");
-            }
+            if (item.ValueKind != JsonValueKind.Object)
+                throw KeyDeliveryException.BadParameter(field, $"{field} must hold name/value objects");
+            foreach (var p in item.EnumerateObject())
+                result.Add(new(p.Name, p.Value.ValueKind == JsonValueKind.String ? p.Value.GetString()! : p.Value.GetRawText()));
+            if (!item.EnumerateObject().Any())
+                result.Add(new("(empty object)", ""));
         }
-        return new KeyRequest(number, size, additional, mandatory);
+        return result;
     }
 
     public static IReadOnlyList<Guid> ParseKeyIds(ReadOnlyMemory<byte> body)

@@ -19,4 +19,13 @@ public interface IReservationNotifier
     /// <exception cref="Exception">Any failure: the server answers 503 and never hands these keys out. (A durable pool
     /// keeps the reservation in its outbox; the link delivers it later, and the peer lets it expire.)</exception>
     ValueTask NotifyAsync(string masterSaeId, string slaveSaeId, IReadOnlyList<ReservedKey> keys, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// A hybrid reservation: as <see cref="NotifyAsync(string, string, IReadOnlyList{ReservedKey}, CancellationToken)"/>,
+    /// carrying the ML-KEM ciphertext the peer keeps (durably, before it answers) to derive the same hybrid keys. A
+    /// notifier that cannot carry it refuses (the server then answers 503 and hands nothing out).
+    /// </summary>
+    ValueTask NotifyHybridAsync(string masterSaeId, string slaveSaeId, IReadOnlyList<ReservedKey> keys, ReadOnlyMemory<byte> ciphertext,
+        CancellationToken cancellationToken) =>
+        throw new NotSupportedException("this KME link cannot carry hybrid reservations");
 }

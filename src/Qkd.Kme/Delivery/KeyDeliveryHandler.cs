@@ -168,9 +168,7 @@ public sealed partial class KeyDeliveryHandler
         if (request.AdditionalSlaveSaeIds.Count > _options.MaxSaeIdCount)
             throw KeyDeliveryException.BadParameter("additional_slave_SAE_IDs",
                 $"{request.AdditionalSlaveSaeIds.Count} additional slave SAEs asked, max_SAE_ID_count is {_options.MaxSaeIdCount} (no key multicast)");
-        if (request.MandatoryExtensions.Count > 0)
-            throw KeyDeliveryException.BadParameter("extension_mandatory",
-                $"mandatory extension(s) not supported: {string.Join(", ", request.MandatoryExtensions)}");
+        var hybrid = HybridRequested(request);
 
         // Checked before any key is taken: a client retrying through a link outage must not use keys up.
         if (!_notifier.IsPeerReachable)
@@ -197,7 +195,17 @@ public sealed partial class KeyDeliveryHandler
             {
                 // Not the request's token: once keys are taken, a client hanging up must not stop the peer learning it.
                 start = Stopwatch.GetTimestamp();
-                await _notifier.NotifyAsync(caller.SaeId, slaveSaeId, reserved, _stopping);
+                if (hybrid is null)
+                {
+                    await _notifier.NotifyAsync(caller.SaeId, slaveSaeId, reserved, _stopping);
+                }
+                else
+                {
+                    // One encapsulation per request; the peer answers only once it holds the ciphertext durably.
+                    using var encapsulation = hybrid.Encapsulate();
+                    await _notifier.NotifyHybridAsync(caller.SaeId, slaveSaeId, reserved, encapsulation.Ciphertext, _stopping);
+                    hybrid.CombineAtMaster(keys, encapsulation, caller.SaeId, slaveSaeId);
+                }
                 _metrics?.RecordReservation(Stopwatch.GetElapsedTime(start));
             }
             catch (Exception e)
@@ -255,6 +263,9 @@ public sealed partial class KeyDeliveryHandler
         }
         try
         {
+            // Keys the master reserved as hybrid (their ciphertext came with the reservation) become the same hybrid keys here.
+            if (_options.HybridKeys is { } hybrid)
+                await hybrid.CombineAtSlaveAsync(keys, masterSaeId, caller.SaeId);
             _audit?.KeysDelivered("dec_keys", masterSaeId, caller.SaeId, KeyIdsOf(keys));
             int keyBytes = _pool.KeySizeBits / 8;
             await WriteAsync(context, 200, EtsiJson.KeyContainerSize(keys.Count, keyBytes), w => EtsiJson.WriteKeyContainer(w, keys));
@@ -273,6 +284,34 @@ public sealed partial class KeyDeliveryHandler
         for (int i = 0; i < ids.Length; i++) ids[i] = keys[i].Id;
         return ids;
     }
+
+    /// <summary>
+    /// The hybrid service when the request asks for hybrid keys, else null. extension_mandatory: "hybrid" with the
+    /// algorithm this KME serves is honoured; any other mandatory extension, or hybrid on a KME without it or with
+    /// another algorithm, is a 400 naming it (ETSI: a KME that cannot handle a mandatory extension returns an error).
+    /// extension_optional: "hybrid" is honoured when available; everything else there is ignored.
+    /// </summary>
+    private Hybrid.IHybridKeys? HybridRequested(KeyRequest request)
+    {
+        var service = _options.HybridKeys;
+        bool wanted = false;
+        foreach (var (name, value) in request.MandatoryExtensions)
+        {
+            if (name != Hybrid.IHybridKeys.ExtensionName)
+                throw KeyDeliveryException.BadParameter("extension_mandatory", $"mandatory extension '{Truncate(name)}' is not supported (this KME knows: hybrid)");
+            if (service is null)
+                throw KeyDeliveryException.BadParameter("extension_mandatory", "mandatory extension 'hybrid' is not enabled on this KME (node config keyDelivery.hybrid)");
+            if (!string.Equals(value, service.Algorithm, StringComparison.OrdinalIgnoreCase))
+                throw KeyDeliveryException.BadParameter("extension_mandatory", $"hybrid '{Truncate(value)}' is not supported: this KME combines with '{service.Algorithm}'");
+            wanted = true;
+        }
+        foreach (var (name, value) in request.OptionalExtensions ?? [])
+            if (name == Hybrid.IHybridKeys.ExtensionName && service is not null && string.Equals(value, service.Algorithm, StringComparison.OrdinalIgnoreCase))
+                wanted = true;
+        return wanted ? service : null;
+    }
+
+    private static string Truncate(string text) => text.Length <= 64 ? text : text[..64] + "...";
 
     private async Task<ReadOnlyMemory<byte>> ReadBodyAsync(HttpContext context)
     {

@@ -61,6 +61,13 @@ public sealed record KeyDeliveryOptions
     /// <summary>Largest request body accepted, bytes (a request of max_key_per_request key_IDs is about 60 bytes each).</summary>
     public int MaxRequestBodyBytes { get; init; } = 256 * 1024;
 
+    /// <summary>
+    /// Hybrid keys (the Key request extension {"hybrid": "ml-kem-768"}) when set: QKD keys combined with an ML-KEM secret
+    /// (<see cref="Hybrid.IHybridKeys"/>). Null: the extension is refused when mandatory and ignored when optional.
+    /// </summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public Hybrid.IHybridKeys? HybridKeys { get; init; }
+
     /// <summary>Throws <see cref="ArgumentException"/> naming every problem; returns this when valid.</summary>
     public KeyDeliveryOptions Validate()
     {

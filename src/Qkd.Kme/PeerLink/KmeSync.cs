@@ -26,7 +26,11 @@ namespace Qkd.Kme.PeerLink;
 /// <para>Wire format: a message is a version byte (2) followed by records until its end. Reservation (1): i64 id,
 /// u16 length + UTF-8 master SAE, u16 length + UTF-8 slave SAE, i32 n, n x (16-byte key ID big-endian, i64 block ID or
 /// -1). Answer (2): i64 id, u8 outcome (<see cref="ReservationOutcome"/>). Hello (3): nothing more; each end sends one
-/// when the session starts, so each learns the other's KME is there (<see cref="PeerHeard"/>). Integers little-endian.</para>
+/// when the session starts, so each learns the other's KME is there (<see cref="PeerHeard"/>). Hybrid reservation (4):
+/// a Reservation followed by u16 length + the ML-KEM ciphertext of the hybrid keys (<see cref="Hybrid.IHybridKeys"/>);
+/// the peer stores the ciphertext durably before it records the reservation, and refuses it if it serves no hybrid
+/// keys. Only a master asked for hybrid keys sends one, so a peer that predates it still reads every other record.
+/// Integers little-endian.</para>
 /// </remarks>
 public sealed class KmeSync : IAsyncDisposable
 {
@@ -34,6 +38,7 @@ public sealed class KmeSync : IAsyncDisposable
     private const byte ReservationRecord = 1;
     private const byte AnswerRecord = 2;
     private const byte HelloRecord = 3;
+    private const byte HybridReservationRecord = 4;
     private const int AnswerRecordBytes = 1 + 8 + 1;
 
     /// <summary>A message is closed once it passes this size (the rest goes in the next one).</summary>
@@ -63,8 +68,11 @@ public sealed class KmeSync : IAsyncDisposable
     private long _sent, _recorded, _refused, _messagesSent;
     private readonly TaskCompletionSource _peerHeard = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    public KmeSync(IClassicalChannel channel, IKeyPool pool, ILogger logger, TimeSpan? answerTimeout = null)
+    private readonly Hybrid.IHybridKeys? _hybrid;
+
+    public KmeSync(IClassicalChannel channel, IKeyPool pool, ILogger logger, TimeSpan? answerTimeout = null, Hybrid.IHybridKeys? hybrid = null)
     {
+        _hybrid = hybrid;
         _channel = channel;
         _pool = pool;
         _logger = logger;
@@ -98,7 +106,12 @@ public sealed class KmeSync : IAsyncDisposable
     /// </summary>
     /// <exception cref="TimeoutException">No answer within the answer timeout.</exception>
     /// <exception cref="ClassicalChannelClosedException">The link ended before the answer came.</exception>
-    public async ValueTask<ReservationOutcome> ReserveAsync(string masterSaeId, string slaveSaeId, IReadOnlyList<ReservedKey> keys, CancellationToken cancellationToken)
+    public ValueTask<ReservationOutcome> ReserveAsync(string masterSaeId, string slaveSaeId, IReadOnlyList<ReservedKey> keys, CancellationToken cancellationToken) =>
+        ReserveAsync(masterSaeId, slaveSaeId, keys, default, cancellationToken);
+
+    /// <summary>Sends the reservation, with the ML-KEM ciphertext of hybrid keys when <paramref name="hybridCiphertext"/> is not empty, and waits for the answer.</summary>
+    public async ValueTask<ReservationOutcome> ReserveAsync(string masterSaeId, string slaveSaeId, IReadOnlyList<ReservedKey> keys,
+        ReadOnlyMemory<byte> hybridCiphertext, CancellationToken cancellationToken)
     {
         ArgumentOutOfRangeException.ThrowIfZero(keys.Count);
         long id = Interlocked.Increment(ref _nextId);
@@ -106,7 +119,7 @@ public sealed class KmeSync : IAsyncDisposable
         _pending[id] = answer;
         try
         {
-            if (_stop.IsCancellationRequested || !_outgoing.Writer.TryWrite(Outgoing.Reservation(id, masterSaeId, slaveSaeId, keys)))
+            if (_stop.IsCancellationRequested || !_outgoing.Writer.TryWrite(Outgoing.Reservation(id, masterSaeId, slaveSaeId, keys, hybridCiphertext)))
                 throw new ClassicalChannelClosedException("the KME link closed");
             return await answer.Task.WaitAsync(_answerTimeout, cancellationToken).ConfigureAwait(false);
         }
@@ -194,9 +207,10 @@ public sealed class KmeSync : IAsyncDisposable
     {
         int master = Encoding.UTF8.GetByteCount(r.Master!), slave = Encoding.UTF8.GetByteCount(r.Slave!);
         var keys = r.Keys!;
-        int length = 1 + 8 + 2 + master + 2 + slave + 4 + 24 * keys.Count;
+        bool hybrid = !r.Ciphertext.IsEmpty;
+        int length = 1 + 8 + 2 + master + 2 + slave + 4 + 24 * keys.Count + (hybrid ? 2 + r.Ciphertext.Length : 0);
         var span = _message.GetSpan(length);
-        span[0] = ReservationRecord;
+        span[0] = hybrid ? HybridReservationRecord : ReservationRecord;
         BinaryPrimitives.WriteInt64LittleEndian(span[1..], r.Id);
         int at = 9;
         BinaryPrimitives.WriteUInt16LittleEndian(span[at..], (ushort)master);
@@ -211,6 +225,11 @@ public sealed class KmeSync : IAsyncDisposable
             BinaryPrimitives.WriteInt64LittleEndian(span[(at + 16)..], key.BlockId ?? -1);
             at += 24;
         }
+        if (hybrid)
+        {
+            BinaryPrimitives.WriteUInt16LittleEndian(span[at..], (ushort)r.Ciphertext.Length);
+            r.Ciphertext.Span.CopyTo(span[(at + 2)..]);
+        }
         _message.Advance(length);
     }
 
@@ -218,7 +237,7 @@ public sealed class KmeSync : IAsyncDisposable
 
     private async Task ReceiveLoopAsync()
     {
-        var reservations = new List<(long Id, string Master, string Slave, ReservedKey[] Keys)>();
+        var reservations = new List<(long Id, string Master, string Slave, ReservedKey[] Keys, byte[]? Ciphertext)>();
         try
         {
             while (!_stop.IsCancellationRequested)
@@ -236,10 +255,10 @@ public sealed class KmeSync : IAsyncDisposable
                     _logger.LogError("KME link: a message from the peer KME could not be read and was ignored ({Bytes} bytes): {Error}", message.Length, e.Message);
                     continue;
                 }
-                foreach (var (id, master, slave, keys) in reservations)
+                foreach (var (id, master, slave, keys, ciphertext) in reservations)
                 {
                     await _inFlight.WaitAsync(_stop.Token).ConfigureAwait(false);
-                    _ = RecordAsync(id, master, slave, keys);
+                    _ = RecordAsync(id, master, slave, keys, ciphertext);
                 }
             }
         }
@@ -255,7 +274,7 @@ public sealed class KmeSync : IAsyncDisposable
     }
 
     /// <summary>Completes the waits the message's answers are for, and collects its reservations to record.</summary>
-    private void Read(ReadOnlySpan<byte> message, List<(long, string, string, ReservedKey[])> reservations)
+    private void Read(ReadOnlySpan<byte> message, List<(long, string, string, ReservedKey[], byte[]?)> reservations)
     {
         if (message.Length < 1 || message[0] != Version)
             throw new InvalidDataException($"KME link message version {(message.Length < 1 ? "(empty)" : message[0].ToString())}, this KME speaks {Version}");
@@ -277,7 +296,7 @@ public sealed class KmeSync : IAsyncDisposable
                 if (_pending.TryGetValue(id, out var answer)) answer.TrySetResult(outcome);
                 at += AnswerRecordBytes;
             }
-            else if (kind == ReservationRecord)
+            else if (kind is ReservationRecord or HybridReservationRecord)
             {
                 if (message.Length < at + 9) throw new InvalidDataException("truncated reservation");
                 long id = BinaryPrimitives.ReadInt64LittleEndian(message[(at + 1)..]);
@@ -293,7 +312,16 @@ public sealed class KmeSync : IAsyncDisposable
                     long block = BinaryPrimitives.ReadInt64LittleEndian(message[(at + 16)..]);
                     keys[i] = new ReservedKey(new Guid(message.Slice(at, 16), bigEndian: true), block < 0 ? null : block);
                 }
-                reservations.Add((id, master, slave, keys));
+                byte[]? ciphertext = null;
+                if (kind == HybridReservationRecord)
+                {
+                    if (message.Length < at + 2) throw new InvalidDataException("truncated hybrid reservation");
+                    int length = BinaryPrimitives.ReadUInt16LittleEndian(message[at..]);
+                    if (length == 0 || message.Length < at + 2 + length) throw new InvalidDataException("truncated hybrid ciphertext");
+                    ciphertext = message.Slice(at + 2, length).ToArray();
+                    at += 2 + length;
+                }
+                reservations.Add((id, master, slave, keys, ciphertext));
             }
             else
             {
@@ -317,13 +345,19 @@ public sealed class KmeSync : IAsyncDisposable
     /// Never throws. A rule of the pool that refuses it is answered Refused (the peer drops it for good); a store that
     /// failed is answered NotRecorded (the peer keeps it in its outbox and sends it again later).
     /// </summary>
-    private async Task RecordAsync(long id, string master, string slave, ReservedKey[] keys)
+    private async Task RecordAsync(long id, string master, string slave, ReservedKey[] keys, byte[]? hybridCiphertext)
     {
         try
         {
             var outcome = ReservationOutcome.Recorded;
             try
             {
+                if (hybridCiphertext is not null)
+                {
+                    // Durable before the reservation is recorded: a reservation answered Recorded always has its ciphertext.
+                    if (_hybrid is null) throw new ReservationRefusedException("a hybrid reservation came, but this KME serves no hybrid keys (node config keyDelivery.hybrid)");
+                    await _hybrid.RememberAsync(keys, hybridCiphertext).ConfigureAwait(false);
+                }
                 await _pool.RecordPeerReservationAsync(master, slave, keys).ConfigureAwait(false);
                 Interlocked.Increment(ref _recorded);
             }
@@ -349,11 +383,13 @@ public sealed class KmeSync : IAsyncDisposable
     }
 
     /// <summary>A record to send: a reservation, an answer or the Hello.</summary>
-    private readonly record struct Outgoing(byte Kind, long Id, string? Master, string? Slave, IReadOnlyList<ReservedKey>? Keys, ReservationOutcome Outcome)
+    private readonly record struct Outgoing(byte Kind, long Id, string? Master, string? Slave, IReadOnlyList<ReservedKey>? Keys, ReservationOutcome Outcome,
+        ReadOnlyMemory<byte> Ciphertext = default)
     {
         public static readonly Outgoing Hello = new(HelloRecord, 0, null, null, null, default);
 
-        public static Outgoing Reservation(long id, string master, string slave, IReadOnlyList<ReservedKey> keys) => new(ReservationRecord, id, master, slave, keys, default);
+        public static Outgoing Reservation(long id, string master, string slave, IReadOnlyList<ReservedKey> keys, ReadOnlyMemory<byte> ciphertext) =>
+            new(ReservationRecord, id, master, slave, keys, default, ciphertext);
 
         public static Outgoing Answer(long id, ReservationOutcome outcome) => new(AnswerRecord, id, null, null, null, outcome);
     }

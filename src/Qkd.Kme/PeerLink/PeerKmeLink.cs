@@ -75,12 +75,17 @@ public sealed class PeerKmeLink : IReservationNotifier, IAsyncDisposable
     /// <summary>The current session's protocol (null between sessions), for counters and tests.</summary>
     public KmeSync? Current => Volatile.Read(ref _current)?.Sync;
 
-    public async ValueTask NotifyAsync(string masterSaeId, string slaveSaeId, IReadOnlyList<ReservedKey> keys, CancellationToken cancellationToken)
+    public ValueTask NotifyAsync(string masterSaeId, string slaveSaeId, IReadOnlyList<ReservedKey> keys, CancellationToken cancellationToken) =>
+        NotifyHybridAsync(masterSaeId, slaveSaeId, keys, default, cancellationToken);
+
+    /// <summary>The reservation with the ML-KEM ciphertext of hybrid keys (empty: a plain reservation).</summary>
+    public async ValueTask NotifyHybridAsync(string masterSaeId, string slaveSaeId, IReadOnlyList<ReservedKey> keys, ReadOnlyMemory<byte> ciphertext,
+        CancellationToken cancellationToken)
     {
         var session = Volatile.Read(ref _current);
         if (session is null || !session.Channel.IsConnected)
             throw new ClassicalChannelClosedException("the KME link to the peer KME is down (reconnecting)");
-        var outcome = await session.Sync.ReserveAsync(masterSaeId, slaveSaeId, keys, cancellationToken).ConfigureAwait(false);
+        var outcome = await session.Sync.ReserveAsync(masterSaeId, slaveSaeId, keys, ciphertext, cancellationToken).ConfigureAwait(false);
         Settle(keys[0].Id, outcome);
         if (outcome != ReservationOutcome.Recorded)
             throw new InvalidOperationException(outcome == ReservationOutcome.Refused
@@ -130,7 +135,7 @@ public sealed class PeerKmeLink : IReservationNotifier, IAsyncDisposable
         var delay = _options.MinReopenDelay;
         while (true)
         {
-            var sync = new KmeSync(channel.Channel, _pool, _logger, _options.AnswerTimeout);
+            var sync = new KmeSync(channel.Channel, _pool, _logger, _options.AnswerTimeout, _options.HybridKeys);
             var session = new Session(channel, sync, Interlocked.Increment(ref _sessionsOpened));
             Publish(session);
             using var sessionStop = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token);
@@ -321,4 +326,10 @@ public sealed record PeerKmeLinkOptions
 
     /// <summary>Outbox reservations sent again at once.</summary>
     public int MaxResendInFlight { get; init; } = 256;
+
+    /// <summary>
+    /// This KME's hybrid keys, to keep the ciphertexts of the peer's hybrid reservations (null: they are refused). An outbox
+    /// reservation sent again goes plain: its keys were never handed out (enc_keys answered 503), so nothing needs combining.
+    /// </summary>
+    public Hybrid.IHybridKeys? HybridKeys { get; init; }
 }

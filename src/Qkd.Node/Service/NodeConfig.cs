@@ -51,6 +51,12 @@ public sealed record NodeConfig
     /// <summary>The ETSI GS QKD 014 server; null runs the node without one.</summary>
     public KeyDeliveryOptions? KeyDelivery { get; init; }
 
+    /// <summary>Hybrid keys (QKD key combined with ML-KEM-768, Key request extension {"hybrid": "ml-kem-768"}); null: none.</summary>
+    public Kme.Hybrid.HybridKeysConfig? Hybrid { get; init; }
+
+    /// <summary>Serves pool keys to enrolled vehicle key modules over the post-quantum channel; null: no gateway.</summary>
+    public Kme.Vehicle.VehicleGatewayConfig? VehicleGateway { get; init; }
+
     /// <summary>
     /// In-process emulated devices with an emulated fibre to the peer's node (for trying the link out and tests).
     /// Exactly one of <see cref="Emulator"/> and <see cref="Devices"/>.

@@ -45,6 +45,9 @@ public static class NodeSetup
         OperatorKey.WriteNewKeyFile(Path("alice-operator.key"));
         OperatorKey.WriteNewKeyFile(Path("bob-operator.key"));
         foreach (string role in new[] { "alice", "bob" }) Audit.AuditKey.WriteNewKeyFile(Path($"{role}-audit.key"));
+        // ML-KEM-768 key pairs for hybrid keys: each end's public key is pinned in the other's config here, at init.
+        Kme.Hybrid.HybridKeysConfig.WriteNewKeyPair(Path("alice-kem.key"), Path("alice-kem.pub"));
+        Kme.Hybrid.HybridKeysConfig.WriteNewKeyPair(Path("bob-kem.key"), Path("bob-kem.pub"));
 
         // One clock reading for every certificate: a leaf must never outlive its CA, even by the milliseconds between calls.
         var now = DateTimeOffset.UtcNow;
@@ -62,6 +65,7 @@ public static class NodeSetup
             LinkId = "demo-link",
             ClassicalChannel = new ClassicalChannelConfig(channel, "pre-shared.secret", $"{role}-state", kmeLink),
             KeyPool = new KeyPoolConfig($"{role}-keys.db", OperatorKeyFile: $"{role}-operator.key"),
+            Hybrid = new Kme.Hybrid.HybridKeysConfig($"{role}-kem.key", $"{(role == "alice" ? "bob" : "alice")}-kem.pub", $"{role}-hybrid.db"),
             KeyDelivery = new KeyDeliveryOptions
             {
                 Port = restPort,

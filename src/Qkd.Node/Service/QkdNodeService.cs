@@ -217,7 +217,11 @@ public sealed class QkdNodeService(NodeConfig config, ILoggerFactory loggers, IH
             });
         }
         var firstKmeLink = Step(NodeStartupFailure.Network, kmeLinkField, OpenKmeLink);
-        await using var kmeSync = new PeerKmeLink(firstKmeLink, OpenKmeLink, pool, kmeLinkLog);
+        using var hybrid = config.Hybrid is { } h ? Step(NodeStartupFailure.Files, "hybrid", () => h.Open(config.PathOf)) : null;
+        await using var kmeSync = new PeerKmeLink(firstKmeLink, OpenKmeLink, pool, kmeLinkLog, new PeerKmeLinkOptions { HybridKeys = hybrid });
+        await using var vehicles = config.VehicleGateway is { } v
+            ? Step(NodeStartupFailure.Network, "vehicleGateway", () => v.Start(pool, kmeSync, operatorKey, config.PathOf, loggers.CreateLogger("qkd.vehicle-gateway")))
+            : null;
         EtsiKeyDeliveryServer? server = null;
         try
         {
@@ -235,6 +239,7 @@ public sealed class QkdNodeService(NodeConfig config, ILoggerFactory loggers, IH
                     ServerKeyPath = delivery.ServerKeyPath is null ? null : config.PathOf(delivery.ServerKeyPath),
                     TrustedClientCaPaths = delivery.TrustedClientCaPaths.Select(config.PathOf).ToArray(),
                     ClientCrlPaths = delivery.ClientCrlPaths.Select(config.PathOf).ToArray(),
+                    HybridKeys = hybrid,
                 };
                 server = Step(NodeStartupFailure.Files,
                     e => FieldNaming(e, "keyDelivery",
@@ -349,7 +354,7 @@ public sealed class QkdNodeService(NodeConfig config, ILoggerFactory loggers, IH
     /// <summary>Failures of the environment (files, addresses, devices) that a start-up step turns into a named one.</summary>
     private static bool IsEnvironmental(Exception e) => e is IOException or UnauthorizedAccessException or InvalidDataException or AuthenticationPadStaleException
         or OperatorKeyException or Audit.AuditLogException or System.Data.Common.DbException or System.Security.Cryptography.CryptographicException
-        or InvalidOperationException or ArgumentException or SocketException or Protocol.DeviceException;
+        or InvalidOperationException or ArgumentException or SocketException or Protocol.DeviceException or Pqc.Vehicle.VehicleProtocolException;
 
     private static T Step<T>(NodeStartupFailure failure, string field, Func<T> step) => Step(failure, _ => field, step);
 

@@ -77,7 +77,8 @@ public sealed class KmeLink : IAsyncDisposable
     /// </summary>
     public static async Task<KmeLink> StartAsync(TestCertificates certificates, int blocks, int keysPerBlock,
         Func<KmeRole, IKeyPool>? poolFactory = null, IReservationNotifier? aliceNotifier = null, int maxKeyPerRequest = 16,
-        Microsoft.Extensions.Logging.ILoggerFactory? loggerFactory = null, IKeyDeliveryAudit? aliceAudit = null, IKeyDeliveryAudit? bobAudit = null)
+        Microsoft.Extensions.Logging.ILoggerFactory? loggerFactory = null, IKeyDeliveryAudit? aliceAudit = null, IKeyDeliveryAudit? bobAudit = null,
+        Qkd.Kme.Hybrid.IHybridKeys? aliceHybrid = null, Qkd.Kme.Hybrid.IHybridKeys? bobHybrid = null, IReservationNotifier? bobNotifier = null)
     {
         poolFactory ??= role => new InMemoryKeyPool(role, LinkId, KeySizeBits);
         var link = new KmeLink(certificates, poolFactory(KmeRole.Alice), poolFactory(KmeRole.Bob));
@@ -87,10 +88,10 @@ public sealed class KmeLink : IAsyncDisposable
             ? new SaeIdentity(id, CertificateThumbprint: link.SaeCertificates[id].GetCertHashString(System.Security.Cryptography.HashAlgorithmName.SHA256))
             : new SaeIdentity(id, CertificateSubjectCn: id)).ToArray();
         var bobSaes = BobSaeIds.Select(id => new SaeIdentity(id, CertificateSubjectCn: id)).ToArray();
-        link.AliceOptions = Options("KME-ALICE", "KME-BOB", aliceSaes, bobSaes, certificates, maxKeyPerRequest);
-        var bobOptions = Options("KME-BOB", "KME-ALICE", bobSaes, aliceSaes, certificates, maxKeyPerRequest);
+        link.AliceOptions = Options("KME-ALICE", "KME-BOB", aliceSaes, bobSaes, certificates, maxKeyPerRequest) with { HybridKeys = aliceHybrid };
+        var bobOptions = Options("KME-BOB", "KME-ALICE", bobSaes, aliceSaes, certificates, maxKeyPerRequest) with { HybridKeys = bobHybrid };
         link.Alice = new EtsiKeyDeliveryServer(link.AliceOptions, link.AlicePool, aliceNotifier ?? new PoolReservationNotifier(link.BobPool), loggerFactory, aliceAudit);
-        link.Bob = new EtsiKeyDeliveryServer(bobOptions, link.BobPool, new PoolReservationNotifier(link.AlicePool), loggerFactory, bobAudit);
+        link.Bob = new EtsiKeyDeliveryServer(bobOptions, link.BobPool, bobNotifier ?? new PoolReservationNotifier(link.AlicePool), loggerFactory, bobAudit);
         await link.Alice.StartAsync();
         await link.Bob.StartAsync();
         return link;
