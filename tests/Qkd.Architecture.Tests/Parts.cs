@@ -8,12 +8,12 @@ internal static class Parts
 {
     /// <summary>Every product assembly under src/, by part name (the project is src/Qkd.{name}/Qkd.{name}.csproj).</summary>
     public static readonly string[] All =
-        ["Core", "Protocol", "Hardware", "Acquisition", "Distillation", "ClassicalChannel", "Kme", "Calibration", "Emulation", "Node", "Lab", "Cli"];
+        ["Core", "Protocol", "Hardware", "Acquisition", "Distillation", "ClassicalChannel", "Kme", "Network", "Calibration", "Emulation", "Node", "Lab", "Cli"];
 
     /// <summary>
     /// The project references each part may have: the design's edges (Cli → {Lab, Node}, Lab → {Node, Calibration},
     /// Node → {Hardware, Acquisition, Distillation, ClassicalChannel, Kme, Emulation}, Hardware → Protocol,
-    /// Emulation → Protocol) plus Core, which everything may reference.
+    /// Emulation → Protocol, Network → {ClassicalChannel, Kme}) plus Core, which everything may reference.
     /// </summary>
     public static readonly IReadOnlyDictionary<string, string[]> AllowedReferences = new Dictionary<string, string[]>
     {
@@ -24,6 +24,7 @@ internal static class Parts
         ["Distillation"] = ["Core"],
         ["ClassicalChannel"] = ["Core"],
         ["Kme"] = ["Core"],
+        ["Network"] = ["ClassicalChannel", "Kme", "Core"],
         ["Calibration"] = ["Core"],
         ["Emulation"] = ["Protocol", "Core"],
         ["Node"] = ["Hardware", "Acquisition", "Distillation", "ClassicalChannel", "Kme", "Emulation", "Core"],
