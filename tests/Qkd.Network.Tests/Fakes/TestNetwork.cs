@@ -88,13 +88,13 @@ public sealed class TestNetwork : IAsyncDisposable
     }
 
     /// <summary>A new node object on the crashed node's files, started, its links restored.</summary>
-    public async Task RestartAsync(string node)
+    public async Task RestartAsync(string node, bool converge = true)
     {
         var fresh = Create(node);
         _nodes[node] = fresh;
         await fresh.StartAsync();
         foreach (var w in Wires.Values.Where(w => w.NodeA == node || w.NodeB == node)) w.Restore();
-        await ConvergeAsync();
+        if (converge) await ConvergeAsync();
     }
 
     public static async Task Until(Func<bool> condition, string what)
