@@ -24,7 +24,7 @@ public static partial class TopologyFile
     public static NetworkTopology Parse(string json, string source = "net.json")
     {
         NetworkTopology? topology;
-        try { topology = JsonSerializer.Deserialize(json, TopologyJson.Default.NetworkTopology); }
+        try { topology = JsonSerializer.Deserialize(json, TopologyJson.Reading); }
         catch (JsonException e)
         {
             string where = e.Path is { Length: > 0 } p ? $"{p}: " : "";
