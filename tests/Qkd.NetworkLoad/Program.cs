@@ -27,7 +27,7 @@ Console.WriteLine("nodes  hops  keys/s   request median ms  p95 ms  per-hop medi
 foreach (int n in chains)
 {
     string[] names = Enumerable.Range(0, n).Select(i => $"n{i}").ToArray();
-    await using var net = await TestNetwork.StartAsync(TestNetwork.Chain(names), keyBytesPerDirection: 64L << 20);
+    await using var net = await TestNetwork.StartAsync(TestNetwork.Chain(names), keyBytesPerDirection: 1L << 20);
     var origin = net[names[0]];
     string master = $"sae-{names[0]}", slave = $"sae-{names[^1]}";
     var destination = net[names[^1]];
