@@ -8,7 +8,7 @@ internal static class Parts
 {
     /// <summary>Every product assembly under src/, by part name (the project is src/Qkd.{name}/Qkd.{name}.csproj).</summary>
     public static readonly string[] All =
-        ["Core", "Protocol", "Hardware", "Acquisition", "Distillation", "ClassicalChannel", "Pqc", "Kme", "Audit", "Calibration", "Monitoring", "Emulation", "Status", "Node", "Lab", "Cli"];
+        ["Core", "Protocol", "Hardware", "Acquisition", "Distillation", "ClassicalChannel", "Pqc", "Kme", "Network", "Audit", "Calibration", "Monitoring", "Emulation", "Status", "Node", "Lab", "Cli"];
 
     /// <summary>
     /// The project references each part may have: the design's edges (Cli → {Lab, Node}, Lab → {Node, Calibration},
@@ -17,7 +17,8 @@ internal static class Parts
     /// tamper-evident log) and Monitoring (the link monitor), leaves beside Kme that Node composes (Lab runs the monitor
     /// too); Status (the operator's page), which reads the public state of Hardware, Distillation and Kme; Pqc
     /// (ML-KEM, ML-DSA, the hybrid combiner, the vehicle channel), which Kme uses for hybrid keys and the vehicle
-    /// gateway's pool, and Cli for `qkd vehicle`.
+    /// gateway's pool, and Cli for `qkd vehicle`; Network (topology, routing, trusted-node relay), which references Kme (the link
+    /// key pool) and ClassicalChannel (the Wegman–Carter hash, the neighbour link).
     /// </summary>
     public static readonly IReadOnlyDictionary<string, string[]> AllowedReferences = new Dictionary<string, string[]>
     {
@@ -30,6 +31,7 @@ internal static class Parts
         ["Pqc"] = ["Core"],
         ["Kme"] = ["Pqc", "Core"],
         ["Audit"] = ["Core"],
+        ["Network"] = ["ClassicalChannel", "Kme", "Core"],
         ["Calibration"] = ["Core"],
         ["Monitoring"] = ["Core"],
         ["Emulation"] = ["Protocol", "Core"],

@@ -48,6 +48,7 @@ public sealed class ShippedCodeTests
     [Theory]
     [InlineData("Distillation")]
     [InlineData("Kme")]
+    [InlineData("Network")]
     [InlineData("ClassicalChannel")]
     [InlineData("Acquisition")]
     public void Key_and_protocol_parts_never_touch_devices(string part)
