@@ -202,11 +202,11 @@ public sealed class LinkProfileTests
     }
 
     [Theory]
-    [InlineData("tap", "Unknown eavesdropper 'tap'")]
+    [InlineData("smoke", "Unknown eavesdropper 'smoke'")]
     [InlineData("", "Unknown eavesdropper ''")]
     [InlineData("pns:1.5", "fraction must be a number in [0, 1], got '1.5'")]
     [InlineData("intercept-resend:half", "fraction must be a number in [0, 1], got 'half'")]
-    [InlineData("none:0.5", "'none' takes no fraction")]
+    [InlineData("none:0.5", "'none' takes no value")]
     public void Eavesdropper_parse_errors_say_what_is_expected(string text, string message)
     {
         var e = Assert.Throws<FormatException>(() => EavesdropperSpec.Parse(text));
