@@ -13,7 +13,7 @@ internal static class Parts
     /// <summary>
     /// The project references each part may have: the design's edges (Cli → {Lab, Node}, Lab → {Node, Calibration},
     /// Node → {Hardware, Acquisition, Distillation, ClassicalChannel, Kme, Pqc, Emulation}, Kme → Pqc (hybrid keys, the
-    /// vehicle gateway's pool), Cli → Pqc (`qkd vehicle`), Hardware → Protocol, Emulation → Protocol) plus Core, which
+    /// vehicle gateway's pool; Cli reaches it through Node for `qkd vehicle`), Hardware → Protocol, Emulation → Protocol) plus Core, which
     /// everything may reference.
     /// </summary>
     public static readonly IReadOnlyDictionary<string, string[]> AllowedReferences = new Dictionary<string, string[]>
@@ -30,7 +30,7 @@ internal static class Parts
         ["Emulation"] = ["Protocol", "Core"],
         ["Node"] = ["Hardware", "Acquisition", "Distillation", "ClassicalChannel", "Kme", "Pqc", "Emulation", "Core"],
         ["Lab"] = ["Node", "Calibration", "Core"],
-        ["Cli"] = ["Lab", "Node", "Pqc", "Core"],
+        ["Cli"] = ["Lab", "Node", "Core"],
     };
 
     /// <summary>The compiled assembly name of a part (the CLI ships as "qkd").</summary>
