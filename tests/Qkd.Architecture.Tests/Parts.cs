@@ -17,7 +17,7 @@ internal static class Parts
     /// tamper-evident log) and Monitoring (the link monitor), leaves beside Kme that Node composes (Lab runs the monitor
     /// too); Status (the operator's page), which reads the public state of Hardware, Distillation and Kme; Pqc
     /// (ML-KEM, ML-DSA, the hybrid combiner, the vehicle channel), which Kme uses for hybrid keys and the vehicle
-    /// gateway's pool, and Cli for `qkd vehicle`; Network (topology, routing, trusted-node relay), which references Kme (the link
+    /// gateway's pool (Cli reaches it through Node for `qkd vehicle`); Network (topology, routing, trusted-node relay), which references Kme (the link
     /// key pool) and ClassicalChannel (the Wegman–Carter hash, the neighbour link).
     /// </summary>
     public static readonly IReadOnlyDictionary<string, string[]> AllowedReferences = new Dictionary<string, string[]>
@@ -38,7 +38,7 @@ internal static class Parts
         ["Status"] = ["Hardware", "Distillation", "Kme", "Core"],
         ["Node"] = ["Hardware", "Acquisition", "Distillation", "ClassicalChannel", "Kme", "Pqc", "Audit", "Emulation", "Monitoring", "Status", "Core"],
         ["Lab"] = ["Node", "Calibration", "Monitoring", "Core"],
-        ["Cli"] = ["Lab", "Node", "Pqc", "Core"],
+        ["Cli"] = ["Lab", "Node", "Core"],
     };
 
     /// <summary>The compiled assembly name of a part (the CLI ships as "qkd").</summary>
