@@ -135,6 +135,10 @@ public sealed class QkdNodeService(NodeConfig config, ILoggerFactory loggers, IH
         auditLog?.WriteNodeStarted(config.Role, config.LinkId, config.SourceFile);
         using var metrics = new NodeMetrics(config.LinkId, config.Role);
         using var linkMonitor = LinkMonitor = new NodeLinkMonitor(config.Monitor, config.LinkId, config.Role, loggers.CreateLogger("qkd.monitor"));
+        // Every raise and clear goes into the tamper-evident log too (the alarm's statistic and message, never key material).
+        linkMonitor.Monitor.Board.Changed += change => audit.Write(change.Raised
+            ? Audit.AuditEvent.AlarmRaised($"{change.Alarm.Kind} #{change.Alarm.Id}", change.Alarm.ThreatensSecurity ? "security" : "warning", change.Alarm.Message)
+            : Audit.AuditEvent.AlarmCleared($"{change.Alarm.Kind} #{change.Alarm.Id}", change.Alarm.Message));
         using var frameSyncMetrics = new FrameSyncMetrics(config.LinkId, config.Role);
         _frameSyncMetrics = frameSyncMetrics;
         using var padMetrics = metrics.ObservePadStore(pad);
