@@ -29,6 +29,7 @@ public sealed record CoexistingChannel
     /// <summary>The classical channel's wavelength (1310 for 10GBASE-LR; a C-band DWDM channel otherwise).</summary>
     public double WavelengthNm { get; init; } = 1310;
 
+    [JsonConverter(typeof(Qkd.Core.Json.EnumNameConverter<CoexistenceDirection>))] // a name in every report, not only in profiles
     public CoexistenceDirection Direction { get; init; } = CoexistenceDirection.CoPropagating;
 
     /// <summary>rho: the fibre's spontaneous Raman cross-section from this wavelength into the quantum wavelength, 1/(km nm).</summary>
