@@ -16,7 +16,7 @@ namespace Qkd.Lab.Run;
     PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase,
     WriteIndented = true,
     DefaultIgnoreCondition = JsonIgnoreCondition.Never,
-    Converters = [typeof(CamelCaseEnumConverter<ReceiverLayout>), typeof(CamelCaseEnumConverter<EavesdropperKind>),
+    Converters = [typeof(CamelCaseEnumConverter<ReceiverLayout>), typeof(CamelCaseEnumConverter<EavesdropperKind>), typeof(EnumNameConverter<CoexistenceDirection>),
         typeof(CamelCaseEnumConverter<Qkd.Distillation.ErrorCorrection.ReconciliationMethod>)])]
 [JsonSerializable(typeof(LinkReport))]
 internal sealed partial class LinkReportJson : JsonSerializerContext;

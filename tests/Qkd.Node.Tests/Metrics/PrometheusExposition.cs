@@ -67,6 +67,10 @@ internal sealed partial class PrometheusExposition
 
     public double Value(string name, params (string Key, string Value)[] labels) => Assert.Single(Find(name, labels)).Value;
 
+    /// <summary>The one sample's value, or null when the scrape holds none (more than one still fails).</summary>
+    public double? TryValue(string name, params (string Key, string Value)[] labels) =>
+        Find(name, labels).ToList() is { Count: > 0 } found ? Assert.Single(found).Value : null;
+
     private static bool IsSuffixOf(string family, string sample, string type) =>
         (type == "counter" && sample == family) || (type is "histogram" or "summary" && sample.StartsWith(family + "_", StringComparison.Ordinal));
 
