@@ -52,6 +52,7 @@ public static class CrashWorkload
         long block = 0;
         var random = new Random(seed ^ Environment.ProcessId);
         report("ready");
+        bool progressReported = false;
         for (long round = 0; ; round++)
         {
             while (alice.HasBlock(block) && bob.HasBlock(block)) block++;
@@ -60,14 +61,21 @@ public static class CrashWorkload
             bob.Accept(block, bits);
             bits.Clear();
 
-            Deliver(alice, bob, random.Next(1, 9), "sae-a", "sae-b", Journal);
-            Deliver(bob, alice, random.Next(1, 9), "sae-b", "sae-a", Journal);
+            int delivered = Deliver(alice, bob, random.Next(1, 9), "sae-a", "sae-b", Journal)
+                + Deliver(bob, alice, random.Next(1, 9), "sae-b", "sae-a", Journal);
+            if (delivered > 0 && !progressReported)
+            {
+                // The test kills only after this run has committed a delivery, so every run shows progress however
+                // slowly a loaded machine opens the stores.
+                report("delivered");
+                progressReported = true;
+            }
         }
     }
 
-    private static void Deliver(SqliteKeyPool master, SqliteKeyPool slave, int count, string masterSae, string slaveSae, Func<KmeRole, bool, StreamWriter> journal)
+    private static int Deliver(SqliteKeyPool master, SqliteKeyPool slave, int count, string masterSae, string slaveSae, Func<KmeRole, bool, StreamWriter> journal)
     {
-        if (master.AvailableAsMaster < count) return;
+        if (master.AvailableAsMaster < count) return 0;
         var keys = master.TakeAsMaster(masterSae, slaveSae, count);
         Write(journal(master.Role, true), keys);
         var ids = keys.Select(k => k.Id).ToArray();
@@ -81,6 +89,7 @@ public static class CrashWorkload
             System.Security.Cryptography.CryptographicOperations.ZeroMemory(keys[i].Key);
             System.Security.Cryptography.CryptographicOperations.ZeroMemory(received[i].Key);
         }
+        return keys.Count;
     }
 
     private static void Write(StreamWriter journal, IReadOnlyList<DeliveredKey> keys)

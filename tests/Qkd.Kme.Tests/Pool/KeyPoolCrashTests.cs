@@ -28,7 +28,7 @@ public sealed class KeyPoolCrashTests : IDisposable
         long deliveredBefore = 0;
         for (int run = 0; run < Kills; run++)
         {
-            await RunAndKillAsync(keyHex, TimeSpan.FromMilliseconds(random.Next(100, 1200)));
+            await RunAndKillAsync(keyHex, TimeSpan.FromMilliseconds(random.Next(0, 1200)));
             long delivered = CheckInvariants(keyHex);
             Assert.True(delivered > deliveredBefore, $"run {run}: the probe made no progress before it was killed");
             deliveredBefore = delivered;
@@ -48,12 +48,20 @@ public sealed class KeyPoolCrashTests : IDisposable
         using var process = Process.Start(start)!;
         var stderr = process.StandardError.ReadToEndAsync();
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
-        timeout.CancelAfter(TimeSpan.FromSeconds(60));
+        timeout.CancelAfter(TimeSpan.FromSeconds(120));
         string? first = await process.StandardOutput.ReadLineAsync(timeout.Token);
         if (first != "ready")
         {
             process.Kill();
             Assert.Fail($"the probe did not start: {first}\n{await stderr}");
+        }
+        // Wait for the first committed delivery of this run (an event, however loaded the machine), then kill at a
+        // random point after it.
+        string? progress = await process.StandardOutput.ReadLineAsync(timeout.Token);
+        if (progress != "delivered")
+        {
+            process.Kill();
+            Assert.Fail($"the probe made no delivery: {progress}\n{await stderr}");
         }
         await Task.Delay(after, timeout.Token);
         if (process.HasExited) Assert.Fail($"the probe stopped by itself:\n{await stderr}");
