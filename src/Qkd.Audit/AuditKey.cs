@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using Qkd.Core.Keys;
 
 namespace Qkd.Audit;
 
@@ -11,10 +12,6 @@ namespace Qkd.Audit;
 public sealed class AuditKey : IDisposable
 {
     public const int Length = 32;
-
-    private const UnixFileMode GroupOrOthers =
-        UnixFileMode.GroupRead | UnixFileMode.GroupWrite | UnixFileMode.GroupExecute |
-        UnixFileMode.OtherRead | UnixFileMode.OtherWrite | UnixFileMode.OtherExecute;
 
     private readonly byte[] _bytes;
     private bool _disposed;
@@ -44,27 +41,14 @@ public sealed class AuditKey : IDisposable
         ArgumentException.ThrowIfNullOrEmpty(path);
         string full = Path.GetFullPath(path);
         if (!File.Exists(full)) throw new AuditLogException($"Audit key file {full} does not exist.");
-        if (!OperatingSystem.IsWindows() && (File.GetUnixFileMode(full) & GroupOrOthers) != 0)
+        if (!OperatingSystem.IsWindows() && (File.GetUnixFileMode(full) & SecretKeyText.OpenToOthers) != 0)
             throw new AuditLogException($"Audit key file {full} is readable or writable by group or others: restrict it to the service user (chmod 600 {full}).");
         byte[] raw = File.ReadAllBytes(full);
+        var key = new byte[Length];
         try
         {
-            var digits = raw.AsSpan();
-            if (digits.EndsWith("\r\n"u8)) digits = digits[..^2];
-            else if (digits.EndsWith("\n"u8)) digits = digits[..^1];
-            if (digits.Length != 2 * Length)
-                throw new AuditLogException($"Audit key file {full} holds {raw.Length} bytes: expected {2 * Length} hex digits and at most one line end.");
-            var key = new byte[Length];
-            for (int i = 0; i < Length; i++)
-            {
-                int high = Nibble(digits[2 * i]), low = Nibble(digits[2 * i + 1]);
-                if (high < 0 || low < 0)
-                {
-                    CryptographicOperations.ZeroMemory(key);
-                    throw new AuditLogException($"Audit key file {full} holds a character that is not a hex digit.");
-                }
-                key[i] = (byte)(high << 4 | low);
-            }
+            if (!SecretKeyText.TryReadKeyLine(raw, key))
+                throw new AuditLogException($"Audit key file {full} holds {raw.Length} bytes that are not {2 * Length} hex digits with at most one line end.");
             return new AuditKey(key, $"file {full}");
         }
         finally
@@ -77,26 +61,16 @@ public sealed class AuditKey : IDisposable
     /// <exception cref="IOException">The file exists already (a key is never overwritten: the log it signs would stop verifying).</exception>
     public static void WriteNewKeyFile(string path)
     {
-        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
-        if (!OperatingSystem.IsWindows()) options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-        byte[] key = RandomNumberGenerator.GetBytes(Length);
-        byte[] line = new byte[2 * Length + 1];
+        byte[] line = new byte[SecretKeyText.LineLength(Length)];
         try
         {
-            // Hex encoded into a buffer that is zeroised: a string of the key would stay on the heap.
-            for (int i = 0; i < Length; i++)
-            {
-                line[2 * i] = HexDigit(key[i] >> 4);
-                line[2 * i + 1] = HexDigit(key[i] & 0xF);
-            }
-            line[^1] = (byte)'\n';
-            using var stream = new FileStream(path, options);
+            SecretKeyText.WriteNewKeyLine(Length, line);
+            using var stream = new FileStream(path, SecretKeyText.OwnerOnlyNewFile());
             stream.Write(line);
             stream.Flush(flushToDisk: true);
         }
         finally
         {
-            CryptographicOperations.ZeroMemory(key);
             CryptographicOperations.ZeroMemory(line);
         }
     }
@@ -114,13 +88,5 @@ public sealed class AuditKey : IDisposable
         CryptographicOperations.ZeroMemory(_bytes);
     }
 
-    private static int Nibble(byte digit) => digit switch
-    {
-        >= (byte)'0' and <= (byte)'9' => digit - '0',
-        >= (byte)'a' and <= (byte)'f' => digit - 'a' + 10,
-        >= (byte)'A' and <= (byte)'F' => digit - 'A' + 10,
-        _ => -1,
-    };
 
-    private static byte HexDigit(int nibble) => (byte)(nibble < 10 ? '0' + nibble : 'a' + nibble - 10);
 }

@@ -27,7 +27,6 @@ public static class AlignmentSweep
     public const long MinimumSiftedPerStep = 400;
 
     /// <param name="QberZ">QBER of the Z basis at this setting; NaN when nothing was sifted in it.</param>
-    /// <param name="QberZUncertainty">Its standard uncertainty (<see cref="QberTally.Uncertainty(long, long)"/>); NaN likewise.</param>
     public sealed record Step(double PhaseRadians, double QberZ, double QberX, long SiftedZ, long SiftedX)
     {
         public long ErrorsZ { get; init; }

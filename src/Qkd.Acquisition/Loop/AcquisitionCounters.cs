@@ -20,7 +20,7 @@ public sealed class AcquisitionCounters
     /// <param name="ringSource">The source whose own ring is the one ring: its drops are this loop's ring drops.</param>
     internal AcquisitionCounters(IBufferedTimeTagSource ringSource) => _ringSource = ringSource;
 
-    /// <summary>Channels tracked individually; tags on higher channels are counted in <see cref="UnknownChannelTags"/>.</summary>
+    /// <summary>Channels tracked individually; tags on higher channels are counted in <see cref="AcquisitionSnapshot.UnknownChannelTags"/>.</summary>
     public const int MaxChannels = 64;
 
     private readonly long[] _tagsPerChannel = new long[MaxChannels];

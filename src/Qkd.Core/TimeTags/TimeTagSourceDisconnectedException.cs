@@ -8,5 +8,6 @@ namespace Qkd.Core.TimeTags;
 public sealed class TimeTagSourceDisconnectedException(string source, string cause, Exception? inner = null)
     : IOException($"{source}: disconnected: {cause}", inner)
 {
-    public string Source { get; } = source;
+    /// <summary>The device or stream that went away (named so as not to hide <see cref="Exception.Source"/>).</summary>
+    public string DeviceSource { get; } = source;
 }

@@ -5,7 +5,7 @@ namespace Qkd.Hardware.Peripherals;
 
 /// <summary>
 /// The peripherals' instruments (meter "Qkd.Node.Peripherals"), read from <see cref="NodePeripherals"/> when a listener
-/// collects, tagged with the link and role like <see cref="NodeMetrics"/>. On the Prometheus endpoint:
+/// collects, tagged with the link and role like the node's own NodeMetrics. On the Prometheus endpoint:
 /// qkd_detector_housing_temperature_celsius, qkd_monitor_photodiode_volts, qkd_modulator_bias_volts,
 /// qkd_monitor_photodiode_alarm (1 while tripped), qkd_monitor_photodiode_alarms_total, qkd_interlock_closed,
 /// qkd_gate_enable_on, qkd_key_generation_allowed and qkd_peripheral_read_errors_total{device=...}. A part that is

@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using Qkd.Core.Keys;
 
 namespace Qkd.Kme.Pool;
 
@@ -22,10 +23,6 @@ public sealed class OperatorKey : IDisposable
 
     /// <summary>The environment variable read when the configuration names none.</summary>
     public const string DefaultEnvironmentVariable = "QKD_OPERATOR_KEY";
-
-    private const UnixFileMode GroupOrOthers =
-        UnixFileMode.GroupRead | UnixFileMode.GroupWrite | UnixFileMode.GroupExecute |
-        UnixFileMode.OtherRead | UnixFileMode.OtherWrite | UnixFileMode.OtherExecute;
 
     private readonly byte[] _bytes;
     private bool _disposed;
@@ -61,7 +58,7 @@ public sealed class OperatorKey : IDisposable
         if (!OperatingSystem.IsWindows())
         {
             var mode = File.GetUnixFileMode(path);
-            if ((mode & GroupOrOthers) != 0)
+            if ((mode & SecretKeyText.OpenToOthers) != 0)
                 throw new OperatorKeyException(
                     $"Operator key {source} has mode {Convert.ToString((int)mode, 8).PadLeft(4, '0')}: it is readable or writable by " +
                     $"group or others. Restrict it to the service user (chmod 600 {path}).");
@@ -89,15 +86,8 @@ public sealed class OperatorKey : IDisposable
                     $"an operator key file holds exactly {Length} raw bytes or exactly {2 * Length} hex digits. Write a new one with `qkd keys init` or `openssl rand -hex {Length}`.");
             return new OperatorKey(content.ToArray(), source);
         }
-        var digits = content;
-        if (digits.EndsWith("\r\n"u8)) digits = digits[..^2];
-        else if (digits.EndsWith("\n"u8)) digits = digits[..^1];
-        if (digits.Length == 2 * Length && IsHexDigits(digits))
-        {
-            var key = new byte[Length];
-            for (int i = 0; i < Length; i++) key[i] = (byte)((Nibble(digits[2 * i]) << 4) | Nibble(digits[2 * i + 1]));
-            return new OperatorKey(key, source);
-        }
+        var key = new byte[Length];
+        if (SecretKeyText.TryReadKeyLine(content, key)) return new OperatorKey(key, source);
         throw new OperatorKeyException(
             $"Operator key {source} holds {content.Length} bytes{(IsText(content) ? " of text" : "")}: expected exactly {Length} raw bytes, " +
             $"or exactly {2 * Length} hex digits (one line ending after them allowed, nothing else).");
@@ -135,27 +125,16 @@ public sealed class OperatorKey : IDisposable
     /// <summary>Writes a fresh random key as hex to <paramref name="path"/>, created with mode 0600.</summary>
     public static void WriteNewKeyFile(string path)
     {
-        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
-        if (!OperatingSystem.IsWindows())
-            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-        byte[] key = RandomNumberGenerator.GetBytes(Length);
-        byte[] line = new byte[2 * Length + 1];
+        byte[] line = new byte[SecretKeyText.LineLength(Length)];
         try
         {
-            // Hex encoded by hand into a buffer that is zeroised: a string of the key would stay on the heap.
-            for (int i = 0; i < Length; i++)
-            {
-                line[2 * i] = HexDigit(key[i] >> 4);
-                line[2 * i + 1] = HexDigit(key[i] & 0xF);
-            }
-            line[^1] = (byte)'\n';
-            using var stream = new FileStream(path, options);
+            SecretKeyText.WriteNewKeyLine(Length, line);
+            using var stream = new FileStream(path, SecretKeyText.OwnerOnlyNewFile());
             stream.Write(line);
             stream.Flush(flushToDisk: true);
         }
         finally
         {
-            CryptographicOperations.ZeroMemory(key);
             CryptographicOperations.ZeroMemory(line);
         }
     }
@@ -181,14 +160,7 @@ public sealed class OperatorKey : IDisposable
         return true;
     }
 
-    private static int Nibble(byte digit) => digit switch
-    {
-        >= (byte)'0' and <= (byte)'9' => digit - '0',
-        >= (byte)'a' and <= (byte)'f' => digit - 'a' + 10,
-        _ => digit - 'A' + 10,
-    };
 
-    private static byte HexDigit(int nibble) => (byte)(nibble < 10 ? '0' + nibble : 'a' + nibble - 10);
 
     private static bool IsHex(ReadOnlySpan<char> text)
     {
