@@ -61,11 +61,17 @@ public sealed class CurrasLorenzo2021Analysis : IFiniteKeyAnalysis
     public IReadOnlyList<EpsilonShare> Epsilons(SecurityParameters security) =>
         TwoDecoyEpsilons.For(security, "Kato's inequality on each expected count, each side, coefficients from the other basis's shares (Z errors for X errors)");
 
-    /// <summary>Each intensity's share of the counts, or null when there are none (no prediction: Azuma's width).</summary>
+    /// <summary>
+    /// Each intensity's share of the counts, with half a count added to each class so that a class the other basis
+    /// happened not to see is predicted small rather than impossible (a share of 0 or 1 would stake the whole bound on
+    /// it); null when there are no counts (no prediction: Azuma's width).
+    /// </summary>
     private static double[]? Shares(long[] counts)
     {
         double total = (double)counts[0] + counts[1] + counts[2];
-        return total > 0 ? [counts[0] / total, counts[1] / total, counts[2] / total] : null;
+        if (!(total > 0)) return null;
+        double smoothed = total + 1.5;
+        return [(counts[0] + 0.5) / smoothed, (counts[1] + 0.5) / smoothed, (counts[2] + 0.5) / smoothed];
     }
 
     private static (double Lower, double Upper) KatoInterval(long count, double total, double epsilon, double predictedFraction)
