@@ -595,7 +595,8 @@ public sealed class BobDistiller
             LightSeconds = lightSeconds,
         };
 
-        // The one-decoy analysis bounds the vacuum events by the Z errors just found: both ends re-estimate with them.
+        // The one-decoy analysis bounds the vacuum events by the Z errors just found, and Kato's bounds take their
+        // predictions from them: both ends re-estimate with them.
         if (_options.Analysis.UsesKeyErrors)
         {
             _meter?.Switch(PipelineStage.Estimation);

@@ -1,4 +1,5 @@
 using Qkd.Distillation.ErrorCorrection;
+using Qkd.Distillation.ParameterEstimation;
 using Qkd.Hardware.Peripherals;
 using Qkd.Node.Devices;
 using Qkd.ClassicalChannel;
@@ -51,11 +52,17 @@ public static class RunCommand
             Description = "Error correction: cascade, ldpc or auto (LDPC when Cascade's round trips would outlast the block's light); default: the link settings'.",
         };
         reconciliation.AcceptOnlyFromAmong("cascade", "ldpc", "auto");
+        var finiteKey = new Option<string?>("--finite-key")
+        {
+            Description = $"Finite-key analysis that sizes the keys: {FiniteKeyAnalyses.Names} (see src/Qkd.Distillation/README.md); default: the link settings' " +
+                $"({FiniteKeyAnalyses.Name(FiniteKeyAnalyses.Default)}).",
+        };
+        finiteKey.AcceptOnlyFromAmong([.. FiniteKeyAnalyses.All.Select(FiniteKeyAnalyses.Name)]);
 
         var command = new Command("run", "Run a QKD link end to end and print a summary.")
         {
             emulator, profile, distance, duration, seed, eavesdropper, report, blockSize, keysDir, verbose, quiet, replay, acceptDamaged, transport,
-            channelRoundTrip, reconciliation,
+            channelRoundTrip, reconciliation, finiteKey,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -75,6 +82,8 @@ public static class RunCommand
                 options = options with { ChannelRoundTrip = TimeSpan.FromMilliseconds(parse.GetValue(channelRoundTrip)) };
                 if (parse.GetValue(reconciliation) is string method)
                     options = options with { Settings = options.Settings with { Reconciliation = Enum.Parse<ReconciliationMethod>(method, ignoreCase: true) } };
+                if (parse.GetValue(finiteKey) is string analysis)
+                    options = options with { Settings = options.Settings with { FiniteKey = analysis } };
                 options.Validate();
             }
             catch (Exception e) when (e is LinkProfileException or ArgumentException or IOException or FormatException or System.Text.Json.JsonException)

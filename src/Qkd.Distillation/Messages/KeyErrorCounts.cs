@@ -6,7 +6,8 @@ namespace Qkd.Distillation.Messages;
 /// <summary>
 /// Bob → Alice after error correction, on a link whose finite-key analysis needs the key-basis errors per intensity
 /// (the one-decoy analysis, <see cref="ParameterEstimation.Rusca2018Analysis"/>, bounds the vacuum events by the decoy
-/// class's Z errors, Eq. A16). The counts are public in that protocol, like the X errors of
+/// class's Z errors, Eq. A16; <see cref="ParameterEstimation.CurrasLorenzo2021Analysis"/> predicts the X errors' intensity
+/// shares from them for Kato's inequality). The counts are public in those protocols, like the X errors of
 /// <see cref="ParameterEstimate"/>; both ends size the key from them. Wire: block id, one error count per
 /// <see cref="Intensity"/> class in class order. No reply.
 /// </summary>

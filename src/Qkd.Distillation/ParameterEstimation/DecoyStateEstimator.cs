@@ -30,17 +30,26 @@ public static class DecoyStateEstimator
     /// <summary>
     /// Bounds on the expected count of one intensity class given its observed count, the total count of its basis
     /// (or of errors) and the failure probability of each side: Lim et al. use Hoeffding's count +- delta(total, eps).
+    /// <paramref name="predictedFraction"/> is the class's share of the total as predicted independently of these counts
+    /// (<see cref="CountPredictions"/>), NaN when there is none; only Kato's bound uses it.
     /// </summary>
-    internal delegate (double Lower, double Upper) ExpectedCountInterval(long count, double total, double epsilon);
+    internal delegate (double Lower, double Upper) ExpectedCountInterval(long count, double total, double epsilon, double predictedFraction);
 
-    internal static (double Lower, double Upper) HoeffdingInterval(long count, double total, double epsilon)
+    /// <summary>
+    /// Per intensity, the predicted share of each count family (Z detections, X detections, X errors), fixed independently
+    /// of the counts it will bound; null arrays mean no prediction.
+    /// </summary>
+    internal sealed record CountPredictions(double[]? DetectionsZ, double[]? DetectionsX, double[]? ErrorsX);
+
+    internal static (double Lower, double Upper) HoeffdingInterval(long count, double total, double epsilon, double predictedFraction)
     {
         double delta = FiniteSizeStatistics.HoeffdingDeviation(total, epsilon);
         return (count - delta, count + delta);
     }
 
     /// <summary>Eqs. 2-5 with the expected counts of each class bracketed by <paramref name="interval"/>.</summary>
-    internal static DecoyStateBounds Estimate(DecoyStatistics statistics, SecurityParameters security, ExpectedCountInterval interval)
+    internal static DecoyStateBounds Estimate(DecoyStatistics statistics, SecurityParameters security, ExpectedCountInterval interval,
+        CountPredictions? predictions = null)
     {
         ArgumentNullException.ThrowIfNull(statistics);
         ArgumentNullException.ThrowIfNull(security);
@@ -53,9 +62,9 @@ public static class DecoyStateEstimator
         double tau0 = FiniteSizeStatistics.PhotonNumberProbability(0, mu, p);
         double tau1 = FiniteSizeStatistics.PhotonNumberProbability(1, mu, p);
 
-        var z = EventBounds(statistics.DetectionsZ, mu, p, eps, tau0, tau1, interval);
-        var x = EventBounds(statistics.DetectionsX, mu, p, eps, tau0, tau1, interval);
-        double errorsUpper = SinglePhotonErrorsUpper(statistics.ErrorsX, mu, p, eps, tau1, interval);
+        var z = EventBounds(statistics.DetectionsZ, mu, p, eps, tau0, tau1, interval, predictions?.DetectionsZ);
+        var x = EventBounds(statistics.DetectionsX, mu, p, eps, tau0, tau1, interval, predictions?.DetectionsX);
+        double errorsUpper = SinglePhotonErrorsUpper(statistics.ErrorsX, mu, p, eps, tau1, interval, predictions?.ErrorsX);
 
         if (!(z.SinglePhoton > 0))
             return Unusable(z, x, errorsUpper, double.NaN,
@@ -81,13 +90,13 @@ public static class DecoyStateEstimator
 
     /// <summary>Lower bounds on vacuum and single-photon events (Eqs. 2 and 3) for one basis.</summary>
     private static BasisBounds EventBounds(long[] counts, ReadOnlySpan<double> mu, ReadOnlySpan<double> p, double eps, double tau0, double tau1,
-        ExpectedCountInterval interval)
+        ExpectedCountInterval interval, double[]? predicted)
     {
         double mu1 = mu[(int)Intensity.Signal], mu2 = mu[(int)Intensity.Decoy], mu3 = mu[(int)Intensity.Vacuum];
         double total = (double)counts[0] + counts[1] + counts[2];
-        var signal = interval(counts[(int)Intensity.Signal], total, eps);
-        var decoy = interval(counts[(int)Intensity.Decoy], total, eps);
-        var vacuumClass = interval(counts[(int)Intensity.Vacuum], total, eps);
+        var signal = interval(counts[(int)Intensity.Signal], total, eps, Share(predicted, Intensity.Signal));
+        var decoy = interval(counts[(int)Intensity.Decoy], total, eps, Share(predicted, Intensity.Decoy));
+        var vacuumClass = interval(counts[(int)Intensity.Vacuum], total, eps, Share(predicted, Intensity.Vacuum));
         double upper1 = Bracket(signal.Upper, Intensity.Signal, total, mu, p);
         double upper2 = Bracket(decoy.Upper, Intensity.Decoy, total, mu, p);
         double lower2 = Bracket(decoy.Lower, Intensity.Decoy, total, mu, p);
@@ -106,14 +115,16 @@ public static class DecoyStateEstimator
 
     /// <summary>Upper bound on single-photon X errors (Eq. 4), with delta taken over all X errors m_X.</summary>
     private static double SinglePhotonErrorsUpper(long[] errors, ReadOnlySpan<double> mu, ReadOnlySpan<double> p, double eps, double tau1,
-        ExpectedCountInterval interval)
+        ExpectedCountInterval interval, double[]? predicted)
     {
         double mu2 = mu[(int)Intensity.Decoy], mu3 = mu[(int)Intensity.Vacuum];
         double total = (double)errors[0] + errors[1] + errors[2];
-        double upper2 = Bracket(interval(errors[(int)Intensity.Decoy], total, eps).Upper, Intensity.Decoy, total, mu, p);
-        double lower3 = Bracket(interval(errors[(int)Intensity.Vacuum], total, eps).Lower, Intensity.Vacuum, total, mu, p);
+        double upper2 = Bracket(interval(errors[(int)Intensity.Decoy], total, eps, Share(predicted, Intensity.Decoy)).Upper, Intensity.Decoy, total, mu, p);
+        double lower3 = Bracket(interval(errors[(int)Intensity.Vacuum], total, eps, Share(predicted, Intensity.Vacuum)).Lower, Intensity.Vacuum, total, mu, p);
         return Math.Max(0, tau1 * (upper2 - lower3) / (mu2 - mu3));
     }
+
+    private static double Share(double[]? predicted, Intensity k) => predicted is null ? double.NaN : predicted[(int)k];
 
     /// <summary>(e^(mu_k) / p_k) clamp(expected count bound, 0, total).</summary>
     private static double Bracket(double bound, Intensity k, double total, ReadOnlySpan<double> mu, ReadOnlySpan<double> p) =>

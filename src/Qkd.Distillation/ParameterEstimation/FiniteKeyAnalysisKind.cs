@@ -12,4 +12,6 @@ public enum FiniteKeyAnalysisKind
     Rusca2018,
     /// <summary>Lim et al.'s two-decoy bounds with the multiplicative Chernoff bounds of Zhang, Zhao, Razavi, Ma, PRA 95, 012333 (2017). "zhang2017".</summary>
     Zhang2017,
+    /// <summary>Lim et al.'s two-decoy bounds with Kato's inequality as Currás-Lorenzo, Navarrete, Azuma, Kato, Curty, Razavi, npj Quantum Inf. 7, 22 (2021) use it. "curraslorenzo2021".</summary>
+    CurrasLorenzo2021,
 }

@@ -35,6 +35,6 @@ public sealed class Zhang2017Analysis : IFiniteKeyAnalysis
     public IReadOnlyList<EpsilonShare> Epsilons(SecurityParameters security) =>
         TwoDecoyEpsilons.For(security, "multiplicative Chernoff bound on each expected count, each side");
 
-    private static (double Lower, double Upper) ChernoffInterval(long count, double total, double epsilon) =>
+    private static (double Lower, double Upper) ChernoffInterval(long count, double total, double epsilon, double predictedFraction) =>
         (ChernoffBound.LowerMean(count, epsilon), ChernoffBound.UpperMean(count, epsilon));
 }

@@ -297,6 +297,7 @@ public sealed class EmulatedLinkRunner(EmulatedRunOptions options, ILogger? logg
         var blocks = bob.Blocks;
         var corrected = blocks.Where(b => b.ErrorsZPerIntensity is not null).ToList();
         var sifting = bob.Sifting;
+        var analysisKind = settings.Distillation().FiniteKeyAnalysis;
 
         var perIntensity = new List<IntensityReport>();
         foreach (var k in Intensities.All)
@@ -395,7 +396,7 @@ public sealed class EmulatedLinkRunner(EmulatedRunOptions options, ILogger? logg
                 Finite(b.Bounds?.PhaseErrorRateZUpper ?? double.NaN), Finite(b.Bounds?.SinglePhotonEventsZLower ?? double.NaN),
                 b.SecretBits)
             {
-                FiniteKey = FiniteKeyBlockReport.From(b),
+                FiniteKey = FiniteKeyBlockReport.From(b, analysisKind),
                 ErrorCorrection = ErrorCorrectionOf(b),
                 FirstPulse = b.FirstPulse >= 0 ? b.FirstPulse : null,
                 LastPulse = b.LastPulse >= 0 ? b.LastPulse : null,

@@ -18,17 +18,21 @@ public sealed record FiniteKeyAnalysisReport(string Analysis, string Citation, I
 
 /// <summary>
 /// One block's decoy bounds, phase error and finite-key terms, counts not rates (null where undefined, for example no
-/// phase error bound when no single photon was certified). key = vacuumTerm + singlePhotonTerm - errorCorrectionLeak -
-/// verificationAndSecrecyCost, floored at 0.
+/// phase error bound when no single photon was certified), and the analysis that produced them (its epsilons are in
+/// <see cref="FiniteKeyAnalysisReport"/>). key = vacuumTerm + singlePhotonTerm - errorCorrectionLeak -
+/// verificationAndSecrecyCost, floored at 0; phaseErrorRateZUpper = singlePhotonErrorRateXUpper + samplingDeviation.
 /// </summary>
 public sealed record FiniteKeyBlockReport(
+    string Analysis,
     double? VacuumEventsZLower,
     double? VacuumEventsZUpper,
     double? SinglePhotonEventsZLower,
+    double? VacuumEventsXLower,
     double? SinglePhotonEventsXLower,
     double? SinglePhotonErrorsXUpper,
     double? SinglePhotonErrorRateXUpper,
     double? PhaseErrorRateZUpper,
+    double? SamplingDeviation,
     double? VacuumTerm,
     double? SinglePhotonTerm,
     double? ErrorCorrectionLeak,
@@ -36,13 +40,15 @@ public sealed record FiniteKeyBlockReport(
     double? KeyLengthBound,
     string? Problem)
 {
-    public static FiniteKeyBlockReport? From(BlockResult block)
+    /// <summary>The block's report, or null when estimation did not run; <paramref name="analysis"/> sized the block.</summary>
+    public static FiniteKeyBlockReport? From(BlockResult block, FiniteKeyAnalysisKind analysis)
     {
         if (block.Bounds is not { } b) return null;
         var k = block.KeyLength;
-        return new FiniteKeyBlockReport(Finite(b.VacuumEventsZLower), Finite(b.VacuumEventsZUpper), Finite(b.SinglePhotonEventsZLower),
-            Finite(b.SinglePhotonEventsXLower), Finite(b.SinglePhotonErrorsXUpper), Finite(b.SinglePhotonErrorRateXUpper),
-            Finite(b.PhaseErrorRateZUpper), Finite(k?.VacuumTerm), Finite(k?.SinglePhotonTerm), Finite(k?.ErrorCorrectionLeak),
+        return new FiniteKeyBlockReport(FiniteKeyAnalyses.Name(analysis), Finite(b.VacuumEventsZLower), Finite(b.VacuumEventsZUpper),
+            Finite(b.SinglePhotonEventsZLower), Finite(b.VacuumEventsXLower), Finite(b.SinglePhotonEventsXLower), Finite(b.SinglePhotonErrorsXUpper),
+            Finite(b.SinglePhotonErrorRateXUpper), Finite(b.PhaseErrorRateZUpper), Finite(b.PhaseErrorRateZUpper - b.SinglePhotonErrorRateXUpper),
+            Finite(k?.VacuumTerm), Finite(k?.SinglePhotonTerm), Finite(k?.ErrorCorrectionLeak),
             Finite(k?.VerificationAndSecrecyCost), Finite(k?.RawValue), b.Problem);
     }
 

@@ -6,7 +6,8 @@ namespace Qkd.Distillation.Tests.ParameterEstimation;
 /// The default analysis is the one that gives the most key for the default block (2^23 sifted Z bits) on the default
 /// link: the emulator's built-in profile (25 km at 0.2 dB/km, 1.5 dB inside Bob, 25% detectors, 1e-6 dark counts on each
 /// of four detectors, 1% misalignment) with the built-in settings, error correction at f = 1.05 (about what Cascade
-/// reaches). Per pulse: zhang2017 4.95e-3, lim2014 4.47e-3, rusca2018 4.29e-3 (asymptotic 5.68e-3).
+/// reaches). Per pulse: curraslorenzo2021 4.977e-3, zhang2017 4.952e-3, lim2014 4.466e-3, rusca2018 4.287e-3 (asymptotic
+/// 5.676e-3).
 /// </summary>
 public class DefaultAnalysisChoiceTests
 {
@@ -19,7 +20,10 @@ public class DefaultAnalysisChoiceTests
     {
         var rates = FiniteKeyAnalyses.All.ToDictionary(k => k, k => DefaultLink.FiniteRatePerPulse(FiniteKeyAnalyses.For(k), 25, 1L << 23));
         Assert.Equal(FiniteKeyAnalyses.Default, rates.MaxBy(r => r.Value).Key);
+        Assert.Equal(FiniteKeyAnalysisKind.CurrasLorenzo2021, FiniteKeyAnalyses.Default);
         Assert.True(rates[FiniteKeyAnalysisKind.Zhang2017] > 1.05 * rates[FiniteKeyAnalysisKind.Lim2014]); // about +11%
+        // Kato's inequality over Chernoff's: +0.5% (the signal class's width loses the factor sqrt(1 - share)).
+        Assert.InRange(rates[FiniteKeyAnalysisKind.CurrasLorenzo2021] / rates[FiniteKeyAnalysisKind.Zhang2017], 1.002, 1.02);
     }
 
     [Fact]
@@ -32,6 +36,6 @@ public class DefaultAnalysisChoiceTests
             Assert.Equal(kind, FiniteKeyAnalyses.For(kind).Kind);
         }
         Assert.False(FiniteKeyAnalyses.TryParse("lim2015", out _));
-        Assert.Equal("lim2014|rusca2018|zhang2017", FiniteKeyAnalyses.Names);
+        Assert.Equal("lim2014|rusca2018|zhang2017|curraslorenzo2021", FiniteKeyAnalyses.Names);
     }
 }

@@ -55,6 +55,26 @@ public class GysLinkFiniteKeyTests
         Assert.InRange(Defaults.ReachKm(zhang, DefaultBlock), 136, 140); // 139 km: the settings, not the block, give the last km
     }
 
+    /// <summary>
+    /// The default analysis (Kato's inequality) with the built-in settings: key at 140 km from the default block (the
+    /// issue's target; zhang2017 stops at 139 km), 0.723 of the asymptotic rate at 50 km; 0.8 takes a block of 2^26
+    /// (0.804; 2^25 gives 0.786). With the settings optimised for zhang2017: 0.820 at 50 km, reach 146 km.
+    /// </summary>
+    [Fact]
+    public void CurrasLorenzo2021_reaches_140_km_with_the_built_in_settings_and_four_fifths_at_50_km_with_optimised_ones()
+    {
+        var kato = CurrasLorenzo2021Analysis.Instance;
+        Assert.True(Defaults.FiniteRatePerPulse(kato, 140, DefaultBlock) > 0);
+        Assert.True(Defaults.ReachKm(kato, DefaultBlock) >= 140);
+        Assert.True(Defaults.ReachKm(kato, DefaultBlock) >= Defaults.ReachKm(Zhang2017Analysis.Instance, DefaultBlock));
+        double Ratio(DecoyLinkModel link, long block) => link.FiniteRatePerPulse(kato, 50, block) / link.AsymptoticRatePerPulse(50);
+        Assert.True(Ratio(Optimised, DefaultBlock) >= 0.8, $"{Ratio(Optimised, DefaultBlock):F3}"); // 0.820
+        Assert.True(Ratio(Optimised, DefaultBlock) > Optimised.FiniteRatePerPulse(Zhang2017Analysis.Instance, 50, DefaultBlock) / Optimised.AsymptoticRatePerPulse(50));
+        Assert.True(Ratio(Defaults, 1L << 25) < 0.8);  // 0.786
+        Assert.True(Ratio(Defaults, 1L << 26) >= 0.8); // 0.804
+        Assert.True(Optimised.ReachKm(kato, DefaultBlock) >= 145); // 146 km; asymptotic 156 km
+    }
+
     [Fact]
     public void Every_analysis_gives_more_key_per_pulse_from_larger_blocks_up_to_1e8()
     {

@@ -103,7 +103,7 @@ public sealed class LinkSettingsTests
     {
         var e = Assert.Throws<LinkSettingsException>(() => LinkSettings.Parse("{ \"finiteKey\": \"lim2015\" }"));
         Assert.Equal("finiteKey", e.Setting);
-        Assert.Contains("lim2014|rusca2018|zhang2017", e.Message);
+        Assert.Contains("lim2014|rusca2018|zhang2017|curraslorenzo2021", e.Message);
         Assert.Equal(Qkd.Distillation.ParameterEstimation.FiniteKeyAnalysisKind.Rusca2018,
             LinkSettings.Parse("{ \"finiteKey\": \"rusca2018\" }").Distillation().FiniteKeyAnalysis);
     }
