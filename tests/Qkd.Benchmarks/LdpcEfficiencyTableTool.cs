@@ -82,7 +82,7 @@ public static class LdpcEfficiencyTableTool
     private static bool AllDecode((PackedBits Alice, PackedBits Bob)[] noisy, double qber, LdpcOptions baseOptions, double f0, bool parallel, out double meanIterations)
     {
         var options = baseOptions with { InitialEfficiency = f0 };
-        var plan = LdpcCodeFamily.Plan(noisy[0].Alice.Length, qber, options);
+        var plan = LdpcCodeFamily.Plan((int)noisy[0].Alice.Length, qber, options);
         int failed = 0;
         long iterations = 0;
         void Try(int f)
