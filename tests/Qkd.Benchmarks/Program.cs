@@ -1,5 +1,9 @@
 using BenchmarkDotNet.Running;
+using Qkd.Benchmarks;
 
 // Run all: dotnet run -c Release --project tests/Qkd.Benchmarks -- --filter '*'
 // One group: dotnet run -c Release --project tests/Qkd.Benchmarks -- --filter '*Cascade*'
+// The simulation behind LdpcCodeFamily.DecodableEfficiencyTable: dotnet run -c Release --project tests/Qkd.Benchmarks -- ldpc-table
+if (args.Length > 0 && args[0] == LdpcEfficiencyTableTool.Command) return LdpcEfficiencyTableTool.Run(args);
 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+return 0;

@@ -8,8 +8,11 @@ namespace Qkd.Distillation.ErrorCorrection.Ldpc;
 /// Syndrome decoding of a <see cref="QuasiCyclicCode"/> by layered belief propagation in the log domain
 /// (Hocevar 2004): the base rows are the layers, and a layer's z checks touch z distinct variables per circulant, so
 /// they are updated together, <see cref="Vector{T}"/> lanes at a time. The check rule is the exact sum-product
-/// (tanh) rule, phi(x) = -ln tanh(x/2) by the decoder's own exp and log polynomials, with the target syndrome bit
-/// folded into each check's sign. Normalised min-sum (scaling 0.65-0.94) and lambda-min (3) were tried: on this
+/// (tanh) rule in product form: t = tanh(|T|/2) per edge (one exp), the extrinsic product of each edge from forward
+/// and backward partial products (no division, so t = 0 needs no care), and the message 2 atanh of it (one log), with
+/// the target syndrome bit folded into each check's sign. That is one exp and one log per edge where the sum of
+/// phi(x) = -ln tanh(x/2) took two of each (the former decoder, kept as tests/Shared/Reference/ReferenceLayeredDecoder;
+/// LdpcDecoderBenchmarks gives the ratio). Normalised min-sum (scaling 0.65-0.94) and lambda-min (3) were tried: on this
 /// family they need f 0.05-0.25 higher at 3-8 % (the punctured variables start at LLR 0, which min-sum handles
 /// badly), so the exact rule stays. Every buffer is allocated once per decoder; decoding
 /// allocates nothing. Not thread-safe: one decoder per thread.
@@ -17,13 +20,15 @@ namespace Qkd.Distillation.ErrorCorrection.Ldpc;
 public sealed class LayeredDecoder
 {
     private const float MaxMagnitude = 60f;
-    private const float MinMagnitude = 1e-4f; // phi(1e-4) = 9.9; below it 1 - e^-x loses float precision
+    // The largest extrinsic product used, 1 - 2^-23 (whose 2 atanh is 16.6): the next float up is 1, whose atanh is infinite.
+    private const float MaxProduct = 1f - 1f / (1 << 23);
 
     private readonly QuasiCyclicCode _code;
     private readonly float[] _posterior;     // L: one per variable
     private readonly float[] _checkMessages; // R: one per edge, entry-major (z per base entry)
     private readonly float[] _incoming;      // T = L - R of the layer being updated, z per entry of the row
-    private readonly float[] _phi;           // phi(|T|) of the layer being updated
+    private readonly float[] _tanh;          // tanh(|T| / 2) of the layer being updated
+    private readonly float[] _prefix;        // products of the tanh before each entry, one vector column at a time
     private readonly uint[] _syndromeSign;   // 0 or the float sign bit, per check
     private readonly byte[] _hard;
     private readonly byte[] _check;
@@ -37,7 +42,8 @@ public sealed class LayeredDecoder
         _posterior = new float[code.Length];
         _checkMessages = new float[code.BaseEdges * code.CirculantSize];
         _incoming = new float[code.MaxRowWeight * code.CirculantSize];
-        _phi = new float[code.MaxRowWeight * code.CirculantSize];
+        _tanh = new float[code.MaxRowWeight * code.CirculantSize];
+        _prefix = new float[code.MaxRowWeight * Vector<float>.Count];
         _syndromeSign = new uint[code.Checks];
         _hard = new byte[code.Length];
         _check = new byte[code.Checks];
@@ -81,7 +87,8 @@ public sealed class LayeredDecoder
         Array.Clear(_posterior);
         Array.Clear(_checkMessages);
         Array.Clear(_incoming);
-        Array.Clear(_phi);
+        Array.Clear(_tanh);
+        Array.Clear(_prefix);
         Array.Clear(_hard);
         Array.Clear(_check);
     }
@@ -118,10 +125,11 @@ public sealed class LayeredDecoder
 
         var signMask = new Vector<uint>(0x8000_0000u);
         var magnitudeMask = new Vector<uint>(0x7FFF_FFFFu);
-        var minMagnitude = new Vector<float>(MinMagnitude);
         var maxMagnitude = new Vector<float>(MaxMagnitude);
+        var maxProduct = new Vector<float>(MaxProduct);
         var incoming = MemoryMarshal.Cast<float, Vector<float>>(_incoming.AsSpan(0, weight * z));
-        var phi = MemoryMarshal.Cast<float, Vector<float>>(_phi.AsSpan(0, weight * z));
+        var tanh = MemoryMarshal.Cast<float, Vector<float>>(_tanh.AsSpan(0, weight * z));
+        var prefix = MemoryMarshal.Cast<float, Vector<float>>(_prefix.AsSpan());
         var messages = MemoryMarshal.Cast<float, Vector<float>>(_checkMessages.AsSpan(first * z, weight * z));
         var syndromeSign = MemoryMarshal.Cast<uint, Vector<uint>>(_syndromeSign.AsSpan(r * z, z));
         int lanesPerEntry = z / Vector<float>.Count;
@@ -130,21 +138,26 @@ public sealed class LayeredDecoder
         {
             Vector<uint> parity = syndromeSign[j];
             Vector<uint> sign = syndromeSign[j];
-            Vector<float> sum = Vector<float>.Zero;
+            // Forward: t_k = tanh(|T_k| / 2) and the products of the t before k.
+            Vector<float> product = Vector<float>.One;
             for (int k = 0, at = j; k < weight; k++, at += lanesPerEntry)
             {
                 Vector<uint> bits = Vector.AsVectorUInt32(incoming[at]);
                 sign ^= bits & signMask;
-                var magnitude = Vector.Min(Vector.Max(Vector.AsVectorSingle(bits & magnitudeMask), minMagnitude), maxMagnitude);
-                var p = Phi(magnitude);
-                phi[at] = p;
-                sum += p;
+                var t = TanhHalf(Vector.Min(Vector.AsVectorSingle(bits & magnitudeMask), maxMagnitude));
+                tanh[at] = t;
+                prefix[k] = product;
+                product *= t;
             }
-            for (int k = 0, at = j; k < weight; k++, at += lanesPerEntry)
+            // Backward: the extrinsic product of edge k is the products before and after it (no division, so a
+            // t of 0, a punctured variable's first message, costs nothing special); its message 2 atanh of that.
+            Vector<float> suffix = Vector<float>.One;
+            for (int k = weight - 1, at = j + k * lanesPerEntry; k >= 0; k--, at -= lanesPerEntry)
             {
                 Vector<float> t = incoming[at];
-                var extrinsic = Vector.Min(Vector.Max(sum - phi[at], minMagnitude), maxMagnitude);
-                var magnitude = Phi(extrinsic);
+                var extrinsic = Vector.Min(prefix[k] * suffix, maxProduct);
+                suffix *= tanh[at];
+                var magnitude = TwoAtanh(extrinsic);
                 Vector<uint> outSign = (sign ^ Vector.AsVectorUInt32(t)) & signMask;
                 var message = Vector.AsVectorSingle(Vector.AsVectorUInt32(magnitude) | outSign);
                 messages[at] = message;
@@ -167,18 +180,20 @@ public sealed class LayeredDecoder
         return unmet;
     }
 
-    /// <summary>
-    /// phi(x) = ln((1 + e^-x) / (1 - e^-x)) = -ln tanh(x/2), its own inverse on x > 0, for x in [MinMagnitude,
-    /// MaxMagnitude]. Its own exp and log, cheaper than <see cref="Vector.Exp(Vector{float})"/> and
-    /// <see cref="Vector.Log(Vector{float})"/> (no range or special-value handling, which the clamped inputs do not
-    /// need): relative error about 1e-6, below what the float messages carry anyway.
-    /// </summary>
+    /// <summary>tanh(x / 2) = (1 - e^-x) / (1 + e^-x) for x in [0, MaxMagnitude], by the decoder's own exp.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static Vector<float> Phi(Vector<float> x)
+    internal static Vector<float> TanhHalf(Vector<float> x)
     {
         var e = ExpNegative(x);
-        return LogAboveOne((Vector<float>.One + e) / (Vector<float>.One - e));
+        return (Vector<float>.One - e) / (Vector<float>.One + e);
     }
+
+    /// <summary>
+    /// 2 atanh(p) = ln((1 + p) / (1 - p)) for p in [0, <see cref="MaxProduct"/>], by the decoder's own log: at most
+    /// about 16.6, the largest check message float products can express.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static Vector<float> TwoAtanh(Vector<float> p) => LogAboveOne((Vector<float>.One + p) / (Vector<float>.One - p));
 
     /// <summary>e^-x for x in [0, 87]: 2^(-x log2 e) split into 2^n (the exponent bits) times 2^f by a polynomial.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

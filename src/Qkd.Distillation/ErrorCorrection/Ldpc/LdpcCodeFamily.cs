@@ -76,6 +76,8 @@ public static class LdpcCodeFamily
     /// which at least 9 frames in 10 decode without a blind round, with the mother code <see cref="Plan"/> picks,
     /// 0.02 more where that was marginal (3 %, 5 %). It is not monotone: each mother code reaches only about 10 % of n
     /// either side of its rate, and the codes decode unequally well.
+    /// The simulation that regenerates it is <c>dotnet run -c Release --project tests/Qkd.Benchmarks -- ldpc-table</c>
+    /// (tests/Qkd.Benchmarks/LdpcEfficiencyTableTool.cs: 10 seeded frames per point, all decoding).
     /// Sizing the first syndrome there (rather than below the codes' threshold) spares most frames the blind rounds,
     /// each of which costs a round trip and up to <see cref="LdpcOptions.MaxIterations"/> failed iterations. Part of
     /// the protocol: both ends plan from it.
