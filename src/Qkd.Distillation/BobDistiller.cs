@@ -131,7 +131,9 @@ public sealed class BobDistiller
     /// Stops distilling from outside (a device fault made the data untrustworthy: interlock, bias lock, blinding):
     /// sifted bits not yet in a finished block are discarded, and <see cref="FinishAsync"/> ends the session with this
     /// reason. Detections queued for sifting but not yet sent are discarded with them (they may postdate the fault).
-    /// Blocks already finished stay valid. The first reason wins.
+    /// Blocks already finished stay valid; with <see cref="DistillationOptions.ConcurrentStages"/>, a block being
+    /// distilled when this is called ends without key (withheld at both ends) and blocks waiting for the worker are
+    /// discarded. The first reason wins.
     /// </summary>
     public void Abort(string reason)
     {
@@ -736,7 +738,9 @@ public sealed class BobDistiller
         while (!amplification.IsComplete)
             amplification = amplification.ReadNext((await _channel.ReceiveAsync(ct).ConfigureAwait(false)).Span);
         // Withheld (an alarm that threatens security): neither end keeps the key; Alice drops hers on BlockDone.
-        if (KeyHold?.Invoke(result with { SecretBits = keyLength.SecretBits }) is string hold)
+        // With concurrent stages the link may have been stopped (Abort) while this block was being distilled: its key
+        // is withheld like any other, as the sequential end would never have started it.
+        if ((AbortReason is string stopped ? $"the link was stopped: {stopped}" : KeyHold?.Invoke(result with { SecretBits = keyLength.SecretBits })) is string hold)
         {
             await _channel.SendAsync(new BlockDone(blockId, Stored: false).Write(_writer), ct).ConfigureAwait(false);
             return result with { Outcome = BlockOutcome.NoKey, Reason = $"key withheld: {hold}", KeyWithheld = true };
