@@ -24,8 +24,15 @@ namespace Qkd.Distillation;
 /// </summary>
 public sealed class AliceDistiller
 {
+    // The block lane (everything but sifting) and its meter; with concurrent stages the sifting lane has its own channel
+    // view, meter and writer, served by a second loop, else they are the same objects.
     private readonly IClassicalChannel _channel;
     private readonly StageMeter? _meter;
+    private readonly IClassicalChannel _siftChannel;
+    private readonly StageMeter? _siftMeter;
+    private readonly ProtocolWriter _siftWriter;
+    // The sifting loop appends to the sifted buffers while the block loop takes blocks from their front.
+    private readonly Lock _siftedLock = new();
     private readonly ISymbolSource _symbols;
     private readonly DistillationOptions _options;
     private readonly IKeySink _keySink;
@@ -56,7 +63,13 @@ public sealed class AliceDistiller
         options.Validate();
         ArgumentNullException.ThrowIfNull(random);
         ArgumentNullException.ThrowIfNull(seedRandom);
-        _channel = channel;
+        if (options.ConcurrentStages)
+        {
+            var lanes = new MessageLanes(channel);
+            (_channel, _siftChannel, _siftWriter) = (lanes.Block, lanes.Sift, new ProtocolWriter());
+        }
+        else
+            (_channel, _siftChannel, _siftWriter) = (channel, channel, _writer);
         _symbols = symbols;
         _options = options;
         _keySink = keySink;
@@ -75,7 +88,10 @@ public sealed class AliceDistiller
         {
             if (value is null) return;
             _meter = new StageMeter(value);
+            bool lanes = _channel != _siftChannel;
             _channel = new MeteredChannel(_channel, _meter);
+            _siftMeter = lanes ? new StageMeter(value) : _meter;
+            _siftChannel = lanes ? new MeteredChannel(_siftChannel, _siftMeter) : _channel;
         }
     }
 
@@ -107,15 +123,34 @@ public sealed class AliceDistiller
     /// <summary>Serves Bob until he says goodbye. Returns Bob's closing reason.</summary>
     public async Task<string> RunAsync(CancellationToken cancellationToken = default)
     {
+        // Concurrent stages: the sifting lane has a loop of its own; a failure there stops this one (and is rethrown),
+        // Goodbye here stops that one (Bob says goodbye only once every sift request is answered).
+        using var lanesStop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var token = lanesStop.Token;
+        Task siftLoop = _siftChannel == _channel ? Task.CompletedTask
+            : Task.Run(() => ServeSiftLaneAsync(lanesStop, token), CancellationToken.None);
         try
         {
             while (true)
             {
-                var message = await _channel.ReceiveAsync(cancellationToken).ConfigureAwait(false);
+                ReadOnlyMemory<byte> message;
+                try
+                {
+                    message = await _channel.ReceiveAsync(token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException) when (siftLoop.IsFaulted)
+                {
+                    await siftLoop.ConfigureAwait(false); // rethrows the sifting loop's failure
+                    throw;
+                }
                 var span = message.Span;
                 var type = ProtocolReader.PeekType(span);
                 if (type == MessageType.Goodbye)
-                    return Goodbye.Read(span).Reason;
+                {
+                    string reason = Goodbye.Read(span).Reason;
+                    await StopSiftLoopAsync(siftLoop, lanesStop, cancellationToken).ConfigureAwait(false);
+                    return reason;
+                }
                 // Each handler returns its reply (in _writer), or nothing when the message needs no answer.
                 _meter?.Switch(StageOf(type));
                 ReadOnlyMemory<byte> reply = type switch
@@ -136,22 +171,85 @@ public sealed class AliceDistiller
                 };
                 _meter?.Stop();
                 if (!reply.IsEmpty)
-                    await _channel.SendAsync(reply, cancellationToken).ConfigureAwait(false);
+                    await _channel.SendAsync(reply, token).ConfigureAwait(false);
                 // A Toeplitz seed too long for one message: its other parts follow the first straight away.
                 if (_seedInFlight is { } seed)
                 {
                     for (int part = 1; part < seed.MessageCount; part++)
-                        await _channel.SendAsync(seed.Write(_writer, part), cancellationToken).ConfigureAwait(false);
+                        await _channel.SendAsync(seed.Write(_writer, part), token).ConfigureAwait(false);
                     _seedInFlight = null;
+                }
+                // Alice hashes her key once Bob has the seed, so that both ends amplify at the same time.
+                if (_amplifyAfterReply is { } amplify)
+                {
+                    _amplifyAfterReply = null;
+                    _meter?.Switch(PipelineStage.PrivacyAmplification);
+                    amplify.Block.SecretKey = ToeplitzHash.Apply(amplify.Block.Key, amplify.SecretBits, amplify.Seed);
+                    _meter?.Stop();
                 }
             }
         }
         finally
         {
+            if (!siftLoop.IsCompleted)
+            {
+                lanesStop.Cancel();
+                try { await siftLoop.ConfigureAwait(false); }
+                catch (Exception) { /* the failure that ended this loop is the one to report */ }
+            }
             DiscardBlock();
             foreach (var buffer in _sifted) buffer.Zeroise();
         }
     }
+
+    /// <summary>After Goodbye: ends the sifting loop, idle by then, and rethrows its failure if it had one.</summary>
+    private static async Task StopSiftLoopAsync(Task siftLoop, CancellationTokenSource lanesStop, CancellationToken cancellationToken)
+    {
+        if (siftLoop.IsCompleted)
+        {
+            await siftLoop.ConfigureAwait(false);
+            return;
+        }
+        lanesStop.Cancel();
+        try
+        {
+            await siftLoop.ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            // Stopped as asked.
+        }
+    }
+
+    /// <summary>Concurrent stages: answers Bob's sift and pilot requests, in order, on the sifting lane.</summary>
+    private async Task ServeSiftLaneAsync(CancellationTokenSource lanesStop, CancellationToken token)
+    {
+        try
+        {
+            while (true)
+            {
+                var message = await _siftChannel.ReceiveAsync(token).ConfigureAwait(false);
+                var type = ProtocolReader.PeekType(message.Span);
+                _siftMeter?.Switch(PipelineStage.Sifting);
+                ReadOnlyMemory<byte> reply = type switch
+                {
+                    MessageType.SiftRequest => HandleSift(message.Span),
+                    MessageType.PilotRequest => HandlePilotRequest(message.Span),
+                    _ => throw new ProtocolException($"Alice cannot handle a {ProtocolReader.DescribeType((byte)type)} message on the sifting lane."),
+                };
+                _siftMeter?.Stop();
+                await _siftChannel.SendAsync(reply, token).ConfigureAwait(false);
+            }
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !token.IsCancellationRequested)
+        {
+            lanesStop.Cancel(); // wakes the block loop, which rethrows this
+            throw;
+        }
+    }
+
+    // Set by HandleVerificationResult: the key to hash once the seed is sent.
+    private (BlockState Block, long SecretBits, PackedBits Seed)? _amplifyAfterReply;
 
     // Sift buffers, reused from batch to batch: the request's pulses and bases, and the reply's flags and classes.
     private long[] _pulses = [];
@@ -194,14 +292,15 @@ public sealed class AliceDistiller
             // The whole batch at once: symbols looked up in bulk, bases compared and records sorted 32 and 64 at a time.
             _symbols.PackedAt(pulses, symbols);
             SiftKernel.Match(symbols, bases, keep, intensities);
-            SiftKernel.Sort(symbols, 0, symbols, 1, keep, intensities, _sifted[0], _sifted[1], Sifting);
+            lock (_siftedLock)
+                SiftKernel.Sort(symbols, 0, symbols, 1, keep, intensities, _sifted[0], _sifted[1], Sifting);
         }
         finally
         {
             // Alice's bits of the batch: raw key once sorted into the sifted buffers.
             symbols.Clear();
         }
-        return new SiftResponse(_keep.AsMemory(0, count), _intensities.AsMemory(0, count)).Write(_writer);
+        return new SiftResponse(_keep.AsMemory(0, count), _intensities.AsMemory(0, count)).Write(_siftWriter);
     }
 
     private bool _pilotDisclosed;
@@ -228,7 +327,7 @@ public sealed class AliceDistiller
             for (int i = 0; i < n; i++)
                 symbols[first + i] = (byte)((packed[i >> 1] >> ((i & 1) * 4)) & 3);
         }
-        return new PilotDisclosure(symbols).Write(_writer);
+        return new PilotDisclosure(symbols).Write(_siftWriter);
     }
 
     private ReadOnlyMemory<byte> HandleBlockStart(ReadOnlySpan<byte> message)
@@ -237,13 +336,18 @@ public sealed class AliceDistiller
         long blockId = start.BlockId, zCount = start.ZCount;
         PackedBits bobX = start.XBits;
         long xCount = bobX.Length;
-        if (zCount > _sifted[0].Count || xCount > _sifted[1].Count)
-            throw new ProtocolException($"Block {blockId} closes {zCount} Z and {xCount} X records; Alice has sifted {_sifted[0].Count} and {_sifted[1].Count}.");
         if (_block is not null)
             throw new ProtocolException($"Block {blockId} started while block {_block.BlockId} is still open.");
-
-        var (zBits, zIntensities) = _sifted[0].TakeFront(zCount);
-        var (xBits, xIntensities) = _sifted[1].TakeFront(xCount);
+        PackedBits zBits, xBits;
+        byte[] zIntensities, xIntensities;
+        // Bob starts a block only after the sift reply that filled it, so its records are all here, at the front.
+        lock (_siftedLock)
+        {
+            if (zCount > _sifted[0].Count || xCount > _sifted[1].Count)
+                throw new ProtocolException($"Block {blockId} closes {zCount} Z and {xCount} X records; Alice has sifted {_sifted[0].Count} and {_sifted[1].Count}.");
+            (zBits, zIntensities) = _sifted[0].TakeFront(zCount);
+            (xBits, xIntensities) = _sifted[1].TakeFront(xCount);
+        }
         long[] errorsX = BlockMath.ErrorsPerIntensity(xBits, bobX, xIntensities);
         long[] siftedZ = BlockMath.CountPerIntensity(zIntensities);
         long[] siftedX = BlockMath.CountPerIntensity(xIntensities);
@@ -451,7 +555,7 @@ public sealed class AliceDistiller
         // Every bit of the matrix comes from the random source: the leftover hash lemma needs the whole two-universal
         // family, not a pseudorandom corner of it (see ToeplitzSeed).
         var toeplitz = ToeplitzSeed.Draw(_seedRandom, block.Key.Length, length.SecretBits);
-        block.SecretKey = ToeplitzHash.Apply(block.Key, length.SecretBits, toeplitz);
+        _amplifyAfterReply = (block, length.SecretBits, toeplitz);
         var seed = new AmplificationSeed(block.BlockId, length.SecretBits, toeplitz, _options.AmplificationSeedPartBits);
         if (seed.MessageCount > 1) _seedInFlight = seed;
         return seed.Write(_writer, 0);

@@ -24,13 +24,23 @@ namespace Qkd.Distillation;
 /// </summary>
 public sealed class BobDistiller
 {
+    // The block lane (everything but sifting) and its meter; with concurrent stages the sifting lane has its own channel
+    // view, meter and writer, else they are the same objects.
     private readonly IClassicalChannel _channel;
     private readonly StageMeter? _meter;
+    private readonly IClassicalChannel _siftChannel;
+    private readonly StageMeter? _siftMeter;
+    private readonly ProtocolWriter _siftWriter;
+    // Concurrent stages: blocks cut by the sifting flow, distilled in order by one worker (a few at most wait: when
+    // distillation falls behind, sifting waits, and the acquisition ring's fill shows it).
+    private readonly System.Threading.Channels.Channel<BlockCut>? _blockQueue;
+    private Task? _blockWorker;
     private readonly DistillationOptions _options;
     private readonly IKeySink _keySink;
     private readonly ProtocolWriter _writer = new();
     private readonly SiftedBuffer[] _sifted = [new(), new()];
-    private readonly List<BlockResult> _blocks = [];
+    // Copied on write: the block worker adds while the caller's thread reads.
+    private BlockResult[] _blocks = [];
     // Block boundaries in sifting order: a full block ends at the Z record that fills it, and takes the X records
     // sifted up to that point. Recording the X count there (instead of taking whatever X is buffered when the block
     // is cut) keeps blocks independent of how detections happened to be batched.
@@ -60,7 +70,19 @@ public sealed class BobDistiller
     public BobDistiller(IClassicalChannel channel, DistillationOptions options, IKeySink keySink)
     {
         options.Validate();
-        _channel = channel;
+        if (options.ConcurrentStages)
+        {
+            var lanes = new MessageLanes(channel);
+            (_channel, _siftChannel, _siftWriter) = (lanes.Block, lanes.Sift, new ProtocolWriter());
+            _blockQueue = System.Threading.Channels.Channel.CreateBounded<BlockCut>(new System.Threading.Channels.BoundedChannelOptions(2)
+            {
+                SingleReader = true,
+                SingleWriter = true,
+                FullMode = System.Threading.Channels.BoundedChannelFullMode.Wait,
+            });
+        }
+        else
+            (_channel, _siftChannel, _siftWriter) = (channel, channel, _writer);
         _options = options;
         _keySink = keySink;
         _pending = new Detection[options.SiftBatchSize];
@@ -78,13 +100,16 @@ public sealed class BobDistiller
         {
             if (value is null) return;
             _meter = new StageMeter(value);
+            bool lanes = _channel != _siftChannel;
             _channel = new MeteredChannel(_channel, _meter);
+            _siftMeter = lanes ? new StageMeter(value) : _meter;
+            _siftChannel = lanes ? new MeteredChannel(_siftChannel, _siftMeter) : _channel;
         }
     }
 
     public SiftingStatistics Sifting { get; } = new();
 
-    public IReadOnlyList<BlockResult> Blocks => _blocks;
+    public IReadOnlyList<BlockResult> Blocks => Volatile.Read(ref _blocks);
 
     /// <summary>Raised after each block, whatever its outcome.</summary>
     public event Action<BlockResult>? BlockCompleted;
@@ -106,7 +131,9 @@ public sealed class BobDistiller
     /// Stops distilling from outside (a device fault made the data untrustworthy: interlock, bias lock, blinding):
     /// sifted bits not yet in a finished block are discarded, and <see cref="FinishAsync"/> ends the session with this
     /// reason. Detections queued for sifting but not yet sent are discarded with them (they may postdate the fault).
-    /// Blocks already finished stay valid. The first reason wins.
+    /// Blocks already finished stay valid; with <see cref="DistillationOptions.ConcurrentStages"/>, a block being
+    /// distilled when this is called ends without key (withheld at both ends) and blocks waiting for the worker are
+    /// discarded. The first reason wins.
     /// </summary>
     public void Abort(string reason)
     {
@@ -202,6 +229,7 @@ public sealed class BobDistiller
     /// </remarks>
     public async ValueTask SiftAsync(ReadOnlyMemory<Detection> detections, CancellationToken cancellationToken = default)
     {
+        await ThrowIfWorkerFailedAsync().ConfigureAwait(false);
         if (AbortReason is not null)
             throw new InvalidOperationException($"The link has aborted ({AbortReason}); no further detections are distilled.");
         _lastQueuedPulse = CheckOrder(detections.Span, _lastQueuedPulse);
@@ -244,8 +272,8 @@ public sealed class BobDistiller
         _syncPending = false;
         try
         {
-            await _channel.SendAsync(new PilotRequest().Write(_writer), cancellationToken).ConfigureAwait(false);
-            var reply = await _channel.ReceiveAsync(cancellationToken).ConfigureAwait(false);
+            await _siftChannel.SendAsync(new PilotRequest().Write(_siftWriter), cancellationToken).ConfigureAwait(false);
+            var reply = await _siftChannel.ReceiveAsync(cancellationToken).ConfigureAwait(false);
             PilotDisclosure.Read(reply.Span, _pilot);
             var held = _syncHeld.AsMemory(0, _syncHeldCount);
             var result = PilotCorrelation.Find(held.Span, _pilot, _syncWindow.FirstCandidate, _syncWindow.LastCandidate);
@@ -378,8 +406,71 @@ public sealed class BobDistiller
     {
         await SiftBatchAsync(batch, cancellationToken).ConfigureAwait(false);
         while (_sifted[0].Count >= _options.BlockSizeBits && AbortReason is null)
-            await DistillBlockAsync(_options.BlockSizeBits, cancellationToken).ConfigureAwait(false);
+        {
+            if (_blockQueue is null)
+                await DistillBlockAsync(CutBlock(_options.BlockSizeBits), cancellationToken).ConfigureAwait(false);
+            else
+                await QueueBlockAsync(CutBlock(_options.BlockSizeBits), cancellationToken).ConfigureAwait(false);
+        }
     }
+
+    /// <summary>Concurrent stages: hands a cut block to the worker (started with the first), waiting while it is behind.</summary>
+    private async ValueTask QueueBlockAsync(BlockCut cut, CancellationToken cancellationToken)
+    {
+        _blockWorker ??= Task.Run(() => DistillQueuedBlocksAsync(cancellationToken), CancellationToken.None);
+        try
+        {
+            await _blockQueue!.Writer.WriteAsync(cut, cancellationToken).ConfigureAwait(false);
+        }
+        catch (System.Threading.Channels.ChannelClosedException)
+        {
+            // Only the worker closes the queue early, as it fails: its failure is the one to report.
+            cut.Key.Clear();
+            await _blockWorker.ConfigureAwait(false);
+            throw;
+        }
+        catch (OperationCanceledException)
+        {
+            cut.Key.Clear();
+            throw;
+        }
+    }
+
+    /// <summary>Concurrent stages: the worker that distils the cut blocks in order, on the block lane.</summary>
+    private async Task DistillQueuedBlocksAsync(CancellationToken cancellationToken)
+    {
+        var queue = _blockQueue!;
+        try
+        {
+            await foreach (var cut in queue.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+            {
+                // A block aborted (or the link was stopped): blocks cut after it are discarded, as the sequential end
+                // would never have cut them.
+                if (AbortReason is not null)
+                    cut.Key.Clear();
+                else
+                    await DistillBlockAsync(cut, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        catch (Exception e)
+        {
+            queue.Writer.TryComplete(e);
+            while (queue.Reader.TryRead(out var left)) left.Key.Clear();
+            throw;
+        }
+    }
+
+    /// <summary>Concurrent stages: no more blocks; waits until the worker has distilled every queued one (rethrows its failure).</summary>
+    private async ValueTask DrainBlocksAsync()
+    {
+        if (_blockQueue is null) return;
+        _blockQueue.Writer.TryComplete();
+        if (_blockWorker is not null) await _blockWorker.ConfigureAwait(false);
+    }
+
+    /// <summary>Rethrows the block worker's failure, if it has failed (concurrent stages).</summary>
+    private ValueTask ThrowIfWorkerFailedAsync() =>
+        _blockWorker is { IsFaulted: true } failed ? new ValueTask(failed) : ValueTask.CompletedTask;
 
     /// <summary>
     /// Ends the session: sifts the queued detections, distils the leftover sifted bits as a last block if there are
@@ -391,19 +482,18 @@ public sealed class BobDistiller
         // The stream ended before Bob passed the pilot's reach (a short emission, or no light): synchronise on what he has.
         if (_syncPending && AbortReason is null) await SynchroniseAsync(cancellationToken).ConfigureAwait(false);
         await FlushAsync(cancellationToken).ConfigureAwait(false);
-        string reason;
-        if (AbortReason is not null)
-            reason = $"aborted: {AbortReason}";
-        else if (_sifted[0].Count >= _options.MinimumFinalBlockBits)
+        bool finalBlock = AbortReason is null && _sifted[0].Count >= _options.MinimumFinalBlockBits;
+        if (_blockQueue is not null)
         {
-            await DistillBlockAsync(_sifted[0].Count, cancellationToken).ConfigureAwait(false);
-            reason = AbortReason is null ? "end of session" : $"aborted: {AbortReason}";
+            if (finalBlock) await QueueBlockAsync(CutBlock(_sifted[0].Count), cancellationToken).ConfigureAwait(false);
+            await DrainBlocksAsync().ConfigureAwait(false);
         }
-        else
-            reason = "end of session";
+        else if (finalBlock)
+            await DistillBlockAsync(CutBlock(_sifted[0].Count), cancellationToken).ConfigureAwait(false);
+        string reason = AbortReason is null ? "end of session" : $"aborted: {AbortReason}";
 
         long leftover = _sifted[0].Count;
-        if (leftover > 0 && SecretBits == 0 && AbortReason is null && _blocks.Count == 0)
+        if (leftover > 0 && SecretBits == 0 && AbortReason is null && Blocks.Count == 0)
             reason = $"only {leftover} sifted key bits were collected, fewer than the minimum block of {_options.MinimumFinalBlockBits} bits";
 
         await _channel.SendAsync(new Goodbye(reason).Write(_writer), cancellationToken).ConfigureAwait(false);
@@ -414,14 +504,14 @@ public sealed class BobDistiller
 
     private async ValueTask SiftBatchAsync(ReadOnlyMemory<Detection> batch, CancellationToken cancellationToken)
     {
-        _meter?.Switch(PipelineStage.Sifting);
+        _siftMeter?.Switch(PipelineStage.Sifting);
         try
         {
             await SiftBatchMeteredAsync(batch, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
-            _meter?.Stop();
+            _siftMeter?.Stop();
         }
     }
 
@@ -444,9 +534,9 @@ public sealed class BobDistiller
             _bases[i] = (byte)span[i].Basis;
             _bits[i] = span[i].Bit;
         }
-        await _channel.SendAsync(new SiftRequest(_pulses.AsMemory(0, count), _bases.AsMemory(0, count)).Write(_writer), cancellationToken).ConfigureAwait(false);
+        await _siftChannel.SendAsync(new SiftRequest(_pulses.AsMemory(0, count), _bases.AsMemory(0, count)).Write(_siftWriter), cancellationToken).ConfigureAwait(false);
 
-        var reply = await _channel.ReceiveAsync(cancellationToken).ConfigureAwait(false);
+        var reply = await _siftChannel.ReceiveAsync(cancellationToken).ConfigureAwait(false);
         ReadSiftResponse(reply.Span, batch.Span);
     }
 
@@ -472,7 +562,14 @@ public sealed class BobDistiller
         _blockEnds.Advance(_selected, _pulses.AsSpan(0, count));
     }
 
-    private async ValueTask DistillBlockAsync(long zCount, CancellationToken ct)
+    /// <summary>
+    /// A block's sifted records taken from the buffers, with its bookkeeping. Cut on the sifting flow, in sifting
+    /// order, so a block holds the same records whenever it is then distilled.
+    /// </summary>
+    private sealed record BlockCut(long BlockId, PackedBits Key, byte[] ZIntensities, PackedBits XBits, byte[] XIntensities,
+        double LightSeconds, long FirstPulse, long EndPulse);
+
+    private BlockCut CutBlock(long zCount)
     {
         long blockId = _nextBlockId++;
         // A full block takes the X records sifted up to its last Z record; the final (partial) block takes the rest.
@@ -486,19 +583,25 @@ public sealed class BobDistiller
         _blockEnds.BlockStartPulse = endPulse + 1;
         var (key, zIntensities) = _sifted[0].TakeFront(zCount);
         var (xBits, xIntensities) = _sifted[1].TakeFront(xCount);
+        return new BlockCut(blockId, key, zIntensities, xBits, xIntensities, lightSeconds, firstPulse, endPulse);
+    }
+
+    private async ValueTask DistillBlockAsync(BlockCut cut, CancellationToken ct)
+    {
+        var key = cut.Key;
         try
         {
             BlockResult result;
             try
             {
-                result = await DistillAsync(blockId, key, zIntensities, xBits, xIntensities, lightSeconds, ct).ConfigureAwait(false);
-                result = result with { FirstPulse = firstPulse, LastPulse = endPulse };
+                result = await DistillAsync(cut.BlockId, key, cut.ZIntensities, cut.XBits, cut.XIntensities, cut.LightSeconds, ct).ConfigureAwait(false);
+                result = result with { FirstPulse = cut.FirstPulse, LastPulse = cut.EndPulse };
             }
             finally
             {
                 _meter?.Stop();
             }
-            _blocks.Add(result);
+            Volatile.Write(ref _blocks, [.. _blocks, result]);
             if (result.Outcome == BlockOutcome.Aborted) AbortReason = result.Reason;
             SecretBits += result.SecretBits;
             BlockCompleted?.Invoke(result);
@@ -636,7 +739,9 @@ public sealed class BobDistiller
         while (!amplification.IsComplete)
             amplification = amplification.ReadNext((await _channel.ReceiveAsync(ct).ConfigureAwait(false)).Span);
         // Withheld (an alarm that threatens security): neither end keeps the key; Alice drops hers on BlockDone.
-        if (KeyHold?.Invoke(result with { SecretBits = keyLength.SecretBits }) is string hold)
+        // With concurrent stages the link may have been stopped (Abort) while this block was being distilled: its key
+        // is withheld like any other, as the sequential end would never have started it.
+        if ((AbortReason is string stopped ? $"the link was stopped: {stopped}" : KeyHold?.Invoke(result with { SecretBits = keyLength.SecretBits })) is string hold)
         {
             await _channel.SendAsync(new BlockDone(blockId, Stored: false).Write(_writer), ct).ConfigureAwait(false);
             return result with { Outcome = BlockOutcome.NoKey, Reason = $"key withheld: {hold}", KeyWithheld = true };

@@ -39,6 +39,15 @@ public sealed record DistillationOptions
     public int SiftBatchSize { get; init; } = 1 << 16;
 
     /// <summary>
+    /// Run this end's stages concurrently: sifting goes on while a block is estimated, corrected, verified and amplified
+    /// (block n is distilled while block n+1 is sifted), over the same channel and the same messages (each kind keeps
+    /// to its lane, <see cref="Protocol.MessageLanes"/>). Blocks and keys are exactly those of the sequential end; only
+    /// when they finish changes. Local to each end: either end may set it, whatever the other does. Default false: a
+    /// block is distilled inside the <see cref="BobDistiller.SiftAsync"/> call whose batch filled it.
+    /// </summary>
+    public bool ConcurrentStages { get; init; }
+
+    /// <summary>
     /// Toeplitz seed bits per AmplificationSeed message: the protocol's <see cref="Messages.AmplificationSeed.PartBits"/>.
     /// Tests lower it (to a multiple of 64) so that small blocks exercise seeds sent in several parts.
     /// </summary>

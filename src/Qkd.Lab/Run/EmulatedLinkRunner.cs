@@ -53,7 +53,7 @@ public sealed class EmulatedLinkRunner(EmulatedRunOptions options, ILogger? logg
         if (choices.IsSeeded) _logger.LogWarning("Seeded run (seed {Seed}): {Warning}", options.Seed, ChoiceSources.SeededWarning);
         var symbols = choices.Symbols;
         var link = EmulatedSetup.Link(profile, settings, symbols, seed);
-        var distillation = settings.Distillation();
+        var distillation = settings.Distillation() with { ConcurrentStages = options.ConcurrentStages };
 
         // A run never writes into another run's key files, even when two runs start in the same second.
         string runName = $"run-{started:yyyyMMdd-HHmmss}-" + (options.Seed is ulong choiceSeed ? $"seed{choiceSeed}" : "secure");

@@ -70,6 +70,13 @@ public sealed record EmulatedRunOptions
     /// </summary>
     public TimeSpan ChannelRoundTrip { get; init; }
 
+    /// <summary>
+    /// Both ends run their stages concurrently (default): block n is corrected and amplified while block n+1 is sifted
+    /// (<see cref="Distillation.DistillationOptions.ConcurrentStages"/>). False: one stage at a time, as before; the
+    /// keys are the same either way.
+    /// </summary>
+    public bool ConcurrentStages { get; init; } = true;
+
     public void Validate()
     {
         if (ChannelRoundTrip < TimeSpan.Zero || ChannelRoundTrip > TimeSpan.FromSeconds(10))
