@@ -12,6 +12,8 @@ namespace Qkd.NetworkHost;
 [JsonSerializable(typeof(NetworkReport))]
 public sealed partial class NetworkHostJson : JsonSerializerContext
 {
-    /// <summary>The report as people read it (indented).</summary>
-    public static NetworkHostJson Indented { get; } = new(new JsonSerializerOptions(Default.Options) { WriteIndented = true });
+    /// <summary>The report as people read it (indented). Built on first use (the generated Default may not be set while static initialisers run).</summary>
+    public static NetworkHostJson Indented => s_indented ??= new(new JsonSerializerOptions(Default.Options) { WriteIndented = true });
+
+    private static NetworkHostJson? s_indented;
 }

@@ -53,7 +53,20 @@ public sealed class NetworkNode
         string? failure = null;
         try
         {
-            await node.StartAsync(stop, stopping);
+            try
+            {
+                await node.StartAsync(stopping);
+            }
+            catch (Exception e) when (e is not NetworkNodeStartupException and not OperationCanceledException)
+            {
+                await node.StopAsync();
+                throw new NetworkNodeStartupException(OneLine(e.Message), e);
+            }
+            catch (NetworkNodeStartupException)
+            {
+                await node.StopAsync();
+                throw;
+            }
             await WriteLineAsync(output, $"{Marker} ready");
             var controlLoop = Task.Run(async () =>
             {
@@ -92,7 +105,7 @@ public sealed class NetworkNode
         await output.FlushAsync();
     }
 
-    private async Task StartAsync(CancellationTokenSource stop, CancellationToken stopping)
+    private async Task StartAsync(CancellationToken stopping)
     {
         var topology = Startup("topology", () => TopologyFile.Load(_config.PathOf(_config.Topology)));
         if (topology.Nodes.All(n => n.Id != _config.NodeId))
@@ -104,21 +117,34 @@ public sealed class NetworkNode
 
         foreach (var (link, i) in _config.Links.Select((l, i) => (l, i)))
         {
-            var qkdConfig = Startup($"links[{i}].qkdConfig", () => NodeConfig.Load(_config.PathOf(link.QkdConfig)));
-            var lifetime = new LinkLifetime();
-            var service = new QkdNodeService(qkdConfig, _loggers, lifetime);
-            var end = new LinkEnd(link, qkdConfig.LinkId, service);
-            lifetime.Stopping = () => end.Failure ??= $"QKD link {qkdConfig.LinkId} to {link.Neighbour} stopped: {OneLine(service.Failure?.Message ?? "on request")}";
-            _links.Add(end);
-            try
+            LinkEnd end;
+            if (link.PresharedKeyFile is { Length: > 0 } presharedFile)
             {
-                await service.StartAsync(stopping);
+                // The stand-in: the link's own pool, filled once from the key both ends were given.
+                string linkId = LinkIdOf(topology, link.Neighbour);
+                end = new LinkEnd(link, linkId, null);
+                _links.Add(end);
+                end.Pool = Startup($"links[{i}].presharedKeyFile", () => OpenPresharedPool(_config.PathOf(presharedFile), linkId, link.Role, topology.KeySizeBits, operatorKey));
             }
-            catch (NodeStartupException e)
+            else
             {
-                throw new NetworkNodeStartupException($"links[{i}] ({qkdConfig.LinkId}, {_config.PathOf(link.QkdConfig)}): {e.Message}", e);
+                var qkdConfig = Startup($"links[{i}].qkdConfig", () => NodeConfig.Load(_config.PathOf(link.QkdConfig)));
+                var lifetime = new LinkLifetime();
+                var service = new QkdNodeService(qkdConfig, _loggers, lifetime);
+                end = new LinkEnd(link, qkdConfig.LinkId, service);
+                var ended = end;
+                lifetime.Stopping = () => ended.Failure ??= $"QKD link {qkdConfig.LinkId} to {link.Neighbour} stopped: {OneLine(service.Failure?.Message ?? "on request")}";
+                _links.Add(end);
+                try
+                {
+                    await service.StartAsync(stopping);
+                }
+                catch (NodeStartupException e)
+                {
+                    throw new NetworkNodeStartupException($"links[{i}] ({qkdConfig.LinkId}, {_config.PathOf(link.QkdConfig)}): {e.Message}", e);
+                }
+                end.Pool = service.KeyPool ?? throw new NetworkNodeStartupException($"links[{i}] ({qkdConfig.LinkId}): the key pool did not open");
             }
-            end.Pool = service.KeyPool ?? throw new NetworkNodeStartupException($"links[{i}] ({qkdConfig.LinkId}): the key pool did not open");
             end.Pad = Startup($"links[{i}].relaySecretFile", () =>
             {
                 string state = _config.PathOf(link.RelayStateDirectory);
@@ -142,7 +168,38 @@ public sealed class NetworkNode
         await _relay.StartAsync();
         _logger.LogInformation("Node {Node} up: links to {Neighbours}", _config.NodeId, string.Join(", ", _links.Select(l => l.Config.Neighbour)));
         _load = new RelayLoad(_relay, topology, _config.NodeId, _config.Load, _loggers.CreateLogger("qkd.relay-load"));
-        _ = stop;
+    }
+
+    private string LinkIdOf(NetworkTopology topology, string neighbour) =>
+        topology.LinksOf(_config.NodeId).First(l => l.Other(_config.NodeId) == neighbour).Id;
+
+    /// <summary>
+    /// The link's pool (keys.db beside the key file, sealed with the operator key); the key file, if still there, is
+    /// loaded as the pool's block 1 at both ends alike (same IDs, same bytes), then zeroised on disk and deleted.
+    /// </summary>
+    private static SqliteKeyPool OpenPresharedPool(string keyFile, string linkId, string role, int keySizeBits, OperatorKey operatorKey)
+    {
+        var pool = new SqliteKeyPool(new SqliteKeyPoolOptions
+        {
+            DatabasePath = Path.Combine(Path.GetDirectoryName(keyFile)!, "keys.db"),
+            LinkId = linkId,
+            Role = role == "alice" ? KmeRole.Alice : KmeRole.Bob,
+            KeySizeBits = keySizeBits,
+        }, operatorKey);
+        if (!File.Exists(keyFile)) return pool;
+        byte[] key = File.ReadAllBytes(keyFile);
+        try
+        {
+            long bits = key.Length * 8L / keySizeBits * keySizeBits;
+            if (pool.StoredBlockIds().Count == 0) pool.Accept(1, Core.Bits.PackedBits.FromBytes(key, bits));
+            File.WriteAllBytes(keyFile, new byte[key.Length]);
+            File.Delete(keyFile);
+        }
+        finally
+        {
+            System.Security.Cryptography.CryptographicOperations.ZeroMemory(key);
+        }
+        return pool;
     }
 
     /// <summary>One session of the network channel to a neighbour: Alice connects, Bob listens; returns once connected.</summary>
@@ -196,13 +253,15 @@ public sealed class NetworkNode
                 LinkId = l.LinkId,
                 Neighbour = l.Config.Neighbour,
                 Role = l.Config.Role,
-                KeySource = $"emulated QKD link ({l.Config.Role} end: decoy-state BB84, emulated devices, distillation into this link's key pool)",
+                KeySource = l.Service is null
+                    ? "pre-shared random key (OS CSPRNG, written by the orchestrator into both ends' folders): a stand-in, NOT distilled by QKD"
+                    : $"emulated QKD link ({l.Config.Role} end: decoy-state BB84, emulated devices, distillation into this link's key pool)",
                 NeighbourLinkUp = l.Neighbour?.IsUp ?? false,
                 DistilledKeys = distilled,
                 DistilledBitsPerSecond = l.DistilledBitsPerSecond(_started),
                 PoolAvailableAsMaster = pool?.AvailableAsMaster ?? 0,
                 PoolHeldForPeer = pool?.HeldForPeer ?? 0,
-                Sessions = l.Service.SessionsRun,
+                Sessions = l.Service?.SessionsRun ?? 0,
                 FirstKeyAfterSeconds = l.FirstKeyAt is { } t ? Math.Round((t - _started).TotalSeconds, 1) : null,
                 LinkKeySentBytes = usage.TryGetValue(l.Config.Neighbour, out var u) ? u.SentBytes : 0,
                 LinkKeyReceivedBytes = u?.ReceivedBytes ?? 0,
@@ -238,6 +297,11 @@ public sealed class NetworkNode
         }
         foreach (var l in _links)
         {
+            if (l.Service is null)
+            {
+                l.Pool?.Dispose();
+                continue;
+            }
             try { await l.Service.StopAsync(CancellationToken.None); }
             catch (Exception e) when (e is not OutOfMemoryException) { _logger.LogWarning("QKD link {Link} stopped with: {Error}", l.LinkId, e.Message); }
             l.Service.Dispose();
@@ -260,11 +324,12 @@ public sealed class NetworkNode
     private static string OneLine(string text) => string.Join(' ', text.Split(['\r', '\n'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
 
     /// <summary>One neighbour: its config, the QKD link end and its pool, the network channel and its pad.</summary>
-    private sealed class LinkEnd(NetworkLinkConfig config, string linkId, QkdNodeService service)
+    private sealed class LinkEnd(NetworkLinkConfig config, string linkId, QkdNodeService? service)
     {
         public NetworkLinkConfig Config { get; } = config;
         public string LinkId { get; } = linkId;
-        public QkdNodeService Service { get; } = service;
+        /// <summary>The QKD link end; null for a pre-shared stand-in link.</summary>
+        public QkdNodeService? Service { get; } = service;
         public IKeyPool? Pool { get; set; }
         public AuthenticationPadStore? Pad { get; set; }
         public ClassicalChannelNeighbourLink? Neighbour { get; set; }
@@ -277,7 +342,8 @@ public sealed class NetworkNode
         public double DistilledBitsPerSecond(DateTimeOffset since)
         {
             double seconds = (DateTimeOffset.UtcNow - since).TotalSeconds;
-            return seconds > 0 && Pool is { } p ? Math.Round(DistilledKeys * p.KeySizeBits / seconds, 1) : 0;
+            // A pre-shared stand-in link distils nothing: its key was loaded at start, not made at a rate.
+            return seconds > 0 && Service is not null && Pool is { } p ? Math.Round(DistilledKeys * p.KeySizeBits / seconds, 1) : 0;
         }
     }
 

@@ -40,7 +40,7 @@ public sealed record NetworkNodeConfig
 
     /// <summary>Reads and checks the file.</summary>
     /// <exception cref="InvalidDataException">The file is unreadable or wrong; the message names it and the field.</exception>
-    public static NetworkNodeConfig Load(string path)
+    public static NetworkNodeConfig FromFile(string path)
     {
         NetworkNodeConfig config;
         try
@@ -70,7 +70,7 @@ public sealed record NetworkNodeConfig
             if (l.Role is not ("alice" or "bob")) yield return $"links[{i}].role must be \"alice\" or \"bob\", not \"{l.Role}\"";
             if (Node.Service.ConfiguredEndpoint.TryParse(l.RelayEndpoint) is null) yield return $"links[{i}].relayEndpoint \"{l.RelayEndpoint}\" is not host:port";
             if (string.IsNullOrWhiteSpace(l.RelaySecretFile)) yield return $"links[{i}].relaySecretFile is required";
-            if (string.IsNullOrWhiteSpace(l.QkdConfig)) yield return $"links[{i}].qkdConfig is required";
+            if (string.IsNullOrWhiteSpace(l.QkdConfig) == string.IsNullOrWhiteSpace(l.PresharedKeyFile)) yield return $"links[{i}]: exactly one of qkdConfig and presharedKeyFile";
         }
         if (Links.Select(l => l.Neighbour).Distinct(StringComparer.Ordinal).Count() != Links.Count) yield return "links: one link per neighbour";
         foreach (string p in Load.Problems()) yield return $"load.{p}";
@@ -82,8 +82,12 @@ public sealed record NetworkNodeConfig
 /// <param name="RelayEndpoint">The network's classical channel to the neighbour: Bob listens here, Alice connects.</param>
 /// <param name="RelaySecretFile">Its pre-shared secret (the first authentication key; both ends hold the same file).</param>
 /// <param name="RelayStateDirectory">Its pad cursor (never reuse pad bits).</param>
-/// <param name="QkdConfig">The QKD link end: a `qkd alice`/`qkd bob` node config.</param>
-public sealed record NetworkLinkConfig(string Neighbour, string Role, string RelayEndpoint, string RelaySecretFile, string RelayStateDirectory, string QkdConfig);
+/// <param name="QkdConfig">The QKD link end: a `qkd alice`/`qkd bob` node config (its pool is the link's key). Empty with <paramref name="PresharedKeyFile"/>.</param>
+/// <param name="PresharedKeyFile">Instead of a QKD link end: random key the orchestrator wrote into both ends' folders (OS
+/// CSPRNG), loaded once into the link's own pool (<c>keys.db</c> beside it) and then deleted. A stand-in for QKD, said so
+/// in every status line and report.</param>
+public sealed record NetworkLinkConfig(string Neighbour, string Role, string RelayEndpoint, string RelaySecretFile, string RelayStateDirectory, string QkdConfig,
+    string? PresharedKeyFile = null);
 
 /// <summary>The relay requests a node makes while the load runs: to the SAEs of every node that is not its neighbour.</summary>
 public sealed record RelayLoadOptions

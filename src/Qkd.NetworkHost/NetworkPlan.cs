@@ -64,6 +64,7 @@ public static class NetworkPlan
             string host = topology.Nodes.First(n => n.Id == link.B).Host;
             string relay = $"{host}:{port}", channel = $"{host}:{port + 1}", kmeLink = $"{host}:{port + 2}", fibre = $"{host}:{port + 3}";
             byte[] qkdSecret = RandomNumberGenerator.GetBytes(SecretBytes), relaySecret = RandomNumberGenerator.GetBytes(SecretBytes);
+            byte[] presharedKey = settings.Source == LinkKeySource.Preshared ? RandomNumberGenerator.GetBytes(settings.PresharedKeyBytes) : [];
             try
             {
                 foreach (var (nodeId, role) in new[] { (link.A, "alice"), (link.B, "bob") })
@@ -87,14 +88,19 @@ public static class NetworkPlan
                         AuthenticationReplenishBits = settings.AuthenticationReplenishBits,
                     };
                     File.WriteAllText(Path.Combine(linkDirectory, "qkd.json"), qkd.ToJson());
-                    links[nodeId].Add(new NetworkLinkConfig(link.Other(nodeId), role, relay, $"links/{link.Id}/relay.secret", $"links/{link.Id}/relay-state",
-                        $"links/{link.Id}/qkd.json"));
+                    if (settings.Source == LinkKeySource.Preshared) WritePrivate(Path.Combine(linkDirectory, "preshared.key"), presharedKey);
+                    links[nodeId].Add(settings.Source == LinkKeySource.Preshared
+                        ? new NetworkLinkConfig(link.Other(nodeId), role, relay, $"links/{link.Id}/relay.secret", $"links/{link.Id}/relay-state", "",
+                            $"links/{link.Id}/preshared.key")
+                        : new NetworkLinkConfig(link.Other(nodeId), role, relay, $"links/{link.Id}/relay.secret", $"links/{link.Id}/relay-state",
+                            $"links/{link.Id}/qkd.json"));
                 }
             }
             finally
             {
                 CryptographicOperations.ZeroMemory(qkdSecret);
                 CryptographicOperations.ZeroMemory(relaySecret);
+                CryptographicOperations.ZeroMemory(presharedKey);
             }
         }
         var paths = new Dictionary<string, string>(StringComparer.Ordinal);
@@ -122,7 +128,7 @@ public static class NetworkPlan
         BobInternalLossDb = link.ExtraLossDb,
         DetectorEfficiency = link.Detector.Efficiency,
         // net.json gives dark counts per second; the emulator draws them per pulse slot.
-        DarkCountProbabilityPerPulse = Math.Min(1e-3, link.Detector.DarkCountRatePerSecond / LinkProfile.Default.PulseRateHz),
+        DarkCountProbabilityPerPulse = Math.Min(1e-3, link.Detector.DarkCountRatePerSecond / Node.Link.LinkSettings.Default.PulseRateHz),
         DeadTimePs = link.Detector.DeadTimePs,
     };
 
@@ -168,4 +174,17 @@ public static class NetworkPlan
 /// <param name="BlockSizeBits">Sifted bits per privacy-amplification block (small: the first key comes sooner; the finite-key analysis takes more of it).</param>
 /// <param name="SessionSeconds">Link time per QKD session (sessions run back to back until the node stops).</param>
 /// <param name="AuthenticationReplenishBits">Bits of each block that refill the QKD channel's pad (the rest goes to the pool).</param>
-public sealed record NetworkLinkSettings(long BlockSizeBits = 1L << 18, double SessionSeconds = 0.5, int AuthenticationReplenishBits = 1 << 14);
+/// <param name="Source">Where link key comes from: <see cref="LinkKeySource.Qkd"/> (each link's emulated QKD link between the two
+/// node processes) or <see cref="LinkKeySource.Preshared"/> (random key written into both ends' folders: a stand-in).</param>
+public sealed record NetworkLinkSettings(long BlockSizeBits = 1L << 18, double SessionSeconds = 0.5, int AuthenticationReplenishBits = 1 << 14,
+    LinkKeySource Source = LinkKeySource.Qkd, int PresharedKeyBytes = 1 << 18);
+
+/// <summary>Where a network run's link key comes from.</summary>
+public enum LinkKeySource
+{
+    /// <summary>Each link's emulated QKD link: the two ends distil key between the two node processes.</summary>
+    Qkd,
+
+    /// <summary>Random key (OS CSPRNG) the orchestrator writes into both ends' folders: a stand-in for QKD, not quantum key.</summary>
+    Preshared,
+}

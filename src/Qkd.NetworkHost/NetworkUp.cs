@@ -48,8 +48,13 @@ public sealed class NetworkUpException(int exitCode, string message, Exception? 
 /// </summary>
 public static class NetworkUp
 {
-    public const string LinkKeySource =
+    public const string QkdLinkKeySource =
         "emulated QKD link per link: each link's two ends run in their neighbours' processes as `qkd alice`/`qkd bob` do (emulated devices with the link's physics from net.json, emulated fibre over loopback TCP, decoy-state BB84 distillation) and fill that link's key pool";
+
+    public const string PresharedLinkKeySource =
+        "pre-shared random key per link (OS CSPRNG, written by the orchestrator into both ends' folders, loaded once into each end's pool): a stand-in for QKD, NOT quantum key; --link-keys qkd distils it by each link's emulated QKD link instead";
+
+    public static string Describe(LinkKeySource source) => source == NetworkHost.LinkKeySource.Qkd ? QkdLinkKeySource : PresharedLinkKeySource;
 
     private static readonly TimeSpan StopGrace = TimeSpan.FromSeconds(90);
 
@@ -76,7 +81,7 @@ public static class NetworkUp
             throw new NetworkUpException(1, OneLine(e.Message), e);
         }
         output.WriteLine($"network {topology.Name}: {topology.Nodes.Count} nodes, {topology.Links.Count} links, one process per node; state in {directory}");
-        output.WriteLine($"link key source: {LinkKeySource}");
+        output.WriteLine($"link key source: {Describe(options.LinkSettings.Source)}");
 
         var nodes = topology.Nodes.Select(n => NodeProcess.Start(options.QkdCommand, n.Id, configs[n.Id])).ToList();
         string? failure = null;
@@ -84,19 +89,17 @@ public static class NetworkUp
         try
         {
             // Every node up (its links' services started, the relay listening), or the first that fails to start.
-            try
+            while (!nodes.All(n => n.Ready.IsCompletedSuccessfully))
             {
-                await Task.WhenAll(nodes.Select(n => n.Ready)).WaitAsync(TimeSpan.FromSeconds(options.StartupLimitSeconds), cancellationToken);
-            }
-            catch (InvalidOperationException)
-            {
-                var failed = nodes.First(n => n.Ready.IsFaulted);
-                throw new NetworkUpException(2, $"node {failed.Id} failed to start: {failed.LastLine} (log: {failed.LogPath})");
-            }
-            catch (TimeoutException)
-            {
-                var slow = nodes.First(n => !n.Ready.IsCompleted);
-                throw new NetworkUpException(2, $"node {slow.Id} did not start within {options.StartupLimitSeconds} s (log: {slow.LogPath})");
+                if (nodes.FirstOrDefault(n => n.Ready.IsFaulted) is { } failed)
+                    throw new NetworkUpException(2, $"node {failed.Id} failed to start: {failed.LastLine} (log: {failed.LogPath})");
+                if (clock.Elapsed.TotalSeconds > options.StartupLimitSeconds)
+                {
+                    var slow = nodes.First(n => !n.Ready.IsCompleted);
+                    throw new NetworkUpException(2, $"node {slow.Id} did not start within {options.StartupLimitSeconds} s (log: {slow.LogPath})");
+                }
+                if (cancellationToken.IsCancellationRequested) throw new NetworkUpException(1, "stopped on request while the nodes started");
+                await Delay(TimeSpan.FromMilliseconds(200), cancellationToken);
             }
             output.WriteLine($"{Elapsed(clock)} every node is up; waiting for key on every link");
 
@@ -142,7 +145,7 @@ public static class NetworkUp
             if (failure is null && n.ExitCode is not 0) failure = $"node {n.Id} exited {n.ExitCode}: {n.LastLine}";
             if (failure is null && results[n.Id]?.Failure is { } f) failure = $"node {n.Id}: {f}";
         }
-        var report = Report(topology, started, clock, readyAfter, loadSeconds ?? 0, nodes, results, failure);
+        var report = Report(topology, started, clock, readyAfter, loadSeconds ?? 0, nodes, results, failure) with { LinkKeySource = Describe(options.LinkSettings.Source) };
         foreach (var n in nodes) n.Dispose();
         return report;
     }
@@ -222,7 +225,7 @@ public static class NetworkUp
             Topology = topology.Name,
             NodeCount = topology.Nodes.Count,
             LinkCount = topology.Links.Count,
-            LinkKeySource = LinkKeySource,
+            LinkKeySource = "",
             StartedAt = started,
             NetworkReadyAfterSeconds = readyAfter,
             LoadSeconds = loadSeconds,

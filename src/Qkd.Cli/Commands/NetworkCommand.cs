@@ -27,11 +27,19 @@ public static class NetworkCommand
         var basePort = new Option<int>("--base-port") { Description = "First port to try; 4 per link on loopback, below 32000.", DefaultValueFactory = _ => 21000 };
         var keysPerRequest = new Option<int>("--keys-per-request") { Description = "Keys per relay request (1..64).", DefaultValueFactory = _ => 1 };
         var concurrency = new Option<int>("--concurrency") { Description = "Relay requests in flight per origin node (1..64).", DefaultValueFactory = _ => 2 };
+        var linkKeys = new Option<string>("--link-keys")
+        {
+            Description = "Where link key comes from: preshared (random key written into both ends' folders; a stand-in, said so in the output and report) " +
+                          "or qkd (each link's emulated QKD link between the two node processes; needs CPU: on a loaded machine its emulated light " +
+                          "falls behind and frame synchronisation fails).",
+            DefaultValueFactory = _ => "preshared",
+        };
+        linkKeys.AcceptOnlyFromAmong("preshared", "qkd");
         var blockSize = new Option<long>("--block-size") { Description = "Sifted bits per privacy-amplification block on every link.", DefaultValueFactory = _ => 1L << 18 };
         var up = new Command("up", "Run the network on this machine, one process per node: each link distils key between its two nodes' processes, " +
                                    "keys are relayed between non-adjacent nodes; prints per link key rate and pool and the relay throughput. Ctrl-C stops it.")
         {
-            topology, duration, startup, report, stateDir, basePort, keysPerRequest, concurrency, blockSize,
+            topology, duration, startup, report, stateDir, basePort, keysPerRequest, concurrency, linkKeys, blockSize,
         };
         up.SetAction(async (parse, cancellationToken) =>
         {
@@ -55,7 +63,8 @@ public static class NetworkCommand
                 StartupLimitSeconds = parse.GetValue(startup),
                 BasePort = port,
                 Load = load,
-                LinkSettings = new NetworkLinkSettings(BlockSizeBits: parse.GetValue(blockSize)),
+                LinkSettings = new NetworkLinkSettings(BlockSizeBits: parse.GetValue(blockSize),
+                    Source: parse.GetValue(linkKeys) == "qkd" ? LinkKeySource.Qkd : LinkKeySource.Preshared),
                 QkdCommand = SelfCommand(),
             };
             NetworkReport result;
@@ -97,7 +106,7 @@ public static class NetworkCommand
         {
             TextWriter output = parse.InvocationConfiguration.Output, error = parse.InvocationConfiguration.Error;
             NetworkNodeConfig nodeConfig;
-            try { nodeConfig = NetworkNodeConfig.Load(parse.GetValue(config)!.FullName); }
+            try { nodeConfig = NetworkNodeConfig.FromFile(parse.GetValue(config)!.FullName); }
             catch (InvalidDataException e)
             {
                 error.WriteLine($"error: {e.Message}");
