@@ -53,10 +53,12 @@ public sealed class NetworkUpTests : IDisposable
             Assert.Equal(0, node.GetProperty("exitCode").GetInt32());
         foreach (var link in root.GetProperty("links").EnumerateArray())
             Assert.True(link.GetProperty("distilledKeys").GetInt64() > 0, link.GetProperty("id").GetString());
-        // What left the origins arrived: every key relayed west -> east or east -> west is held at the other end.
+        // What the origins committed arrived: every key relayed west -> east or east -> west is held at the other end
+        // (a few more may be: requests cancelled at stop whose abort the destination had not heard before it stopped;
+        // their IDs never reached a master SAE, and the origin sends the abort again when it next starts).
         long relayed = root.GetProperty("relayedKeys").GetInt64();
         long held = root.GetProperty("nodes").EnumerateArray().Sum(n => n.GetProperty("result").GetProperty("relay").GetProperty("keysHeldForSlaves").GetInt64());
-        Assert.Equal(relayed, held);
+        Assert.True(held >= relayed, $"{held} keys held for slave SAEs, {relayed} relayed");
         // The middle nodes carried them.
         var relay1 = root.GetProperty("nodes").EnumerateArray().Single(n => n.GetProperty("id").GetString() == "relay-1");
         Assert.True(relay1.GetProperty("result").GetProperty("relay").GetProperty("transitsForwarded").GetInt32() > 0);

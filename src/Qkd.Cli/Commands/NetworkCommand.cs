@@ -82,7 +82,7 @@ public static class NetworkCommand
             output.WriteLine($"relayed {result.RelayedKeys} keys in {result.LoadSeconds} s ({result.KeysPerSecond}/s), {result.RequestsCommitted} of {result.Requests} requests, " +
                              $"mean {result.MeanHops} hops (max {result.MaxHops}), {result.LinkKeyBytesPerRelayedKey} bytes of link key per key");
             foreach (var l in result.Links)
-                output.WriteLine($"  link {l.Id}: {l.DistilledKeys} keys distilled ({l.DistilledBitsPerSecond / 1000:0.0} kb/s), pool {l.PoolKeysA}/{l.PoolKeysB}, {l.LinkKeyUsedBytes} bytes used by relays");
+                output.WriteLine($"  link {l.Id}: {l.DistilledKeys} keys into the pools ({l.DistilledBitsPerSecond / 1000:0.0} kb/s distilled), pool {l.PoolKeysA}/{l.PoolKeysB}, {l.LinkKeyUsedBytes} bytes used by relays");
             if (result.Failure is { } failure)
             {
                 error.WriteLine($"error: {failure}");
