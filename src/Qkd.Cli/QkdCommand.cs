@@ -18,6 +18,7 @@ public static class QkdCommand
         KeysCommand.Create(),
         VehicleCommand.Create(),
         NodeInitCommand.Create(),
+        NetworkCommand.Create(),
         AuditCommand.Create(),
         MonitorCommand.Create(),
         EmulateCommand.Create(),

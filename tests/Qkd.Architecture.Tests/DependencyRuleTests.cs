@@ -87,10 +87,10 @@ public sealed class DependencyRuleTests
     }
 
     [Fact]
-    public void The_cli_references_only_lab_and_node()
+    public void The_cli_references_only_lab_node_and_the_network_host()
     {
         var references = Repository.ProjectReferences(Repository.ProjectFile("Cli"));
-        Assert.Equal(["Lab", "Node"], references.Order());
+        Assert.Equal(["Lab", "NetworkHost", "Node"], references.Order());
     }
 
     [Fact]

@@ -8,7 +8,7 @@ internal static class Parts
 {
     /// <summary>Every product assembly under src/, by part name (the project is src/Qkd.{name}/Qkd.{name}.csproj).</summary>
     public static readonly string[] All =
-        ["Core", "Protocol", "Hardware", "Acquisition", "Distillation", "ClassicalChannel", "Pqc", "Kme", "Network", "Audit", "Calibration", "Monitoring", "Emulation", "Status", "Node", "Lab", "Cli"];
+        ["Core", "Protocol", "Hardware", "Acquisition", "Distillation", "ClassicalChannel", "Pqc", "Kme", "Network", "Audit", "Calibration", "Monitoring", "Emulation", "Status", "Node", "NetworkHost", "Lab", "Cli"];
 
     /// <summary>
     /// The project references each part may have: the design's edges (Cli → {Lab, Node}, Lab → {Node, Calibration},
@@ -18,7 +18,9 @@ internal static class Parts
     /// too); Status (the operator's page), which reads the public state of Hardware, Distillation and Kme; Pqc
     /// (ML-KEM, ML-DSA, the hybrid combiner, the vehicle channel), which Kme uses for hybrid keys and the vehicle
     /// gateway's pool (Cli reaches it through Node for `qkd vehicle`); Network (topology, routing, trusted-node relay), which references Kme (the link
-    /// key pool) and ClassicalChannel (the Wegman–Carter hash, the neighbour link).
+    /// key pool) and ClassicalChannel (the Wegman–Carter hash, the neighbour link); NetworkHost (a network node as a
+    /// process: a node's QKD link ends from Node under the relay from Network; the orchestrator of `qkd network up`),
+    /// which Cli wires into `qkd network`.
     /// </summary>
     public static readonly IReadOnlyDictionary<string, string[]> AllowedReferences = new Dictionary<string, string[]>
     {
@@ -38,7 +40,8 @@ internal static class Parts
         ["Status"] = ["Hardware", "Distillation", "Kme", "Core"],
         ["Node"] = ["Hardware", "Acquisition", "Distillation", "ClassicalChannel", "Kme", "Pqc", "Audit", "Emulation", "Monitoring", "Status", "Core"],
         ["Lab"] = ["Node", "Calibration", "Monitoring", "Core"],
-        ["Cli"] = ["Lab", "Node", "Core"],
+        ["NetworkHost"] = ["Network", "Node", "Core"],
+        ["Cli"] = ["Lab", "Node", "NetworkHost", "Core"],
     };
 
     /// <summary>The compiled assembly name of a part (the CLI ships as "qkd").</summary>

@@ -143,6 +143,9 @@ public sealed record NodeConfig
 
     private static JsonTypeInfo<NodeConfig> Json => NodeJson.Config;
 
+    /// <summary>The config as its file holds it (what <see cref="Load"/> reads back).</summary>
+    public string ToJson() => JsonSerializer.Serialize(this, Json);
+
     public static NodeConfig Load(string path)
     {
         NodeConfig config;

@@ -48,6 +48,9 @@ public sealed class QkdNodeService(NodeConfig config, ILoggerFactory loggers, IH
     /// <summary>Sessions finished (with or without key), for status and tests.</summary>
     public int SessionsRun { get; private set; }
 
+    /// <summary>The link's key pool while the node runs (null before start-up and after stop): a network node's relay takes its link key here.</summary>
+    public IKeyPool? KeyPool { get; private set; }
+
     /// <summary>The key server's address once started (null without one).</summary>
     public Uri? KeyDeliveryAddress { get; private set; }
 
@@ -262,6 +265,7 @@ public sealed class QkdNodeService(NodeConfig config, ILoggerFactory loggers, IH
                 buses ?? SystemPeripheralBusFactory.Instance, config.LinkId, config.Role, loggers.CreateLogger("qkd.peripherals")));
             // Stopped (and awaited) before the peripherals are disposed: a poll never reads a closed bus.
             await using var polling = config.Devices?.Peripherals is null ? null : new BackgroundLoop(peripherals.RunAsync, stoppingToken);
+            KeyPool = pool;
             _startedUp.TrySetResult();
 
             var counter = new SessionCounter(stateDirectory);
@@ -337,6 +341,7 @@ public sealed class QkdNodeService(NodeConfig config, ILoggerFactory loggers, IH
         }
         finally
         {
+            KeyPool = null;
             if (stoppingToken.IsCancellationRequested) audit.Write(Audit.AuditEvent.NodeStopped("stopped on request"));
             if (server is not null) await server.DisposeAsync().ConfigureAwait(false);
         }
