@@ -42,7 +42,7 @@ public sealed class LinkMonitorDetector(MonitorOptions? options = null) : IDrill
             foreach (LinkAlarm alarm in step.Raised)
             {
                 double at = lastPulse.TryGetValue(block.BlockId, out long? last) && last is long pulse ? observation.SecondsOf(pulse) : report.LinkSeconds;
-                alarms.Add(new DrillAlarm(Name, $"{alarm.Kind} on {alarm.Statistic}", alarm.Message, at, block.BlockId));
+                alarms.Add(new DrillAlarm(Name, $"{alarm.Kind} on {alarm.Statistic}", alarm.Message, at, block.BlockId, alarm.ThreatensSecurity));
             }
         }
         return alarms;
