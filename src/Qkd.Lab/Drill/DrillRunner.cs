@@ -53,6 +53,10 @@ public sealed class DrillRunner(DrillOptions options, IReadOnlyList<IDrillDetect
 
     public double LinkSeconds => Round((options.CleanBlocks + options.AttackedBlocks) * BlockSeconds);
 
+    /// <summary>Link time of the run of <paramref name="attack"/>: longer than <see cref="LinkSeconds"/> when the attack needs more blocks under it.</summary>
+    public double LinkSecondsOf(DrillAttack attack) =>
+        Round((options.CleanBlocks + Math.Max(options.AttackedBlocks, attack.MinimumAttackedBlocks ?? 0)) * BlockSeconds);
+
     public async Task<DrillReport> RunAsync(IProgress<DrillAttackResult>? progress = null, CancellationToken cancellationToken = default)
     {
         options.Validate();
@@ -131,11 +135,11 @@ public sealed class DrillRunner(DrillOptions options, IReadOnlyList<IDrillDetect
             Profile = Profile with { Eavesdropper = attack.StartingAt(onset) },
             Settings = Settings,
             ProfileSource = "qkd drill",
-            DurationSeconds = LinkSeconds,
+            DurationSeconds = LinkSecondsOf(attack),
             Seed = options.Seed,
             KeysDirectory = keysDirectory,
         };
-        _logger.LogInformation("Drill: {Attack} ({Spec}) over {Seconds} s of link time", attack.Name, runOptions.Profile.Eavesdropper, LinkSeconds);
+        _logger.LogInformation("Drill: {Attack} ({Spec}) over {Seconds} s of link time", attack.Name, runOptions.Profile.Eavesdropper, runOptions.DurationSeconds);
         var baseline = await BaselineAsync(keysDirectory, cancellationToken).ConfigureAwait(false);
         var runner = new EmulatedLinkRunner(runOptions, _logger);
         LinkReport report = await runner.RunAsync(null, cancellationToken).ConfigureAwait(false);
