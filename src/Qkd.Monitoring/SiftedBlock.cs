@@ -63,7 +63,7 @@ public sealed record ArrivalSums(long[] Tags, double[] SumPs, double[] SumSquare
 
 /// <summary>
 /// Turns a receiver's cumulative counters (tags per detector, tags assigned to a pulse and outside every gate, the last
-/// pulse slot reached) into counts per block interval: each <see cref="Take"/> returns what came since the previous one
+/// pulse slot reached) into counts per block interval: each <c>Take</c> returns what came since the previous one
 /// (since the counters started, on the first).
 /// Not thread-safe: one per acquisition front end, read on its consumer thread.
 /// </summary>

@@ -35,7 +35,13 @@ public sealed class AttackOnTheChannel(DrillAttack attack) : HilScenario
             Assert.Equal(0, result.BlocksBeforeAttack);
             switch (attack.Spec.Kind)
             {
-                case EavesdropperKind.InterceptResend or EavesdropperKind.PhotonNumberSplitting or EavesdropperKind.DetectorBlinding:
+                case EavesdropperKind.DetectorBlinding:
+                    // On from the first pulse there is no clean key to compare with: the distiller's bounds leave every
+                    // block without key (or abort it), so nothing is made; the drill, with a clean start, sees it raised.
+                    Assert.Equal(0, report.SecretBits);
+                    Assert.All(report.Blocks, b => Assert.NotEqual("Key", b.Outcome));
+                    break;
+                case EavesdropperKind.InterceptResend or EavesdropperKind.PhotonNumberSplitting:
                     Assert.Equal(0, report.SecretBits);
                     if (report.Blocks.Count > 0)
                     {
