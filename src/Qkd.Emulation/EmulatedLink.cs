@@ -59,6 +59,7 @@ public sealed class EmulatedLink
     private readonly Xoshiro256StarStar _jitterRandom;
 
     private long _nextCandidate;
+    private bool _candidateDrawn;
     private bool _pendingSampled;
     private long _pendingSlot;
     private uint _pendingOutcome;
@@ -227,8 +228,12 @@ public sealed class EmulatedLink
         int written = 0;
         while (written < destination.Length)
         {
-            if (!_pendingSampled) SampleNextLightClick();
-            long slot = Math.Min(_pendingSlot, recovery.NextAfterpulseSlot);
+            // The search for the next light click stops at the end: past it nothing may be sampled yet (the symbols
+            // may not exist, and where no pulse can click, as with blinded detectors past an emission's end, an
+            // unbounded search would never return).
+            if (!_pendingSampled) SampleNextLightClick(endPulseExclusive);
+            long lightSlot = _pendingSampled ? _pendingSlot : Never;
+            long slot = Math.Min(lightSlot, recovery.NextAfterpulseSlot);
             if (slot >= endPulseExclusive)
             {
                 _position = endPulseExclusive;
@@ -236,7 +241,7 @@ public sealed class EmulatedLink
             }
 
             uint lightOrDark = 0, darkOnly = 0;
-            bool lightClickHere = _pendingSlot == slot;
+            bool lightClickHere = lightSlot == slot;
             Basis setting = Basis.Z;
             bool gateOpen = true;
             if (_bobSettings is not null)
@@ -293,11 +298,16 @@ public sealed class EmulatedLink
     }
 
     /// <summary>
-    /// Finds the next pulse at which light or dark counts make a detector fire, and its outcome (before dead time).
+    /// Finds the next pulse below <paramref name="limit"/> at which light or dark counts make a detector fire, and its
+    /// outcome (before dead time). A candidate at or after the limit is kept untested (<see cref="_candidateDrawn"/>,
+    /// <see cref="_pendingSampled"/> stays false) and tested first on the next call, so the random draws, and with them
+    /// the clicks, are those of one unbounded search whatever the limits of the calls.
     /// </summary>
-    private void SampleNextLightClick()
+    private void SampleNextLightClick(long limit)
     {
         _pendingSampled = true;
+        bool drawn = _candidateDrawn;
+        _candidateDrawn = false;
         // Locals: the loop runs ~1.3 times per click and the JIT cannot keep fields in registers across its calls.
         Xoshiro256StarStar random = _lightRandom;
         ulong[] acceptThreshold = _acceptThreshold;
@@ -306,14 +316,30 @@ public sealed class EmulatedLink
         long next = _nextCandidate;
         while (true)
         {
-            // Geometric skip to the next candidate: floor(E / lambda) empty pulses with lambda = -ln(1 - P_max).
-            double gap = _noClicksPossible ? double.PositiveInfinity : ExponentialSampler.Next(random) * gapScale;
-            if (!(gap < Never - next - 1))
+            long candidate;
+            if (drawn)
             {
-                _nextCandidate = _pendingSlot = Never;
+                candidate = next; // drawn by an earlier call that stopped at its limit
+                drawn = false;
+            }
+            else
+            {
+                // Geometric skip to the next candidate: floor(E / lambda) empty pulses with lambda = -ln(1 - P_max).
+                double gap = _noClicksPossible ? double.PositiveInfinity : ExponentialSampler.Next(random) * gapScale;
+                if (!(gap < Never - next - 1))
+                {
+                    _nextCandidate = _pendingSlot = Never;
+                    return;
+                }
+                candidate = next + (long)gap;
+            }
+            if (candidate >= limit)
+            {
+                _nextCandidate = candidate;
+                _candidateDrawn = true;
+                _pendingSampled = false;
                 return;
             }
-            long candidate = next + (long)gap;
             next = candidate + 1;
 
             PulseSymbol symbol = SymbolAt(candidate);

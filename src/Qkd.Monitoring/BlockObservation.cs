@@ -51,6 +51,19 @@ public sealed record BlockObservation
     /// <summary>Pulse slots the in-gate and off-gate counts cover (to turn off-gate counts into a probability per slot).</summary>
     public long? Slots { get; init; }
 
+    /// <summary>
+    /// Per detector: the in-gate tags whose arrival offsets are summed below (index = detector); null when the node
+    /// cannot time them. With <see cref="ArrivalSumPs"/> and <see cref="ArrivalSumSquaresPs2"/> they give each
+    /// detector's mean arrival offset and the spread of all arrivals (timing statistics).
+    /// </summary>
+    public long[]? ArrivalTags { get; init; }
+
+    /// <summary>Per detector: the sum of the in-gate tags' offsets from the expected arrival, ps.</summary>
+    public double[]? ArrivalSumPs { get; init; }
+
+    /// <summary>Per detector: the sum of their squared offsets, ps^2.</summary>
+    public double[]? ArrivalSumSquaresPs2 { get; init; }
+
     /// <summary>Pulse rate, Hz, to state dark-count and off-gate probabilities as rates; null: per pulse only.</summary>
     public double? PulseRateHz { get; init; }
 
@@ -71,6 +84,15 @@ public sealed record BlockObservation
         CheckErrors(SiftedX, ErrorsX, "X");
         if (ClicksPerDetector is { } clicks && clicks.Any(c => c < 0))
             throw new ArgumentException($"{nameof(ClicksPerDetector)} has a negative count.", nameof(ClicksPerDetector));
+        if (ArrivalTags is not null || ArrivalSumPs is not null || ArrivalSumSquaresPs2 is not null)
+        {
+            if (ArrivalTags is null || ArrivalSumPs is null || ArrivalSumSquaresPs2 is null
+                || ArrivalSumPs.Length != ArrivalTags.Length || ArrivalSumSquaresPs2.Length != ArrivalTags.Length)
+                throw new ArgumentException($"{nameof(ArrivalTags)}, {nameof(ArrivalSumPs)} and {nameof(ArrivalSumSquaresPs2)} must be given together, one entry per detector.", nameof(ArrivalTags));
+            for (int d = 0; d < ArrivalTags.Length; d++)
+                if (ArrivalTags[d] < 0 || !double.IsFinite(ArrivalSumPs[d]) || !(ArrivalSumSquaresPs2[d] >= 0) || !double.IsFinite(ArrivalSumSquaresPs2[d]))
+                    throw new ArgumentException($"Arrival statistics of detector {d} are invalid (tags {ArrivalTags[d]}, sum {ArrivalSumPs[d]} ps, sum of squares {ArrivalSumSquaresPs2[d]} ps^2).", nameof(ArrivalTags));
+        }
         if (InGateTags < 0 || OffGateTags < 0 || Slots < 0)
             throw new ArgumentException("In-gate, off-gate and slot counts must be non-negative.", nameof(OffGateTags));
         if (PulseRateHz is double rate && !(rate > 0 && double.IsFinite(rate)))

@@ -47,4 +47,10 @@ public sealed record LinkEstimates
 
     /// <summary>The share of detector tags inside the acceptance gate.</summary>
     public double? InGateShare { get; init; }
+
+    /// <summary>Each detector's mean arrival offset from the expected arrival, ps (null entries: too few tags).</summary>
+    public double?[]? ArrivalMeanPs { get; init; }
+
+    /// <summary>The spread (RMS) of all in-gate arrivals about their detector's mean, ps.</summary>
+    public double? ArrivalSpreadPs { get; init; }
 }

@@ -44,6 +44,10 @@ public static class LinkEstimator
             OffGateRateHz = slotsNonZero is long s2 && block.OffGateTags is long off2 && block.PulseRateHz is double rate ? off2 * rate / s2 : null,
             DetectorShares = block.ClicksPerDetector is { } clicks && clicks.Sum() > 0 ? clicks.Select(c => (double)c / clicks.Sum()).ToArray() : null,
             InGateShare = block.InGateTags is long inGate && block.OffGateTags is long offGate ? Ratio(inGate, inGate + offGate) : null,
+            ArrivalMeanPs = block.ArrivalTags is { } arrivals
+                ? Enumerable.Range(0, arrivals.Length).Select(d => LinkMonitor.MeasureArrivalMean(block, d)?.Value).ToArray()
+                : null,
+            ArrivalSpreadPs = LinkMonitor.MeasureArrivalSpread(block, null)?.Value,
         };
     }
 

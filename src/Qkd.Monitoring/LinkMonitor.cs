@@ -13,7 +13,7 @@ namespace Qkd.Monitoring;
 /// vacuum_yield (down: <see cref="AlarmKind.Blinding"/>, up: <see cref="AlarmKind.BackgroundRise"/>),
 /// off_gate (down: <see cref="AlarmKind.Blinding"/>, up: <see cref="AlarmKind.AfterpulseRise"/>),
 /// detector.N.share (<see cref="AlarmKind.DetectorImbalance"/> both ways),
-/// in_gate_share (<see cref="AlarmKind.TimingAnomaly"/> both ways).
+/// in_gate_share, detector.N.arrival (mean arrival offset, ps) and arrival_spread (ps) (<see cref="AlarmKind.TimingAnomaly"/> both ways).
 /// One caller at a time may call <see cref="Observe"/> (the distillation thread); the board and <see cref="Latest"/> may
 /// be read from any thread.
 /// </summary>
@@ -22,6 +22,7 @@ public sealed class LinkMonitor
     private readonly MonitorOptions _options;
     private readonly List<StatisticWatch> _watches = [];
     private readonly List<StatisticWatch> _detectorWatches = [];
+    private readonly List<StatisticWatch> _arrivalWatches = [];
     private readonly object _stateGate = new();
     private LinkEstimates? _latest;
     private StatisticState[] _states = [];
@@ -47,6 +48,8 @@ public sealed class LinkMonitor
         _watches.Add(new StatisticWatch("in_gate_share", "1", AlarmKind.TimingAnomaly, AlarmKind.TimingAnomaly, o,
             (b, r) => b.InGateTags is long inGate && b.OffGateTags is long offGate ? Proportion(inGate, inGate + offGate, r) : null,
             _ => o.InGateShareNoise, Percent));
+        _watches.Add(new StatisticWatch("arrival_spread", "ps", AlarmKind.TimingAnomaly, AlarmKind.TimingAnomaly, o, MeasureArrivalSpread,
+            _ => o.ArrivalNoisePs, Picoseconds));
     }
 
     public AlarmBoard Board { get; }
@@ -88,6 +91,7 @@ public sealed class LinkMonitor
         if (_options.Enabled)
         {
             EnsureDetectorWatches(block.ClicksPerDetector?.Length ?? 0);
+            EnsureArrivalWatches(block.ArrivalTags?.Length ?? 0);
             foreach (var watch in _watches) watch.Observe(block, Board, raised, cleared);
         }
         lock (_stateGate)
@@ -121,6 +125,52 @@ public sealed class LinkMonitor
             _detectorWatches.Add(watch);
             _watches.Add(watch);
         }
+    }
+
+    private void EnsureArrivalWatches(int detectors)
+    {
+        for (int d = _arrivalWatches.Count; d < detectors; d++)
+        {
+            int index = d;
+            var watch = new StatisticWatch($"detector.{index}.arrival", "ps", AlarmKind.TimingAnomaly, AlarmKind.TimingAnomaly, _options,
+                (b, _) => MeasureArrivalMean(b, index), _ => _options.ArrivalNoisePs, Picoseconds);
+            _arrivalWatches.Add(watch);
+            _watches.Add(watch);
+        }
+    }
+
+    /// <summary>Fewest in-gate tags of a detector whose mean arrival is measured (fewer say nothing about timing).</summary>
+    internal const long MinArrivalTags = 100;
+
+    /// <summary>One detector's mean arrival offset, ps, with its standard error s / sqrt(n) (s the block's own spread).</summary>
+    internal static Measurement? MeasureArrivalMean(BlockObservation block, int detector)
+    {
+        if (block.ArrivalTags is not { } tags || detector >= tags.Length || tags[detector] < MinArrivalTags) return null;
+        long n = tags[detector];
+        double mean = block.ArrivalSumPs![detector] / n;
+        double variance = Math.Max(0, block.ArrivalSumSquaresPs2![detector] / n - mean * mean);
+        return new Measurement(mean, Math.Sqrt(variance / n));
+    }
+
+    /// <summary>
+    /// The spread (RMS) of all in-gate arrivals about each detector's own mean, ps, with its standard error s / sqrt(2N)
+    /// (the normal approximation).
+    /// </summary>
+    internal static Measurement? MeasureArrivalSpread(BlockObservation block, double? baseline)
+    {
+        if (block.ArrivalTags is not { } tags) return null;
+        long total = 0;
+        double squares = 0;
+        for (int d = 0; d < tags.Length; d++)
+        {
+            if (tags[d] <= 0) continue;
+            double mean = block.ArrivalSumPs![d] / tags[d];
+            squares += Math.Max(0, block.ArrivalSumSquaresPs2![d] - tags[d] * mean * mean);
+            total += tags[d];
+        }
+        if (total < MinArrivalTags) return null;
+        double spread = Math.Sqrt(squares / total);
+        return new Measurement(spread, (baseline ?? spread) / Math.Sqrt(2.0 * total));
     }
 
     private static Measurement? MeasureLoss(BlockObservation block, double? baseline)
@@ -167,6 +217,8 @@ public sealed class LinkMonitor
     private static string Db(double value) => value.ToString("F3", CultureInfo.InvariantCulture) + " dB";
 
     private static string Percent(double value) => (100 * value).ToString("F3", CultureInfo.InvariantCulture) + " %";
+
+    private static string Picoseconds(double value) => value.ToString("F1", CultureInfo.InvariantCulture) + " ps";
 
     private static string Probability(double value) => value.ToString("0.###E+0", CultureInfo.InvariantCulture);
 }

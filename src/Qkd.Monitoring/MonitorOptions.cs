@@ -48,6 +48,12 @@ public sealed record MonitorOptions
     public double InGateShareNoise { get; init; } = 0.01;
 
     /// <summary>
+    /// Noise floor of the arrival-time statistics (each detector's mean arrival offset and the spread of all arrivals),
+    /// ps: cable and detector delays wander by a few ps with temperature.
+    /// </summary>
+    public double ArrivalNoisePs { get; init; } = 5;
+
+    /// <summary>
     /// Whether a loss step or a transmittance rise holds key generation. Off by default: the decoy-state bound already
     /// charges every lost photon to the eavesdropper, so a tap costs key but does not make the key insecure; the alarm
     /// is tamper evidence.
@@ -81,6 +87,7 @@ public sealed record MonitorOptions
         if (!(OffGateNoise >= 0 && OffGateNoise <= 10)) yield return $"{section}.offGateNoise {OffGateNoise} is outside [0, 10] (relative)";
         if (!(DetectorShareNoise >= 0 && DetectorShareNoise <= 1)) yield return $"{section}.detectorShareNoise {DetectorShareNoise} is outside [0, 1]";
         if (!(InGateShareNoise >= 0 && InGateShareNoise <= 1)) yield return $"{section}.inGateShareNoise {InGateShareNoise} is outside [0, 1]";
+        if (!(ArrivalNoisePs >= 0 && ArrivalNoisePs <= 1e6)) yield return $"{section}.arrivalNoisePs {ArrivalNoisePs} is outside [0, 1e6] (ps)";
         if (HistoryLength is < 1 or > 1_000_000) yield return $"{section}.historyLength {HistoryLength} is outside [1, 1000000]";
     }
 

@@ -43,6 +43,9 @@ public sealed class ClockRecovery
     private readonly long[] _delays;
     private readonly long[] _anchors;
     private readonly long[] _outOfGate;
+    private readonly long[] _inGate;
+    private readonly double[] _offsetSum;
+    private readonly double[] _offsetSquares;
     private readonly int _detectors;
     private readonly long _maxDelay;
     private readonly long _syncDelay;
@@ -118,6 +121,9 @@ public sealed class ClockRecovery
         _maxDelay = _delays.Max();
         _anchors = new long[_detectors];
         _outOfGate = new long[_detectors];
+        _inGate = new long[_detectors];
+        _offsetSum = new double[_detectors];
+        _offsetSquares = new double[_detectors];
         _syncDelay = options.SyncDelayPs;
         _syncDivider = options.SyncDivider;
         _nominalPeriod = options.PulsePeriodPs;
@@ -185,6 +191,14 @@ public sealed class ClockRecovery
 
     /// <summary>Detector tags of detector <paramref name="detector"/> rejected by the gate.</summary>
     public long OutOfGate(int detector) => _outOfGate[detector];
+
+    /// <summary>
+    /// Where detector <paramref name="detector"/>'s tags fell inside the gate so far: how many, and the sum and the sum
+    /// of squares of their offsets from the slot's expected arrival, ps (cumulative, for the link monitor's timing
+    /// statistics: an attack that moves the light in time, such as a time-shift, moves the mean or widens the spread).
+    /// </summary>
+    public ArrivalOffsets ArrivalOffsetsOf(int detector) =>
+        new(_inGate[detector], _offsetSum[detector] * _nominalPeriod, _offsetSquares[detector] * _nominalPeriod * _nominalPeriod);
 
     /// <summary>
     /// Processes a batch of tags (in non-decreasing time order, as every <see cref="ITimeTagSource"/> delivers them) and
@@ -268,6 +282,10 @@ public sealed class ClockRecovery
                 continue;
             }
             assigned++;
+            double offset = x - nearest; // in pulse periods; ps when read (ArrivalOffsetsOf)
+            _inGate[slot]++;
+            _offsetSum[slot] += offset;
+            _offsetSquares[slot] += offset * offset;
             byte bit = (byte)(1 << slot);
             if (written > 0 && clicks[written - 1].PulseIndex >= pulse)
             {

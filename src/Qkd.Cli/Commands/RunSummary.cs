@@ -59,6 +59,13 @@ internal static class RunSummary
         o.WriteLine($"  verification         {r.Verification.BlocksPassed}/{r.Verification.BlocksVerified} blocks passed ({r.Verification.TagBits}-bit tags)");
         o.WriteLine($"  secret key           {r.SecretBits.ToString("N0", c)} bits   {(r.SecretKeyRateBitsPerSecond / 1e3).ToString("F2", c)} kb/s   {r.SecretKeyRateBitsPerPulse.ToString("E3", c)} bits/pulse");
         o.WriteLine($"  identical keys       {(r.IdenticalKeys ? "yes" : "NO")}   ({r.KeyFiles.BlocksStored} blocks in {Path.GetDirectoryName(r.KeyFiles.Alice)})");
+        if (r.Monitor is { } monitor)
+        {
+            string learning = monitor.BlocksObserved < monitor.WarmupBlocks ? $", still learning its baselines ({monitor.WarmupBlocks} blocks)" : "";
+            o.WriteLine($"  link monitor         {monitor.BlocksObserved} blocks watched{learning}, {monitor.Alarms.Count} alarm(s) (watch only: key not held)");
+            foreach (var alarm in monitor.Alarms)
+                o.WriteLine($"    ALARM {alarm.Kind} on block {alarm.BlockId}{(alarm.ClearedBlockId is long cleared ? $", cleared on block {cleared}" : "")}: {alarm.Message}");
+        }
         if (r.Performance is { } perf)
         {
             o.WriteLine($"  real time            {perf.RealTimeFactor.ToString("F2", c)}x (link s per wall s, start-up included)" +

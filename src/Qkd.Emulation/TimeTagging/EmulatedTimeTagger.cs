@@ -35,6 +35,9 @@ public sealed class EmulatedTimeTagger : ITimeTagSource
     private const int ClickBatch = 1024;
     private const double JitterGuardSigmas = 10;
 
+    /// <summary>Pulses the link is emulated over per pull at most (2^24: 17 ms of light at 1 GHz).</summary>
+    private const long PullPulses = 1L << 24;
+
     private readonly EmulatedLink _link;
     private readonly BobClock _detectorClock;
     private readonly BobClock _syncClock;
@@ -230,7 +233,13 @@ public sealed class EmulatedTimeTagger : ITimeTagSource
     /// <summary>Emulates the next batch of clicks into the reorder buffer and moves the release horizon on.</summary>
     private void PullClicks()
     {
-        int clicks = _link.Emit(_clicks, _endPulse);
+        // A bounded stretch of pulses per pull, never "up to the end": where no pulse can click (blinded detectors
+        // see no dark counts, and past an emission's end every pulse is vacuum) the link would otherwise search for a
+        // click forever, and neither the sync tags nor the end of the stream would ever come out. A stream that has
+        // no clicks still moves on in time, as a real tagger's does.
+        long position = _link.PulsesEmitted;
+        long limit = _endPulse - position > PullPulses ? position + PullPulses : _endPulse;
+        int clicks = _link.Emit(_clicks, limit);
         int remaining = _tail - _head;
         int needed = remaining + clicks * _delays.Length;
         if (needed > _pending.Length)
@@ -252,7 +261,7 @@ public sealed class EmulatedTimeTagger : ITimeTagSource
                 Insert(click.TimePs + _delays[d], click.PulseIndex, _channels[d]);
             }
         }
-        long position = _link.PulsesEmitted;
+        position = _link.PulsesEmitted;
         if (position >= _endPulse)
         {
             _linkDone = true;

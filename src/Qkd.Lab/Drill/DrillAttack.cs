@@ -16,6 +16,13 @@ namespace Qkd.Lab.Drill;
 /// </param>
 public sealed record DrillAttack(string Name, string Physics, EavesdropperSpec Spec, bool ThreatensSecrecy)
 {
+    /// <summary>
+    /// Blocks' worth of link time under attack this attack needs at least, whatever <see cref="DrillOptions.AttackedBlocks"/>
+    /// says; null: none. A 0.3 dB tap needs 3 blocks at a node's default loss thresholds (the loss floor is 0.05 dB per
+    /// block, so the step is about 6 sigmas a block against a decision interval of 12; src/Qkd.Monitoring/README.md).
+    /// </summary>
+    public double? MinimumAttackedBlocks { get; init; }
+
     /// <summary>The spec with the attack starting at <paramref name="seconds"/> of link time.</summary>
     public EavesdropperSpec StartingAt(double seconds) => Spec.StartingAt(seconds);
 }

@@ -30,6 +30,12 @@ public sealed record DrillAttackResult
     public required long SecretBitsWhileAttacked { get; init; }
     /// <summary>Secret bits of blocks all of whose key bits were sent while the attack ran.</summary>
     public required long SecretBitsFromAttackedBlocks { get; init; }
+    /// <summary>
+    /// Of <see cref="SecretBitsFromAttackedBlocks"/>, those a node would have released: made before the first alarm that
+    /// holds key (a link monitor alarm threatening security; a node withholds key from its raising block on). The drill's
+    /// verdict for an attack that threatens secrecy requires this to be 0.
+    /// </summary>
+    public long SecretBitsReleasedFromAttackedBlocks { get; init; }
     /// <summary>What bounds those bits: zero required, or why the security proof still covers them, or why it does not.</summary>
     public required string SecretBitsBound { get; init; }
     /// <summary>Z-basis QBER of the blocks before the attack and of those touched by it (error-corrected blocks only).</summary>

@@ -26,7 +26,7 @@ public static class DrillCatalogue
 
     public static DrillAttack FibreTap { get; } = new("fibre tap",
         $"a tap or bend takes {EavesdropperSpec.DefaultTapLossDb} dB of the light: gains fall by that, no extra errors",
-        new EavesdropperSpec { Kind = EavesdropperKind.FibreTap }, ThreatensSecrecy: false);
+        new EavesdropperSpec { Kind = EavesdropperKind.FibreTap }, ThreatensSecrecy: false) { MinimumAttackedBlocks = 4.5 };
 
     public static DrillAttack DenialOfService { get; } = new("denial of service",
         "the light is blocked (channel transmittance 0): only dark counts reach Bob",

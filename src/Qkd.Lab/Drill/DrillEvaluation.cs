@@ -26,13 +26,21 @@ public static class DrillEvaluation
         long secretAttacked = blocks.Where(b => DrillObservation.WhollyAttacked(b, onsetPulse)).Sum(b => b.SecretBits);
         int? afterBlocks = first is null ? null : first.BlockId is long id ? touched.Count(b => b.BlockId <= id) : touched.Count;
 
+        // A node holds key from the block that raised an alarm threatening security on (its monitor's key hold): key of
+        // attacked blocks from there on would have been withheld at both ends. The drill's runs do not hold key, so the
+        // release is counted here. A distiller verdict aborts the run itself, so nothing after it was made anyway.
+        long? holdFrom = after.Where(a => a.HoldsKey && a.BlockId is not null).Select(a => a.BlockId).Min();
+        long secretReleased = blocks.Where(b => DrillObservation.WhollyAttacked(b, onsetPulse) && (holdFrom is null || b.BlockId < holdFrom))
+            .Sum(b => b.SecretBits);
+        long secretReleasedWhile = touched.Where(b => holdFrom is null || b.BlockId < holdFrom).Sum(b => b.SecretBits);
+
         bool detected = first is not null;
-        bool caught = detected && (secretAttacked == 0 || !attack.ThreatensSecrecy);
-        string bound = Bound(attack, secretWhile, secretAttacked);
+        bool caught = detected && (secretReleased == 0 || !attack.ThreatensSecrecy);
+        string bound = Bound(attack, secretWhile, secretAttacked, secretReleasedWhile, secretReleased, holdFrom is not null);
         string verdict = detected
             ? caught
                 ? $"caught by the {first!.Detector} ({first.Check}) {After(afterBlocks, first.LinkSeconds - onset)}"
-                : $"detected by the {first!.Detector} ({first.Check}), but only after {secretAttacked} secret bits came from attacked blocks"
+                : $"detected by the {first!.Detector} ({first.Check}), but only after {secretReleased} secret bits came from attacked blocks"
             : attack.Spec.Kind switch
             {
                 EavesdropperKind.FibreTap => "not detected by the distiller: the finite-key analysis sees the lower gains and shortens the key; a loss monitor must raise it",
@@ -58,6 +66,7 @@ public static class DrillEvaluation
             BlocksTouchedByAttack = touched.Count,
             SecretBitsWhileAttacked = secretWhile,
             SecretBitsFromAttackedBlocks = secretAttacked,
+            SecretBitsReleasedFromAttackedBlocks = secretReleased,
             SecretBitsBound = bound,
             QberZBefore = Qber(clean),
             QberZDuring = Qber(touched),
@@ -73,11 +82,15 @@ public static class DrillEvaluation
 
     private static string Ordinal(int n) => n switch { 1 => "first", 2 => "second", 3 => "third", _ => $"{n}th" };
 
-    private static string Bound(DrillAttack attack, long whileAttacked, long fromAttacked)
+    private static string Bound(DrillAttack attack, long whileAttacked, long fromAttacked, long releasedWhile, long released, bool held)
     {
         string straddling = whileAttacked > fromAttacked
-            ? $"; {whileAttacked - fromAttacked} bits came from a block straddling the start, whose own phase-error bound counted the attacked pulses' errors"
+            ? attack.Spec.Kind == EavesdropperKind.TimeShift
+                ? $"; {whileAttacked - fromAttacked} bits came from a block straddling the start, released before any alarm: not covered either (the mismatch leaves no errors to count)"
+                : $"; {whileAttacked - fromAttacked} bits came from a block straddling the start, whose own phase-error bound counted the attacked pulses' errors"
             : "";
+        if (held && attack.ThreatensSecrecy && fromAttacked > 0)
+            return $"{fromAttacked} bits of attacked blocks were made, {released} of them before the link monitor's alarm; a node's key hold withholds the rest at both ends" + straddling;
         return attack.Spec.Kind switch
         {
             EavesdropperKind.FibreTap =>

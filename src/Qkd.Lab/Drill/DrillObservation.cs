@@ -1,4 +1,5 @@
 using Qkd.Lab.Run;
+using Qkd.Monitoring;
 
 namespace Qkd.Lab.Drill;
 
@@ -8,6 +9,12 @@ namespace Qkd.Lab.Drill;
 /// <param name="PulseRateHz">Alice's pulse rate, to turn pulse indices into link time.</param>
 public sealed record DrillObservation(LinkReport Report, double OnsetSeconds, double PulseRateHz)
 {
+    /// <summary>The link monitor's input of each block of this run, in order (<see cref="RunMonitor.Observations"/>); empty when not recorded.</summary>
+    public IReadOnlyList<BlockObservation> MonitorBlocks { get; init; } = [];
+
+    /// <summary>The same of the drill's clean baseline run, which a monitor learns the link from first; empty when there was none.</summary>
+    public IReadOnlyList<BlockObservation> BaselineBlocks { get; init; } = [];
+
     /// <summary>Pulse index from which the attack ran.</summary>
     public long OnsetPulse => (long)Math.Round(OnsetSeconds * PulseRateHz);
 

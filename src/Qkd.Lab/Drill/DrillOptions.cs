@@ -33,8 +33,23 @@ public sealed record DrillOptions
     /// <summary>Run the intercept-resend fraction search (when <see cref="Attacks"/> is null).</summary>
     public bool SearchInterceptFraction { get; init; } = true;
 
+    /// <summary>
+    /// Consult the link monitor (<see cref="LinkMonitorDetector"/>): the drill first runs the link clean for
+    /// <see cref="BaselineBlocks"/> blocks, from which the monitor learns its baselines, then replays each attacked run's
+    /// blocks through it.
+    /// </summary>
+    public bool LinkMonitor { get; init; } = true;
+
+    /// <summary>Blocks of the clean baseline run (the monitor's warm-up).</summary>
+    public int BaselineBlocks { get; init; } = 10;
+
+    /// <summary>The link monitor's thresholds; null: a node's defaults (src/Qkd.Monitoring/README.md).</summary>
+    public Qkd.Monitoring.MonitorOptions? Monitor { get; init; }
+
     public void Validate()
     {
+        if (LinkMonitor && BaselineBlocks is < 1 or > 1000) throw new ArgumentException($"Baseline blocks must lie in [1, 1000], got {BaselineBlocks}.");
+        Monitor?.Validate();
         if (!(DistanceKm >= 0 && DistanceKm <= 500)) throw new ArgumentException($"--distance-km must lie in [0, 500], got {DistanceKm}.");
         if (BlockSizeBits < 1024) throw new ArgumentException($"Block size must be at least 1024 bits, got {BlockSizeBits}.");
         if (!(CleanBlocks > 1 && CleanBlocks < 100)) throw new ArgumentException($"Clean blocks must lie in (1, 100), got {CleanBlocks}.");

@@ -20,7 +20,15 @@ public sealed class DrillRunner(DrillOptions options, IReadOnlyList<IDrillDetect
     /// <summary>The detection sources used when none are given: today the distiller's verdicts and the key flow.</summary>
     public static IReadOnlyList<IDrillDetector> DefaultDetectors { get; } = [new DistillerVerdictDetector(), new KeyStarvationDetector()];
 
-    public IReadOnlyList<IDrillDetector> Detectors { get; } = detectors ?? DefaultDetectors;
+    /// <summary>The detection sources consulted: those given, else the defaults and, unless turned off, the link monitor.</summary>
+    public IReadOnlyList<IDrillDetector> Detectors { get; } = detectors ?? (options.LinkMonitor
+        ? [.. DefaultDetectors, new LinkMonitorDetector(options.Monitor)]
+        : DefaultDetectors);
+
+    private IReadOnlyList<Qkd.Monitoring.BlockObservation>? _baseline;
+
+    /// <summary>The clean baseline run's report (when the link monitor is consulted and it ran).</summary>
+    public LinkReport? BaselineReport { get; private set; }
 
     /// <summary>The link's physics without an attack.</summary>
     public LinkProfile Profile => LinkProfile.Default.WithDistance(options.DistanceKm);
@@ -44,6 +52,10 @@ public sealed class DrillRunner(DrillOptions options, IReadOnlyList<IDrillDetect
     public double OnsetSeconds => Round(options.CleanBlocks * BlockSeconds);
 
     public double LinkSeconds => Round((options.CleanBlocks + options.AttackedBlocks) * BlockSeconds);
+
+    /// <summary>Link time of the run of <paramref name="attack"/>: longer than <see cref="LinkSeconds"/> when the attack needs more blocks under it.</summary>
+    public double LinkSecondsOf(DrillAttack attack) =>
+        Round((options.CleanBlocks + Math.Max(options.AttackedBlocks, attack.MinimumAttackedBlocks ?? 0)) * BlockSeconds);
 
     public async Task<DrillReport> RunAsync(IProgress<DrillAttackResult>? progress = null, CancellationToken cancellationToken = default)
     {
@@ -123,13 +135,43 @@ public sealed class DrillRunner(DrillOptions options, IReadOnlyList<IDrillDetect
             Profile = Profile with { Eavesdropper = attack.StartingAt(onset) },
             Settings = Settings,
             ProfileSource = "qkd drill",
-            DurationSeconds = LinkSeconds,
+            DurationSeconds = LinkSecondsOf(attack),
             Seed = options.Seed,
             KeysDirectory = keysDirectory,
         };
-        _logger.LogInformation("Drill: {Attack} ({Spec}) over {Seconds} s of link time", attack.Name, runOptions.Profile.Eavesdropper, LinkSeconds);
-        LinkReport report = await new EmulatedLinkRunner(runOptions, _logger).RunAsync(null, cancellationToken).ConfigureAwait(false);
-        return DrillEvaluation.Evaluate(attack, new DrillObservation(report, onset, Settings.PulseRateHz), Detectors);
+        _logger.LogInformation("Drill: {Attack} ({Spec}) over {Seconds} s of link time", attack.Name, runOptions.Profile.Eavesdropper, runOptions.DurationSeconds);
+        var baseline = await BaselineAsync(keysDirectory, cancellationToken).ConfigureAwait(false);
+        var runner = new EmulatedLinkRunner(runOptions, _logger);
+        LinkReport report = await runner.RunAsync(null, cancellationToken).ConfigureAwait(false);
+        var observation = new DrillObservation(report, onset, Settings.PulseRateHz)
+        {
+            MonitorBlocks = runner.Monitor?.Observations ?? [],
+            BaselineBlocks = baseline,
+        };
+        return DrillEvaluation.Evaluate(attack, observation, Detectors);
+    }
+
+    /// <summary>
+    /// The clean run the link monitor learns from, once per drill: <see cref="DrillOptions.BaselineBlocks"/> blocks' worth
+    /// of honest link time (plus half a block, so the last one completes). Empty when no detector needs it.
+    /// </summary>
+    private async Task<IReadOnlyList<Qkd.Monitoring.BlockObservation>> BaselineAsync(string keysDirectory, CancellationToken cancellationToken)
+    {
+        if (_baseline is not null) return _baseline;
+        if (!Detectors.OfType<LinkMonitorDetector>().Any()) return _baseline = [];
+        var runOptions = new EmulatedRunOptions
+        {
+            Profile = Profile,
+            Settings = Settings,
+            ProfileSource = "qkd drill (clean baseline)",
+            DurationSeconds = Round((options.BaselineBlocks + 0.5) * BlockSeconds),
+            Seed = options.Seed is ulong seed ? seed + 1 : null,
+            KeysDirectory = keysDirectory,
+        };
+        _logger.LogInformation("Drill: clean baseline run over {Seconds} s of link time ({Blocks} blocks) for the link monitor", runOptions.DurationSeconds, options.BaselineBlocks);
+        var runner = new EmulatedLinkRunner(runOptions, _logger);
+        BaselineReport = await runner.RunAsync(null, cancellationToken).ConfigureAwait(false);
+        return _baseline = runner.Monitor?.Observations.ToList() ?? [];
     }
 
     private static double Round(double seconds) => Math.Ceiling(seconds * 1e4) / 1e4;

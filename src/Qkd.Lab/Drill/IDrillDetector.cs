@@ -3,7 +3,7 @@ namespace Qkd.Lab.Drill;
 /// <summary>
 /// A source of detections for the drill: looks at one attacked run and says whether, how and when it noticed the
 /// attack. Today's sources are the distiller's own block verdicts (<see cref="DistillerVerdictDetector"/>) and the
-/// key flow (<see cref="KeyStarvationDetector"/>); a link monitor's alarms plug in the same way.
+/// key flow (<see cref="KeyStarvationDetector"/>) and the link monitor (<see cref="LinkMonitorDetector"/>).
 /// </summary>
 public interface IDrillDetector
 {
@@ -20,4 +20,6 @@ public interface IDrillDetector
 /// <param name="Detail">What it said, in words (the abort reason).</param>
 /// <param name="LinkSeconds">Link time of the light that raised it (a block's last pulse), seconds.</param>
 /// <param name="BlockId">The block that raised it, when a block did.</param>
-public sealed record DrillAlarm(string Detector, string Check, string Detail, double LinkSeconds, long? BlockId);
+/// <param name="HoldsKey">True when a node holds key while it is raised, from <paramref name="BlockId"/> on (a link monitor
+/// alarm that threatens security).</param>
+public sealed record DrillAlarm(string Detector, string Check, string Detail, double LinkSeconds, long? BlockId, bool HoldsKey = false);

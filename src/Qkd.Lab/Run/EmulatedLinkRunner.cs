@@ -38,6 +38,9 @@ public sealed class EmulatedLinkRunner(EmulatedRunOptions options, ILogger? logg
     private const int ClickBatch = 1 << 16;
     private readonly ILogger _logger = logger ?? NullLogger.Instance;
 
+    /// <summary>The link monitor of the last run (its observations and alarms); null before a run.</summary>
+    public RunMonitor? Monitor { get; private set; }
+
     public async Task<LinkReport> RunAsync(IProgress<LinkProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         options.Validate();
@@ -139,6 +142,11 @@ public sealed class EmulatedLinkRunner(EmulatedRunOptions options, ILogger? logg
         else
             decoder = new DetectionDecoder(profile.ReceiverLayout, choices.Squashing);
 
+        // The link monitor watches every block (on this thread, where the front end's counters are read).
+        var monitor = new RunMonitor(options.Monitor, settings, profile.BobProbabilityZ);
+        Monitor = monitor;
+        bob.BlockCompleted += block => monitor.Observe(block, frontEnd);
+
         // Where the first block left the light and the wall clock: the steady-state real-time factor runs from there.
         (double WallSeconds, long Pulses)? firstBlockDone = null;
         bob.BlockCompleted += _ => firstBlockDone ??= (wall.Elapsed.TotalSeconds, PulsesSoFar(link, frontEnd, devices));
@@ -231,7 +239,8 @@ public sealed class EmulatedLinkRunner(EmulatedRunOptions options, ILogger? logg
         double wallSeconds = wall.Elapsed.TotalSeconds;
         var performance = Performance(wallSeconds, pulsesSent, settings, bob, firstBlockDone, stages, frontEnd);
         return BuildReport(started, wallSeconds, performance, pulsesSent, detectionCount, physicalLink, decoder, bob, alice,
-            aliceChannel, bobChannel, aliceStore, bobStore, identical, closing, frontEnd, deviceReports, devices?.Description, deviceLog);
+            aliceChannel, bobChannel, aliceStore, bobStore, identical, closing, frontEnd, deviceReports, devices?.Description, deviceLog)
+            with { Monitor = monitor.Report() };
     }
 
     /// <summary>

@@ -77,8 +77,12 @@ public sealed record EmulatedRunOptions
     /// </summary>
     public bool ConcurrentStages { get; init; } = true;
 
+    /// <summary>The link monitor's thresholds for the run (<see cref="RunMonitor"/>); null: the defaults of a node's monitor.</summary>
+    public Qkd.Monitoring.MonitorOptions? Monitor { get; init; }
+
     public void Validate()
     {
+        Monitor?.Validate();
         if (ChannelRoundTrip < TimeSpan.Zero || ChannelRoundTrip > TimeSpan.FromSeconds(10))
             throw new ArgumentException($"The channel round trip must be between 0 and 10 s, got {ChannelRoundTrip.TotalMilliseconds} ms.");
         Profile.Validate();

@@ -76,6 +76,9 @@ public sealed record LinkReport
     /// <summary>Real-time factor, time per pipeline stage, and the ring's fill and drops: whether the host keeps up.</summary>
     public PerformanceReport? Performance { get; init; }
 
+    /// <summary>The link monitor's alarms over the run's blocks (<see cref="RunMonitor"/>); null in reports written before it.</summary>
+    public MonitorRunReport? Monitor { get; init; }
+
     public string ToJson() => JsonSerializer.Serialize(this, LinkReportJson.Default.LinkReport);
 }
 

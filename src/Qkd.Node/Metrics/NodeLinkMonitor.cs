@@ -8,7 +8,7 @@ namespace Qkd.Node.Metrics;
 
 /// <summary>
 /// The link monitor (Qkd.Monitoring) in a node: each block Bob's distiller finishes becomes one observation (sifted
-/// counts and errors, pulse span, and the receiver's tag counters over the block's interval); every alarm raised or
+/// counts and errors, pulse span, and the receiver's tag counters and arrival times over the block's interval); every alarm raised or
 /// cleared is one log line and goes to the metrics (meter "Qkd.Monitoring"); while an alarm that threatens security is
 /// raised the distiller's key hold (<see cref="BobDistiller.KeyHold"/>) withholds each block's key at both ends, counted
 /// in qkd.monitor.blocks_withheld. One per node, across sessions: the baselines outlive a session.
@@ -80,7 +80,9 @@ public sealed class NodeLinkMonitor : IDisposable
                 var tags = fe.Loop.Counters.Snapshot().TagsPerChannel;
                 var clicks = fe.Clock.Options.DetectorChannels.Select(c => c < tags.Count ? tags[c] : 0).ToArray();
                 var clock = fe.Clock.Counters;
-                receiver = _receiver.Take(clicks, clock.AssignedTags, clock.OutOfGate, fe.Clock.LastSyncPulse);
+                var arrivals = Enumerable.Range(0, clicks.Length).Select(fe.Clock.ArrivalOffsetsOf).ToArray();
+                receiver = _receiver.Take(clicks, clock.AssignedTags, clock.OutOfGate, fe.Clock.LastSyncPulse, new ArrivalSums(
+                    arrivals.Select(a => a.Tags).ToArray(), arrivals.Select(a => a.SumPs).ToArray(), arrivals.Select(a => a.SumSquaresPs2).ToArray()));
             }
             owner.Monitor.Observe(SiftedBlock.Observation(Service.SessionKeySink.GlobalBlockId(session, block.BlockId), DateTimeOffset.UtcNow, span,
                 distillation.MeanPhotonNumbers, distillation.IntensityProbabilities, settings.AliceProbabilityZ, bobProbabilityZ,
