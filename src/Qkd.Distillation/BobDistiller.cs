@@ -231,7 +231,14 @@ public sealed class BobDistiller
     {
         await ThrowIfWorkerFailedAsync().ConfigureAwait(false);
         if (AbortReason is not null)
+        {
+            // With concurrent stages the worker can abort the link while the caller is between batches, so the caller
+            // cannot know before this call: the batch is refused quietly and the caller's next look at AbortReason
+            // ends its loop (the abort and its reason are the session's outcome). One stage at a time, the abort
+            // happens inside a call the caller awaited, and feeding more after it is the caller's error.
+            if (_options.ConcurrentStages) return;
             throw new InvalidOperationException($"The link has aborted ({AbortReason}); no further detections are distilled.");
+        }
         _lastQueuedPulse = CheckOrder(detections.Span, _lastQueuedPulse);
         if (_syncPending)
         {

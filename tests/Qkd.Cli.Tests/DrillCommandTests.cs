@@ -18,12 +18,14 @@ public sealed class DrillCommandTests
     }
 
     [Fact]
-    public async Task A_tap_the_distiller_cannot_see_gives_the_distinct_exit_code_and_is_named()
+    public async Task A_tap_the_distiller_cannot_see_is_caught_by_the_link_monitor()
     {
-        var (code, output, error) = await Cli.Run("drill", "--attack", "fibre tap", "--distance-km", "50", "--seed", "5");
-        Assert.Equal(7, code);
-        Assert.Contains("not caught: fibre tap", error);
-        Assert.Contains("loss monitor", output);
+        var (code, output, error) = await Cli.Run("drill", "--attack", "fibre tap", "--distance-km", "50", "--seed", "5", "--json");
+        Assert.True(code == 0, error);
+        Assert.Empty(LabReportSchema.Check(output, Schema()));
+        Assert.Contains("\"attack\": \"fibre tap\"", output);
+        Assert.Contains("\"allCaught\": true", output);
+        Assert.Contains("link monitor", output);
     }
 
     [Fact]
