@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using Qkd.Core;
 
 namespace Qkd.Distillation.FrameSync;
@@ -59,28 +60,37 @@ public static class PilotCorrelation
         // The best rejected or unfinished candidate, for the failure message: the most sifted at the lowest error rate.
         long bestOffset = firstCandidate, bestSifted = 0, bestErrors = 0;
         double bestRate = double.PositiveInfinity;
-        // Each detection's pulse and its basis | bit << 1 side by side: the walk below touches nothing else.
-        var pulses = new long[detections.Length];
-        var codes = new byte[detections.Length];
-        for (int i = 0; i < detections.Length; i++)
+        // Only the detections that fall on the pilot under some candidate: Bob's pulses p with 0 <= p + o < n for an o in
+        // the window. Each one's pulse and its basis | bit << 1 side by side: the walk below touches nothing else.
+        int from = LowerBound(detections, -lastCandidate), to = LowerBound(detections, n - firstCandidate);
+        int held = Math.Max(0, to - from);
+        var pulses = new long[held];
+        var codes = new byte[held];
+        for (int i = 0; i < held; i++)
         {
-            pulses[i] = detections[i].PulseIndex;
-            codes[i] = (byte)((int)detections[i].Basis | detections[i].Bit << 1);
+            var d = detections[from + i];
+            pulses[i] = d.PulseIndex;
+            codes[i] = (byte)((int)d.Basis | d.Bit << 1);
         }
+        ref byte pilotStart = ref MemoryMarshal.GetReference(pilot);
+        // The candidate's range [start, stop) of detections on the pilot: both ends only move down as o grows, so they are
+        // walked down from one candidate to the next instead of searched for each (a million binary searches).
+        int start = LowerBound(pulses, -firstCandidate), stop = LowerBound(pulses, n - firstCandidate);
         for (long o = firstCandidate; o <= lastCandidate; o++)
         {
-            // Bob's pulses p with 0 <= p + o < n.
-            int j = LowerBound(detections, -o);
-            int stop = LowerBound(detections, n - o);
+            while (start > 0 && pulses[start - 1] >= -o) start--;
+            while (stop > 0 && pulses[stop - 1] >= n - o) stop--;
+            int j = start;
             long sifted = 0, errors = 0;
             bool rejected = false, prune = o != expectedOffset;
             // Branch-free per detection (basis and bit agree at random under a wrong offset, so branches on them are
             // mispredicted half the time): x = Alice's symbol XOR Bob's code; same basis when bit 0 of x is clear,
             // an error when bit 1 is then set. The walk only moves on sifted detections, so checking it on every
-            // detection rejects at exactly the same one as checking it on sifted ones.
+            // detection rejects at exactly the same one as checking it on sifted ones. Every pulse + o lies in
+            // [0, n) by the range, so the pilot is read without a bounds check.
             for (; j < stop; j++)
             {
-                int x = pilot[(int)(pulses[j] + o)] ^ codes[j];
+                int x = Unsafe.Add(ref pilotStart, (nint)(pulses[j] + o)) ^ codes[j];
                 int same = ~x & 1;
                 sifted += same;
                 errors += same & (x >> 1);
@@ -130,6 +140,19 @@ public static class PilotCorrelation
                   $"({(double)bestErrors / bestSifted:P1}) (is light arriving, the pilot long enough for this link's detection rate, the fibre delay within the search?)";
         return new FrameSyncResult(null, firstCandidate, lastCandidate, inWindow, accepted > 1 ? acceptedSifted : bestSifted,
             accepted > 1 ? acceptedErrors : bestErrors, failure);
+    }
+
+    /// <summary>Index of the first pulse at or after <paramref name="pulse"/>.</summary>
+    private static int LowerBound(ReadOnlySpan<long> pulses, long pulse)
+    {
+        int lo = 0, hi = pulses.Length;
+        while (lo < hi)
+        {
+            int mid = (lo + hi) >>> 1;
+            if (pulses[mid] < pulse) lo = mid + 1;
+            else hi = mid;
+        }
+        return lo;
     }
 
     /// <summary>Index of the first detection at or after <paramref name="pulse"/>.</summary>

@@ -1,3 +1,4 @@
+using CsCheck;
 using Qkd.Core;
 using Qkd.Core.Random;
 using Qkd.Core.Symbols;
@@ -88,5 +89,40 @@ public class PilotCorrelationTests
         public SymbolDistribution Distribution => inner.Distribution;
 
         public PulseSymbol SymbolAt(long pulseIndex) => inner.SymbolAt(pulseIndex % period);
+    }
+
+    /// <summary>
+    /// The search with its ranges walked down from candidate to candidate (issue 14) gives exactly the result of the former
+    /// one, which searched each candidate's range afresh: offset, counts and failure message, on found, failed and
+    /// ambiguous searches alike (random pilots, short and repeating ones, random offsets, QBERs and windows).
+    /// </summary>
+    [Fact]
+    public void The_search_equals_the_former_one()
+    {
+        Gen.Select(Gen.Int[1, 4000], Gen.Int[0, 3], Gen.Int[-3000, 3000], Gen.Int[0, 40], Gen.Int[1, 4000], Gen.Int[0, 4000])
+            .Sample((pilotLength, kind, offset, qberPercent, delay, late) =>
+            {
+                var random = new Random(pilotLength * 7919 + offset * 31 + qberPercent);
+                var pilot = new byte[pilotLength];
+                for (int i = 0; i < pilotLength; i++) pilot[i] = (byte)(kind == 3 ? (i % 64) & 3 : random.Next(4));
+                var bob = new List<Detection>();
+                double density = kind == 0 ? 0.5 : 0.05;
+                for (long a = 0; a < pilotLength + 6000; a++)
+                {
+                    if (random.NextDouble() >= density) continue;
+                    long p = a - offset;
+                    if (p < 0) continue;
+                    byte code = a < pilotLength ? pilot[a] : (byte)random.Next(4);
+                    var basis = random.Next(4) == 0 ? (Basis)(code & 1) ^ (Basis)1 : (Basis)(code & 1);
+                    byte bit = (byte)((code >> 1) ^ (random.Next(100) < qberPercent ? 1 : 0));
+                    if (kind == 2) bit = (byte)random.Next(2); // no correlation: a failure
+                    bob.Add(new Detection(p, basis, bit));
+                }
+                var detections = bob.ToArray();
+                long first = -delay, last = late, expected = random.Next(3) == 0 ? offset : 0;
+                var before = Qkd.Benchmarks.Baselines.PrePilotCorrelation.Find(detections, pilot, first, last, expected);
+                var after = PilotCorrelation.Find(detections, pilot, first, last, expected);
+                Assert.Equal(before, after);
+            }, iter: 300);
     }
 }
