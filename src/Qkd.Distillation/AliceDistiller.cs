@@ -251,20 +251,16 @@ public sealed class AliceDistiller
     // Set by HandleVerificationResult: the key to hash once the seed is sent.
     private (BlockState Block, long SecretBits, PackedBits Seed)? _amplifyAfterReply;
 
-    // Sift buffers, reused from batch to batch: the request's pulses and bases, and the reply's flags and classes.
+    // Sift buffers, reused from batch to batch: the request's pulses and the batch's symbols (Bob's bases are read where
+    // the request holds them, and the reply's flags and classes are written where it will hold them).
     private long[] _pulses = [];
-    private byte[] _bases = [];
-    private byte[] _keep = [];
-    private byte[] _intensities = [];
     private byte[] _symbolBuffer = [];
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private ReadOnlyMemory<byte> HandleSift(ReadOnlySpan<byte> message)
     {
-        var request = SiftRequest.Read(message, ref _pulses, ref _bases);
-        int count = request.Count;
-        var pulses = request.Pulses.Span;
-        var bases = request.Bases.Span;
+        int count = SiftRequest.ReadPulses(message, ref _pulses, out int basesAt);
+        var pulses = _pulses.AsSpan(0, count);
         // Within the batch the order is checked by the decoding; here, that the batch continues after the last one.
         if (count > 0 && pulses[0] <= _lastPulse)
             throw new ProtocolException($"Sift request repeats or reorders pulse {pulses[0]} (after pulse {_lastPulse}); detections must be strictly increasing.");
@@ -278,29 +274,23 @@ public sealed class AliceDistiller
                 throw new ProtocolException($"Sift request names pulse {pulses[0]} of the disclosed pilot (pulses 0 .. {emission.PilotPulses - 1}).");
         }
 
-        if (_keep.Length < count)
-        {
-            _keep = new byte[count];
-            _intensities = new byte[count];
-            _symbolBuffer = new byte[count];
-        }
-        var keep = _keep.AsSpan(0, count);
-        var intensities = _intensities.AsSpan(0, count);
+        if (_symbolBuffer.Length < count) _symbolBuffer = new byte[count];
         var symbols = _symbolBuffer.AsSpan(0, count);
+        SiftResponse.Reserve(_siftWriter, count, out var kept, out var classes);
         try
         {
-            // The whole batch at once: symbols looked up in bulk, bases compared and records sorted 32 and 64 at a time.
+            // The whole batch at once: symbols looked up in bulk, then bases compared, records sorted and the reply
+            // packed 64 at a time, from Bob's bases as the request packs them.
             _symbols.PackedAt(pulses, symbols);
-            SiftKernel.Match(symbols, bases, keep, intensities);
             lock (_siftedLock)
-                SiftKernel.Sort(symbols, 0, symbols, 1, keep, intensities, _sifted[0], _sifted[1], Sifting);
+                SiftKernel.AliceSift(symbols, message.Slice(basesAt, (count + 7) / 8), kept, classes, _sifted[0], _sifted[1], Sifting);
         }
         finally
         {
             // Alice's bits of the batch: raw key once sorted into the sifted buffers.
             symbols.Clear();
         }
-        return new SiftResponse(_keep.AsMemory(0, count), _intensities.AsMemory(0, count)).Write(_siftWriter);
+        return _siftWriter.Message;
     }
 
     private bool _pilotDisclosed;

@@ -56,16 +56,14 @@ public sealed class BobDistiller
     // at a time from the acquisition front end); every message costs a one-time-pad tag on an authenticated channel,
     // so Bob sends a sift request only when SiftBatchSize detections are queued, and the remainder at FlushAsync /
     // FinishAsync. Blocks do not depend on this: a block's boundaries are fixed by sifting order, not by batching.
-    private readonly Detection[] _pending;
+    // The queue holds them already split the way the sift message and the kernels read them (pulse under Alice's
+    // numbering, basis, bit: one array each, SiftBatchSize long), so a detection is copied once, as it is queued.
+    private readonly long[] _pulses;
+    private readonly byte[] _bases;
+    private readonly byte[] _bits; // Bob's raw bits: cleared as soon as a batch is sifted or abandoned
     private int _pendingCount;
     private long _lastQueuedPulse = -1;
-    // One sift message's pulses and bases out and kept flags and intensity classes back, reused from batch to batch.
-    private long[] _pulses = new long[1024];
-    private byte[] _bases = new byte[1024];
-    private byte[] _keep = new byte[1024];
-    private byte[] _intensities = new byte[1024];
-    private byte[] _bits = new byte[1024];
-    private ulong[] _selected = new ulong[32]; // per 64 detections: which became Z records, which X
+    private readonly ulong[] _selected; // per 64 detections of a batch: which became Z records, which X
 
     public BobDistiller(IClassicalChannel channel, DistillationOptions options, IKeySink keySink)
     {
@@ -85,7 +83,10 @@ public sealed class BobDistiller
             (_channel, _siftChannel, _siftWriter) = (channel, channel, _writer);
         _options = options;
         _keySink = keySink;
-        _pending = new Detection[options.SiftBatchSize];
+        _pulses = new long[options.SiftBatchSize];
+        _bases = new byte[options.SiftBatchSize];
+        _bits = new byte[options.SiftBatchSize];
+        _selected = new ulong[2 * ((options.SiftBatchSize + 63) / 64)];
         _blockEnds = new BlockBoundaries(options.BlockSizeBits);
     }
 
@@ -205,7 +206,6 @@ public sealed class BobDistiller
     private Detection[] _syncHeld = [];
     private int _syncHeldCount;
     private long _pulseOffset;
-    private Detection[] _translated = [];
 
     /// <summary>Sifted Z bits waiting for a block.</summary>
     public long PendingSiftedZ => _sifted[0].Count;
@@ -248,21 +248,7 @@ public sealed class BobDistiller
                 await SynchroniseAsync(cancellationToken).ConfigureAwait(false);
             return;
         }
-        await QueueUnderAliceIndicesAsync(detections, cancellationToken).ConfigureAwait(false);
-    }
-
-    private async ValueTask QueueUnderAliceIndicesAsync(ReadOnlyMemory<Detection> detections, CancellationToken cancellationToken)
-    {
-        var translated = ToAliceIndices(detections);
-        try
-        {
-            await QueueAsync(translated, cancellationToken).ConfigureAwait(false);
-        }
-        finally
-        {
-            // A translated copy holds Bob's raw bits: wipe it once queued or sifted.
-            if (_pilot.Length > 0) _translated.AsSpan(0, translated.Length).Clear();
-        }
+        await QueueAsync(detections, cancellationToken).ConfigureAwait(false);
     }
 
     private void Hold(ReadOnlySpan<Detection> detections)
@@ -291,7 +277,7 @@ public sealed class BobDistiller
                 return;
             }
             _pulseOffset = offset;
-            await QueueUnderAliceIndicesAsync(held, cancellationToken).ConfigureAwait(false);
+            await QueueAsync(held, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
@@ -302,55 +288,71 @@ public sealed class BobDistiller
     }
 
     /// <summary>
-    /// Bob's detections under Alice's pulse indices, without those of the pilot and those outside the emission (each
-    /// counted). Without a pilot the indices are Alice's already.
+    /// Queues detections under Alice's pulse indices, without those of the pilot and those outside the emission (each
+    /// counted; without a pilot the indices are Alice's already), and sifts each time SiftBatchSize are queued.
     /// </summary>
-    private ReadOnlyMemory<Detection> ToAliceIndices(ReadOnlyMemory<Detection> detections)
-    {
-        if (_pilot.Length == 0) return WithinEmission(detections);
-        if (_translated.Length < detections.Length) _translated = new Detection[Math.Max(detections.Length, 4096)];
-        var source = detections.Span;
-        long pilot = _pilot.Length, end = Emission!.Value.Pulses;
-        int kept = 0;
-        foreach (ref readonly Detection d in source)
-        {
-            long pulse = d.PulseIndex + _pulseOffset;
-            if (pulse < 0) DetectionsBeforeEmission++;
-            else if (pulse < pilot) PilotDetections++;
-            else if (pulse >= end) DetectionsBeyondEmission++;
-            else _translated[kept++] = d with { PulseIndex = pulse };
-        }
-        return _translated.AsMemory(0, kept);
-    }
-
     private async ValueTask QueueAsync(ReadOnlyMemory<Detection> detections, CancellationToken cancellationToken)
     {
-        int capacity = _pending.Length;
         int offset = 0;
         while (offset < detections.Length)
         {
-            int remaining = detections.Length - offset;
-            if (_pendingCount == 0 && remaining >= capacity)
-            {
-                // A whole batch in the caller's memory: sift it in place.
-                await SiftAndDistillAsync(detections.Slice(offset, capacity), cancellationToken).ConfigureAwait(false);
-                offset += capacity;
-            }
-            else
-            {
-                int take = Math.Min(capacity - _pendingCount, remaining);
-                detections.Span.Slice(offset, take).CopyTo(_pending.AsSpan(_pendingCount));
-                _pendingCount += take;
-                offset += take;
-                if (_pendingCount == capacity)
-                    await SiftPendingAsync(cancellationToken).ConfigureAwait(false);
-            }
+            offset = Enqueue(detections.Span, offset);
+            if (_pendingCount == _pulses.Length)
+                await SiftPendingAsync(cancellationToken).ConfigureAwait(false);
             if (AbortReason is not null)
             {
+                // The rest is dropped, but counted where it would have gone, as if the whole batch had been queued.
+                Classify(detections.Span[offset..]);
                 ClearPending();
                 return;
             }
         }
+    }
+
+    /// <summary>
+    /// Queues <paramref name="source"/> from <paramref name="offset"/> until the queue is full or the source ends, under
+    /// Alice's indices, the pilot's and those outside the emission counted and left out; returns where it stopped.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private int Enqueue(ReadOnlySpan<Detection> source, int offset)
+    {
+        long shift = _pulseOffset, pilot = _pilot.Length, end = Emission?.Pulses ?? long.MaxValue;
+        long[] pulses = _pulses;
+        byte[] bases = _bases, bits = _bits;
+        int n = _pendingCount, i = offset;
+        for (; i < source.Length && n < pulses.Length; i++)
+        {
+            ref readonly Detection d = ref source[i];
+            long pulse = d.PulseIndex + shift;
+            if (pulse >= pilot && pulse < end)
+            {
+                pulses[n] = pulse;
+                bases[n] = (byte)d.Basis;
+                bits[n] = d.Bit;
+                n++;
+            }
+            else CountDropped(pulse, pilot);
+        }
+        _pendingCount = n;
+        return i;
+    }
+
+    /// <summary>Counts detections that will not be queued where <see cref="Enqueue"/> would have put them.</summary>
+    private void Classify(ReadOnlySpan<Detection> rest)
+    {
+        long pilot = _pilot.Length, end = Emission?.Pulses ?? long.MaxValue;
+        foreach (ref readonly Detection d in rest)
+        {
+            long pulse = d.PulseIndex + _pulseOffset;
+            if (pulse < pilot || pulse >= end) CountDropped(pulse, pilot);
+        }
+    }
+
+    private void CountDropped(long pulse, long pilot)
+    {
+        if (pulse < 0) DetectionsBeforeEmission++;
+        else if (pulse < pilot) PilotDetections++;
+        else DetectionsBeyondEmission++;
     }
 
     /// <summary>
@@ -368,17 +370,6 @@ public sealed class BobDistiller
             await SiftPendingAsync(cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>The detections of pulses the announced emission holds (they are in order, so those beyond are a tail).</summary>
-    private ReadOnlyMemory<Detection> WithinEmission(ReadOnlyMemory<Detection> detections)
-    {
-        if (Emission is not { } emission || detections.IsEmpty || detections.Span[^1].PulseIndex < emission.Pulses) return detections;
-        var span = detections.Span;
-        int keep = span.Length;
-        while (keep > 0 && span[keep - 1].PulseIndex >= emission.Pulses) keep--;
-        DetectionsBeyondEmission += span.Length - keep;
-        return detections[..keep];
-    }
-
     private static long CheckOrder(ReadOnlySpan<Detection> detections, long previous)
     {
         foreach (var d in detections)
@@ -390,28 +381,17 @@ public sealed class BobDistiller
         return previous;
     }
 
+    /// <summary>Sifts the queued detections (one sift message), then distils every block that filled.</summary>
     private async ValueTask SiftPendingAsync(CancellationToken cancellationToken)
     {
         try
         {
-            await SiftAndDistillAsync(_pending.AsMemory(0, _pendingCount), cancellationToken).ConfigureAwait(false);
+            await SiftBatchAsync(_pendingCount, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
             ClearPending();
         }
-    }
-
-    /// <summary>Bob's raw bits sit in the queue: wipe them once sifted (or abandoned).</summary>
-    private void ClearPending()
-    {
-        _pending.AsSpan(0, _pendingCount).Clear();
-        _pendingCount = 0;
-    }
-
-    private async ValueTask SiftAndDistillAsync(ReadOnlyMemory<Detection> batch, CancellationToken cancellationToken)
-    {
-        await SiftBatchAsync(batch, cancellationToken).ConfigureAwait(false);
         while (_sifted[0].Count >= _options.BlockSizeBits && AbortReason is null)
         {
             if (_blockQueue is null)
@@ -419,6 +399,13 @@ public sealed class BobDistiller
             else
                 await QueueBlockAsync(CutBlock(_options.BlockSizeBits), cancellationToken).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>Bob's raw bits sit in the queue: wipe them once sifted (or abandoned). Pulses and bases are public (sent).</summary>
+    private void ClearPending()
+    {
+        _bits.AsSpan(0, _pendingCount).Clear();
+        _pendingCount = 0;
     }
 
     /// <summary>Concurrent stages: hands a cut block to the worker (started with the first), waiting while it is behind.</summary>
@@ -509,12 +496,12 @@ public sealed class BobDistiller
         return reason;
     }
 
-    private async ValueTask SiftBatchAsync(ReadOnlyMemory<Detection> batch, CancellationToken cancellationToken)
+    private async ValueTask SiftBatchAsync(int count, CancellationToken cancellationToken)
     {
         _siftMeter?.Switch(PipelineStage.Sifting);
         try
         {
-            await SiftBatchMeteredAsync(batch, cancellationToken).ConfigureAwait(false);
+            await SiftBatchMeteredAsync(count, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
@@ -522,50 +509,24 @@ public sealed class BobDistiller
         }
     }
 
-    private async ValueTask SiftBatchMeteredAsync(ReadOnlyMemory<Detection> batch, CancellationToken cancellationToken)
+    /// <summary>One sift message for the first <paramref name="count"/> queued detections (their order checked when queued).</summary>
+    private async ValueTask SiftBatchMeteredAsync(int count, CancellationToken cancellationToken)
     {
-        int count = batch.Length;
-        if (_bases.Length < count)
-        {
-            _pulses = new long[count];
-            _bases = new byte[count];
-            _bits = new byte[count];
-            _keep = new byte[count];
-            _intensities = new byte[count];
-            _selected = new ulong[2 * ((count + 63) / 64)];
-        }
-        var span = batch.Span;
-        for (int i = 0; i < count; i++) // order checked when queued
-        {
-            _pulses[i] = span[i].PulseIndex;
-            _bases[i] = (byte)span[i].Basis;
-            _bits[i] = span[i].Bit;
-        }
         await _siftChannel.SendAsync(new SiftRequest(_pulses.AsMemory(0, count), _bases.AsMemory(0, count)).Write(_siftWriter), cancellationToken).ConfigureAwait(false);
-
         var reply = await _siftChannel.ReceiveAsync(cancellationToken).ConfigureAwait(false);
-        ReadSiftResponse(reply.Span, batch.Span);
+        ReadSiftResponse(reply.Span, count);
     }
 
+    /// <summary>Alice's reply read in its packed form: the records sorted 64 at a time, then the Z records' pulses a block needs.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void ReadSiftResponse(ReadOnlySpan<byte> message, ReadOnlySpan<Detection> batch)
+    private void ReadSiftResponse(ReadOnlySpan<byte> message, int count)
     {
-        int count = batch.Length;
-        var response = SiftResponse.Read(message, _keep.AsMemory(0, count), _intensities.AsMemory(0, count));
-        if (response.Count != count)
-            throw new ProtocolException($"Sift response covers {response.Count} detections of {count}.");
-        var bits = _bits.AsSpan(0, count);
-        try
-        {
-            // The batch's records sorted 64 at a time; then the Z records' pulses a block needs, from the Z selection.
-            SiftKernel.Sort(_bases.AsSpan(0, count), 0, bits, 0, _keep.AsSpan(0, count), _intensities.AsSpan(0, count),
-                _sifted[0], _sifted[1], Sifting, _selected);
-        }
-        finally
-        {
-            // Bob's raw bits of the batch, now in the sifted buffers.
-            bits.Clear();
-        }
+        int covered = SiftResponse.ReadPacked(message, count, out int keptAt, out int classesAt);
+        if (covered != count)
+            throw new ProtocolException($"Sift response covers {covered} detections of {count}.");
+        // Bob's bits are cleared by the caller right after this (ClearPending), sorted or not.
+        SiftKernel.BobSift(_bases.AsSpan(0, count), _bits.AsSpan(0, count), message[keptAt..], message[classesAt..],
+            _sifted[0], _sifted[1], Sifting, _selected);
         _blockEnds.Advance(_selected, _pulses.AsSpan(0, count));
     }
 

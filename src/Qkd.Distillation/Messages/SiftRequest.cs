@@ -56,8 +56,15 @@ public readonly struct SiftRequest
                 throw new ArgumentException($"Pulse {pulse} at detection {i} does not follow pulse {previous}; pulse indices must be strictly increasing and non-negative.");
             ulong gap = (ulong)(i == 0 ? pulse : pulse - previous);
             previous = pulse;
-            if (gap < 0x80)
-                span[at++] = (byte)gap;
+            if (gap < 0x4000)
+            {
+                // One or two bytes without a branch on which (a dense stream's gaps straddle 128 at random): the second
+                // byte is written either way and overwritten by the next gap when the first was enough.
+                uint g = (uint)gap, two = g >= 0x80 ? 1u : 0u;
+                span[at] = (byte)(g | (two << 7));
+                span[at + 1] = (byte)(g >> 7);
+                at += 1 + (int)two;
+            }
             else
             {
                 while (gap >= 0x80)
@@ -78,29 +85,42 @@ public readonly struct SiftRequest
     /// <param name="basisBuffer">Holds the decoded bases; replaced by a larger array when the batch does not fit.</param>
     /// <exception cref="ProtocolException">Wrong type, truncated, trailing bytes, a count beyond
     /// <see cref="DistillationOptions.MaxSiftBatchSize"/> or the message's size, or pulses out of order.</exception>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static SiftRequest Read(ReadOnlySpan<byte> message, ref long[] pulseBuffer, ref byte[] basisBuffer)
+    {
+        int count = ReadPulses(message, ref pulseBuffer, out int basesAt);
+        if (basisBuffer.Length < count) basisBuffer = new byte[count];
+        ValuePacking.Unpack(message.Slice(basesAt, (count + 7) / 8), 1, basisBuffer.AsSpan(0, count));
+        return new SiftRequest(pulseBuffer.AsMemory(0, count), basisBuffer.AsMemory(0, count));
+    }
+
+    /// <summary>
+    /// <see cref="Read"/> with the bases left packed in the message (one bit each from byte <paramref name="basesAt"/>,
+    /// ceil(count / 8) bytes), as Alice's sift kernel reads them: the same checks, the pulses decoded into
+    /// <paramref name="pulseBuffer"/>. Returns the count.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static int ReadPulses(ReadOnlySpan<byte> message, ref long[] pulseBuffer, out int basesAt)
     {
         var reader = new ProtocolReader(message, Type);
         // Every pulse takes at least a byte, so a count the message cannot hold is refused before a buffer grows for it.
         int count = reader.ReadCount("detection count", DistillationOptions.MaxSiftBatchSize, minimumBytesEach: 1);
         if (pulseBuffer.Length < count) pulseBuffer = new long[count];
-        if (basisBuffer.Length < count) basisBuffer = new byte[count];
 
         var pulses = pulseBuffer.AsSpan(0, count);
         long previous = -1;
-        // One- and two-byte gaps (nearly all of them) decoded here; longer ones, and a truncated message, by the reader.
+        // One- and two-byte gaps (nearly all of them) decoded here without a branch on which (a dense stream's gaps
+        // straddle 128 at random); longer ones, and the last bytes of a message, by the reader.
         var data = reader.Unread;
         int at = 0;
-        for (int i = 0; i < count; i++)
+        for (int i = 0; i < pulses.Length; i++)
         {
             long gap;
-            if ((uint)at < (uint)data.Length && data[at] < 0x80)
-                gap = data[at++];
-            else if ((uint)(at + 1) < (uint)data.Length && data[at + 1] < 0x80)
+            uint b0, b1;
+            if ((uint)(at + 1) < (uint)data.Length && ((b0 = data[at]) & (b1 = data[at + 1]) & 0x80) == 0)
             {
-                gap = (data[at] & 0x7F) | (data[at + 1] << 7);
-                at += 2;
+                uint two = b0 >> 7;
+                gap = (b0 & 0x7F) | ((b1 << 7) & (0u - two));
+                at += 1 + (int)two;
             }
             else
             {
@@ -118,10 +138,10 @@ public readonly struct SiftRequest
             previous = pulse;
         }
         reader.Skip(at);
-        int basisCount = reader.ReadPacked("bases", 1, basisBuffer.AsSpan(0, count));
+        int basisCount = reader.ReadPackedBytes("bases", 1, count, out basesAt);
         if (basisCount != count)
             throw new ProtocolException($"Sift request lists {count} pulses but {basisCount} bases.");
         reader.EnsureEnd(Type);
-        return new SiftRequest(pulseBuffer.AsMemory(0, count), basisBuffer.AsMemory(0, count));
+        return count;
     }
 }

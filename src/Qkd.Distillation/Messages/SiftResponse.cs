@@ -66,4 +66,50 @@ public readonly struct SiftResponse
             throw new ProtocolException($"Sift response names intensity class {intensities[bad]}.");
         return new SiftResponse(keptBuffer[..kept], intensityBuffer[..classes]);
     }
+
+    /// <summary>
+    /// Starts a reply of <paramref name="count"/> detections in <paramref name="writer"/> (replacing what it held) and
+    /// returns its two lists' bytes for a kernel to fill in their wire form (<see cref="Sifting.SiftKernel.AliceSift"/>):
+    /// <paramref name="kept"/> ceil(count / 8) bytes, <paramref name="classes"/> ceil(count / 4). Every byte must be
+    /// written before <see cref="ProtocolWriter.Message"/> is sent; nothing else may be written to the writer meanwhile.
+    /// </summary>
+    internal static void Reserve(ProtocolWriter writer, int count, out Span<byte> kept, out Span<byte> classes)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(count);
+        int keptBytes = (count + 7) / 8, classBytes = (count + 3) / 4;
+        writer.Begin(Type);
+        writer.WriteVarInt64(count);
+        // The second list's count sits between the two: a varint of at most 5 bytes for an int.
+        Span<byte> span = writer.GetSpan(keptBytes + 5 + classBytes);
+        int at = keptBytes;
+        uint value = (uint)count;
+        while (value >= 0x80)
+        {
+            span[at++] = (byte)(value | 0x80);
+            value >>= 7;
+        }
+        span[at++] = (byte)value;
+        kept = span[..keptBytes];
+        classes = span.Slice(at, classBytes);
+        writer.Advance(at + classBytes);
+    }
+
+    /// <summary>
+    /// <see cref="Read"/> leaving both lists packed in the message, as Bob's sift kernel reads them: the same checks
+    /// (at most <paramref name="maximumCount"/> detections, lists of one length, no class that does not exist). The kept
+    /// flags start at byte <paramref name="keptAt"/> (one bit each), the classes at <paramref name="classesAt"/> (two bits
+    /// each). Returns the count.
+    /// </summary>
+    internal static int ReadPacked(ReadOnlySpan<byte> message, int maximumCount, out int keptAt, out int classesAt)
+    {
+        var reader = new ProtocolReader(message, Type);
+        int kept = reader.ReadPackedBytes("kept flags", 1, maximumCount, out keptAt);
+        int classes = reader.ReadPackedBytes("intensities", 2, maximumCount, out classesAt);
+        reader.EnsureEnd(Type);
+        if (kept != classes)
+            throw new ProtocolException($"Sift response has {kept} kept flags but {classes} intensity classes.");
+        if (Sifting.SiftKernel.FirstInvalidClass(message[classesAt..], classes) >= 0)
+            throw new ProtocolException($"Sift response names intensity class {IntensityClasses.Count}.");
+        return kept;
+    }
 }

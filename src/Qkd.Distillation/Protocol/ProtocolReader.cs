@@ -180,6 +180,21 @@ public ref struct ProtocolReader
         return count;
     }
 
+    /// <summary>
+    /// <see cref="ReadPacked"/> without unpacking: the same checks (at most <paramref name="maximumCount"/> values, all
+    /// bytes present), and the values' bytes are left in the message for a kernel that reads the packed form. Returns
+    /// the count; the bytes start at <paramref name="offset"/> of the message.
+    /// </summary>
+    public int ReadPackedBytes(string field, int bitsPerValue, int maximumCount, out int offset)
+    {
+        int count = ReadCount(field + " count", maximumCount);
+        long byteCount = ((long)count * bitsPerValue + 7) / 8;
+        if (Remaining < byteCount) throw Truncated(field);
+        offset = _position;
+        _position += (int)byteCount;
+        return count;
+    }
+
     /// <summary>Call after the last field: trailing bytes mean the peer speaks another version of the protocol.</summary>
     public readonly void EnsureEnd(MessageType type)
     {

@@ -29,4 +29,14 @@ internal static class BitSelect
             result |= ((eightBytes >> (8 * System.Numerics.BitOperations.TrailingZeroCount(take))) & 0xFF) << (8 * j);
         return result;
     }
+
+    /// <summary>Bit j of <paramref name="value"/> to the j-th set bit of <paramref name="mask"/> (BMI2's parallel bit deposit).</summary>
+    public static ulong Deposit(ulong value, ulong mask)
+    {
+        if (Bmi2.X64.IsSupported) return Bmi2.X64.ParallelBitDeposit(value, mask);
+        ulong result = 0;
+        for (; mask != 0; value >>= 1, mask &= mask - 1)
+            result |= (value & 1) * (mask & (0 - mask));
+        return result;
+    }
 }

@@ -185,4 +185,135 @@ public class SiftKernelTests
             Assert.Equal(classes, back.Intensities.ToArray());
         });
     }
+
+    /// <summary>Pulse gaps of every encoded length: mostly one or two bytes (as a dense link gives), some up to 2^40.</summary>
+    private static Gen<long[]> WidePulses(int maxCount) =>
+        Gen.Frequency((6, Gen.Long[1, 200]), (3, Gen.Long[100, 20_000]), (1, Gen.Long[1, 1L << 40])).Array[0, maxCount].Select(gaps =>
+        {
+            var pulses = new long[gaps.Length];
+            long pulse = -1;
+            for (int i = 0; i < gaps.Length; i++) pulses[i] = pulse += gaps[i];
+            return pulses;
+        });
+
+    private static (byte[] Bits, byte[] Intensities) Contents(Qkd.Benchmarks.Baselines.PreSiftedBuffer buffer)
+    {
+        var (bits, intensities) = buffer.TakeFront(buffer.Count);
+        return (Enumerable.Range(0, (int)bits.Length).Select(i => (byte)(bits[i] ? 1 : 0)).ToArray(), intensities);
+    }
+
+    private static void AssertSame(Qkd.Benchmarks.Baselines.PreSiftedBuffer expected, SiftedBuffer actual)
+    {
+        Assert.Equal(expected.Count, actual.Count);
+        var (eb, ei) = Contents(expected);
+        var (ab, ai) = Contents(actual);
+        Assert.Equal(eb, ab);
+        Assert.Equal(ei, ai);
+    }
+
+    private static Qkd.Benchmarks.Baselines.PreSiftedBuffer PrefilledBefore(int records, int seed)
+    {
+        var buffer = new Qkd.Benchmarks.Baselines.PreSiftedBuffer();
+        var random = new Random(seed);
+        for (int i = 0; i < records; i++) buffer.Append((byte)random.Next(2), (Intensity)random.Next(3));
+        return buffer;
+    }
+
+    /// <summary>
+    /// Issue 14's one-pass sifting (Alice from the request's packed bases to the reply's packed lists, Bob from the reply's
+    /// packed lists) against the code it replaced (the benchmarks' pre-change baselines), on random batches with gaps of
+    /// every encoded length, appended after any number of records: the same request and reply bytes, the same records in
+    /// both ends' buffers, the same statistics and the same Z/X selections.
+    /// </summary>
+    [Fact]
+    public void One_pass_sifting_equals_the_former_batch_code()
+    {
+        Gen.Select(WidePulses(700), Gen.ULong, Gen.Int[0, 200], Gen.Int[0, 200]).Sample((pulses, seed, zBefore, xBefore) =>
+        {
+            var source = new SeededSymbolSource(seed, Distribution);
+            var random = new Random((int)seed ^ pulses.Length);
+            int n = pulses.Length;
+            var bobBases = pulses.Select(_ => (byte)(random.Next(4) == 0 ? 1 : 0)).ToArray();
+            var bobBits = pulses.Select(_ => (byte)random.Next(2)).ToArray();
+
+            // Before: the batch kernels with byte-per-detection flags and classes.
+            var request = new Qkd.Benchmarks.Baselines.PreSiftRequest(pulses, bobBases).Write(new ProtocolWriter()).ToArray();
+            long[] pulsesBefore = [];
+            byte[] basesBefore = [];
+            var readBefore = Qkd.Benchmarks.Baselines.PreSiftRequest.Read(request, ref pulsesBefore, ref basesBefore);
+            var symbols = new byte[n];
+            new Qkd.Benchmarks.Baselines.PreSymbolLookup(seed, Distribution).PackedAt(readBefore.Pulses.Span, symbols);
+            byte[] keep = new byte[n], classes = new byte[n];
+            Qkd.Benchmarks.Baselines.PreSiftKernel.Match(symbols, readBefore.Bases.Span, keep, classes);
+            var aliceZBefore = PrefilledBefore(zBefore, 1);
+            var aliceXBefore = PrefilledBefore(xBefore, 2);
+            var aliceStatsBefore = new SiftingStatistics();
+            Qkd.Benchmarks.Baselines.PreSiftKernel.Sort(symbols, 0, symbols, 1, keep, classes, aliceZBefore, aliceXBefore, aliceStatsBefore);
+            var response = new Qkd.Benchmarks.Baselines.PreSiftResponse(keep, classes).Write(new ProtocolWriter()).ToArray();
+            byte[] bobKeep = new byte[n], bobClasses = new byte[n];
+            Qkd.Benchmarks.Baselines.PreSiftResponse.Read(response, bobKeep, bobClasses);
+            var bobZBefore = PrefilledBefore(zBefore, 3);
+            var bobXBefore = PrefilledBefore(xBefore, 4);
+            var bobStatsBefore = new SiftingStatistics();
+            var selectedBefore = new ulong[2 * ((n + 63) / 64)];
+            Qkd.Benchmarks.Baselines.PreSiftKernel.Sort(bobBases, 0, bobBits, 0, bobKeep, bobClasses, bobZBefore, bobXBefore, bobStatsBefore, selectedBefore);
+
+            // Now: the request written the same way, Alice's one pass, Bob's one pass.
+            var requestNow = new SiftRequest(pulses, bobBases).Write(new ProtocolWriter()).ToArray();
+            Assert.Equal(request, requestNow);
+            long[] pulsesNow = [];
+            int count = SiftRequest.ReadPulses(requestNow, ref pulsesNow, out int basesAt);
+            Assert.Equal(pulses, pulsesNow.AsSpan(0, count).ToArray());
+            var symbolsNow = new byte[n];
+            ((ISymbolSource)source).PackedAt(pulsesNow.AsSpan(0, count), symbolsNow);
+            Assert.Equal(symbols, symbolsNow);
+            var writer = new ProtocolWriter();
+            SiftResponse.Reserve(writer, count, out var keptPacked, out var classesPacked);
+            SiftedBuffer aliceZ = Prefilled(zBefore, 1), aliceX = Prefilled(xBefore, 2);
+            var aliceStats = new SiftingStatistics();
+            SiftKernel.AliceSift(symbolsNow, requestNow.AsSpan(basesAt, (count + 7) / 8), keptPacked, classesPacked, aliceZ, aliceX, aliceStats);
+            var responseNow = writer.Message.ToArray();
+            Assert.Equal(response, responseNow);
+            AssertSame(aliceStatsBefore, aliceStats);
+            AssertSame(aliceZBefore, aliceZ);
+            AssertSame(aliceXBefore, aliceX);
+
+            int covered = SiftResponse.ReadPacked(responseNow, n, out int keptAt, out int classesAt);
+            Assert.Equal(n, covered);
+            SiftedBuffer bobZ = Prefilled(zBefore, 3), bobX = Prefilled(xBefore, 4);
+            var bobStats = new SiftingStatistics();
+            var selected = new ulong[2 * ((n + 63) / 64)];
+            SiftKernel.BobSift(bobBases, bobBits, responseNow.AsSpan(keptAt), responseNow.AsSpan(classesAt), bobZ, bobX, bobStats, selected);
+            AssertSame(bobStatsBefore, bobStats);
+            AssertSame(bobZBefore, bobZ);
+            AssertSame(bobXBefore, bobX);
+            Assert.Equal(selectedBefore, selected);
+
+            // The unpacking reads still give the former lists.
+            long[] pulseBuffer = [];
+            byte[] basisBuffer = [];
+            var read = SiftRequest.Read(requestNow, ref pulseBuffer, ref basisBuffer);
+            Assert.Equal(pulses, read.Pulses.ToArray());
+            Assert.Equal(bobBases, read.Bases.ToArray());
+        });
+    }
+
+    /// <summary>A reply naming class 3 is refused before anything is sorted, wherever the class sits; the former read refused the same ones.</summary>
+    [Fact]
+    public void A_reply_with_a_class_that_does_not_exist_is_refused()
+    {
+        Gen.Select(Gen.Int[1, 300], Gen.Int[0, 299]).Sample((n, at) =>
+        {
+            at %= n;
+            var keep = new byte[n];
+            var classes = new byte[n];
+            var message = new SiftResponse(keep, classes).Write(new ProtocolWriter()).ToArray();
+            SiftResponse.ReadPacked(message, n, out _, out int classesAt);
+            message[classesAt + at / 4] |= (byte)(3 << (2 * (at % 4)));
+            var e = Assert.Throws<ProtocolException>(() => SiftResponse.ReadPacked(message, n, out _, out _));
+            Assert.Equal("Sift response names intensity class 3.", e.Message);
+            Assert.Throws<ProtocolException>(() => Qkd.Benchmarks.Baselines.PreSiftResponse.Read(message, new byte[n], new byte[n]));
+            Assert.Equal(-1, SiftKernel.FirstInvalidClass(new SiftResponse(keep, classes).Write(new ProtocolWriter()).Span[classesAt..], n));
+        });
+    }
 }
