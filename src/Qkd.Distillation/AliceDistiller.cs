@@ -202,15 +202,14 @@ public sealed class AliceDistiller
         }
     }
 
-    /// <summary>After Goodbye: ends the sifting loop, idle by then, and rethrows its failure if it had one.</summary>
+    /// <summary>
+    /// After Goodbye: ends the sifting loop, idle by then, and rethrows its failure if it had one. Bob says goodbye only
+    /// once every sift request is answered and may close the channel right after it, so a sifting loop that saw the
+    /// channel close is the session's normal end, not a failure.
+    /// </summary>
     private static async Task StopSiftLoopAsync(Task siftLoop, CancellationTokenSource lanesStop, CancellationToken cancellationToken)
     {
-        if (siftLoop.IsCompleted)
-        {
-            await siftLoop.ConfigureAwait(false);
-            return;
-        }
-        lanesStop.Cancel();
+        if (!siftLoop.IsCompleted) lanesStop.Cancel();
         try
         {
             await siftLoop.ConfigureAwait(false);
@@ -218,6 +217,10 @@ public sealed class AliceDistiller
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
             // Stopped as asked.
+        }
+        catch (ClassicalChannelClosedException)
+        {
+            // Bob closed the channel after his goodbye.
         }
     }
 
@@ -240,6 +243,12 @@ public sealed class AliceDistiller
                 _siftMeter?.Stop();
                 await _siftChannel.SendAsync(reply, token).ConfigureAwait(false);
             }
+        }
+        catch (ClassicalChannelClosedException)
+        {
+            // The block loop reads the same channel: it sees Bob's goodbye before the close (the normal end) or the close
+            // itself. Cancelling it here could beat a goodbye already queued on its lane.
+            throw;
         }
         catch (Exception e) when (e is not OperationCanceledException || !token.IsCancellationRequested)
         {

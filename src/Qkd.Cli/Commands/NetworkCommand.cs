@@ -142,7 +142,9 @@ public static class NetworkCommand
     {
         string process = Environment.ProcessPath ?? throw new InvalidOperationException("the path of this process is unknown");
         return Path.GetFileNameWithoutExtension(process) == "dotnet"
-            ? [process, System.Reflection.Assembly.GetEntryAssembly()!.Location]
+            // Under `dotnet qkd.dll` the entry assembly is a file beside this one; Assembly.Location would be empty in a
+            // single-file or Native AOT publish, where the process itself is the binary and the other branch applies.
+            ? [process, Path.Combine(AppContext.BaseDirectory, System.Reflection.Assembly.GetEntryAssembly()!.GetName().Name + ".dll")]
             : [process];
     }
 }

@@ -60,7 +60,6 @@ public sealed class EmulatedTimeTagger : ITimeTagSource
     private int _head;
     private int _tail;
     private long _horizon = long.MinValue;
-    private bool _linkDone;
     private long _nextSyncPulse;
     private long _nextSyncTime;
     private long _nextDarkTime = long.MaxValue;
@@ -264,7 +263,6 @@ public sealed class EmulatedTimeTagger : ITimeTagSource
         position = _link.PulsesEmitted;
         if (position >= _endPulse)
         {
-            _linkDone = true;
             _horizon = long.MaxValue;
         }
         else

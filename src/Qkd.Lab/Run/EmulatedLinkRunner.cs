@@ -16,7 +16,6 @@ using Qkd.Core.Channel;
 using Qkd.Core.Diagnostics;
 using Qkd.Emulation;
 using Qkd.Emulation.TimeTagging;
-using Qkd.Node.Devices;
 using Qkd.Kme.Pool;
 using Qkd.Protocol;
 using Qkd.ClassicalChannel;
@@ -243,10 +242,6 @@ public sealed class EmulatedLinkRunner(EmulatedRunOptions options, ILogger? logg
             with { Monitor = monitor.Report() };
     }
 
-    /// <summary>
-    /// The emulated tagger's wiring for a run of <paramref name="endPulse"/> pulses (also how recordings are made): the
-    /// defaults, with one sync tag every <see cref="LinkSettings.PulsesPerSync"/> pulses.
-    /// </summary>
     /// <summary>Pulses covered so far: the emulator's position, or on replay the pulse of the last recovered sync.</summary>
     private static long PulsesSoFar(EmulatedLink link, TimeTagFrontEnd? frontEnd, LinkRig? devices) =>
         frontEnd is null ? link.PulsesEmitted : Math.Max(0, frontEnd.Clock.LastSyncPulse);
