@@ -148,7 +148,8 @@ public static class NetworkPlan
         for (int i = 0; i < topology.Nodes.Count; i++)
         {
             var node = topology.Nodes[i];
-            if (node.Saes.Count == 0) continue;
+            // A node serves SAEs only if it has some and some other node has SAEs to share keys with.
+            if (node.Saes.Count == 0 || topology.Nodes.All(n => n.Id == node.Id || n.Saes.Count == 0)) continue;
             using (var server = Kme.Delivery.CertificateIssuer.Issue(ca, $"kme-{node.Id}", serverAuth: true, from, until))
                 WritePrivate(Path.Combine(directory, node.Id, "kme.pfx"), server.Export(System.Security.Cryptography.X509Certificates.X509ContentType.Pkcs12));
             File.WriteAllText(Path.Combine(directory, node.Id, "sae-ca.pem"), ca.ExportCertificatePem());
