@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Diagnostics;
 using System.IO.Pipelines;
 using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
@@ -178,7 +177,12 @@ public sealed partial class KeyDeliveryHandler
         IReadOnlyList<DeliveredKey> keys = await _source.TakeAsMasterAsync(caller.SaeId, slaves, number, hybrid, _stopping);
         try
         {
-            _audit?.KeysDelivered("enc_keys", caller.SaeId, slaveSaeId, KeyIdsOf(keys));
+            if (_audit is { } audit)
+            {
+                // One record per slave SAE a multicast shares the keys with.
+                var ids = KeyIdsOf(keys);
+                foreach (string slave in slaves) audit.KeysDelivered("enc_keys", caller.SaeId, slave, ids);
+            }
             int keyBytes = _source.KeySizeBits / 8;
             await WriteAsync(context, 200, EtsiJson.KeyContainerSize(keys.Count, keyBytes), w => EtsiJson.WriteKeyContainer(w, keys));
             LogServed(context.Request.Method, context.Request.Path.Value!, caller.SaeId, 200, keys.Count);
