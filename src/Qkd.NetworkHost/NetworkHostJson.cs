@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using System.Text.Json.Serialization.Metadata;
 
 namespace Qkd.NetworkHost;
 
@@ -16,4 +17,15 @@ public sealed partial class NetworkHostJson : JsonSerializerContext
     public static NetworkHostJson Indented => s_indented ??= new(new JsonSerializerOptions(Default.Options) { WriteIndented = true });
 
     private static NetworkHostJson? s_indented;
+
+    /// <summary>
+    /// A node config's contract as read: fields its <c>keyDelivery</c> section leaves out keep the values
+    /// <see cref="Kme.Delivery.KeyDeliveryOptions"/> declares (see <see cref="Core.Json.InitOnlyDefaults"/>).
+    /// </summary>
+    public static JsonTypeInfo<NetworkNodeConfig> NodeConfig => s_nodeConfig ??= (JsonTypeInfo<NetworkNodeConfig>)new JsonSerializerOptions(Default.Options)
+    {
+        TypeInfoResolver = Default.WithAddedModifier(Core.Json.InitOnlyDefaults.For<Kme.Delivery.KeyDeliveryOptions>()),
+    }.GetTypeInfo(typeof(NetworkNodeConfig));
+
+    private static JsonTypeInfo<NetworkNodeConfig>? s_nodeConfig;
 }

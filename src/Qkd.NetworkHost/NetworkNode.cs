@@ -2,8 +2,10 @@ using System.Net;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Qkd.ClassicalChannel;
+using Qkd.Kme.Delivery;
 using Qkd.Kme.PeerLink;
 using Qkd.Kme.Pool;
+using Qkd.Network.Delivery;
 using Qkd.Network.Links;
 using Qkd.Network.Relay;
 using Qkd.Network.Topology;
@@ -32,6 +34,7 @@ public sealed class NetworkNode
     private readonly DateTimeOffset _started = DateTimeOffset.UtcNow;
     private readonly List<LinkEnd> _links = [];
     private RelayNode? _relay;
+    private EtsiKeyDeliveryServer? _keyDelivery;
     private RelayLoad? _load;
 
     private NetworkNode(NetworkNodeConfig config, ILoggerFactory loggers)
@@ -166,6 +169,28 @@ public sealed class NetworkNode
         }, _loggers.CreateLogger("qkd.relay"));
         foreach (var l in _links) _relay.AddLink(l.Neighbour!, l.Keys!);
         await _relay.StartAsync();
+        if (_config.KeyDelivery is { } delivery)
+        {
+            // The same server as a link's KME (TLS, client certificates, the spec's rules), its keys from the relay.
+            var options = Startup("keyDelivery", () => NetworkKeyDeliveryOptions.For(delivery with
+            {
+                ServerCertificatePath = _config.PathOf(delivery.ServerCertificatePath),
+                ServerKeyPath = delivery.ServerKeyPath is null ? null : _config.PathOf(delivery.ServerKeyPath),
+                TrustedClientCaPaths = delivery.TrustedClientCaPaths.Select(_config.PathOf).ToArray(),
+                ClientCrlPaths = delivery.ClientCrlPaths.Select(_config.PathOf).ToArray(),
+            }, topology, _config.NodeId));
+            _keyDelivery = Startup("keyDelivery", () => new EtsiKeyDeliveryServer(options, new RelayKeyDeliverySource(_relay, topology), _loggers));
+            try
+            {
+                await _keyDelivery.StartAsync(stopping);
+            }
+            catch (IOException e)
+            {
+                throw new NetworkNodeStartupException($"keyDelivery.port: {OneLine(e.Message)}", e);
+            }
+            _logger.LogInformation("Node {Node}: ETSI GS QKD 014 key delivery on {Address} for SAEs {Saes}", _config.NodeId, _keyDelivery.BaseAddress,
+                string.Join(", ", options.LocalSaes.Select(s => s.SaeId)));
+        }
         _logger.LogInformation("Node {Node} up: links to {Neighbours}", _config.NodeId, string.Join(", ", _links.Select(l => l.Config.Neighbour)));
         _load = new RelayLoad(_relay, topology, _config.NodeId, _config.Load, _loggers.CreateLogger("qkd.relay-load"));
     }
@@ -270,6 +295,7 @@ public sealed class NetworkNode
         return new NodeResult
         {
             Node = _config.NodeId,
+            KeyDelivery = _keyDelivery?.BaseAddress.AbsoluteUri,
             RelayedKeys = status?.KeysRelayed ?? 0,
             LoadSeconds = Math.Round(_load?.Seconds ?? 0, 1),
             LinksReady = links.Count > 0 && links.All(l => l.NeighbourLinkUp && l.PoolAvailableAsMaster > 0),
@@ -286,9 +312,11 @@ public sealed class NetworkNode
         };
     }
 
-    /// <summary>Relay first (it takes link key from the pools), then the neighbour channels and their pads, then the QKD link ends.</summary>
+    /// <summary>ETSI server, then the relay (it takes link key from the pools), then the neighbour channels and their pads, then the QKD link ends.</summary>
     private async Task StopAsync()
     {
+        // The ETSI server first: a request in flight finishes (or is rolled back) while the relay is still there.
+        if (_keyDelivery is not null) await _keyDelivery.DisposeAsync();
         if (_relay is not null) await _relay.DisposeAsync();
         foreach (var l in _links)
         {
@@ -315,7 +343,8 @@ public sealed class NetworkNode
             return step();
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException or ArgumentException or TopologyException
-                                   or OperatorKeyException or AuthenticationPadStaleException or InvalidOperationException)
+                                   or OperatorKeyException or AuthenticationPadStaleException or InvalidOperationException
+                                   or System.Security.Cryptography.CryptographicException)
         {
             throw new NetworkNodeStartupException($"{field}: {OneLine(e.Message)}", e);
         }

@@ -29,6 +29,14 @@ public sealed record NetworkNodeConfig
     /// <summary>The relay load this node drives while the orchestrator says so (it sends "load" on standard input).</summary>
     public RelayLoadOptions Load { get; init; } = new();
 
+    /// <summary>
+    /// The node's ETSI GS QKD 014 server (the `keyDelivery` section of a `qkd alice`/`qkd bob` config: address, port,
+    /// certificates, client CAs and CRLs, <c>localSaes</c> with their certificate identities, limits), serving keys
+    /// relayed to and from the SAEs of every other node. <c>kmeId</c>, <c>peerKmeId</c> and <c>peerSaes</c> come from the
+    /// topology (the KME ID is the node ID); <c>localSaes</c> must be this node's SAEs there. Null: no ETSI server.
+    /// </summary>
+    public Kme.Delivery.KeyDeliveryOptions? KeyDelivery { get; init; }
+
     /// <summary>Where the node writes its result (figures, never key material) when it stops.</summary>
     public string ResultFile { get; init; } = "result.json";
 
@@ -45,7 +53,7 @@ public sealed record NetworkNodeConfig
         NetworkNodeConfig config;
         try
         {
-            config = JsonSerializer.Deserialize(File.ReadAllText(path), NetworkHostJson.Default.NetworkNodeConfig)
+            config = JsonSerializer.Deserialize(File.ReadAllText(path), NetworkHostJson.NodeConfig)
                      ?? throw new InvalidDataException("the file is empty");
         }
         catch (Exception e) when (e is JsonException or InvalidDataException or IOException or UnauthorizedAccessException)
@@ -74,6 +82,12 @@ public sealed record NetworkNodeConfig
         }
         if (Links.Select(l => l.Neighbour).Distinct(StringComparer.Ordinal).Count() != Links.Count) yield return "links: one link per neighbour";
         foreach (string p in Load.Problems()) yield return $"load.{p}";
+        if (KeyDelivery is { } d)
+        {
+            if (d.LocalSaes.Count == 0) yield return "keyDelivery.localSaes is empty: no SAE could call this node's KME";
+            if (string.IsNullOrWhiteSpace(d.ServerCertificatePath)) yield return "keyDelivery.serverCertificatePath is required";
+            if (d.TrustedClientCaPaths.Count == 0) yield return "keyDelivery.trustedClientCaPaths is empty";
+        }
     }
 }
 

@@ -16,7 +16,9 @@ namespace Qkd.NetworkHost;
 /// folders, as an operator would carry them out of band). Per node: <c>network-node.json</c>, <c>operator.key</c>, the
 /// relay state, and per link <c>links/&lt;link&gt;/</c> with the QKD link end's node config (<c>qkd.json</c>, the
 /// `qkd alice`/`qkd bob` format), its emulated physics (<c>profile.json</c>, from the link's net.json entry), its pool
-/// and channel state, and the network channel's secret.
+/// and channel state, and the network channel's secret. Each node with SAEs also serves ETSI GS QKD 014 on loopback
+/// (<c>kme.pfx</c>, <c>sae-ca.pem</c>), and <c>saes/</c> holds what the SAEs present (<c>&lt;sae&gt;.crt</c>,
+/// <c>&lt;sae&gt;.key</c>) and trust (<c>ca.pem</c>): certificates of a private CA made for the run, whose key is not kept.
 /// </summary>
 public static class NetworkPlan
 {
@@ -43,6 +45,12 @@ public static class NetworkPlan
             throw new InvalidDataException($"{directory}: holds the configs of some nodes of '{topology.Name}' but not all; remove the folder or name another (--state-dir)");
         return Write(topology, topologyPath, directory, basePort, settings, load);
     }
+
+    /// <summary>The ports a network takes from its base: <see cref="PortsPerLink"/> per link, then one per node (its ETSI 014 server).</summary>
+    public static int PortCount(NetworkTopology topology) => topology.Links.Count * PortsPerLink + topology.Nodes.Count;
+
+    /// <summary>The folder of the SAEs' certificates and keys in a run's folder.</summary>
+    public const string SaeFolder = "saes";
 
     /// <summary>Writes every node's folder (see the class remarks); returns each node's config path.</summary>
     public static IReadOnlyDictionary<string, string> Write(NetworkTopology topology, string topologyPath, string directory, int basePort,
@@ -103,6 +111,7 @@ public static class NetworkPlan
                 CryptographicOperations.ZeroMemory(presharedKey);
             }
         }
+        var keyDelivery = WriteCertificates(topology, directory, basePort + topology.Links.Count * PortsPerLink);
         var paths = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var n in topology.Nodes)
         {
@@ -113,11 +122,55 @@ public static class NetworkPlan
                 OperatorKeyFile = "operator.key",
                 Links = links[n.Id],
                 Load = load,
+                KeyDelivery = keyDelivery.GetValueOrDefault(n.Id),
             };
             string path = paths[n.Id] = Path.Combine(directory, n.Id, NodeConfigFile);
             File.WriteAllText(path, JsonSerializer.Serialize(config, NetworkHostJson.Default.NetworkNodeConfig));
         }
         return paths;
+    }
+
+    /// <summary>
+    /// A private CA for the run (its key is dropped once everything is issued): per node with SAEs a server certificate
+    /// for loopback (<c>kme.pfx</c>) and the CA its SAEs' certificates chain to (<c>sae-ca.pem</c>); per SAE a client
+    /// certificate whose subject CN is the SAE ID and its key (<c>saes/&lt;sae&gt;.crt</c>, <c>.key</c>, mode 0600).
+    /// Returns each such node's key delivery settings (loopback, one port per node from <paramref name="firstPort"/>).
+    /// </summary>
+    private static Dictionary<string, Kme.Delivery.KeyDeliveryOptions> WriteCertificates(NetworkTopology topology, string directory, int firstPort)
+    {
+        var result = new Dictionary<string, Kme.Delivery.KeyDeliveryOptions>(StringComparer.Ordinal);
+        if (topology.Nodes.All(n => n.Saes.Count == 0)) return result;
+        DateTimeOffset from = DateTimeOffset.UtcNow.AddHours(-1), until = DateTimeOffset.UtcNow.AddYears(1);
+        using var ca = Kme.Delivery.CertificateIssuer.CreateCa($"QKD network {topology.Name} CA", from, until.AddDays(1));
+        string saes = Path.Combine(directory, SaeFolder);
+        Directory.CreateDirectory(saes);
+        File.WriteAllText(Path.Combine(saes, "ca.pem"), ca.ExportCertificatePem());
+        for (int i = 0; i < topology.Nodes.Count; i++)
+        {
+            var node = topology.Nodes[i];
+            // A node serves SAEs only if it has some and some other node has SAEs to share keys with.
+            if (node.Saes.Count == 0 || topology.Nodes.All(n => n.Id == node.Id || n.Saes.Count == 0)) continue;
+            using (var server = Kme.Delivery.CertificateIssuer.Issue(ca, $"kme-{node.Id}", serverAuth: true, from, until))
+                WritePrivate(Path.Combine(directory, node.Id, "kme.pfx"), server.Export(System.Security.Cryptography.X509Certificates.X509ContentType.Pkcs12));
+            File.WriteAllText(Path.Combine(directory, node.Id, "sae-ca.pem"), ca.ExportCertificatePem());
+            foreach (string sae in node.Saes)
+            {
+                using var client = Kme.Delivery.CertificateIssuer.Issue(ca, sae, serverAuth: false, from, until);
+                File.WriteAllText(Path.Combine(saes, $"{sae}.crt"), client.ExportCertificatePem());
+                using var key = System.Security.Cryptography.X509Certificates.ECDsaCertificateExtensions.GetECDsaPrivateKey(client)!;
+                WritePrivate(Path.Combine(saes, $"{sae}.key"), System.Text.Encoding.ASCII.GetBytes(key.ExportPkcs8PrivateKeyPem()));
+            }
+            result[node.Id] = new Kme.Delivery.KeyDeliveryOptions
+            {
+                ListenAddress = "127.0.0.1",
+                Port = firstPort + i,
+                ServerCertificatePath = "kme.pfx",
+                TrustedClientCaPaths = ["sae-ca.pem"],
+                KmeId = node.Id,
+                LocalSaes = node.Saes.Select(s => new Kme.Delivery.SaeIdentity(s, CertificateSubjectCn: s)).ToList(),
+            };
+        }
+        return result;
     }
 
     /// <summary>The emulated physics of one link from its net.json entry (the rest: the built-in profile).</summary>

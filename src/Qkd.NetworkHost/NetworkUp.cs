@@ -19,7 +19,7 @@ public sealed record NetworkUpOptions
     /// <summary>The longest wait for every link to hold key before the load starts anyway (generous: links distil on a shared CPU).</summary>
     public double StartupLimitSeconds { get; init; } = 120;
 
-    /// <summary>The first port to try; the network takes 4 per link (see <see cref="NetworkPlan.PortsPerLink"/>).</summary>
+    /// <summary>The first port to try; the network takes 4 per link and one per node (see <see cref="NetworkPlan.PortCount"/>).</summary>
     public int BasePort { get; init; } = 21000;
 
     public NetworkLinkSettings LinkSettings { get; init; } = new();
@@ -58,6 +58,15 @@ public static class NetworkUp
 
     private static readonly TimeSpan StopGrace = TimeSpan.FromSeconds(90);
 
+    /// <summary>Where SAEs reach the nodes' ETSI 014 servers, and their certificates; null when no node serves one.</summary>
+    private static string? KeyDeliveryLine(IReadOnlyDictionary<string, string> configs, string directory)
+    {
+        var servers = configs.Select(c => (Node: c.Key, Delivery: NetworkNodeConfig.FromFile(c.Value).KeyDelivery))
+            .Where(c => c.Delivery is not null).Select(c => $"{c.Node} https://{c.Delivery!.ListenAddress}:{c.Delivery.Port}/").ToList();
+        return servers.Count == 0 ? null
+            : $"ETSI GS QKD 014 (keys relayed between any two SAEs): {string.Join(", ", servers)}; SAE certificates and CA in {Path.Combine(directory, NetworkPlan.SaeFolder)}";
+    }
+
     /// <exception cref="NetworkUpException">A node could not start, or the topology or state folder is wrong.</exception>
     public static async Task<NetworkReport> RunAsync(NetworkUpOptions options, TextWriter output, CancellationToken cancellationToken)
     {
@@ -73,7 +82,7 @@ public static class NetworkUp
         IReadOnlyDictionary<string, string> configs;
         try
         {
-            int basePort = Directory.Exists(directory) ? options.BasePort : NetworkPlan.FindFreePorts(options.BasePort, topology.Links.Count * NetworkPlan.PortsPerLink);
+            int basePort = Directory.Exists(directory) ? options.BasePort : NetworkPlan.FindFreePorts(options.BasePort, NetworkPlan.PortCount(topology));
             configs = NetworkPlan.WriteOrReuse(topology, options.TopologyPath, directory, basePort, options.LinkSettings, options.Load);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException or InvalidOperationException)
@@ -102,6 +111,7 @@ public static class NetworkUp
                 await Delay(TimeSpan.FromMilliseconds(200), cancellationToken);
             }
             output.WriteLine($"{Elapsed(clock)} every node is up; waiting for key on every link");
+            if (KeyDeliveryLine(configs, directory) is { } etsi) output.WriteLine($"{Elapsed(clock)} {etsi}");
 
             // Every link holding key and its network channel up, or the start-up limit (the load then starts with what there is).
             var progress = Stopwatch.StartNew();

@@ -8,6 +8,9 @@ public sealed record NodeResult
 {
     public required string Node { get; init; }
 
+    /// <summary>The node's ETSI GS QKD 014 server (https://address:port/), or null when it serves none.</summary>
+    public string? KeyDelivery { get; init; }
+
     /// <summary>Keys handed to this node's master SAEs after every destination confirmed (relays it originated).</summary>
     public long RelayedKeys { get; init; }
 

@@ -61,6 +61,39 @@ public sealed class NetworkPlanTests : IDisposable
     }
 
     [Fact]
+    public void Every_node_with_SAEs_serves_ETSI_014_on_its_own_port_and_every_SAE_gets_a_certificate()
+    {
+        var topology = TopologyFile.Load(TopologyPath);
+        var configs = NetworkPlan.Write(topology, TopologyPath, _dir, 21000, new NetworkLinkSettings(), new RelayLoadOptions());
+
+        var ports = new HashSet<int>();
+        foreach (var n in topology.Nodes)
+        {
+            var delivery = NetworkNodeConfig.FromFile(configs[n.Id]).KeyDelivery;
+            if (n.Saes.Count == 0)
+            {
+                Assert.Null(delivery);
+                continue;
+            }
+            Assert.NotNull(delivery);
+            Assert.Equal(n.Saes, delivery.LocalSaes.Select(s => s.SaeId));
+            Assert.Equal(n.Saes, delivery.LocalSaes.Select(s => s.CertificateSubjectCn));
+            Assert.Equal(128, delivery.MaxKeyPerRequest); // the declared default, kept although the file is read back
+            Assert.True(ports.Add(delivery.Port));
+            Assert.InRange(delivery.Port, 21000 + topology.Links.Count * NetworkPlan.PortsPerLink, 21000 + NetworkPlan.PortCount(topology) - 1);
+            Assert.True(File.Exists(Path.Combine(_dir, n.Id, delivery.ServerCertificatePath)));
+            foreach (string sae in n.Saes)
+            {
+                string key = Path.Combine(_dir, NetworkPlan.SaeFolder, $"{sae}.key");
+                using var certificate = System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPemFile(
+                    Path.Combine(_dir, NetworkPlan.SaeFolder, $"{sae}.crt"), key);
+                Assert.Equal(sae, certificate.GetNameInfo(System.Security.Cryptography.X509Certificates.X509NameType.SimpleName, false));
+                if (!OperatingSystem.IsWindows()) Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(key));
+            }
+        }
+    }
+
+    [Fact]
     public void A_folder_is_reused_whole_and_refused_when_half_there()
     {
         var topology = TopologyFile.Load(TopologyPath);

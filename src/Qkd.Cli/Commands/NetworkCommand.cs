@@ -24,7 +24,7 @@ public static class NetworkCommand
         var startup = new Option<double>("--startup-limit-s") { Description = "Longest wait (from start) for every link to hold key; the load then starts with what there is.", DefaultValueFactory = _ => 120 };
         var report = new Option<FileInfo>("--report") { Description = "Write the run's report (JSON: relayed keys, throughput, hops, per link and per node) here." };
         var stateDir = new Option<DirectoryInfo>("--state-dir") { Description = "The nodes' folders (default: network-<name> here); an existing one is run again on its state." };
-        var basePort = new Option<int>("--base-port") { Description = "First port to try; 4 per link on loopback, below 32000.", DefaultValueFactory = _ => 21000 };
+        var basePort = new Option<int>("--base-port") { Description = "First port to try; 4 per link and 1 per node (its ETSI 014 server) on loopback, below 32000.", DefaultValueFactory = _ => 21000 };
         var keysPerRequest = new Option<int>("--keys-per-request") { Description = "Keys per relay request (1..64).", DefaultValueFactory = _ => 1 };
         var concurrency = new Option<int>("--concurrency") { Description = "Relay requests in flight per origin node (1..64).", DefaultValueFactory = _ => 2 };
         var linkKeys = new Option<string>("--link-keys")
@@ -37,7 +37,8 @@ public static class NetworkCommand
         linkKeys.AcceptOnlyFromAmong("preshared", "qkd");
         var blockSize = new Option<long>("--block-size") { Description = "Sifted bits per privacy-amplification block on every link.", DefaultValueFactory = _ => 1L << 18 };
         var up = new Command("up", "Run the network on this machine, one process per node: each link distils key between its two nodes' processes, " +
-                                   "keys are relayed between non-adjacent nodes; prints per link key rate and pool and the relay throughput. Ctrl-C stops it.")
+                                   "keys are relayed between non-adjacent nodes; prints per link key rate and pool and the relay throughput. Each node with SAEs serves " +
+                                   "ETSI GS QKD 014 for keys relayed between any two SAEs (addresses printed; SAE certificates in <state-dir>/saes). Ctrl-C stops it.")
         {
             topology, duration, startup, report, stateDir, basePort, keysPerRequest, concurrency, linkKeys, blockSize,
         };

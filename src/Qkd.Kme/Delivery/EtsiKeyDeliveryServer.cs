@@ -53,9 +53,24 @@ public sealed class EtsiKeyDeliveryServer : IAsyncDisposable
 
     private EtsiKeyDeliveryServer(KeyDeliveryOptions options, KeyDeliveryCertificates certificates, IKeyPool pool,
         IReservationNotifier notifier, ILoggerFactory? loggerFactory, bool ownsCertificates, IKeyDeliveryAudit? audit)
+        : this(options, certificates, metrics => new PoolKeyDeliverySource(options, pool ?? throw new ArgumentNullException(nameof(pool)),
+            notifier ?? throw new ArgumentNullException(nameof(notifier)), (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("Qkd.Kme.Delivery"), metrics),
+            loggerFactory, ownsCertificates, audit)
     {
-        ArgumentNullException.ThrowIfNull(pool);
-        ArgumentNullException.ThrowIfNull(notifier);
+    }
+
+    /// <summary>
+    /// Keys from another source than one link's pool: a trusted node of a network serves the same API, TLS and access
+    /// rules over its relay (Qkd.Network's <c>RelayKeyDeliverySource</c>). Loads the certificates named by <paramref name="options"/>.
+    /// </summary>
+    public EtsiKeyDeliveryServer(KeyDeliveryOptions options, IKeyDeliverySource source, ILoggerFactory? loggerFactory = null, IKeyDeliveryAudit? audit = null)
+        : this(options, KeyDeliveryCertificates.Load(options), _ => source ?? throw new ArgumentNullException(nameof(source)), loggerFactory, ownsCertificates: true, audit)
+    {
+    }
+
+    private EtsiKeyDeliveryServer(KeyDeliveryOptions options, KeyDeliveryCertificates certificates, Func<KeyDeliveryMetrics, IKeyDeliverySource> source,
+        ILoggerFactory? loggerFactory, bool ownsCertificates, IKeyDeliveryAudit? audit)
+    {
         _options = options.Validate();
         _certificates = certificates;
         _ownsCertificates = ownsCertificates;
@@ -92,8 +107,8 @@ public sealed class EtsiKeyDeliveryServer : IAsyncDisposable
 
         var authenticator = new SaeAuthenticator(options, certificates.TrustedClientCas, certificates.Revocation);
         var lifetime = _app.Services.GetRequiredService<IHostApplicationLifetime>();
-        var handler = new KeyDeliveryHandler(options, pool, notifier, authenticator,
-            loggerFactory.CreateLogger("Qkd.Kme.Delivery"), lifetime.ApplicationStopping, _metrics, audit);
+        var handler = new KeyDeliveryHandler(options, source(_metrics), authenticator,
+            loggerFactory.CreateLogger("Qkd.Kme.Delivery"), lifetime.ApplicationStopping, audit);
         _app.Run(handler.HandleAsync);
     }
 

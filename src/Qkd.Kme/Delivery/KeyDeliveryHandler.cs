@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Diagnostics;
 using System.IO.Pipelines;
 using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
@@ -26,28 +25,35 @@ public sealed partial class KeyDeliveryHandler
     private sealed record Authenticated(AuthenticatedSae Sae, int RevocationVersion);
 
     private readonly KeyDeliveryOptions _options;
-    private readonly IKeyPool _pool;
-    private readonly IReservationNotifier _notifier;
+    private readonly IKeyDeliverySource _source;
     private readonly SaeAuthenticator _authenticator;
     private readonly ILogger _logger;
     private readonly CancellationToken _stopping;
-    private readonly KeyDeliveryMetrics? _metrics;
     private readonly IKeyDeliveryAudit? _audit;
 
+    /// <summary>A link's KME: keys from its pool, reserved at the peer KME (<see cref="PoolKeyDeliverySource"/>).</summary>
     public KeyDeliveryHandler(KeyDeliveryOptions options, IKeyPool pool, IReservationNotifier notifier,
         SaeAuthenticator authenticator, ILogger logger, CancellationToken stopping = default, KeyDeliveryMetrics? metrics = null,
         IKeyDeliveryAudit? audit = null)
+        : this(options, new PoolKeyDeliverySource(options, pool, notifier, logger, metrics), authenticator, logger, stopping, audit)
     {
-        _metrics = metrics;
+    }
+
+    /// <summary>Keys from any source (a network node's relay, for one).</summary>
+    public KeyDeliveryHandler(KeyDeliveryOptions options, IKeyDeliverySource source, SaeAuthenticator authenticator, ILogger logger,
+        CancellationToken stopping = default, IKeyDeliveryAudit? audit = null)
+    {
+        ArgumentNullException.ThrowIfNull(source);
         _audit = audit;
         _options = options.Validate();
-        _pool = pool;
-        _notifier = notifier;
+        _source = source;
         _authenticator = authenticator;
         _logger = logger;
         _stopping = stopping;
-        if (pool.KeySizeBits <= 0 || pool.KeySizeBits % 8 != 0)
-            throw new ArgumentException($"Pool key size {pool.KeySizeBits} bits is not a positive multiple of 8: ETSI keys are whole bytes.", nameof(pool));
+        if (source.KeySizeBits <= 0 || source.KeySizeBits % 8 != 0)
+            throw new ArgumentException($"Key size {source.KeySizeBits} bits is not a positive multiple of 8: ETSI keys are whole bytes.", nameof(source));
+        if (source.MaxSaeIdCount is < 0 or > 255)
+            throw new ArgumentException($"max_SAE_ID_count {source.MaxSaeIdCount} is outside 0..255", nameof(source));
     }
 
     public async Task HandleAsync(HttpContext context)
@@ -60,7 +66,7 @@ public sealed partial class KeyDeliveryHandler
             caller = Authenticate(context);
             if (caller.Attachment != SaeAttachment.Local)
                 throw KeyDeliveryException.Unauthorized(
-                    $"SAE '{caller.SaeId}' is attached to KME '{_options.PeerKmeId}', not to this KME '{_options.KmeId}'");
+                    $"SAE '{caller.SaeId}' is attached to KME '{_source.KmeIdOf(caller.SaeId)}', not to this KME '{_options.KmeId}'");
             var (saeId, operation) = SplitPath(path);
             bool get = HttpMethods.IsGet(method), post = HttpMethods.IsPost(method);
             if (!get && !(post && operation != "status"))
@@ -136,16 +142,16 @@ public sealed partial class KeyDeliveryHandler
                 throw KeyDeliveryException.BadParameter(parameter, $"{parameter} '{saeId}' is not an SAE known to this KME");
             case SaeAttachment.Local:
                 throw KeyDeliveryException.BadParameter(parameter,
-                    $"{parameter} '{saeId}' is attached to this KME '{_options.KmeId}'; keys are shared with SAEs of the peer KME '{_options.PeerKmeId}'");
+                    $"{parameter} '{saeId}' is attached to this KME '{_options.KmeId}'; keys are shared with SAEs attached to other KMEs");
         }
     }
 
     private async Task StatusAsync(HttpContext context, AuthenticatedSae caller, string slaveSaeId)
     {
         RequirePeerSae("slave_SAE_ID", slaveSaeId);
-        long stored = _pool.AvailableAsMaster, max = _pool.MaxKeyCount;
-        await WriteAsync(context, 200, 512, w => EtsiJson.WriteStatus(w, _options.KmeId, _options.PeerKmeId, caller.SaeId,
-            slaveSaeId, _pool.KeySizeBits, stored, max, _options.MaxKeyPerRequest, _options.MaxSaeIdCount));
+        var (stored, max) = _source.KeyCounts(caller.SaeId, slaveSaeId);
+        await WriteAsync(context, 200, 512, w => EtsiJson.WriteStatus(w, _options.KmeId, _source.KmeIdOf(slaveSaeId), caller.SaeId,
+            slaveSaeId, _source.KeySizeBits, stored, max, _options.MaxKeyPerRequest, _source.MaxSaeIdCount));
         LogServed(context.Request.Method, context.Request.Path.Value!, caller.SaeId, 200, 0);
     }
 
@@ -157,66 +163,27 @@ public sealed partial class KeyDeliveryHandler
                 EtsiRequests.ParseQueryInt("size", context.Request.Query["size"]), [], [])
             : EtsiRequests.ParseKeyRequest(await ReadBodyAsync(context));
         int number = request.Number ?? 1;
-        int size = request.Size ?? _pool.KeySizeBits;
+        int size = request.Size ?? _source.KeySizeBits;
         if (number < 1)
             throw KeyDeliveryException.BadParameter("number", $"number {number} must be at least 1");
         if (number > _options.MaxKeyPerRequest)
             throw KeyDeliveryException.BadParameter("number", $"number {number} exceeds max_key_per_request {_options.MaxKeyPerRequest}");
-        if (size != _pool.KeySizeBits)
+        if (size != _source.KeySizeBits)
             throw KeyDeliveryException.BadParameter("size",
-                $"size {size} is not supported: this KME delivers keys of {_pool.KeySizeBits} bits (min_key_size = max_key_size = {_pool.KeySizeBits})");
-        if (request.AdditionalSlaveSaeIds.Count > _options.MaxSaeIdCount)
-            throw KeyDeliveryException.BadParameter("additional_slave_SAE_IDs",
-                $"{request.AdditionalSlaveSaeIds.Count} additional slave SAEs asked, max_SAE_ID_count is {_options.MaxSaeIdCount} (no key multicast)");
+                $"size {size} is not supported: this KME delivers keys of {_source.KeySizeBits} bits (min_key_size = max_key_size = {_source.KeySizeBits})");
+        var slaves = SlavesOf(slaveSaeId, request.AdditionalSlaveSaeIds);
         var hybrid = HybridRequested(request);
 
-        // Checked before any key is taken: a client retrying through a link outage must not use keys up.
-        if (!_notifier.IsPeerReachable)
-            throw KeyDeliveryException.Unavailable("the KME link to the peer KME is down (it reconnects by itself); no key was taken, try again");
-
-        IReadOnlyList<DeliveredKey> keys;
-        long start = Stopwatch.GetTimestamp();
+        IReadOnlyList<DeliveredKey> keys = await _source.TakeAsMasterAsync(caller.SaeId, slaves, number, hybrid, _stopping);
         try
         {
-            keys = await _pool.TakeAsMasterAsync(caller.SaeId, slaveSaeId, number);
-            _metrics?.RecordPool(enc: true, Stopwatch.GetElapsedTime(start));
-        }
-        catch (KeyPoolExhaustedException e)
-        {
-            throw KeyDeliveryException.Unavailable($"{e.Requested} keys requested, {e.Available} available; keys are being replenished",
-                new Dictionary<string, string> { ["requested"] = e.Requested.ToString(), ["available"] = e.Available.ToString() });
-        }
-
-        try
-        {
-            var reserved = new ReservedKey[keys.Count];
-            for (int i = 0; i < reserved.Length; i++) reserved[i] = new ReservedKey(keys[i].Id, keys[i].BlockId);
-            try
+            if (_audit is { } audit)
             {
-                // Not the request's token: once keys are taken, a client hanging up must not stop the peer learning it.
-                start = Stopwatch.GetTimestamp();
-                if (hybrid is null)
-                {
-                    await _notifier.NotifyAsync(caller.SaeId, slaveSaeId, reserved, _stopping);
-                }
-                else
-                {
-                    // One encapsulation per request; the peer answers only once it holds the ciphertext durably.
-                    using var encapsulation = hybrid.Encapsulate();
-                    await _notifier.NotifyHybridAsync(caller.SaeId, slaveSaeId, reserved, encapsulation.Ciphertext, _stopping);
-                    hybrid.CombineAtMaster(keys, encapsulation, caller.SaeId, slaveSaeId);
-                }
-                _metrics?.RecordReservation(Stopwatch.GetElapsedTime(start));
+                // One record per slave SAE a multicast shares the keys with.
+                var ids = KeyIdsOf(keys);
+                foreach (string slave in slaves) audit.KeysDelivered("enc_keys", caller.SaeId, slave, ids);
             }
-            catch (Exception e)
-            {
-                // The keys are taken but the peer may not know them: never hand them out (they are zeroised below).
-                // A durable pool keeps the reservation in its outbox; the link delivers it later and it expires unused.
-                LogNotifyFailed(e.Message, caller.SaeId, slaveSaeId, keys.Count);
-                throw KeyDeliveryException.Unavailable("the reservation could not be confirmed by the peer KME; these keys are not handed out, try again");
-            }
-            _audit?.KeysDelivered("enc_keys", caller.SaeId, slaveSaeId, KeyIdsOf(keys));
-            int keyBytes = _pool.KeySizeBits / 8;
+            int keyBytes = _source.KeySizeBits / 8;
             await WriteAsync(context, 200, EtsiJson.KeyContainerSize(keys.Count, keyBytes), w => EtsiJson.WriteKeyContainer(w, keys));
             LogServed(context.Request.Method, context.Request.Path.Value!, caller.SaeId, 200, keys.Count);
         }
@@ -225,6 +192,27 @@ public sealed partial class KeyDeliveryHandler
             foreach (var key in keys)
                 CryptographicOperations.ZeroMemory(key.Key);
         }
+    }
+
+    /// <summary>
+    /// The path's slave, then the request's additional_slave_SAE_IDs (ETSI multicast, up to max_SAE_ID_count): each
+    /// attached to another KME, none twice. Checked before any key is made or taken.
+    /// </summary>
+    private List<string> SlavesOf(string slaveSaeId, IReadOnlyList<string> additional)
+    {
+        if (additional.Count > _source.MaxSaeIdCount)
+            throw KeyDeliveryException.BadParameter("additional_slave_SAE_IDs", _source.MaxSaeIdCount == 0
+                ? $"{additional.Count} additional slave SAEs asked, max_SAE_ID_count is 0 (no key multicast)"
+                : $"{additional.Count} additional slave SAEs asked, max_SAE_ID_count is {_source.MaxSaeIdCount}");
+        var slaves = new List<string>(1 + additional.Count) { slaveSaeId };
+        foreach (string extra in additional)
+        {
+            RequirePeerSae("additional_slave_SAE_IDs", extra);
+            if (slaves.Contains(extra, StringComparer.Ordinal))
+                throw KeyDeliveryException.BadParameter("additional_slave_SAE_IDs", $"additional_slave_SAE_IDs names '{extra}' twice (or the slave_SAE_ID again)");
+            slaves.Add(extra);
+        }
+        return slaves;
     }
 
     private async Task DecKeysAsync(HttpContext context, AuthenticatedSae caller, string masterSaeId, bool get)
@@ -249,25 +237,11 @@ public sealed partial class KeyDeliveryHandler
         if (ids.Distinct().Count() != ids.Count)
             throw KeyDeliveryException.BadParameter("key_IDs", "a key_ID appears twice in the request");
 
-        IReadOnlyList<DeliveredKey> keys;
-        long start = Stopwatch.GetTimestamp();
+        IReadOnlyList<DeliveredKey> keys = await _source.TakeAsSlaveAsync(masterSaeId, caller.SaeId, ids);
         try
         {
-            keys = await _pool.TakeAsSlaveAsync(masterSaeId, caller.SaeId, ids);
-            _metrics?.RecordPool(enc: false, Stopwatch.GetElapsedTime(start));
-        }
-        catch (KeyNotFoundException e)
-        {
-            throw KeyDeliveryException.BadParameter("key_IDs",
-                $"key_ID(s) not available to slave SAE '{caller.SaeId}' from master SAE '{masterSaeId}': unknown, already delivered or reserved for another SAE ({e.Message})");
-        }
-        try
-        {
-            // Keys the master reserved as hybrid (their ciphertext came with the reservation) become the same hybrid keys here.
-            if (_options.HybridKeys is { } hybrid)
-                await hybrid.CombineAtSlaveAsync(keys, masterSaeId, caller.SaeId);
             _audit?.KeysDelivered("dec_keys", masterSaeId, caller.SaeId, KeyIdsOf(keys));
-            int keyBytes = _pool.KeySizeBits / 8;
+            int keyBytes = _source.KeySizeBits / 8;
             await WriteAsync(context, 200, EtsiJson.KeyContainerSize(keys.Count, keyBytes), w => EtsiJson.WriteKeyContainer(w, keys));
             LogServed(context.Request.Method, context.Request.Path.Value!, caller.SaeId, 200, keys.Count);
         }
@@ -394,6 +368,4 @@ public sealed partial class KeyDeliveryHandler
     [LoggerMessage(Level = LogLevel.Error, Message = "{Method} {Path} SAE {SaeId}: 503, the KME failed")]
     private partial void LogFailed(Exception exception, string method, string path, string saeId);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Reservation of {KeyCount} keys (master SAE {MasterSaeId}, slave SAE {SlaveSaeId}) was not confirmed by the peer KME ({Reason}); the keys are not handed out")]
-    private partial void LogNotifyFailed(string reason, string masterSaeId, string slaveSaeId, int keyCount);
 }

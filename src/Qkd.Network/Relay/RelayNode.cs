@@ -240,6 +240,27 @@ public sealed class RelayNode : IAsyncDisposable
     public IReadOnlyList<string>? RouteTo(string destination, int keyCount = 1) =>
         RouteFinder.Find(View(), NodeId, destination, HopAuthenticator.LinkKeyBytes(keyCount * _keySizeBytes));
 
+    /// <summary>
+    /// The path a one-key relay to <paramref name="destination"/> would take now and the link key available to send
+    /// with on its scarcest hop (bytes, as this node sees it: its own links live, the others as advertised); null and 0
+    /// when there is no usable route. What an ETSI Status reports for an SAE at that node.
+    /// </summary>
+    public (IReadOnlyList<string>? Path, long BottleneckBytes) RouteCapacity(string destination)
+    {
+        var view = View();
+        var path = RouteFinder.Find(view, NodeId, destination, HopAuthenticator.LinkKeyBytes(_keySizeBytes));
+        if (path is null || path.Count < 2) return (path, 0);
+        long bottleneck = long.MaxValue;
+        for (int i = 0; i + 1 < path.Count; i++)
+        {
+            long hop = 0;
+            foreach (var (neighbour, available) in view.UsableLinks(path[i]))
+                if (neighbour == path[i + 1]) hop = available;
+            bottleneck = Math.Min(bottleneck, hop);
+        }
+        return (path, bottleneck);
+    }
+
     public RelayStatus Status()
     {
         _gate.Wait();
