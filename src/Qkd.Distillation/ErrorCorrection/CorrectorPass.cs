@@ -1,3 +1,4 @@
+using System.Numerics;
 using System.Runtime.CompilerServices;
 using Qkd.Core.Bits;
 
@@ -23,6 +24,10 @@ internal sealed class CorrectorPass
     private readonly ulong[] _waiting;     // per block: queued in a cascade chain
 
     private readonly PackedBits _frame;   // Bob's frame in frame order, corrected in place by the corrector
+    // Every correction is followed into every started pass: the common permutation is called directly (no virtual
+    // call, inlined) and a power-of-two block size divides by a shift.
+    private readonly TransposeMixPermutation? _mix;
+    private readonly int _blockShift;     // log2 of the block size, or -1 when it is not a power of two
     private ulong[]? _bits;               // Bob's bits in this pass's order, kept in sync once built
 
     internal ulong[]? PassBitsIfBuilt => _bits;
@@ -42,6 +47,8 @@ internal sealed class CorrectorPass
         Layout = layout;
         Permutation = permutation;
         _frame = frame;
+        _mix = permutation as TransposeMixPermutation;
+        _blockShift = BitOperations.IsPow2(layout.BlockSize) ? BitOperations.Log2((uint)layout.BlockSize) : -1;
 
         int blockWords = (layout.BlockCount + 63) >> 6;
         _rootKnown = new ulong[blockWords];
@@ -142,13 +149,13 @@ internal sealed class CorrectorPass
         if (_bits is null)
         {
             // Not built yet: it will be built from the corrected frame; only the block parity changes now.
-            block = Permutation.BlockOfUnchecked(original, Layout.BlockSize);
+            block = _mix is { } mix ? BlockOf(mix.ToPermutedUnchecked(original)) : Permutation.BlockOfUnchecked(original, Layout.BlockSize);
         }
         else
         {
-            if (position < 0) position = Permutation.ToPermutedUnchecked(original);
+            if (position < 0) position = _mix is { } mix ? mix.ToPermutedUnchecked(original) : Permutation.ToPermutedUnchecked(original);
             _bits[position >> 6] ^= 1UL << (position & 63);
-            block = position / Layout.BlockSize;
+            block = BlockOf(position);
         }
         ulong mask = 1UL << (block & 63);
         _bobBlocks[block >> 6] ^= mask;
@@ -201,6 +208,9 @@ internal sealed class CorrectorPass
         _touched[block >> 6] &= ~mask;
         return touched;
     }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private int BlockOf(int position) => _blockShift >= 0 ? position >> _blockShift : position / Layout.BlockSize;
 
     private void EnsureTrees()
     {
