@@ -94,6 +94,7 @@ internal sealed class TransposeMixPermutation : CascadePermutation
         return (((position & 63) + entry) & 63) * _wordCount + (entry >> 6);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal override int ToOriginalUnchecked(int permutedIndex)
     {
         int position = permutedIndex;
@@ -118,6 +119,7 @@ internal sealed class TransposeMixPermutation : CascadePermutation
         return k >= 0 ? _mixedLength + k : position;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private protected override void ApplyCore(ReadOnlySpan<ulong> source, Span<ulong> destination)
     {
         int w = _wordCount;
