@@ -270,7 +270,6 @@ public sealed class CascadeCorrector
     /// still odd, else restarts from the root (free: the walk down retraces known parities) if the block is still
     /// odd; returns false if the block has become even.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static bool Revalidate(CorrectorPass pass, ref Search search)
     {
         int alice = pass.AliceParity(search.Block, search.Node);
@@ -282,7 +281,6 @@ public sealed class CascadeCorrector
     }
 
     /// <summary>Ends a search (with the error's pass position, or -1 if the block turned even) and moves its chain on.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void FinishSearch(Search search, int errorPosition)
     {
         var pass = _passes[search.Pass]!;
@@ -291,10 +289,7 @@ public sealed class CascadeCorrector
         if (--_chainLive[search.Chain] == 0) AdvanceChain(search.Chain);
     }
 
-    // The per-round and per-correction methods carry AggressiveOptimization: with tiering they ran as tier-0 and
-    // instrumented code for much of a short link (tier-up is delayed while the process keeps compiling new methods).
     /// <summary>Flips the erroneous bit in the frame and in every started pass; blocks that turn odd join the chain.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Correct(CorrectorPass foundIn, int position, int chain)
     {
         int original = foundIn.Permutation.ToOriginalUnchecked(position);
@@ -312,7 +307,6 @@ public sealed class CascadeCorrector
     /// Starts the chain's next searches: in its waiting blocks of the pass with the smallest blocks (they are
     /// disjoint, so they can run together). Waiting blocks that turned even are dropped; an empty chain ends.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void AdvanceChain(int chain)
     {
         int bestSize = int.MaxValue, bestPass = -1;

@@ -63,7 +63,6 @@ internal sealed class HalfSubsetPermutation : CascadePermutation
         }
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal override int ToPermutedUnchecked(int originalIndex)
     {
         int w = originalIndex >> 6;
@@ -74,7 +73,6 @@ internal sealed class HalfSubsetPermutation : CascadePermutation
             : _half + (originalIndex - onesBefore);
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal override int ToOriginalUnchecked(int permutedIndex)
     {
         bool inSubset = permutedIndex < _half;

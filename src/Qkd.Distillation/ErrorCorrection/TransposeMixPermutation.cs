@@ -94,7 +94,6 @@ internal sealed class TransposeMixPermutation : CascadePermutation
         return (((position & 63) + entry) & 63) * _wordCount + (entry >> 6);
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal override int ToOriginalUnchecked(int permutedIndex)
     {
         int position = permutedIndex;
