@@ -1,3 +1,4 @@
+using System.Numerics;
 using System.Runtime.CompilerServices;
 using Qkd.Core.Bits;
 
@@ -15,14 +16,19 @@ internal sealed class CorrectorPass
 {
     private readonly ulong[] _rootKnown;  // per block: Alice's block parity known
     private readonly ulong[] _rootAlice;  // per block: Alice's block parity
-    private ulong[]? _known;              // per tree node below the root, allocated on the first search
-    private ulong[]? _alice;
+    // Per tree node below the root, two adjacent bits: known (2i) and Alice's parity (2i + 1), so that a search step
+    // reads one word, not one in each of two arrays (the trees outgrow the caches). Allocated on the first search.
+    private ulong[]? _tree;
     private readonly ulong[] _bobBlocks;  // per block: Bob's current parity
     private readonly ulong[] _searching;  // per block: a binary search is under way
     private readonly ulong[] _touched;    // per block: flipped since its search last looked
     private readonly ulong[] _waiting;     // per block: queued in a cascade chain
 
     private readonly PackedBits _frame;   // Bob's frame in frame order, corrected in place by the corrector
+    // Every correction is followed into every started pass: the common permutation is called directly (no virtual
+    // call, inlined) and a power-of-two block size divides by a shift.
+    private readonly TransposeMixPermutation? _mix;
+    private readonly int _blockShift;     // log2 of the block size, or -1 when it is not a power of two
     private ulong[]? _bits;               // Bob's bits in this pass's order, kept in sync once built
 
     internal ulong[]? PassBitsIfBuilt => _bits;
@@ -42,6 +48,8 @@ internal sealed class CorrectorPass
         Layout = layout;
         Permutation = permutation;
         _frame = frame;
+        _mix = permutation as TransposeMixPermutation;
+        _blockShift = BitOperations.IsPow2(layout.BlockSize) ? BitOperations.Log2((uint)layout.BlockSize) : -1;
 
         int blockWords = (layout.BlockCount + 63) >> 6;
         _rootKnown = new ulong[blockWords];
@@ -93,22 +101,20 @@ internal sealed class CorrectorPass
     public bool IsKnown(int block, int node)
     {
         if (node == 1) return Test(_rootKnown, block);
-        return _known is not null && Test(_known, NodeIndex(block, node));
+        return _tree is not null && Test(_tree, 2 * NodeIndex(block, node));
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public int AliceParity(int block, int node) =>
-        node == 1 ? Get(_rootAlice, block) : Get(_alice!, NodeIndex(block, node));
+        node == 1 ? Get(_rootAlice, block) : Get(_tree!, 2 * NodeIndex(block, node) + 1);
 
     /// <summary>Records Alice's parity of tree node <paramref name="node"/> (below the root) of <paramref name="block"/>.</summary>
     public void SetAliceParity(int block, int node, int parity)
     {
         EnsureTrees();
         int index = NodeIndex(block, node);
-        ulong mask = 1UL << (index & 63);
-        _known![index >> 6] |= mask;
-        if (parity != 0) _alice![index >> 6] |= mask;
-        else _alice![index >> 6] &= ~mask;
+        int shift = (index & 31) << 1;
+        _tree![index >> 5] = (_tree[index >> 5] & ~(3UL << shift)) | ((ulong)(1 | (parity << 1)) << shift);
     }
 
     /// <summary>
@@ -120,10 +126,9 @@ internal sealed class CorrectorPass
         int right = leftParity ^ AliceParity(block, node);
         EnsureTrees();
         int index = NodeIndex(block, 2 * node);
-        int shift = index & 63;
-        ulong pair = 3UL << shift;
-        _known![index >> 6] |= pair;
-        _alice![index >> 6] = (_alice[index >> 6] & ~pair) | ((ulong)(leftParity | (right << 1)) << shift);
+        int shift = (index & 31) << 1;
+        // The left child's index is even, so the four bits start at a multiple of 4 and share one word.
+        _tree![index >> 5] = (_tree[index >> 5] & ~(15UL << shift)) | ((ulong)(1 | (leftParity << 1) | 4 | (right << 3)) << shift);
     }
 
     /// <summary>Alice's parity of the block is known and differs from Bob's: the block holds an odd number of errors.</summary>
@@ -142,13 +147,13 @@ internal sealed class CorrectorPass
         if (_bits is null)
         {
             // Not built yet: it will be built from the corrected frame; only the block parity changes now.
-            block = Permutation.BlockOfUnchecked(original, Layout.BlockSize);
+            block = _mix is { } mix ? BlockOf(mix.ToPermutedUnchecked(original)) : Permutation.BlockOfUnchecked(original, Layout.BlockSize);
         }
         else
         {
-            if (position < 0) position = Permutation.ToPermutedUnchecked(original);
+            if (position < 0) position = _mix is { } mix ? mix.ToPermutedUnchecked(original) : Permutation.ToPermutedUnchecked(original);
             _bits[position >> 6] ^= 1UL << (position & 63);
-            block = position / Layout.BlockSize;
+            block = BlockOf(position);
         }
         ulong mask = 1UL << (block & 63);
         _bobBlocks[block >> 6] ^= mask;
@@ -202,14 +207,16 @@ internal sealed class CorrectorPass
         return touched;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private int BlockOf(int position) => _blockShift >= 0 ? position >> _blockShift : position / Layout.BlockSize;
+
     private void EnsureTrees()
     {
-        if (_known is not null) return;
+        if (_tree is not null) return;
         // Most passes of a well-tuned schedule never search (the final passes mostly confirm), so the trees,
         // about four bits per frame bit, are only allocated when needed.
         long nodes = (long)Layout.BlockCount * Layout.TreeSlots;
-        _known = new ulong[(nodes + 63) >> 6];
-        _alice = new ulong[(nodes + 63) >> 6];
+        _tree = new ulong[(nodes + 31) >> 5];
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -19,6 +19,8 @@ internal sealed class HalfSubsetPermutation : CascadePermutation
     private int[]? _onesBefore;         // set bits of _mask in words 0..w-1; built when ranks are first needed
     private readonly int _half;
 
+    // Drawn for every final pass of every frame at both ends: compiled optimised at once rather than through tier 0.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal HalfSubsetPermutation(int length, Xoshiro256StarStar random) : base(length)
     {
         _half = (length + 1) / 2;
@@ -97,6 +99,7 @@ internal sealed class HalfSubsetPermutation : CascadePermutation
     }
 
     /// <summary>The parity of either half is the parity of the frame under the mask or its complement.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal override bool TryRangeParity(ReadOnlySpan<ulong> frame, int start, int length, out int parity)
     {
         bool first = start == 0 && length == _half;

@@ -26,13 +26,13 @@ internal sealed class TransposeMixPermutation : CascadePermutation
     /// <summary>Shortest frame the mix is defined for: at least one full 64 x 64 tile.</summary>
     public const int MinimumLength = 64 * 64;
 
-    private const int Rounds = 2;
-
     private readonly int _wordCount;      // W: full words
     private readonly int _mixedLength;    // M = 64 W: bits that go through the rounds
-    private readonly int[][] _rowOf;      // per round: sigma
-    private readonly int[][] _wordAt;     // per round: sigma^-1
-    private readonly byte[][] _rotation;  // per round: rho
+    // Per round, one int per word packing a row and a rotation (value >> 6, value & 63): following an index through a
+    // round costs one memory access instead of two. Bob follows every corrected bit into every started pass, and these
+    // tables together with the passes' bits outgrow L2, so those accesses are cache misses.
+    private readonly int[] _forward0, _forward1; // indexed by word w: sigma(w) << 6 | rho(w), rounds 0 and 1
+    private readonly int[] _inverse0, _inverse1; // indexed by row i: sigma^-1(i) << 6 | rho(sigma^-1(i))
     private readonly int[] _tailPartners; // sorted; tail bit M+k swaps with _tailPartners[k]
 
     internal TransposeMixPermutation(int length, Xoshiro256StarStar random) : base(length)
@@ -53,39 +53,45 @@ internal sealed class TransposeMixPermutation : CascadePermutation
         }
         Array.Sort(_tailPartners);
 
-        _rowOf = new int[Rounds][];
-        _wordAt = new int[Rounds][];
-        _rotation = new byte[Rounds][];
-        for (int r = 0; r < Rounds; r++)
-        {
-            var rowOf = new int[_wordCount];
-            var wordAt = new int[_wordCount];
-            var rotation = new byte[_wordCount];
-            PermutationRandom.Shuffle(random, wordAt);
-            for (int i = 0; i < _wordCount; i++) rowOf[wordAt[i]] = i;
-            for (int w = 0; w < _wordCount; w += 8)
-            {
-                ulong bits = random.NextUInt64();
-                for (int j = 0; j < 8 && w + j < _wordCount; j++, bits >>= 8)
-                    rotation[w + j] = (byte)(bits & 63);
-            }
-            _rowOf[r] = rowOf;
-            _wordAt[r] = wordAt;
-            _rotation[r] = rotation;
-        }
+        (_forward0, _inverse0) = DrawRound(random, _wordCount);
+        (_forward1, _inverse1) = DrawRound(random, _wordCount);
     }
 
+    /// <summary>
+    /// One round's tables, drawn as the wire contract fixes them: sigma^-1 by a Fisher-Yates shuffle, then rho(w) as
+    /// successive bytes (low 6 bits) of one draw per eight words.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static (int[] Forward, int[] Inverse) DrawRound(Xoshiro256StarStar random, int wordCount)
+    {
+        var forward = new int[wordCount];
+        var inverse = new int[wordCount];
+        PermutationRandom.Shuffle(random, inverse);     // inverse[i] = sigma^-1(i) for now
+        for (int w = 0; w < wordCount; w += 8)
+        {
+            ulong bits = random.NextUInt64();
+            for (int j = 0; j < 8 && w + j < wordCount; j++, bits >>= 8)
+                forward[w + j] = (int)(bits & 63);      // forward[w] = rho(w) for now
+        }
+        for (int i = 0; i < wordCount; i++)
+        {
+            int word = inverse[i];
+            int rotation = forward[word] & 63;          // each word is reached once, before its entry is packed
+            inverse[i] = (word << 6) | rotation;
+            forward[word] = (i << 6) | rotation;
+        }
+        return (forward, inverse);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal override int ToPermutedUnchecked(int originalIndex)
     {
-        int position = SwapTail(originalIndex);
+        int position = _tailPartners.Length == 0 ? originalIndex : SwapTail(originalIndex);
         if (position >= _mixedLength) return position;
-        for (int r = 0; r < Rounds; r++)
-        {
-            int word = position >> 6;
-            int plane = ((position & 63) + _rotation[r][word]) & 63;
-            position = plane * _wordCount + _rowOf[r][word];
-        }
-        return position;
+        int entry = _forward0[position >> 6];
+        position = (((position & 63) + entry) & 63) * _wordCount + (entry >> 6);
+        entry = _forward1[position >> 6];
+        return (((position & 63) + entry) & 63) * _wordCount + (entry >> 6);
     }
 
     internal override int ToOriginalUnchecked(int permutedIndex)
@@ -93,14 +99,14 @@ internal sealed class TransposeMixPermutation : CascadePermutation
         int position = permutedIndex;
         if (position < _mixedLength)
         {
-            for (int r = Rounds - 1; r >= 0; r--)
-            {
-                int plane = Math.DivRem(position, _wordCount, out int row);
-                int word = _wordAt[r][row];
-                position = (word << 6) | ((plane - _rotation[r][word]) & 63);
-            }
+            int plane = Math.DivRem(position, _wordCount, out int row);
+            int entry = _inverse1[row];
+            position = (entry & ~63) | ((plane - entry) & 63);
+            plane = Math.DivRem(position, _wordCount, out row);
+            entry = _inverse0[row];
+            position = (entry & ~63) | ((plane - entry) & 63);
         }
-        return SwapTail(position);
+        return _tailPartners.Length == 0 ? position : SwapTail(position);
     }
 
     /// <summary>The tail swap is an involution: tail bit M+k and its partner trade places.</summary>
@@ -112,6 +118,7 @@ internal sealed class TransposeMixPermutation : CascadePermutation
         return k >= 0 ? _mixedLength + k : position;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private protected override void ApplyCore(ReadOnlySpan<ulong> source, Span<ulong> destination)
     {
         int w = _wordCount;
@@ -151,16 +158,15 @@ internal sealed class TransposeMixPermutation : CascadePermutation
         ulong* tile = stackalloc ulong[64];
         fixed (ulong* source = input)
         fixed (ulong* target = output)
-        fixed (int* wordAt = _wordAt[round])
-        fixed (byte* rotation = _rotation[round])
+        fixed (int* inverse = round == 0 ? _inverse0 : _inverse1)
         {
             for (int i0 = 0; i0 < w; i0 += 64)
             {
                 int rows = Math.Min(64, w - i0);
                 for (int j = 0; j < rows; j++)
                 {
-                    int word = wordAt[i0 + j];
-                    tile[j] = BitOperations.RotateLeft(source[word], rotation[word]);
+                    int entry = inverse[i0 + j];
+                    tile[j] = BitOperations.RotateLeft(source[entry >> 6], entry & 63);
                 }
                 for (int j = rows; j < 64; j++) tile[j] = 0;
                 BitMatrix64.Transpose(tile);

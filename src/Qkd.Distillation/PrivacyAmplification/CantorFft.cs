@@ -74,7 +74,12 @@ internal static class CantorFft
         return c;
     }
 
+    // The drivers below run once per transform, a handful of times per block, so tiered compilation would leave their
+    // long loops in unoptimised tier-0 code (calling the small kernels without inlining) until on-stack replacement
+    // steps in: a whole link's privacy amplification can be over before that. They are compiled optimised at once.
+
     /// <summary>Monomial to novel-basis coefficients, in place. <paramref name="nonZeroPrefix"/>: words past it are zero.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void ToNovelBasis(Span<ulong> data, long nonZeroPrefix, FftKernel kernel)
     {
         int logSize = LogOf(data.Length);
@@ -98,6 +103,7 @@ internal static class CantorFft
     }
 
     /// <summary>Novel-basis to monomial coefficients, in place (inverse of <see cref="ToNovelBasis"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void FromNovelBasis(Span<ulong> data, FftKernel kernel)
     {
         int logSize = LogOf(data.Length);
@@ -123,6 +129,7 @@ internal static class CantorFft
     /// Evaluates the novel-basis polynomial in <paramref name="data"/> at the 2^m subspace points, in place.
     /// <paramref name="nonZeroPrefix"/>: coefficients at and past it are zero (lets the first levels be copies).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Forward(Span<ulong> data, long nonZeroPrefix, FftKernel kernel)
     {
         int logSize = LogOf(data.Length);
@@ -147,6 +154,7 @@ internal static class CantorFft
     }
 
     /// <summary>Interpolates: inverse of <see cref="Forward"/>, in place.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Inverse(Span<ulong> data, FftKernel kernel)
     {
         int logSize = LogOf(data.Length);
@@ -193,6 +201,7 @@ internal static class CantorFft
     }
 
     /// <summary>Levels localLog-1 .. 0 inside one region of 2^localLog words whose index among regions is <paramref name="region"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void LocalForward(Span<ulong> region, long regionIndex, int localLog, FftKernel kernel)
     {
         // With AVX-512 the three narrowest levels go through the gathered small-level kernel; with AVX2 the butterfly
@@ -210,6 +219,7 @@ internal static class CantorFft
         if (gathered) SmallLevelsForward(region, regionIndex, localLog);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void LocalInverse(Span<ulong> region, long regionIndex, int localLog, FftKernel kernel)
     {
         bool gathered = kernel == FftKernel.Avx512 && localLog >= 4;
@@ -549,6 +559,7 @@ internal static class CantorFft
     /// Levels 3, 2, 1 of <see cref="ToNovelBasis"/> on one 16-word group (level 0 is the identity): divisions by
     /// s_3 = y^8 + y^4 + y^2 + y, s_2 = y^4 + y and s_1 = y^2 + y, spelled out.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void LowLevelsToNovel(ref ulong w)
     {
         for (int k = 7; k >= 0; k--)
@@ -569,6 +580,7 @@ internal static class CantorFft
     }
 
     /// <summary>Inverse of <see cref="LowLevelsToNovel"/>: levels 1, 2, 3 in that order, k ascending.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void LowLevelsFromNovel(ref ulong w)
     {
         for (int b = 0; b < 16; b += 4)

@@ -34,6 +34,7 @@ internal static class FftPolynomialMultiplier
     /// XORs bits [start, start + count) of a*b into destination bits [0, count), where a is bits
     /// [aOffset, aOffset + aBits) of <paramref name="aWords"/> and b likewise.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void MultiplyBitRange(
         ReadOnlySpan<ulong> aWords, long aOffset, long aBits,
         ReadOnlySpan<ulong> bWords, long bOffset, long bBits,

@@ -8,11 +8,12 @@ namespace Qkd.Distillation.PrivacyAmplification;
 /// slower), and the pinned object heap guarantees the buffer never moves. Reuse matters too: fresh pages cost more than
 /// the transform itself. Buffers are zeroised on return because they held key material; the cache keeps at most
 /// <see cref="CachedPerSize"/> buffers of each size, so it retains no more memory than two products of the largest
-/// size used.
+/// size used: two, because both ends of a link may run in one process (emulation, replay) and hash their blocks at the
+/// same time; with room for one product only, every block cost one end two fresh buffers.
 /// </summary>
 internal sealed class TransformBuffer : IDisposable
 {
-    private const int CachedPerSize = 2;
+    private const int CachedPerSize = 4;
     private const int AlignmentWords = 64 / sizeof(ulong);
 
     private static readonly Stack<TransformBuffer>[] s_cache = CreateCache();
