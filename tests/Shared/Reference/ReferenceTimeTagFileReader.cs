@@ -396,7 +396,8 @@ public sealed class ReferenceTimeTagFileReader : ITimeTagSource, IDisposable
         return true;
     }
 
-    private static bool ReferenceDecodeChunk(ReadOnlySpan<byte> payload, long baseTicks, uint resolutionPs, Span<TimeTag> destination)
+    /// <summary>The former TimeTagRecordCodec.DecodeChunk, byte by byte.</summary>
+    internal static bool ReferenceDecodeChunk(ReadOnlySpan<byte> payload, long baseTicks, uint resolutionPs, Span<TimeTag> destination)
     {
         int position = 0;
         long ticks = baseTicks;
