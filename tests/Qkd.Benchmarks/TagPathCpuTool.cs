@@ -20,7 +20,7 @@ public static class TagPathCpuTool
     public static int Run(string[] args)
     {
         int rounds = args.Length > 2 && args[1] == "--rounds" ? int.Parse(args[2], CultureInfo.InvariantCulture) : 7;
-        foreach (int divider in new[] { 1024, 65536 })
+        foreach (int divider in args.Contains("--decode-only") ? [] : new[] { 1024, 65536 })
         {
             var recovery = new ClockRecoveryBenchmarks { SyncDivider = divider };
             recovery.Setup();
@@ -30,6 +30,26 @@ public static class TagPathCpuTool
         }
         var replay = new ReplayBenchmarks();
         replay.Setup();
+        {
+            // The record decoder alone, on the payload of one chunk of the replay benchmark's stream (8192 tags).
+            var tags = new Qkd.Core.TimeTags.TimeTag[8192];
+            var random = new Random(1);
+            long t = 0;
+            for (int i = 0; i < tags.Length; i++)
+                tags[i] = new Qkd.Core.TimeTags.TimeTag(t += random.Next(1, 200_000), (ushort)random.Next(0, 5));
+            var payload = new byte[tags.Length * 19];
+            int length = 0;
+            long previous = 0;
+            foreach (var tag in tags)
+            {
+                length = Acquisition.Replay.TimeTagRecordCodec.Encode(payload, length, tag, tag.TimePs, previous);
+                previous = tag.TimePs;
+            }
+            var output = new Qkd.Core.TimeTags.TimeTag[tags.Length];
+            Compare("record decoding (one chunk of 8192 tags, 64 times)", rounds, 64 * tags.Length,
+                ("ReferenceDecodeChunk", () => { long s = 0; for (int k = 0; k < 64; k++) s += Reference.ReferenceTimeTagFileReader.ReferenceDecodeChunk(payload.AsSpan(0, length), 0, 1, output) ? 1 : 0; return s; }),
+                ("DecodeChunk", () => { long s = 0; for (int k = 0; k < 64; k++) s += Acquisition.Replay.TimeTagRecordCodec.DecodeChunk(payload.AsSpan(0, length), 0, 1, output, out _) ? 1 : 0; return s; }));
+        }
         Compare("time-tag file read (from memory)", rounds, 1 << 20, ("ReadBaseline", () => replay.ReadBaseline()), ("Read", () => replay.Read()));
         return 0;
     }

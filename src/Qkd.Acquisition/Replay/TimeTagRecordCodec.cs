@@ -46,7 +46,6 @@ internal static class TimeTagRecordCodec
     /// missed-events count, a long varint, the last records) takes the byte-wise path, which is the former decoder; both
     /// give the same tags and refuse the same payloads (<c>TimeTagRecordCodecTests</c>).
     /// </remarks>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static bool DecodeChunk(ReadOnlySpan<byte> payload, long baseTicks, uint resolutionPs, Span<TimeTag> destination, out ChunkSummary summary)
     {
         summary = default;
