@@ -26,11 +26,14 @@ public sealed class TimeTagFrontEnd : IDisposable
     private DetectorClick[] _clicks = [];
     private bool _flushed;
 
-    /// <param name="ringCapacity">Capacity of the ring made for a source that is only read; a buffered source's ring is its own.</param>
+    /// <param name="ringCapacity">Capacity of the ring made for a source that is only read; a buffered source's ring is its own.
+    /// Such a source (a recording, the emulator's tagger) waits under back-pressure and loses nothing, so the ring need
+    /// not absorb stalls: 2^17 tags (2 MiB) keeps the tags between the reader and clock recovery in the cache, where a
+    /// ring of 16 MiB that the reader keeps full has clock recovery read, and the reader write, memory long evicted.</param>
     /// <param name="bases">An active receiver's basis choices (what its modulator was fed); required for one, and the
     /// clock options must then name the basis-marker input.</param>
     public TimeTagFrontEnd(ITimeTagSource source, ClockRecoveryOptions clock, ReceiverLayout layout, IRandomSource squashing,
-        int ringCapacity = 1 << 20, AcquisitionLoopOptions? loopOptions = null, IBasisChoices? bases = null)
+        int ringCapacity = 1 << 17, AcquisitionLoopOptions? loopOptions = null, IBasisChoices? bases = null)
     {
         ArgumentNullException.ThrowIfNull(clock);
         if (layout == ReceiverLayout.ActiveTwoDetector && (bases is null || clock.BasisMarkerChannel is null))
