@@ -6,8 +6,8 @@ using Qkd.Reference;
 namespace Qkd.Acquisition.Tests.Replay;
 
 /// <summary>
-/// The record decoder and the reader as rewritten for issue 14 (a word-wide varint path, chunks decoded straight into
-/// the caller's buffer, the chunk's time span from the decoder) against the former ones
+/// The record decoder and the reader as rewritten for issue 14 (chunks decoded straight into the caller's buffer, the
+/// chunk's time span and overflow tags from the decoder) against the former ones
 /// (tests/Shared/Reference/ReferenceTimeTagFileReader.cs): the same tags, the same refusals, the same counters and
 /// integrity report, on valid and damaged input.
 /// </summary>
@@ -84,7 +84,7 @@ public class TimeTagFileReaderReferenceTests
     [Fact]
     public void Random_varints_of_every_length_decode_as_before()
     {
-        // Deltas of every size (1 to 10 varint bytes) in runs long enough for the word-wide path.
+        // Deltas of every size (1 to 10 varint bytes), of either sign.
         Gen.Select(Gen.Int[0, 63].Select(bits => Gen.Long[0, bits == 63 ? long.MaxValue : (1L << bits)]).SelectMany(g => g).Array[1, 200], Gen.Bool.Array[200])
             .Sample((steps, negative) =>
             {
