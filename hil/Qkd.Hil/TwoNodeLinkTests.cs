@@ -20,7 +20,7 @@ public sealed class TwoNodeLinkTests
 {
     public const string HardwareVariable = "QKD_HIL_LINK_BENCH";
 
-    [Fact(Timeout = 400_000)]
+    [Fact(Timeout = 900_000)] // 1 MHz of real-time light over ptys: minutes on a loaded 2-core machine, 45 s idle
     public async Task Two_nodes_on_the_emulated_link_bench_deliver_a_matching_pair()
     {
         if (!OperatingSystem.IsLinux()) Assert.Skip("The emulated link bench uses Linux pseudo-terminals.");
@@ -31,7 +31,7 @@ public sealed class TwoNodeLinkTests
         await PairOverBenchAsync(folder);
     }
 
-    [Fact(Timeout = 400_000)]
+    [Fact(Timeout = 900_000)] // 1 MHz of real-time light over ptys: minutes on a loaded 2-core machine, 45 s idle
     public async Task Two_nodes_with_an_active_receiver_on_the_emulated_link_bench_deliver_a_matching_pair()
     {
         if (!OperatingSystem.IsLinux()) Assert.Skip("The emulated link bench uses Linux pseudo-terminals.");
@@ -91,7 +91,7 @@ public sealed class TwoNodeLinkTests
         // Give up a little before the test's own timeout, so that the failure carries the nodes' last log lines (the
         // runner's timeout abandons the test without them).
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
-        deadline.CancelAfter(TimeSpan.FromSeconds(380));
+        deadline.CancelAfter(TimeSpan.FromSeconds(840));
         var ct = deadline.Token;
         string deployment = Directory.CreateTempSubdirectory("qkd-hil-two-nodes").FullName;
         int basePort = Qkd.Cli.Tests.FreePorts.Block();
