@@ -1,5 +1,5 @@
 using BenchmarkDotNet.Attributes;
-using Qkd.Benchmarks.Baselines;
+using Qkd.Reference;
 using Qkd.Core;
 using Qkd.Core.Random;
 using Qkd.Distillation.FrameSync;

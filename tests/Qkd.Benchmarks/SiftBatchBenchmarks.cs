@@ -1,5 +1,4 @@
 using BenchmarkDotNet.Attributes;
-using Qkd.Benchmarks.Baselines;
 using Qkd.Core;
 using Qkd.Core.Random;
 using Qkd.Core.Symbols;
@@ -16,7 +15,7 @@ namespace Qkd.Benchmarks;
 /// her symbols, compares bases, sorts her records and packs the SiftResponse; Bob reads it and sorts his records,
 /// with his block bookkeeping. <see cref="Reference"/> is the per-detection code the batch kernels replaced
 /// (<see cref="ReferenceSifting"/>), <see cref="PreChange"/> the batch kernels as they were before issue 14's one-pass
-/// rewrite (tests/Qkd.Benchmarks/Baselines, the ratios' baseline), <see cref="Kernels"/> the product's code now.
+/// rewrite (tests/Shared/Reference/Pre*, the ratios' baseline), <see cref="Kernels"/> the product's code now.
 /// One operation = one detection.
 /// </summary>
 [MemoryDiagnoser]

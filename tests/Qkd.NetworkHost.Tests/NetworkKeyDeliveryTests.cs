@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
 using System.IO.Pipelines;
-using System.Net.Security;
+using Qkd.Kme.Delivery;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using System.Text.Json;
@@ -106,24 +106,7 @@ public sealed class NetworkKeyDeliveryTests : IAsyncDisposable
         string saes = Path.Combine(Path.GetDirectoryName(Path.GetDirectoryName(nodeConfigPath))!, NetworkPlan.SaeFolder);
         var certificate = X509Certificate2.CreateFromPemFile(Path.Combine(saes, $"{sae}.crt"), Path.Combine(saes, $"{sae}.key"));
         var ca = X509CertificateLoader.LoadCertificateFromFile(Path.Combine(saes, "ca.pem"));
-        var handler = new SocketsHttpHandler
-        {
-            SslOptions = new SslClientAuthenticationOptions
-            {
-                LocalCertificateSelectionCallback = (_, _, _, _, _) => certificate,
-                RemoteCertificateValidationCallback = (_, server, _, _) =>
-                {
-                    if (server is null) return false;
-                    using var chain = new X509Chain();
-                    chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-                    chain.ChainPolicy.CustomTrustStore.Add(ca);
-                    chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-                    using var leaf = X509CertificateLoader.LoadCertificate(server.GetRawCertData());
-                    return chain.Build(leaf);
-                },
-            },
-        };
-        var client = new HttpClient(handler) { BaseAddress = new Uri($"https://{config.KeyDelivery!.ListenAddress}:{config.KeyDelivery.Port}/"), Timeout = GiveUp };
+        var client = new HttpClient(EtsiKeyDeliveryClient.CreateHandler(certificate, ca)) { BaseAddress = new Uri($"https://{config.KeyDelivery!.ListenAddress}:{config.KeyDelivery.Port}/"), Timeout = GiveUp };
         _clients.Add(client);
         return client;
     }

@@ -1,4 +1,3 @@
-using System.Numerics;
 using System.Runtime.CompilerServices;
 using Qkd.Core.Bits;
 
@@ -233,7 +232,7 @@ public sealed class CascadeCorrector
             }
             if (!pass.IsKnown(search.Block, left)) return false;
             int aliceLeft = pass.AliceParity(search.Block, left);
-            if ((aliceLeft ^ Parity(bits, search.Start, half)) != 0)
+            if ((aliceLeft ^ PassRangeParity.Of(bits, search.Start, half)) != 0)
             {
                 search.Node = left;
                 search.Length = half;
@@ -249,20 +248,6 @@ public sealed class CascadeCorrector
             search.Span = half;
         }
         return true;
-    }
-
-    /// <summary>
-    /// Bob's parity of pass positions [start, start + length): the deep levels of a search ask about ranges inside one
-    /// word, which are answered here without a call.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static int Parity(ulong[] bits, int start, int length)
-    {
-        int offset = start & 63;
-        if (offset + length > 64) return PackedBits.RangeParity(bits, start, length);
-        ulong word = bits[start >> 6] >> offset;
-        if (length < 64) word &= (1UL << length) - 1;
-        return BitOperations.PopCount(word) & 1;
     }
 
     /// <summary>

@@ -1,4 +1,3 @@
-using System.Numerics;
 using System.Runtime.CompilerServices;
 using Qkd.Core.Bits;
 
@@ -56,7 +55,7 @@ public sealed class CascadeResponder
             if (bits is null && _schedule.Permutation(q.Pass).TryRangeParity(_frame, q.Start, q.Length, out int parity))
                 parities[i] = (byte)parity;
             else
-                parities[i] = (byte)RangeParity(bits ?? PassBits(q.Pass), q.Start, q.Length);
+                parities[i] = (byte)PassRangeParity.Of(bits ?? PassBits(q.Pass), q.Start, q.Length);
         }
         ParitiesDisclosed += queries.Length;
     }
@@ -96,17 +95,6 @@ public sealed class CascadeResponder
 
     /// <summary>The arrays holding key bits (the frame copy and the pass copies built so far), for the tests.</summary>
     internal IReadOnlyList<ulong[]> KeyCopies => [_frame, .. _passBits.OfType<ulong[]>()];
-
-    /// <summary>Most queries (the deep levels of Bob's searches) cover a range inside one word: answered without a call.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static int RangeParity(ulong[] bits, int start, int length)
-    {
-        int offset = start & 63;
-        if (offset + length > 64) return PackedBits.RangeParity(bits, start, length);
-        ulong word = bits[start >> 6] >> offset;
-        if (length < 64) word &= (1UL << length) - 1;
-        return BitOperations.PopCount(word) & 1;
-    }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private ulong[] PassBits(int pass)

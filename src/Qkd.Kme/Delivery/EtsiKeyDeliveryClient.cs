@@ -25,9 +25,19 @@ public sealed class EtsiKeyDeliveryClient : IDisposable
     public EtsiKeyDeliveryClient(Uri kme, X509Certificate2 saeCertificate, X509Certificate2 trustedCa)
     {
         ArgumentNullException.ThrowIfNull(kme);
+        _http = new HttpClient(CreateHandler(saeCertificate, trustedCa)) { BaseAddress = kme.AbsoluteUri.EndsWith('/') ? kme : new Uri(kme.AbsoluteUri + "/") };
+    }
+
+    /// <summary>
+    /// The HTTP handler an SAE talks to its KME through: mutual TLS presenting <paramref name="saeCertificate"/>, the
+    /// KME's server certificate checked against its name and chained to <paramref name="trustedCa"/> only. For callers
+    /// that make ETSI 014 requests of their own (raw status codes, other bodies) with the same security.
+    /// </summary>
+    public static SocketsHttpHandler CreateHandler(X509Certificate2 saeCertificate, X509Certificate2 trustedCa)
+    {
         ArgumentNullException.ThrowIfNull(saeCertificate);
         ArgumentNullException.ThrowIfNull(trustedCa);
-        var handler = new SocketsHttpHandler
+        return new SocketsHttpHandler
         {
             SslOptions = new SslClientAuthenticationOptions
             {
@@ -44,7 +54,6 @@ public sealed class EtsiKeyDeliveryClient : IDisposable
                 },
             },
         };
-        _http = new HttpClient(handler) { BaseAddress = kme.AbsoluteUri.EndsWith('/') ? kme : new Uri(kme.AbsoluteUri + "/") };
     }
 
     /// <summary>Get key: <paramref name="number"/> new keys shared with <paramref name="slaveSaeId"/> (GET .../enc_keys).</summary>

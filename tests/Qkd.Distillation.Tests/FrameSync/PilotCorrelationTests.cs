@@ -120,7 +120,7 @@ public class PilotCorrelationTests
                 }
                 var detections = bob.ToArray();
                 long first = -delay, last = late, expected = random.Next(3) == 0 ? offset : 0;
-                var before = Qkd.Benchmarks.Baselines.PrePilotCorrelation.Find(detections, pilot, first, last, expected);
+                var before = Qkd.Reference.PrePilotCorrelation.Find(detections, pilot, first, last, expected);
                 var after = PilotCorrelation.Find(detections, pilot, first, last, expected);
                 Assert.Equal(before, after);
             }, iter: 300);

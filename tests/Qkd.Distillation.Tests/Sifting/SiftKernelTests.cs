@@ -196,13 +196,13 @@ public class SiftKernelTests
             return pulses;
         });
 
-    private static (byte[] Bits, byte[] Intensities) Contents(Qkd.Benchmarks.Baselines.PreSiftedBuffer buffer)
+    private static (byte[] Bits, byte[] Intensities) Contents(Qkd.Reference.PreSiftedBuffer buffer)
     {
         var (bits, intensities) = buffer.TakeFront(buffer.Count);
         return (Enumerable.Range(0, (int)bits.Length).Select(i => (byte)(bits[i] ? 1 : 0)).ToArray(), intensities);
     }
 
-    private static void AssertSame(Qkd.Benchmarks.Baselines.PreSiftedBuffer expected, SiftedBuffer actual)
+    private static void AssertSame(Qkd.Reference.PreSiftedBuffer expected, SiftedBuffer actual)
     {
         Assert.Equal(expected.Count, actual.Count);
         var (eb, ei) = Contents(expected);
@@ -211,9 +211,9 @@ public class SiftKernelTests
         Assert.Equal(ei, ai);
     }
 
-    private static Qkd.Benchmarks.Baselines.PreSiftedBuffer PrefilledBefore(int records, int seed)
+    private static Qkd.Reference.PreSiftedBuffer PrefilledBefore(int records, int seed)
     {
-        var buffer = new Qkd.Benchmarks.Baselines.PreSiftedBuffer();
+        var buffer = new Qkd.Reference.PreSiftedBuffer();
         var random = new Random(seed);
         for (int i = 0; i < records; i++) buffer.Append((byte)random.Next(2), (Intensity)random.Next(3));
         return buffer;
@@ -237,26 +237,26 @@ public class SiftKernelTests
             var bobBits = pulses.Select(_ => (byte)random.Next(2)).ToArray();
 
             // Before: the batch kernels with byte-per-detection flags and classes.
-            var request = new Qkd.Benchmarks.Baselines.PreSiftRequest(pulses, bobBases).Write(new ProtocolWriter()).ToArray();
+            var request = new Qkd.Reference.PreSiftRequest(pulses, bobBases).Write(new ProtocolWriter()).ToArray();
             long[] pulsesBefore = [];
             byte[] basesBefore = [];
-            var readBefore = Qkd.Benchmarks.Baselines.PreSiftRequest.Read(request, ref pulsesBefore, ref basesBefore);
+            var readBefore = Qkd.Reference.PreSiftRequest.Read(request, ref pulsesBefore, ref basesBefore);
             var symbols = new byte[n];
-            new Qkd.Benchmarks.Baselines.PreSymbolLookup(seed, Distribution).PackedAt(readBefore.Pulses.Span, symbols);
+            new Qkd.Reference.PreSymbolLookup(seed, Distribution).PackedAt(readBefore.Pulses.Span, symbols);
             byte[] keep = new byte[n], classes = new byte[n];
-            Qkd.Benchmarks.Baselines.PreSiftKernel.Match(symbols, readBefore.Bases.Span, keep, classes);
+            Qkd.Reference.PreSiftKernel.Match(symbols, readBefore.Bases.Span, keep, classes);
             var aliceZBefore = PrefilledBefore(zBefore, 1);
             var aliceXBefore = PrefilledBefore(xBefore, 2);
             var aliceStatsBefore = new SiftingStatistics();
-            Qkd.Benchmarks.Baselines.PreSiftKernel.Sort(symbols, 0, symbols, 1, keep, classes, aliceZBefore, aliceXBefore, aliceStatsBefore);
-            var response = new Qkd.Benchmarks.Baselines.PreSiftResponse(keep, classes).Write(new ProtocolWriter()).ToArray();
+            Qkd.Reference.PreSiftKernel.Sort(symbols, 0, symbols, 1, keep, classes, aliceZBefore, aliceXBefore, aliceStatsBefore);
+            var response = new Qkd.Reference.PreSiftResponse(keep, classes).Write(new ProtocolWriter()).ToArray();
             byte[] bobKeep = new byte[n], bobClasses = new byte[n];
-            Qkd.Benchmarks.Baselines.PreSiftResponse.Read(response, bobKeep, bobClasses);
+            Qkd.Reference.PreSiftResponse.Read(response, bobKeep, bobClasses);
             var bobZBefore = PrefilledBefore(zBefore, 3);
             var bobXBefore = PrefilledBefore(xBefore, 4);
             var bobStatsBefore = new SiftingStatistics();
             var selectedBefore = new ulong[2 * ((n + 63) / 64)];
-            Qkd.Benchmarks.Baselines.PreSiftKernel.Sort(bobBases, 0, bobBits, 0, bobKeep, bobClasses, bobZBefore, bobXBefore, bobStatsBefore, selectedBefore);
+            Qkd.Reference.PreSiftKernel.Sort(bobBases, 0, bobBits, 0, bobKeep, bobClasses, bobZBefore, bobXBefore, bobStatsBefore, selectedBefore);
 
             // Now: the request written the same way, Alice's one pass, Bob's one pass.
             var requestNow = new SiftRequest(pulses, bobBases).Write(new ProtocolWriter()).ToArray();
@@ -312,7 +312,7 @@ public class SiftKernelTests
             message[classesAt + at / 4] |= (byte)(3 << (2 * (at % 4)));
             var e = Assert.Throws<ProtocolException>(() => SiftResponse.ReadPacked(message, n, out _, out _));
             Assert.Equal("Sift response names intensity class 3.", e.Message);
-            Assert.Throws<ProtocolException>(() => Qkd.Benchmarks.Baselines.PreSiftResponse.Read(message, new byte[n], new byte[n]));
+            Assert.Throws<ProtocolException>(() => Qkd.Reference.PreSiftResponse.Read(message, new byte[n], new byte[n]));
             Assert.Equal(-1, SiftKernel.FirstInvalidClass(new SiftResponse(keep, classes).Write(new ProtocolWriter()).Span[classesAt..], n));
         });
     }

@@ -1,4 +1,3 @@
-using System.Net.Security;
 using System.Security.Cryptography.X509Certificates;
 using System.Text.Json;
 using Qkd.Kme.Delivery;
@@ -71,25 +70,7 @@ public sealed class EtsiNetwork : IAsyncDisposable
     {
         var certificate = CertificateIssuer.Issue(_ca, commonName, serverAuth: false, DateTimeOffset.UtcNow.AddHours(-1), DateTimeOffset.UtcNow.AddDays(7));
         _certificates.Add(certificate);
-        var ca = _ca;
-        var handler = new SocketsHttpHandler
-        {
-            SslOptions = new SslClientAuthenticationOptions
-            {
-                LocalCertificateSelectionCallback = (_, _, _, _, _) => certificate,
-                RemoteCertificateValidationCallback = (_, server, _, _) =>
-                {
-                    if (server is null) return false;
-                    using var chain = new X509Chain();
-                    chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-                    chain.ChainPolicy.CustomTrustStore.Add(ca);
-                    chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-                    using var leaf = X509CertificateLoader.LoadCertificate(server.GetRawCertData());
-                    return chain.Build(leaf);
-                },
-            },
-        };
-        return new HttpClient(handler) { BaseAddress = kme, Timeout = TestNetwork.GiveUp };
+        return new HttpClient(EtsiKeyDeliveryClient.CreateHandler(certificate, _ca)) { BaseAddress = kme, Timeout = TestNetwork.GiveUp };
     }
 
     /// <summary>GET or POST, the status code and the parsed JSON body.</summary>

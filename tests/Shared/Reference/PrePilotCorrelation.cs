@@ -3,7 +3,7 @@
 using System.Runtime.CompilerServices;
 using Qkd.Core;
 
-namespace Qkd.Benchmarks.Baselines;
+namespace Qkd.Reference;
 using Qkd.Distillation.FrameSync;
 
 /// <summary>

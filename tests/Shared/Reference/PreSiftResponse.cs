@@ -5,7 +5,7 @@ using Qkd.Core;
 using Qkd.Distillation.Protocol;
 using IntensityClasses = Qkd.Core.Intensities;
 
-namespace Qkd.Benchmarks.Baselines;
+namespace Qkd.Reference;
 using Qkd.Distillation.Messages;
 
 /// <summary>

@@ -5,7 +5,7 @@ using System.Runtime.CompilerServices;
 using Qkd.Core;
 using Qkd.Core.Bits;
 
-namespace Qkd.Benchmarks.Baselines;
+namespace Qkd.Reference;
 using Qkd.Distillation.Sifting;
 
 /// <summary>

@@ -6,7 +6,7 @@ using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using Qkd.Core;
 
-namespace Qkd.Benchmarks.Baselines;
+namespace Qkd.Reference;
 using Qkd.Distillation.Sifting;
 
 /// <summary>

@@ -3,7 +3,7 @@
 using Qkd.Core.Random;
 using Qkd.Core.Symbols;
 
-namespace Qkd.Benchmarks.Baselines;
+namespace Qkd.Reference;
 
 public sealed class PreSymbolLookup(ulong seed, SymbolDistribution distribution)
 {

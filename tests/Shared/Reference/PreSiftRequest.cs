@@ -4,7 +4,7 @@ using System.Runtime.CompilerServices;
 using Qkd.Core;
 using Qkd.Distillation.Protocol;
 
-namespace Qkd.Benchmarks.Baselines;
+namespace Qkd.Reference;
 using Qkd.Distillation;
 using Qkd.Distillation.Messages;
 

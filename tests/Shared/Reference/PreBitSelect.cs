@@ -2,7 +2,7 @@
 // renamed, used only by the benchmarks to time the old code against the new in the same run. Not product code.
 using System.Runtime.Intrinsics.X86;
 
-namespace Qkd.Benchmarks.Baselines;
+namespace Qkd.Reference;
 
 /// <summary>
 /// Gathers the selected bits (or bytes) of a word into its low end, in order: BMI2's parallel bit extract where the CPU
