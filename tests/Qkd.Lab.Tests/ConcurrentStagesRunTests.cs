@@ -32,7 +32,7 @@ public sealed class ConcurrentStagesRunTests : IDisposable
     private static SortedDictionary<string, byte[]> KeyFiles(string directory) =>
         new(Directory.GetFiles(directory).ToDictionary(Path.GetFileName, File.ReadAllBytes)!, StringComparer.Ordinal);
 
-    [Fact]
+    [Fact(Timeout = 600_000)]
     public async Task Seeded_emulated_link_gives_the_same_keys_with_concurrent_stages_as_one_stage_at_a_time()
     {
         var sequential = await RunAsync(concurrent: false);

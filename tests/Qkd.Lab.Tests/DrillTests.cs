@@ -29,7 +29,7 @@ public sealed class DrillTests
         Attacks = attacks,
     };
 
-    [Fact]
+    [Fact(Timeout = 600_000)]
     public async Task Every_attack_that_threatens_secrecy_is_caught_with_no_key_from_attacked_blocks()
     {
         // Detector blinding runs through the tagger driver like the others: its run ends (it used not to, issue 15).
@@ -58,7 +58,7 @@ public sealed class DrillTests
         LabTestFiles.AssertConforms(report.ToJson(), "drill");
     }
 
-    [Fact]
+    [Fact(Timeout = 600_000)]
     public async Task Blocked_light_is_noticed_by_the_key_flow_and_the_link_monitor_catches_a_tap_and_a_time_shift_the_distiller_cannot_see()
     {
         var drill = new DrillRunner(Short(DrillCatalogue.DenialOfService, DrillCatalogue.FibreTap, DrillCatalogue.TimeShift));
@@ -98,7 +98,7 @@ public sealed class DrillTests
         LabTestFiles.AssertConforms(json, "drill");
     }
 
-    [Fact]
+    [Fact(Timeout = 600_000)]
     public async Task Without_the_link_monitor_a_tap_and_a_time_shift_are_reported_as_unseen_by_the_distiller()
     {
         var drill = new DrillRunner(Short(DrillCatalogue.FibreTap, DrillCatalogue.TimeShift) with { LinkMonitor = false });

@@ -28,7 +28,7 @@ public sealed class EmulatedLinkTests : IDisposable
         KeysDirectory = _keys,
     };
 
-    [Fact]
+    [Fact(Timeout = 600_000)]
     public async Task Link_at_25_km_yields_identical_keys_at_both_ends()
     {
         var report = await new EmulatedLinkRunner(Options(LinkProfile.Default.WithDistance(25), 0.25)).RunAsync(cancellationToken: TestContext.Current.CancellationToken);
@@ -46,7 +46,7 @@ public sealed class EmulatedLinkTests : IDisposable
         Assert.True(report.SecretKeyRateBitsPerSecond > 0);
     }
 
-    [Fact]
+    [Fact(Timeout = 600_000)]
     public async Task Over_a_2_ms_round_trip_auto_reconciliation_corrects_with_ldpc_and_the_report_shows_rounds_and_waiting()
     {
         // A metro network between the ends: Cascade's ~2,000 rounds would take 4 s per block, far longer than the
@@ -77,7 +77,7 @@ public sealed class EmulatedLinkTests : IDisposable
         Assert.Contains("\"waitSeconds\":", json);
     }
 
-    [Fact]
+    [Fact(Timeout = 600_000)]
     public async Task Intercept_resend_on_every_pulse_aborts_without_key()
     {
         var profile = LinkProfile.Default.WithDistance(25) with { Eavesdropper = EavesdropperSpec.Parse("intercept-resend:1") };
@@ -92,7 +92,7 @@ public sealed class EmulatedLinkTests : IDisposable
         Assert.InRange(signal.ErrorRateX!.Value, 0.25 + Math.Exp(-signal.MeanPhotonNumber) / 4 - 0.02, 0.25 + Math.Exp(-signal.MeanPhotonNumber) / 4 + 0.02);
     }
 
-    [Fact]
+    [Fact(Timeout = 600_000)]
     public async Task Link_too_long_for_key_ends_with_a_clear_reason_not_an_exception()
     {
         var report = await new EmulatedLinkRunner(Options(LinkProfile.Default.WithDistance(300), 0.2, block: 1L << 16)).RunAsync(cancellationToken: TestContext.Current.CancellationToken);
@@ -102,7 +102,7 @@ public sealed class EmulatedLinkTests : IDisposable
         Assert.Equal(0, report.KeyFiles.BlocksStored);
     }
 
-    [Fact]
+    [Fact(Timeout = 600_000)]
     public async Task Same_seed_gives_the_same_run()
     {
         // A run that produces key: an aborted run stops reading wherever the abort finds it.
@@ -120,7 +120,7 @@ public sealed class EmulatedLinkTests : IDisposable
         Assert.NotEqual(a.Detections, c.Detections);
     }
 
-    [Fact]
+    [Fact(Timeout = 600_000)]
     public async Task Report_json_carries_every_figure_the_operator_needs()
     {
         var report = await new EmulatedLinkRunner(Options(LinkProfile.Default.WithDistance(25), 0.1, block: 1L << 20)).RunAsync(cancellationToken: TestContext.Current.CancellationToken);

@@ -19,7 +19,7 @@ public sealed class RecordingTests : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
-    [Fact]
+    [Fact(Timeout = 600_000)]
     public async Task Replaying_a_recording_gives_the_live_run_key()
     {
         var live = new EmulatedRunOptions

@@ -62,19 +62,19 @@ internal sealed class MessageLanes
     {
         while (true)
         {
-            Task changed;
+            Task? changed = null;
             lock (_gate)
             {
                 if (_queued[lane].TryDequeue(out var queued)) return queued;
                 if (!_reading)
-                {
                     _reading = true;
-                    changed = Task.CompletedTask;
-                }
                 else
                     changed = _changed.Task;
             }
-            if (!changed.IsCompleted)
+            // Whether this lane reads is decided under the gate, never by looking at the signal afterwards: the reader
+            // can complete it in between, and a lane that then read without owning the channel would be a second
+            // reader (a single-reader channel cancels the first one's read, which ended a session; issue 14).
+            if (changed is not null)
             {
                 // The other lane is reading: it queues this lane's messages, and hands over when it stops reading.
                 await changed.WaitAsync(cancellationToken).ConfigureAwait(false);

@@ -94,6 +94,10 @@ public sealed class EmulatedLinkRunner(EmulatedRunOptions options, ILogger? logg
 
         using var aliceCancel = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         Task<string> aliceTask = Task.Run(() => alice.RunAsync(aliceCancel.Token), aliceCancel.Token);
+        // Alice's side of the channel closes when her end stops, as a node's connection closes with its process: should
+        // she fail mid-session, Bob's wait for her next reply ends with the closed channel instead of lasting forever.
+        _ = aliceTask.ContinueWith(_ => aliceChannel.Complete(), CancellationToken.None,
+            TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
 
         var detections = new Detection[ClickBatch];
         long detectionCount = 0;
@@ -187,12 +191,17 @@ public sealed class EmulatedLinkRunner(EmulatedRunOptions options, ILogger? logg
                 _logger.LogError("{Failure}", failure);
             finished = bob.AbortReason is null;
         }
-        catch
+        catch (Exception failure)
         {
             aliceCancel.Cancel();
             aliceChannel.Complete();
             bobChannel.Complete();
-            try { await aliceTask.ConfigureAwait(false); } catch (Exception) { /* the original failure is the one to report */ }
+            try { await aliceTask.ConfigureAwait(false); } catch (Exception) { /* reported below when it is the cause */ }
+            // Bob found the channel closed because Alice's end had stopped: her failure is the cause to report.
+            if (failure is ClassicalChannelClosedException && aliceTask.Exception?.InnerException is { } aliceFailure)
+                throw new InvalidOperationException($"Alice's end of the link failed: {aliceFailure.Message}", aliceFailure);
+            if (failure is ClassicalChannelClosedException && aliceTask.IsCanceled && !cancellationToken.IsCancellationRequested)
+                throw new InvalidOperationException("Alice's end of the link stopped (cancelled) while Bob was still distilling.", failure);
             throw;
         }
         finally

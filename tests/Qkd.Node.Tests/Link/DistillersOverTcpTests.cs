@@ -66,7 +66,7 @@ public sealed class DistillersOverTcpTests : IDisposable
             wall.Elapsed.TotalSeconds, [.. bobStore.BlockIds], digest);
     }
 
-    [Theory]
+    [Theory(Timeout = 600_000)]
     [InlineData(1L << 20, 1 << 20, 0.4)] // one frame per block
     [InlineData(1L << 22, 1 << 20, 1.0)] // four frames per block, corrected together
     public async Task The_distillers_over_tcp_make_identical_keys_equal_to_the_in_memory_run(long blockBits, int frameBits, double linkSeconds)
