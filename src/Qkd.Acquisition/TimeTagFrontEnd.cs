@@ -26,11 +26,14 @@ public sealed class TimeTagFrontEnd : IDisposable
     private DetectorClick[] _clicks = [];
     private bool _flushed;
 
-    /// <param name="ringCapacity">Capacity of the ring made for a source that is only read; a buffered source's ring is its own.</param>
+    /// <param name="ringCapacity">Capacity of the ring made for a source that is only read; a buffered source's ring is its own.
+    /// Such a source (a recording, the emulator's tagger) waits under back-pressure and loses nothing, so the ring need
+    /// not absorb stalls: 2^17 tags (2 MiB) keeps the tags between the reader and clock recovery in the cache, where a
+    /// ring of 16 MiB that the reader keeps full has clock recovery read, and the reader write, memory long evicted.</param>
     /// <param name="bases">An active receiver's basis choices (what its modulator was fed); required for one, and the
     /// clock options must then name the basis-marker input.</param>
     public TimeTagFrontEnd(ITimeTagSource source, ClockRecoveryOptions clock, ReceiverLayout layout, IRandomSource squashing,
-        int ringCapacity = 1 << 20, AcquisitionLoopOptions? loopOptions = null, IBasisChoices? bases = null)
+        int ringCapacity = 1 << 17, AcquisitionLoopOptions? loopOptions = null, IBasisChoices? bases = null)
     {
         ArgumentNullException.ThrowIfNull(clock);
         if (layout == ReceiverLayout.ActiveTwoDetector && (bases is null || clock.BasisMarkerChannel is null))
@@ -81,27 +84,40 @@ public sealed class TimeTagFrontEnd : IDisposable
         int tagRoom = destination.Length - Clock.MaxHeldClicks;
         if (tagRoom < 1)
             throw new ArgumentException($"The destination must hold more than {Clock.MaxHeldClicks} detections (clock recovery may release that many held clicks).", nameof(destination));
-        if (_tags.Length < tagRoom)
+        if (_clicks.Length < tagRoom + Clock.MaxHeldClicks)
         {
-            _tags = new TimeTag[tagRoom];
+            if (!Loop.HasOwnThread) _tags = new TimeTag[tagRoom];
             _clicks = new DetectorClick[tagRoom + Clock.MaxHeldClicks];
         }
         while (true)
         {
             int clicks;
-            int n = Loop.Read(_tags.AsSpan(0, tagRoom), cancellationToken);
-            long start = Stopwatch.GetTimestamp();
-            if (n > 0)
-                clicks = Clock.Process(_tags.AsSpan(0, n), _clicks);
-            else if (!_flushed)
+            int n;
+            long start;
+            if (Loop.HasOwnThread)
             {
-                _flushed = true;
-                clicks = Clock.Flush(_clicks);
+                // The loop's own ring: recover the clock on the tags where they lie, then hand the slots back.
+                ReadOnlySpan<TimeTag> tags = Loop.PeekBatch(tagRoom, cancellationToken);
+                n = tags.Length;
+                start = Stopwatch.GetTimestamp();
+                clicks = n > 0 ? Clock.Process(tags, _clicks) : 0;
+                Loop.ReleaseBatch(n);
             }
             else
             {
-                if (Loop.Completion.IsFaulted) Loop.Completion.GetAwaiter().GetResult();
-                return 0;
+                n = Loop.Read(_tags.AsSpan(0, tagRoom), cancellationToken);
+                start = Stopwatch.GetTimestamp();
+                clicks = n > 0 ? Clock.Process(_tags.AsSpan(0, n), _clicks) : 0;
+            }
+            if (n == 0)
+            {
+                if (_flushed)
+                {
+                    if (Loop.Completion.IsFaulted) Loop.Completion.GetAwaiter().GetResult();
+                    return 0;
+                }
+                _flushed = true;
+                clicks = Clock.Flush(_clicks);
             }
             Decoder.BasisMarkerPulse = Clock.BasisMarkerPulse;
             int detections = Decoder.Decode(_clicks.AsSpan(0, clicks), destination);

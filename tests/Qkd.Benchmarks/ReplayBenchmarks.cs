@@ -3,6 +3,7 @@ using System.Text;
 using BenchmarkDotNet.Attributes;
 using Qkd.Acquisition.Replay;
 using Qkd.Core.TimeTags;
+using Qkd.Reference;
 
 namespace Qkd.Benchmarks;
 
@@ -42,6 +43,17 @@ public class ReplayBenchmarks
         _output.SetLength(0);
         using (var writer = new TimeTagFileWriter(_output, Header(), leaveOpen: true)) writer.Write(_tags);
         return _output.Length;
+    }
+
+    /// <summary>The reader as it was before issue 14 (<see cref="ReferenceTimeTagFileReader"/>): the baseline of <see cref="Read"/>.</summary>
+    [Benchmark(Baseline = true, OperationsPerInvoke = Tags, Description = "time-tag file read (before issue 14)")]
+    public long ReadBaseline()
+    {
+        using var reader = new ReferenceTimeTagFileReader(new MemoryStream(_file, writable: false), "bench.qtt");
+        long sum = 0;
+        int n;
+        while ((n = reader.Read(_batch)) > 0) sum += _batch[n - 1].TimePs;
+        return sum;
     }
 
     [Benchmark(OperationsPerInvoke = Tags, Description = "time-tag file read")]

@@ -173,6 +173,28 @@ public sealed class AcquisitionLoop : IDisposable
     }
 
     /// <summary>
+    /// The consumer's side without a copy, for a loop with its own thread (<see cref="HasOwnThread"/>): waits for tags
+    /// and returns up to <paramref name="maxCount"/> of them in place in the ring (one contiguous stretch); empty once the
+    /// stream has ended. The tags stay the consumer's until <see cref="ReleaseBatch"/>, which must come before the next
+    /// call. Throws <see cref="OperationCanceledException"/> on cancellation; nothing is lost then.
+    /// </summary>
+    internal ReadOnlySpan<TimeTag> PeekBatch(int maxCount, CancellationToken cancellationToken = default)
+    {
+        var ring = _ring ?? throw new InvalidOperationException($"{_source.Name} drains itself into its own ring: read it with Read.");
+        while (true)
+        {
+            bool completed = ring.IsCompleted; // before the cursor: a completed producer has published its last tag
+            var batch = ring.Peek(maxCount);
+            if (!batch.IsEmpty) return batch.First;
+            if (completed) return [];
+            ring.WaitToRead(cancellationToken);
+        }
+    }
+
+    /// <summary>Hands the first <paramref name="count"/> tags of the last <see cref="PeekBatch"/> back to the acquisition thread.</summary>
+    internal void ReleaseBatch(int count) => _ring!.Release(count);
+
+    /// <summary>
     /// Stops reading after the batch in hand (which is still delivered) and parks. The returned task completes once the
     /// loop is parked (for a buffered source: once no read of it is in progress; reads then wait for
     /// <see cref="Resume"/>). Tags arriving meanwhile wait in the source.
@@ -299,11 +321,24 @@ public sealed class AcquisitionLoop : IDisposable
     {
         if (_options.PinToCpu is int cpu) PinningProblem = ThreadAffinity.PinCurrentThread(cpu);
         var ring = _ring!;
-        var buffer = new TimeTag[_options.BatchSize];
+        // Under back-pressure the source reads straight into free slots of the ring (claimed, then published): a tag is
+        // written once, by the source. Drop-newest needs the batch in hand to count what does not fit, so it copies.
+        bool inPlace = ring.OverflowPolicy == OverflowPolicy.BackPressure;
+        var buffer = inPlace ? [] : new TimeTag[_options.BatchSize];
         try
         {
             while (true)
             {
+                if (inPlace)
+                {
+                    if (!ring.WaitToWrite(_abort.Token)) break;
+                    var slots = ring.Claim(_options.BatchSize).First;
+                    int read = NextBatch(slots, _stopReading.Token, CancellationToken.None);
+                    if (read == 0) break;
+                    ring.Publish(read);
+                    NoteRingFill(ring.Fill);
+                    continue;
+                }
                 int n = NextBatch(buffer, _stopReading.Token, CancellationToken.None);
                 if (n == 0) break;
                 var batch = buffer.AsSpan(0, n);

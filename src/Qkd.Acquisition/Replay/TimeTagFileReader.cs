@@ -9,12 +9,16 @@ namespace Qkd.Acquisition.Replay;
 /// <see cref="CorruptChunks"/> and the reader resynchronises on the next intact chunk header. Every damaged stretch
 /// (corrupt chunks, chunks missing, a missing trailer) is recorded with its place, its tags and its time in
 /// <see cref="Integrity"/>, so a replay can say what it lost instead of passing a cut file off as whole. Reads the
-/// stream sequentially through one reused buffer and decodes each chunk into one reused tag array, so nothing is
-/// allocated per tag. Not thread-safe: one consumer (the acquisition thread) reads it.
+/// stream sequentially through one reused buffer and decodes each chunk straight into the caller's destination when it
+/// has room for the whole chunk (else into one reused tag array, handed out from there), so nothing is allocated per
+/// tag and a tag is written once. Not thread-safe: one consumer (the acquisition thread) reads it.
 /// </summary>
 public sealed class TimeTagFileReader : ITimeTagSource, IDisposable
 {
-    private const int InitialBufferBytes = 1 << 16;
+    /// <summary>Large enough that each refill asks the stream for far more than a FileStream's own buffer (64 KiB), so
+    /// the bytes are read straight into this buffer instead of being copied through that one, and the few bytes moved to
+    /// the front at each refill (the start of a chunk) are little beside it.</summary>
+    private const int InitialBufferBytes = 1 << 20;
     private const int MaxPayloadBytes = TimeTagFileLayout.MaxRecordsPerChunk * TimeTagFileLayout.MaxRecordBytes;
 
     /// <summary>
@@ -150,7 +154,7 @@ public sealed class TimeTagFileReader : ITimeTagSource, IDisposable
         {
             cancellationToken.ThrowIfCancellationRequested();
             reader._chunkNext = reader._chunkCount;
-            if (!reader.LoadNextChunk()) break;
+            if (!reader.LoadNextChunk([], out _)) break;
         }
         return reader.Integrity;
     }
@@ -163,7 +167,9 @@ public sealed class TimeTagFileReader : ITimeTagSource, IDisposable
             if (_chunkNext == _chunkCount)
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                if (_finished || !LoadNextChunk()) break;
+                if (_finished || !LoadNextChunk(destination[written..], out int direct)) break;
+                written += direct;
+                if (direct > 0) continue;
             }
             int take = Math.Min(destination.Length - written, _chunkCount - _chunkNext);
             _chunkTags.AsSpan(_chunkNext, take).CopyTo(destination[written..]);
@@ -180,12 +186,14 @@ public sealed class TimeTagFileReader : ITimeTagSource, IDisposable
     }
 
     /// <summary>
-    /// Finds, verifies and decodes the next chunk into <see cref="_chunkTags"/>; false at the trailer or the end of
-    /// the stream. Every failed check counts one corrupt chunk unless we are already scanning through a damaged
+    /// Finds, verifies and decodes the next chunk: into <paramref name="target"/> when the whole chunk fits there
+    /// (<paramref name="direct"/> is then its tag count), else into <see cref="_chunkTags"/> (<paramref name="direct"/>
+    /// 0); false at the trailer or the end of the stream. Every failed check counts one corrupt chunk unless we are already scanning through a damaged
     /// region (then only a candidate whose header CRC is intact, i.e. a real chunk with a damaged payload, counts).
     /// </summary>
-    private bool LoadNextChunk()
+    private bool LoadNextChunk(Span<TimeTag> target, out int direct)
     {
+        direct = 0;
         bool resynchronising = false;
         while (true)
         {
@@ -234,16 +242,26 @@ public sealed class TimeTagFileReader : ITimeTagSource, IDisposable
                     Reject(ref resynchronising, genuineChunk: true, 1, "payload CRC mismatch", count);
                     continue;
                 }
-                if (_chunkTags.Length < count) _chunkTags = new TimeTag[Math.Max((int)count, _chunkTags.Length * 2)];
-                if (!TimeTagRecordCodec.DecodeChunk(payload, baseTicks, Header.ResolutionPs, _chunkTags.AsSpan(0, (int)count)))
+                bool fits = target.Length >= count;
+                if (!fits && _chunkTags.Length < count) _chunkTags = new TimeTag[Math.Max((int)count, _chunkTags.Length * 2)];
+                Span<TimeTag> tags = fits ? target[..(int)count] : _chunkTags.AsSpan(0, (int)count);
+                if (!TimeTagRecordCodec.DecodeChunk(payload, baseTicks, Header.ResolutionPs, tags, out ChunkSummary summary))
                 {
                     Reject(ref resynchronising, genuineChunk: true, 1, "records that do not decode", count);
                     continue;
                 }
-                Accept(_chunkTags.AsSpan(0, (int)count));
+                Accept(tags, summary);
                 _position += total;
-                _chunkCount = (int)count;
-                _chunkNext = 0;
+                if (fits)
+                {
+                    direct = (int)count;
+                    _chunkCount = _chunkNext = 0;
+                }
+                else
+                {
+                    _chunkCount = (int)count;
+                    _chunkNext = 0;
+                }
                 ChunksRead++;
                 return true;
             }
@@ -269,9 +287,10 @@ public sealed class TimeTagFileReader : ITimeTagSource, IDisposable
     /// Checks an intact chunk's place in time before its tags are handed out: it closes a corrupt stretch (whose end
     /// is this chunk's first tag), or, right after another intact chunk, a jump of more than <see cref="GapFactor"/>
     /// mean tag intervals is a chunk missing from the file. A gap the tagger itself announced (after an overflow-begin
-    /// tag) is the tagger's, counted by it, not the file's. Then extends the intact tags' time span.
+    /// tag) is the tagger's, counted by it, not the file's. Then extends the intact tags' time span (from the
+    /// decoder's <paramref name="summary"/>: the tags are passed over again only when overflow tags are among them).
     /// </summary>
-    private void Accept(ReadOnlySpan<TimeTag> tags)
+    private void Accept(ReadOnlySpan<TimeTag> tags, ChunkSummary summary)
     {
         long first = tags[0].TimePs;
         if (_open is { } open)
@@ -289,14 +308,14 @@ public sealed class TimeTagFileReader : ITimeTagSource, IDisposable
                         $"a jump of {gap / Math.Max(1.0, meanInterval):F0} mean tag intervals between two intact chunks: about that many tags are missing")));
         }
         if (_tagsDecoded == 0) _firstPs = _lastPs = first;
-        foreach (ref readonly TimeTag tag in tags)
-        {
-            long t = tag.TimePs;
-            if (t > _lastPs) _lastPs = t;
-            else if (t < _firstPs) _firstPs = t;
-            if (tag.Kind == TimeTagKind.OverflowBegin) _inOverflow = true;
-            else if (tag.Kind == TimeTagKind.OverflowEnd) _inOverflow = false;
-        }
+        _lastPs = Math.Max(_lastPs, summary.MaxPs);
+        _firstPs = Math.Min(_firstPs, summary.MinPs);
+        if (summary.HasOverflowTags)
+            foreach (ref readonly TimeTag tag in tags)
+            {
+                if (tag.Kind == TimeTagKind.OverflowBegin) _inOverflow = true;
+                else if (tag.Kind == TimeTagKind.OverflowEnd) _inOverflow = false;
+            }
         _tagsDecoded += tags.Length;
     }
 

@@ -169,6 +169,16 @@ public sealed class SpscRing<T> where T : unmanaged
     }
 
     /// <summary>
+    /// Waits through the wait strategy until at least one slot is free (true), for a producer that fills slots in place
+    /// (<see cref="Claim"/>); false when <paramref name="cancellationToken"/> is cancelled first.
+    /// </summary>
+    public bool WaitToWrite(CancellationToken cancellationToken = default)
+    {
+        ThrowIfCompleted();
+        return HasSpace() || _waitStrategy.WaitUntil(_canWrite, Timeout.InfiniteTimeSpan, cancellationToken);
+    }
+
+    /// <summary>
     /// Ends the stream: no more writes. The consumer reads what is left and then sees end of stream. Idempotent.
     /// </summary>
     public void Complete()

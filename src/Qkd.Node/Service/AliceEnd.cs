@@ -31,7 +31,8 @@ public sealed class AliceEnd(NodeConfig config, ILaserModulator modulator, IKeyS
         if (modulator.State != Hardware.Devices.ConnectionState.Connected) modulator.Connect();
         settings.ConfigureModulator(modulator);
         var sink = new SessionKeySink(pool, session);
-        var alice = new AliceDistiller(channel, symbols, settings.Distillation(), sink, choices.Distiller, choices.ToeplitzSeeds);
+        // Concurrent stages, as Bob's end: sift requests are answered while a block is being distilled.
+        var alice = new AliceDistiller(channel, symbols, settings.Distillation() with { ConcurrentStages = true }, sink, choices.Distiller, choices.ToeplitzSeeds);
         // Bob learns the emission's length here, and answers once his tagger streams: no sync pulse goes out before.
         try
         {
