@@ -133,6 +133,7 @@ public static class RecordCommand
                 Detector = bob.Detector,
                 Tagger = bob.Tagger,
                 ReplyTimeoutMs = Math.Max(alice.ReplyTimeoutMs ?? 0, bob.ReplyTimeoutMs ?? 0) is int ms and > 0 ? ms : null,
+                WriteTimeoutMs = Math.Max(alice.WriteTimeoutMs ?? 0, bob.WriteTimeoutMs ?? 0) is int write and > 0 ? write : null,
             };
             settings = linkSettings with { BlockSizeBits = settings.BlockSizeBits };
             receiver = bobReceiver;

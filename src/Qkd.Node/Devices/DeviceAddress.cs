@@ -29,11 +29,19 @@ public sealed record DeviceAddress
         return null;
     }
 
-    /// <summary>A connector for this address (nothing is opened until the driver connects).</summary>
-    public IDeviceConnector Connector(DeviceClass deviceClass) =>
-        SerialPort is { } port
-            ? new SerialDeviceConnector(BaudRate is int baud ? new SerialPortOptions(port) { BaudRate = baud } : new SerialPortOptions(port))
-            : new UsbDeviceConnector(deviceClass, UsbSerialNumber ?? throw new InvalidOperationException(Problem(deviceClass.Describe())));
+    /// <summary>
+    /// A connector for this address (nothing is opened until the driver connects); <paramref name="serialWriteTimeout"/>
+    /// bounds a serial write (null: <see cref="SerialPortOptions.WriteTimeout"/>'s default).
+    /// </summary>
+    public IDeviceConnector Connector(DeviceClass deviceClass, TimeSpan? serialWriteTimeout = null)
+    {
+        if (SerialPort is not { } port)
+            return new UsbDeviceConnector(deviceClass, UsbSerialNumber ?? throw new InvalidOperationException(Problem(deviceClass.Describe())));
+        var options = new SerialPortOptions(port);
+        if (BaudRate is int baud) options = options with { BaudRate = baud };
+        if (serialWriteTimeout is TimeSpan write) options = options with { WriteTimeout = write };
+        return new SerialDeviceConnector(options);
+    }
 
     public override string ToString() => SerialPort is { } port ? $"serial {port}" : $"USB serial number {UsbSerialNumber}";
 }

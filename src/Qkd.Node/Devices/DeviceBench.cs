@@ -43,6 +43,17 @@ public sealed record DeviceBench
     /// </summary>
     public int? ReplyTimeoutMs { get; init; }
 
+    /// <summary>
+    /// How long a write to a serial device may wait for the device to take the bytes, milliseconds (50..120,000); null:
+    /// 2,000 ms. A modulator's stream frame is hundreds of kB, taken as fast as the device reads: emulated firmware that
+    /// shares a loaded machine can fall seconds behind, and a write cut off by the timeout leaves a half frame on the line.
+    /// </summary>
+    public int? WriteTimeoutMs { get; init; }
+
+    /// <summary>The serial write timeout the bench asks for (null: the default).</summary>
+    [JsonIgnore]
+    public TimeSpan? SerialWriteTimeout => WriteTimeoutMs is int ms ? TimeSpan.FromMilliseconds(ms) : null;
+
     /// <summary>Optional GPIO lines (interlock input, gate-enable output); opened by <see cref="NodePeripherals"/>.</summary>
     public GpioLinesConfig? Gpio { get; init; }
 
@@ -117,6 +128,8 @@ public sealed record DeviceBench
         if (RandomNumberGenerator?.Problem("random number generator") is { } rng) yield return rng;
         if (ReplyTimeoutMs is int ms && ms is < 50 or > 60_000)
             yield return $"replyTimeoutMs {ms} is outside 50..60000";
+        if (WriteTimeoutMs is int write && write is < 50 or > 120_000)
+            yield return $"writeTimeoutMs {write} is outside 50..120000";
         if (Gpio?.Problem("gpio") is { } gpio) yield return gpio;
         if (Peripherals?.Problem("peripherals") is { } peripherals) yield return peripherals;
     }
@@ -140,8 +153,8 @@ public sealed record DeviceBench
     public LinkRig CreateRig(DeviceConnectionOptions? connectionOptions = null, string? source = null)
     {
         Validate(BenchUse.Link);
-        return LinkRig.CreateHardware(Modulator!.Connector(DeviceClass.LaserModulator), Detector!.Connector(DeviceClass.SinglePhotonDetector),
-            Tagger!.Connector(DeviceClass.TimeTagger),
+        return LinkRig.CreateHardware(Modulator!.Connector(DeviceClass.LaserModulator, SerialWriteTimeout),
+            Detector!.Connector(DeviceClass.SinglePhotonDetector, SerialWriteTimeout), Tagger!.Connector(DeviceClass.TimeTagger, SerialWriteTimeout),
             $"{Description ?? "device bench"}{(source is null ? "" : $" ({source})")}: modulator {Modulator}, detector {Detector}, tagger {Tagger}",
             connectionOptions ?? ConnectionOptions);
     }

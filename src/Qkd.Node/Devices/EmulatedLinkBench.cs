@@ -85,6 +85,7 @@ public sealed class EmulatedLinkBench : IDisposable
             Description = $"Alice's devices of an emulated link bench (seed {seed})",
             Modulator = all.Modulator,
             ReplyTimeoutMs = all.ReplyTimeoutMs,
+            WriteTimeoutMs = all.WriteTimeoutMs,
         };
         BobBench = new DeviceBench
         {
@@ -92,6 +93,7 @@ public sealed class EmulatedLinkBench : IDisposable
             Detector = all.Detector,
             Tagger = all.Tagger,
             ReplyTimeoutMs = all.ReplyTimeoutMs,
+            WriteTimeoutMs = all.WriteTimeoutMs,
         };
     }
 

@@ -53,6 +53,9 @@ public sealed class EmulatedSerialBench : IDisposable
             // The firmware shares the host's machine (and, in tests, its process): give replies the time the emulated
             // pseudo-terminal transport gives them (LinkRig.CreateEmulated), not a real device's 500 ms.
             ReplyTimeoutMs = 5_000,
+            // Likewise for writes: under CI load the modulator firmware's thread was seen not to read a 229 kB stream
+            // frame within the default 2 s; the cut frame then stalled the emission and the session with it.
+            WriteTimeoutMs = 30_000,
         };
     }
 

@@ -47,9 +47,9 @@ public sealed class NodeDevices : IDisposable
         bench.Validate(alice ? BenchUse.Alice : BenchUse.Bob);
         var options = bench.ConnectionOptions;
         return alice
-            ? new NodeDevices(source, calibration, new ProtocolLaserModulator(bench.Modulator!.Connector(DeviceClass.LaserModulator), options), null, null)
-            : new NodeDevices(source, calibration, null, new ProtocolSinglePhotonDetector(bench.Detector!.Connector(DeviceClass.SinglePhotonDetector), options),
-                new ProtocolTimeTagger(bench.Tagger!.Connector(DeviceClass.TimeTagger), options));
+            ? new NodeDevices(source, calibration, new ProtocolLaserModulator(bench.Modulator!.Connector(DeviceClass.LaserModulator, bench.SerialWriteTimeout), options), null, null)
+            : new NodeDevices(source, calibration, null, new ProtocolSinglePhotonDetector(bench.Detector!.Connector(DeviceClass.SinglePhotonDetector, bench.SerialWriteTimeout), options),
+                new ProtocolTimeTagger(bench.Tagger!.Connector(DeviceClass.TimeTagger, bench.SerialWriteTimeout), options));
     }
 
     /// <summary>
