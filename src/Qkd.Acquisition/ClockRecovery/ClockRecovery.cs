@@ -39,6 +39,12 @@ public sealed class ClockRecovery
     private const byte MarkerSlot = ClockRecoveryOptions.MaxDetectors + 2;
     private const int AnomaliesBeforeRelock = 16;
 
+    /// <summary>Placed detector tags between two checkpoints of <see cref="GateHistory"/>.</summary>
+    public const int CheckpointTags = 8192;
+
+    /// <summary>Checkpoints <see cref="GateHistory"/> holds: 2^26 placed tags, a few blocks of the largest size (2^23 bits) behind clock recovery.</summary>
+    public const int CheckpointCapacity = 8192;
+
     private readonly byte[] _slotOfChannel;
     private readonly long[] _delays;
     private readonly long[] _anchors;
@@ -86,6 +92,8 @@ public sealed class ClockRecovery
 
     private DetectorClick[] _held;
     private int _heldCount;
+    private readonly GateCountHistory _history;
+    private int _untilCheckpoint = CheckpointTags;
     private long _finalPulse = long.MinValue;
     private long _lastTime = long.MinValue;
     private ClockRecoveryCounters _counters;
@@ -145,6 +153,7 @@ public sealed class ClockRecovery
         long spread = _maxDelay - _delays.Min();
         MaxHeldClicks = (int)Math.Min(1 << 20, Math.Ceiling(spread / _nominalPeriod * 1.01) + 8);
         _held = new DetectorClick[MaxHeldClicks];
+        _history = new GateCountHistory(_detectors, CheckpointCapacity, _nominalPeriod);
     }
 
     public ClockRecoveryOptions Options { get; }
@@ -186,6 +195,12 @@ public sealed class ClockRecovery
     /// </summary>
     public double ArrivalPhasePs => _searching ? double.NaN : _arrivalPhasePulses * _nominalPeriod;
 
+    /// <summary>
+    /// The per-detector gate counts at points of the pulse stream, for a reader on another thread that wants them up to
+    /// a given pulse (a finished block's last) rather than up to wherever clock recovery is now.
+    /// </summary>
+    public GateCountHistory GateHistory => _history;
+
     /// <summary>A snapshot of the counters.</summary>
     public ClockRecoveryCounters Counters => _counters;
 
@@ -226,6 +241,7 @@ public sealed class ClockRecovery
         bool searching = _searching;
         long basePulse = _basePulse;
         long lastTime = _lastTime;
+        int untilCheckpoint = _untilCheckpoint;
         long assigned = 0, merged = 0, beforeLock = 0, outOfGate = 0, outOfOrder = 0;
 
         for (int i = 0; i < tags.Length; i++)
@@ -269,13 +285,19 @@ public sealed class ClockRecovery
                 continue;
             }
             double nearest = Math.Floor(x + 0.5);
+            long pulse = basePulse + (long)nearest;
+            if (--untilCheckpoint == 0)
+            {
+                // Every CheckpointTags placed tags, the counts before this one, at its pulse (see GateCountHistory).
+                _history.Record(pulse, _inGate, _outOfGate, _offsetSum, _offsetSquares);
+                untilCheckpoint = CheckpointTags;
+            }
             if (Math.Abs(x - nearest) > halfGate)
             {
                 _outOfGate[slot]++;
                 outOfGate++;
                 continue;
             }
-            long pulse = basePulse + (long)nearest;
             if (pulse < 0)
             {
                 beforeLock++;
@@ -305,6 +327,7 @@ public sealed class ClockRecovery
         }
 
         _lastTime = lastTime;
+        _untilCheckpoint = untilCheckpoint;
         _counters.Tags += tags.Length;
         _counters.AssignedTags += assigned;
         _counters.MergedTags += merged;
