@@ -562,8 +562,7 @@ public sealed class BobDistiller
             BlockResult result;
             try
             {
-                result = await DistillAsync(cut.BlockId, key, cut.ZIntensities, cut.XBits, cut.XIntensities, cut.LightSeconds, ct).ConfigureAwait(false);
-                result = result with { FirstPulse = cut.FirstPulse, LastPulse = cut.EndPulse };
+                result = await DistillAsync(cut, ct).ConfigureAwait(false);
             }
             finally
             {
@@ -580,9 +579,9 @@ public sealed class BobDistiller
         }
     }
 
-    private async ValueTask<BlockResult> DistillAsync(long blockId, PackedBits key, byte[] zIntensities, PackedBits xBits, byte[] xIntensities,
-        double lightSeconds, CancellationToken ct)
+    private async ValueTask<BlockResult> DistillAsync(BlockCut cut, CancellationToken ct)
     {
+        var (blockId, key, zIntensities, xBits, xIntensities, lightSeconds) = (cut.BlockId, cut.Key, cut.ZIntensities, cut.XBits, cut.XIntensities, cut.LightSeconds);
         // 1. Parameter estimation: Bob discloses his X bits (test bits, never key); Alice counts errors per intensity.
         _meter?.Switch(PipelineStage.Estimation);
         await _channel.SendAsync(new BlockStart(blockId, key.Length, xBits).Write(_writer), ct).ConfigureAwait(false);
@@ -612,6 +611,9 @@ public sealed class BobDistiller
             ErrorsXPerIntensity = errorsX,
             Bounds = bounds,
             LightSeconds = lightSeconds, // known now: a block that ends here still tells the link monitor its gains
+            // Known now too: the key hold's link monitor takes the receiver's counts over exactly these pulses.
+            FirstPulse = cut.FirstPulse,
+            LastPulse = cut.EndPulse,
         };
         if (verdict is { } v)
             return result with { Outcome = v.Outcome, Reason = v.Reason };

@@ -40,7 +40,16 @@ public sealed class ClockRecovery
     private const byte MarkerSlot = ClockRecoveryOptions.MaxDetectors + 2;
     private const int AnomaliesBeforeRelock = 16;
 
+<<<<<<< HEAD
     /// <summary>The slot of every possible channel (65536 entries), so the per-tag look-up needs no range test.</summary>
+=======
+    /// <summary>Placed detector tags between two checkpoints of <see cref="GateHistory"/>.</summary>
+    public const int CheckpointTags = 8192;
+
+    /// <summary>Checkpoints <see cref="GateHistory"/> holds: 2^26 placed tags, a few blocks of the largest size (2^23 bits) behind clock recovery.</summary>
+    public const int CheckpointCapacity = 8192;
+
+>>>>>>> wt-offgate
     private readonly byte[] _slotOfChannel;
     private readonly long[] _delays;
 
@@ -99,6 +108,8 @@ public sealed class ClockRecovery
 
     private DetectorClick[] _held;
     private int _heldCount;
+    private readonly GateCountHistory _history;
+    private int _untilCheckpoint = CheckpointTags;
     private long _finalPulse = long.MinValue;
     private long _lastTime = long.MinValue;
     private ClockRecoveryCounters _counters;
@@ -155,6 +166,7 @@ public sealed class ClockRecovery
         long spread = _maxDelay - _delays.Min();
         MaxHeldClicks = (int)Math.Min(1 << 20, Math.Ceiling(spread / _nominalPeriod * 1.01) + 8);
         _held = new DetectorClick[MaxHeldClicks];
+        _history = new GateCountHistory(_detectors, CheckpointCapacity, _nominalPeriod);
     }
 
     public ClockRecoveryOptions Options { get; }
@@ -195,6 +207,12 @@ public sealed class ClockRecovery
     /// 0 without a search, NaN while it runs.
     /// </summary>
     public double ArrivalPhasePs => _searching ? double.NaN : _arrivalPhasePulses * _nominalPeriod;
+
+    /// <summary>
+    /// The per-detector gate counts at points of the pulse stream, for a reader on another thread that wants them up to
+    /// a given pulse (a finished block's last) rather than up to wherever clock recovery is now.
+    /// </summary>
+    public GateCountHistory GateHistory => _history;
 
     /// <summary>A snapshot of the counters.</summary>
     public ClockRecoveryCounters Counters => _counters;
@@ -238,8 +256,12 @@ public sealed class ClockRecovery
         bool searching = _searching;
         long basePulse = _basePulse;
         long lastTime = _lastTime;
+<<<<<<< HEAD
         // The pulse of the last click written (so the merge test reads no memory just stored); below any pulse when none.
         long lastPulse = written > 0 ? Unsafe.Add(ref click0, written - 1).PulseIndex : long.MinValue;
+=======
+        int untilCheckpoint = _untilCheckpoint;
+>>>>>>> wt-offgate
         long assigned = 0, merged = 0, beforeLock = 0, outOfGate = 0, outOfOrder = 0;
 
         foreach (ref readonly TimeTag tag in tags)
@@ -282,14 +304,24 @@ public sealed class ClockRecovery
                 continue;
             }
             double nearest = Math.Floor(x + 0.5);
+<<<<<<< HEAD
             double offset = x - nearest; // in pulse periods; ps when read (ArrivalOffsetsOf)
             if (Math.Abs(offset) > halfGate)
+=======
+            long pulse = basePulse + (long)nearest;
+            if (--untilCheckpoint == 0)
+            {
+                // Every CheckpointTags placed tags, the counts before this one, at its pulse (see GateCountHistory).
+                _history.Record(pulse, _inGate, _outOfGate, _offsetSum, _offsetSquares);
+                untilCheckpoint = CheckpointTags;
+            }
+            if (Math.Abs(x - nearest) > halfGate)
+>>>>>>> wt-offgate
             {
                 detector.OutOfGate++;
                 outOfGate++;
                 continue;
             }
-            long pulse = basePulse + (long)nearest;
             if (pulse < 0)
             {
                 beforeLock++;
@@ -320,6 +352,7 @@ public sealed class ClockRecovery
         }
 
         _lastTime = lastTime;
+        _untilCheckpoint = untilCheckpoint;
         _counters.Tags += tags.Length;
         _counters.AssignedTags += assigned;
         _counters.MergedTags += merged;

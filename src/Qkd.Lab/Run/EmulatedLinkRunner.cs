@@ -145,10 +145,11 @@ public sealed class EmulatedLinkRunner(EmulatedRunOptions options, ILogger? logg
         else
             decoder = new DetectionDecoder(profile.ReceiverLayout, choices.Squashing);
 
-        // The link monitor watches every block (on this thread, where the front end's counters are read).
+        // The link monitor watches every block (on the distiller's thread: with concurrent stages, blocks after the
+        // acquisition; the receiver's counts come from clock recovery's history at the block's last pulse).
         var monitor = new RunMonitor(options.Monitor, settings, profile.BobProbabilityZ);
         Monitor = monitor;
-        bob.BlockCompleted += block => monitor.Observe(block, frontEnd);
+        bob.BlockCompleted += block => monitor.Observe(block, frontEnd, bob.FrameSync?.Offset ?? 0);
 
         // Where the first block left the light and the wall clock: the steady-state real-time factor runs from there.
         (double WallSeconds, long Pulses)? firstBlockDone = null;

@@ -2,6 +2,7 @@ using Qkd.Acquisition;
 using Qkd.Distillation;
 using Qkd.Monitoring;
 using Qkd.Node.Link;
+using Qkd.Node.Metrics;
 
 namespace Qkd.Lab.Run;
 
@@ -12,7 +13,9 @@ namespace Qkd.Lab.Run;
 /// Watches only: a run does not hold key on an alarm (a node does, through its NodeLinkMonitor); the alarms go to the
 /// log, the summary and the report. The observations are kept (<see cref="Observations"/>) so that the breach drill can
 /// replay a clean run and an attacked one through a monitor of its own. Counts only: no key material.
-/// Called on the run's acquisition thread (the distiller's block events), like the front end it reads.
+/// Called on the distiller's thread (its block events), which with concurrent stages runs blocks behind the acquisition:
+/// the receiver's counts are therefore taken at the block's last pulse from clock recovery's history, never from the
+/// live counters (issue 15).
 /// </summary>
 public sealed class RunMonitor
 {
@@ -49,29 +52,15 @@ public sealed class RunMonitor
             block.ErrorsXPerIntensity, settings.PulseRateHz, receiver);
     }
 
-    /// <summary>The receiver's counters now, as the interval since the previous call (null without a front end).</summary>
-    public static ReceiverInterval? Interval(ReceiverCounts counts, TimeTagFrontEnd? frontEnd)
+    /// <summary>
+    /// Observes one finished block (any outcome), with the receiver's counts over its pulses since the previous one
+    /// (<see cref="BlockReceiverCounts"/>); <paramref name="pulseOffset"/> is frame synchronisation's offset (Alice's
+    /// pulse index minus the front end's).
+    /// </summary>
+    public void Observe(BlockResult block, TimeTagFrontEnd? frontEnd, long pulseOffset)
     {
-        if (frontEnd is null) return null;
-        var tags = frontEnd.Loop.Counters.Snapshot().TagsPerChannel;
-        ushort[] channels = frontEnd.Clock.Options.DetectorChannels;
-        var clicks = channels.Select(c => c < tags.Count ? tags[c] : 0).ToArray();
-        var arrivalTags = new long[channels.Length];
-        var sums = new double[channels.Length];
-        var squares = new double[channels.Length];
-        for (int d = 0; d < channels.Length; d++)
-        {
-            var a = frontEnd.Clock.ArrivalOffsetsOf(d);
-            (arrivalTags[d], sums[d], squares[d]) = (a.Tags, a.SumPs, a.SumSquaresPs2);
-        }
-        var clock = frontEnd.Clock.Counters;
-        return counts.Take(clicks, clock.AssignedTags, clock.OutOfGate, frontEnd.Clock.LastSyncPulse, new ArrivalSums(arrivalTags, sums, squares));
-    }
-
-    /// <summary>Observes one finished block (any outcome), with the receiver's counts since the previous one.</summary>
-    public void Observe(BlockResult block, TimeTagFrontEnd? frontEnd)
-    {
-        var receiver = Interval(_receiver, frontEnd);
+        ArgumentNullException.ThrowIfNull(block);
+        var receiver = frontEnd is null ? null : BlockReceiverCounts.Take(_receiver, frontEnd, block, pulseOffset);
         if (Observation(block, _settings, _bobProbabilityZ, receiver) is not { } observation) return;
         MonitorStep step;
         try

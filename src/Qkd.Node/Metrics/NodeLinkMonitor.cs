@@ -41,14 +41,18 @@ public sealed class NodeLinkMonitor : IDisposable
     /// <summary>What GET /events serves.</summary>
     public MonitorSnapshot Snapshot() => MonitorSnapshot.Of(Monitor, _link, _role);
 
-    /// <summary>The feed of one session; <paramref name="frontEnd"/> gives the acquisition front end once it runs (null before).</summary>
-    public Feed ForSession(long session, LinkSettings settings, double bobProbabilityZ, Func<TimeTagFrontEnd?> frontEnd) =>
-        new(this, session, settings, bobProbabilityZ, frontEnd);
+    /// <summary>
+    /// The feed of one session; <paramref name="frontEnd"/> gives the acquisition front end once it runs (null before),
+    /// <paramref name="pulseOffset"/> frame synchronisation's offset (Alice's pulse index minus the front end's).
+    /// </summary>
+    public Feed ForSession(long session, LinkSettings settings, double bobProbabilityZ, Func<TimeTagFrontEnd?> frontEnd, Func<long> pulseOffset) =>
+        new(this, session, settings, bobProbabilityZ, frontEnd, pulseOffset);
 
     public void Dispose() => Metrics.Dispose();
 
     /// <summary>Feeds one session's blocks (on the distiller's thread, the front end's consumer).</summary>
-    public sealed class Feed(NodeLinkMonitor owner, long session, LinkSettings settings, double bobProbabilityZ, Func<TimeTagFrontEnd?> frontEnd)
+    public sealed class Feed(NodeLinkMonitor owner, long session, LinkSettings settings, double bobProbabilityZ, Func<TimeTagFrontEnd?> frontEnd,
+        Func<long> pulseOffset)
     {
         private readonly ReceiverCounts _receiver = new();
         private long _observed = -1;
@@ -74,16 +78,8 @@ public sealed class NodeLinkMonitor : IDisposable
             var distillation = settings.Distillation();
             long span = double.IsFinite(block.LightSeconds) ? (long)Math.Round(block.LightSeconds * settings.PulseRateHz) : 0;
             if (span <= 0) return; // without its pulse span a block says nothing about gains
-            ReceiverInterval? receiver = null;
-            if (frontEnd() is { } fe)
-            {
-                var tags = fe.Loop.Counters.Snapshot().TagsPerChannel;
-                var clicks = fe.Clock.Options.DetectorChannels.Select(c => c < tags.Count ? tags[c] : 0).ToArray();
-                var clock = fe.Clock.Counters;
-                var arrivals = Enumerable.Range(0, clicks.Length).Select(fe.Clock.ArrivalOffsetsOf).ToArray();
-                receiver = _receiver.Take(clicks, clock.AssignedTags, clock.OutOfGate, fe.Clock.LastSyncPulse, new ArrivalSums(
-                    arrivals.Select(a => a.Tags).ToArray(), arrivals.Select(a => a.SumPs).ToArray(), arrivals.Select(a => a.SumSquaresPs2).ToArray()));
-            }
+            // The receiver's counts over the block's own pulses, not up to wherever the acquisition is now (issue 15).
+            ReceiverInterval? receiver = frontEnd() is { } fe ? BlockReceiverCounts.Take(_receiver, fe, block, pulseOffset()) : null;
             owner.Monitor.Observe(SiftedBlock.Observation(Service.SessionKeySink.GlobalBlockId(session, block.BlockId), DateTimeOffset.UtcNow, span,
                 distillation.MeanPhotonNumbers, distillation.IntensityProbabilities, settings.AliceProbabilityZ, bobProbabilityZ,
                 block.SiftedZPerIntensity, block.SiftedXPerIntensity, block.ErrorsZPerIntensity, block.ErrorsXPerIntensity, settings.PulseRateHz, receiver));

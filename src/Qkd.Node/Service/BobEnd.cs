@@ -44,10 +44,11 @@ public sealed class BobEnd(NodeConfig config, ITimeTagger tagger, IKeySink pool,
         // Bob's own secret choice is the squashing of multi-clicks: from the OS CSPRNG unless insecureFixedSeed is set.
         using var choices = ChoiceSources.For(settings, config.SessionInsecureSeed(session));
         if (choices.IsSeeded) logger.LogWarning("Session {Session}: insecureFixedSeed is set: {Warning}", session, ChoiceSources.SeededWarning);
-        var feed = monitor?.ForSession(session, settings, config.ReceiverBasisProbabilityZ, () => _frontEnd);
+        BobDistiller? distiller = null;
+        var feed = monitor?.ForSession(session, settings, config.ReceiverBasisProbabilityZ, () => _frontEnd, () => distiller?.FrameSync?.Offset ?? 0);
         // Concurrent stages: block n is corrected and amplified while block n+1 is sifted, so acquisition keeps up with a
         // tagger streaming in real time (the wire protocol is the same; a sequential peer works too).
-        var bob = new BobDistiller(channel, settings.Distillation() with { ConcurrentStages = true }, new SessionKeySink(pool, session)) { KeyHold = feed is null ? null : feed.KeyHold };
+        var bob = distiller = new BobDistiller(channel, settings.Distillation() with { ConcurrentStages = true }, new SessionKeySink(pool, session)) { KeyHold = feed is null ? null : feed.KeyHold };
         bob.BlockCompleted += block => logger.LogInformation("Session {Session} block {Block}: {Outcome}, QBER {Qber:P2}, {Bits} secret bits{Reason}",
             session, block.BlockId, block.Outcome, double.IsNaN(block.QberZ) ? block.QberX : block.QberZ, block.SecretBits,
             block.Reason is null ? "" : $" ({block.Reason})");

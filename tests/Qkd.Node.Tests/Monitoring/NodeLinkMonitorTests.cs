@@ -38,7 +38,7 @@ public sealed class NodeLinkMonitorTests
         var symbols = new SeededSymbolSource(21, Settings.SymbolDistribution());
         var detections = Detections(symbols, 15 * pulsesPerBlock, pulse => pulse is >= 6 * pulsesPerBlock and < 9 * pulsesPerBlock ? 0.035 : 0.02, 5);
         using var monitor = new NodeLinkMonitor(new MonitorOptions { WarmupBlocks = 4 }, $"hold-{Guid.NewGuid():N}", "bob", NullLogger.Instance);
-        var feed = monitor.ForSession(session: 1, Settings, bobProbabilityZ: 0.75, frontEnd: () => null);
+        var feed = monitor.ForSession(session: 1, Settings, bobProbabilityZ: 0.75, frontEnd: () => null, pulseOffset: () => 0);
         var (aliceChannel, bobChannel) = InMemoryClassicalChannel.CreatePair();
         var aliceKeys = new KeysById();
         var bobKeys = new KeysById();
