@@ -30,7 +30,7 @@ public sealed class LinkBenchTests : IDisposable
         return process;
     }
 
-    [Fact(Timeout = 400_000)]
+    [Fact(Timeout = 900_000)]
     public async Task Nodes_on_the_link_bench_deliver_a_matching_pair_over_etsi_014()
     {
         if (!OperatingSystem.IsLinux()) Assert.Skip("The link bench uses Linux pseudo-terminals.");
@@ -55,7 +55,8 @@ public sealed class LinkBenchTests : IDisposable
         var alice = QkdProcess.Start(deployment, "alice", "--config", "alice.json");
         _processes.Add(alice);
         Assert.Contains("/dev/pts/", WaitAndRead(alice, "Devices:"));
-        bob.WaitFor(": Key, QBER", TimeSpan.FromSeconds(240));
+        // Seconds on a quiet machine; under a loaded suite the real-time emulated light and both nodes share two cores.
+        bob.WaitFor(": Key, QBER", TimeSpan.FromSeconds(600));
 
         using var ca = X509CertificateLoader.LoadCertificateFromFile(Path.Combine(deployment, "ca.pem"));
         using var masterCertificate = X509CertificateLoader.LoadPkcs12FromFile(Path.Combine(deployment, NodeSetup.MasterSae + ".pfx"), null);
