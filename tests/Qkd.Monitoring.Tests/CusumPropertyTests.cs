@@ -89,23 +89,28 @@ public sealed class CusumPropertyTests
         Assert.Throws<ArgumentOutOfRangeException>(() => new Cusum(0.5, double.NaN));
     }
 
-    /// <summary>The whole monitor on exact expected counts (no noise), at any block size and distance: nothing changes, nothing alarms.</summary>
+    /// <summary>The whole monitor on a stationary link, at block sizes 2^12..2^24 and 1..100 km: nothing alarms.</summary>
+    /// <remarks>
+    /// The blocks' counts are binomial draws, so a false alarm has a small but real probability for any one link: with
+    /// fresh random cases per run this test failed now and then (a vacuum_yield alarm at 2^17-bit blocks and 35 km). A
+    /// CsCheck seed pins only the first case, the other iterations stay random, so the 60 links are drawn here from one
+    /// fixed generator: the same 60 every run. The false-alarm rate itself is measured by FalseAlarmRateTests over
+    /// 100,000 blocks.
+    /// </remarks>
     [Fact]
     public void A_monitor_fed_a_stationary_link_never_alarms()
     {
-        Gen.Select(Gen.Int[12, 24], Gen.Double[1, 100], Gen.Int).Sample((log2Block, km, seed) =>
+        var cases = new Random(20261207);
+        for (int i = 0; i < 60; i++)
         {
+            int log2Block = cases.Next(12, 25);
+            double km = 1 + 99 * cases.NextDouble();
+            int seed = cases.Next();
             var link = new SyntheticLink(seed) { BlockSiftedZ = 1L << log2Block, DistanceKm = km };
             var monitor = new LinkMonitor();
             for (long b = 0; b < 60; b++) monitor.Observe(link.Block(b));
-            if (monitor.Board.RaisedTotal > 0)
-                TestContext.Current.TestOutputHelper?.WriteLine($"2^{log2Block} at {km:F1} km: " + string.Join("; ", monitor.Board.History.Select(c => c.Alarm.Message)));
-            return monitor.Board.RaisedTotal == 0;
-        }, iter: 60, seed: StationarySeed);
+            Assert.True(monitor.Board.RaisedTotal == 0, $"2^{log2Block}-bit blocks at {km:F1} km (link seed {seed}): "
+                + string.Join("; ", monitor.Board.History.Select(c => c.Alarm.Message)));
+        }
     }
-
-    // Pinned: the blocks' counts are binomial draws, so a false alarm has a small but real probability and a fresh seed
-    // per run made this test fail now and then (a vacuum_yield alarm at 2^17-bit blocks and 35 km, CsCheck seed
-    // 2XtlvYxKGQm1). The false-alarm rate itself is measured by FalseAlarmRateTests over 100,000 blocks.
-    private const string StationarySeed = "0N0XIzNsQ0O2";
 }

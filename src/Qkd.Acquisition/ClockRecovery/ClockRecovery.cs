@@ -1,5 +1,4 @@
 using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 using Qkd.Core;
 using Qkd.Core.TimeTags;
 
@@ -40,34 +39,19 @@ public sealed class ClockRecovery
     private const byte MarkerSlot = ClockRecoveryOptions.MaxDetectors + 2;
     private const int AnomaliesBeforeRelock = 16;
 
-<<<<<<< HEAD
-    /// <summary>The slot of every possible channel (65536 entries), so the per-tag look-up needs no range test.</summary>
-=======
     /// <summary>Placed detector tags between two checkpoints of <see cref="GateHistory"/>.</summary>
     public const int CheckpointTags = 8192;
 
     /// <summary>Checkpoints <see cref="GateHistory"/> holds: 2^26 placed tags, a few blocks of the largest size (2^23 bits) behind clock recovery.</summary>
     public const int CheckpointCapacity = 8192;
 
->>>>>>> wt-offgate
     private readonly byte[] _slotOfChannel;
     private readonly long[] _delays;
-
-    /// <summary>
-    /// What the per-tag loop reads and updates for one detector, side by side (one base address, one cache line or two)
-    /// rather than in six arrays of their own.
-    /// </summary>
-    private struct DetectorSlot
-    {
-        public long Anchor;      // the tracked sync clock's whole ps plus this detector's delay
-        public long Delay;
-        public long InGate;
-        public long OutOfGate;
-        public double OffsetSum; // in pulse periods
-        public double OffsetSquares;
-    }
-
-    private readonly DetectorSlot[] _slots;
+    private readonly long[] _anchors;
+    private readonly long[] _outOfGate;
+    private readonly long[] _inGate;
+    private readonly double[] _offsetSum;
+    private readonly double[] _offsetSquares;
     private readonly int _detectors;
     private readonly long _maxDelay;
     private readonly long _syncDelay;
@@ -131,7 +115,7 @@ public sealed class ClockRecovery
         Options = options;
         _detectors = options.DetectorChannels.Length;
         int maxChannel = Math.Max(Math.Max(options.SyncChannel, options.BasisMarkerChannel ?? 0), options.DetectorChannels.Max());
-        _slotOfChannel = new byte[ushort.MaxValue + 1];
+        _slotOfChannel = new byte[maxChannel + 1];
         Array.Fill(_slotOfChannel, UnknownSlot);
         _slotOfChannel[options.SyncChannel] = SyncSlot;
         if (options.BasisMarkerChannel is ushort marker) _slotOfChannel[marker] = MarkerSlot;
@@ -143,8 +127,11 @@ public sealed class ClockRecovery
             _delays[d] = options.DetectorDelayPs(d);
         }
         _maxDelay = _delays.Max();
-        _slots = new DetectorSlot[_detectors];
-        for (int d = 0; d < _detectors; d++) _slots[d].Delay = _delays[d];
+        _anchors = new long[_detectors];
+        _outOfGate = new long[_detectors];
+        _inGate = new long[_detectors];
+        _offsetSum = new double[_detectors];
+        _offsetSquares = new double[_detectors];
         _syncDelay = options.SyncDelayPs;
         _syncDivider = options.SyncDivider;
         _nominalPeriod = options.PulsePeriodPs;
@@ -218,7 +205,7 @@ public sealed class ClockRecovery
     public ClockRecoveryCounters Counters => _counters;
 
     /// <summary>Detector tags of detector <paramref name="detector"/> rejected by the gate.</summary>
-    public long OutOfGate(int detector) => _slots[detector].OutOfGate;
+    public long OutOfGate(int detector) => _outOfGate[detector];
 
     /// <summary>
     /// Where detector <paramref name="detector"/>'s tags fell inside the gate so far: how many, and the sum and the sum
@@ -226,7 +213,7 @@ public sealed class ClockRecovery
     /// statistics: an attack that moves the light in time, such as a time-shift, moves the mean or widens the spread).
     /// </summary>
     public ArrivalOffsets ArrivalOffsetsOf(int detector) =>
-        new(_slots[detector].InGate, _slots[detector].OffsetSum * _nominalPeriod, _slots[detector].OffsetSquares * _nominalPeriod * _nominalPeriod);
+        new(_inGate[detector], _offsetSum[detector] * _nominalPeriod, _offsetSquares[detector] * _nominalPeriod * _nominalPeriod);
 
     /// <summary>
     /// Processes a batch of tags (in non-decreasing time order, as every <see cref="ITimeTagSource"/> delivers them) and
@@ -244,28 +231,22 @@ public sealed class ClockRecovery
         int written = _heldCount;
         _heldCount = 0;
 
-        // Hot-loop state in locals; reloaded after each sync tag, which is the only thing that changes them. Arrays are
-        // indexed without range tests: a channel is below 65536 (the table's length), a slot below the detector count
-        // (tested first), and at most tags.Length + _heldCount clicks are written (tested above).
-        ref byte slotOfChannel = ref MemoryMarshal.GetArrayDataReference(_slotOfChannel);
-        ref DetectorSlot slots = ref MemoryMarshal.GetArrayDataReference(_slots);
-        ref DetectorClick click0 = ref MemoryMarshal.GetReference(clicks);
-        uint detectors = (uint)_detectors;
+        // Hot-loop state in locals; reloaded after each sync tag, which is the only thing that changes them.
+        byte[] slotOfChannel = _slotOfChannel;
+        long[] anchors = _anchors;
+        long[] delays = _delays;
+        int detectors = _detectors;
         bool locked = _locked;
         double inversePeriod = _inversePeriod, bias = _bias, halfGate = _halfGatePulses;
         bool searching = _searching;
         long basePulse = _basePulse;
         long lastTime = _lastTime;
-<<<<<<< HEAD
-        // The pulse of the last click written (so the merge test reads no memory just stored); below any pulse when none.
-        long lastPulse = written > 0 ? Unsafe.Add(ref click0, written - 1).PulseIndex : long.MinValue;
-=======
         int untilCheckpoint = _untilCheckpoint;
->>>>>>> wt-offgate
         long assigned = 0, merged = 0, beforeLock = 0, outOfGate = 0, outOfOrder = 0;
 
-        foreach (ref readonly TimeTag tag in tags)
+        for (int i = 0; i < tags.Length; i++)
         {
+            ref readonly TimeTag tag = ref tags[i];
             long t = tag.TimePs;
             if (t < lastTime)
             {
@@ -273,10 +254,11 @@ public sealed class ClockRecovery
                 continue;
             }
             lastTime = t;
-            uint slot = Unsafe.Add(ref slotOfChannel, tag.Channel);
-            if (slot >= detectors || tag.Kind != TimeTagKind.Rising)
+            int channel = tag.Channel;
+            int slot = channel < slotOfChannel.Length ? slotOfChannel[channel] : UnknownSlot;
+            if ((uint)slot >= (uint)detectors || tag.Kind != TimeTagKind.Rising)
             {
-                if (HandleNonDetector(in tag, (int)slot))
+                if (HandleNonDetector(in tag, slot))
                 {
                     locked = _locked;
                     inversePeriod = _inversePeriod;
@@ -292,8 +274,7 @@ public sealed class ClockRecovery
                 beforeLock++;
                 continue;
             }
-            ref DetectorSlot detector = ref Unsafe.Add(ref slots, slot);
-            double x = (t - detector.Anchor) * inversePeriod - bias;
+            double x = (t - anchors[slot]) * inversePeriod - bias;
             if (searching)
             {
                 if (FoldArrivalPhase(x))
@@ -304,10 +285,6 @@ public sealed class ClockRecovery
                 continue;
             }
             double nearest = Math.Floor(x + 0.5);
-<<<<<<< HEAD
-            double offset = x - nearest; // in pulse periods; ps when read (ArrivalOffsetsOf)
-            if (Math.Abs(offset) > halfGate)
-=======
             long pulse = basePulse + (long)nearest;
             if (--untilCheckpoint == 0)
             {
@@ -316,9 +293,8 @@ public sealed class ClockRecovery
                 untilCheckpoint = CheckpointTags;
             }
             if (Math.Abs(x - nearest) > halfGate)
->>>>>>> wt-offgate
             {
-                detector.OutOfGate++;
+                _outOfGate[slot]++;
                 outOfGate++;
                 continue;
             }
@@ -328,27 +304,26 @@ public sealed class ClockRecovery
                 continue;
             }
             assigned++;
-            detector.InGate++;
-            detector.OffsetSum += offset;
-            detector.OffsetSquares += offset * offset;
-            byte bit = (byte)(1 << (int)slot);
-            if (lastPulse >= pulse)
+            double offset = x - nearest; // in pulse periods; ps when read (ArrivalOffsetsOf)
+            _inGate[slot]++;
+            _offsetSum[slot] += offset;
+            _offsetSquares[slot] += offset * offset;
+            byte bit = (byte)(1 << slot);
+            if (written > 0 && clicks[written - 1].PulseIndex >= pulse)
             {
-                ref DetectorClick last = ref Unsafe.Add(ref click0, written - 1);
-                if (lastPulse == pulse)
+                ref DetectorClick last = ref clicks[written - 1];
+                if (last.PulseIndex == pulse)
                 {
                     last = last with { ChannelMask = (byte)(last.ChannelMask | bit) };
                     merged++;
                 }
-                else if (!InsertEarlier(clicks, ref written, pulse, t - detector.Delay, bit, ref merged))
+                else if (!InsertEarlier(clicks, ref written, pulse, t - delays[slot], bit, ref merged))
                 {
                     assigned--;
                 }
-                lastPulse = Unsafe.Add(ref click0, written - 1).PulseIndex;
                 continue;
             }
-            Unsafe.Add(ref click0, written++) = new DetectorClick(pulse, t - detector.Delay, bit, Basis.Z);
-            lastPulse = pulse;
+            clicks[written++] = new DetectorClick(pulse, t - delays[slot], bit, Basis.Z);
         }
 
         _lastTime = lastTime;
@@ -538,8 +513,8 @@ public sealed class ClockRecovery
         _bias = (_phaseFraction + _gateCentrePs) * _inversePeriod + _pathDelayPulses + _arrivalPhasePulses;
         _halfGatePulses = _gateHalfWidthPs * _inversePeriod;
         _basePulse = _syncIndex * _syncDivider;
-        for (int d = 0; d < _slots.Length; d++)
-            _slots[d].Anchor = _phaseWhole + _slots[d].Delay;
+        for (int d = 0; d < _anchors.Length; d++)
+            _anchors[d] = _phaseWhole + _delays[d];
     }
 
     /// <summary>
