@@ -144,10 +144,10 @@ public sealed class BobEnd(NodeConfig config, ITimeTagger tagger, IKeySink pool,
         var counters = frontEnd.Clock.Counters;
         logger.Log(bob.FrameSync is { Offset: null } ? LogLevel.Warning : LogLevel.Debug,
             "Session {Session}: tag stream: {Syncs:N0} of {Expected:N0} syncs seen, {Tags:N0} tags, {Assigned:N0} detector tags assigned, " +
-            "{Missing:N0} syncs missing, {Anomalies:N0} sync anomalies, {Relocks} relocks, {BeforeLock:N0} tags before lock, {Overflows} overflows " +
+            "{Folded:N0} folded by the arrival phase search, {Missing:N0} syncs missing, {Anomalies:N0} sync anomalies, {Relocks} relocks, {BeforeLock:N0} tags before lock, {Overflows} overflows " +
             "({Missed:N0} events lost), {Dropped:N0} dropped by the ring",
             session, stream.SyncsSeen, (emission.Pulses + settings.PulsesPerSync - 1) / settings.PulsesPerSync, counters.Tags, counters.AssignedTags,
-            counters.MissingSyncs, counters.SyncAnomalies, counters.Relocks, counters.BeforeLock, counters.Overflows, counters.OverflowMissedEvents, stream.Dropped);
+            counters.PhaseSearchTags, counters.MissingSyncs, counters.SyncAnomalies, counters.Relocks, counters.BeforeLock, counters.Overflows, counters.OverflowMissedEvents, stream.Dropped);
         if (stream.TagsAfterEnd > 0 || bob.DetectionsBeyondEmission > 0)
             logger.LogInformation("Session {Session}: {Tags:N0} tags after the emission's end, {Detections:N0} detections beyond its last pulse (not sifted)",
                 session, stream.TagsAfterEnd, bob.DetectionsBeyondEmission);
