@@ -52,7 +52,7 @@ public static class NetworkUp
         "emulated QKD link per link: each link's two ends run in their neighbours' processes as `qkd alice`/`qkd bob` do (emulated devices with the link's physics from net.json, emulated fibre over loopback TCP, decoy-state BB84 distillation) and fill that link's key pool";
 
     public const string PresharedLinkKeySource =
-        "pre-shared random key per link (OS CSPRNG, written by the orchestrator into both ends' folders, loaded once into each end's pool): a stand-in for QKD, NOT quantum key; --link-keys qkd distils it by each link's emulated QKD link instead";
+        "pre-shared random key per link (OS CSPRNG, written by the orchestrator into both ends' folders, loaded once into each end's pool): a stand-in for QKD, NOT quantum key (--link-keys preshared); the default, --link-keys qkd, distils it by each link's emulated QKD link";
 
     public static string Describe(LinkKeySource source) => source == NetworkHost.LinkKeySource.Qkd ? QkdLinkKeySource : PresharedLinkKeySource;
 

@@ -89,6 +89,15 @@ public sealed class ClockRecovery
     private int _phaseSearchRemaining;
     private bool _searching;
     private double _arrivalPhasePulses;
+    // The folded tags themselves (position without the phase, pulse base of the sync they were placed against, detector,
+    // time), assigned once the phase is known: the search must not cost the first detections of the stream, which carry
+    // the pilot that frame synchronisation needs (on a lossy link 4096 detections span millions of pulses).
+    private readonly double[] _searchX;
+    private readonly long[] _searchBase;
+    private readonly long[] _searchTime;
+    private readonly byte[] _searchSlot;
+    private readonly long[] _replayPulses;
+    private readonly int[] _replayOrder;
 
     private DetectorClick[] _held;
     private int _heldCount;
@@ -148,11 +157,20 @@ public sealed class ClockRecovery
         // The centroid looks two gate widths either side of the peak (an eighth of the period at most).
         _phaseCentroidHalfWidth = Math.Max(2, Math.Min(PhaseBins / 16, (int)Math.Ceiling(2 * options.GateWidthPs / (_nominalPeriod / PhaseBins))));
         _phaseBins = _searching ? new long[PhaseBins] : [];
+        int searchTags = _searching ? options.ArrivalPhaseSearchTags : 0;
+        _searchX = new double[searchTags];
+        _searchBase = new long[searchTags];
+        _searchTime = new long[searchTags];
+        _searchSlot = new byte[searchTags];
+        _replayPulses = new long[searchTags];
+        _replayOrder = new int[searchTags];
 
         // Clicks a future tag could still join span the delay spread plus the gate and a margin for tracker updates.
         long spread = _maxDelay - _delays.Min();
-        MaxHeldClicks = (int)Math.Min(1 << 20, Math.Ceiling(spread / _nominalPeriod * 1.01) + 8);
-        _held = new DetectorClick[MaxHeldClicks];
+        int open = (int)Math.Min(1 << 20, Math.Ceiling(spread / _nominalPeriod * 1.01) + 8);
+        // The folded tags come out as clicks in the call that finds the phase, on top of that call's own tags.
+        MaxHeldClicks = open + searchTags;
+        _held = new DetectorClick[open];
         _history = new GateCountHistory(_detectors, CheckpointCapacity, _nominalPeriod);
     }
 
@@ -186,7 +204,7 @@ public sealed class ClockRecovery
     /// </summary>
     public long? BasisMarkerPulse => _markerPulse;
 
-    /// <summary>Whether the light's arrival phase is still being searched (no tag is assigned meanwhile).</summary>
+    /// <summary>Whether the light's arrival phase is still being searched (tags are held meanwhile and assigned once it is found).</summary>
     public bool IsSearchingArrivalPhase => _searching;
 
     /// <summary>
@@ -223,9 +241,11 @@ public sealed class ClockRecovery
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public int Process(ReadOnlySpan<TimeTag> tags, Span<DetectorClick> clicks)
     {
-        if (clicks.Length < tags.Length + _heldCount)
+        // While the arrival phase is searched, the call that finds it also hands out the folded tags' clicks.
+        int pending = _heldCount + (_searching ? _searchX.Length : 0);
+        if (clicks.Length < tags.Length + pending)
             throw new ArgumentException(
-                $"The click destination holds {clicks.Length}; {tags.Length} tags plus {_heldCount} held clicks need {tags.Length + _heldCount} (size it tags + MaxHeldClicks).",
+                $"The click destination holds {clicks.Length}; {tags.Length} tags plus {pending} held clicks need {tags.Length + pending} (size it tags + MaxHeldClicks).",
                 nameof(clicks));
         _held.AsSpan(0, _heldCount).CopyTo(clicks);
         int written = _heldCount;
@@ -277,10 +297,16 @@ public sealed class ClockRecovery
             double x = (t - anchors[slot]) * inversePeriod - bias;
             if (searching)
             {
+                int k = _searchX.Length - _phaseSearchRemaining;
+                _searchX[k] = x;
+                _searchBase[k] = basePulse;
+                _searchTime[k] = t;
+                _searchSlot[k] = (byte)slot;
                 if (FoldArrivalPhase(x))
                 {
                     searching = false;
                     bias = _bias;
+                    written = AssignSearchTags(clicks, written, ref assigned, ref merged, ref outOfGate, ref beforeLock);
                 }
                 continue;
             }
@@ -515,6 +541,62 @@ public sealed class ClockRecovery
         _basePulse = _syncIndex * _syncDivider;
         for (int d = 0; d < _anchors.Length; d++)
             _anchors[d] = _phaseWhole + _delays[d];
+    }
+
+    /// <summary>
+    /// Assigns the tags folded by the arrival phase search, now that the phase is known, exactly as they would have been
+    /// had it been known when they came (each against the sync it was placed against), and writes their clicks in pulse
+    /// order after the <paramref name="written"/> clicks already in <paramref name="clicks"/> (none while searching).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private int AssignSearchTags(Span<DetectorClick> clicks, int written, ref long assigned, ref long merged, ref long outOfGate, ref long beforeLock)
+    {
+        int m = 0;
+        double halfGate = _halfGatePulses;
+        for (int k = 0; k < _searchX.Length; k++)
+        {
+            double x = _searchX[k] - _arrivalPhasePulses;
+            double nearest = Math.Floor(x + 0.5);
+            int slot = _searchSlot[k];
+            if (Math.Abs(x - nearest) > halfGate)
+            {
+                _outOfGate[slot]++;
+                outOfGate++;
+                continue;
+            }
+            long pulse = _searchBase[k] + (long)nearest;
+            if (pulse < 0)
+            {
+                beforeLock++;
+                continue;
+            }
+            double offset = x - nearest;
+            _inGate[slot]++;
+            _offsetSum[slot] += offset;
+            _offsetSquares[slot] += offset * offset;
+            _replayPulses[m] = pulse;
+            _replayOrder[m] = k;
+            m++;
+        }
+        // Detector delays differ, so time order is not quite pulse order: sort by pulse (a merged click keeps its earliest time).
+        Array.Sort(_replayPulses, _replayOrder, 0, m);
+        for (int j = 0; j < m; j++)
+        {
+            long pulse = _replayPulses[j];
+            int k = _replayOrder[j];
+            byte bit = (byte)(1 << _searchSlot[k]);
+            assigned++;
+            if (written > 0 && clicks[written - 1].PulseIndex == pulse)
+            {
+                ref DetectorClick last = ref clicks[written - 1];
+                long time = Math.Min(last.TimePs, _searchTime[k] - _delays[_searchSlot[k]]);
+                last = last with { ChannelMask = (byte)(last.ChannelMask | bit), TimePs = time };
+                merged++;
+                continue;
+            }
+            clicks[written++] = new DetectorClick(pulse, _searchTime[k] - _delays[_searchSlot[k]], bit, Basis.Z);
+        }
+        return written;
     }
 
     /// <summary>

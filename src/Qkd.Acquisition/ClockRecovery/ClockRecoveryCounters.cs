@@ -33,7 +33,8 @@ public struct ClockRecoveryCounters
     /// <summary>Detector tags before the tracker locked, or that fall before pulse 0.</summary>
     public long BeforeLock;
 
-    /// <summary>Detector tags folded to find the light's arrival phase (<see cref="ClockRecoveryOptions.ArrivalPhaseSearchTags"/>), not assigned.</summary>
+    /// <summary>Detector tags folded to find the light's arrival phase (<see cref="ClockRecoveryOptions.ArrivalPhaseSearchTags"/>); once it is found they are
+    /// assigned like any other tag (and counted again there: assigned, out of gate or before lock).</summary>
     public long PhaseSearchTags;
 
     /// <summary>Tags on a channel that is neither the sync nor a detector.</summary>

@@ -44,7 +44,8 @@ public sealed record ClockRecoveryOptions
     /// 0 (the default): <see cref="PathDelayPs"/> is known to within the gate. Otherwise the light's arrival phase within
     /// the pulse period is not known in advance (an unknown fibre delay): the first this many detector tags after lock
     /// are folded onto the period (relative to the tracked sync clock), the fold's peak gives the phase, and only then
-    /// are tags gated and assigned (those folded are counted, not assigned). The whole pulses of the unknown delay are
+    /// are tags gated and assigned; the folded tags are held (this many per stream) and assigned then too, against the sync
+    /// each was placed by, so the search costs no detections (the first ones carry the pilot frame synchronisation needs). The whole pulses of the unknown delay are
     /// left for frame synchronisation: pulse indices are then off by a whole number of pulses.
     /// </summary>
     public int ArrivalPhaseSearchTags { get; init; }

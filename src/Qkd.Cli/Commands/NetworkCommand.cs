@@ -29,10 +29,11 @@ public static class NetworkCommand
         var concurrency = new Option<int>("--concurrency") { Description = "Relay requests in flight per origin node (1..64).", DefaultValueFactory = _ => 2 };
         var linkKeys = new Option<string>("--link-keys")
         {
-            Description = "Where link key comes from: preshared (random key written into both ends' folders; a stand-in, said so in the output and report) " +
-                          "or qkd (each link's emulated QKD link between the two node processes; needs CPU: on a loaded machine its emulated light " +
-                          "falls behind and frame synchronisation fails).",
-            DefaultValueFactory = _ => "preshared",
+            Description = "Where link key comes from: qkd (the default: each link's emulated QKD link between its two node processes distils it; " +
+                          "the first key comes after the link's first block, seconds when idle, a few minutes on a loaded machine) or preshared " +
+                          "(random key written into both ends' folders: a stand-in that is NOT QKD, for trying the relay without the links' CPU; " +
+                          "said so in the output and report).",
+            DefaultValueFactory = _ => "qkd",
         };
         linkKeys.AcceptOnlyFromAmong("preshared", "qkd");
         var blockSize = new Option<long>("--block-size") { Description = "Sifted bits per privacy-amplification block on every link.", DefaultValueFactory = _ => 1L << 18 };

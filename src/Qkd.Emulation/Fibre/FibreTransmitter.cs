@@ -86,6 +86,9 @@ public sealed class FibreTransmitter : IDisposable
         catch (Exception e) when (e is SocketException or IOException or OperationCanceledException)
         {
             Fault = $"the emulated fibre to {_receiver} broke: {e.Message}";
+            // Nobody reads the light any more (Bob's session ended): a laser keeps firing whoever listens, so the host's
+            // symbols must not wait for this thread, or Alice's emission (and her session) hangs behind a full FIFO.
+            fifo.Unobserved = true;
         }
     }
 }

@@ -142,6 +142,15 @@ public sealed class BobEnd(NodeConfig config, ITimeTagger tagger, IKeySink pool,
                 session, offset, frontEnd.Clock.ArrivalPhasePs, sync.PilotErrorRate, sync.PilotSifted, bob.PilotDetections, bob.DetectionsBeforeEmission);
         else if (bob.FrameSync is { Failure: string failure })
             logger.LogError("Session {Session}: {Failure}", session, failure);
+        // What frame synchronisation had to work with (public counters, no key material): a failed search is explained
+        // by these, e.g. syncs lost at the start (missing syncs, overflows) or a stream that ended early (few syncs).
+        var counters = frontEnd.Clock.Counters;
+        logger.Log(bob.FrameSync is { Offset: null } ? LogLevel.Warning : LogLevel.Debug,
+            "Session {Session}: tag stream: {Syncs:N0} of {Expected:N0} syncs seen, {Tags:N0} tags, {Assigned:N0} detector tags assigned, " +
+            "{Folded:N0} folded by the arrival phase search, {Missing:N0} syncs missing, {Anomalies:N0} sync anomalies, {Relocks} relocks, {BeforeLock:N0} tags before lock, {Overflows} overflows " +
+            "({Missed:N0} events lost), {Dropped:N0} dropped by the ring",
+            session, stream.SyncsSeen, (emission.Pulses + settings.PulsesPerSync - 1) / settings.PulsesPerSync, counters.Tags, counters.AssignedTags,
+            counters.PhaseSearchTags, counters.MissingSyncs, counters.SyncAnomalies, counters.Relocks, counters.BeforeLock, counters.Overflows, counters.OverflowMissedEvents, stream.Dropped);
         if (stream.TagsAfterEnd > 0 || bob.DetectionsBeyondEmission > 0)
             logger.LogInformation("Session {Session}: {Tags:N0} tags after the emission's end, {Detections:N0} detections beyond its last pulse (not sifted)",
                 session, stream.TagsAfterEnd, bob.DetectionsBeyondEmission);

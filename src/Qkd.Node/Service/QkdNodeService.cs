@@ -465,10 +465,19 @@ public sealed class QkdNodeService(NodeConfig config, ILoggerFactory loggers, IH
         devices?.ConnectAndConfigure(config.Receiver); // after a fault broke the last session
         var tagger = emulated?.Tagger ?? devices!.Tagger!;
         var detector = emulated?.Detector ?? devices!.Detector;
-        var summary = await new BobEnd(config, tagger, sink, _logger, metrics, detector as Hardware.Detector.IBasisModulator, _frameSyncMetrics, LinkMonitor)
-            .RunSessionAsync(channel, outcome.Session, cancellationToken).ConfigureAwait(false);
-        channel.Complete();
-        return summary;
+        try
+        {
+            var summary = await new BobEnd(config, tagger, sink, _logger, metrics, detector as Hardware.Detector.IBasisModulator, _frameSyncMetrics, LinkMonitor)
+                .RunSessionAsync(channel, outcome.Session, cancellationToken).ConfigureAwait(false);
+            channel.Complete();
+            return summary;
+        }
+        finally
+        {
+            if (emulated is not null)
+                _logger.LogDebug("Session {Session}: emulated fibre: {Pulses:N0} pulses received{Fault}", outcome.Session, emulated.Fibre.PulsesReceived,
+                    emulated.Fibre.Fault is { } fault ? $"; {fault}" : "");
+        }
     }
 
     /// <summary>Alice connects (to an address or a name), Bob listens (on an address).</summary>

@@ -42,7 +42,9 @@ public sealed class ClockRecoveryReferenceTests
     [Fact]
     public void Clicks_counters_and_statistics_match_the_former_clock_recovery()
     {
-        Gen.Select(Gen.Int[0, 1], Edit.Array[0, 12], Gen.Int[1, 9000], Gen.OneOf(Gen.Const(0), Gen.Int[1, 5000]), Gen.Double[100, 1000], Gen.Int[0, 2])
+        // Known arrival phase only: with the phase searched, the former code dropped the folded tags and the current one
+        // assigns them once the phase is found (issue 16), which ClockRecoveryTests checks against a run told the delay.
+        Gen.Select(Gen.Int[0, 1], Edit.Array[0, 12], Gen.Int[1, 9000], Gen.Const(0), Gen.Double[100, 1000], Gen.Int[0, 2])
             .Sample((which, edits, batch, phaseSearch, gate, marker) =>
             {
                 var stream = Streams.Value[which];

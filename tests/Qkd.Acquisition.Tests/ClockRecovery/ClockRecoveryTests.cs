@@ -288,6 +288,30 @@ public sealed class ClockRecoveryTests
         Assert.Equal("clicks", Assert.Throws<ArgumentException>(() => recovery.Process(new TimeTag[10], new DetectorClick[9])).ParamName);
     }
 
+    [Fact]
+    public void The_tags_folded_by_the_arrival_phase_search_are_assigned_once_it_is_found_as_if_it_had_been_known()
+    {
+        // Frame synchronisation's pilot lies at the start of the emission: the first detections after lock are the very
+        // ones the arrival phase search folds. They must come out as clicks at the pulses a known delay gives them, not
+        // be lost (on a lossy link 4096 of them span more pulses than the pilot has).
+        var stream = EmulatedTagStream.Generate(Link(20), Wiring(1024, pulses: 2_000_000));
+        ClockRecoveryOptions told = stream.MatchingOptions();
+        double period = stream.Light.PulsePeriodPs;
+        // Whole pulses of the delay told, the phase within the period left to the search (as a node does with frame sync).
+        ClockRecoveryOptions searching = told with { PathDelayPs = Math.Round(told.PathDelayPs / period) * period, ArrivalPhaseSearchTags = 4096 };
+        var reference = new ClockRecovery(told);
+        var search = new ClockRecovery(searching);
+        DetectorClick[] expected = EmulatedTagStream.Recover(reference, stream.Tags, batch: 1000);
+        DetectorClick[] found = EmulatedTagStream.Recover(search, stream.Tags, batch: 1000);
+
+        Assert.False(search.IsSearchingArrivalPhase);
+        Assert.Equal(4096, search.Counters.PhaseSearchTags);
+        Assert.Equal(reference.Counters.AssignedTags, search.Counters.AssignedTags);
+        Assert.Equal(expected.Select(c => (c.PulseIndex, c.ChannelMask)), found.Select(c => (c.PulseIndex, c.ChannelMask)));
+        (long all, long correct, _) = stream.Score(found, stream.LockTimePs(told.SyncsToLock));
+        Assert.True(correct >= 0.9999 * all, $"{correct} of {all} tags at their true pulse; counters {Describe(search)}");
+    }
+
     private static string Describe(ClockRecovery recovery) =>
         string.Join(", ", recovery.Counters.ToDictionary().Where(p => p.Value != 0).Select(p => $"{p.Key}={p.Value}"));
 }
