@@ -42,7 +42,7 @@ public sealed class NetworkUpTests : IDisposable
         qkd.Process.WaitForExit();
 
         Assert.True(qkd.Process.ExitCode == 0, $"exit {qkd.Process.ExitCode}:\n{qkd.Output}");
-        Assert.Contains("link key source: pre-shared random key per link", qkd.Output); // the default, a stand-in: said so
+        Assert.Contains("link key source: emulated QKD link per link", qkd.Output); // the default: each link's key is distilled
         using var json = JsonDocument.Parse(File.ReadAllText(report));
         var root = json.RootElement;
         Assert.Equal("relayedKeys", root.EnumerateObject().Skip(1).First().Name); // first after the format: what readers look for
