@@ -46,10 +46,12 @@ public sealed class NetworkNode
 
     /// <summary>
     /// Runs the node until <paramref name="control"/> says stop or ends, or <paramref name="stopping"/> fires. Returns the
-    /// result (also written to the result file).
+    /// result (also written to the result file). <paramref name="ready"/> runs once the node is up, when "ready" is
+    /// written (a service manager's readiness signal: systemd's READY=1).
     /// </summary>
     /// <exception cref="NetworkNodeStartupException">The node could not start (the message names the file or link at fault).</exception>
-    public static async Task<NodeResult> RunAsync(NetworkNodeConfig config, ILoggerFactory loggers, TextReader control, TextWriter output, CancellationToken stopping)
+    public static async Task<NodeResult> RunAsync(NetworkNodeConfig config, ILoggerFactory loggers, TextReader control, TextWriter output, CancellationToken stopping,
+                                                  Action? ready = null)
     {
         var node = new NetworkNode(config, loggers);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(stopping);
@@ -71,6 +73,7 @@ public sealed class NetworkNode
                 throw;
             }
             await WriteLineAsync(output, $"{Marker} ready");
+            ready?.Invoke();
             var controlLoop = Task.Run(async () =>
             {
                 while (await control.ReadLineAsync(stop.Token) is { } line)

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Text.Json;
+using Microsoft.Extensions.Hosting.Systemd;
 using Microsoft.Extensions.Logging;
 using Qkd.NetworkHost;
 
@@ -99,10 +100,17 @@ public static class NetworkCommand
     {
         var config = new Option<FileInfo>("--config") { Description = "The node's network-node.json (written by `qkd network up`, or by hand for a gateway).", Required = true };
         var verbose = new Option<bool>("--verbose") { Description = "Log every relay and session step." };
-        var node = new Command("node", "Run one trusted node of a network: a QKD link end per neighbour, the key relay over them. " +
-                                       "Standard input: `load` starts its relay load, `stop` or end of input stops it.")
+        var control = new Option<string>("--control")
         {
-            config, verbose,
+            Description = "stdin: standard input controls the node (`load` starts its relay load, `stop` or end of input stops it; how " +
+                          "`qkd network up` drives its nodes); none: standard input is ignored and the node runs until SIGTERM or Ctrl-C " +
+                          "(a service). Default: none under systemd, stdin elsewhere.",
+        };
+        control.AcceptOnlyFromAmong("stdin", "none");
+        var node = new Command("node", "Run one trusted node of a network: a QKD link end per neighbour, the key relay over them. " +
+                                       "Under systemd (Type=notify) it says READY=1 once it is up and ignores standard input.")
+        {
+            config, verbose, control,
         };
         node.SetAction(async (parse, cancellationToken) =>
         {
@@ -114,15 +122,23 @@ public static class NetworkCommand
                 error.WriteLine($"error: {e.Message}");
                 return NodeExitCode.Configuration;
             }
+            bool underSystemd = SystemdHelpers.IsSystemdService();
             using var loggers = LoggerFactory.Create(b =>
             {
-                b.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; });
+                // The journal's format under systemd (a <priority> prefix, no timestamp: the journal adds its own).
+                if (underSystemd) b.AddSystemdConsole();
+                else b.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; });
                 b.SetMinimumLevel(parse.GetValue(verbose) ? LogLevel.Debug : LogLevel.Information);
                 b.AddFilter("Microsoft", LogLevel.Warning);
             });
+            TextReader controlInput = (parse.GetValue(control) ?? (underSystemd ? "none" : "stdin")) == "stdin" ? Console.In : new IdleControlInput();
+            // Type=notify: READY=1 once the node is up, STOPPING=1 when it is told to stop (NOTIFY_SOCKET unset: nothing).
+            var notifier = new SystemdNotifier();
+            using var stopping = cancellationToken.Register(() => { if (notifier.IsEnabled) notifier.Notify(ServiceState.Stopping); });
             try
             {
-                var result = await NetworkNode.RunAsync(nodeConfig, loggers, Console.In, output, cancellationToken);
+                var result = await NetworkNode.RunAsync(nodeConfig, loggers, controlInput, output, cancellationToken,
+                    ready: () => { if (notifier.IsEnabled) notifier.Notify(ServiceState.Ready); });
                 if (result.Failure is { } failure)
                 {
                     error.WriteLine($"error: {failure}");
