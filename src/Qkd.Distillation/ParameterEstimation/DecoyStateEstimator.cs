@@ -47,9 +47,16 @@ public static class DecoyStateEstimator
         return (count - delta, count + delta);
     }
 
+    /// <summary>
+    /// The random-sampling step of Eq. 5: how far the phase error rate of the <paramref name="keyEvents"/> single-photon Z
+    /// events may lie above the rate <paramref name="observedRate"/> seen on the <paramref name="testEvents"/> single-photon
+    /// X events, at the whole epsilon_sec (the analysis takes its share). Lim et al.'s gamma unless an analysis brings its own.
+    /// </summary>
+    internal delegate double SamplingDeviationBound(double epsilonSecrecy, double observedRate, double keyEvents, double testEvents);
+
     /// <summary>Eqs. 2-5 with the expected counts of each class bracketed by <paramref name="interval"/>.</summary>
     internal static DecoyStateBounds Estimate(DecoyStatistics statistics, SecurityParameters security, ExpectedCountInterval interval,
-        CountPredictions? predictions = null)
+        CountPredictions? predictions = null, SamplingDeviationBound? sampling = null)
     {
         ArgumentNullException.ThrowIfNull(statistics);
         ArgumentNullException.ThrowIfNull(security);
@@ -78,7 +85,9 @@ public static class DecoyStateEstimator
             return Unusable(z, x, errorsUpper, errorRate,
                 $"the single-photon X error rate bound is {errorRate:P1}, at or above 50%, so the single-photon events carry no secrecy");
 
-        double phi = errorRate + FiniteSizeStatistics.SamplingDeviation(security.EpsilonSecrecy, errorRate, z.SinglePhoton, x.SinglePhoton);
+        double phi = errorRate + (sampling is null
+            ? FiniteSizeStatistics.SamplingDeviation(security.EpsilonSecrecy, errorRate, z.SinglePhoton, x.SinglePhoton)
+            : sampling(security.EpsilonSecrecy, errorRate, z.SinglePhoton, x.SinglePhoton));
         string? problem = phi >= 0.5
             ? $"the phase error bound phi_Z = {phi:P1} (single-photon X error rate {errorRate:P2} plus sampling deviation) is at or above 50%"
             : null;

@@ -1,6 +1,6 @@
 namespace Qkd.Distillation.ParameterEstimation;
 
-/// <summary>The finite-key analyses by kind and by configuration name ("lim2014", "rusca2018", "zhang2017", "curraslorenzo2021").</summary>
+/// <summary>The finite-key analyses by kind and by configuration name ("lim2014", "rusca2018", "zhang2017", "curraslorenzo2021", "yin2020").</summary>
 public static class FiniteKeyAnalyses
 {
     /// <summary>
@@ -18,6 +18,7 @@ public static class FiniteKeyAnalyses
         FiniteKeyAnalysisKind.Rusca2018 => Rusca2018Analysis.Instance,
         FiniteKeyAnalysisKind.Zhang2017 => Zhang2017Analysis.Instance,
         FiniteKeyAnalysisKind.CurrasLorenzo2021 => CurrasLorenzo2021Analysis.Instance,
+        FiniteKeyAnalysisKind.Yin2020 => Yin2020Analysis.Instance,
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "Unknown finite-key analysis."),
     };
 
@@ -28,6 +29,7 @@ public static class FiniteKeyAnalyses
         FiniteKeyAnalysisKind.Rusca2018 => "rusca2018",
         FiniteKeyAnalysisKind.Zhang2017 => "zhang2017",
         FiniteKeyAnalysisKind.CurrasLorenzo2021 => "curraslorenzo2021",
+        FiniteKeyAnalysisKind.Yin2020 => "yin2020",
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "Unknown finite-key analysis."),
     };
 
@@ -46,6 +48,6 @@ public static class FiniteKeyAnalyses
         return false;
     }
 
-    /// <summary>The names, for error messages: "lim2014|rusca2018|zhang2017|curraslorenzo2021".</summary>
+    /// <summary>The names, for error messages: "lim2014|rusca2018|zhang2017|curraslorenzo2021|yin2020".</summary>
     public static string Names => string.Join("|", All.Select(Name));
 }

@@ -14,4 +14,6 @@ public enum FiniteKeyAnalysisKind
     Zhang2017,
     /// <summary>Lim et al.'s two-decoy bounds with Kato's inequality as Currás-Lorenzo, Navarrete, Azuma, Kato, Curty, Razavi, npj Quantum Inf. 7, 22 (2021) use it. "curraslorenzo2021".</summary>
     CurrasLorenzo2021,
+    /// <summary>Lim et al.'s two-decoy bounds with the closed-form Chernoff and random-sampling (phase error) bounds of Yin, Zhou, Gu, Xie, Lu, Chen, Sci. Rep. 10, 14312 (2020). "yin2020".</summary>
+    Yin2020,
 }

@@ -66,8 +66,8 @@ public sealed record LinkSettings
 
     /// <summary>
     /// The finite-key analysis both ends size the key with: "lim2014", "rusca2018" (one decoy; vacuumProbability may be
-    /// 0), "zhang2017" (Chernoff bounds) or "curraslorenzo2021" (Kato's inequality; the default: the most key on the
-    /// default link). See src/Qkd.Distillation/README.md.
+    /// 0), "zhang2017" (Chernoff bounds), "curraslorenzo2021" (Kato's inequality; the default: the most key on the
+    /// default link) or "yin2020" (Yin et al.'s closed-form bounds). See src/Qkd.Distillation/README.md.
     /// </summary>
     public string FiniteKey { get; init; } = FiniteKeyAnalyses.Name(FiniteKeyAnalyses.Default);
 
