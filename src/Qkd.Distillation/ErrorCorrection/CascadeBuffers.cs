@@ -6,13 +6,17 @@ namespace Qkd.Distillation.ErrorCorrection;
 /// heap, and a link corrects a block of frames every second or so. Allocating them afresh meant fresh pages to
 /// fault in and zero, and full (gen 2) collections triggered by the large object heap's budget, which pause every
 /// thread of the process. Arrays come back zeroed (they hold raw key: <see cref="Return"/> clears before keeping)
-/// and are only ever handed out zeroed; at most <see cref="MaximumRetainedWords"/> are kept, the rest is left to
+/// and are only ever handed out zeroed; at most <see cref="MaximumRetainedWords"/> words are kept, the rest is left to
 /// the collector. Thread-safe.
 /// </summary>
 internal static class CascadeBuffers
 {
-    /// <summary>Words kept for reuse at most (64 MiB): about a block of 8 million-bit frames at both ends.</summary>
-    public const long MaximumRetainedWords = 8L << 20;
+    /// <summary>
+    /// Words kept for reuse at most (96 MiB): what a block of 8 million-bit frames holds at both ends at QBER 2 %
+    /// (Bob's trees are most of it). These arrays are live together while a block is corrected anyway; the pool only
+    /// keeps them from one block to the next.
+    /// </summary>
+    public const long MaximumRetainedWords = 12L << 20;
 
     // Sizes are rounded up to a multiple of this (4 KiB), so the frames of a block, whose lengths differ by a bit
     // or so, share arrays.
