@@ -26,7 +26,8 @@ public sealed class CascadeResponder
         if (aliceFrame.Length != schedule.FrameLength)
             throw new ArgumentException($"Alice's frame has {aliceFrame.Length} bits but the schedule is for {schedule.FrameLength}.", nameof(aliceFrame));
         _schedule = schedule;
-        _frame = aliceFrame.Words.ToArray();
+        _frame = CascadeBuffers.Rent(aliceFrame.Words.Length);
+        aliceFrame.Words.CopyTo(_frame);
         _passBits = new ulong[]?[schedule.PassCount];
     }
 
@@ -79,16 +80,20 @@ public sealed class CascadeResponder
         }
     }
 
-    /// <summary>Overwrites the frame copy and every pass copy with zeros; the responder answers nothing afterwards.</summary>
+    /// <summary>
+    /// Overwrites the frame copy and every pass copy with zeros (handing them back to <see cref="CascadeBuffers"/>);
+    /// the responder answers nothing afterwards.
+    /// </summary>
     public void Zeroise()
     {
-        Array.Clear(_frame);
+        if (_zeroised) return;
+        _zeroised = true;
+        CascadeBuffers.Return(_frame);
         for (int p = 0; p < _passBits.Length; p++)
         {
-            if (_passBits[p] is { } bits) Array.Clear(bits);
+            if (_passBits[p] is { } bits) CascadeBuffers.Return(bits);
             _passBits[p] = null;
         }
-        _zeroised = true;
     }
 
     private bool _zeroised;
@@ -102,7 +107,7 @@ public sealed class CascadeResponder
         var bits = _passBits[pass];
         if (bits is null)
         {
-            bits = new ulong[_frame.Length];
+            bits = CascadeBuffers.Rent(PackedBits.WordCount(_schedule.FrameLength));
             _schedule.Permutation(pass).Apply(_frame, bits);
             _passBits[pass] = bits;
         }

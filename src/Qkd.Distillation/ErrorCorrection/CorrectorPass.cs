@@ -33,11 +33,16 @@ internal sealed class CorrectorPass
 
     internal ulong[]? PassBitsIfBuilt => _bits;
 
-    /// <summary>Overwrites Bob's bits in pass order (raw key) and his block parities with zeros.</summary>
+    /// <summary>
+    /// Overwrites Bob's bits in pass order (raw key) and his block parities with zeros, and hands the large arrays
+    /// back to <see cref="CascadeBuffers"/>: the pass is not used afterwards.
+    /// </summary>
     public void Zeroise()
     {
-        if (_bits is not null) Array.Clear(_bits);
+        if (_bits is not null) CascadeBuffers.Return(_bits);
         _bits = null;
+        if (_tree is not null) CascadeBuffers.Return(_tree);
+        _tree = null;
         Array.Clear(_bobBlocks);
     }
 
@@ -58,13 +63,32 @@ internal sealed class CorrectorPass
         _searching = new ulong[blockWords];
         _touched = new ulong[blockWords];
         _waiting = new ulong[blockWords];
-        for (int b = 0; b < layout.BlockCount; b++)
+        if (permutation is HalfSubsetPermutation subset && layout.BlockCount == 2 && subset.TryHalfParities(frame.Words, layout.BlockSize, out int first, out int second))
+            _bobBlocks[0] = (uint)first | ((ulong)(uint)second << 1);
+        else
+            BlockParities(Bits, layout, _bobBlocks);
+    }
+
+    /// <summary>Bob's parity of every block, from his bits in pass order: a run of whole words per block when the
+    /// block size is a multiple of 64 (bits past the frame are zero), else range by range.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void BlockParities(ulong[] bits, CascadePassLayout layout, ulong[] parities)
+    {
+        int blockSize = layout.BlockSize, blocks = layout.BlockCount;
+        if ((blockSize & 63) == 0)
         {
-            int start = layout.BlockStart(b), length = layout.BlockLength(b);
-            if (!permutation.TryRangeParity(frame.Words, start, length, out int parity))
-                parity = PackedBits.RangeParity(Bits, start, length);
-            if (parity != 0) _bobBlocks[b >> 6] |= 1UL << (b & 63);
+            int wordsPerBlock = blockSize >> 6, words = PackedBits.WordCount(layout.FrameLength);
+            for (int b = 0, w = 0; b < blocks; b++)
+            {
+                ulong accumulator = 0;
+                for (int end = Math.Min(w + wordsPerBlock, words); w < end; w++) accumulator ^= bits[w];
+                parities[b >> 6] |= (ulong)(BitOperations.PopCount(accumulator) & 1) << (b & 63);
+            }
+            return;
         }
+        for (int b = 0; b < blocks; b++)
+            if (PackedBits.RangeParity(bits, layout.BlockStart(b), layout.BlockLength(b)) != 0)
+                parities[b >> 6] |= 1UL << (b & 63);
     }
 
     public int Index { get; }
@@ -80,8 +104,9 @@ internal sealed class CorrectorPass
         {
             if (_bits is null)
             {
-                _bits = new ulong[PackedBits.WordCount(Layout.FrameLength)];
-                Permutation.Apply(_frame.Words, _bits);
+                var bits = CascadeBuffers.Rent(PackedBits.WordCount(Layout.FrameLength));
+                Permutation.Apply(_frame.Words, bits);
+                _bits = bits;
             }
             return _bits;
         }
@@ -216,7 +241,7 @@ internal sealed class CorrectorPass
         // Most passes of a well-tuned schedule never search (the final passes mostly confirm), so the trees,
         // about four bits per frame bit, are only allocated when needed.
         long nodes = (long)Layout.BlockCount * Layout.TreeSlots;
-        _tree = new ulong[(nodes + 31) >> 5];
+        _tree = CascadeBuffers.Rent((int)((nodes + 31) >> 5));
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

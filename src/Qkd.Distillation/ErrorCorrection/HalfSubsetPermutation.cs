@@ -113,6 +113,28 @@ internal sealed class HalfSubsetPermutation : CascadePermutation
         return first || second;
     }
 
+    /// <summary>
+    /// Both halves' parities (blocks of <paramref name="blockSize"/> = half the frame) in one sweep of the frame: the
+    /// subset's, and the complement's as the frame parity minus it. False for other block sizes.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal bool TryHalfParities(ReadOnlySpan<ulong> frame, int blockSize, out int first, out int second)
+    {
+        first = second = 0;
+        if (blockSize != _half) return false;
+        ulong[] mask = _mask;
+        frame = frame[..mask.Length];
+        ulong inSubset = 0, all = 0;
+        for (int w = 0; w < mask.Length; w++)
+        {
+            inSubset ^= frame[w] & mask[w];
+            all ^= frame[w]; // frame bits past Length are zero
+        }
+        first = BitOperations.PopCount(inSubset) & 1;
+        second = first ^ (BitOperations.PopCount(all) & 1);
+        return true;
+    }
+
     /// <summary>Index of the (rank+1)-th set bit of <paramref name="word"/>.</summary>
     private static int SelectBit(ulong word, int rank)
     {

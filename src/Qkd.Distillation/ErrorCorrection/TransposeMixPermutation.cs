@@ -140,6 +140,9 @@ internal sealed class TransposeMixPermutation : CascadePermutation
         }
         finally
         {
+            // Both held the frame (raw key) on its way through the rounds: cleared before anyone else rents them.
+            Array.Clear(first, 0, w + 1);
+            Array.Clear(second, 0, w + 1);
             ArrayPool<ulong>.Shared.Return(first);
             ArrayPool<ulong>.Shared.Return(second);
         }

@@ -3,6 +3,11 @@ using Qkd.Distillation.ErrorCorrection;
 namespace Qkd.Distillation.Tests.ErrorCorrection;
 
 /// <summary>The copies of raw key Cascade makes at both ends (frame copy, permuted pass copies) are zeroised when asked.</summary>
+/// <remarks>
+/// Zeroised arrays go back to <see cref="CascadeBuffers"/> for the next frame, so a Cascade test running beside this
+/// one could take one and fill it before the assertions look: the class runs alone.
+/// </remarks>
+[Collection(nameof(CascadeBuffersCollection))]
 public class CascadeZeroisationTests
 {
     [Fact]
@@ -30,3 +35,7 @@ public class CascadeZeroisationTests
         Assert.Throws<InvalidOperationException>(() => responder.Answer([new ParityQuery(0, 0, 10)], new byte[1]));
     }
 }
+
+/// <summary>Tests that look at arrays after they went back to <see cref="CascadeBuffers"/>: run with no other test beside them.</summary>
+[CollectionDefinition(nameof(CascadeBuffersCollection), DisableParallelization = true)]
+public sealed class CascadeBuffersCollection;
