@@ -83,6 +83,7 @@ public sealed class AliceEnd(NodeConfig config, ILaserModulator modulator, IKeyS
             if (fault is DeviceException device && device.Device != modulator.Name)
                 throw new DeviceException(modulator.Name, $"emission of session {session}", device.Message, device);
             System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(fault);
+            throw; // not reached
         }
         finally
         {

@@ -92,9 +92,10 @@ public sealed class SessionScopeTests
         // The same through the TCP channel's Closed token: the peer's End frame cancels it.
         var ct = TestContext.Current.CancellationToken;
         string dir = Directory.CreateTempSubdirectory("qkd-session-scope-tcp").FullName;
-        byte[] secret = System.Security.Cryptography.RandomNumberGenerator.GetBytes(1 << 16);
         string secretFile = Path.Combine(dir, "pre-shared.secret");
-        File.WriteAllBytes(secretFile, secret);
+        var owner = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite };
+        using (var f = new FileStream(secretFile, owner))
+            f.Write(System.Security.Cryptography.RandomNumberGenerator.GetBytes(AuthenticationPadStore.HashKeyBytes + (1 << 20)));
         using var alicePad = AuthenticationPadStore.Open(secretFile, Path.Combine(dir, "alice"), ChannelEnd.Alice);
         using var bobPad = AuthenticationPadStore.Open(secretFile, Path.Combine(dir, "bob"), ChannelEnd.Bob);
         await using var bobChannel = new TcpClassicalChannel(new TcpClassicalChannelOptions { LocalEnd = ChannelEnd.Bob, ListenEndpoint = new IPEndPoint(IPAddress.Loopback, 0) }, bobPad);
