@@ -103,6 +103,17 @@ internal sealed class ChannelSession : IFrameConnectionHandler, IAsyncDisposable
     /// <summary>Cancelled once the session has stopped (whatever the <see cref="CloseReason"/>); the transport stops with it.</summary>
     public CancellationToken Stopping => _stop.Token;
 
+    /// <summary>Cancelled once the peer will send nothing more: its End arrived, or the session stopped (<see cref="Stopping"/>).</summary>
+    public CancellationToken PeerGone => _peerGone.Token;
+
+    private readonly CancellationTokenSource _peerGone = new();
+
+    /// <summary>Cancels <see cref="PeerGone"/> off the caller's thread (cancelling runs the continuations of whoever waits on it).</summary>
+    private void SignalPeerGone() => ThreadPool.UnsafeQueueUserWorkItem(_ =>
+    {
+        try { _peerGone.Cancel(); } catch (ObjectDisposedException) { }
+    }, null);
+
     /// <summary>The current session id (empty before the first handshake).</summary>
     public Guid Id
     {
@@ -866,6 +877,7 @@ internal sealed class ChannelSession : IFrameConnectionHandler, IAsyncDisposable
                     {
                         if (_closeReason == ChannelCloseReason.None) _closeReason = ChannelCloseReason.PeerCompleted;
                         _inbox.Writer.TryComplete();
+                        SignalPeerGone();
                     }
                     _ackSignal.Release();
                 }
@@ -946,6 +958,7 @@ internal sealed class ChannelSession : IFrameConnectionHandler, IAsyncDisposable
         if (!peerCompleted) _inbox.Writer.TryComplete(new ClassicalChannelClosedException(message));
         _current?.Frames.Abort();
         _current = null;
+        SignalPeerGone();
         // Off the lock: cancelling runs continuations (the transport's loops, the acknowledgement loop).
         ThreadPool.UnsafeQueueUserWorkItem(_ =>
         {

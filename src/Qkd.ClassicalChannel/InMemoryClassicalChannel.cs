@@ -12,13 +12,20 @@ public sealed class InMemoryClassicalChannel : IClassicalChannel
     private readonly ChannelWriter<byte[]> _outbox;
     private readonly ChannelReader<byte[]> _inbox;
     private readonly string _name;
+    private readonly CancellationTokenSource _completed, _peerCompleted; // this end's Complete, the peer's
 
-    private InMemoryClassicalChannel(string name, ChannelWriter<byte[]> outbox, ChannelReader<byte[]> inbox)
+    private InMemoryClassicalChannel(string name, ChannelWriter<byte[]> outbox, ChannelReader<byte[]> inbox,
+        CancellationTokenSource completed, CancellationTokenSource peerCompleted)
     {
         _name = name;
         _outbox = outbox;
         _inbox = inbox;
+        _completed = completed;
+        _peerCompleted = peerCompleted;
     }
+
+    /// <summary>Cancelled once the peer has completed its end.</summary>
+    public CancellationToken Closed => _peerCompleted.Token;
 
     public ChannelStatistics Statistics { get; } = new();
 
@@ -27,8 +34,9 @@ public sealed class InMemoryClassicalChannel : IClassicalChannel
     {
         var toBob = System.Threading.Channels.Channel.CreateUnbounded<byte[]>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
         var toAlice = System.Threading.Channels.Channel.CreateUnbounded<byte[]>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
-        return (new InMemoryClassicalChannel("alice", toBob.Writer, toAlice.Reader),
-                new InMemoryClassicalChannel("bob", toAlice.Writer, toBob.Reader));
+        CancellationTokenSource aliceDone = new(), bobDone = new();
+        return (new InMemoryClassicalChannel("alice", toBob.Writer, toAlice.Reader, aliceDone, bobDone),
+                new InMemoryClassicalChannel("bob", toAlice.Writer, toBob.Reader, bobDone, aliceDone));
     }
 
     public ValueTask SendAsync(ReadOnlyMemory<byte> message, CancellationToken cancellationToken = default)
@@ -54,5 +62,10 @@ public sealed class InMemoryClassicalChannel : IClassicalChannel
         }
     }
 
-    public void Complete() => _outbox.TryComplete();
+    public void Complete()
+    {
+        if (!_outbox.TryComplete()) return;
+        // Off the caller's thread: cancelling runs the continuations of whoever waits on the peer's Closed.
+        ThreadPool.UnsafeQueueUserWorkItem(static done => done.Cancel(), _completed, preferLocal: false);
+    }
 }

@@ -60,6 +60,9 @@ public sealed class TcpClassicalChannel : IClassicalChannel, IAsyncDisposable
 
     public ChannelCloseReason CloseReason => _session.CloseReason;
 
+    /// <summary>Cancelled once the peer will send nothing more: its End arrived or the session stopped (any <see cref="CloseReason"/> but None).</summary>
+    public CancellationToken Closed => _session.PeerGone;
+
     /// <summary>Which of the node's channels this is.</summary>
     public ChannelKind Channel => _options.Channel;
 

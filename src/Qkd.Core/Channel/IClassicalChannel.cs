@@ -18,6 +18,14 @@ public interface IClassicalChannel
 
     /// <summary>Tells the peer no more messages will come.</summary>
     void Complete();
+
+    /// <summary>
+    /// Cancelled once the peer will send nothing more in this session: it completed its end, or the channel stopped for
+    /// good (the peer restarted, the link was given up, this end was disposed). Session work that blocks on something
+    /// other than the channel (Bob's tag read) honours it, so a session whose peer has gone ends instead of waiting for
+    /// light that will not come. A channel that cannot tell returns an uncancellable token.
+    /// </summary>
+    CancellationToken Closed => CancellationToken.None;
 }
 
 /// <summary>Traffic counters of one end of a classical channel.</summary>

@@ -157,7 +157,20 @@ public sealed class DeviceConnection : IDisposable
         {
             _writer.CancelFrame();
             _writeLock.Exit();
-            throw e is DeviceException de ? Rethrow(de, "send stream data") : e;
+            // A batch flush that failed here (a write the device never took) left a cut frame on the line, as in
+            // EndStreamFrame: the connection is gone, so the owner re-opens it before the next use.
+            if (e is DeviceException de)
+            {
+                MarkGone(de);
+                throw Rethrow(de, "send stream data");
+            }
+            if (e is ObjectDisposedException or IOException)
+            {
+                var gone = new DeviceDisconnectedException(DeviceName, "send stream data", e);
+                MarkGone(gone);
+                throw gone;
+            }
+            throw;
         }
     }
 

@@ -7,6 +7,7 @@ using Qkd.Core.Channel;
 using Qkd.Hardware.Modulator;
 using Qkd.Node.Link;
 using Qkd.Core.Keys;
+using Qkd.Protocol;
 
 namespace Qkd.Node.Service;
 
@@ -29,6 +30,9 @@ public sealed class AliceEnd(NodeConfig config, ILaserModulator modulator, IKeyS
         var symbols = choices.Symbols;
 
         if (modulator.State != Hardware.Devices.ConnectionState.Connected) modulator.Connect();
+        // A fresh session starts from a stopped modulator: an emission that broke mid-stream (its stop never reached the
+        // device) still runs there. Stopping when not emitting is not an error (firmware-protocols/laser-modulator.md).
+        StopEmission(session);
         settings.ConfigureModulator(modulator);
         var sink = new SessionKeySink(pool, session);
         // Concurrent stages, as Bob's end: sift requests are answered while a block is being distilled.
@@ -43,26 +47,66 @@ public sealed class AliceEnd(NodeConfig config, ILaserModulator modulator, IKeyS
             // A refusal (settings that differ) or a peer out of turn: the session cannot run, as with a handshake mismatch.
             throw new InvalidDataException($"Session {session}: {e.Message}", e);
         }
+        using var scope = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         modulator.StartEmission(symbols, 0, endPulse);
         logger.LogInformation("Session {Session}: emitting {Pulses:N0} pulses", session, endPulse);
+        // Stopped as soon as every symbol is handed over, so Bob's stream ends where the light does. An emission that
+        // fails (a stream write the device never took, a QRNG that turned unhealthy) ends the session at once: Bob's
+        // light stops with it, and the distillers would wait for each other for ever.
         var stop = Task.Run(async () =>
         {
-            // Stopped even when the emission fails (a QRNG that turned unhealthy refuses further symbols), so Bob's
-            // stream ends and the session closes instead of waiting.
             try
             {
                 await modulator.StreamingCompletion.ConfigureAwait(false);
             }
-            finally
+            catch (Exception)
             {
-                modulator.StopEmission();
+                await scope.CancelAsync().ConfigureAwait(false);
+                StopEmission(session); // logged, not thrown: the session ends with the emission's fault
+                return;
             }
+            modulator.StopEmission();
         }, CancellationToken.None);
-
-        string closing = await alice.RunAsync(cancellationToken).ConfigureAwait(false);
-        await stop.WaitAsync(TimeSpan.FromMinutes(5), cancellationToken).ConfigureAwait(false);
+        string closing;
+        try
+        {
+            closing = await alice.RunAsync(scope.Token).ConfigureAwait(false);
+            await stop.WaitAsync(TimeSpan.FromMinutes(5), cancellationToken).ConfigureAwait(false);
+            await modulator.StreamingCompletion.ConfigureAwait(false);
+        }
+        catch (Exception e) when (modulator.StreamingCompletion.IsFaulted && !cancellationToken.IsCancellationRequested)
+        {
+            // Whatever the distiller threw (cancelled, or its channel closing), the cause is the emission's.
+            var fault = modulator.StreamingCompletion.Exception!.GetBaseException();
+            logger.LogError("Session {Session}: {Device} failed mid-emission after {Symbols:N0} of {Pulses:N0} symbols: {Error}; the session ends ({Distiller})",
+                session, modulator.Name, modulator.SymbolsStreamed, endPulse, fault.Message, e.GetType().Name);
+            if (fault is DeviceException device && device.Device != modulator.Name)
+                throw new DeviceException(modulator.Name, $"emission of session {session}", device.Message, device);
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(fault);
+            throw; // not reached
+        }
+        finally
+        {
+            // A session that ends early (Bob went away, the node stops) stops a running emission here; the stop task ends with it.
+            if (!modulator.StreamingCompletion.IsCompleted) StopEmission(session);
+            try { await stop.ConfigureAwait(false); }
+            catch (Exception e) when (e is DeviceException or InvalidOperationException or ObjectDisposedException) { }
+        }
         logger.LogInformation("Session {Session} ended: {Closing}; {Bits:N0} secret bits", session, closing, alice.SecretBits);
         return new SessionSummary(session, closing, alice.SecretBits);
+    }
+
+    /// <summary>Stops the emission (also after a fault: the device may still run it); a device that does not answer is logged, not thrown.</summary>
+    private void StopEmission(long session)
+    {
+        try
+        {
+            modulator.StopEmission();
+        }
+        catch (Exception e) when (e is DeviceException or InvalidOperationException or ObjectDisposedException)
+        {
+            logger.LogWarning("Session {Session}: stopping the emission of {Device} failed: {Error}", session, modulator.Name, e.Message);
+        }
     }
 }
 

@@ -119,18 +119,31 @@ public sealed class BobEnd(NodeConfig config, ITimeTagger tagger, IKeySink pool,
         frontEnd.Loop.SourceDisconnected += e => logger.LogWarning("Tagger disconnected: {Error}", e.Message);
         frontEnd.Start();
         var detections = new Detection[1 << 16];
-        while (bob.AbortReason is null)
+        // The session's scope for the blocking tag read: it ends when the node stops the session, and when the peer
+        // goes away (completed its end, restarted, the link given up), since then no light will come to end the stream.
+        using var reading = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, channel.Closed);
+        bool streamEnded = false;
+        try
         {
-            int n = frontEnd.Read(detections, cancellationToken);
-            if (n == 0) break;
-            await bob.SiftAsync(detections.AsMemory(0, n), cancellationToken).ConfigureAwait(false);
+            while (bob.AbortReason is null)
+            {
+                int n = frontEnd.Read(detections, reading.Token);
+                if (n == 0) break;
+                await bob.SiftAsync(detections.AsMemory(0, n), cancellationToken).ConfigureAwait(false);
+            }
+            streamEnded = bob.AbortReason is null;
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested && channel.Closed.IsCancellationRequested)
+        {
+            throw new ClassicalChannelClosedException($"Session {session}: the peer closed the classical channel while Bob read tags ({stream.SyncsSeen:N0} syncs seen); the session ends without its last block");
+        }
+        finally
+        {
+            // A stream that did not end by itself (an abort, the peer gone, the tagger failing) is stopped here, so the
+            // next session starts its tagger afresh.
+            if (!streamEnded) StopTagger();
         }
         string closing = await bob.FinishAsync(cancellationToken).ConfigureAwait(false);
-        if (bob.AbortReason is not null)
-        {
-            try { tagger.StopStream(); }
-            catch (Protocol.DeviceException e) { logger.LogWarning("Stopping the tagger failed: {Error}", e.Message); }
-        }
         LastFrameSync = bob.FrameSync;
         if (bob.FrameSync is { } found) frameSyncMetrics?.Synchronised(found);
         if (bases is not null)
@@ -156,5 +169,11 @@ public sealed class BobEnd(NodeConfig config, ITimeTagger tagger, IKeySink pool,
                 session, stream.TagsAfterEnd, bob.DetectionsBeyondEmission);
         logger.LogInformation("Session {Session} ended: {Closing}; {Bits:N0} secret bits", session, closing, bob.SecretBits);
         return new SessionSummary(session, closing, bob.SecretBits);
+    }
+
+    private void StopTagger()
+    {
+        try { tagger.StopStream(); }
+        catch (Exception e) when (e is Protocol.DeviceException or InvalidOperationException or ObjectDisposedException) { logger.LogWarning("Stopping the tagger failed: {Error}", e.Message); }
     }
 }

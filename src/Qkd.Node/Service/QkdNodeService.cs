@@ -428,14 +428,14 @@ public sealed class QkdNodeService(NodeConfig config, ILoggerFactory loggers, IH
     {
         await using var channel = new TcpClassicalChannel(ChannelOptions(end, endpoint), pad, loggers.CreateLogger("qkd.channel"));
         using var channelMetrics = metrics.Channels.Track("session", channel.Security);
+        // Completed however the session ends: a peer still waiting (for light, for an answer) ends its session too.
+        using var completing = new ChannelCompletion(channel);
         var outcome = await SessionHandshake.RunAsync(channel, config.LinkId, DistillationProtocol.Version, counter, ledger, initiator: true, _logger, cancellationToken).ConfigureAwait(false);
         // Bob listens on the fibre before he answers the handshake, so the light finds him.
         using var emulated = fibre is null ? null : OpenDevices("emulator", "emulator.fibre", () => EmulatedTransmitter.Create(fibre, Transport()));
-        devices?.ConnectAndConfigure(config.Receiver); // after a fault broke the last session
+        devices?.ConnectAndConfigure(config.Receiver); // after a fault broke the last session (re-opens a modulator that went away)
         var modulator = emulated?.Modulator ?? devices!.Modulator!;
-        var summary = await new AliceEnd(config, modulator, sink, _logger, entropy).RunSessionAsync(channel, outcome.Session, cancellationToken).ConfigureAwait(false);
-        channel.Complete();
-        return summary;
+        return await new AliceEnd(config, modulator, sink, _logger, entropy).RunSessionAsync(channel, outcome.Session, cancellationToken).ConfigureAwait(false);
     }
 
     private async Task<SessionSummary> RunBobSessionAsync(IPEndPoint endpoint, IPEndPoint? fibre, NodeDevices? devices, ChannelEnd end, AuthenticationPadStore pad, SessionCounter counter,
@@ -461,16 +461,15 @@ public sealed class QkdNodeService(NodeConfig config, ILoggerFactory loggers, IH
         await using var channel = Step(NodeStartupFailure.Network, "classicalChannel.endpoint",
             () => new TcpClassicalChannel(ChannelOptions(end, endpoint), pad, loggers.CreateLogger("qkd.channel")));
         using var channelMetrics = metrics.Channels.Track("session", channel.Security);
+        using var completing = new ChannelCompletion(channel);
         var outcome = await SessionHandshake.RunAsync(channel, config.LinkId, DistillationProtocol.Version, counter, ledger, initiator: false, _logger, cancellationToken).ConfigureAwait(false);
         devices?.ConnectAndConfigure(config.Receiver); // after a fault broke the last session
         var tagger = emulated?.Tagger ?? devices!.Tagger!;
         var detector = emulated?.Detector ?? devices!.Detector;
         try
         {
-            var summary = await new BobEnd(config, tagger, sink, _logger, metrics, detector as Hardware.Detector.IBasisModulator, _frameSyncMetrics, LinkMonitor)
+            return await new BobEnd(config, tagger, sink, _logger, metrics, detector as Hardware.Detector.IBasisModulator, _frameSyncMetrics, LinkMonitor)
                 .RunSessionAsync(channel, outcome.Session, cancellationToken).ConfigureAwait(false);
-            channel.Complete();
-            return summary;
         }
         finally
         {
@@ -512,6 +511,12 @@ public sealed class QkdNodeService(NodeConfig config, ILoggerFactory loggers, IH
             }
             _stop.Dispose();
         }
+    }
+
+    /// <summary>Completes a session's channel when disposed (after the session, however it ended), before the channel closes.</summary>
+    private readonly struct ChannelCompletion(IClassicalChannel channel) : IDisposable
+    {
+        public void Dispose() => channel.Complete();
     }
 
     /// <summary>The pool's blocks for the session handshake.</summary>
