@@ -370,9 +370,10 @@ public sealed class BobDistiller
             await SiftPendingAsync(cancellationToken).ConfigureAwait(false);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // a pass over every detection, called a few times a second: no OSR
     private static long CheckOrder(ReadOnlySpan<Detection> detections, long previous)
     {
-        foreach (var d in detections)
+        foreach (ref readonly Detection d in detections)
         {
             if (d.PulseIndex <= previous)
                 throw new ArgumentException($"Detections must have strictly increasing pulse indices: pulse {d.PulseIndex} follows {previous}.", nameof(detections));

@@ -40,7 +40,9 @@ public sealed class SeededSymbolSource(ulong seed, SymbolDistribution distributi
         ulong basisThreshold = z >> 1, key = _key;
         ref long pulse = ref MemoryMarshal.GetReference(pulses);
         ref byte destination = ref MemoryMarshal.GetReference(packed);
-        for (int i = 0; i < pulses.Length; i++)
+        int i = 0;
+        if (Avx2.IsSupported) i = PackedAtAvx2(ref pulse, ref destination, pulses.Length & ~3, key, signal, decoy, basisThreshold);
+        for (; i < pulses.Length; i++)
         {
             ulong r = SplitMix64.Mix(key + (ulong)Unsafe.Add(ref pulse, i) * SplitMix64.Gamma);
             ulong u = r & 0xFFFFFFFFUL;
@@ -48,6 +50,52 @@ public sealed class SeededSymbolSource(ulong seed, SymbolDistribution distributi
             ulong basis = ((r >> 32) & 0x7FFFFFFFUL) < basisThreshold ? 0UL : 1UL;
             Unsafe.Add(ref destination, i) = (byte)(basis | ((r >> 63) << 1) | (intensity << 2));
         }
+    }
+
+    /// <summary>
+    /// <see cref="PackedAt"/> four pulses at a time in 256-bit vectors (issue 14: the lookup was some 2.5 % of a replay's
+    /// CPU): the same hash and thresholds, the 64-bit multiplies made of three 32 x 32-bit ones (AVX2 has no 64-bit
+    /// multiply). The thresholds and the 32-bit uniforms they meet are below 2^33, so the signed compares of AVX2 order
+    /// them as the unsigned ones do. Returns the pulses done (<paramref name="count"/>, a multiple of 4).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static int PackedAtAvx2(ref long pulse, ref byte destination, int count, ulong key, ulong signal, ulong decoy, ulong basisThreshold)
+    {
+        var keys = Vector256.Create(key);
+        var signalThreshold = Vector256.Create((long)signal);
+        var decoyThreshold = Vector256.Create((long)decoy);
+        var basisThresholds = Vector256.Create((long)basisThreshold);
+        var low32 = Vector256.Create(0xFFFFFFFFUL);
+        var low31 = Vector256.Create(0x7FFFFFFFUL);
+        var one = Vector256.Create(1L);
+        var byteShifts = Vector256.Create(0UL, 8, 16, 24);
+        for (int i = 0; i < count; i += 4)
+        {
+            var z = keys + MultiplyLow(Vector256.LoadUnsafe(ref pulse, (nuint)i).AsUInt64(), SplitMix64.Gamma);
+            z = MultiplyLow(z ^ (z >> 30), 0xBF58476D1CE4E5B9UL);
+            z = MultiplyLow(z ^ (z >> 27), 0x94D049BB133111EBUL);
+            z ^= z >> 31;
+            var u = (z & low32).AsInt64();
+            var intensity = (Vector256.GreaterThanOrEqual(u, signalThreshold) & one) + (Vector256.GreaterThanOrEqual(u, decoyThreshold) & one);
+            var basis = Vector256.GreaterThanOrEqual(((z >> 32) & low31).AsInt64(), basisThresholds) & one;
+            var code = (basis | ((z >> 63).AsInt64() << 1) | (intensity << 2)).AsUInt64();
+            // Lane k's code (< 16) to byte k, then the four lanes OR-ed into one 32-bit store.
+            var placed = Avx2.ShiftLeftLogicalVariable(code, byteShifts);
+            var half = placed.GetLower() | placed.GetUpper();
+            Unsafe.WriteUnaligned(ref Unsafe.Add(ref destination, i), (uint)(half.ToScalar() | half.GetElement(1)));
+        }
+        return count;
+    }
+
+    /// <summary>The low 64 bits of each lane times <paramref name="c"/>, from 32 x 32-bit multiplies.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<ulong> MultiplyLow(Vector256<ulong> x, ulong c)
+    {
+        var cLow = Vector256.Create(c & 0xFFFFFFFFUL).AsUInt32();
+        var cHigh = Vector256.Create(c >> 32).AsUInt32();
+        var low = Avx2.Multiply(x.AsUInt32(), cLow);
+        var cross = Avx2.Multiply((x >> 32).AsUInt32(), cLow) + Avx2.Multiply(x.AsUInt32(), cHigh);
+        return low + (cross << 32);
     }
 
     /// <summary>

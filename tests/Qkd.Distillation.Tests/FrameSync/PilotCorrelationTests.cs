@@ -125,4 +125,39 @@ public class PilotCorrelationTests
                 Assert.Equal(before, after);
             }, iter: 300);
     }
+
+    /// <summary>
+    /// The sixteen-candidates-at-once walk (issue 14) on long pilots, where the right and the expected offsets outlive the
+    /// walk's 6,000 detections in 16-bit lanes and go on one by one: still the former search's result, on found, failed
+    /// and ambiguous searches, with windows that are not a multiple of 16 wide and the expected offset anywhere in a group.
+    /// </summary>
+    [Fact]
+    public void The_sixteen_lane_search_equals_the_former_one_on_long_pilots()
+    {
+        Gen.Select(Gen.Int[8000, 40000], Gen.Int[0, 3], Gen.Int[-300, 300], Gen.Int[0, 40], Gen.Int[1, 300], Gen.Int[0, 300])
+            .Sample((pilotLength, kind, offset, qberPercent, delay, late) =>
+            {
+                var random = new Random(pilotLength * 7919 + offset * 31 + qberPercent);
+                var pilot = new byte[pilotLength];
+                for (int i = 0; i < pilotLength; i++) pilot[i] = (byte)(kind == 3 ? (i % 64) & 3 : random.Next(4));
+                var bob = new List<Detection>();
+                double density = kind == 0 ? 0.6 : 0.3;
+                for (long a = 0; a < pilotLength + 600; a++)
+                {
+                    if (random.NextDouble() >= density) continue;
+                    long p = a - offset;
+                    if (p < 0) continue;
+                    byte code = a < pilotLength ? pilot[a] : (byte)random.Next(4);
+                    var basis = random.Next(4) == 0 ? (Basis)(code & 1) ^ (Basis)1 : (Basis)(code & 1);
+                    byte bit = (byte)((code >> 1) ^ (random.Next(100) < qberPercent ? 1 : 0));
+                    if (kind == 2) bit = (byte)random.Next(2);
+                    bob.Add(new Detection(p, basis, bit));
+                }
+                var detections = bob.ToArray();
+                long first = -delay, last = late, expected = random.Next(3) == 0 ? offset : random.Next(-delay, late + 1);
+                var before = Qkd.Reference.PrePilotCorrelation.Find(detections, pilot, first, last, expected);
+                var after = PilotCorrelation.Find(detections, pilot, first, last, expected);
+                Assert.Equal(before, after);
+            }, iter: 40);
+    }
 }
