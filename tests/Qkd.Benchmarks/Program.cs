@@ -7,5 +7,6 @@ using Qkd.Benchmarks;
 // The tag path's kernels by thread CPU time, baseline and rewrite in turns: dotnet run -c Release --project tests/Qkd.Benchmarks -- tag-path-cpu
 if (args.Length > 0 && args[0] == LdpcEfficiencyTableTool.Command) return LdpcEfficiencyTableTool.Run(args);
 if (args.Length > 0 && args[0] == TagPathCpuTool.Command) return TagPathCpuTool.Run(args);
+if (args.Length > 0 && args[0] == LdpcCodeSearchTool.Command) return LdpcCodeSearchTool.Run(args);
 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
 return 0;
