@@ -15,8 +15,9 @@ namespace Qkd.Benchmarks;
 /// failing frame. Seeded (frames from seed 5000 + frame, errors exactly round(q n) at random places), so a run gives
 /// the same table on any machine with the same code family.
 /// <code>
-/// dotnet run -c Release --project tests/Qkd.Benchmarks -- ldpc-table [--bits 92160] [--frames 10] [--qber 0.01,0.02] [--iterations 60] [--parallel]
+/// dotnet run -c Release --project tests/Qkd.Benchmarks -- ldpc-table [--bits 92160] [--frames 10] [--qber 0.01,0.02] [--iterations 60] [--parallel] [--blind]
 /// </code>
+/// <c>--blind</c> instead runs the protocol with the table in force (blind rounds included) and prints f per QBER.
 /// Prints one line per point (f, frames decoded, mean iterations) and the table in C# to paste into LdpcCodeFamily.
 /// Changing the table changes every plan: bump <c>DistillationProtocol.Version</c> with it.
 /// </summary>
@@ -30,7 +31,7 @@ public static class LdpcEfficiencyTableTool
     {
         int bits = LdpcCodeFamily.MaximumFrameBits, frames = 10, iterations = LdpcOptions.Default.MaxIterations;
         double[] qbers = TableQbers;
-        bool parallel = false;
+        bool parallel = false, blind = false;
         for (int i = 1; i < args.Length; i++)
         {
             switch (args[i])
@@ -39,9 +40,10 @@ public static class LdpcEfficiencyTableTool
                 case "--frames": frames = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
                 case "--qber": qbers = args[++i].Split(',').Select(q => double.Parse(q, CultureInfo.InvariantCulture)).ToArray(); break;
                 case "--parallel": parallel = true; break;
+                case "--blind": blind = true; break;
                 case "--iterations": iterations = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
                 default:
-                    Console.Error.WriteLine($"ldpc-table: unknown argument '{args[i]}' (known: --bits N, --frames N, --qber q1,q2,..., --iterations N, --parallel).");
+                    Console.Error.WriteLine($"ldpc-table: unknown argument '{args[i]}' (known: --bits N, --frames N, --qber q1,q2,..., --iterations N, --parallel, --blind).");
                     return 2;
             }
         }
@@ -50,6 +52,7 @@ public static class LdpcEfficiencyTableTool
             Console.Error.WriteLine($"ldpc-table: --bits must lie in 1..{LdpcCodeFamily.MaximumFrameBits}, --frames and --iterations be at least 1.");
             return 2;
         }
+        if (blind) return RunWithBlindRounds(bits, frames, qbers, iterations, parallel);
         Console.WriteLine($"// LDPC decodable efficiency: {bits}-bit frames, {frames} seeded frames per point, {iterations} iterations");
         var baseOptions = LdpcOptions.Default with { MaxIterations = iterations };
         var rows = new List<string>();
@@ -67,12 +70,44 @@ public static class LdpcEfficiencyTableTool
             }
             AllDecode(noisy, qber, baseOptions, Grid(high), parallel, out double meanIterations);
             var plan = LdpcCodeFamily.Plan(bits, qber, baseOptions with { InitialEfficiency = Grid(high) });
-            Console.WriteLine($"// {qber:P1}: f0 = {Grid(high):F2} (mother code {LdpcCodeFamily.Profiles[plan.Profile].Rate:F1}, p = {plan.Punctured}, s = {plan.Shortened}, mean {meanIterations:F1} iterations)");
+            Console.WriteLine($"// {qber:P1}: f0 = {Grid(high):F2} (mother code {LdpcCodeFamily.Profiles[plan.Profile].Rate:F2}, p = {plan.Punctured}, s = {plan.Shortened}, mean {meanIterations:F1} iterations)");
             rows.Add(string.Create(CultureInfo.InvariantCulture, $"({qber:F3}, {Grid(high):F2})"));
         }
         Console.WriteLine("[");
         Console.WriteLine("    " + string.Join(", ", rows) + ",");
         Console.WriteLine("]");
+        return 0;
+    }
+
+    /// <summary>
+    /// <c>--blind</c>: the protocol as it runs (first syndrome from the table, blind rounds until every frame decodes)
+    /// on the same seeded frames: f = leaked / (n h2(q)) over all frames with blind rounds, f of the first syndrome,
+    /// frames that needed a blind round, and wall-clock Mbit/s (whatever else the machine is doing).
+    /// </summary>
+    private static int RunWithBlindRounds(int bits, int frames, double[] qbers, int iterations, bool parallel)
+    {
+        Console.WriteLine($"// LDPC with blind rounds: {bits}-bit frames, {frames} seeded frames per QBER, {iterations} iterations, table f0");
+        var options = LdpcOptions.Default with { MaxIterations = iterations };
+        foreach (double qber in qbers)
+        {
+            long leaked = 0, firstLeak = 0, rounds = 0, failed = 0;
+            double shannon = 0;
+            var watch = System.Diagnostics.Stopwatch.StartNew();
+            for (int f = 0; f < frames; f++)
+            {
+                var (alice, bob) = Noisy(bits, qber, 5000 + (ulong)f);
+                var result = LdpcReconciliation.RunLocal(alice, bob, qber, options, new Xoshiro256StarStar(1 + (ulong)f), parallel);
+                if (!alice.ContentEquals(bob)) { Console.Error.WriteLine($"ldpc-table: frame {f} at {qber:P1} left errors."); return 1; }
+                leaked += result.LeakedBits;
+                firstLeak += result.LeakedBits - result.RevealedBits;
+                rounds += result.Rounds;
+                failed += result.FramesFailedFirstAttempt;
+                shannon += bits * BinaryEntropy.H2(Math.Round(qber * bits) / bits);
+            }
+            double seconds = watch.Elapsed.TotalSeconds;
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"// {qber:P1}: f {leaked / shannon:F3} with blind rounds, first syndrome {firstLeak / shannon:F3}, {failed}/{frames} frames needed a blind round, {(double)rounds / frames:F2} rounds per frame, {(double)bits * frames / seconds / 1e6:F2} Mbit/s wall clock"));
+        }
         return 0;
     }
 

@@ -9,5 +9,6 @@ using Qkd.Benchmarks;
 if (args.Length > 0 && args[0] == LdpcEfficiencyTableTool.Command) return LdpcEfficiencyTableTool.Run(args);
 if (args.Length > 0 && args[0] == TagPathCpuTool.Command) return TagPathCpuTool.Run(args);
 if (args.Length > 0 && args[0] == CascadeCpuTool.Command) return CascadeCpuTool.Run(args);
+if (args.Length > 0 && args[0] == LdpcCodeSearchTool.Command) return LdpcCodeSearchTool.Run(args);
 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
 return 0;

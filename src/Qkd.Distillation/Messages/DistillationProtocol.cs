@@ -15,7 +15,9 @@ public static class DistillationProtocol
     /// <see cref="PilotRequest"/> (<see cref="PilotDisclosure"/>) for frame synchronisation. 4: a block may be
     /// corrected by rate-adaptive LDPC (<see cref="LdpcStart"/>, <see cref="LdpcSyndromes"/>, <see cref="LdpcRevealRequest"/>,
     /// <see cref="LdpcReveal"/>; the code family of <c>LdpcCodeFamily</c> is part of this version), and Bob times the
-    /// channel with <see cref="RoundTripProbe"/>.
+    /// channel with <see cref="RoundTripProbe"/>. 5: LDPC frames are planned from a new
+    /// <c>LdpcCodeFamily.DecodableEfficiencyTable</c> (regenerated with the tanh-product decoder), so a version-4 end
+    /// would size its syndromes differently.
     /// </summary>
-    public const ushort Version = 4;
+    public const ushort Version = 5;
 }

@@ -4,8 +4,8 @@ namespace Qkd.Distillation.ErrorCorrection.Ldpc;
 
 /// <summary>
 /// The mother codes of rate-compatible LDPC reconciliation and the choice of one, with its puncturing and shortening,
-/// for a frame. Five quasi-cyclic mother codes of rates 0.5 to 0.9 share a base matrix width of 100 columns; each
-/// is lifted with circulants of 64 to 1024 (a power of two), so a frame of up to 90 z key bits rides on a codeword of
+/// for a frame. Eight quasi-cyclic mother codes of rates 0.5 to 0.9 share a codeword length of 100 z (base matrices
+/// of 100 columns lifted by z, or of 200 columns lifted by z / 2); each family member is lifted with circulants of 64 to 1024 (a power of two), so a frame of up to 90 z key bits rides on a codeword of
 /// n = 100 z bits (n = 102,400 and 92,160 key bits at the largest). Codes are built once per process from fixed seeds
 /// (<see cref="QuasiCyclicCodeBuilder"/>) and shared: both ends build the same matrices.
 /// </summary>
@@ -28,17 +28,24 @@ public static class LdpcCodeFamily
 
     /// <summary>The mother codes' shapes, lowest rate first.</summary>
     /// <remarks>
-    /// Chosen by simulation (n = 25,600, half the frames decoding, tests/Qkd.Benchmarks LdpcBenchmarks for the
-    /// family): the 0.5 code reaches f = 1.08 at its own rate, 0.6 1.10, 0.7 1.06, 0.8 1.17, 0.9 about 1.45. High
-    /// rates need wide base matrices (more rows for the high-degree columns); the 0.9 code is the weak one.
+    /// Chosen by simulation (<c>dotnet run -c Release --project tests/Qkd.Benchmarks -- ldpc-code</c>, each code at
+    /// its own rate, n = 25,600, 4 seeded frames): the smallest f at which 3 or 4 frames in 4 decode is about 1.08 for
+    /// 0.5, 1.10 for 0.6, 1.12 for 0.65, 1.06 for 0.7, 1.14 for 0.75, 1.17 for 0.8, 1.15 for 0.85 and 1.29 for 0.9
+    /// (the 0.9 code of protocol version 4, 40 x 400 with 66 degree-2 columns, needed about 1.45; a 0.92 code of
+    /// 16 x 200 about 1.36, so none is used). Protocol version 5 added 0.65, 0.75 and 0.85 so that a frame is
+    /// punctured less (puncturing costs efficiency, shortening hardly any) and replaced the 0.9 code. High rates need
+    /// wide base matrices (more rows for the high-degree columns); the 0.9 code is still the weak one.
     /// </remarks>
     public static IReadOnlyList<LdpcCodeProfile> Profiles { get; } =
     [
         new(0.50, 50, 100, [(20, 6), (6, 14), (3, 40), (2, 40)]) { Chain = false },
         new(0.60, 40, 100, [(16, 8), (5, 14), (3, 43), (2, 35)]) { Chain = false },
+        new(0.65, 35, 100, [(20, 8), (6, 16), (3, 44), (2, 32)]) { Chain = false },
         new(0.70, 60, 200, [(25, 20), (8, 25), (3, 100), (2, 55)]) { Chain = false },
+        new(0.75, 50, 200, [(22, 18), (8, 24), (3, 110), (2, 48)]) { Chain = false },
         new(0.80, 40, 200, [(20, 16), (8, 24), (3, 120), (2, 40)]) { Chain = false },
-        new(0.90, 40, 400, [(20, 24), (8, 40), (3, 270), (2, 66)]) { Chain = false },
+        new(0.85, 30, 200, [(20, 20), (8, 30), (3, 120), (2, 30)]) { Chain = false },
+        new(0.90, 20, 200, [(12, 20), (6, 30), (3, 130), (2, 20)]) { Chain = false },
     ];
 
     private static readonly ConcurrentDictionary<(int Profile, int Circulant), Lazy<QuasiCyclicCode>> Codes = new();
@@ -71,21 +78,23 @@ public static class LdpcCodeFamily
 
     /// <summary>
     /// The efficiency f at which the family decodes at the first attempt, by QBER: (QBER, f) points, interpolated
-    /// linearly in between and held constant outside. Found by simulation (the layered sum-product decoder, 60
-    /// iterations, frames of 92,160 key bits, 8 seeded frames per point, f in steps of 0.02): the smallest f at
-    /// which at least 9 frames in 10 decode without a blind round, with the mother code <see cref="Plan"/> picks,
-    /// 0.02 more where that was marginal (3 %, 5 %). It is not monotone: each mother code reaches only about 10 % of n
-    /// either side of its rate, and the codes decode unequally well.
-    /// The simulation that regenerates it is <c>dotnet run -c Release --project tests/Qkd.Benchmarks -- ldpc-table</c>
-    /// (tests/Qkd.Benchmarks/LdpcEfficiencyTableTool.cs: 10 seeded frames per point, all decoding).
+    /// linearly in between and held constant outside. Found by simulation for protocol version 5 (the layered
+    /// tanh-product decoder, 60 iterations, frames of 92,160 key bits, 10 seeded frames per point, f on a 0.02 grid by
+    /// bisection): the smallest f at which all 10 frames decode without a blind round, with the mother code
+    /// <see cref="Plan"/> picks (0.9 at 1 %, 0.85 at 1.5 %, 0.8 at 2-3 %, 0.75 at 3.5-4 %, 0.7 at 5 %, 0.65 at 6 %,
+    /// 0.6 at 7 %, 0.5 at 8-10 %). It is not monotone: each mother code reaches only part of the range either side of its rate, and
+    /// the codes decode unequally well; the bisection assumes a higher f decodes at least as well, which can miss a
+    /// lower f served by another code.
+    /// The simulation that regenerates it is <c>dotnet run -c Release --project tests/Qkd.Benchmarks -- ldpc-table --parallel</c>
+    /// (tests/Qkd.Benchmarks/LdpcEfficiencyTableTool.cs).
     /// Sizing the first syndrome there (rather than below the codes' threshold) spares most frames the blind rounds,
     /// each of which costs a round trip and up to <see cref="LdpcOptions.MaxIterations"/> failed iterations. Part of
     /// the protocol: both ends plan from it.
     /// </summary>
     public static IReadOnlyList<(double Qber, double Efficiency)> DecodableEfficiencyTable { get; } =
     [
-        (0.010, 1.52), (0.015, 1.34), (0.020, 1.28), (0.025, 1.20), (0.030, 1.16), (0.035, 1.16), (0.040, 1.12),
-        (0.050, 1.10), (0.060, 1.16), (0.070, 1.14), (0.080, 1.12), (0.100, 1.10),
+        (0.010, 1.32), (0.015, 1.24), (0.020, 1.26), (0.025, 1.18), (0.030, 1.14), (0.035, 1.14), (0.040, 1.10),
+        (0.050, 1.10), (0.060, 1.12), (0.070, 1.12), (0.080, 1.12), (0.100, 1.10),
     ];
 
     /// <summary>f0 at QBER <paramref name="qber"/> from <see cref="DecodableEfficiencyTable"/>.</summary>

@@ -48,12 +48,11 @@ public class LdpcReconciliationTests
     }
 
     /// <summary>
-    /// f = leaked / (n h2(q)) over a few frames per QBER, computed (never timed). The target is f &lt;= 1.10 from
-    /// 1 % to 8 %; the present code family reaches about 1.12-1.16 from 4 % to 8 %, 1.28 at 2 % and 1.53 at 1 % (there
-    /// the 0.8 mother code at its most punctured: the 0.9 code does not decode), see
-    /// <see cref="LdpcCodeFamily.DecodableEfficiencyTable"/>. This pins what it reaches (measured 1.546, 1.280, 1.133,
-    /// 1.160, 1.120 on these seeds), to catch regressions, until better high-rate mother codes replace the 0.8 and 0.9
-    /// ones.
+    /// f = leaked / (n h2(q)) over a few frames per QBER, blind rounds included, computed (never timed). The issue's
+    /// target is f &lt;= 1.10 from 1 % to 8 %; the code family of protocol version 5 plans the first syndrome at 1.32,
+    /// 1.26, 1.10, 1.12, 1.12 at 1, 2, 4, 6, 8 % (<see cref="LdpcCodeFamily.DecodableEfficiencyTable"/>, measured on
+    /// 92,160-bit frames); these 23,000-bit frames decode somewhat worse. The bounds pin what they reach on these seeds
+    /// (with a small margin) to catch regressions.
     /// </summary>
     [Theory]
     [InlineData(0.01, 1.56)]
@@ -73,7 +72,7 @@ public class LdpcReconciliationTests
             shannon += FrameBits * BinaryEntropy.H2((double)errors / FrameBits);
         }
         double f = leaked / shannon;
-        Assert.InRange(f, 1.0, bound);
+        Assert.True(f >= 1.0 && f <= bound, $"f = {f:F3} at QBER {qber} (bound {bound}).");
     }
 
     [Fact]
