@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Numerics;
 using Qkd.Core;
 using Qkd.Core.Random;
@@ -39,6 +40,9 @@ public sealed class DetectionDecoder
     /// </summary>
     public long? BasisMarkerPulse { get; set; }
 
+    /// <summary>Whether the basis comes from Bob's own choices (an active receiver on the tag path), placed by <see cref="BasisMarkerPulse"/>.</summary>
+    internal bool UsesBasisChoices => _bases is not null;
+
     /// <summary>Active receiver with Bob's choices: clicks before the basis marker (or while it is not known), dropped.</summary>
     public long ClicksBeforeBasisMarker { get; private set; }
 
@@ -61,16 +65,21 @@ public sealed class DetectionDecoder
             throw new ArgumentException($"Destination holds {detections.Length} detections, {clicks.Length} clicks given.", nameof(detections));
         int written = 0;
         bool active = _layout == ReceiverLayout.ActiveTwoDetector;
+        // Fields in locals, and the detections written through a ref: written never passes the click index, and the
+        // destination holds as many as there are clicks (checked above), so the writes need no bounds test.
+        int invalidMask = ~_validMask;
+        IBasisChoices? bases = _bases;
+        ref Detection output = ref MemoryMarshal.GetReference(detections);
         foreach (ref readonly DetectorClick click in clicks)
         {
             byte mask = click.ChannelMask;
-            if (mask == 0 || (mask & ~_validMask) != 0)
+            if (mask == 0 || (mask & invalidMask) != 0)
             {
                 InvalidClicks++;
                 continue;
             }
             Basis activeBasis = click.ActiveBasis;
-            if (_bases is not null)
+            if (bases is not null)
             {
                 long index = BasisMarkerPulse is long marker ? click.PulseIndex - marker : -1;
                 if (index < 0)
@@ -78,7 +87,7 @@ public sealed class DetectionDecoder
                     ClicksBeforeBasisMarker++;
                     continue;
                 }
-                activeBasis = _bases.BasisAt(index);
+                activeBasis = bases.BasisAt(index);
             }
             if ((mask & (mask - 1)) == 0)
             {
@@ -86,13 +95,13 @@ public sealed class DetectionDecoder
                 // branch on the random bit would be mispredicted every other click). Detectors 0/1 are Z (or the active
                 // basis) bits 0/1, detectors 2/3 X bits 0/1: for a mask of 1, 2, 4 or 8, (mask + 12) >> 4 is 1 for X, and
                 // bit 1 or 3 set is bit value 1.
-                detections[written++] = active
+                Unsafe.Add(ref output, written++) = active
                     ? new Detection(click.PulseIndex, activeBasis, (byte)((mask >> 1) & 1))
                     : new Detection(click.PulseIndex, (Basis)((mask + 12) >> 4), (byte)(((mask >> 1) | (mask >> 3)) & 1));
                 continue;
             }
             MultiClicks++;
-            detections[written++] = active
+            Unsafe.Add(ref output, written++) = active
                 ? new Detection(click.PulseIndex, activeBasis, BitOf(mask & 3))
                 : DecodePassive(click.PulseIndex, mask);
         }

@@ -100,6 +100,14 @@ public sealed class TimeTagFrontEnd : IDisposable
                 ReadOnlySpan<TimeTag> tags = Loop.PeekBatch(tagRoom, cancellationToken);
                 n = tags.Length;
                 start = Stopwatch.GetTimestamp();
+                if (n > 0 && !Decoder.UsesBasisChoices)
+                {
+                    int decoded = RecoverAndDecodeInSlices(tags, destination);
+                    Loop.ReleaseBatch(n);
+                    Loop.Stages?.AddSince(PipelineStage.ClockRecovery, start);
+                    if (decoded > 0) return decoded;
+                    continue;
+                }
                 clicks = n > 0 ? Clock.Process(tags, _clicks) : 0;
                 Loop.ReleaseBatch(n);
             }
@@ -124,6 +132,32 @@ public sealed class TimeTagFrontEnd : IDisposable
             Loop.Stages?.AddSince(PipelineStage.ClockRecovery, start);
             if (detections > 0) return detections;
         }
+    }
+
+    /// <summary>
+    /// Tags a slice of a batch goes through clock recovery and the decoder with: the slice's clicks (24 bytes each) are
+    /// decoded while they are still in the first-level cache, where a whole batch's (up to 1.5 MB for the replay's
+    /// 2^16 detections) were written out to memory and read back.
+    /// </summary>
+    internal const int SliceTags = 2048;
+
+    /// <summary>
+    /// Clock recovery and decoding of <paramref name="tags"/> slice by slice, the detections written one after the other
+    /// into <paramref name="destination"/>; returns how many. The same clicks (clock recovery does not depend on how
+    /// the stream is cut), decoded in the same order (so the same squashing draws). Only for a decoder without basis
+    /// choices: an active receiver's marker, known after a later slice, would otherwise drop clicks the whole batch kept.
+    /// Fits: every slice yields at most its tags plus the clicks held before it, so the detections of all slices are at
+    /// most <c>tags.Length + MaxHeldClicks</c>, which the caller's destination holds.
+    /// </summary>
+    private int RecoverAndDecodeInSlices(ReadOnlySpan<TimeTag> tags, Span<Detection> destination)
+    {
+        int decoded = 0;
+        for (int at = 0; at < tags.Length; at += SliceTags)
+        {
+            int clicks = Clock.Process(tags.Slice(at, Math.Min(SliceTags, tags.Length - at)), _clicks);
+            decoded += Decoder.Decode(_clicks.AsSpan(0, clicks), destination[decoded..]);
+        }
+        return decoded;
     }
 
     public void Dispose() => Loop.Dispose();

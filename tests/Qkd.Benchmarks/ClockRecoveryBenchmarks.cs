@@ -145,6 +145,71 @@ public class ClockRecoveryBenchmarks
         return detections;
     }
 
+    /// <summary>Clock recovery alone as it was on main before the tag-path rewrite (5edd6ce, with the gate-count history): the baseline of <see cref="RecoverTagPath"/>.</summary>
+    [Benchmark(Baseline = true, OperationsPerInvoke = TagCount), BenchmarkCategory("TagPathRecover")]
+    public long RecoverPreTagPath()
+    {
+        var recovery = new PreTagPathClockRecovery(_options);
+        ReadOnlySpan<TimeTag> tags = _tags;
+        long clicks = 0;
+        for (int start = 0; start < tags.Length; start += Batch)
+            clicks += recovery.Process(tags.Slice(start, Math.Min(Batch, tags.Length - start)), _clicks);
+        return clicks + recovery.Flush(_clicks);
+    }
+
+    /// <summary>Clock recovery alone (the product's), per tag; same batches as <see cref="RecoverPreTagPath"/>.</summary>
+    [Benchmark(OperationsPerInvoke = TagCount), BenchmarkCategory("TagPathRecover")]
+    public long RecoverTagPath() => Recover();
+
+    /// <summary>
+    /// Clock recovery and decoding as the front end ran them on main before the tag-path rewrite (5edd6ce): the former
+    /// clock recovery and decoder over a batch of <see cref="FrontEndBatch"/> tags, then the decoder over all its clicks.
+    /// </summary>
+    [Benchmark(Baseline = true, OperationsPerInvoke = TagCount), BenchmarkCategory("TagPathRecoverDecode")]
+    public long RecoverDecodePreTagPath()
+    {
+        var recovery = new PreTagPathClockRecovery(_options);
+        var decoder = new PreTagPathDetectionDecoder(ReceiverLayout.PassiveFourDetector, new Xoshiro256StarStar(4));
+        ReadOnlySpan<TimeTag> tags = _tags;
+        long detections = 0;
+        for (int start = 0; start < tags.Length; start += FrontEndBatch)
+        {
+            int clicks = recovery.Process(tags.Slice(start, Math.Min(FrontEndBatch, tags.Length - start)), _frontEndClicks);
+            detections += decoder.Decode(_frontEndClicks.AsSpan(0, clicks), _frontEndDetections);
+        }
+        return detections;
+    }
+
+    /// <summary>
+    /// Clock recovery and decoding as the front end runs them now: each batch of <see cref="FrontEndBatch"/> tags in
+    /// slices of <c>TimeTagFrontEnd.SliceTags</c>, each slice's clicks decoded while they are in cache.
+    /// </summary>
+    [Benchmark(OperationsPerInvoke = TagCount), BenchmarkCategory("TagPathRecoverDecode")]
+    public long RecoverDecodeTagPath()
+    {
+        var recovery = new ClockRecovery(_options);
+        var decoder = new DetectionDecoder(ReceiverLayout.PassiveFourDetector, new Xoshiro256StarStar(4));
+        ReadOnlySpan<TimeTag> tags = _tags;
+        long detections = 0;
+        for (int start = 0; start < tags.Length; start += FrontEndBatch)
+        {
+            var batch = tags.Slice(start, Math.Min(FrontEndBatch, tags.Length - start));
+            int decoded = 0;
+            for (int at = 0; at < batch.Length; at += TimeTagFrontEnd.SliceTags)
+            {
+                int clicks = recovery.Process(batch.Slice(at, Math.Min(TimeTagFrontEnd.SliceTags, batch.Length - at)), _frontEndClicks);
+                decoded += decoder.Decode(_frontEndClicks.AsSpan(0, clicks), _frontEndDetections.AsSpan(decoded));
+            }
+            detections += decoded;
+        }
+        return detections;
+    }
+
+    /// <summary>The replay's batch: 2^16 detections less the clicks clock recovery may hold.</summary>
+    private const int FrontEndBatch = 60_000;
+    private readonly DetectorClick[] _frontEndClicks = new DetectorClick[1 << 16];
+    private readonly Detection[] _frontEndDetections = new Detection[1 << 16];
+
     /// <summary>Tags produced by the emulated tagger (the run continues across invocations).</summary>
     [Benchmark(OperationsPerInvoke = TagCount), BenchmarkCategory("Emulate")]
     public long EmulateTags()

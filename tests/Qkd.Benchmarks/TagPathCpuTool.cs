@@ -27,6 +27,9 @@ public static class TagPathCpuTool
             long tags = 1 << 21;
             Compare($"clock recovery, divider {divider}", rounds, tags, ("RecoverBaseline", () => recovery.RecoverBaseline()), ("Recover", () => recovery.Recover()));
             Compare($"clock recovery + decode, divider {divider}", rounds, tags, ("RecoverDecodeBaseline", () => recovery.RecoverDecodeBaseline()), ("RecoverDecode", () => recovery.RecoverDecode()));
+            Compare($"clock recovery against main 5edd6ce, divider {divider}", rounds, tags, ("RecoverPreTagPath", () => recovery.RecoverPreTagPath()), ("RecoverTagPath", () => recovery.RecoverTagPath()));
+            Compare($"clock recovery + decode as the front end runs them, against main 5edd6ce, divider {divider}", rounds, tags,
+                ("RecoverDecodePreTagPath", () => recovery.RecoverDecodePreTagPath()), ("RecoverDecodeTagPath", () => recovery.RecoverDecodeTagPath()));
         }
         var replay = new ReplayBenchmarks();
         replay.Setup();
@@ -48,6 +51,9 @@ public static class TagPathCpuTool
             var output = new Qkd.Core.TimeTags.TimeTag[tags.Length];
             Compare("record decoding (one chunk of 8192 tags, 64 times)", rounds, 64 * tags.Length,
                 ("ReferenceDecodeChunk", () => { long s = 0; for (int k = 0; k < 64; k++) s += Reference.ReferenceTimeTagFileReader.ReferenceDecodeChunk(payload.AsSpan(0, length), 0, 1, output) ? 1 : 0; return s; }),
+                ("DecodeChunk", () => { long s = 0; for (int k = 0; k < 64; k++) s += Acquisition.Replay.TimeTagRecordCodec.DecodeChunk(payload.AsSpan(0, length), 0, 1, output, out _) ? 1 : 0; return s; }));
+            Compare("record decoding against main 5edd6ce (one chunk of 8192 tags, 64 times)", rounds, 64 * tags.Length,
+                ("PreTagPathDecodeChunk", () => { long s = 0; for (int k = 0; k < 64; k++) s += Reference.PreTagPathRecordCodec.DecodeChunk(payload.AsSpan(0, length), 0, 1, output, out _) ? 1 : 0; return s; }),
                 ("DecodeChunk", () => { long s = 0; for (int k = 0; k < 64; k++) s += Acquisition.Replay.TimeTagRecordCodec.DecodeChunk(payload.AsSpan(0, length), 0, 1, output, out _) ? 1 : 0; return s; }));
         }
         Compare("time-tag file read (from memory)", rounds, 1 << 20, ("ReadBaseline", () => replay.ReadBaseline()), ("Read", () => replay.Read()));

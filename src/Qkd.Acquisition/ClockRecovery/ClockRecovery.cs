@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using Qkd.Core;
 using Qkd.Core.TimeTags;
 
@@ -62,6 +63,8 @@ public sealed class ClockRecovery
     private readonly double _gateHalfWidthPs;
     private readonly double _syncTolerancePs;
     private readonly int _filterLength;
+    private readonly double[] _alphaOf;
+    private readonly double[] _betaOf;
     private readonly int _syncsToLock;
 
     // Sync tracker: phase = time (sync-compensated) of pulse _syncPulse, as whole ps plus a fraction.
@@ -123,8 +126,8 @@ public sealed class ClockRecovery
         options.Validate();
         Options = options;
         _detectors = options.DetectorChannels.Length;
-        int maxChannel = Math.Max(Math.Max(options.SyncChannel, options.BasisMarkerChannel ?? 0), options.DetectorChannels.Max());
-        _slotOfChannel = new byte[maxChannel + 1];
+        // Every ushort channel has an entry (64 KiB, of which the hot loop touches a line or two), so no range test.
+        _slotOfChannel = new byte[ushort.MaxValue + 1];
         Array.Fill(_slotOfChannel, UnknownSlot);
         _slotOfChannel[options.SyncChannel] = SyncSlot;
         if (options.BasisMarkerChannel is ushort marker) _slotOfChannel[marker] = MarkerSlot;
@@ -149,6 +152,14 @@ public sealed class ClockRecovery
         _gateHalfWidthPs = options.GateWidthPs / 2;
         _syncTolerancePs = options.EffectiveSyncTolerancePs;
         _filterLength = options.SyncFilterLength;
+        int gains = Math.Min(_filterLength, 4096) + 1; // a filter longer than that (no bound in the options) computes the rest
+        _alphaOf = new double[gains];
+        _betaOf = new double[gains];
+        for (int n = 1; n < gains; n++)
+        {
+            _alphaOf[n] = 2.0 * (2 * n - 1) / ((double)n * (n + 1));
+            _betaOf[n] = 6.0 / ((double)n * (n + 1));
+        }
         _syncsToLock = options.SyncsToLock;
         _period = _nominalPeriod;
         _phaseSearchRemaining = options.ArrivalPhaseSearchTags;
@@ -251,22 +262,33 @@ public sealed class ClockRecovery
         int written = _heldCount;
         _heldCount = 0;
 
-        // Hot-loop state in locals; reloaded after each sync tag, which is the only thing that changes them.
-        byte[] slotOfChannel = _slotOfChannel;
-        long[] anchors = _anchors;
-        long[] delays = _delays;
-        int detectors = _detectors;
-        bool locked = _locked;
+        // Hot-loop state in locals; reloaded after each sync tag, which is the only thing that changes them. The
+        // per-detector arrays are read through refs: the slot is below the detector count (one test), which the JIT
+        // cannot tie to the arrays' lengths, so indexing them would test each access again.
+        ref byte slotOfChannel = ref MemoryMarshal.GetArrayDataReference(_slotOfChannel);
+        ref long anchors = ref MemoryMarshal.GetArrayDataReference(_anchors);
+        ref long delays = ref MemoryMarshal.GetArrayDataReference(_delays);
+        ref long inGate = ref MemoryMarshal.GetArrayDataReference(_inGate);
+        ref long outOfGateOf = ref MemoryMarshal.GetArrayDataReference(_outOfGate);
+        ref double offsetSum = ref MemoryMarshal.GetArrayDataReference(_offsetSum);
+        ref double offsetSquares = ref MemoryMarshal.GetArrayDataReference(_offsetSquares);
+        ref DetectorClick click0 = ref MemoryMarshal.GetReference(clicks);
+        ref TimeTag tag0 = ref MemoryMarshal.GetReference(tags);
+        uint detectors = (uint)_detectors;
+        // Not locked or still searching the arrival phase: the rare modes, tested once per detector tag.
+        bool placing = _locked && !_searching;
         double inversePeriod = _inversePeriod, bias = _bias, halfGate = _halfGatePulses;
-        bool searching = _searching;
         long basePulse = _basePulse;
         long lastTime = _lastTime;
+        // The pulse of the last click written (long.MinValue: none), so the merge test reads no memory.
+        long lastPulse = written > 0 ? clicks[written - 1].PulseIndex : long.MinValue;
         int untilCheckpoint = _untilCheckpoint;
         long assigned = 0, merged = 0, beforeLock = 0, outOfGate = 0, outOfOrder = 0;
+        int count = tags.Length;
 
-        for (int i = 0; i < tags.Length; i++)
+        for (int i = 0; i < count; i++)
         {
-            ref readonly TimeTag tag = ref tags[i];
+            ref readonly TimeTag tag = ref Unsafe.Add(ref tag0, i);
             long t = tag.TimePs;
             if (t < lastTime)
             {
@@ -274,29 +296,28 @@ public sealed class ClockRecovery
                 continue;
             }
             lastTime = t;
-            int channel = tag.Channel;
-            int slot = channel < slotOfChannel.Length ? slotOfChannel[channel] : UnknownSlot;
-            if ((uint)slot >= (uint)detectors || tag.Kind != TimeTagKind.Rising)
+            // The channel table covers every ushort channel; a rising edge on a detector has slot < detectors and kind 0.
+            uint slot = Unsafe.Add(ref slotOfChannel, tag.Channel);
+            if ((slot | ((uint)tag.Kind << 8)) >= detectors)
             {
-                if (HandleNonDetector(in tag, slot))
+                if (HandleNonDetector(in tag, (int)slot))
                 {
-                    locked = _locked;
+                    placing = _locked && !_searching;
                     inversePeriod = _inversePeriod;
                     bias = _bias;
                     halfGate = _halfGatePulses;
                     basePulse = _basePulse;
-                    searching = _searching;
                 }
                 continue;
             }
-            if (!locked)
+            double x = (t - Unsafe.Add(ref anchors, slot)) * inversePeriod - bias;
+            if (!placing)
             {
-                beforeLock++;
-                continue;
-            }
-            double x = (t - anchors[slot]) * inversePeriod - bias;
-            if (searching)
-            {
+                if (!_locked)
+                {
+                    beforeLock++;
+                    continue;
+                }
                 int k = _searchX.Length - _phaseSearchRemaining;
                 _searchX[k] = x;
                 _searchBase[k] = basePulse;
@@ -304,9 +325,10 @@ public sealed class ClockRecovery
                 _searchSlot[k] = (byte)slot;
                 if (FoldArrivalPhase(x))
                 {
-                    searching = false;
+                    placing = true;
                     bias = _bias;
                     written = AssignSearchTags(clicks, written, ref assigned, ref merged, ref outOfGate, ref beforeLock);
+                    lastPulse = written > 0 ? clicks[written - 1].PulseIndex : long.MinValue;
                 }
                 continue;
             }
@@ -318,9 +340,10 @@ public sealed class ClockRecovery
                 _history.Record(pulse, _inGate, _outOfGate, _offsetSum, _offsetSquares);
                 untilCheckpoint = CheckpointTags;
             }
-            if (Math.Abs(x - nearest) > halfGate)
+            double offset = x - nearest; // in pulse periods; ps when read (ArrivalOffsetsOf)
+            if (Math.Abs(offset) > halfGate)
             {
-                _outOfGate[slot]++;
+                Unsafe.Add(ref outOfGateOf, slot)++;
                 outOfGate++;
                 continue;
             }
@@ -330,26 +353,26 @@ public sealed class ClockRecovery
                 continue;
             }
             assigned++;
-            double offset = x - nearest; // in pulse periods; ps when read (ArrivalOffsetsOf)
-            _inGate[slot]++;
-            _offsetSum[slot] += offset;
-            _offsetSquares[slot] += offset * offset;
-            byte bit = (byte)(1 << slot);
-            if (written > 0 && clicks[written - 1].PulseIndex >= pulse)
+            Unsafe.Add(ref inGate, slot)++;
+            Unsafe.Add(ref offsetSum, slot) += offset;
+            Unsafe.Add(ref offsetSquares, slot) += offset * offset;
+            byte bit = (byte)(1 << (int)slot);
+            if (pulse <= lastPulse)
             {
-                ref DetectorClick last = ref clicks[written - 1];
-                if (last.PulseIndex == pulse)
+                ref DetectorClick last = ref Unsafe.Add(ref click0, written - 1);
+                if (pulse == lastPulse)
                 {
                     last = last with { ChannelMask = (byte)(last.ChannelMask | bit) };
                     merged++;
                 }
-                else if (!InsertEarlier(clicks, ref written, pulse, t - delays[slot], bit, ref merged))
+                else if (!InsertEarlier(clicks, ref written, pulse, t - Unsafe.Add(ref delays, slot), bit, ref merged))
                 {
                     assigned--;
                 }
                 continue;
             }
-            clicks[written++] = new DetectorClick(pulse, t - delays[slot], bit, Basis.Z);
+            Unsafe.Add(ref click0, written++) = new DetectorClick(pulse, t - Unsafe.Add(ref delays, slot), bit, Basis.Z);
+            lastPulse = pulse;
         }
 
         _lastTime = lastTime;
@@ -455,9 +478,11 @@ public sealed class ClockRecovery
         _counters.SyncTags++;
 
         // Alpha-beta update with the gains of a least-squares line over n points (growing memory, capped).
+        // The gains for n points come from a table made with the same expressions (so the same doubles), which spares
+        // two divisions per sync tag.
         int n = Math.Min(_syncsInFit + 1, _filterLength);
-        double alpha = 2.0 * (2 * n - 1) / ((double)n * (n + 1));
-        double beta = 6.0 / ((double)n * (n + 1));
+        double alpha = n < _alphaOf.Length ? _alphaOf[n] : 2.0 * (2 * n - 1) / ((double)n * (n + 1));
+        double beta = n < _betaOf.Length ? _betaOf[n] : 6.0 / ((double)n * (n + 1));
         double advance = intervals * interval + alpha * residual;
         _period += beta * residual / (intervals * _syncDivider);
         double phase = _phaseFraction + advance;
