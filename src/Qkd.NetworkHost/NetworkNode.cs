@@ -166,6 +166,7 @@ public sealed class NetworkNode
             Topology = topology,
             DatabasePath = _config.PathOf(_config.RelayDatabase),
             OperatorKey = operatorKey,
+            HeldKeyLifetime = TimeSpan.FromSeconds(_config.RelayedKeyLifetimeSeconds),
         }, _loggers.CreateLogger("qkd.relay"));
         foreach (var l in _links) _relay.AddLink(l.Neighbour!, l.Keys!);
         await _relay.StartAsync();
@@ -306,6 +307,7 @@ public sealed class NetworkNode
             {
                 LegsCommitted = status.LegsCommitted, LegsAborted = status.LegsAborted, LegsInFlight = status.LegsInFlight,
                 DestinationsStored = status.DestinationsStored, DestinationsAborted = status.DestinationsAborted, KeysHeldForSlaves = status.KeysHeldForSlaves,
+                KeysExpired = status.KeysExpired,
                 TransitsForwarded = status.TransitsForwarded, TransitsFailed = status.TransitsFailed, ForgedRejected = status.ForgedRejected,
                 ReplayedRejected = status.ReplayedRejected, MalformedRejected = status.MalformedRejected, Rerouted = status.Rerouted,
             },

@@ -23,6 +23,13 @@ public sealed record NetworkNodeConfig
     /// <summary>The relay's state (SQLite).</summary>
     public string RelayDatabase { get; init; } = "relay.db";
 
+    /// <summary>
+    /// How long this node keeps keys relayed to its SAEs that they have not fetched (dec_keys), in seconds; then they
+    /// are deleted and counted (<c>keysExpired</c>), and a later dec_keys for them gets 400 (unknown key). Default one
+    /// hour; at least 60 (twice the relay timeout: a key must not expire before its origin commits it), at most 30 days.
+    /// </summary>
+    public double RelayedKeyLifetimeSeconds { get; init; } = 3600;
+
     /// <summary>One per neighbour in the topology.</summary>
     public required IReadOnlyList<NetworkLinkConfig> Links { get; init; }
 
@@ -71,6 +78,8 @@ public sealed record NetworkNodeConfig
         if (string.IsNullOrWhiteSpace(NodeId)) yield return "nodeId is required";
         if (string.IsNullOrWhiteSpace(Topology)) yield return "topology is required";
         if (string.IsNullOrWhiteSpace(OperatorKeyFile)) yield return "operatorKeyFile is required";
+        if (!(RelayedKeyLifetimeSeconds is >= 60 and <= 30 * 86400))
+            yield return $"relayedKeyLifetimeSeconds {RelayedKeyLifetimeSeconds} is outside 60..2592000 (a minute to 30 days)";
         for (int i = 0; i < Links.Count; i++)
         {
             var l = Links[i];
