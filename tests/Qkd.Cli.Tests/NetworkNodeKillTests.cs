@@ -139,6 +139,16 @@ public sealed class NetworkNodeKillTests : IDisposable
             node.Process.WaitForExit();
             Assert.True(node.Process.ExitCode == 0, $"{id} exited {node.Process.ExitCode}:\n{node.Output}");
         }
+        // b's audit log survived the kill: it verifies, with two starts and the one stop at the end.
+        var bConfig = NetworkNodeConfig.FromFile(configs["b"]);
+        using (var auditKey = Audit.AuditKey.FromFile(bConfig.PathOf(bConfig.Audit!.KeyFile)))
+        {
+            var verification = Audit.AuditVerifier.Verify(bConfig.PathOf(bConfig.Audit.Log), auditKey);
+            Assert.True(verification.Ok, verification.Summary());
+        }
+        string bAudit = await File.ReadAllTextAsync(bConfig.PathOf(bConfig.Audit.Log), ct);
+        Assert.Equal(2, bAudit.Split("\"kind\":\"nodeStarted\"").Length - 1);
+        Assert.Equal(1, bAudit.Split("\"kind\":\"nodeStopped\"").Length - 1);
         TestContext.Current.TestOutputHelper?.WriteLine(
             $"keys handed out: {HandedCount(false)} before the kill, {HandedCount(true)} after; enc_keys refused or failed: {failures}; " +
             $"b's links back {linksBackSeconds:F1} s after its restart began, 20 keys through it {resumedSeconds:F1} s after");
