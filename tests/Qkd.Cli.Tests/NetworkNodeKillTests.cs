@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Security.Cryptography.X509Certificates;
 using System.Text.Json;
 using Qkd.Kme.Delivery;
+using Qkd.Kme.Pool;
 using Qkd.Network.Topology;
 using Qkd.NetworkHost;
 
