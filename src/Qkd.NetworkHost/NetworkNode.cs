@@ -36,6 +36,8 @@ public sealed class NetworkNode
     private RelayNode? _relay;
     private EtsiKeyDeliveryServer? _keyDelivery;
     private RelayLoad? _load;
+    private Audit.AuditLog? _audit;
+    private Audit.AuditKey? _auditKey;
 
     private NetworkNode(NetworkNodeConfig config, ILoggerFactory loggers)
     {
@@ -64,12 +66,12 @@ public sealed class NetworkNode
             }
             catch (Exception e) when (e is not NetworkNodeStartupException and not OperationCanceledException)
             {
-                await node.StopAsync();
+                await node.StopAsync("did not start");
                 throw new NetworkNodeStartupException(OneLine(e.Message), e);
             }
             catch (NetworkNodeStartupException)
             {
-                await node.StopAsync();
+                await node.StopAsync("did not start");
                 throw;
             }
             await WriteLineAsync(output, $"{Marker} ready");
@@ -120,6 +122,11 @@ public sealed class NetworkNode
         if (!expected.SequenceEqual(_config.Links.Select(l => l.Neighbour).Order(StringComparer.Ordinal), StringComparer.Ordinal))
             throw new NetworkNodeStartupException($"links: the topology gives '{_config.NodeId}' the neighbours {string.Join(", ", expected)}, the config {string.Join(", ", _config.Links.Select(l => l.Neighbour))}");
         var operatorKey = Startup("operatorKeyFile", () => OperatorKey.FromFile(_config.PathOf(_config.OperatorKeyFile)));
+        if (_config.Audit is { } auditConfig)
+        {
+            (_audit, _auditKey) = Startup("audit", () => Audit.AuditLog.OpenConfigured(auditConfig, _config.BaseDirectory));
+            _audit.WriteNodeStarted("network node", _config.NodeId, _config.SourceFile);
+        }
 
         foreach (var (link, i) in _config.Links.Select((l, i) => (l, i)))
         {
@@ -169,6 +176,7 @@ public sealed class NetworkNode
             Topology = topology,
             DatabasePath = _config.PathOf(_config.RelayDatabase),
             OperatorKey = operatorKey,
+            HeldKeyLifetime = TimeSpan.FromSeconds(_config.RelayedKeyLifetimeSeconds),
         }, _loggers.CreateLogger("qkd.relay"));
         foreach (var l in _links) _relay.AddLink(l.Neighbour!, l.Keys!);
         await _relay.StartAsync();
@@ -182,7 +190,9 @@ public sealed class NetworkNode
                 TrustedClientCaPaths = delivery.TrustedClientCaPaths.Select(_config.PathOf).ToArray(),
                 ClientCrlPaths = delivery.ClientCrlPaths.Select(_config.PathOf).ToArray(),
             }, topology, _config.NodeId));
-            _keyDelivery = Startup("keyDelivery", () => new EtsiKeyDeliveryServer(options, new RelayKeyDeliverySource(_relay, topology), _loggers));
+            // Every delivery (enc_keys once the relay committed, dec_keys) into the audit log: SAE and key IDs only.
+            var audit = _audit is { } log ? new KeyDeliveryAuditCallback((operation, master, slave, ids) => log.Write(Audit.AuditEvent.KeysDelivered(operation, master, slave, ids))) : null;
+            _keyDelivery = Startup("keyDelivery", () => new EtsiKeyDeliveryServer(options, new RelayKeyDeliverySource(_relay, topology), _loggers, audit));
             try
             {
                 await _keyDelivery.StartAsync(stopping);
@@ -309,6 +319,7 @@ public sealed class NetworkNode
             {
                 LegsCommitted = status.LegsCommitted, LegsAborted = status.LegsAborted, LegsInFlight = status.LegsInFlight,
                 DestinationsStored = status.DestinationsStored, DestinationsAborted = status.DestinationsAborted, KeysHeldForSlaves = status.KeysHeldForSlaves,
+                KeysExpired = status.KeysExpired,
                 TransitsForwarded = status.TransitsForwarded, TransitsFailed = status.TransitsFailed, ForgedRejected = status.ForgedRejected,
                 ReplayedRejected = status.ReplayedRejected, MalformedRejected = status.MalformedRejected, Rerouted = status.Rerouted,
             },
@@ -316,7 +327,7 @@ public sealed class NetworkNode
     }
 
     /// <summary>ETSI server, then the relay (it takes link key from the pools), then the neighbour channels and their pads, then the QKD link ends.</summary>
-    private async Task StopAsync()
+    private async Task StopAsync(string reason = "stopped on request")
     {
         // The ETSI server first: a request in flight finishes (or is rolled back) while the relay is still there.
         if (_keyDelivery is not null) await _keyDelivery.DisposeAsync();
@@ -337,6 +348,13 @@ public sealed class NetworkNode
             catch (Exception e) when (e is not OutOfMemoryException) { _logger.LogWarning("QKD link {Link} stopped with: {Error}", l.LinkId, e.Message); }
             l.Service.Dispose();
         }
+        if (_audit is not null)
+        {
+            try { _audit.Write(Audit.AuditEvent.NodeStopped(reason)); }
+            catch (Audit.AuditLogException e) { _logger.LogWarning("Audit log: {Error}", e.Message); }
+            _audit.Dispose();
+        }
+        _auditKey?.Dispose();
     }
 
     private static T Startup<T>(string field, Func<T> step)
@@ -346,7 +364,7 @@ public sealed class NetworkNode
             return step();
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException or ArgumentException or TopologyException
-                                   or OperatorKeyException or AuthenticationPadStaleException or InvalidOperationException
+                                   or OperatorKeyException or AuthenticationPadStaleException or InvalidOperationException or Audit.AuditLogException
                                    or System.Security.Cryptography.CryptographicException)
         {
             throw new NetworkNodeStartupException($"{field}: {OneLine(e.Message)}", e);

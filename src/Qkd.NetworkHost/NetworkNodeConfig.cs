@@ -23,6 +23,13 @@ public sealed record NetworkNodeConfig
     /// <summary>The relay's state (SQLite).</summary>
     public string RelayDatabase { get; init; } = "relay.db";
 
+    /// <summary>
+    /// How long this node keeps keys relayed to its SAEs that they have not fetched (dec_keys), in seconds; then they
+    /// are deleted and counted (<c>keysExpired</c>), and a later dec_keys for them gets 400 (unknown key). Default one
+    /// hour; at least 60 (twice the relay timeout: a key must not expire before its origin commits it), at most 30 days.
+    /// </summary>
+    public double RelayedKeyLifetimeSeconds { get; init; } = 3600;
+
     /// <summary>One per neighbour in the topology.</summary>
     public required IReadOnlyList<NetworkLinkConfig> Links { get; init; }
 
@@ -37,8 +44,19 @@ public sealed record NetworkNodeConfig
     /// </summary>
     public Kme.Delivery.KeyDeliveryOptions? KeyDelivery { get; init; }
 
+    /// <summary>
+    /// The node's tamper-evident audit log and its key (src/Qkd.Audit; the `audit` section of a `qkd alice`/`qkd bob`
+    /// config): the node's start and stop, and every relayed key delivery its ETSI server makes (enc_keys once the relay
+    /// committed, dec_keys; SAE and key IDs, never key material). Null: none.
+    /// </summary>
+    public Audit.AuditLogOptions? Audit { get; init; }
+
     /// <summary>Where the node writes its result (figures, never key material) when it stops.</summary>
     public string ResultFile { get; init; } = "result.json";
+
+    /// <summary>The file it was read from (its hash goes into the audit log's nodeStarted); null when built in code.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public string? SourceFile { get; init; }
 
     /// <summary>The folder the file was read from (paths in it are relative to it).</summary>
     [System.Text.Json.Serialization.JsonIgnore]
@@ -60,7 +78,7 @@ public sealed record NetworkNodeConfig
         {
             throw new InvalidDataException($"{path}: {e.Message}", e);
         }
-        config = config with { BaseDirectory = Path.GetDirectoryName(Path.GetFullPath(path)) ?? "." };
+        config = config with { BaseDirectory = Path.GetDirectoryName(Path.GetFullPath(path)) ?? ".", SourceFile = Path.GetFullPath(path) };
         var problems = config.Problems().ToList();
         if (problems.Count > 0) throw new InvalidDataException($"{path}: {string.Join("; ", problems)}");
         return config;
@@ -71,6 +89,8 @@ public sealed record NetworkNodeConfig
         if (string.IsNullOrWhiteSpace(NodeId)) yield return "nodeId is required";
         if (string.IsNullOrWhiteSpace(Topology)) yield return "topology is required";
         if (string.IsNullOrWhiteSpace(OperatorKeyFile)) yield return "operatorKeyFile is required";
+        if (!(RelayedKeyLifetimeSeconds is >= 60 and <= 30 * 86400))
+            yield return $"relayedKeyLifetimeSeconds {RelayedKeyLifetimeSeconds} is outside 60..2592000 (a minute to 30 days)";
         for (int i = 0; i < Links.Count; i++)
         {
             var l = Links[i];
@@ -82,6 +102,7 @@ public sealed record NetworkNodeConfig
         }
         if (Links.Select(l => l.Neighbour).Distinct(StringComparer.Ordinal).Count() != Links.Count) yield return "links: one link per neighbour";
         foreach (string p in Load.Problems()) yield return $"load.{p}";
+        foreach (string p in Audit?.Problems() ?? []) yield return p;
         if (KeyDelivery is { } d)
         {
             if (d.LocalSaes.Count == 0) yield return "keyDelivery.localSaes is empty: no SAE could call this node's KME";

@@ -62,6 +62,7 @@ public static class NetworkPlan
         {
             Directory.CreateDirectory(Path.Combine(directory, n.Id));
             OperatorKey.WriteNewKeyFile(Path.Combine(directory, n.Id, "operator.key"));
+            Audit.AuditKey.WriteNewKeyFile(Path.Combine(directory, n.Id, "audit.key"));
             links[n.Id] = [];
         }
         for (int i = 0; i < topology.Links.Count; i++)
@@ -123,6 +124,7 @@ public static class NetworkPlan
                 Links = links[n.Id],
                 Load = load,
                 KeyDelivery = keyDelivery.GetValueOrDefault(n.Id),
+                Audit = new Audit.AuditLogOptions("audit.jsonl", "audit.key"),
             };
             string path = paths[n.Id] = Path.Combine(directory, n.Id, NodeConfigFile);
             File.WriteAllText(path, JsonSerializer.Serialize(config, NetworkHostJson.Default.NetworkNodeConfig));

@@ -95,6 +95,8 @@ public sealed record RelayFigures
     public int DestinationsStored { get; init; }
     public int DestinationsAborted { get; init; }
     public long KeysHeldForSlaves { get; init; }
+    /// <summary>Relayed keys deleted here unfetched after <c>relayedKeyLifetimeSeconds</c> (one per key and slave SAE).</summary>
+    public long KeysExpired { get; init; }
     public int TransitsForwarded { get; init; }
     public int TransitsFailed { get; init; }
     public long ForgedRejected { get; init; }

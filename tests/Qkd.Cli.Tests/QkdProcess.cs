@@ -15,11 +15,20 @@ public sealed class QkdProcess : IDisposable
     public Process Process { get; }
 
     /// <summary>Starts `qkd args...` in <paramref name="workingDirectory"/>.</summary>
-    public static QkdProcess Start(string workingDirectory, params string[] args)
+    public static QkdProcess Start(string workingDirectory, params string[] args) => Start(workingDirectory, keepInput: false, args);
+
+    /// <summary>
+    /// Starts `qkd args...` with its standard input a pipe this test holds open (and may write to: <see cref="Process"/>'s
+    /// StandardInput), as `qkd network up` starts its nodes: a `qkd network node` stops when its input ends.
+    /// </summary>
+    public static QkdProcess StartWithInput(string workingDirectory, params string[] args) => Start(workingDirectory, keepInput: true, args);
+
+    private static QkdProcess Start(string workingDirectory, bool keepInput, string[] args)
     {
         var info = new ProcessStartInfo("dotnet")
         {
             WorkingDirectory = workingDirectory,
+            RedirectStandardInput = keepInput,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
@@ -65,6 +74,21 @@ public sealed class QkdProcess : IDisposable
             {
                 if (Process.HasExited) throw new InvalidOperationException($"the process exited ({Process.ExitCode}) before \"{fragment}\":\n{_output}");
                 if (DateTime.UtcNow > deadline) throw new TimeoutException($"no \"{fragment}\" within {timeout}:\n{_output}");
+                Monitor.Wait(_output, TimeSpan.FromMilliseconds(500));
+            }
+    }
+
+    /// <summary>Waits until <paramref name="condition"/> holds of the output (checked whenever a line arrives, and twice a second).</summary>
+    /// <exception cref="InvalidOperationException">The process exited first.</exception>
+    /// <exception cref="TimeoutException">Not within <paramref name="timeout"/>.</exception>
+    public void WaitUntil(Func<string, bool> condition, string what, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        lock (_output)
+            while (!condition(_output.ToString()))
+            {
+                if (Process.HasExited) throw new InvalidOperationException($"the process exited ({Process.ExitCode}) before {what}:\n{_output}");
+                if (DateTime.UtcNow > deadline) throw new TimeoutException($"no {what} within {timeout}:\n{_output}");
                 Monitor.Wait(_output, TimeSpan.FromMilliseconds(500));
             }
     }

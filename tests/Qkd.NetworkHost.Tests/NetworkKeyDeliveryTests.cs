@@ -98,6 +98,28 @@ public sealed class NetworkKeyDeliveryTests : IAsyncDisposable
         Assert.Equal(2, a.RelayedKeys);
         Assert.NotNull(a.KeyDelivery);
         Assert.Equal(0, results.Single(r => r.Node == "d").Relay!.KeysHeldForSlaves);
+
+        // Each node's audit log holds its start, its deliveries (SAE and key IDs, never a key) and its stop, and verifies.
+        foreach (var (node, operation, sae) in new[] { ("a", "enc_keys", "sae-a"), ("c", "dec_keys", "sae-c"), ("d", "dec_keys", "sae-d") })
+        {
+            var config = NetworkNodeConfig.FromFile(configs[node]);
+            string log = config.PathOf(config.Audit!.Log);
+            using var auditKey = Audit.AuditKey.FromFile(config.PathOf(config.Audit.KeyFile));
+            var verification = Audit.AuditVerifier.Verify(log, auditKey);
+            Assert.True(verification.Ok, verification.Summary());
+            string text = await File.ReadAllTextAsync(log, TestContext.Current.CancellationToken);
+            Assert.Contains("\"kind\":\"nodeStarted\"", text);
+            Assert.Contains("\"kind\":\"nodeStopped\"", text);
+            // (a multicast enc_keys is recorded once per slave SAE)
+            string delivery = string.Join('\n', text.Split('\n').Where(l => l.Contains("\"kind\":\"keysDelivered\"", StringComparison.Ordinal)));
+            Assert.NotEmpty(delivery);
+            Assert.Contains($"\"operation\":\"{operation}\"", delivery);
+            Assert.Contains($"\"{sae}\"", delivery);
+            Assert.All(ids, id => Assert.Contains(id!, delivery));
+            Assert.All(keys, key => Assert.DoesNotContain(key!, text));
+        }
+        var bConfig = NetworkNodeConfig.FromFile(configs["b"]);
+        Assert.DoesNotContain("keysDelivered", await File.ReadAllTextAsync(bConfig.PathOf(bConfig.Audit!.Log), TestContext.Current.CancellationToken));
     }
 
     private const string Pair = """

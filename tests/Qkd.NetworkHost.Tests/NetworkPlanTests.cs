@@ -122,7 +122,7 @@ public sealed class NetworkPlanTests : IDisposable
     {
         string path = Path.Combine(_dir, "bad.json");
         File.WriteAllText(path, """
-            { "topology": "net.json", "nodeId": "x", "operatorKeyFile": "k",
+            { "topology": "net.json", "nodeId": "x", "operatorKeyFile": "k", "relayedKeyLifetimeSeconds": 10,
               "links": [ { "neighbour": "y", "role": "carol", "relayEndpoint": "nowhere", "relaySecretFile": "s", "relayStateDirectory": "d", "qkdConfig": "q.json" } ],
               "load": { "keysPerRequest": 0 } }
             """);
@@ -132,6 +132,7 @@ public sealed class NetworkPlanTests : IDisposable
         Assert.Contains("links[0].role", e.Message);
         Assert.Contains("links[0].relayEndpoint", e.Message);
         Assert.Contains("load.keysPerRequest", e.Message);
+        Assert.Contains("relayedKeyLifetimeSeconds 10", e.Message);
         Assert.Contains(path, e.Message);
     }
 

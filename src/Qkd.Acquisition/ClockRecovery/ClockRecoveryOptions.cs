@@ -50,6 +50,14 @@ public sealed record ClockRecoveryOptions
     /// </summary>
     public int ArrivalPhaseSearchTags { get; init; }
 
+    /// <summary>
+    /// The most <see cref="ArrivalPhaseSearchTags"/> may be: 2^20. Each searched tag is held until the phase is found:
+    /// 37 bytes of search state here (fold position, sync base, time, slot, replayed pulse, order) and one 24-byte
+    /// <see cref="DetectorClick"/> more in the caller's click destination (<see cref="ClockRecovery.MaxHeldClicks"/>),
+    /// so about 61 bytes per tag: 64 MB at 2^20 (the former cap, 2^24, was about 1 GB). The node folds 4096.
+    /// </summary>
+    public const int MaxArrivalPhaseSearchTags = 1 << 20;
+
     /// <summary>Width of the acceptance window around the expected arrival time in each pulse slot, ps (at most one period).</summary>
     public double GateWidthPs { get; init; } = 500;
 
@@ -130,8 +138,9 @@ public sealed record ClockRecoveryOptions
         if (!(Math.Abs(GateCentreOffsetPs) <= period / 2))
             throw new ArgumentOutOfRangeException(nameof(GateCentreOffsetPs), GateCentreOffsetPs,
                 $"The gate centre offset must lie within half a period ({period / 2} ps); larger shifts belong in {nameof(PathDelayPs)}.");
-        if (ArrivalPhaseSearchTags < 0 || ArrivalPhaseSearchTags > 1 << 24)
-            throw new ArgumentOutOfRangeException(nameof(ArrivalPhaseSearchTags), ArrivalPhaseSearchTags, "The arrival phase search must use between 0 and 2^24 detector tags.");
+        if (ArrivalPhaseSearchTags < 0 || ArrivalPhaseSearchTags > MaxArrivalPhaseSearchTags)
+            throw new ArgumentOutOfRangeException(nameof(ArrivalPhaseSearchTags), ArrivalPhaseSearchTags,
+                $"{nameof(ArrivalPhaseSearchTags)} must lie in [0, 2^20 = {MaxArrivalPhaseSearchTags}] detector tags (each held tag costs about 61 bytes, 64 MB at the cap).");
         if (SyncFilterLength < 2)
             throw new ArgumentOutOfRangeException(nameof(SyncFilterLength), SyncFilterLength, "The sync filter needs a memory of at least 2 sync tags.");
         if (SyncsToLock < 2)

@@ -85,7 +85,7 @@ public sealed class RelayKeyDeliverySource(RelayNode relay, NetworkTopology topo
         catch (KeyNotFoundException e)
         {
             throw KeyDeliveryException.BadParameter("key_IDs",
-                $"key_ID(s) not available to slave SAE '{slaveSaeId}' from master SAE '{masterSaeId}': unknown, already delivered, rolled back or relayed for another SAE ({e.Message})");
+                $"key_ID(s) not available to slave SAE '{slaveSaeId}' from master SAE '{masterSaeId}': unknown, already delivered, expired unfetched, rolled back or relayed for another SAE ({e.Message})");
         }
         var keys = new DeliveredKey[relayed.Count];
         for (int i = 0; i < keys.Length; i++) keys[i] = new DeliveredKey(relayed[i].Id, relayed[i].Key);

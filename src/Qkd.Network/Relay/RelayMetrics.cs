@@ -13,6 +13,7 @@ internal sealed class RelayMetrics : IDisposable
     public Counter<long> Rejected { get; }
     public Counter<long> LinkKeyBytes { get; }
     public Counter<long> Rerouted { get; }
+    public Counter<long> KeysExpired { get; }
     public Histogram<double> RelaySeconds { get; }
 
     public RelayMetrics(string nodeId)
@@ -23,6 +24,7 @@ internal sealed class RelayMetrics : IDisposable
         Rejected = _meter.CreateCounter<long>("qkd.relay.rejected", "{message}", "Relay messages rejected (reason: forged, replayed, malformed)");
         LinkKeyBytes = _meter.CreateCounter<long>("qkd.relay.link_key", "By", "Link key consumed by relay messages (neighbour, direction)");
         Rerouted = _meter.CreateCounter<long>("qkd.relay.rerouted", "{relay}", "Relays sent on another path than planned");
+        KeysExpired = _meter.CreateCounter<long>("qkd.relay.expired", "{key}", "Relayed keys deleted at their destination unfetched after the held-key lifetime (one per key and slave SAE)");
         RelaySeconds = _meter.CreateHistogram<double>("qkd.relay.duration", "s", "From the request to the last destination's confirmation");
     }
 

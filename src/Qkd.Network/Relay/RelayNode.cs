@@ -41,6 +41,9 @@ public sealed class RelayNode : IAsyncDisposable
         _logger = logger ?? NullLogger.Instance;
         if (options.Topology.Nodes.All(n => n.Id != options.NodeId))
             throw new ArgumentException($"Node '{options.NodeId}' is not in topology '{options.Topology.Name}'", nameof(options));
+        if (options.HeldKeyLifetime < 2 * options.RelayTimeout)
+            throw new ArgumentOutOfRangeException(nameof(options), options.HeldKeyLifetime,
+                $"{nameof(RelayNodeOptions.HeldKeyLifetime)} {options.HeldKeyLifetime} is shorter than twice the relay timeout ({options.RelayTimeout}): a key could expire before its origin commits it");
         _keySizeBytes = options.Topology.KeySizeBits / 8;
         LinkState = new LinkStateDatabase(options.TimeProvider, options.AdvertisementMaxAge);
         _metrics = new RelayMetrics(options.NodeId);
@@ -205,13 +208,21 @@ public sealed class RelayNode : IAsyncDisposable
 
     /// <summary>
     /// Gives up relays older than the timeout (rolled back everywhere), sends again the aborts not yet acknowledged,
-    /// and re-advertises this node's links. Runs every <see cref="RelayNodeOptions.SweepInterval"/>.
+    /// deletes the held keys older than <see cref="RelayNodeOptions.HeldKeyLifetime"/>, and re-advertises this node's
+    /// links. Runs every <see cref="RelayNodeOptions.SweepInterval"/>.
     /// </summary>
     public async Task SweepAsync()
     {
         await _gate.WaitAsync();
         try
         {
+            var (relays, keys) = Store.ExpireHeldKeys((Now - _options.HeldKeyLifetime).UtcTicks);
+            if (keys > 0)
+            {
+                _metrics.KeysExpired.Add(keys, _metrics.Node);
+                _logger.LogInformation("Node {Node}: {Keys} relayed keys of {Relays} relays expired unfetched after {Lifetime} and were deleted",
+                    NodeId, keys, relays, _options.HeldKeyLifetime);
+            }
             foreach (var g in _groups.Values.Where(g => Now - g.Started >= _options.RelayTimeout).ToList())
                 AbortGroup(g, AbortReason.Timeout);
             foreach (var (relayId, destination, _) in Store.LegsIn(OriginLegState.Aborting))
@@ -277,6 +288,8 @@ public sealed class RelayNode : IAsyncDisposable
                 DestinationsStored = s.CountDestinations(DestinationState.Stored),
                 DestinationsAborted = s.CountDestinations(DestinationState.Aborted),
                 KeysHeldForSlaves = s.KeysHeldForSlaves(),
+                DestinationsExpired = s.CountDestinations(DestinationState.Expired),
+                KeysExpired = s.ExpiredKeys(),
                 TransitsForwarded = s.CountTransits(TransitState.Forwarded),
                 TransitsFailed = s.CountTransits(TransitState.Failed),
                 ForgedRejected = Interlocked.Read(ref _forged),
@@ -467,6 +480,7 @@ public sealed class RelayNode : IAsyncDisposable
         switch (store.Destination(m.RelayId))
         {
             case DestinationState.Stored:
+            case DestinationState.Expired:
                 // A second copy (the Forward went two ways after a reroute, or the Confirm was lost): confirm again, store nothing.
                 await SendControlAsync(Control(RelayMessageKind.Confirm, m.RelayId, m.Origin, m.Destination, m.Origin));
                 return;

@@ -23,6 +23,14 @@ public sealed record RelayNodeOptions
     /// <summary>An origin gives up a relay not confirmed within this (at the next sweep), and rolls it back.</summary>
     public TimeSpan RelayTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// How long a destination keeps relayed keys its slave SAEs have not fetched (dec_keys), from when it stored them;
+    /// then they are deleted (counted in <see cref="RelayStatus.KeysExpired"/> and <c>qkd.relay.expired</c>) and a
+    /// later dec_keys for them gets the unknown-key error. One hour, as the link pool's reservations. At least twice
+    /// <see cref="RelayTimeout"/>: a key must not expire while its origin may still commit it.
+    /// </summary>
+    public TimeSpan HeldKeyLifetime { get; init; } = TimeSpan.FromHours(1);
+
     /// <summary>A link-state advertisement older than this no longer counts.</summary>
     public TimeSpan AdvertisementMaxAge { get; init; } = TimeSpan.FromMinutes(10);
 

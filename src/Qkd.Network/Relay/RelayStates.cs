@@ -27,6 +27,12 @@ public enum DestinationState
 
     /// <summary>Rolled back (or refused): the keys are gone and a late Forward of this relay is refused.</summary>
     Aborted = 2,
+
+    /// <summary>
+    /// Stored, but its slave SAEs did not fetch every key within <see cref="RelayNodeOptions.HeldKeyLifetime"/>: those
+    /// keys were deleted. A late copy of its Forward is confirmed again and stores nothing, as for <see cref="Stored"/>.
+    /// </summary>
+    Expired = 3,
 }
 
 /// <summary>A relay passing through (durable; no key material is ever kept here).</summary>

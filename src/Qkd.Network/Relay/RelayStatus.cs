@@ -20,6 +20,10 @@ public sealed record RelayStatus
     /// <summary>Keys waiting here for a slave SAE's dec_keys (one per key and slave).</summary>
     public long KeysHeldForSlaves { get; init; }
 
+    /// <summary>Relays whose unfetched keys expired here, and those keys (one per key and slave; over the store's life).</summary>
+    public int DestinationsExpired { get; init; }
+    public long KeysExpired { get; init; }
+
     /// <summary>Relays that passed through here, and that could not go on.</summary>
     public int TransitsForwarded { get; init; }
     public int TransitsFailed { get; init; }

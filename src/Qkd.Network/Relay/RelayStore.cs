@@ -153,7 +153,7 @@ internal sealed class RelayStore : IDisposable
             if (c.ExecuteScalar() is not byte[] sealedKey)
             {
                 foreach (var (_, k) in result) CryptographicOperations.ZeroMemory(k);
-                throw new KeyNotFoundException($"Key {id} is unknown, already delivered, or not relayed from master SAE '{masterSae}' to SAE '{slaveSae}'");
+                throw new KeyNotFoundException($"Key {id} is unknown, already delivered, expired, or not relayed from master SAE '{masterSae}' to SAE '{slaveSae}'");
             }
             var key = new byte[sealedKey.Length - KeyMaterialProtector.OverheadBytes];
             _protector.Open(id, 0, sealedKey, key);
@@ -165,6 +165,38 @@ internal sealed class RelayStore : IDisposable
     }
 
     public long KeysHeldForSlaves() => Convert.ToInt64(Scalar("SELECT count(*) FROM dest_key"));
+
+    /// <summary>
+    /// Deletes the keys still held for slave SAEs of relays stored before <paramref name="cutoffTicks"/> (UTC ticks) and
+    /// marks those relays <see cref="DestinationState.Expired"/>; one transaction, which also adds the keys to the
+    /// durable count (<see cref="ExpiredKeys"/>). The rows are overwritten on delete (secure_delete) and the WAL is
+    /// checkpointed, so the sealed keys leave the files too. Returns the relays and keys (one per key and slave) removed.
+    /// </summary>
+    public (int Relays, long Keys) ExpireHeldKeys(long cutoffTicks)
+    {
+        var relays = new List<string>();
+        using (var c = Command("SELECT DISTINCT r.relay_id FROM dest_key k JOIN dest_relay r ON r.relay_id = k.relay_id WHERE r.state=$s AND r.created < $c",
+                   ("$s", (int)DestinationState.Stored), ("$c", cutoffTicks)))
+        using (var r = c.ExecuteReader())
+            while (r.Read()) relays.Add(r.GetString(0));
+        if (relays.Count == 0) return (0, 0);
+        long keys = 0;
+        using (var tx = _db.BeginTransaction())
+        {
+            foreach (string relayId in relays)
+            {
+                keys += Exec("DELETE FROM dest_key WHERE relay_id=$r", ("$r", relayId));
+                Exec("UPDATE dest_relay SET state=$s WHERE relay_id=$r", ("$s", (int)DestinationState.Expired), ("$r", relayId));
+            }
+            Exec("INSERT OR REPLACE INTO meta VALUES('expired_keys', $v)", ("$v", BitConverter.GetBytes(ExpiredKeys() + keys)));
+            tx.Commit();
+        }
+        Exec("PRAGMA wal_checkpoint(TRUNCATE)");
+        return (relays.Count, keys);
+    }
+
+    /// <summary>Keys (one per key and slave SAE) removed unfetched because they expired, over the store's life.</summary>
+    public long ExpiredKeys() => Scalar("SELECT value FROM meta WHERE name='expired_keys'") is byte[] b ? BitConverter.ToInt64(b) : 0;
 
     public int CountDestinations(DestinationState state) => Convert.ToInt32(Scalar("SELECT count(*) FROM dest_relay WHERE state=$s", ("$s", (int)state)));
 
