@@ -87,8 +87,9 @@ public sealed class NetworkNodeKillTests : IDisposable
         int HandedCount(bool afterRestart) { lock (handed) return handed.Count(h => h.AfterRestart == afterRestart); }
 
         await Until(() => HandedCount(false) >= 20, "20 keys relayed through b before the kill", load);
-        long transitsBefore = LastStatus(nodes["b"])?.Relay?.TransitsForwarded ?? 0;
-        Assert.True(transitsBefore > 0, "b forwarded no relay before the kill");
+        // b reports its counters in a status line every 2 s, so the relays just seen may not be in its last one yet: wait
+        // for a status line that counts them (the keys above could only have crossed b).
+        nodes["b"].WaitUntil(_ => (LastStatus(nodes["b"])?.Relay?.TransitsForwarded ?? 0) > 0, "b's status counting the relays it forwarded", GiveUp);
 
         var b = nodes["b"];
         b.Process.Kill(); // SIGKILL, while the loops have relays in flight through b
@@ -131,7 +132,8 @@ public sealed class NetworkNodeKillTests : IDisposable
         // while it was down) were rolled back at every node they reached, and every origin finished its legs.
         foreach (var (id, node) in nodes)
             node.WaitUntil(_ => LastStatus(node)?.Relay is { KeysHeldForSlaves: 0, LegsInFlight: 0 }, $"{id}'s relay store empty and no leg in flight", GiveUp);
-        Assert.True(LastStatus(nodes["b"])!.Relay!.TransitsForwarded > 0, "the restarted b forwarded nothing");
+        // The restarted b's own count (a status line every 2 s, so wait for one that has the relays through it).
+        nodes["b"].WaitUntil(_ => (LastStatus(nodes["b"])?.Relay?.TransitsForwarded ?? 0) > 0, "the restarted b counting relays it forwarded", GiveUp);
 
         foreach (var node in nodes.Values) node.Terminate();
         foreach (var (id, node) in nodes)
